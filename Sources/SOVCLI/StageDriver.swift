@@ -1,0 +1,130 @@
+import ArgumentParser
+import SOVCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Options every stage shares (DESIGN.md: one configuration type for every command).
+public struct StageOptions: ParsableArguments {
+    @Argument(help: "Input files; standard input when none or '-'.")
+    public var inputs: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Write rejected documents here as JSON Lines ({\"document\", \"diagnostics\"}).", valueName: "file"))
+    public var rejects: String?
+
+    @Flag(name: .shortAndLong, help: "No diagnostics or summary on stderr (the rejects file and exit code still tell).")
+    public var quiet = false
+
+    public init() {}
+
+    /// The inputs to read, standard input standing for none.
+    public var inputPaths: [String] { inputs.isEmpty ? ["-"] : inputs }
+}
+
+/// What a stage does with one canonical document.
+public enum StageOutcome {
+    /// Pass these documents on (usually one), after printing their warnings.
+    case accepted([CanonicalDocument])
+    case rejected(CanonicalDocument, [Diagnostic])
+}
+
+/// Runs a stage over canonical JSON Lines: each input in turn, each document through `process`,
+/// accepted ones to stdout, rejected ones to the rejects stream; returns the exit status.
+/// A closed stdout (`| head`) ends the stage at once with status 0: the reader has what it wanted.
+public enum StageDriver {
+    /// Standard setup for every executable: a closed pipe becomes an EPIPE error we handle,
+    /// instead of a SIGPIPE death (exit 141) in the middle of a write.
+    public static func prepareProcess() {
+        signal(SIGPIPE, SIG_IGN)
+    }
+
+    public static func openRejects(_ path: String?) throws -> OutputSink? {
+        guard let path else { return nil }
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        if fd < 0 {
+            throw IOFailure(path: path, message: "cannot create the rejects file: \(String(cString: strerror(errno)))", status: .cannotCreate)
+        }
+        return OutputSink(descriptor: fd, name: path)
+    }
+
+    public static func runCanonical(
+        stage: String, options: StageOptions,
+        process: (CanonicalDocument) throws -> StageOutcome,
+        finish: ((StageReport, OutputSink) throws -> Void)? = nil
+    ) -> ExitStatus {
+        prepareProcess()
+        let report: StageReport
+        do {
+            report = StageReport(stage: stage, rejects: try openRejects(options.rejects), quiet: options.quiet)
+        } catch let failure as IOFailure {
+            printError("\(stage): error: \(failure.description)")
+            return failure.status
+        } catch {
+            printError("\(stage): error: \(error)")
+            return .cannotCreate
+        }
+        let output = OutputSink()
+        do {
+            for path in options.inputPaths {
+                let input: InputFile
+                do {
+                    input = try InputFile(path: path)
+                } catch {
+                    try report.fail(error.status, error.description)
+                    continue
+                }
+                var reader = CanonicalReader(input)
+                do {
+                    while let item = try reader.next() {
+                        report.countIn()
+                        switch item {
+                        case .malformed(let raw, let diagnostic):
+                            try report.reject(Reject(record: raw, diagnostics: [diagnostic]))
+                        case .document(let document):
+                            switch try process(document) {
+                            case .accepted(let documents):
+                                for document in documents {
+                                    report.countOut()
+                                    try output.writeLine(document.json)
+                                }
+                            case .rejected(let document, let diagnostics):
+                                try report.reject(Reject(document: document.json, diagnostics: diagnostics))
+                            }
+                        }
+                    }
+                } catch let failure as IOFailure {
+                    try report.fail(failure.status, failure.description)
+                }
+            }
+            try finish?(report, output)
+            try output.flush()
+        } catch is OutputClosed {
+            return .ok
+        } catch let failure as IOFailure {
+            try? report.fail(failure.status, failure.description)
+        } catch {
+            try? report.fail(.software, "internal error: \(error)")
+        }
+        return report.finish()
+    }
+
+    public static func printError(_ line: String) {
+        let sink = OutputSink.standardError()
+        try? sink.write(line + "\n")
+        try? sink.flush()
+    }
+
+    /// For executables whose stage is not built yet: says so and exits 70, never fake output.
+    public static func notImplemented(_ stage: String) -> Never {
+        printError("\(stage): not implemented yet")
+        exit(ExitStatus.software.rawValue)
+    }
+}
+
+extension ParsableCommand {
+    /// Ends the command with one of SPEC §8's exit codes.
+    public func exit(with status: ExitStatus) throws -> Never {
+        throw ExitCode(status.rawValue)
+    }
+}

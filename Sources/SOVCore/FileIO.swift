@@ -1,0 +1,283 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A failure to read or write a file as a whole; data problems are Diagnostics instead.
+public struct IOFailure: Error, Sendable, CustomStringConvertible {
+    public var path: String
+    public var message: String
+    public var status: ExitStatus
+
+    public init(path: String, message: String, status: ExitStatus) {
+        self.path = path
+        self.message = message
+        self.status = status
+    }
+
+    public var description: String { "\(path): \(message)" }
+
+    static func fromErrno(_ path: String, _ action: String, reading: Bool) -> IOFailure {
+        let code = errno
+        let text = String(cString: strerror(code))
+        let status: ExitStatus
+        if reading {
+            status = (code == ENOENT || code == EACCES || code == ENOTDIR || code == EISDIR) ? .noInput : .ioError
+        } else {
+            status = (code == ENOENT || code == EACCES || code == ENOTDIR || code == EROFS || code == EISDIR) ? .cannotCreate : .ioError
+        }
+        return IOFailure(path: path, message: "\(action): \(text)", status: status)
+    }
+}
+
+/// An input opened for sequential reading: a file, or standard input for "-".
+public final class InputFile {
+    /// The name used in messages: the path, or "<stdin>".
+    public let name: String
+    private let descriptor: Int32
+    private let ownsDescriptor: Bool
+
+    public init(path: String) throws(IOFailure) {
+        if path == "-" {
+            name = "<stdin>"
+            descriptor = STDIN_FILENO
+            ownsDescriptor = false
+            return
+        }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { throw IOFailure.fromErrno(path, "cannot open", reading: true) }
+        var info = stat()
+        if fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
+            close(fd)
+            throw IOFailure(path: path, message: "is a folder, not a file", status: .noInput)
+        }
+        name = path
+        descriptor = fd
+        ownsDescriptor = true
+    }
+
+    deinit {
+        if ownsDescriptor { close(descriptor) }
+    }
+
+    /// Reads up to `buffer.count` bytes; 0 at the end.
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws(IOFailure) -> Int {
+        while true {
+            let count = Glibc.read(descriptor, buffer.baseAddress, buffer.count)
+            if count >= 0 { return count }
+            if errno == EINTR { continue }
+            throw IOFailure.fromErrno(name, "read failed", reading: true)
+        }
+    }
+
+    /// The whole input. For formats that must be seen whole (Procore JSON, which is small).
+    public func readAll(limit: Int = 1 << 30) throws(IOFailure) -> [UInt8] {
+        var result: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = try chunk.withUnsafeMutableBytes { buffer in Result { () throws(IOFailure) in try read(into: buffer) } }.get()
+            if count == 0 { return result }
+            result.append(contentsOf: chunk[0..<count])
+            if result.count > limit {
+                throw IOFailure(path: name, message: "larger than \(limit) bytes", status: .dataError)
+            }
+        }
+    }
+}
+
+/// Reads an input line by line in constant memory (lines end in LF; a CR before it is dropped).
+public final class LineReader {
+    private let input: InputFile
+    private var buffer: [UInt8]
+    private var start = 0
+    private var end = 0
+    private var finished = false
+    public private(set) var lineNumber = 0
+    /// Lines longer than this are an error, so one hostile line cannot take all memory.
+    public let maximumLineLength: Int
+
+    public init(_ input: InputFile, maximumLineLength: Int = 64 << 20) {
+        self.input = input
+        self.buffer = [UInt8](repeating: 0, count: 1 << 20)
+        self.maximumLineLength = maximumLineLength
+    }
+
+    public var name: String { input.name }
+
+    /// The next line's bytes without its terminator, or nil at the end.
+    public func next() throws(IOFailure) -> ArraySlice<UInt8>? {
+        while true {
+            if let newline = buffer[start..<end].firstIndex(of: 0x0A) {
+                var lineEnd = newline
+                if lineEnd > start, buffer[lineEnd - 1] == 0x0D { lineEnd -= 1 }
+                let line = buffer[start..<lineEnd]
+                start = newline + 1
+                lineNumber += 1
+                return line
+            }
+            if finished {
+                if start == end { return nil }
+                var lineEnd = end
+                if buffer[lineEnd - 1] == 0x0D { lineEnd -= 1 }
+                let line = buffer[start..<lineEnd]
+                start = end
+                lineNumber += 1
+                return line
+            }
+            // Move the partial line to the front and read more, growing only for a long line.
+            if start > 0 {
+                let count = end - start
+                if count > 0 {
+                    buffer.withUnsafeMutableBytes { raw in
+                        let base = raw.baseAddress!
+                        memmove(base, base + start, count)
+                    }
+                }
+                start = 0
+                end = count
+            }
+            if end == buffer.count {
+                if buffer.count >= maximumLineLength {
+                    throw IOFailure(path: input.name, message: "line \(lineNumber + 1) is longer than \(maximumLineLength) bytes", status: .dataError)
+                }
+                buffer.append(contentsOf: repeatElement(0, count: buffer.count))
+            }
+            let filled = end
+            let count = try buffer.withUnsafeMutableBytes { raw in
+                Result { () throws(IOFailure) in try input.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[filled...])) }
+            }.get()
+            if count == 0 { finished = true } else { end += count }
+        }
+    }
+}
+
+/// Thrown when the reader of our standard output went away (`sov-parse big.xml | head -1`).
+public struct OutputClosed: Error, Sendable {}
+
+/// Buffered writing to a file descriptor (standard output by default).
+public final class OutputSink {
+    private let descriptor: Int32
+    private let name: String
+    private var buffer: [UInt8] = []
+    private let capacity = 1 << 16
+
+    public init(descriptor: Int32 = STDOUT_FILENO, name: String = "<stdout>") {
+        self.descriptor = descriptor
+        self.name = name
+        buffer.reserveCapacity(capacity)
+    }
+
+    public static func standardError() -> OutputSink { OutputSink(descriptor: STDERR_FILENO, name: "<stderr>") }
+
+    public func write(_ text: String) throws {
+        buffer.append(contentsOf: text.utf8)
+        if buffer.count >= capacity { try flush() }
+    }
+
+    public func write(bytes: some Sequence<UInt8>) throws {
+        buffer.append(contentsOf: bytes)
+        if buffer.count >= capacity { try flush() }
+    }
+
+    /// Writes one JSON value and a newline.
+    public func writeLine(_ value: JSONValue) throws {
+        JSONWriter.write(value, into: &buffer)
+        buffer.append(0x0A)
+        if buffer.count >= capacity { try flush() }
+    }
+
+    public func flush() throws {
+        var offset = 0
+        while offset < buffer.count {
+            let written = buffer.withUnsafeBytes { raw in
+                Glibc.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
+            }
+            if written < 0 {
+                if errno == EINTR { continue }
+                if errno == EPIPE { buffer.removeAll(keepingCapacity: true); throw OutputClosed() }
+                throw IOFailure.fromErrno(name, "write failed", reading: false)
+            }
+            offset += written
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+}
+
+/// A file that appears whole or not at all: written to a temporary name in the same folder,
+/// fsynced, renamed over the target, and the folder fsynced.
+public enum AtomicFile {
+    public static func write(_ bytes: [UInt8], to path: String) throws(IOFailure) {
+        let folder = parentFolder(of: path)
+        let temporary = "\(folder)/.\(baseName(of: path)).\(getpid()).tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        if fd < 0 { throw IOFailure.fromErrno(temporary, "cannot create", reading: false) }
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { raw in Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                let failure = IOFailure.fromErrno(temporary, "write failed", reading: false)
+                close(fd)
+                unlink(temporary)
+                throw failure
+            }
+            offset += written
+        }
+        if fsync(fd) != 0 {
+            let failure = IOFailure.fromErrno(temporary, "fsync failed", reading: false)
+            close(fd)
+            unlink(temporary)
+            throw failure
+        }
+        close(fd)
+        if rename(temporary, path) != 0 {
+            let failure = IOFailure.fromErrno(path, "rename failed", reading: false)
+            unlink(temporary)
+            throw failure
+        }
+        syncFolder(folder)
+    }
+
+    public static func syncFolder(_ folder: String) {
+        let fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if fd >= 0 {
+            fsync(fd)
+            close(fd)
+        }
+    }
+
+    /// Creates `path` and its parents when missing.
+    public static func makeFolder(_ path: String) throws(IOFailure) {
+        var current = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            current += "/" + component
+            if mkdir(current, 0o755) != 0 && errno != EEXIST {
+                throw IOFailure.fromErrno(current, "cannot create folder", reading: false)
+            }
+        }
+    }
+
+    public static func parentFolder(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    public static func baseName(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return path }
+        return String(path[path.index(after: slash)...])
+    }
+
+    /// A file name made safe from an origin id (`spectrum:1:24-1017:OWN100` ->
+    /// `spectrum_1_24-1017_OWN100`): only letters, digits, `-`, `_` and `.` survive.
+    public static func safeFileName(_ id: String) -> String {
+        String(id.unicodeScalars.map { scalar -> Character in
+            switch scalar {
+            case "a"..."z", "A"..."Z", "0"..."9", "-", ".": Character(scalar)
+            default: "_"
+            }
+        })
+    }
+}

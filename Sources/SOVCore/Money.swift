@@ -1,0 +1,222 @@
+/// An ISO 4217 currency and the number of decimals of its minor unit.
+public struct Currency: Sendable, Hashable, CustomStringConvertible {
+    public let code: String
+    public let minorDigits: Int
+
+    public init(code: String, minorDigits: Int) {
+        precondition((0...6).contains(minorDigits))
+        self.code = code
+        self.minorDigits = minorDigits
+    }
+
+    public static let usd = Currency(code: "USD", minorDigits: 2)
+    public static let cad = Currency(code: "CAD", minorDigits: 2)
+
+    /// The currencies a canonical document may name.
+    public static func named(_ code: String) -> Currency? {
+        switch code.uppercased() {
+        case "USD": .usd
+        case "CAD": .cad
+        default: nil
+        }
+    }
+
+    public var description: String { code }
+
+    /// 10^minorDigits.
+    public var minorPerMajor: Int64 { pow10[minorDigits] }
+}
+
+/// Powers of ten that fit in Int64 (10^0 ... 10^18).
+let pow10: [Int64] = (0...18).map { exponent in
+    var value: Int64 = 1
+    for _ in 0..<exponent { value *= 10 }
+    return value
+}
+
+/// Which spellings the money parser accepts besides plain `-1234.56`.
+public struct MoneyFormat: Sendable, Hashable {
+    /// `1,234.56` (groups of three, comma-separated).
+    public var allowsThousandsSeparators: Bool
+    /// `(1234.56)` meaning -1234.56, as accounting reports print it.
+    public var allowsParenthesesForNegative: Bool
+
+    public init(allowsThousandsSeparators: Bool = false, allowsParenthesesForNegative: Bool = false) {
+        self.allowsThousandsSeparators = allowsThousandsSeparators
+        self.allowsParenthesesForNegative = allowsParenthesesForNegative
+    }
+
+    /// SPEC §2.2: `-1234.56`, at most the currency's decimals.
+    public static let strict = MoneyFormat()
+    /// A profile's lenient reading: `1,234.56` and `(1234.56)` too.
+    public static let accounting = MoneyFormat(allowsThousandsSeparators: true, allowsParenthesesForNegative: true)
+}
+
+public enum MoneyParseError: Error, Sendable, Hashable, CustomStringConvertible {
+    case empty
+    case malformed(String)
+    case tooManyDecimals(String, allowed: Int)
+    case outOfRange(String)
+
+    public var description: String {
+        switch self {
+        case .empty: "empty amount"
+        case .malformed(let text): "'\(text)' is not an amount (expected digits with an optional sign and decimal point, e.g. -1234.56)"
+        case .tooManyDecimals(let text, let allowed): "'\(text)' has more than \(allowed) decimals"
+        case .outOfRange(let text): "'\(text)' is too large for an amount"
+        }
+    }
+}
+
+/// An exact amount of money: integer minor units (cents) of one currency.
+public struct Money: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public var minorUnits: Int64
+    public var currency: Currency
+
+    public init(minorUnits: Int64, currency: Currency = .usd) {
+        self.minorUnits = minorUnits
+        self.currency = currency
+    }
+
+    public static func zero(_ currency: Currency = .usd) -> Money { Money(minorUnits: 0, currency: currency) }
+
+    public var isZero: Bool { minorUnits == 0 }
+    public var isNegative: Bool { minorUnits < 0 }
+
+    public static func < (lhs: Money, rhs: Money) -> Bool { lhs.minorUnits < rhs.minorUnits }
+
+    /// Fixed-scale text with exactly the currency's decimals: "1250.00", "-0.05".
+    public var description: String { Money.format(minorUnits, minorDigits: currency.minorDigits) }
+
+    public static func format(_ minorUnits: Int64, minorDigits: Int) -> String {
+        let magnitude = minorUnits.magnitude
+        let divisor = UInt64(pow10[minorDigits])
+        let whole = magnitude / divisor
+        var text = minorUnits < 0 ? "-" : ""
+        text += String(whole)
+        if minorDigits > 0 {
+            let fraction = String(magnitude % divisor)
+            text += "."
+            text += String(repeating: "0", count: minorDigits - fraction.count)
+            text += fraction
+        }
+        return text
+    }
+
+    /// Parses `text` exactly under `format`. Leading and trailing spaces are an error here: callers
+    /// trim where the source format pads (Spectrum codes), so that nothing is altered silently.
+    public static func parse(_ text: some StringProtocol, currency: Currency = .usd, format: MoneyFormat = .strict) throws(MoneyParseError) -> Money {
+        let units = try parseScaled(Substring(text), scale: currency.minorDigits, format: format)
+        return Money(minorUnits: units, currency: currency)
+    }
+
+    /// Parses a decimal of any scale (as Procore writes "299.0" or "299.000"), requiring that it
+    /// be exact in the currency's minor unit: "12.3450" is fine, "12.345" is not.
+    public static func parseExact(_ text: some StringProtocol, currency: Currency = .usd) throws(MoneyParseError) -> Money {
+        let trimmed = droppingInsignificantZeros(Substring(text), keeping: currency.minorDigits)
+        return try parse(trimmed, currency: currency)
+    }
+
+    public static func + (lhs: Money, rhs: Money) -> Money {
+        precondition(lhs.currency == rhs.currency, "mixed currencies")
+        return Money(minorUnits: lhs.minorUnits + rhs.minorUnits, currency: lhs.currency)
+    }
+
+    public static func - (lhs: Money, rhs: Money) -> Money {
+        precondition(lhs.currency == rhs.currency, "mixed currencies")
+        return Money(minorUnits: lhs.minorUnits - rhs.minorUnits, currency: lhs.currency)
+    }
+
+    public static func += (lhs: inout Money, rhs: Money) { lhs = lhs + rhs }
+    public static func -= (lhs: inout Money, rhs: Money) { lhs = lhs - rhs }
+    public static prefix func - (value: Money) -> Money { Money(minorUnits: -value.minorUnits, currency: value.currency) }
+
+    /// Adds, or nil when the sum leaves Int64 (no amount Spectrum holds comes near that).
+    public func adding(_ other: Money) -> Money? {
+        let (sum, overflow) = minorUnits.addingReportingOverflow(other.minorUnits)
+        return overflow ? nil : Money(minorUnits: sum, currency: currency)
+    }
+
+    /// `self × percent / 100`, rounded once with `mode`. Products are taken in Int128.
+    public func applying(_ percent: Percent, _ mode: RoundingMode) -> Money {
+        let product = Int128(minorUnits) * Int128(percent.millionths)
+        let units = Rounding.divide(product, by: Int128(Percent.scale) * 100, mode)
+        return Money(minorUnits: Int64(units), currency: currency)
+    }
+
+    /// Digits before the decimal point, for limits such as Spectrum's Revenue 10.2.
+    public var integerDigitCount: Int {
+        String(minorUnits.magnitude / UInt64(currency.minorPerMajor)).count
+    }
+}
+
+/// Drops trailing fraction zeros past `keeping` decimals: they carry no value ("299.000").
+func droppingInsignificantZeros(_ text: Substring, keeping decimals: Int) -> Substring {
+    guard let point = text.firstIndex(of: ".") else { return text }
+    var trimmed = text
+    while trimmed.last == "0", trimmed.distance(from: point, to: trimmed.endIndex) > decimals + 1 {
+        trimmed = trimmed.dropLast()
+    }
+    return trimmed
+}
+
+/// Strict fixed-point parser shared by Money and Percent: sign, digits, optional point and at most
+/// `scale` decimals; returns the value × 10^scale. Overflow is an error, never a wrap.
+func parseScaled(_ text: Substring, scale: Int, format: MoneyFormat) throws(MoneyParseError) -> Int64 {
+    if text.isEmpty { throw .empty }
+    var bytes = Array(text.utf8)[...]
+    var negative = false
+    if format.allowsParenthesesForNegative, bytes.first == UInt8(ascii: "("), bytes.last == UInt8(ascii: ")") {
+        negative = true
+        bytes = bytes.dropFirst().dropLast()
+    }
+    if bytes.first == UInt8(ascii: "-") || bytes.first == UInt8(ascii: "+") {
+        if negative { throw .malformed(String(text)) }
+        negative = bytes.first == UInt8(ascii: "-")
+        bytes = bytes.dropFirst()
+    }
+    var whole: Int64 = 0
+    var fraction: Int64 = 0
+    var fractionDigits = 0
+    var wholeDigits = 0
+    var seenPoint = false
+    var digitsSinceSeparator = -1  // -1: no separator seen yet
+    var sawSeparator = false
+    for byte in bytes {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"):
+            let digit = Int64(byte - UInt8(ascii: "0"))
+            if seenPoint {
+                fractionDigits += 1
+                if fractionDigits > scale { throw .tooManyDecimals(String(text), allowed: scale) }
+                fraction = fraction * 10 + digit
+            } else {
+                wholeDigits += 1
+                if digitsSinceSeparator >= 0 { digitsSinceSeparator += 1 }
+                let (times10, o1) = whole.multipliedReportingOverflow(by: 10)
+                let (next, o2) = times10.addingReportingOverflow(digit)
+                if o1 || o2 { throw .outOfRange(String(text)) }
+                whole = next
+            }
+        case UInt8(ascii: ","):
+            guard format.allowsThousandsSeparators, !seenPoint, wholeDigits > 0,
+                (digitsSinceSeparator == -1 && wholeDigits <= 3) || digitsSinceSeparator == 3
+            else { throw .malformed(String(text)) }
+            sawSeparator = true
+            digitsSinceSeparator = 0
+        case UInt8(ascii: "."):
+            if seenPoint { throw .malformed(String(text)) }
+            if sawSeparator && digitsSinceSeparator != 3 { throw .malformed(String(text)) }
+            seenPoint = true
+        default:
+            throw .malformed(String(text))
+        }
+    }
+    if sawSeparator && !seenPoint && digitsSinceSeparator != 3 { throw .malformed(String(text)) }
+    // "-", ".", "-." and "5." are not amounts; ".5" is not either (Spectrum always writes a 0).
+    if wholeDigits == 0 || (seenPoint && fractionDigits == 0) { throw .malformed(String(text)) }
+    let (scaledWhole, o1) = whole.multipliedReportingOverflow(by: pow10[scale])
+    let (magnitude, o2) = scaledWhole.addingReportingOverflow(fraction * pow10[scale - fractionDigits])
+    if o1 || o2 { throw .outOfRange(String(text)) }
+    return negative ? -magnitude : magnitude
+}

@@ -1,0 +1,132 @@
+/// A document, or what is left of it, that a stage turned away: written to the rejects stream
+/// with every problem found so that nothing is lost (SPEC §7).
+public struct Reject: Sendable {
+    /// The canonical document when there is one; otherwise the raw record or source text.
+    public var document: JSONValue?
+    public var record: JSONValue?
+    public var diagnostics: [Diagnostic]
+
+    public init(document: JSONValue? = nil, record: JSONValue? = nil, diagnostics: [Diagnostic]) {
+        self.document = document
+        self.record = record
+        self.diagnostics = diagnostics
+    }
+
+    public var json: JSONValue {
+        var members: [JSONMember] = []
+        if let document { members.append(JSONMember("document", document)) }
+        if let record { members.append(JSONMember("record", record)) }
+        members.append(JSONMember("diagnostics", .array(diagnostics.map(\.json))))
+        return .object(members)
+    }
+}
+
+/// Counts what a stage did and speaks for it on stderr: a human line per problem
+/// (`file:line: error: [CODE] message`), the rejects stream, and a one-line summary at the end.
+public final class StageReport {
+    public let stage: String
+    public private(set) var documentsIn = 0
+    public private(set) var documentsOut = 0
+    public private(set) var rejected = 0
+    public private(set) var warnings = 0
+    public private(set) var rejectCodes: [String: Int] = [:]
+    /// The worst whole-input failure seen (a file that could not be read, malformed JSON...).
+    public private(set) var failure: ExitStatus = .ok
+    private let rejectsSink: OutputSink?
+    private let humanSink: OutputSink
+    public var quiet: Bool
+
+    public init(stage: String, rejects: OutputSink? = nil, human: OutputSink = .standardError(), quiet: Bool = false) {
+        self.stage = stage
+        self.rejectsSink = rejects
+        self.humanSink = human
+        self.quiet = quiet
+    }
+
+    public func countIn(_ count: Int = 1) { documentsIn += count }
+    public func countOut(_ count: Int = 1) { documentsOut += count }
+
+    /// Prints a warning that did not reject anything.
+    public func warn(_ diagnostic: Diagnostic) {
+        warnings += 1
+        say(diagnostic.humanLine)
+    }
+
+    public func reject(_ reject: Reject) throws {
+        rejected += 1
+        var codes = Set<String>()
+        for diagnostic in reject.diagnostics {
+            if diagnostic.isError { codes.insert(diagnostic.code) }
+            say(diagnostic.humanLine)
+        }
+        for code in codes { rejectCodes[code, default: 0] += 1 }
+        if let rejectsSink { try rejectsSink.writeLine(reject.json) }
+    }
+
+    /// A whole input that could not be used: said on stderr and remembered for the exit code.
+    public func fail(_ status: ExitStatus, _ message: String, diagnostics: [Diagnostic] = []) throws {
+        failure = failure.worst(status)
+        say("\(stage): error: \(message)")
+        if !diagnostics.isEmpty, let rejectsSink {
+            try rejectsSink.writeLine(Reject(diagnostics: diagnostics).json)
+        }
+    }
+
+    public func say(_ line: String) {
+        guard !quiet else { return }
+        try? humanSink.write(line + "\n")
+    }
+
+    public var summaryLine: String {
+        var text = "\(stage): \(documentsIn) in, \(documentsOut) out, \(rejected) rejected"
+        if !rejectCodes.isEmpty {
+            text += " (" + rejectCodes.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")"
+        }
+        if warnings > 0 { text += ", \(warnings) warning" + (warnings == 1 ? "" : "s") }
+        return text
+    }
+
+    /// Flushes the streams and prints the summary; returns the exit status the run earned.
+    public func finish() -> ExitStatus {
+        try? rejectsSink?.flush()
+        if !quiet { try? humanSink.write(summaryLine + "\n") }
+        try? humanSink.flush()
+        return failure.worst(rejected > 0 ? .someRejected : .ok)
+    }
+}
+
+/// Reads canonical documents, one JSON line each, from one input in constant memory.
+public struct CanonicalReader {
+    private let lines: LineReader
+
+    public init(_ input: InputFile) {
+        lines = LineReader(input)
+    }
+
+    public enum Item {
+        case document(CanonicalDocument)
+        /// A line that is not a canonical document; the raw text is kept for the rejects stream.
+        case malformed(raw: JSONValue, Diagnostic)
+    }
+
+    /// The next document or malformed line; blank lines are skipped; nil at the end.
+    public mutating func next() throws(IOFailure) -> Item? {
+        while let line = try lines.next() {
+            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+            let location = SourceLocation(file: lines.name, line: lines.lineNumber)
+            let value: JSONValue
+            do {
+                value = try JSONParser.parse(Array(line))
+            } catch {
+                let diagnostic = Diagnostic.error(.FMT009, "not a JSON line: \(error.message) at column \(error.column); stages read the JSON Lines that sov-parse writes", at: location)
+                return .malformed(raw: .string(String(decoding: line, as: UTF8.self)), diagnostic)
+            }
+            do {
+                return .document(try CanonicalDocument(json: value, at: location))
+            } catch {
+                return .malformed(raw: value, error)
+            }
+        }
+        return nil
+    }
+}

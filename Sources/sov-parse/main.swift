@@ -1,0 +1,3 @@
+import SOVCLI
+
+ParseCommand.main()

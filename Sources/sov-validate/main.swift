@@ -1,0 +1,3 @@
+import SOVCLI
+
+ValidateCommand.main()

@@ -1,0 +1,3 @@
+import SOVCLI
+
+WatchCommand.main()
