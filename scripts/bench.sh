@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# make bench: throughput and peak memory of the release build on deterministic synthetic exports,
+# measured against xmllint's streaming reader (the floor for libxml2) and a plain Python
+# csv-to-JSON script. Each figure is the best of RUNS runs; RSS is the largest seen.
+set -euo pipefail
+bin="$1"
+data="${BENCH_DATA:-out/bench-data}"
+runs="${RUNS:-3}"
+command -v xmllint >/dev/null || { echo "bench: xmllint missing (apt-get install -y libxml2-utils)" >&2; exit 1; }
+if [ ! -f "$data/pccos.jsonl" ]; then
+  echo "bench: generating synthetic exports in $data (deterministic)..."
+  python3 scripts/bench/generate.py "$data"
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# measure NAME COMMAND...: sets SECONDS_BEST and RSS_MAX_KB; stdout of the command is discarded.
+measure() {
+  local name=$1; shift
+  SECONDS_BEST=""; RSS_MAX_KB=0
+  for _ in $(seq "$runs"); do
+    /usr/bin/time -f "%e %M" -o "$tmp/time" bash -c "$*" >/dev/null 2>"$tmp/stderr" || {
+      local status=$?
+      # Exit status 1 (some documents rejected) is a normal outcome for a stage.
+      if [ "$status" -gt 1 ]; then echo "bench: $name failed ($status):" >&2; cat "$tmp/stderr" >&2; exit 1; fi
+    }
+    read -r elapsed rss < <(tail -n 1 "$tmp/time")
+    if [ -z "$SECONDS_BEST" ] || awk "BEGIN{exit !($elapsed < $SECONDS_BEST)}"; then SECONDS_BEST=$elapsed; fi
+    [ "$rss" -gt "$RSS_MAX_KB" ] && RSS_MAX_KB=$rss
+  done
+  SECONDS_BEST=$(awk "BEGIN{s=$SECONDS_BEST; if (s < 0.01) s = 0.01; print s}")
+}
+mb() { awk "BEGIN{printf \"%.1f\", $(stat -c %s "$1") / 1048576}"; }
+rate() { awk "BEGIN{printf \"%.1f\", $1 / $2}"; }
+
+xml="$data/flat.xml"; csv="$data/flat.csv"; pccos="$data/pccos.jsonl"; map="$data/project-map.csv"
+printf "SOVBridge benchmark (%s runs each, release build, %s cores)\n" "$runs" "$(nproc)"
+printf "%-44s %9s %10s %9s %8s\n" "what" "seconds" "rate" "ratio" "peak RSS"
+
+measure xmllint "xmllint --stream --noout '$xml'"; floor=$SECONDS_BEST
+printf "%-44s %9s %7s MB/s %9s %5d MB\n" "xmllint --stream --noout ($(mb "$xml") MB XML)" "$floor" "$(rate "$(mb "$xml")" "$floor")" "" $((RSS_MAX_KB / 1024))
+measure sov-parse-xml "'$bin/sov-parse' '$xml'"
+printf "%-44s %9s %7s MB/s %8sx %5d MB\n" "sov-parse, flat XML" "$SECONDS_BEST" "$(rate "$(mb "$xml")" "$SECONDS_BEST")" "$(rate "$floor" "$SECONDS_BEST")" $((RSS_MAX_KB / 1024))
+xml_ratio=$(rate "$floor" "$SECONDS_BEST"); xml_rss=$((RSS_MAX_KB / 1024))
+
+measure python-csv "python3 scripts/bench/csv_to_json.py '$csv'"; floor=$SECONDS_BEST
+printf "%-44s %9s %7s MB/s %9s %5d MB\n" "python3 csv -> JSON ($(mb "$csv") MB CSV)" "$floor" "$(rate "$(mb "$csv")" "$floor")" "" $((RSS_MAX_KB / 1024))
+measure sov-parse-csv "'$bin/sov-parse' '$csv'"
+printf "%-44s %9s %7s MB/s %8sx %5d MB\n" "sov-parse, flat CSV" "$SECONDS_BEST" "$(rate "$(mb "$csv")" "$SECONDS_BEST")" "$(rate "$floor" "$SECONDS_BEST")" $((RSS_MAX_KB / 1024))
+csv_ratio=$(rate "$floor" "$SECONDS_BEST"); csv_rss=$((RSS_MAX_KB / 1024))
+
+count=$(wc -l < "$pccos")
+measure sov-parse-procore "'$bin/sov-parse' '$pccos'"
+printf "%-44s %9s %7s CO/s %9s %5d MB\n" "sov-parse, $count Procore PCCO events" "$SECONDS_BEST" "$(rate "$count" "$SECONDS_BEST")" "" $((RSS_MAX_KB / 1024))
+"$bin/sov-parse" "$pccos" > "$tmp/pccos.canonical.jsonl" 2>/dev/null || [ $? -le 1 ]
+measure sov-markup "'$bin/sov-markup' '$tmp/pccos.canonical.jsonl'"
+printf "%-44s %9s %7s CO/s %9s %5d MB\n" "sov-markup, $count change orders (5 lines, 4 markups)" "$SECONDS_BEST" "$(rate "$count" "$SECONDS_BEST")" "" $((RSS_MAX_KB / 1024))
+
+measure pipeline-xml "'$bin/sov-parse' '$xml' | '$bin/sov-validate' --project-map '$map' | '$bin/sov-markup' | '$bin/sov-emit' --to procore"
+printf "%-44s %9s %7s MB/s %9s %5s\n" "pipeline XML -> Procore JSON (4 processes)" "$SECONDS_BEST" "$(rate "$(mb "$xml")" "$SECONDS_BEST")" "" "-"
+measure pipeline-procore "'$bin/sov-parse' '$pccos' | '$bin/sov-validate' --project-map '$map' | '$bin/sov-markup' | '$bin/sov-emit' --to spectrum --project-map '$map'"
+printf "%-44s %9s %7s CO/s %9s %5s\n" "pipeline Procore -> Spectrum XML (4 processes)" "$SECONDS_BEST" "$(rate "$count" "$SECONDS_BEST")" "" "-"
+rm -f "$tmp/ledger.sqlite"
+measure sov-run "rm -rf '$tmp/run' '$tmp/ledger.sqlite'*; '$bin/sov-run' --project-map '$map' --ledger '$tmp/ledger.sqlite' --out '$tmp/run' '$xml'"
+printf "%-44s %9s %7s MB/s %9s %5d MB\n" "sov-run, flat XML -> Procore files + ledger" "$SECONDS_BEST" "$(rate "$(mb "$xml")" "$SECONDS_BEST")" "" $((RSS_MAX_KB / 1024))
+
+echo
+verdict() { awk "BEGIN{exit !($1)}" && echo "met" || echo "NOT met"; }
+echo "targets: XML >= 0.5x xmllint: $(verdict "$xml_ratio >= 0.5") (${xml_ratio}x); CSV >= 2x python: $(verdict "$csv_ratio >= 2") (${csv_ratio}x); RSS <= 64 MB: $(verdict "$xml_rss <= 64 && $csv_rss <= 64") (XML ${xml_rss} MB, CSV ${csv_rss} MB)"

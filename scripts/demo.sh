@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# make demo: the real stages on samples/, both directions, then the batch runner with its ledger.
+# Rejections are part of the demo (the samples hold a unit-price contract and a pending change
+# order), so exit status 1 from a stage is expected; anything worse stops the demo.
+set -uo pipefail
+bin="$1"
+out="$2"
+map=samples/project-map.csv
+rm -rf "$out"
+mkdir -p "$out"
+
+step() { echo; echo "== $*"; }
+ok_or_rejected() {
+  local status=$1
+  if [ "$status" -gt 1 ]; then echo "demo: a stage failed with exit status $status" >&2; exit "$status"; fi
+}
+
+step "Spectrum -> Procore: parse, validate, mark up, emit Procore import JSON"
+"$bin/sov-parse" --encoding windows-1252 --rejects "$out/parse-rejects.jsonl" \
+    samples/spectrum/jobs.csv samples/spectrum/sov.csv samples/spectrum/change_orders.csv \
+  | "$bin/sov-validate" --project-map "$map" --rejects "$out/validate-rejects.jsonl" \
+  | "$bin/sov-markup" --rejects "$out/markup-rejects.jsonl" \
+  | "$bin/sov-emit" --to procore --project-map "$map" --out "$out/procore" --rejects "$out/emit-rejects.jsonl"
+statuses=("${PIPESTATUS[@]}")
+for s in "${statuses[@]}"; do ok_or_rejected "$s"; done
+
+step "Spectrum XML (Data Exchange GetJobMain + FOR XML SOV rows) -> Procore"
+"$bin/sov-parse" samples/spectrum/GetJobMain.xml samples/spectrum/sov-2040.xml \
+  | "$bin/sov-validate" --project-map "$map" --rejects "$out/validate-xml-rejects.jsonl" \
+  | "$bin/sov-emit" --to procore --project-map "$map" --out "$out/procore"
+statuses=("${PIPESTATUS[@]}")
+for s in "${statuses[@]}"; do ok_or_rejected "$s"; done
+
+step "Procore PCCOs -> Spectrum AR change request XML"
+"$bin/sov-parse" samples/procore/pcco-event.json samples/procore/pcco-package.json \
+  | "$bin/sov-validate" --project-map "$map" --rejects "$out/validate-procore-rejects.jsonl" \
+  | "$bin/sov-markup" \
+  | "$bin/sov-emit" --to spectrum --project-map "$map" > "$out/spectrum-change-requests.xml"
+statuses=("${PIPESTATUS[@]}")
+for s in "${statuses[@]}"; do ok_or_rejected "$s"; done
+
+step "The whole batch in one process, with a ledger and an HTML report (sov-run)"
+"$bin/sov-run" --encoding windows-1252 --project-map "$map" --ledger "$out/ledger.sqlite" \
+  --out "$out/run" --rejects "$out/run-rejects.jsonl" --report "$out/report.html" samples/spectrum samples/procore
+ok_or_rejected $?
+step "Run it again: the ledger says everything is exported already"
+"$bin/sov-run" --encoding windows-1252 --project-map "$map" --ledger "$out/ledger.sqlite" \
+  --out "$out/run" --rejects "$out/run-rejects-2.jsonl" samples/spectrum samples/procore
+ok_or_rejected $?
+
+echo
+echo "Demo output is in $out/:"
+echo "  procore/                        Procore import JSON, one file per document"
+echo "  spectrum-change-requests.xml    Spectrum Data Exchange import (AR change requests)"
+echo "  run/  report.html  ledger.sqlite   the batch runner's exports, report and ledger"
+echo "  *-rejects.jsonl                 every rejected document with its reasons"
