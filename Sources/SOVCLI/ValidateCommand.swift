@@ -1,14 +1,125 @@
 import ArgumentParser
 import SOVCore
+import SOVRules
 
 public struct ValidateCommand: ParsableCommand {
-    public static let configuration = CommandConfiguration(commandName: "sov-validate", abstract: "Not implemented yet.")
+    public static let configuration = CommandConfiguration(
+        commandName: "sov-validate",
+        abstract: "Check canonical documents against every rule of both systems; pass on the good ones.",
+        discussion: discussion)
 
     @OptionGroup public var options: StageOptions
+
+    @Option(name: .customLong("project-map"), help: ArgumentHelp(
+        "CSV with header company,job,customer,project_id,prime_contract_id mapping Spectrum contracts to Procore projects (blank company or customer = any; prime_contract_id optional).",
+        valueName: "file"))
+    public var projectMap: String?
+
+    @Option(name: .long, help: ArgumentHelp("The batch runner's SQLite ledger: contracts exported in earlier runs count for PC001 and CO004 (not available yet).", valueName: "file"))
+    public var ledger: String?
 
     public init() {}
 
     public func run() throws {
-        StageDriver.notImplemented("sov-validate")
+        if ledger != nil {
+            StageDriver.printError("sov-validate: --ledger: not available until the batch runner lands")
+            try exit(with: .usage)
+        }
+        var map: ProjectMap?
+        if let projectMap {
+            switch Self.loadProjectMap(projectMap) {
+            case .success(let loaded): map = loaded
+            case .failure(let failure):
+                for diagnostic in failure.diagnostics { StageDriver.printError("sov-validate: \(diagnostic.humanLine)") }
+                try exit(with: failure.status)
+            }
+        }
+        var validator = Validator(projectMap: map)
+        let status = StageDriver.runCanonical(
+            stage: "sov-validate", options: options,
+            process: { document in
+                guard let result = validator.validate(document) else { return .accepted([]) }
+                return Self.outcome(result)
+            },
+            finish: { report, output in
+                for result in validator.finish() {
+                    switch result {
+                    case .accepted(let document):
+                        report.countOut()
+                        try output.writeLine(document.json)
+                    case .rejected(let document, let diagnostics):
+                        try report.reject(Reject(document: document.json, diagnostics: diagnostics))
+                    }
+                }
+            })
+        try exit(with: status)
     }
+
+    static func outcome(_ result: ValidationResult) -> StageOutcome {
+        switch result {
+        case .accepted(let document): .accepted([document])
+        case .rejected(let document, let diagnostics): .rejected(document, diagnostics)
+        }
+    }
+
+    struct MapFailure: Error {
+        var status: ExitStatus
+        var diagnostics: [Diagnostic]
+    }
+
+    /// A missing map is exit 66; a malformed one (bad CSV, no job column, ids that are not
+    /// Procore ids, rows that disagree) exit 65: a wrong map would send documents to the wrong
+    /// project, so no document is validated against it.
+    static func loadProjectMap(_ path: String) -> Result<ProjectMap, MapFailure> {
+        let map: ProjectMap
+        do {
+            map = try ProjectMap.load(path)
+        } catch {
+            return .failure(MapFailure(status: error.code == DiagnosticCode.IO001.rawValue ? .noInput : .dataError, diagnostics: [error]))
+        }
+        let problems = ProjectMapCheck.problems(in: map)
+        return problems.isEmpty ? .success(map) : .failure(MapFailure(status: .dataError, diagnostics: problems))
+    }
+
+    static let discussion: String = {
+        // Listed as SPEC §6 lists them: contract rules, mapping, change orders, then formats.
+        let groups = ["PC", "MAP", "CO", "FMT"]
+        let codes = Validator.standardRules.map(\.code).sorted { lhs, rhs in
+            let left = groups.firstIndex { lhs.rawValue.hasPrefix($0) } ?? groups.count
+            let right = groups.firstIndex { rhs.rawValue.hasPrefix($0) } ?? groups.count
+            return (left, lhs.rawValue) < (right, rhs.rawValue)
+        }
+        let listed = codes.map { code in
+            let name = code.rawValue + String(repeating: " ", count: max(0, 8 - code.rawValue.count))
+            let summary = code == .FMT009 ? "malformed canonical document, or a prime contract from Procore (they go to Procore only)" : code.summary
+            return "  \(name)\(summary)"
+        }.joined(separator: "\n")
+        return """
+            Reads canonical JSON Lines (from sov-parse) and checks each document for the system \
+            it is bound for: Spectrum documents for Procore (PC*, MAP001, MAP002), Procore change \
+            orders for Spectrum (MAP003, CO005 field limits); change orders both ways get CO001-CO004. \
+            Every problem of a document is reported, not only the first.
+
+            Accepted documents go to stdout: Spectrum documents gain "procore": {project_id, \
+            prime_contract_id} from the project map; a Procore change order whose Spectrum \
+            company/job/customer came from the map gains "contract" and a MAP003 warning saying so. \
+            Nothing is repaired: no truncation, no default for a required value.
+
+            Ordering: prime contracts are checked in input order (PC001: the first contract \
+            mapped to a project wins). A change order is checked against its prime contract's \
+            SOV when that contract is anywhere in the same input (CO004): one whose contract came \
+            earlier passes at once; the others are held until the end of the input, then written \
+            in input order.
+
+            Rejected documents go once each to --rejects as {"document", "diagnostics"}; each \
+            problem is also a line on stderr (file:line: error: [CODE] message), then a summary \
+            by code.
+
+            Codes:
+            \(listed)
+
+            Exit: 0 all accepted; 1 some rejected; 64 usage; 65 malformed input or project map; \
+            66 input or project map missing; 73 rejects file cannot be created; 74 I/O error.
+            """
+    }()
 }

@@ -1,0 +1,99 @@
+import SOVCore
+
+/// PC001: one prime contract per Procore project. The first contract of the input mapped to a
+/// project wins; a later one, or one whose project already received another contract in an
+/// earlier run (ledger), is rejected. The same contract again (same Spectrum key) is no conflict.
+public struct OneContractPerProject: ValidationRule {
+    public let code = DiagnosticCode.PC001
+    public init() {}
+
+    public func check(_ document: CanonicalDocument, in context: ValidationContext) -> [Diagnostic] {
+        guard case .primeContract(let contract) = document, contract.origin.system == .spectrum,
+            let projectId = context.procoreTarget(for: document).link?.projectId
+        else { return [] }
+        let location = contract.source.with(field: "Job_Number")
+        if let claim = context.claims[projectId], claim.originId != document.originId {
+            return [.error(code, "Procore project \(projectId) already receives \(claim.displayName) (\(claim.source.shortText)); a Procore project holds one prime contract", at: location, value: contract.origin.job)]
+        }
+        if let exported = context.knownContracts?.exportedContract(forProject: projectId), exported != document.originId {
+            return [.error(code, "Procore project \(projectId) already received \(exported) in an earlier run; a Procore project holds one prime contract", at: location, value: contract.origin.job)]
+        }
+        return []
+    }
+}
+
+/// PC002: Procore's ERP integration takes lump-sum SOVs only: no Price_Method_Code U, no line
+/// with unit price, quantity or unit of measure.
+public struct UnitPriceContract: ValidationRule {
+    public let code = DiagnosticCode.PC002
+    public init() {}
+
+    public func check(_ document: CanonicalDocument, in context: ValidationContext) -> [Diagnostic] {
+        guard case .primeContract(let contract) = document, contract.origin.system == .spectrum else { return [] }
+        var problems: [Diagnostic] = []
+        if let method = contract.priceMethod, method.trimmingSpaces.uppercased() == "U" {
+            problems.append(.error(code, "unit price contracts are not supported (Price_Method_Code U)", at: contract.source.with(field: "Price_Method_Code"), value: method))
+        }
+        for (index, line) in contract.lines.enumerated() where line.isUnitPriced {
+            let (field, value): (String, String?) =
+                if let price = line.unitPrice { ("Unit_Price", price.description) }
+                else if let quantity = line.quantity { ("Quantity", quantity) }
+                else { ("Unit_Of_Measure", line.unitOfMeasure) }
+            problems.append(.error(code, "SOV line \(index + 1) (billing item '\(line.code)') is unit-priced; unit price SOVs are not supported", at: (line.source ?? contract.source).with(field: field), value: value))
+        }
+        return problems
+    }
+}
+
+/// PC003: the SOV lines add up to the contract's Original_Contract, to the cent.
+public struct SOVTotal: ValidationRule {
+    public let code = DiagnosticCode.PC003
+    public init() {}
+
+    public func check(_ document: CanonicalDocument, in context: ValidationContext) -> [Diagnostic] {
+        guard case .primeContract(let contract) = document, contract.origin.system == .spectrum else { return [] }
+        let location = contract.source.with(field: "Original_Contract")
+        var total = Money.zero(contract.currency)
+        for line in contract.lines {
+            guard let sum = total.adding(line.amount) else {
+                return [.error(code, "the SOV lines are too large to add up", at: location, value: contract.originalAmount.description)]
+            }
+            total = sum
+        }
+        guard total != contract.originalAmount else { return [] }
+        let difference = contract.originalAmount.adding(-total).map { " (difference \($0))" } ?? ""
+        let lines = contract.lines.isEmpty ? "the contract has no SOV lines, which add up to 0.00" : "the \(contract.lines.count) SOV lines add up to \(total)"
+        return [.error(code, "\(lines) but Original_Contract is \(contract.originalAmount)\(difference)", at: location, value: contract.originalAmount.description)]
+    }
+}
+
+/// PC004: every SOV line has a billing item code, of at most 10 characters, unique in its SOV
+/// (Procore matches line items to Spectrum by it).
+public struct BillingItemCodes: ValidationRule {
+    public let code = DiagnosticCode.PC004
+    public static let maximumLength = 10
+    public init() {}
+
+    public func check(_ document: CanonicalDocument, in context: ValidationContext) -> [Diagnostic] {
+        guard case .primeContract(let contract) = document, contract.origin.system == .spectrum else { return [] }
+        var problems: [Diagnostic] = []
+        var firstLine: [String: Int] = [:]
+        for (index, line) in contract.lines.enumerated() {
+            let location = (line.source ?? contract.source).with(field: "Billing_Item")
+            if line.code.isBlank {
+                problems.append(.error(code, "SOV line \(index + 1) has no billing item code", at: location, value: line.code))
+                continue
+            }
+            if line.code.count > Self.maximumLength {
+                problems.append(.error(code, "billing item code '\(line.code)' on SOV line \(index + 1) has \(line.code.count) characters; Spectrum allows \(Self.maximumLength)", at: location, value: line.code))
+            }
+            if let first = firstLine[line.code] {
+                let firstWhere = contract.lines[first].source.map { " (\($0.shortText))" } ?? ""
+                problems.append(.error(code, "billing item code '\(line.code)' on SOV line \(index + 1) repeats SOV line \(first + 1)\(firstWhere)", at: location, value: line.code))
+            } else {
+                firstLine[line.code] = index
+            }
+        }
+        return problems
+    }
+}

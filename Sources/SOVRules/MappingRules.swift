@@ -1,0 +1,113 @@
+import SOVCore
+
+/// MAP001: a Spectrum document bound for Procore needs the Procore project of its job.
+public struct ProjectMapped: ValidationRule {
+    public let code = DiagnosticCode.MAP001
+    public init() {}
+
+    public func check(_ document: CanonicalDocument, in context: ValidationContext) -> [Diagnostic] {
+        guard document.origin.system == .spectrum else { return [] }
+        let location = document.source.with(field: "Job_Number")
+        switch context.procoreTarget(for: document) {
+        case .noContractKey, .mapped:
+            return []
+        case .unmapped(let key):
+            let whereLooked = context.projectMap.map { "the project map \($0.file) has no row for it" } ?? "no --project-map was given"
+            return [.error(code, "no Procore project for Spectrum job \(key.job) (company \(key.company), customer \(key.customer)): \(whereLooked)", at: location, value: key.job)]
+        case .conflict(let key, let carried, let row):
+            let mapSays = "project \(row.projectId)" + (row.primeContractId.map { ", prime contract \($0)" } ?? "")
+            let documentSays = "project \(carried.projectId ?? "?")" + (carried.primeContractId.map { ", prime contract \($0)" } ?? "")
+            return [.error(code, "the document is bound for Procore \(documentSays) but the project map (\(mapFile(context)):\(row.line)) maps job \(key.job) to \(mapSays)", at: location, value: key.job)]
+        }
+    }
+}
+
+/// MAP002: a Spectrum change order bound for Procore needs the id of the Procore prime contract
+/// it changes, from the project map.
+public struct PrimeContractMapped: ValidationRule {
+    public let code = DiagnosticCode.MAP002
+    public init() {}
+
+    public func check(_ document: CanonicalDocument, in context: ValidationContext) -> [Diagnostic] {
+        guard case .changeOrder(let order) = document, order.origin.system == .spectrum,
+            case .mapped(let link, let row) = context.procoreTarget(for: document)
+        else { return [] }  // unmapped jobs are MAP001's
+        let location = order.source.with(field: "Job_Number")
+        guard let primeContractId = link.primeContractId else {
+            let rowText = row.map { " (\(mapFile(context)):\($0.line))" } ?? ""
+            return [.error(code, "the project map row for job \(order.origin.job ?? "?")\(rowText) names no prime_contract_id; a change order needs the Procore prime contract it changes", at: location, value: order.origin.job)]
+        }
+        if row == nil, let map = context.projectMap, !map.knowsPrimeContract(primeContractId) {
+            return [.error(code, "Procore prime contract \(primeContractId) is not in the project map \(map.file)", at: order.source.with(field: "procore.prime_contract_id"), value: primeContractId)]
+        }
+        return []
+    }
+}
+
+/// MAP003: a Procore change order bound for Spectrum needs the Spectrum company, job and
+/// customer: from the document's origin, or from the project map.
+public struct SpectrumContractKnown: ValidationRule {
+    public let code = DiagnosticCode.MAP003
+    public init() {}
+
+    public func check(_ document: CanonicalDocument, in context: ValidationContext) -> [Diagnostic] {
+        guard case .changeOrder(let order) = document, order.origin.system == .procore,
+            context.spectrumContract(for: order) == .unknown
+        else { return [] }
+        var tried: [String] = []
+        if let project = order.procore?.projectId { tried.append("project \(project)") }
+        if let prime = order.procore?.primeContractId { tried.append("prime contract \(prime)") }
+        if let job = order.origin.job { tried.append("job \(job)") }
+        let mapText: String
+        if let map = context.projectMap {
+            mapText = tried.isEmpty
+                ? "the document names no Procore project, prime contract or job to look up in the project map"
+                : "the project map \(map.file) has no single row naming company and customer for \(tried.joined(separator: ", "))"
+        } else {
+            mapText = "no --project-map was given"
+        }
+        let missing = [("company", order.origin.company), ("job", order.origin.job), ("customer", order.origin.customer)]
+            .filter { $0.1 == nil }.map(\.0).joined(separator: ", ")
+        return [.error(code, "the Spectrum contract of this change order is unknown: origin has no \(missing), and \(mapText)", at: order.source.with(field: "origin"), value: nil)]
+    }
+}
+
+private func mapFile(_ context: ValidationContext) -> String { context.projectMap?.file ?? "<project map>" }
+
+/// Checks a project map before use: Procore ids are whole numbers, and two rows for the same
+/// company, job and customer must agree (the map would otherwise pick one at random). Either
+/// problem makes the whole map unusable, since a wrong map sends documents to the wrong project.
+public enum ProjectMapCheck {
+    public static func problems(in map: ProjectMap) -> [Diagnostic] {
+        var problems: [Diagnostic] = []
+        var seen: [ContractPattern: ProjectMapping] = [:]
+        for row in map.mappings {
+            let location = SourceLocation(file: map.file, line: row.line)
+            if !isWholeNumber(row.projectId) {
+                problems.append(.error(.FMT006, "project_id '\(row.projectId)' is not a Procore id (a whole number)", at: location.with(field: "project_id"), value: row.projectId))
+            }
+            if let prime = row.primeContractId, !isWholeNumber(prime) {
+                problems.append(.error(.FMT006, "prime_contract_id '\(prime)' is not a Procore id (a whole number)", at: location.with(field: "prime_contract_id"), value: prime))
+            }
+            let pattern = ContractPattern(company: row.company, job: row.job, customer: row.customer)
+            if let earlier = seen[pattern] {
+                if earlier.projectId != row.projectId || earlier.primeContractId != row.primeContractId {
+                    problems.append(.error(.MAP001, "this row maps job \(row.job) like line \(earlier.line) but to another project or prime contract", at: location.with(field: "project_id"), value: row.projectId))
+                }
+            } else {
+                seen[pattern] = row
+            }
+        }
+        return problems
+    }
+
+    private struct ContractPattern: Hashable {
+        var company: String?
+        var job: String
+        var customer: String?
+    }
+
+    private static func isWholeNumber(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+    }
+}

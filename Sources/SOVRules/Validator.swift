@@ -1,0 +1,103 @@
+import SOVCore
+
+/// The validator's verdict on one document.
+public enum ValidationResult: Sendable, Hashable {
+    /// The document as it goes on: Spectrum documents with their `procore` link, Procore change
+    /// orders with their Spectrum `contract` when the map supplied it.
+    case accepted(CanonicalDocument)
+    /// The document as it came in, with every error found (and any warning).
+    case rejected(CanonicalDocument, [Diagnostic])
+}
+
+/// Runs every rule of SPEC §6 over a stream of documents; `sov-validate` and the batch runner
+/// share it.
+///
+/// Change orders are checked against their prime contract's SOV when that SOV is known (CO004).
+/// A contract anywhere in the same input counts, so a change order whose contract has not been
+/// seen yet is held until `finish()`; one whose contract came earlier is checked at once.
+/// Contracts are checked at once, in input order (PC001: the first contract of a project wins).
+public struct Validator {
+    public private(set) var context: ValidationContext
+    public let rules: [any ValidationRule]
+    private var held: [CanonicalDocument] = []
+
+    /// Every rule this stage applies, in the order their problems are listed.
+    public static let standardRules: [any ValidationRule] = [
+        SupportedDirection(), RequiredValues(),
+        ProjectMapped(), PrimeContractMapped(), SpectrumContractKnown(),
+        OneContractPerProject(), UnitPriceContract(), SOVTotal(), BillingItemCodes(),
+        ChangeOrderDate(), LineBillingItemLength(), ApprovedStatus(), AssociatedLineItem(), SpectrumLimits(),
+    ]
+
+    public init(projectMap: ProjectMap? = nil, knownContracts: (any KnownContracts)? = nil, rules: [any ValidationRule] = Validator.standardRules) {
+        self.context = ValidationContext(projectMap: projectMap, knownContracts: knownContracts)
+        self.rules = rules
+    }
+
+    /// Change orders waiting for the end of the input.
+    public var heldCount: Int { held.count }
+
+    /// Validates one document. Returns nil when a change order is held until `finish()` because
+    /// its prime contract may still come later in the input.
+    public mutating func validate(_ document: CanonicalDocument) -> ValidationResult? {
+        switch document {
+        case .primeContract(let contract):
+            let result = judge(document)
+            context.record(contract, target: context.procoreTarget(for: document))
+            return result
+        case .changeOrder(let order):
+            if let key = context.contractKey(of: order), context.contractItems[key] == nil {
+                held.append(document)
+                return nil
+            }
+            return judge(document)
+        }
+    }
+
+    /// Validates the held change orders, in input order, now that every contract of the input
+    /// is known. Call once at the end of the input.
+    public mutating func finish() -> [ValidationResult] {
+        let waiting = held
+        held.removeAll()
+        return waiting.map(judge)
+    }
+
+    /// Every problem the rules find in `document`, without remembering anything.
+    public func check(_ document: CanonicalDocument) -> [Diagnostic] {
+        rules.flatMap { $0.check(document, in: context) }
+    }
+
+    private func judge(_ document: CanonicalDocument) -> ValidationResult {
+        let problems = check(document)
+        if problems.contains(where: \.isError) { return .rejected(document, problems) }
+        var accepted = routed(document)
+        accepted.diagnostics += problems
+        return .accepted(accepted)
+    }
+
+    /// What the later stages need without reading the map again: Spectrum documents gain their
+    /// Procore project (and prime contract); a Procore change order whose Spectrum contract came
+    /// from the map gains it as `contract`, with a warning that says where it came from.
+    private func routed(_ document: CanonicalDocument) -> CanonicalDocument {
+        switch document {
+        case .primeContract(var contract):
+            guard contract.origin.system == .spectrum, let link = context.procoreTarget(for: document).link else { return document }
+            contract.procore = link
+            return .primeContract(contract)
+        case .changeOrder(var order):
+            switch order.origin.system {
+            case .spectrum:
+                guard let link = context.procoreTarget(for: document).link else { return document }
+                var merged = order.procore ?? ProcoreLink()
+                merged.projectId = link.projectId
+                merged.primeContractId = link.primeContractId
+                order.procore = merged
+            case .procore:
+                guard case .fromMap(let key) = context.spectrumContract(for: order) else { return document }
+                order.contract = key
+                order.diagnostics.append(.warning(.MAP003, "Spectrum contract \(key) taken from the project map \(context.projectMap?.file ?? "")", at: order.source.with(field: "contract"), value: key.description))
+            }
+            return .changeOrder(order)
+        }
+    }
+}
