@@ -82,9 +82,12 @@ public enum StageDriver {
                         case .malformed(let raw, let diagnostic):
                             try report.reject(Reject(record: raw, diagnostics: [diagnostic]))
                         case .document(let document):
+                            let earlierDiagnostics = document.diagnostics.count
                             switch try process(document) {
                             case .accepted(let documents):
                                 for document in documents {
+                                    // Only this stage's warnings: earlier stages said theirs.
+                                    for warning in document.diagnostics.dropFirst(earlierDiagnostics) { report.warn(warning) }
                                     report.countOut()
                                     try output.writeLine(document.json)
                                 }
