@@ -339,12 +339,13 @@ public struct SpectrumChangeRequestWriter {
     }
 
     /// Text XML 1.0 cannot carry, even escaped, rejects the document (nothing is dropped silently).
+    /// Each bad value is reported once, under the first field that carries it.
     func checkText(_ records: [SpectrumExportRecord], _ problems: inout ExportProblems) {
         var reported = Set<String>()
         for record in records {
-            for field in record.fields where !reported.contains(field.name) {
+            for field in record.fields where !reported.contains(field.value) {
                 if let bad = XMLEscaping.firstForbiddenCharacter(in: field.value) {
-                    reported.insert(field.name)
+                    reported.insert(field.value)
                     problems.error(.FMT008, "\(field.name) contains \(XMLEscaping.describe(bad.scalar)) at character \(bad.position), which XML 1.0 cannot carry", field: field.name, value: field.value)
                 }
             }
