@@ -138,9 +138,6 @@ public struct SpectrumChangeRequestWriter {
         if order.approvedDate == nil {
             problems.warning(.FMT004, "change order \(order.number) has no approved date: Approved_Date is left out", field: "approved_date")
         }
-        if let days = order.scheduleImpactDays, String(days).count > 5 {
-            problems.error(.CO005, "schedule impact of \(days) days does not fit Spectrum's Approved_Days", field: "schedule_impact_days", value: String(days))
-        }
         guard let key, let date = order.date else { return nil }
         return Header(key: key, number: number, description: description, date: date, approvedDate: order.approvedDate, approvedDays: order.scheduleImpactDays)
     }
@@ -209,7 +206,9 @@ public struct SpectrumChangeRequestWriter {
             var costType: String?
             let rawCode = line.costCode?.spectrumTrimmed ?? ""
             let code = rawCode.spectrumPhaseCode
-            if code.isEmpty {
+            if config.layout == .changeOrder {
+                // AR change orders carry revenue only: phases and cost types are not written.
+            } else if code.isEmpty {
                 revenueOnly.append(index)
             } else {
                 phase = code

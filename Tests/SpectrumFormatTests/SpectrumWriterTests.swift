@@ -129,9 +129,13 @@ struct SpectrumWriterChangeOrderTests {
         #expect(export.records.allSatisfy { $0["Change_Order_Number"] == "003" && $0["Status_Code"] == "A" && $0["Change_Order_Date"] == "03/14/2025" })
     }
 
-    @Test func noEstimateWarningInThisLayout() throws {
-        let export = try #require(F.export(F.order(), F.writer(.changeOrder)).export)
+    @Test func costCodesPlayNoPartInThisLayout() throws {
+        var lines = F.standardLines
+        lines[0].costType = nil  // an estimate problem, not a change order one
+        lines[1].costCode = "01-234-567-890-123-456-7890"
+        let export = try #require(F.export(F.order(lines: lines), F.writer(.changeOrder)).export)
         #expect(export.warnings.isEmpty)
+        #expect(export.records.allSatisfy { $0["CR_Phase_Code"] == nil && $0["CR_Cost_Type"] == nil })
     }
 
     @Test func additionalDescriptionIsTheLinesSharedOneElseTheTitle() throws {
