@@ -33,7 +33,7 @@ public struct SpectrumEmitOptions: ParsableArguments {
     public func makeConfig(configuration: JSONValue? = nil, configFile: String? = nil) throws(Diagnostic) -> SpectrumExportConfig {
         var config = try SpectrumExportConfig(configuration: configuration, environmentAuthorizationId: SpectrumEmit.environmentAuthorizationId(), file: configFile)
         if let layout {
-            guard let parsed = SpectrumLayout(rawValue: layout) else {
+            guard let parsed = SpectrumExportLayout(rawValue: layout) else {
                 throw Diagnostic.error(.FMT010, "--spectrum-layout must be change-request or change-order", at: SourceLocation(field: "--spectrum-layout"), value: layout)
             }
             config.layout = parsed

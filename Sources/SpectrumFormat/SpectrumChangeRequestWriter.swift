@@ -10,7 +10,7 @@ import SOVCore
 ///   `CR_Billing_Item_Description` (<= 30, cut with a warning), `CR_Revenue` = the sum of those
 ///   lines' revenue from `computed` (extended amount + shares of vertical markup).
 ///
-/// or, with `SpectrumLayout.changeOrder`, an AR change order (see `changeOrderRecords`).
+/// or, with `SpectrumExportLayout.changeOrder`, an AR change order (see `changeOrderRecords` in SpectrumChangeOrderWriter.swift).
 ///
 /// Every record repeats the header: Authorization_ID, GUID (one per change order), Company_Code,
 /// Job_Number, Customer_Code, the number, description, status, dates and Approved_Days. A header
@@ -39,7 +39,7 @@ public struct SpectrumChangeRequestWriter {
     }
 
     public func export(_ order: ChangeOrder, using generator: inout some RandomNumberGenerator) -> SpectrumExportResult {
-        var problems = ExportProblems(order: order)
+        var problems = SpectrumWriterProblems(order: order)
         guard let computed = order.computed else {
             problems.error(.FMT004, "change order \(order.number) has no computed markup: run sov-markup before sov-emit --to spectrum", field: "computed")
             return .rejected(problems.all)
@@ -86,7 +86,7 @@ public struct SpectrumChangeRequestWriter {
     /// part from the configuration (`--company/--job/--customer`).
     func resolveKey(_ order: ChangeOrder) -> ContractKey? {
         func clean(_ text: String?) -> String? {
-            guard let trimmed = text?.spectrumTrimmed, !trimmed.isEmpty else { return nil }
+            guard let trimmed = text?.spectrumWriterTrimmed, !trimmed.isEmpty else { return nil }
             return trimmed
         }
         func cleaned(_ key: ContractKey) -> ContractKey? {
@@ -102,11 +102,11 @@ public struct SpectrumChangeRequestWriter {
         return ContractKey(company: company, job: job, customer: customer)
     }
 
-    func makeHeader(_ order: ChangeOrder, _ problems: inout ExportProblems) -> Header? {
+    func makeHeader(_ order: ChangeOrder, _ problems: inout SpectrumWriterProblems) -> Header? {
         let key = resolveKey(order)
         if let key {
             for (name, value, limit) in [("Company_Code", key.company, 3), ("Job_Number", key.job, 10), ("Customer_Code", key.customer, 10)]
-            where value.spectrumLength > limit {
+            where value.spectrumWriterLength > limit {
                 problems.error(.CO005, "\(name) '\(value)' is longer than Spectrum's \(limit) characters", field: name, value: value)
             }
         } else {
@@ -119,17 +119,17 @@ public struct SpectrumChangeRequestWriter {
         }
 
         let numberField = config.layout == .changeRequest ? "Change_Request_Number" : "Change_Order_Number"
-        let bareNumber = order.number.spectrumTrimmed
+        let bareNumber = order.number.spectrumWriterTrimmed
         let number = config.numberPrefix + bareNumber
         if bareNumber.isEmpty {
             problems.error(.FMT004, "the change order has no number", field: "number")
-        } else if number.spectrumLength > 8 {
+        } else if number.spectrumWriterLength > 8 {
             problems.error(.CO005, "\(numberField) '\(number)' is longer than Spectrum's 8 characters" + (config.numberPrefix.isEmpty ? "" : " (prefix '\(config.numberPrefix)' included)"), field: "number", value: order.number)
         }
 
         let description = changeOrderText(order)
-        if description.spectrumLength > 250 {
-            problems.error(.CO005, "the change order's description has \(description.spectrumLength) characters; Spectrum's \(config.layout == .changeRequest ? "CR_Description" : "Description") holds 250", field: order.title?.spectrumTrimmed.isEmpty == false ? "title" : "description", value: description)
+        if description.spectrumWriterLength > 250 {
+            problems.error(.CO005, "the change order's description has \(description.spectrumWriterLength) characters; Spectrum's \(config.layout == .changeRequest ? "CR_Description" : "Description") holds 250", field: order.title?.spectrumWriterTrimmed.isEmpty == false ? "title" : "description", value: description)
         }
 
         if order.date == nil {
@@ -145,7 +145,7 @@ public struct SpectrumChangeRequestWriter {
     /// The one line of text a PCCO shows: its title, or its description when it has no title.
     func changeOrderText(_ order: ChangeOrder) -> String {
         for candidate in [order.title, order.description] {
-            if let text = candidate?.spectrumTrimmed, !text.isEmpty { return text }
+            if let text = candidate?.spectrumWriterTrimmed, !text.isEmpty { return text }
         }
         return ""
     }
@@ -189,38 +189,38 @@ public struct SpectrumChangeRequestWriter {
         var costType: String?
     }
 
-    func planLines(_ order: ChangeOrder, _ problems: inout ExportProblems) -> [LinePlan]? {
+    func planLines(_ order: ChangeOrder, _ problems: inout SpectrumWriterProblems) -> [LinePlan]? {
         var plans: [LinePlan] = []
         var revenueOnly: [Int] = []
         var failed = false
         for (index, line) in order.lines.enumerated() {
-            let item = line.associatedLine?.spectrumTrimmed ?? ""
+            let item = line.associatedLine?.spectrumWriterTrimmed ?? ""
             if item.isEmpty {
                 problems.error(.CO004, "line \(index + 1) has no associated prime contract line item (its Spectrum billing item)", line: index, field: "associated_line")
                 failed = true
-            } else if item.spectrumLength > 10 {
+            } else if item.spectrumWriterLength > 10 {
                 problems.error(.CO002, "billing item '\(item)' is longer than Spectrum's 10 characters", line: index, field: "associated_line", value: item)
                 failed = true
             }
             var phase: String?
             var costType: String?
-            let rawCode = line.costCode?.spectrumTrimmed ?? ""
-            let code = rawCode.spectrumPhaseCode
+            let rawCode = line.costCode?.spectrumWriterTrimmed ?? ""
+            let code = rawCode.spectrumWriterPhaseCode
             if config.layout == .changeOrder {
                 // AR change orders carry revenue only: phases and cost types are not written.
             } else if code.isEmpty {
                 revenueOnly.append(index)
             } else {
                 phase = code
-                if code.spectrumLength > 20 {
+                if code.spectrumWriterLength > 20 {
                     problems.error(.CO005, "phase '\(code)' (cost code '\(rawCode)' without separators) is longer than Spectrum's 20 characters", line: index, field: "cost_code", value: line.costCode)
                     failed = true
                 }
-                let type = line.costType?.spectrumTrimmed ?? ""
+                let type = line.costType?.spectrumWriterTrimmed ?? ""
                 if type.isEmpty {
                     problems.error(.FMT004, "line \(index + 1) has cost code '\(rawCode)' but no cost type; Spectrum's estimate needs both (Procore line item type)", line: index, field: "cost_type")
                     failed = true
-                } else if type.spectrumLength > 3 {
+                } else if type.spectrumWriterLength > 3 {
                     problems.error(.CO005, "cost type '\(type)' is longer than Spectrum's 3 characters", line: index, field: "cost_type", value: line.costType)
                     failed = true
                 }
@@ -237,9 +237,9 @@ public struct SpectrumChangeRequestWriter {
 
     // MARK: Change request layout
 
-    func changeRequestRecords(_ order: ChangeOrder, _ computed: ComputedMarkup, _ header: Header, _ lines: [LinePlan], guid: String, _ problems: inout ExportProblems) -> [SpectrumExportRecord] {
-        var estimates = MergedSums<EstimateKey>()
-        var billing = MergedSums<String>()
+    func changeRequestRecords(_ order: ChangeOrder, _ computed: ComputedMarkup, _ header: Header, _ lines: [LinePlan], guid: String, _ problems: inout SpectrumWriterProblems) -> [SpectrumExportRecord] {
+        var estimates = SpectrumWriterSums<EstimateKey>()
+        var billing = SpectrumWriterSums<String>()
         var revenueOnlyTotal = Money.zero(order.currency)
         for (index, plan) in lines.enumerated() {
             let line = order.lines[index]
@@ -252,8 +252,8 @@ public struct SpectrumChangeRequestWriter {
         }
 
         var itemDescription = changeOrderText(order)
-        if itemDescription.spectrumLength > 30 {
-            let cut = itemDescription.spectrumCut(to: 30)
+        if itemDescription.spectrumWriterLength > 30 {
+            let cut = itemDescription.spectrumWriterCut(to: 30)
             problems.warning(.FMT005, "CR_Billing_Item_Description holds 30 characters: '\(itemDescription)' is cut to '\(cut)'", field: "title", value: itemDescription)
             itemDescription = cut
         }
@@ -262,7 +262,7 @@ public struct SpectrumChangeRequestWriter {
         var records: [SpectrumExportRecord] = []
         for (key, amount) in estimates.entries {
             checkAmount(amount, "Change_Request_Amount", &problems)
-            records.append(SpectrumExportRecord(element: SpectrumLayout.changeRequest.elementName, fields: base + [
+            records.append(SpectrumExportRecord(element: SpectrumExportLayout.changeRequest.elementName, fields: base + [
                 SpectrumExportField("CR_Phase_Code", key.phase),
                 SpectrumExportField("CR_Cost_Type", key.costType),
                 SpectrumExportField("Change_Request_Amount", amount.description),
@@ -270,7 +270,7 @@ public struct SpectrumChangeRequestWriter {
         }
         for (item, revenue) in billing.entries {
             checkAmount(revenue, "CR_Revenue", &problems)
-            records.append(SpectrumExportRecord(element: SpectrumLayout.changeRequest.elementName, fields: base + [
+            records.append(SpectrumExportRecord(element: SpectrumExportLayout.changeRequest.elementName, fields: base + [
                 SpectrumExportField("CR_Billing_Item_Code", item),
                 SpectrumExportField("CR_Billing_Item_Description", itemDescription),
                 SpectrumExportField("CR_Revenue", revenue.description),
@@ -299,7 +299,7 @@ public struct SpectrumChangeRequestWriter {
     // MARK: Checks shared by both layouts
 
     /// `computed` must hold together on its own before any figure of it is written.
-    func checkComputed(_ order: ChangeOrder, _ computed: ComputedMarkup, _ problems: inout ExportProblems) {
+    func checkComputed(_ order: ChangeOrder, _ computed: ComputedMarkup, _ problems: inout SpectrumWriterProblems) {
         var shareTotals: [String: Money] = [:]
         for (index, line) in computed.lines.enumerated() {
             let horizontal = problems.total(line.horizontal.map(\.amount), order.currency)
@@ -331,7 +331,7 @@ public struct SpectrumChangeRequestWriter {
     }
 
     /// Spectrum's amounts are 10.2: at most ten digits before the point.
-    func checkAmount(_ amount: Money, _ field: String, _ problems: inout ExportProblems) {
+    func checkAmount(_ amount: Money, _ field: String, _ problems: inout SpectrumWriterProblems) {
         if amount.integerDigitCount > 10 {
             problems.error(.CO005, "\(field) \(amount) is beyond Spectrum's 10 digits before the decimal point", field: field, value: amount.description)
         }
@@ -339,7 +339,7 @@ public struct SpectrumChangeRequestWriter {
 
     /// Text XML 1.0 cannot carry, even escaped, rejects the document (nothing is dropped silently).
     /// Each bad value is reported once, under the first field that carries it.
-    func checkText(_ records: [SpectrumExportRecord], _ problems: inout ExportProblems) {
+    func checkText(_ records: [SpectrumExportRecord], _ problems: inout SpectrumWriterProblems) {
         var reported = Set<String>()
         for record in records {
             for field in record.fields where !reported.contains(field.value) {
@@ -353,11 +353,11 @@ public struct SpectrumChangeRequestWriter {
 }
 
 /// Sums keyed by a Spectrum key, in the order keys first appear (so output follows the document).
-struct MergedSums<Key: Hashable> {
+struct SpectrumWriterSums<Key: Hashable> {
     private(set) var entries: [(Key, Money)] = []
     private var positions: [Key: Int] = [:]
 
-    mutating func add(_ amount: Money, to key: Key, _ problems: inout ExportProblems) {
+    mutating func add(_ amount: Money, to key: Key, _ problems: inout SpectrumWriterProblems) {
         if let position = positions[key] {
             entries[position].1 = problems.sum(entries[position].1, amount)
         } else {
@@ -368,7 +368,7 @@ struct MergedSums<Key: Hashable> {
 }
 
 /// The diagnostics of one change order, located in its source.
-struct ExportProblems {
+struct SpectrumWriterProblems {
     let order: ChangeOrder
     private(set) var errors: [Diagnostic] = []
     private(set) var warnings: [Diagnostic] = []

@@ -1,7 +1,7 @@
 import SOVCore
 
 /// Which Data Exchange layout `sov-emit --to spectrum` writes.
-public enum SpectrumLayout: String, Sendable, Hashable, CaseIterable {
+public enum SpectrumExportLayout: String, Sendable, Hashable, CaseIterable {
     /// `ARChangeRequest`: what Procore's own Spectrum exporter creates (estimate + billing records).
     case changeRequest = "change-request"
     /// `ARChangeOrder`: one record per billing item, vertical markup as the fee.
@@ -44,13 +44,13 @@ public struct SpectrumExportConfig: Sendable, Hashable {
     public var changeOrderStatus: String
     /// Put before the change order number; the result is limited to 8 characters.
     public var numberPrefix: String
-    public var layout: SpectrumLayout
+    public var layout: SpectrumExportLayout
     /// Fallbacks for each part of the Spectrum key the document does not give.
     public var company: String?
     public var job: String?
     public var customer: String?
 
-    public init(authorizationId: String? = nil, changeRequestStatus: String = "A", changeOrderStatus: String = "A", numberPrefix: String = "", layout: SpectrumLayout = .changeRequest, company: String? = nil, job: String? = nil, customer: String? = nil) {
+    public init(authorizationId: String? = nil, changeRequestStatus: String = "A", changeOrderStatus: String = "A", numberPrefix: String = "", layout: SpectrumExportLayout = .changeRequest, company: String? = nil, job: String? = nil, customer: String? = nil) {
         self.authorizationId = authorizationId
         self.changeRequestStatus = changeRequestStatus
         self.changeOrderStatus = changeOrderStatus
@@ -72,7 +72,7 @@ public struct SpectrumExportConfig: Sendable, Hashable {
             func text(_ key: String) throws(Diagnostic) -> String? {
                 switch table[key] {
                 case nil, .null?: return nil
-                case .string(let value)?: return value.spectrumTrimmed
+                case .string(let value)?: return value.spectrumWriterTrimmed
                 case .number(let value)?: return value  // `company = 1` means the code "1"
                 default:
                     throw Diagnostic.error(.FMT010, "spectrum.\(key) must be text", at: SourceLocation(file: file, field: "spectrum.\(key)"))
@@ -83,7 +83,7 @@ public struct SpectrumExportConfig: Sendable, Hashable {
             if let value = try text("co_status") { changeOrderStatus = value }
             if let value = try text("number_prefix") { numberPrefix = value }
             if let value = try text("layout") {
-                guard let parsed = SpectrumLayout(rawValue: value) else {
+                guard let parsed = SpectrumExportLayout(rawValue: value) else {
                     throw Diagnostic.error(.FMT010, "spectrum.layout must be change-request or change-order", at: SourceLocation(file: file, field: "spectrum.layout"), value: value)
                 }
                 layout = parsed
@@ -92,7 +92,7 @@ public struct SpectrumExportConfig: Sendable, Hashable {
             job = try text("job").flatMap { $0.isEmpty ? nil : $0 }
             customer = try text("customer").flatMap { $0.isEmpty ? nil : $0 }
         }
-        if let fromEnvironment = environmentAuthorizationId?.spectrumTrimmed, !fromEnvironment.isEmpty {
+        if let fromEnvironment = environmentAuthorizationId?.spectrumWriterTrimmed, !fromEnvironment.isEmpty {
             authorizationId = fromEnvironment
         }
         if let problem = problems(file: file).first { throw problem }

@@ -30,7 +30,7 @@ public struct SpectrumExportRecord: Sendable, Hashable {
 
 /// What the writer made of one change order: every record, all sharing one GUID.
 public struct SpectrumChangeOrderExport: Sendable, Hashable {
-    public var layout: SpectrumLayout
+    public var layout: SpectrumExportLayout
     public var key: ContractKey
     /// Change_Request_Number / Change_Order_Number as written (prefix included).
     public var number: String
@@ -39,7 +39,7 @@ public struct SpectrumChangeOrderExport: Sendable, Hashable {
     /// Problems that did not stop the export (a cut description, a revenue-only change request).
     public var warnings: [Diagnostic]
 
-    public init(layout: SpectrumLayout, key: ContractKey, number: String, guid: String, records: [SpectrumExportRecord], warnings: [Diagnostic]) {
+    public init(layout: SpectrumExportLayout, key: ContractKey, number: String, guid: String, records: [SpectrumExportRecord], warnings: [Diagnostic]) {
         self.layout = layout
         self.key = key
         self.number = number

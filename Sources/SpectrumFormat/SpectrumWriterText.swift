@@ -2,18 +2,18 @@
 /// the usual counts, since Spectrum's field limits are storage limits.
 extension String {
     /// Without surrounding spaces and tabs (Spectrum pads codes; nothing else is altered).
-    var spectrumTrimmed: String {
+    var spectrumWriterTrimmed: String {
         let scalars = unicodeScalars
         guard let first = scalars.firstIndex(where: { $0 != " " && $0 != "\t" }) else { return "" }
         let last = scalars.lastIndex(where: { $0 != " " && $0 != "\t" })!
         return String(scalars[first...last])
     }
 
-    var spectrumLength: Int { unicodeScalars.count }
+    var spectrumWriterLength: Int { unicodeScalars.count }
 
     /// The longest prefix of whole characters within `limit` scalars, so a cut never splits an
     /// accent from its letter.
-    func spectrumCut(to limit: Int) -> String {
+    func spectrumWriterCut(to limit: Int) -> String {
         var result = ""
         var count = 0
         for character in self {
@@ -27,7 +27,7 @@ extension String {
 
     /// A Procore cost code as Spectrum keys its phase: the separators Procore shows
     /// (`01-100`, `01.100`, `01 100`) removed, letters and digits kept as they are.
-    var spectrumPhaseCode: String {
+    var spectrumWriterPhaseCode: String {
         var result = String.UnicodeScalarView()
         for scalar in unicodeScalars where scalar.properties.isAlphabetic || scalar.properties.numericType != nil {
             result.append(scalar)

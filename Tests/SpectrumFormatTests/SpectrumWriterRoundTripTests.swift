@@ -12,8 +12,8 @@ struct SpectrumWriterRoundTripTests {
         try #require(LibXMLReadBack.parse(SpectrumEnvelopeWriter.document(records)))
     }
 
-    @Test(arguments: SpectrumLayout.allCases)
-    func recordsComeBackFieldForField(layout: SpectrumLayout) throws {
+    @Test(arguments: SpectrumExportLayout.allCases)
+    func recordsComeBackFieldForField(layout: SpectrumExportLayout) throws {
         let export = try #require(F.export(F.order(), F.writer(layout)).export)
         let envelope = try readBack(export.records)
         #expect(envelope.rootName == "Envelope")

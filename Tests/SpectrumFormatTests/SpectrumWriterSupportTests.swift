@@ -76,7 +76,7 @@ enum WriterFixture {
             procore: ProcoreLink(projectId: "562949953421312", primeContractId: "77", changeOrderId: "901"))
     }
 
-    static func writer(_ layout: SpectrumLayout = .changeRequest, authorization: String? = "SOVTEST", configure: (inout SpectrumExportConfig) -> Void = { _ in }) -> SpectrumChangeRequestWriter {
+    static func writer(_ layout: SpectrumExportLayout = .changeRequest, authorization: String? = "SOVTEST", configure: (inout SpectrumExportConfig) -> Void = { _ in }) -> SpectrumChangeRequestWriter {
         var config = SpectrumExportConfig(authorizationId: authorization, layout: layout)
         configure(&config)
         return SpectrumChangeRequestWriter(config: config)

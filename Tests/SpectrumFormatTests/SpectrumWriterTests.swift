@@ -286,7 +286,7 @@ struct SpectrumWriterReconciliationTests {
     @Test func grandTotalOffByOneCentIsRejectedNeverWritten() {
         var order = F.order()
         order.computed!.grandTotal = F.money("4369.27")
-        for layout in SpectrumLayout.allCases {
+        for layout in SpectrumExportLayout.allCases {
             let result = F.export(order, F.writer(layout))
             #expect(result.export == nil)
             #expect(F.codes(result).allSatisfy { $0 == "REC001" })

@@ -8,13 +8,13 @@ extension SpectrumChangeRequestWriter {
     /// amounts (horizontal markup included). All vertical markup goes to the header's Fee_Amount,
     /// with Fee_Percent sent blank: given both, Spectrum recalculates the amount from the percent
     /// and the cents Procore computed would be lost. Revenue + Fee_Amount = the grand total.
-    func changeOrderRecords(_ order: ChangeOrder, _ computed: ComputedMarkup, _ header: Header, _ lines: [LinePlan], guid: String, _ problems: inout ExportProblems) -> [SpectrumExportRecord] {
-        var revenue = MergedSums<String>()
+    func changeOrderRecords(_ order: ChangeOrder, _ computed: ComputedMarkup, _ header: Header, _ lines: [LinePlan], guid: String, _ problems: inout SpectrumWriterProblems) -> [SpectrumExportRecord] {
+        var revenue = SpectrumWriterSums<String>()
         var additional: [String: String?] = [:]
         for (index, plan) in lines.enumerated() {
             revenue.add(computed.lines[index].extendedAmount, to: plan.billingItem, &problems)
             // An item keeps its lines' Additional_Description only when they all agree on one.
-            let text = order.lines[index].additionalDescription?.spectrumTrimmed
+            let text = order.lines[index].additionalDescription?.spectrumWriterTrimmed
             let own = (text?.isEmpty ?? true) ? nil : text
             if let existing = additional[plan.billingItem] {
                 if existing != own { additional[plan.billingItem] = .some(nil) }
@@ -36,21 +36,21 @@ extension SpectrumChangeRequestWriter {
             checkAmount(amount, "Revenue", &problems)
             let description: String
             if let shared = additional[item] ?? nil {
-                if shared.spectrumLength > 40 {
+                if shared.spectrumWriterLength > 40 {
                     let line = lines.firstIndex { $0.billingItem == item }
-                    problems.error(.CO005, "Additional_Description of billing item \(item) has \(shared.spectrumLength) characters; Spectrum holds 40", line: line, field: "additional_description", value: shared)
+                    problems.error(.CO005, "Additional_Description of billing item \(item) has \(shared.spectrumWriterLength) characters; Spectrum holds 40", line: line, field: "additional_description", value: shared)
                 }
                 description = shared
             } else {
-                if fallback.spectrumLength > 40 && !fallbackWarned {
-                    let cut = fallback.spectrumCut(to: 40)
+                if fallback.spectrumWriterLength > 40 && !fallbackWarned {
+                    let cut = fallback.spectrumWriterCut(to: 40)
                     problems.warning(.FMT005, "Additional_Description holds 40 characters: '\(fallback)' is cut to '\(cut)'", field: "title", value: fallback)
                     fallback = cut
                     fallbackWarned = true
                 }
                 description = fallback
             }
-            records.append(SpectrumExportRecord(element: SpectrumLayout.changeOrder.elementName, fields: base + [
+            records.append(SpectrumExportRecord(element: SpectrumExportLayout.changeOrder.elementName, fields: base + [
                 SpectrumExportField("CO_Billing_Item_Code", item),
                 SpectrumExportField("Additional_Description", description),
                 SpectrumExportField("Revenue", amount.description),
