@@ -73,4 +73,44 @@ struct SpectrumWriterRoundTripTests {
         #expect(read.count == 12)
         #expect(read.map { $0["Change_Request_Number"]! } == Array(repeating: "1", count: 4) + Array(repeating: "2", count: 4) + Array(repeating: "3", count: 4))
     }
+
+    /// Random change orders: keys never repeat, and what is read back reconciles to the cent.
+    @Test func randomChangeOrdersNeverRepeatAKeyAndAlwaysReconcile() throws {
+        var random = F.SeededGenerator(seed: 2025)
+        let items = ["1000", "2000", "3000"]
+        let codes = ["01-100", "01.100", "01 100", "02-200", nil]
+        func amount(_ range: ClosedRange<Int64>) -> String { Money(minorUnits: Int64.random(in: range, using: &random)).description }
+        for _ in 0..<150 {
+            let lines = (0..<Int.random(in: 1...8, using: &random)).map { _ in
+                let code = codes.randomElement(using: &random)!
+                return F.Line(
+                    amount: amount(-500_000...2_000_000), item: items.randomElement(using: &random)!,
+                    costCode: code, costType: code == nil ? nil : ["L", "M"].randomElement(using: &random)!,
+                    horizontal: amount(-1_000...5_000), share: amount(-1_000...10_000))
+            }
+            let order = F.order(lines: lines)
+            for layout in SpectrumExportLayout.allCases {
+                let export = try #require(F.export(order, F.writer(layout)).export)
+                let records = try #require(LibXMLReadBack.parse(SpectrumEnvelopeWriter.document(export.records))).records
+                func total(_ field: String) throws -> Money {
+                    try records.compactMap { $0[field] }.map { try Money.parse($0) }.reduce(F.money("0.00"), +)
+                }
+                switch layout {
+                case .changeRequest:
+                    let billing = records.compactMap { $0["CR_Billing_Item_Code"] }
+                    let estimates = records.filter { $0["CR_Phase_Code"] != nil }.map { $0["CR_Phase_Code"]! + "/" + $0["CR_Cost_Type"]! }
+                    #expect(Set(billing).count == billing.count)
+                    #expect(Set(estimates).count == estimates.count)
+                    #expect(try total("CR_Revenue") == order.computed!.grandTotal)
+                    let costed = order.lines.filter { $0.costCode != nil }.map(\.amount).reduce(F.money("0.00"), +)
+                    #expect(try total("Change_Request_Amount") == costed)
+                case .changeOrder:
+                    let billing = records.compactMap { $0["CO_Billing_Item_Code"] }
+                    #expect(Set(billing).count == billing.count)
+                    let fee = try Money.parse(records[0]["Fee_Amount"]!)
+                    #expect(try total("Revenue") + fee == order.computed!.grandTotal)
+                }
+            }
+        }
+    }
 }
