@@ -1,0 +1,95 @@
+import SOVCore
+
+/// The whole `sov-emit --to spectrum` path over canonical JSON Lines, as a library function so
+/// the command and the batch runner share it: each change order through the writer, rejects to
+/// the report, and either one envelope for the batch on `output` or, with `outDir`, one envelope
+/// file per change order, written atomically (`<origin id>.xml`, the document's stable identity).
+///
+/// Prime contracts are rejected (they go to Procore). Nothing is written on `output` when no
+/// change order was accepted, so an empty import never reaches Spectrum. A closed `output`
+/// (`| head`) ends the stage with status 0, as in every stage.
+public enum SpectrumExportStage {
+    public static func run(
+        inputPaths: [String], writer: SpectrumChangeRequestWriter, outDir: String?,
+        report: StageReport, output: OutputSink,
+        generator: inout some RandomNumberGenerator
+    ) -> ExitStatus {
+        if writer.config.authorizationId == nil {
+            report.warn(.warning(.FMT004, "no Spectrum Authorization_ID: it is written empty and Spectrum refuses the records until it is filled in; set \(SpectrumExportConfig.authorizationEnvironmentVariable) or spectrum.authorization_id in the configuration", at: SourceLocation(field: "Authorization_ID")))
+        }
+        if let outDir {
+            do {
+                try AtomicFile.makeFolder(outDir)
+            } catch {
+                try? report.fail(error.status, "cannot create the output folder: \(error.description)")
+                return report.finish()
+            }
+        }
+        var envelopeOpen = false
+        do {
+            for path in inputPaths {
+                let input: InputFile
+                do {
+                    input = try InputFile(path: path)
+                } catch {
+                    try report.fail(error.status, error.description)
+                    continue
+                }
+                var reader = CanonicalReader(input)
+                do {
+                    while let item = try reader.next() {
+                        report.countIn()
+                        let document: CanonicalDocument
+                        switch item {
+                        case .malformed(let raw, let diagnostic):
+                            try report.reject(Reject(record: raw, diagnostics: [diagnostic]))
+                            continue
+                        case .document(let read):
+                            document = read
+                        }
+                        guard case .changeOrder(let order) = document else {
+                            let message = "\(document.displayName) cannot go to Spectrum: prime contracts go to Procore (sov-emit --to procore); --to spectrum takes change orders"
+                            try report.reject(Reject(document: document.json, diagnostics: [.error(.FMT009, message, at: document.source.with(field: "kind"))]))
+                            continue
+                        }
+                        switch writer.export(order, using: &generator) {
+                        case .rejected(let diagnostics):
+                            try report.reject(Reject(document: document.json, diagnostics: diagnostics))
+                        case .exported(let export):
+                            for warning in export.warnings { report.warn(warning) }
+                            if let outDir {
+                                let file = outDir + "/" + AtomicFile.safeFileName(document.originId) + ".xml"
+                                do {
+                                    try AtomicFile.write(Array(SpectrumEnvelopeWriter.document(export.records).utf8), to: file)
+                                } catch {
+                                    try report.fail(error.status, error.description)
+                                    continue
+                                }
+                            } else {
+                                var text = ""
+                                if !envelopeOpen {
+                                    text += SpectrumEnvelopeWriter.opening
+                                    envelopeOpen = true
+                                }
+                                for record in export.records { SpectrumEnvelopeWriter.append(record, into: &text) }
+                                try output.write(text)
+                            }
+                            report.countOut()
+                        }
+                    }
+                } catch let failure as IOFailure {
+                    try report.fail(failure.status, failure.description)
+                }
+            }
+            if envelopeOpen { try output.write(SpectrumEnvelopeWriter.closing) }
+            try output.flush()
+        } catch is OutputClosed {
+            return .ok
+        } catch let failure as IOFailure {
+            try? report.fail(failure.status, failure.description)
+        } catch {
+            try? report.fail(.software, "internal error: \(error)")
+        }
+        return report.finish()
+    }
+}

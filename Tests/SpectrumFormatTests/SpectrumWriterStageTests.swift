@@ -1,0 +1,208 @@
+import SOVCore
+import SpectrumFormat
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `sov-emit --to spectrum` end to end on files: canonical JSON Lines in, envelope(s) and rejects out.
+@Suite("Spectrum writer: the --to spectrum stage")
+struct SpectrumWriterStageTests {
+    typealias F = WriterFixture
+
+    final class Scratch {
+        let folder: String
+
+        init() {
+            var template = Array("/tmp/sov-spectrum-writer-XXXXXX".utf8CString)
+            folder = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
+        }
+
+        deinit {
+            // Only what the test made: the files of out/, the folder's own files, then both folders.
+            Scratch.removeFiles(in: folder + "/out")
+            rmdir(folder + "/out")
+            Scratch.removeFiles(in: folder)
+            rmdir(folder)
+        }
+
+        static func removeFiles(in path: String) {
+            guard let directory = opendir(path) else { return }
+            var names: [String] = []
+            while let entry = readdir(directory) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self) }
+                if name != "." && name != ".." { names.append(name) }
+            }
+            closedir(directory)
+            for name in names { unlink(path + "/" + name) }
+        }
+
+        func write(_ name: String, _ text: String) throws -> String {
+            let path = folder + "/" + name
+            try AtomicFile.write(Array(text.utf8), to: path)
+            return path
+        }
+
+        func read(_ path: String) throws -> String {
+            String(decoding: try InputFile(path: path).readAll(), as: UTF8.self)
+        }
+
+        func sink(_ name: String) -> OutputSink {
+            OutputSink(descriptor: open(folder + "/" + name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644), name: name)
+        }
+    }
+
+    struct Run {
+        var status: SOVCore.ExitStatus
+        var stdout: String
+        var rejects: [JSONValue]
+        var report: StageReport
+    }
+
+    func run(_ scratch: Scratch, inputs: [String], config: SpectrumExportConfig = SpectrumExportConfig(authorizationId: "SOVTEST"), outDir: String? = nil, keyLookup: @escaping (ChangeOrder) -> ContractKey? = { _ in nil }) throws -> Run {
+        let report = StageReport(stage: "sov-emit", rejects: scratch.sink("rejects.jsonl"), human: scratch.sink("stderr.txt"))
+        var generator = F.SeededGenerator(seed: 3)
+        let status = SpectrumExportStage.run(
+            inputPaths: inputs, writer: SpectrumChangeRequestWriter(config: config, keyLookup: keyLookup), outDir: outDir,
+            report: report, output: scratch.sink("stdout.xml"), generator: &generator)
+        let rejects = try scratch.read(scratch.folder + "/rejects.jsonl").split(separator: "\n").map { try JSONParser.parse(Array($0.utf8)) }
+        return Run(status: status, stdout: try scratch.read(scratch.folder + "/stdout.xml"), rejects: rejects, report: report)
+    }
+
+    static func order(_ number: String, id: String) -> ChangeOrder {
+        var order = F.order(number: number)
+        order.procore?.changeOrderId = id
+        return order
+    }
+
+    static let contract = PrimeContract(
+        origin: Origin(system: .spectrum, company: "1", job: "24-1017", customer: "OWN100"),
+        source: SourceLocation(file: "jobs.csv", line: 2), number: "24-1017", customer: Party(code: "OWN100"),
+        originalAmount: F.money("100.00"), lines: [SOVLine(code: "1000", amount: F.money("100.00"))])
+
+    func batch() -> String {
+        var unmarked = Self.order("2", id: "902")
+        unmarked.computed = nil
+        return [
+            CanonicalDocument.changeOrder(Self.order("1", id: "901")).jsonLine,
+            CanonicalDocument.primeContract(Self.contract).jsonLine,
+            "{not json",
+            CanonicalDocument.changeOrder(unmarked).jsonLine,
+            "",
+            CanonicalDocument.changeOrder(Self.order("3", id: "903")).jsonLine,
+        ].joined(separator: "\n") + "\n"
+    }
+
+    @Test func oneEnvelopeForTheBatchOnStdout() throws {
+        let scratch = Scratch()
+        let input = try scratch.write("batch.jsonl", batch())
+        let result = try run(scratch, inputs: [input])
+        #expect(result.status == .someRejected)
+        #expect(result.report.documentsIn == 5)
+        #expect(result.report.documentsOut == 2)
+        #expect(result.report.rejected == 3)
+        let envelope = try #require(LibXMLReadBack.parse(result.stdout))
+        #expect(envelope.records.count == 8)
+        #expect(Set(envelope.records.map { $0["Change_Request_Number"]! }) == ["1", "3"])
+        let revenue = try envelope.records.compactMap { $0["CR_Revenue"] }.map { try Money.parse($0) }.reduce(F.money("0.00"), +)
+        #expect(revenue == F.money("8738.52"))  // two change orders of 4369.26
+        #expect(result.stdout.hasPrefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<soap:Envelope"))
+        #expect(result.stdout.split(separator: "<soap:Envelope", omittingEmptySubsequences: false).count == 2)
+
+        let codes = result.rejects.map { $0["diagnostics"]?.arrayValue?.first?["code"]?.stringValue }
+        #expect(codes == ["FMT009", "FMT009", "FMT004"])
+        #expect(result.rejects[0]["diagnostics"]?.arrayValue?.first?["message"]?.stringValue?.contains("prime contracts go to Procore") == true)
+        #expect(result.rejects[0]["document"]?["kind"]?.stringValue == "prime_contract")
+        #expect(result.rejects[1]["record"] == .string("{not json"))
+        #expect(result.rejects[2]["document"]?["number"]?.stringValue == "2")
+        let human = try scratch.read(scratch.folder + "/stderr.txt")
+        #expect(human.contains("sov-emit: 5 in, 2 out, 3 rejected"))
+    }
+
+    @Test func oneFilePerChangeOrderWithOut() throws {
+        let scratch = Scratch()
+        let input = try scratch.write("batch.jsonl", batch())
+        let outDir = scratch.folder + "/out"
+        let result = try run(scratch, inputs: [input], config: SpectrumExportConfig(authorizationId: "SOVTEST", layout: .changeOrder), outDir: outDir)
+        #expect(result.status == .someRejected)
+        #expect(result.stdout.isEmpty)
+        for (number, id) in [("1", "901"), ("3", "903")] {
+            let text = try scratch.read(outDir + "/procore_pcco_\(id).xml")
+            let envelope = try #require(LibXMLReadBack.parse(text))
+            #expect(envelope.records.count == 2)
+            #expect(envelope.records.allSatisfy { $0.element == "ARChangeOrder" && $0["Change_Order_Number"] == number })
+        }
+        #expect(throws: IOFailure.self) { try scratch.read(outDir + "/procore_pcco_902.xml") }
+    }
+
+    @Test func nothingOnStdoutWhenEverythingIsRejected() throws {
+        let scratch = Scratch()
+        var order = Self.order("1", id: "901")
+        order.origin = Origin(system: .procore, number: "1")
+        let input = try scratch.write("one.jsonl", CanonicalDocument.changeOrder(order).jsonLine + "\n")
+        let result = try run(scratch, inputs: [input])
+        #expect(result.status == .someRejected)
+        #expect(result.stdout.isEmpty)
+        #expect(result.rejects.first?["diagnostics"]?.arrayValue?.first?["code"]?.stringValue == "MAP003")
+
+        // The same document passes once the project map knows its project.
+        let mapped = try run(scratch, inputs: [input], keyLookup: { $0.procore?.projectId == "562949953421312" ? ContractKey(company: "1", job: "24-1017", customer: "OWN100") : nil })
+        #expect(mapped.status == .ok)
+        #expect(LibXMLReadBack.parse(mapped.stdout)?.records.count == 4)
+    }
+
+    @Test func missingAuthorizationIsOneWarningAndAMissingInputIsExit66() throws {
+        let scratch = Scratch()
+        let input = try scratch.write("one.jsonl", CanonicalDocument.changeOrder(Self.order("1", id: "901")).jsonLine + "\n")
+        let result = try run(scratch, inputs: [input, scratch.folder + "/absent.jsonl"], config: SpectrumExportConfig())
+        #expect(result.status == .noInput)
+        #expect(result.report.documentsOut == 1)
+        // One for Authorization_ID, one for the revenue-only line.
+        #expect(result.report.warnings == 2)
+        let human = try scratch.read(scratch.folder + "/stderr.txt")
+        #expect(human.contains("SPECTRUM_AUTHORIZATION_ID"))
+        let envelope = try #require(LibXMLReadBack.parse(result.stdout))
+        #expect(envelope.records.allSatisfy { $0["Authorization_ID"] == "" })
+    }
+}
+
+@Suite("Spectrum writer: export configuration")
+struct SpectrumWriterConfigTests {
+    func parse(_ json: String) throws -> JSONValue {
+        try ConfigFile.parse(Array(json.utf8), name: "sov.json")
+    }
+
+    @Test func defaults() throws {
+        let config = try SpectrumExportConfig(configuration: nil, environmentAuthorizationId: nil)
+        #expect(config == SpectrumExportConfig())
+        #expect(config.authorizationId == nil)
+        #expect(config.changeRequestStatus == "A")
+        #expect(config.layout == .changeRequest)
+    }
+
+    @Test func fileThenEnvironment() throws {
+        let file = try parse("""
+            {"spectrum": {"authorization_id": "FROMFILE", "cr_status": "AP", "number_prefix": "P",
+              "layout": "change-order", "company": 1, "customer": "OWN100"}}
+            """)
+        let fromFile = try SpectrumExportConfig(configuration: file, environmentAuthorizationId: nil)
+        #expect(fromFile == SpectrumExportConfig(authorizationId: "FROMFILE", changeRequestStatus: "AP", numberPrefix: "P", layout: .changeOrder, company: "1", customer: "OWN100"))
+        let fromEnvironment = try SpectrumExportConfig(configuration: file, environmentAuthorizationId: "FROMENV")
+        #expect(fromEnvironment.authorizationId == "FROMENV")
+        let blankEnvironment = try SpectrumExportConfig(configuration: file, environmentAuthorizationId: "  ")
+        #expect(blankEnvironment.authorizationId == "FROMFILE")
+    }
+
+    @Test func badSettingsAreSaidBeforeAnyOutput() throws {
+        let layout = try parse(#"{"spectrum": {"layout": "flat"}}"#)
+        let company = try parse(#"{"spectrum": {"company": "1234"}}"#)
+        let table = try parse(#"{"spectrum": "A"}"#)
+        #expect(throws: Diagnostic.self) { try SpectrumExportConfig(configuration: layout, environmentAuthorizationId: nil) }
+        #expect(throws: Diagnostic.self) { try SpectrumExportConfig(configuration: company, environmentAuthorizationId: nil) }
+        #expect(throws: Diagnostic.self) { try SpectrumExportConfig(configuration: table, environmentAuthorizationId: nil) }
+        #expect(throws: Diagnostic.self) { try SpectrumExportConfig(configuration: nil, environmentAuthorizationId: String(repeating: "x", count: 21)) }
+        #expect(SpectrumExportConfig(changeOrderStatus: "ABC").problems().map(\.code) == ["CO005"])
+        #expect(SpectrumExportConfig(changeRequestStatus: "").problems().map(\.code) == ["FMT004"])
+    }
+}
