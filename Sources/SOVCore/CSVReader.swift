@@ -1,0 +1,286 @@
+/// A CSV problem, named by record, line and byte so a user can find it in the file.
+public struct CSVError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var message: String
+    /// 1-based record number (the header is record 1).
+    public var record: Int
+    /// 1-based line of the offending byte.
+    public var line: Int
+    /// 0-based byte offset of the offending byte in the file.
+    public var offset: Int
+    public var code: DiagnosticCode
+    /// True when the rest of the file cannot be read (an unterminated quote runs to the end).
+    public var fatal: Bool
+
+    public var description: String { "record \(record), line \(line), byte \(offset): \(message)" }
+}
+
+public struct CSVRecord: Sendable, Hashable {
+    /// 1-based record number (the header is record 1).
+    public var number: Int
+    /// Line the record starts on.
+    public var line: Int
+    /// Byte offset of the record's first byte.
+    public var offset: Int
+    /// Field values, decoded, exactly as in the file (not trimmed).
+    public var fields: [String]
+}
+
+/// A strict, streaming RFC 4180 reader working on bytes: quoted fields with `""` escapes and
+/// embedded newlines (kept as they are), LF or CRLF record ends, a chosen delimiter, UTF-8 or
+/// Windows-1252 (a UTF-8 BOM wins and is dropped). Nothing is repaired: a malformed record is
+/// reported and skipped up to the end of its line, and reading goes on.
+public final class CSVReader {
+    public enum Item {
+        case record(CSVRecord)
+        case malformed(CSVError)
+    }
+
+    private enum State {
+        case fieldStart, unquoted, quoted, quoteInQuoted, afterCR, skipping
+    }
+
+    private let input: InputFile
+    private let delimiter: UInt8
+    public private(set) var encoding: TextEncoding
+    private let checksFieldCount: Bool
+    public let maximumRecordBytes: Int
+
+    private var chunk: [UInt8]
+    private var chunkStart = 0
+    private var chunkEnd = 0
+    /// Absolute offset of chunk[0].
+    private var chunkBase = 0
+    private var atEnd = false
+    private var startedFile = false
+
+    private var state = State.fieldStart
+    private var field: [UInt8] = []
+    private var fieldBytes: [UInt8] = []  // all fields of the record, back to back
+    private var fieldEnds: [Int] = []
+    private var line = 1
+    private var recordLine = 1
+    private var recordOffset = 0
+    private var quoteLine = 1
+    private var recordNumber = 0
+    private var pendingError: CSVError?
+    /// The header's field count, once read, when field counts are checked.
+    public private(set) var header: [String]?
+
+    public init(_ input: InputFile, delimiter: UInt8 = UInt8(ascii: ","), encoding: TextEncoding = .utf8, checksFieldCount: Bool = true, maximumRecordBytes: Int = 64 << 20) {
+        self.input = input
+        self.delimiter = delimiter
+        self.encoding = encoding
+        self.checksFieldCount = checksFieldCount
+        self.maximumRecordBytes = maximumRecordBytes
+        self.chunk = [UInt8](repeating: 0, count: 1 << 20)
+    }
+
+    public var name: String { input.name }
+
+    private func error(_ message: String, at offset: Int, line: Int, code: DiagnosticCode = .FMT007, fatal: Bool = false) -> CSVError {
+        CSVError(message: message, record: recordNumber + 1, line: line, offset: offset, code: code, fatal: fatal)
+    }
+
+    /// The next record or malformed record; nil at the end of the input.
+    public func next() throws(IOFailure) -> Item? {
+        while true {
+            if chunkStart == chunkEnd {
+                if atEnd { return finishAtEnd() }
+                try refill()
+                if chunkStart == chunkEnd { atEnd = true; continue }
+            }
+            if let item = scan() { return item }
+        }
+    }
+
+    private func refill() throws(IOFailure) {
+        chunkBase += chunkEnd
+        chunkStart = 0
+        chunkEnd = 0
+        let count = try chunk.withUnsafeMutableBytes { raw in
+            Result { () throws(IOFailure) in try input.read(into: raw) }
+        }.get()
+        chunkEnd = count
+        if !startedFile {
+            startedFile = true
+            if count >= 3, chunk[0] == 0xEF, chunk[1] == 0xBB, chunk[2] == 0xBF {
+                chunkStart = 3
+                recordOffset = 3
+                encoding = .utf8
+            }
+        }
+    }
+
+    /// Runs the state machine over the buffered bytes until a record completes or the buffer ends.
+    private func scan() -> Item? {
+        let quote = UInt8(ascii: "\"")
+        while chunkStart < chunkEnd {
+            let byte = chunk[chunkStart]
+            let offset = chunkBase + chunkStart
+            chunkStart += 1
+            if field.count + fieldBytes.count > maximumRecordBytes, state != .skipping {
+                pendingError = error("record longer than \(maximumRecordBytes) bytes", at: offset, line: line)
+                state = .skipping
+            }
+            switch state {
+            case .skipping:
+                if byte == 0x0A {
+                    line += 1
+                    return skipDone()
+                }
+            case .fieldStart, .unquoted:
+                if byte == delimiter {
+                    endField()
+                    state = .fieldStart
+                } else if byte == 0x0A {
+                    endField()
+                    line += 1
+                    return endRecord(nextOffset: offset + 1)
+                } else if byte == 0x0D {
+                    state = .afterCR
+                } else if byte == quote {
+                    if state == .fieldStart {
+                        state = .quoted
+                        quoteLine = line
+                    } else {
+                        fail(error("a quote inside an unquoted field", at: offset, line: line))
+                    }
+                } else if byte == 0 {
+                    fail(error("NUL byte in a field", at: offset, line: line, code: .FMT008))
+                } else {
+                    field.append(byte)
+                    state = .unquoted
+                }
+            case .quoted:
+                if byte == quote {
+                    state = .quoteInQuoted
+                } else {
+                    if byte == 0x0A { line += 1 }
+                    if byte == 0 {
+                        fail(error("NUL byte in a field", at: offset, line: line, code: .FMT008))
+                    } else {
+                        field.append(byte)
+                    }
+                }
+            case .quoteInQuoted:
+                if byte == quote {
+                    field.append(quote)
+                    state = .quoted
+                } else if byte == delimiter {
+                    endField()
+                    state = .fieldStart
+                } else if byte == 0x0A {
+                    endField()
+                    line += 1
+                    return endRecord(nextOffset: offset + 1)
+                } else if byte == 0x0D {
+                    state = .afterCR
+                } else {
+                    fail(error("text after a closing quote", at: offset, line: line))
+                }
+            case .afterCR:
+                if byte == 0x0A {
+                    endField()
+                    line += 1
+                    return endRecord(nextOffset: offset + 1)
+                }
+                fail(error("a carriage return not followed by a line feed outside quotes", at: offset - 1, line: line))
+            }
+        }
+        return nil
+    }
+
+    private func fail(_ problem: CSVError) {
+        pendingError = problem
+        state = .skipping
+    }
+
+    private func skipDone() -> Item? {
+        let problem = pendingError
+        resetRecord(nextOffset: chunkBase + chunkStart)
+        recordNumber += 1
+        return problem.map(Item.malformed)
+    }
+
+    private func finishAtEnd() -> Item? {
+        switch state {
+        case .skipping:
+            state = .fieldStart
+            if pendingError != nil { return skipDone() }
+            return nil
+        case .quoted:
+            let problem = error("unterminated quoted field (the quote opened on line \(quoteLine))", at: chunkBase + chunkEnd, line: line, fatal: true)
+            state = .fieldStart
+            resetRecord(nextOffset: chunkBase + chunkEnd)
+            recordNumber += 1
+            return .malformed(problem)
+        case .fieldStart where fieldEnds.isEmpty:
+            return nil  // the file ended with a record end, as it should
+        case .fieldStart, .unquoted, .quoteInQuoted, .afterCR:
+            endField()
+            return endRecord(nextOffset: chunkBase + chunkEnd)
+        }
+    }
+
+    private func endField() {
+        fieldBytes.append(contentsOf: field)
+        fieldEnds.append(fieldBytes.count)
+        field.removeAll(keepingCapacity: true)
+    }
+
+    private func resetRecord(nextOffset: Int) {
+        field.removeAll(keepingCapacity: true)
+        fieldBytes.removeAll(keepingCapacity: true)
+        fieldEnds.removeAll(keepingCapacity: true)
+        pendingError = nil
+        state = .fieldStart
+        recordLine = line
+        recordOffset = nextOffset
+    }
+
+    private func endRecord(nextOffset: Int) -> Item {
+        recordNumber += 1
+        let number = recordNumber
+        let startLine = recordLine
+        let startOffset = recordOffset
+        defer { resetRecord(nextOffset: nextOffset) }
+        var fields: [String] = []
+        fields.reserveCapacity(fieldEnds.count)
+        var problem: CSVError?
+        fieldBytes.withUnsafeBufferPointer { all in
+            var start = 0
+            for end in fieldEnds {
+                let slice = UnsafeBufferPointer(rebasing: all[start..<end])
+                do throws(TextDecodingError) {
+                    fields.append(try TextDecoder.decode(slice, as: encoding))
+                } catch {
+                    if problem == nil {
+                        let bad = start + error.offset
+                        let newlines = all[..<bad].reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+                        let message: String
+                        switch error {
+                        case .invalidUTF8:
+                            message = "invalid UTF-8 (byte 0x\(String(all[bad], radix: 16, uppercase: true))); if the file comes from Spectrum on Windows, try --encoding windows-1252"
+                        case .undefinedWindows1252(_, let byte):
+                            message = "byte 0x\(String(byte, radix: 16, uppercase: true)) is not defined in Windows-1252"
+                        }
+                        problem = CSVError(message: message, record: number, line: startLine + newlines, offset: startOffset + bad, code: .FMT008, fatal: false)
+                    }
+                    fields.append("")
+                }
+                start = end
+            }
+        }
+        if let problem { return .malformed(problem) }
+        if checksFieldCount {
+            if let header {
+                if fields.count != header.count {
+                    return .malformed(CSVError(message: "record has \(fields.count) field\(fields.count == 1 ? "" : "s"), the header has \(header.count)", record: number, line: startLine, offset: startOffset, code: .FMT007, fatal: false))
+                }
+            } else {
+                header = fields
+            }
+        }
+        return .record(CSVRecord(number: number, line: startLine, offset: startOffset, fields: fields))
+    }
+}

@@ -1,0 +1,133 @@
+/// One row of the project map: which Procore project (and prime contract) a Spectrum contract is.
+public struct ProjectMapping: Sendable, Hashable {
+    /// nil = any company.
+    public var company: String?
+    public var job: String
+    /// nil = any customer of the job.
+    public var customer: String?
+    public var projectId: String
+    public var primeContractId: String?
+    public var line: Int
+
+    public init(company: String?, job: String, customer: String?, projectId: String, primeContractId: String?, line: Int = 0) {
+        self.company = company
+        self.job = job
+        self.customer = customer
+        self.projectId = projectId
+        self.primeContractId = primeContractId
+        self.line = line
+    }
+
+    public func matches(_ key: ContractKey) -> Bool {
+        job == key.job && (company == nil || company == key.company) && (customer == nil || customer == key.customer)
+    }
+
+    /// More specific rows win over wildcards.
+    var specificity: Int { (company == nil ? 0 : 2) + (customer == nil ? 0 : 1) }
+}
+
+/// The project map (`--project-map`): CSV with header `company,job,customer,project_id,prime_contract_id`
+/// (SPEC §6 MAP001). Blank company or customer means any; prime_contract_id is optional.
+public struct ProjectMap: Sendable {
+    public let file: String
+    public private(set) var mappings: [ProjectMapping]
+
+    public init(file: String = "<project map>", mappings: [ProjectMapping]) {
+        self.file = file
+        self.mappings = mappings
+    }
+
+    public static let requiredColumns = ["job", "project_id"]
+
+    /// Reads the map; any malformed row makes the whole map unusable (a wrong map would send
+    /// documents to the wrong project), so the first problem is thrown with its line.
+    public static func load(_ path: String) throws(Diagnostic) -> ProjectMap {
+        let reader: CSVReader
+        do {
+            reader = CSVReader(try InputFile(path: path))
+        } catch {
+            throw Diagnostic.error(.IO001, "cannot read the project map: \(error.message)", at: SourceLocation(file: path))
+        }
+        var columns: [String: Int] = [:]
+        var mappings: [ProjectMapping] = []
+        do {
+            while let item = try reader.next() {
+                switch item {
+                case .malformed(let problem):
+                    throw Diagnostic.error(problem.code, "project map: \(problem.message)", at: SourceLocation(file: path, line: problem.line))
+                case .record(let record):
+                    if columns.isEmpty {
+                        for (index, name) in record.fields.enumerated() {
+                            columns[name.trimmingSpaces.lowercased()] = index
+                        }
+                        for required in requiredColumns where columns[required] == nil {
+                            throw Diagnostic.error(.FMT004, "project map has no '\(required)' column; expected header company,job,customer,project_id,prime_contract_id", at: SourceLocation(file: path, line: record.line))
+                        }
+                        continue
+                    }
+                    func value(_ name: String) -> String? {
+                        guard let index = columns[name] else { return nil }
+                        let text = record.fields[index].trimmingSpaces
+                        return text.isEmpty ? nil : text
+                    }
+                    if record.fields.allSatisfy({ $0.trimmingSpaces.isEmpty }) { continue }
+                    let location = SourceLocation(file: path, line: record.line)
+                    guard let job = value("job") else {
+                        throw Diagnostic.error(.FMT004, "project map row without a job", at: location.with(field: "job"))
+                    }
+                    guard let project = value("project_id") else {
+                        throw Diagnostic.error(.FMT004, "project map row for job \(job) without a project_id", at: location.with(field: "project_id"))
+                    }
+                    mappings.append(ProjectMapping(company: value("company"), job: job, customer: value("customer"), projectId: project, primeContractId: value("prime_contract_id"), line: record.line))
+                }
+            }
+        } catch let diagnostic as Diagnostic {
+            throw diagnostic
+        } catch {
+            throw Diagnostic.error(.IO001, "cannot read the project map: \(error)", at: SourceLocation(file: path))
+        }
+        return ProjectMap(file: path, mappings: mappings)
+    }
+
+    /// The most specific row for a Spectrum contract (exact company and customer beat blanks).
+    public func mapping(for key: ContractKey) -> ProjectMapping? {
+        mappings.filter { $0.matches(key) }.max { $0.specificity < $1.specificity }
+    }
+
+    /// The Spectrum contract of a Procore document: by prime contract id, else by project id, else
+    /// by the job Procore carries in `project.origin_code`. Only rows that name company and
+    /// customer give a full key; a wildcard row cannot say which customer a change order is for.
+    public func contractKey(projectId: String?, primeContractId: String?, job: String?) -> ContractKey? {
+        func key(_ rows: [ProjectMapping]) -> ContractKey? {
+            let full = rows.compactMap { row -> ContractKey? in
+                guard let company = row.company, let customer = row.customer else { return nil }
+                return ContractKey(company: company, job: row.job, customer: customer)
+            }
+            return Set(full).count == 1 ? full.first : nil
+        }
+        if let primeContractId, let found = key(mappings.filter { $0.primeContractId == primeContractId }) { return found }
+        if let projectId, let found = key(mappings.filter { $0.projectId == projectId }) { return found }
+        if let job, let found = key(mappings.filter { $0.job == job }) { return found }
+        return nil
+    }
+
+    /// Whether any row names this prime contract id (MAP002).
+    public func knowsPrimeContract(_ id: String) -> Bool {
+        mappings.contains { $0.primeContractId == id }
+    }
+}
+
+extension StringProtocol {
+    /// Without surrounding spaces and tabs (Spectrum pads codes); nothing else is touched.
+    public var trimmingSpaces: String {
+        var start = startIndex
+        var end = endIndex
+        while start < end, self[start] == " " || self[start] == "\t" { start = index(after: start) }
+        while end > start {
+            let before = index(before: end)
+            guard self[before] == " " || self[before] == "\t" else { break }
+            end = before
+        }
+        return String(self[start..<end])
+    }
+}
