@@ -69,7 +69,7 @@ enum ProcoreEventShape {
             job: originObject?.code("job") ?? project?.code("origin_code"),
             customer: originObject?.code("customer"), number: number)
         let link = ProcoreLink(
-            projectId: project?.id("id") ?? data.id("project_id"),
+            projectId: project?.id("id") ?? data.id("project_id") ?? envelope?.id("project_id"),
             primeContractId: order.id("contract_id") ?? primeContract?.id("id"),
             changeOrderId: order.id("id"))
         let date = order.object("erp_custom_fields")?.date("transaction_date")

@@ -65,11 +65,14 @@ final class MarkupCollector {
             name: name, set: set, percent: percent, position: position ?? 0, compound: compound,
             primeLineItem: primeLineItem, calculation: calculation)
         if let index = entries.firstIndex(where: { id != nil ? $0.id == id : ($0.id == nil && $0.markup.name == name && $0.markup.set == set) }) {
-            var known = entries[index].markup
-            if !entries[index].positionGiven { known.position = markup.position }
+            // A copy that gives the position the first one left out completes the definition.
+            if !entries[index].positionGiven, position != nil {
+                entries[index].markup.position = markup.position
+                entries[index].positionGiven = true
+            }
             var candidate = markup
-            if position == nil { candidate.position = known.position }
-            if known != candidate || entries[index].selectionIds != selectionIds {
+            if position == nil { candidate.position = entries[index].markup.position }
+            if entries[index].markup != candidate || entries[index].selectionIds != selectionIds {
                 object.problem("", .FMT010, "markup '\(name)' is defined differently here than at \(entries[index].path)")
             }
             return name
