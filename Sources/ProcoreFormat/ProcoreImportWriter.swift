@@ -1,0 +1,251 @@
+import SOVCore
+
+/// Procore's prime contract status values (SPEC §7), as its API spells them.
+public enum ProcorePrimeContractStatus: String, Sendable, CaseIterable {
+    case draft = "Draft"
+    case outForBid = "Out For Bid"
+    case outForSignature = "Out For Signature"
+    case approved = "Approved"
+    case complete = "Complete"
+    case terminated = "Terminated"
+
+    /// Case-insensitive; `_` and `-` stand for spaces ("out_for_bid", "approved").
+    public static func named(_ text: String) -> ProcorePrimeContractStatus? {
+        let wanted = String(text.trimmingSpaces.lowercased().map { $0 == "_" || $0 == "-" ? " " : $0 })
+        return allCases.first { $0.rawValue.lowercased() == wanted }
+    }
+
+    /// A contract approved or complete has been signed (decided here: Spectrum has no such flag).
+    var isExecuted: Bool { self == .approved || self == .complete }
+}
+
+public struct ProcoreImportOptions: Sendable, Hashable {
+    public var primeContractStatus: ProcorePrimeContractStatus
+
+    public init(primeContractStatus: ProcorePrimeContractStatus = .approved) {
+        self.primeContractStatus = primeContractStatus
+    }
+}
+
+/// Ids that Procore assigns when a request creates something, written in `path` or `query` of
+/// later requests of the same import object (never in a body): the importer substitutes them.
+public enum ProcorePlaceholder {
+    /// The `id` in the response to the request creating the prime contract.
+    public static let primeContractId = "{prime_contract_id}"
+    /// The Potential Change Order that Procore creates with a prime change order to hold its line
+    /// items (Procore's change order tutorial, single-tier behaviour): its id, listed under the
+    /// prime change order created by the first request.
+    public static let potentialChangeOrderId = "{potential_change_order_id}"
+}
+
+/// One API call of an import: `{method, path, query, body}`.
+public struct ProcoreRequest: Sendable, Hashable {
+    public var method: String
+    public var path: String
+    public var query: [JSONMember]
+    public var body: JSONValue
+
+    public init(method: String = "POST", path: String, query: [JSONMember] = [], body: JSONValue) {
+        self.method = method
+        self.path = path
+        self.query = query
+        self.body = body
+    }
+
+    public var json: JSONValue {
+        .object(["method": .string(method), "path": .string(path), "query": .object(query), "body": body])
+    }
+}
+
+/// What `sov-emit --to procore` writes for one document: `{kind, origin_id, project_id, requests}`.
+public struct ProcoreImport: Sendable, Hashable {
+    public var kind: String
+    public var originId: String
+    public var projectId: String
+    public var requests: [ProcoreRequest]
+    /// Things the import cannot say to Procore, which did not stop it.
+    public var warnings: [Diagnostic]
+
+    public var json: JSONValue {
+        .object([
+            "kind": .string(kind), "origin_id": .string(originId), "project_id": .number(projectId),
+            "requests": .array(requests.map(\.json)),
+        ])
+    }
+
+    /// The file name for `--out DIR`, from the origin id.
+    public var fileName: String { AtomicFile.safeFileName(originId) + ".json" }
+}
+
+public enum ProcoreImportOutcome: Sendable, Hashable {
+    case written(ProcoreImport)
+    case rejected([Diagnostic])
+}
+
+/// Finds a Spectrum contract's Procore project (and prime contract): the project map plugs in here.
+public typealias ProcoreProjectLookup = (ContractKey) -> ProcoreLink?
+
+/// Turns canonical documents bound for Procore into the API calls that create them (SPEC §7).
+/// Every body is written to validate against Procore's schema for its endpoint.
+public enum ProcoreImportWriter {
+    public static func makeImport(for document: CanonicalDocument, options: ProcoreImportOptions = ProcoreImportOptions(), projectLookup: ProcoreProjectLookup? = nil) -> ProcoreImportOutcome {
+        switch document {
+        case .primeContract(let contract): primeContractImport(contract, options: options, projectLookup: projectLookup)
+        case .changeOrder(let order): changeOrderImport(order, projectLookup: projectLookup)
+        }
+    }
+
+    static func primeContractImport(_ contract: PrimeContract, options: ProcoreImportOptions, projectLookup: ProcoreProjectLookup?) -> ProcoreImportOutcome {
+        var problems: [Diagnostic] = []
+        let location = contract.source
+        guard let key = contract.origin.contractKey else {
+            return .rejected([.error(.FMT004, "prime contract without its Spectrum company, job and customer: Procore needs them as its origin id", at: location.with(field: "origin"))])
+        }
+        if contract.priceMethod?.uppercased() == "U" || contract.lines.contains(where: \.isUnitPriced) {
+            problems.append(.error(.PC002, "unit price contracts are not supported: Procore's prime contract is written with accounting method 'amount'", at: location.with(field: "price_method"), value: contract.priceMethod))
+        }
+        let projectId = resolveProjectId(contract.procore, key: key, lookup: projectLookup, location: location, problems: &problems)
+        guard let projectId, problems.isEmpty else { return .rejected(problems) }
+
+        let status = options.primeContractStatus
+        var fields: [JSONMember] = [JSONMember("number", .string(contract.number))]
+        if let title = contract.title { fields.append(JSONMember("title", .string(title))) }
+        if let description = contract.description { fields.append(JSONMember("description", .string(description))) }
+        fields.append(JSONMember("status", .string(status.rawValue)))
+        fields.append(JSONMember("executed", .bool(status.isExecuted)))
+        if let date = contract.contractDate { fields.append(JSONMember("contract_date", .string(date.iso))) }
+        if let date = contract.startDate { fields.append(JSONMember("contract_start_date", .string(date.iso))) }
+        if let date = contract.estimatedCompletionDate { fields.append(JSONMember("contract_estimated_completion_date", .string(date.iso))) }
+        if let percent = contract.retainagePercent { fields.append(JSONMember("retainage_percent", .string(percent.description))) }
+        fields.append(JSONMember("accounting_method", .string("amount")))
+        fields.append(JSONMember("origin_id", .string(key.originId)))
+
+        var requests = [ProcoreRequest(
+            path: "/rest/v1.0/prime_contract",
+            body: .object([JSONMember("project_id", .number(projectId)), JSONMember("prime_contract", .object(fields))]))]
+        for line in contract.lines {
+            var item: [JSONMember] = [JSONMember("amount", .string(line.amount.description))]
+            if let description = line.description ?? line.additionalDescription {
+                item.append(JSONMember("description", .string(description)))
+            }
+            item.append(JSONMember("origin_id", .string("\(key.originId):\(line.code)")))
+            requests.append(ProcoreRequest(
+                path: "/rest/v1.0/prime_contracts/\(ProcorePlaceholder.primeContractId)/line_items",
+                body: .object([JSONMember("project_id", .number(projectId)), JSONMember("line_item", .object(item))])))
+        }
+        return .written(ProcoreImport(kind: "prime_contract", originId: key.originId, projectId: projectId, requests: requests, warnings: []))
+    }
+
+    static func changeOrderImport(_ order: ChangeOrder, projectLookup: ProcoreProjectLookup?) -> ProcoreImportOutcome {
+        let location = order.source
+        if order.origin.system == .procore {
+            return .rejected([.error(.FMT009, "change order \(order.number) came from Procore: it goes to Spectrum (sov-emit --to spectrum), not back to Procore", at: location.with(field: "origin.system"), value: "procore")])
+        }
+        var problems: [Diagnostic] = []
+        var warnings: [Diagnostic] = []
+        if !order.approved {
+            problems.append(.error(.CO003, "change order \(order.number) is not approved; Procore receives approved change orders only", at: location.with(field: "status"), value: order.status))
+        }
+        guard let key = order.contract ?? order.origin.contractKey else {
+            return .rejected(problems + [.error(.FMT004, "change order \(order.number) without its contract's Spectrum company, job and customer", at: location.with(field: "contract"))])
+        }
+        let originId = "\(key.originId):co:\(order.number)"
+        let projectId = resolveProjectId(order.procore, key: key, lookup: projectLookup, location: location, problems: &problems)
+        let primeContractId = order.procore?.primeContractId ?? projectLookup?(key)?.primeContractId
+        if let primeContractId {
+            if !isProcoreId(primeContractId) {
+                problems.append(.error(.MAP002, "prime contract id '\(primeContractId)' for \(key) is not a Procore id (digits)", at: location.with(field: "procore.prime_contract_id"), value: primeContractId))
+            }
+        } else if projectId != nil {
+            // Without a project MAP001 already says the contract is unmapped.
+            problems.append(.error(.MAP002, "no Procore prime contract id for \(key) in the project map: the change order needs its contract", at: location.with(field: "procore.prime_contract_id")))
+        }
+
+        var markupBodies: [JSONValue] = []
+        for (index, markup) in order.markups.enumerated().sorted(by: { ($0.element.set == .horizontal ? 0 : 1, $0.element.position, $0.offset) < ($1.element.set == .horizontal ? 0 : 1, $1.element.position, $1.offset) }) {
+            let field = location.with(field: "markups[\(index)]")
+            guard let percent = markup.percent else {
+                problems.append(.error(.MKP002, "markup '\(markup.name)' is a lump sum (\(markup.amount?.description ?? "no amount")); Procore markups are percentages", at: field, value: markup.amount?.description))
+                continue
+            }
+            switch markup.calculation?.lowercased() {
+            case nil, "basic"?, "compounding"?: break
+            case let other?:
+                problems.append(.error(.MKP002, "markup '\(markup.name)' uses calculation '\(other)', which SOVBridge does not support", at: field, value: other))
+            }
+            var definition: [JSONMember] = [
+                JSONMember("markup_set", .string(markup.set.rawValue)),
+                JSONMember("name", .string(markup.name)),
+                JSONMember("percentage", .string(percent.description)),
+                JSONMember("position", .int(markup.position)),
+            ]
+            switch markup.compound {
+            case .none: break  // Procore's basic calculation is the default (compound type null).
+            case .above: definition.append(JSONMember("compound", .object(["type": .string("above")])))
+            case .names(let names):
+                // Procore selects markups to compound by their ids, which it assigns on create.
+                problems.append(.error(.MKP002, "markup '\(markup.name)' compounds only \(names.joined(separator: ", ")); Procore selects those by ids it has not assigned yet", at: field))
+            }
+            if let item = markup.primeLineItem {
+                warnings.append(.warning(.MKP002, "markup '\(markup.name)' goes to billing item \(item) in Spectrum; Procore needs that item's id, so Procore will spread it across the lines", at: field, value: item))
+            }
+            markupBodies.append(.object([JSONMember("markup", .object(definition))]))
+        }
+        guard let projectId, let primeContractId, problems.isEmpty else { return .rejected(problems) }
+
+        var fields: [JSONMember] = [
+            JSONMember("contract_id", .number(primeContractId)),
+            JSONMember("number", .string(order.number)),
+        ]
+        if let title = order.title ?? order.description { fields.append(JSONMember("title", .string(title))) }
+        if let description = order.description { fields.append(JSONMember("description", .string(description))) }
+        fields.append(JSONMember("status", .string("approved")))
+        fields.append(JSONMember("executed", .bool(order.executed ?? true)))
+        if let due = order.dueDate { fields.append(JSONMember("due_date", .string(due.iso))) }
+        if let days = order.scheduleImpactDays { fields.append(JSONMember("schedule_impact_amount", .int(days))) }
+
+        var requests = [ProcoreRequest(
+            path: "/rest/v1.0/projects/\(projectId)/prime_change_orders",
+            body: .object([JSONMember("change_order", .object(fields))]))]
+        for (index, line) in order.lines.enumerated() {
+            var item: [JSONMember] = [JSONMember("amount", .string(line.amount.description))]
+            if let description = line.description ?? line.additionalDescription {
+                item.append(JSONMember("description", .string(description)))
+            }
+            item.append(JSONMember("origin_id", .string("\(originId):line:\(index + 1)")))
+            requests.append(ProcoreRequest(
+                path: "/rest/v1.0/potential_change_orders/\(ProcorePlaceholder.potentialChangeOrderId)/line_items",
+                body: .object([JSONMember("project_id", .number(projectId)), JSONMember("line_item", .object(item))])))
+        }
+        for body in markupBodies {
+            requests.append(ProcoreRequest(
+                path: "/rest/v1.0/financials/markups",
+                query: [
+                    JSONMember("project_id", .string(projectId)),
+                    JSONMember("holder_type", .string("PotentialChangeOrder")),
+                    JSONMember("holder_id", .string(ProcorePlaceholder.potentialChangeOrderId)),
+                ],
+                body: body))
+        }
+        return .written(ProcoreImport(kind: "change_order", originId: originId, projectId: projectId, requests: requests, warnings: warnings))
+    }
+
+    /// The document's own link first (set by `sov-validate --project-map`), else the project map.
+    private static func resolveProjectId(_ link: ProcoreLink?, key: ContractKey, lookup: ProcoreProjectLookup?, location: SourceLocation, problems: inout [Diagnostic]) -> String? {
+        guard let projectId = link?.projectId ?? lookup?(key)?.projectId else {
+            problems.append(.error(.MAP001, "no Procore project mapped for \(key) (give --project-map, or run sov-validate --project-map first)", at: location.with(field: "procore.project_id")))
+            return nil
+        }
+        guard isProcoreId(projectId) else {
+            problems.append(.error(.MAP001, "project id '\(projectId)' for \(key) is not a Procore id (digits)", at: location.with(field: "procore.project_id"), value: projectId))
+            return nil
+        }
+        return projectId
+    }
+
+    /// Digits without a leading zero, so that it is also a valid JSON number for the integer fields.
+    static func isProcoreId(_ text: String) -> Bool {
+        guard let first = text.utf8.first, first != UInt8(ascii: "0"), text.utf8.count <= 18 else { return false }
+        return text.utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+    }
+}

@@ -1,0 +1,179 @@
+import Testing
+import SOVCore
+@testable import ProcoreFormat
+
+/// The fixture project map, as `sov-emit --project-map` loads it.
+private func fixtureLookup() throws -> ProcoreProjectLookup {
+    let map = try ProjectMap.load(Fixture.path("project-map.csv"))
+    return { key in map.mapping(for: key).map { ProcoreLink(projectId: $0.projectId, primeContractId: $0.primeContractId) } }
+}
+
+private func written(_ outcome: ProcoreImportOutcome) -> ProcoreImport? {
+    if case .written(let result) = outcome { return result }
+    return nil
+}
+
+private func rejected(_ outcome: ProcoreImportOutcome) -> [Diagnostic] {
+    if case .rejected(let diagnostics) = outcome { return diagnostics }
+    return []
+}
+
+/// Every string anywhere in a JSON value, with its path.
+private func strings(in value: JSONValue, at path: String = "") -> [(String, String)] {
+    switch value {
+    case .string(let text): return [(path, text)]
+    case .array(let items): return items.enumerated().flatMap { strings(in: $0.element, at: "\(path)[\($0.offset)]") }
+    case .object(let members): return members.flatMap { strings(in: $0.value, at: "\(path).\($0.key)") }
+    default: return []
+    }
+}
+
+@Suite struct ProcoreImportWriterTests {
+    @Test func goldenImportsForTheFixtureDocuments() throws {
+        let lookup = try fixtureLookup()
+        var lines: [String] = []
+        for document in try Fixture.documents("canonical/bound-for-procore.jsonl") {
+            let result = try #require(written(ProcoreImportWriter.makeImport(for: document, projectLookup: lookup)), "\(document.displayName)")
+            lines.append(result.json.text)
+        }
+        let golden = try Fixture.text("golden/bound-for-procore.procore.jsonl")
+        #expect(lines.joined(separator: "\n") + "\n" == golden)
+    }
+
+    @Test func primeContractRequestsCreateTheContractThenEachLine() throws {
+        let document = try Fixture.documents("canonical/bound-for-procore.jsonl")[0]
+        let result = try #require(written(ProcoreImportWriter.makeImport(for: document, projectLookup: try fixtureLookup())))
+        #expect(result.kind == "prime_contract")
+        #expect(result.originId == "spectrum:1:24-1017:OWN100")
+        #expect(result.projectId == "562949953421312")
+        #expect(result.fileName == "spectrum_1_24-1017_OWN100.json")
+        #expect(result.requests.map(\.path) == ["/rest/v1.0/prime_contract"] + Array(repeating: "/rest/v1.0/prime_contracts/{prime_contract_id}/line_items", count: 3))
+        let contract = try #require(result.requests[0].body["prime_contract"])
+        #expect(result.requests[0].body["project_id"] == .number("562949953421312"))
+        #expect(contract["status"] == .string("Approved"))
+        #expect(contract["executed"] == .bool(true))
+        #expect(contract["retainage_percent"] == .string("10"))
+        #expect(contract["accounting_method"] == .string("amount"))
+        #expect(contract["contract_start_date"] == .string("2025-02-01"))
+        #expect(result.requests.dropFirst().map { $0.body["line_item"]?["origin_id"] } == [
+            .string("spectrum:1:24-1017:OWN100:100"), .string("spectrum:1:24-1017:OWN100:200"), .string("spectrum:1:24-1017:OWN100:300"),
+        ])
+        #expect(result.requests.dropFirst().map { $0.body["line_item"]?["amount"] } == [.string("25000.00"), .string("40000.00"), .string("60000.00")])
+    }
+
+    @Test func primeContractStatusIsConfigurable() throws {
+        let document = try Fixture.documents("canonical/bound-for-procore.jsonl")[0]
+        let options = ProcoreImportOptions(primeContractStatus: try #require(ProcorePrimeContractStatus.named("out_for_signature")))
+        let result = try #require(written(ProcoreImportWriter.makeImport(for: document, options: options, projectLookup: try fixtureLookup())))
+        #expect(result.requests[0].body["prime_contract"]?["status"] == .string("Out For Signature"))
+        #expect(result.requests[0].body["prime_contract"]?["executed"] == .bool(false))
+        #expect(ProcorePrimeContractStatus.named("Approved") == .approved)
+        #expect(ProcorePrimeContractStatus.named("approve") == nil)
+    }
+
+    @Test func changeOrderCreatesTheOrderItsLinesAndItsMarkupsInPositionOrder() throws {
+        let document = try Fixture.documents("canonical/bound-for-procore.jsonl")[2]
+        let result = try #require(written(ProcoreImportWriter.makeImport(for: document, projectLookup: try fixtureLookup())))
+        #expect(result.originId == "spectrum:1:24-1017:OWN100:co:003")
+        #expect(result.requests.map(\.path) == [
+            "/rest/v1.0/projects/562949953421312/prime_change_orders",
+            "/rest/v1.0/potential_change_orders/{potential_change_order_id}/line_items",
+            "/rest/v1.0/potential_change_orders/{potential_change_order_id}/line_items",
+            "/rest/v1.0/financials/markups", "/rest/v1.0/financials/markups", "/rest/v1.0/financials/markups",
+        ])
+        let order = try #require(result.requests[0].body["change_order"])
+        #expect(order["contract_id"] == .number("5000123"))
+        #expect(order["status"] == .string("approved"))
+        #expect(order["schedule_impact_amount"] == .number("5"))
+        #expect(order["due_date"] == .string("2025-04-01"))
+        let markups = result.requests.suffix(3).map { $0.body["markup"] }
+        #expect(markups.map { $0?["name"] } == [.string("Insurance"), .string("Bond"), .string("Fee")])
+        #expect(markups.map { $0?["percentage"] } == [.string("1"), .string("0.75"), .string("3")])
+        #expect(markups[1]?["compound"] == .object(["type": .string("above")]))
+        #expect(markups[0]?["compound"] == nil)
+        #expect(result.requests[3].query == [
+            JSONMember("project_id", .string("562949953421312")),
+            JSONMember("holder_type", .string("PotentialChangeOrder")),
+            JSONMember("holder_id", .string("{potential_change_order_id}")),
+        ])
+    }
+
+    @Test func theDocumentsOwnProcoreLinkComesBeforeTheMap() throws {
+        // Change order 7 carries procore {project 562949953421400, prime contract 5000777}; the
+        // map's row for its job has no prime contract id at all.
+        let document = try Fixture.documents("canonical/bound-for-procore.jsonl")[3]
+        let result = try #require(written(ProcoreImportWriter.makeImport(for: document, projectLookup: try fixtureLookup())))
+        #expect(result.requests[0].body["change_order"]?["contract_id"] == .number("5000777"))
+        #expect(result.requests[1].body["line_item"]?["amount"] == .string("-310.25"))
+        // And without any map at all.
+        #expect(written(ProcoreImportWriter.makeImport(for: document)) != nil)
+    }
+
+    @Test func placeholdersAppearInPathsAndQueriesButNeverInBodies() throws {
+        let lookup = try fixtureLookup()
+        for document in try Fixture.documents("canonical/bound-for-procore.jsonl") {
+            let result = try #require(written(ProcoreImportWriter.makeImport(for: document, projectLookup: lookup)))
+            for request in result.requests {
+                for (path, text) in strings(in: request.body) {
+                    #expect(!text.contains("{") || !text.contains("}"), "placeholder-like text at body\(path): \(text)")
+                }
+                #expect(!request.path.contains("{") || request.path.contains(ProcorePlaceholder.primeContractId) || request.path.contains(ProcorePlaceholder.potentialChangeOrderId))
+            }
+        }
+    }
+
+    @Test func documentsProcoreCannotTakeAreRejectedWithTheirCodes() throws {
+        let lookup = try fixtureLookup()
+        let outcomes = try Fixture.documents("canonical/not-for-procore.jsonl").map {
+            rejected(ProcoreImportWriter.makeImport(for: $0, projectLookup: lookup)).map(\.code)
+        }
+        #expect(outcomes == [["CO003"], ["MKP002"], ["MAP001"], ["FMT009"], ["MAP002"]])
+    }
+
+    @Test func withoutAMapOrLinkTheProjectIsUnknown() throws {
+        let document = try Fixture.documents("canonical/bound-for-procore.jsonl")[0]
+        let diagnostics = rejected(ProcoreImportWriter.makeImport(for: document))
+        #expect(diagnostics.map(\.code) == ["MAP001"])
+        #expect(diagnostics.first?.location.file == "samples/spectrum/jobs.csv")
+        #expect(diagnostics.first?.location.line == 2)
+    }
+
+    @Test func unitPriceContractsAndBadIdsAreRejected() throws {
+        guard case .primeContract(var contract) = try Fixture.documents("canonical/bound-for-procore.jsonl")[0] else {
+            Issue.record("fixture 0 is a prime contract")
+            return
+        }
+        contract.priceMethod = "U"
+        contract.procore = ProcoreLink(projectId: "0123")
+        #expect(rejected(ProcoreImportWriter.makeImport(for: .primeContract(contract))).map(\.code) == ["PC002", "MAP001"])
+    }
+
+    @Test func selectiveCompoundingAndOtherCalculationsCannotBeImported() throws {
+        guard case .changeOrder(var order) = try Fixture.documents("canonical/bound-for-procore.jsonl")[2] else {
+            Issue.record("fixture 2 is a change order")
+            return
+        }
+        order.markups[2].compound = .names(["Insurance"])
+        order.markups[0].calculation = "margin"
+        let diagnostics = rejected(ProcoreImportWriter.makeImport(for: .changeOrder(order), projectLookup: try fixtureLookup()))
+        #expect(diagnostics.map(\.code) == ["MKP002", "MKP002"])
+        #expect(Set(diagnostics.compactMap(\.location.field)) == ["markups[0]", "markups[2]"])
+    }
+
+    @Test func aMarkupDirectedToABillingItemIsWrittenWithAWarning() throws {
+        guard case .changeOrder(var order) = try Fixture.documents("canonical/bound-for-procore.jsonl")[2] else {
+            Issue.record("fixture 2 is a change order")
+            return
+        }
+        order.markups[0].primeLineItem = "300"
+        let result = try #require(written(ProcoreImportWriter.makeImport(for: .changeOrder(order), projectLookup: try fixtureLookup())))
+        #expect(result.warnings.map(\.severity) == [.warning])
+        #expect(result.requests.last?.body["markup"]?["prime_line_item_id"] == nil)
+    }
+
+    @Test func readerOutputForSpectrumIsNotSentBackToProcore() throws {
+        let read = ProcoreReader.read(bytes: try Fixture.bytes("input/pcco-event.json"), file: "e.json")
+        let document = try #require(read.documents.first)
+        #expect(rejected(ProcoreImportWriter.makeImport(for: document, projectLookup: try fixtureLookup())).map(\.code) == ["FMT009"])
+    }
+}
