@@ -1,6 +1,7 @@
 import ArgumentParser
 import ProcoreFormat
 import SOVCore
+import SpectrumFormat
 
 public enum EmitTarget: String, ExpressibleByArgument, CaseIterable, Sendable {
     case procore
@@ -11,7 +12,26 @@ public struct EmitCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "sov-emit",
         abstract: "Write canonical documents as Procore import JSON or Spectrum import XML.",
-        discussion: "--to procore writes one JSON object per document, {kind, origin_id, project_id, requests}, each request {method, path, query, body}; ids Procore assigns on create appear as {placeholders} in path or query. Documents that did not pass through sov-validate --project-map find their Procore project with --project-map here.")
+        discussion: """
+            --to procore writes one JSON object per document, {kind, origin_id, project_id, \
+            requests}, each request {method, path, query, body}; ids Procore assigns on create \
+            appear as {placeholders} in path or query. Documents that did not pass through \
+            sov-validate --project-map find their Procore project with --project-map here.
+
+            --to spectrum writes approved change orders (after sov-markup) as one Spectrum Data \
+            Exchange SOAP envelope of ARChangeRequest records (estimate records per phase and cost \
+            type, billing records per billing item, as Procore's own Spectrum exporter does), or \
+            ARChangeOrder records with --spectrum-layout change-order. Company, job and customer \
+            come from the document, else the project map, else --company/--job/--customer \
+            (MAP003 otherwise). Authorization_ID comes from the environment variable \
+            SPECTRUM_AUTHORIZATION_ID or the configuration. Every document is reconciled to the \
+            cent before it is written.
+
+            With --out DIR: one file per document, written atomically.
+
+            Exit: 0 all written; 1 some rejected; 64 usage; 65 malformed input or project map; \
+            66 input or project map missing; 73 output cannot be created; 74 I/O error.
+            """)
 
     @OptionGroup public var options: StageOptions
 
@@ -27,6 +47,11 @@ public struct EmitCommand: ParsableCommand {
     @Option(name: .customLong("prime-contract-status"), help: ArgumentHelp("Procore status of imported prime contracts: Draft, Out For Bid, Out For Signature, Approved, Complete or Terminated.", valueName: "status"))
     public var primeContractStatus: String = ProcorePrimeContractStatus.approved.rawValue
 
+    @OptionGroup public var spectrum: SpectrumEmitOptions
+
+    @Option(name: .long, help: ArgumentHelp("TOML or JSON configuration; its [spectrum] table holds authorization_id, cr_status, number_prefix, layout (flags win).", valueName: "file"))
+    public var config: String?
+
     public init() {}
 
     public func validate() throws {
@@ -40,8 +65,7 @@ public struct EmitCommand: ParsableCommand {
         case .procore:
             try exit(with: emitProcore())
         case .spectrum:
-            StageDriver.printError("sov-emit --to spectrum: not implemented yet")
-            try exit(with: .software)
+            try exit(with: emitSpectrum())
         }
     }
 }
@@ -51,16 +75,13 @@ extension EmitCommand {
     func emitProcore() -> ExitStatus {
         let importOptions = ProcoreImportOptions(primeContractStatus: ProcorePrimeContractStatus.named(primeContractStatus) ?? .approved)
         var lookup: ProcoreProjectLookup?
-        if let projectMap {
-            do {
-                let map = try ProjectMap.load(projectMap)
-                lookup = { key in
-                    map.mapping(for: key).map { ProcoreLink(projectId: $0.projectId, primeContractId: $0.primeContractId) }
-                }
-            } catch {
-                StageDriver.printError("sov-emit: error: \(error.humanLine)")
-                return error.code == DiagnosticCode.IO001.rawValue ? .noInput : .dataError
+        switch StageDriver.loadOptionalProjectMap(projectMap, stage: "sov-emit") {
+        case .failure(let status): return status
+        case .success(let map?):
+            lookup = { key in
+                map.mapping(for: key).map { ProcoreLink(projectId: $0.projectId, primeContractId: $0.primeContractId) }
             }
+        case .success(nil): break
         }
         if let out {
             do {
@@ -99,5 +120,43 @@ extension EmitCommand {
                 report.countOut(written)
                 try output.flush()
             })
+    }
+}
+
+extension EmitCommand {
+    /// `sov-emit --to spectrum`: change orders after sov-markup in, Spectrum Data Exchange XML out.
+    func emitSpectrum() -> ExitStatus {
+        var configuration: JSONValue?
+        if let config {
+            do {
+                configuration = try ConfigFile.load(config)
+            } catch {
+                StageDriver.printError("sov-emit: \(error.humanLine)")
+                return error.code == DiagnosticCode.IO001.rawValue ? .noInput : .dataError
+            }
+        }
+        let exportConfig: SpectrumExportConfig
+        do {
+            exportConfig = try spectrum.makeConfig(configuration: configuration, configFile: config)
+        } catch {
+            StageDriver.printError("sov-emit: \(error.humanLine)")
+            return .usage
+        }
+        var map: ProjectMap?
+        switch StageDriver.loadOptionalProjectMap(projectMap, stage: "sov-emit") {
+        case .failure(let status): return status
+        case .success(let loaded): map = loaded
+        }
+        if let out {
+            do {
+                try AtomicFile.makeFolder(out)
+            } catch {
+                StageDriver.printError("sov-emit: error: \(error.description)")
+                return error.status
+            }
+        }
+        return SpectrumEmit.run(inputs: options, config: exportConfig, outDir: out) { order in
+            map?.contractKey(projectId: order.procore?.projectId, primeContractId: order.procore?.primeContractId, job: order.origin.job)
+        }
     }
 }

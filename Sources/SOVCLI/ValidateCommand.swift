@@ -27,7 +27,7 @@ public struct ValidateCommand: ParsableCommand {
         }
         var map: ProjectMap?
         if let projectMap {
-            switch Self.loadProjectMap(projectMap) {
+            switch StageDriver.loadProjectMap(projectMap) {
             case .success(let loaded): map = loaded
             case .failure(let failure):
                 for diagnostic in failure.diagnostics { StageDriver.printError("sov-validate: \(diagnostic.humanLine)") }
@@ -60,25 +60,6 @@ public struct ValidateCommand: ParsableCommand {
         case .accepted(let document): .accepted([document])
         case .rejected(let document, let diagnostics): .rejected(document, diagnostics)
         }
-    }
-
-    struct MapFailure: Error {
-        var status: ExitStatus
-        var diagnostics: [Diagnostic]
-    }
-
-    /// A missing map is exit 66; a malformed one (bad CSV, no job column, ids that are not
-    /// Procore ids, rows that disagree) exit 65: a wrong map would send documents to the wrong
-    /// project, so no document is validated against it.
-    static func loadProjectMap(_ path: String) -> Result<ProjectMap, MapFailure> {
-        let map: ProjectMap
-        do {
-            map = try ProjectMap.load(path)
-        } catch {
-            return .failure(MapFailure(status: error.code == DiagnosticCode.IO001.rawValue ? .noInput : .dataError, diagnostics: [error]))
-        }
-        let problems = ProjectMapCheck.problems(in: map)
-        return problems.isEmpty ? .success(map) : .failure(MapFailure(status: .dataError, diagnostics: problems))
     }
 
     static let discussion: String = {

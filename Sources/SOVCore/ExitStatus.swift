@@ -1,5 +1,5 @@
 /// Process exit codes (SPEC §8), sysexits-style so shell scripts can tell what happened.
-public enum ExitStatus: Int32, Sendable, CaseIterable {
+public enum ExitStatus: Int32, Sendable, CaseIterable, Error {
     /// All documents went through.
     case ok = 0
     /// Finished, but some documents were rejected.
