@@ -21,7 +21,8 @@ public enum MarkupResult: Sendable, Hashable {
 /// sum of rounded amounts, so everything reconciles exactly. A vertical lump sum is taken as is.
 /// Each v_k is then shared among the lines in proportion to e_i (largest remainders, see
 /// `share(_:over:)`), or wholly to the line of the billing item it names; a line's revenue is e_i
-/// plus its shares, and the revenues add up to G.
+/// plus its shares, and the revenues add up to G. (A horizontal markup's `primeLineItem` changes
+/// nothing: its amounts already sit on their own lines.)
 ///
 /// When the lines carry Procore's own markup amounts (`ChangeOrderLine.procoreMarkup`), each
 /// markup's total must equal ours to the cent (else MKP001, both figures in the message); when
