@@ -191,11 +191,13 @@ public final class BatchRunner {
         if let document {
             name = document.displayName
         } else {
+            // A record that never became a document: named by where it was.
             let location = reject.diagnostics.first?.location
-            name = [location?.file, location?.line.map(String.init) ?? location?.record.map { "record \($0)" }].compactMap { $0 }.joined(separator: ":")
+            let place = [location?.file.map(AtomicFile.baseName(of:)), location?.line.map(String.init) ?? location?.record.map { "record \($0)" }]
+            name = "record " + place.compactMap { $0 }.joined(separator: ":")
         }
         let outcome = DocumentOutcome(
-            action: .rejected, name: name.isEmpty ? "input" : name, originId: document?.originId, document: document,
+            action: .rejected, name: name, originId: document?.originId, document: document,
             target: document.map { ExportTarget(for: $0) }, diagnostics: reject.diagnostics)
         state.result.outcomes.append(outcome)
         if options.dryRun { try standardOutput.write(BatchRunner.dryRunLine(outcome) + "\n") }

@@ -113,8 +113,8 @@ public enum RunReport {
         }
         guard !rows.isEmpty else { return }
         page.add("<section><h2>Jobs</h2>")
-        page.add("<p class=\"note\">Spectrum total: the contract amounts and change order totals read from Spectrum. Exported total: the part of it that is in Procore after this run (exported now or unchanged since an earlier run). A difference is what was rejected.</p>")
-        page.add("<table><thead><tr><th>Job (company / job / customer)</th><th class=\"num\">Documents</th><th class=\"num\">Spectrum total</th><th class=\"num\">Exported total</th><th class=\"num\">Difference</th><th class=\"num\">Procore change orders to Spectrum</th><th class=\"num\">Rejected</th></tr></thead><tbody>")
+        page.add("<p class=\"note\">Spectrum total: the contract amounts and change order totals read from Spectrum. Exported total: the part of it that is in Procore after this run (exported now or unchanged since an earlier run). A difference is what was rejected. Procore to Spectrum: Procore change orders exported to Spectrum (how many).</p>")
+        page.add("<table><thead><tr><th>Job (company / job / customer)</th><th class=\"num\">Documents</th><th class=\"num\">Spectrum total</th><th class=\"num\">Exported total</th><th class=\"num\">Difference</th><th class=\"num\">Procore to Spectrum</th><th class=\"num\">Rejected</th></tr></thead><tbody>")
         for (job, row) in rows.sorted(by: { $0.key < $1.key }) {
             let difference = row.spectrum.minus(row.exported)
             let differs = difference.map { !$0.isZero } ?? true
@@ -383,7 +383,7 @@ public enum RunReport {
         .note { color: var(--muted); margin: -4px 0 10px; }
         table { border-collapse: collapse; width: 100%; }
         th, td { text-align: left; vertical-align: top; padding: 7px 10px; border-bottom: 1px solid var(--line); }
-        th { font-size: 12px; text-transform: uppercase; letter-spacing: .03em; color: var(--muted); background: #fafbfc; white-space: nowrap; }
+        th { font-size: 12px; text-transform: uppercase; letter-spacing: .03em; color: var(--muted); background: #fafbfc; }
         tbody tr:nth-child(even) td { background: #fcfcfd; }
         .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
         .strong { font-weight: 700; }
