@@ -196,6 +196,10 @@ public final class Watcher {
             let files: [WatchedFile]
             do {
                 files = try pass(recovering: first)
+            } catch let failure as IOFailure {
+                // The file being handled stays where it is (work or inbox) for the next start.
+                say("sov-watch: stopped: \(failure.description)")
+                return failure.status
             } catch {
                 say("sov-watch: stopped: \(error)")
                 return .software

@@ -235,6 +235,35 @@ struct RunnerTests {
         #expect(folder.names("out").isEmpty)
     }
 
+    /// Two runs over the same documents against one ledger at the same time: each document is
+    /// exported by exactly one of them; the other sees it unchanged.
+    @Test func twoRunsAtOnceExportEachDocumentOnce() async throws {
+        let folder = TemporaryFolder()
+        let path = folder.write("in.jsonl", Fixtures.jsonl((0..<60).map { Fixtures.contract(job: "J\($0)", project: "P\($0)") }))
+        let ledger = folder.file("ledger.sqlite")
+        _ = try Ledger(path: ledger)
+        let outs = [folder.file("out0"), folder.file("out1")]
+        let results = try await withThrowingTaskGroup(of: RunCounts.self) { group in
+            for index in 0..<2 {
+                group.addTask {
+                    var options = BatchOptions()
+                    options.inputs = [path]
+                    options.ledger = ledger
+                    options.out = outs[index]
+                    return try runBatch(options).result.counts
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(results.map(\.exported).reduce(0, +) == 60)
+        #expect(results.map(\.unchanged).reduce(0, +) == 60)
+        #expect(folder.names("out0").count + folder.names("out1").count == 60)
+        let entries = try Ledger(path: ledger).entries()
+        #expect(entries.count == 60)
+        #expect(entries.allSatisfy { $0.version == 1 })
+        #expect(try Ledger(path: ledger).integrityCheck() == "ok")
+    }
+
     @Test func theExporterIsToldAboutThePreviousExport() throws {
         let folder = TemporaryFolder()
         let seen = LockedList<Int?>()
