@@ -101,12 +101,28 @@ public final class Ledger {
             if version > Ledger.schemaVersion { throw newerSchema(version) }
             return
         }
-        let mode = try connection.query("PRAGMA journal_mode = WAL").first?.first?.text ?? ""
+        let mode = try Ledger.switchToWAL(connection, waitingUpTo: busyTimeoutMilliseconds)
         if mode.lowercased() != "wal" {
             throw LedgerError(path: path, message: "cannot switch to WAL journal mode (got '\(mode)'); is the ledger on a network file system?")
         }
         try connection.execute("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON")
         try migrate()
+    }
+
+    /// Switching a new file to WAL needs a lock that SQLite does not wait for: when two runs
+    /// create the ledger at the same moment, the second retries within the busy timeout.
+    private static func switchToWAL(_ connection: SQLiteConnection, waitingUpTo milliseconds: Int32) throws(LedgerError) -> String {
+        var waited: Int32 = 0
+        while true {
+            do {
+                return try connection.query("PRAGMA journal_mode = WAL").first?.first?.text ?? ""
+            } catch {
+                let primary = error.code & 0xFF
+                guard primary == SQLITE_BUSY || primary == SQLITE_LOCKED, waited < milliseconds else { throw error }
+                usleep(10_000)
+                waited += 10
+            }
+        }
     }
 
     private func userVersion() throws -> Int {
@@ -357,13 +373,26 @@ public final class Ledger {
         return history
     }
 
-    /// Direct queries, for callers that hold a ledger rather than a snapshot.
+    /// Direct queries, for callers that hold a ledger rather than a snapshot: the origin id of
+    /// the prime contract exported for a Procore project.
     public func exportedContract(forProject projectId: String) throws -> String? {
-        try exportHistory().exportedContract(forProject: projectId)
+        if try userVersion() == 0 { return nil }
+        return try connection.query(
+            "SELECT origin_id FROM exports WHERE kind = 'prime_contract' AND project_id = ? ORDER BY origin_id LIMIT 1", [.text(projectId)]
+        ).first?.first?.text
     }
 
+    /// Billing item codes of an exported prime contract; nil when it was never exported.
     public func billingItems(of contract: ContractKey) throws -> Set<String>? {
-        try exportHistory().billingItems(of: contract)
+        if try userVersion() == 0 { return nil }
+        let rows = try connection.query(
+            """
+            SELECT i.code FROM exports e LEFT JOIN contract_items i ON i.origin_id = e.origin_id AND i.target = e.target
+            WHERE e.kind = 'prime_contract' AND e.company = ? AND e.job = ? AND e.customer = ?
+            """,
+            [.text(contract.company), .text(contract.job), .text(contract.customer)])
+        guard !rows.isEmpty else { return nil }
+        return Set(rows.compactMap { $0.first?.text })
     }
 
     /// SQLite's own consistency check: "ok" when the file is sound.

@@ -145,6 +145,24 @@ struct LedgerTests {
         }
     }
 
+    /// Two runs that both find no ledger create it at the same moment: both open it.
+    @Test func twoRunsCreatingTheLedgerAtOnceBothSucceed() async throws {
+        let folder = TemporaryFolder()
+        for attempt in 0..<20 {
+            let path = folder.file("fresh-\(attempt).sqlite")
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<2 {
+                    group.addTask {
+                        let ledger = try Ledger(path: path)
+                        _ = try ledger.startRun(mode: "run", inputs: [])
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(try Ledger(path: path).runs().count == 2)
+        }
+    }
+
     /// Two writers on one ledger at once (two connections, two threads): every write lands,
     /// none is lost or doubled, and the file stays sound.
     @Test func twoWritersAtOnceDoNotCorruptIt() async throws {
