@@ -16,11 +16,11 @@ public struct LedgerError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { "\(path): ledger: \(message)" }
 
-    /// SPEC §8: a ledger that cannot be created or opened for writing is 73, anything else 74.
+    /// SPEC §8: a ledger that cannot be created or opened for writing is 73; anything else
+    /// (busy past the timeout, not a database, a newer schema) is 74.
     public var status: ExitStatus {
         switch code & 0xFF {
         case SQLITE_CANTOPEN, SQLITE_READONLY, SQLITE_PERM, SQLITE_AUTH: .cannotCreate
-        case 0: .software
         default: .ioError
         }
     }
