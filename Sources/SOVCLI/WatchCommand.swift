@@ -1,14 +1,69 @@
 import ArgumentParser
+import SOVBatch
 import SOVCore
 
 public struct WatchCommand: ParsableCommand {
-    public static let configuration = CommandConfiguration(commandName: "sov-watch", abstract: "Not implemented yet.")
+    public static let configuration = CommandConfiguration(
+        commandName: "sov-watch",
+        abstract: "Process a drop folder: DIR/inbox -> DIR/outbox, DIR/rejected, DIR/archive (DIR/failed for unusable files).",
+        discussion: """
+            Files are claimed from DIR/inbox by an atomic rename into DIR/work; names starting with '.' or \
+            ending in .tmp or .part, and files modified in the last 2 seconds, are left alone. Export \
+            documents go to DIR/outbox atomically, rejects to DIR/rejected/NAME.rejects.jsonl, and the \
+            input to DIR/archive once its outputs are durable. After a crash, files left in DIR/work are \
+            processed again; the ledger makes sure nothing is exported twice. One watcher per folder \
+            (exit 75 if another holds it). SIGTERM or SIGINT: finish the current file, then exit 0.
 
-    @OptionGroup public var options: StageOptions
+            Exit codes: 0 all good (and on SIGTERM/SIGINT); with --once, 1 if some documents were \
+            rejected and 65 if some file was unusable; 64 usage; 70 internal error; 73 an output \
+            cannot be created; 74 I/O error (the file stays in DIR/work); 75 folder locked.
+            """)
+
+    @Argument(help: "The drop folder; its subfolders are created when missing.")
+    public var folder: String
+
+    @Flag(name: .long, help: "Process what is there, then exit.")
+    public var once = false
+
+    @Option(name: .long, help: ArgumentHelp("Seconds between scans of the inbox (default 5).", valueName: "seconds"))
+    public var interval: Int?
+
+    @OptionGroup public var batch: BatchFlags
 
     public init() {}
 
+    public func validate() throws {
+        if let interval, interval < 1 { throw ValidationError("--interval must be at least 1 second") }
+        if batch.out != nil { throw ValidationError("sov-watch writes exports to DIR/outbox; --out is for sov-run") }
+        if batch.rejects != nil { throw ValidationError("sov-watch writes rejects to DIR/rejected; --rejects is for sov-run") }
+        if batch.dryRun == true { throw ValidationError("--dry-run is for sov-run; sov-watch always moves files") }
+    }
+
     public func run() throws {
-        StageDriver.notImplemented("sov-watch")
+        StageDriver.prepareProcess()
+        let dropFolder = DropFolder(folder)
+        var options: WatchOptions
+        do throws(OptionsError) {
+            var settings = try batch.settings(inputs: nil)
+            if settings.ledger == nil { settings.ledger = dropFolder.defaultLedger }
+            if settings.out != nil || settings.rejects != nil || settings.inputs != nil || settings.dryRun == true {
+                throw OptionsError("--config: 'inputs', 'out', 'rejects' and 'dry-run' are for sov-run; sov-watch uses the drop folder")
+            }
+            options = WatchOptions(folder: dropFolder, batch: try settings.options())
+            options.interval = interval ?? settings.interval ?? options.interval
+        } catch {
+            StageDriver.printError("sov-watch: error: \(error.message)")
+            try exit(with: error.status)
+        }
+        options.once = once
+        let pipeline: BatchPipeline
+        do {
+            pipeline = try BatchPipeline.standard(options.batch)
+        } catch {
+            StageDriver.printError("sov-watch: \(error)")
+            try exit(with: .software)
+        }
+        Watcher.installSignalHandlers()
+        try exit(with: Watcher(pipeline: pipeline, options: options).run())
     }
 }

@@ -1,0 +1,165 @@
+import SOVCore
+
+// MARK: - The pipeline seam
+//
+// `sov-run` and `sov-watch` run the same library code as the stage executables. The runner
+// (BatchRunner) does not know how Spectrum or Procore files look: it calls the four stages
+// through this struct of closures, in this order, and owns everything around them (routing to
+// a target, the ledger, skip-unchanged, updates, outputs, rejects, report, progress, exit codes).
+//
+//   parse(paths)              -> documents and per-record rejects; whole-input failures
+//   validate(documents, history) -> one verdict per document, in order (batch-wide rules such as
+//                                PC001 see the whole batch; `history` answers for earlier runs)
+//   markup(document)          -> verdict (the document gains its `computed` block)
+//   export(request)           -> the bytes for the target, or a reject
+//
+// `BatchPipeline.standard(_:)` builds the real one from SpectrumFormat, ProcoreFormat, SOVRules
+// and SOVMarkup (see StandardPipeline.swift); tests build one from SOVCore pieces.
+
+/// The system a document is exported to: the one its origin is not (SPEC §1).
+public enum ExportTarget: String, Sendable, Hashable, CaseIterable {
+    case procore
+    case spectrum
+
+    public init(for document: CanonicalDocument) {
+        self = document.origin.system == .spectrum ? .procore : .spectrum
+    }
+
+    /// The export file's extension: Procore import JSON or Spectrum import XML (SPEC §7).
+    public var fileExtension: String { self == .procore ? "json" : "xml" }
+
+    /// `spectrum_1_24-1017_OWN100.json`: one file per document, named by its stable origin id so
+    /// that an update replaces the earlier export instead of sitting beside it.
+    public func fileName(for document: CanonicalDocument) -> String {
+        AtomicFile.safeFileName(document.originId) + "." + fileExtension
+    }
+}
+
+/// What a stage says about one document.
+public enum StageVerdict {
+    /// Go on with this document (possibly changed: a validator may add Procore ids from the map).
+    case accepted(CanonicalDocument)
+    /// Turned away with every problem found; the reject keeps the document so nothing is lost.
+    case rejected(Reject)
+
+    public static func rejected(_ document: CanonicalDocument, _ diagnostics: [Diagnostic]) -> StageVerdict {
+        .rejected(Reject(document: document.json, diagnostics: diagnostics))
+    }
+}
+
+/// One item read from the inputs.
+public enum ParsedItem {
+    case document(CanonicalDocument)
+    /// A record that could not become a document (FMT codes), with its raw fields.
+    case rejected(Reject)
+}
+
+/// An input that could not be used at all (malformed XML, a DOCTYPE, a truncated export, a
+/// missing file): it contributes no documents, never half of them.
+public struct InputFailure: Sendable, Error {
+    public var path: String
+    public var status: ExitStatus
+    public var message: String
+    public var diagnostics: [Diagnostic]
+
+    public init(path: String, status: ExitStatus, message: String, diagnostics: [Diagnostic] = []) {
+        self.path = path
+        self.status = status
+        self.message = message
+        self.diagnostics = diagnostics
+    }
+
+    public init(_ failure: IOFailure) {
+        self.init(path: failure.path, status: failure.status, message: failure.message)
+    }
+}
+
+public struct ParseOutput {
+    public var items: [ParsedItem]
+    public var failures: [InputFailure]
+
+    public init(items: [ParsedItem] = [], failures: [InputFailure] = []) {
+        self.items = items
+        self.failures = failures
+    }
+}
+
+/// What the exporter is asked for: the document, where it goes, and what was sent before.
+public struct ExportRequest {
+    public var document: CanonicalDocument
+    public var target: ExportTarget
+    /// The ledger's record of the last export of this document, nil when it is new. A writer
+    /// may use it to send an update rather than a create.
+    public var previous: LedgerEntry?
+
+    public var isUpdate: Bool { previous != nil }
+}
+
+/// One export document, ready to be written.
+public struct ExportedDocument {
+    /// The file name inside `--out` (or the drop folder's outbox); no folders.
+    public var fileName: String
+    public var bytes: [UInt8]
+    /// The Procore project a prime contract goes to, for PC001 across runs; defaults to the
+    /// document's `procore.project_id`.
+    public var projectId: String?
+
+    public init(fileName: String, bytes: [UInt8], projectId: String? = nil) {
+        self.fileName = fileName
+        self.bytes = bytes
+        self.projectId = projectId
+    }
+}
+
+public enum ExportVerdict {
+    case exported(ExportedDocument)
+    case rejected(Reject)
+}
+
+public struct BatchPipeline {
+    public var parse: (_ paths: [String]) -> ParseOutput
+    public var validate: (_ documents: [CanonicalDocument], _ history: ExportHistory) -> [StageVerdict]
+    public var markup: (_ document: CanonicalDocument) -> StageVerdict
+    public var export: (_ request: ExportRequest) -> ExportVerdict
+
+    public init(
+        parse: @escaping (_ paths: [String]) -> ParseOutput,
+        validate: @escaping (_ documents: [CanonicalDocument], _ history: ExportHistory) -> [StageVerdict],
+        markup: @escaping (_ document: CanonicalDocument) -> StageVerdict,
+        export: @escaping (_ request: ExportRequest) -> ExportVerdict
+    ) {
+        self.parse = parse
+        self.validate = validate
+        self.markup = markup
+        self.export = export
+    }
+}
+
+/// What earlier runs exported, as the validator needs it (PC001 across runs, CO004 against a
+/// contract exported before). A snapshot taken from the ledger when a batch starts; the ledger
+/// itself also refuses a second prime contract for one project at write time, so two runs at
+/// once cannot both get one in.
+public struct ExportHistory: Sendable {
+    /// Procore project id -> origin id of the prime contract exported for it.
+    public var contractsByProject: [String: String]
+    /// Spectrum contract -> billing item codes of its exported SOV.
+    public var billingItemsByContract: [ContractKey: Set<String>]
+
+    public init(contractsByProject: [String: String] = [:], billingItemsByContract: [ContractKey: Set<String>] = [:]) {
+        self.contractsByProject = contractsByProject
+        self.billingItemsByContract = billingItemsByContract
+    }
+
+    public static let empty = ExportHistory()
+
+    /// Origin id (`spectrum:1:24-1017:OWN100`) of the prime contract exported for this Procore
+    /// project, nil when none was.
+    public func exportedContract(forProject projectId: String) -> String? {
+        contractsByProject[projectId]
+    }
+
+    /// Billing item codes of an exported prime contract, nil when that contract was never exported.
+    public func billingItems(of contract: ContractKey) -> Set<String>? {
+        billingItemsByContract[contract]
+    }
+}

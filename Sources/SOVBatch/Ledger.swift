@@ -1,0 +1,422 @@
+import CSQLite
+import SOVCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What the ledger knows of one exported document: its latest export.
+public struct LedgerEntry: Sendable, Hashable {
+    public var originId: String
+    public var target: ExportTarget
+    public var kind: String
+    public var contentHash: String
+    /// 1 for the first export, +1 per update.
+    public var version: Int
+    public var runId: Int64
+    public var exportedAt: String
+    public var fileName: String
+    public var projectId: String?
+    public var contract: ContractKey?
+    /// The comparable canonical JSON exported (ContentHash.comparable), to say what changed.
+    public var document: String
+}
+
+/// One export to record.
+public struct LedgerExport: Sendable {
+    public var originId: String
+    public var target: ExportTarget
+    public var kind: String
+    public var contentHash: String
+    public var fileName: String
+    public var projectId: String?
+    public var contract: ContractKey?
+    /// Billing item codes, for a prime contract (CO004 against contracts of earlier runs).
+    public var billingItems: [String]
+    public var document: String
+    /// For an update: what changed, one entry per change.
+    public var changes: [String]
+
+    public init(originId: String, target: ExportTarget, kind: String, contentHash: String, fileName: String, projectId: String? = nil, contract: ContractKey? = nil, billingItems: [String] = [], document: String, changes: [String] = []) {
+        self.originId = originId
+        self.target = target
+        self.kind = kind
+        self.contentHash = contentHash
+        self.fileName = fileName
+        self.projectId = projectId
+        self.contract = contract
+        self.billingItems = billingItems
+        self.document = document
+        self.changes = changes
+    }
+}
+
+/// What a run did, as the ledger keeps it.
+public struct RunCounts: Sendable, Hashable {
+    public var inputs = 0
+    public var failedInputs = 0
+    public var documentsIn = 0
+    public var exported = 0
+    public var updated = 0
+    public var unchanged = 0
+    public var rejected = 0
+
+    public init() {}
+}
+
+public struct RunRecord: Sendable, Hashable {
+    public var id: Int64
+    public var startedAt: String
+    public var endedAt: String?
+    public var mode: String
+    public var inputs: [String]
+    public var counts: RunCounts
+    public var exitStatus: Int32?
+}
+
+/// The ledger (SPEC §8): which documents were exported, with which content, by which run.
+///
+/// It is a SQLite database used through the system `libsqlite3` (the `CSQLite` module), not GRDB:
+/// the ledger needs a dozen statements, and GRDB would add a large package to every CI build for
+/// them. Safe for several runs at once: WAL journal (readers never block the writer), a busy
+/// timeout (a second writer waits instead of failing), `BEGIN IMMEDIATE` for every write (the
+/// write lock is taken before reading what to change, so two runs cannot both decide to export
+/// the same document), and `synchronous = FULL` (a commit survives a power cut, since the ledger
+/// is what stops a document being exported twice). The schema is versioned with `user_version`.
+public final class Ledger {
+    public static let schemaVersion = 1
+    public static let defaultPath = "sovbridge-ledger.sqlite"
+
+    public let path: String
+    public let readOnly: Bool
+    private let connection: SQLiteConnection
+    private var inTransaction = false
+
+    public init(path: String, readOnly: Bool = false, busyTimeoutMilliseconds: Int32 = 60_000) throws {
+        self.path = path
+        self.readOnly = readOnly
+        connection = try SQLiteConnection(path: path, readOnly: readOnly, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+        if readOnly {
+            let version = try userVersion()
+            if version > Ledger.schemaVersion { throw newerSchema(version) }
+            return
+        }
+        let mode = try Ledger.switchToWAL(connection, waitingUpTo: busyTimeoutMilliseconds)
+        if mode.lowercased() != "wal" {
+            throw LedgerError(path: path, message: "cannot switch to WAL journal mode (got '\(mode)'); is the ledger on a network file system?")
+        }
+        try connection.execute("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON")
+        try migrate()
+    }
+
+    /// Switching a new file to WAL needs a lock that SQLite does not wait for: when two runs
+    /// create the ledger at the same moment, the second retries within the busy timeout.
+    private static func switchToWAL(_ connection: SQLiteConnection, waitingUpTo milliseconds: Int32) throws(LedgerError) -> String {
+        var waited: Int32 = 0
+        while true {
+            do {
+                return try connection.query("PRAGMA journal_mode = WAL").first?.first?.text ?? ""
+            } catch {
+                let primary = error.code & 0xFF
+                guard primary == SQLITE_BUSY || primary == SQLITE_LOCKED, waited < milliseconds else { throw error }
+                usleep(10_000)
+                waited += 10
+            }
+        }
+    }
+
+    private func userVersion() throws -> Int {
+        Int(try connection.query("PRAGMA user_version").first?.first?.integer ?? 0)
+    }
+
+    private func newerSchema(_ version: Int) -> LedgerError {
+        LedgerError(path: path, message: "written by a newer SOVBridge (ledger schema \(version); this one knows \(Ledger.schemaVersion))")
+    }
+
+    private func migrate() throws {
+        try transaction {
+            let version = try userVersion()
+            if version > Ledger.schemaVersion { throw newerSchema(version) }
+            if version < 1 {
+                try connection.execute(
+                    """
+                    CREATE TABLE runs (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        started_at TEXT NOT NULL,
+                        ended_at TEXT,
+                        mode TEXT NOT NULL,
+                        inputs TEXT NOT NULL,
+                        inputs_count INTEGER NOT NULL DEFAULT 0,
+                        failed_inputs INTEGER NOT NULL DEFAULT 0,
+                        documents_in INTEGER NOT NULL DEFAULT 0,
+                        exported INTEGER NOT NULL DEFAULT 0,
+                        updated INTEGER NOT NULL DEFAULT 0,
+                        unchanged INTEGER NOT NULL DEFAULT 0,
+                        rejected INTEGER NOT NULL DEFAULT 0,
+                        exit_status INTEGER
+                    );
+                    CREATE TABLE exports (
+                        origin_id TEXT NOT NULL,
+                        target TEXT NOT NULL,
+                        kind TEXT NOT NULL,
+                        content_hash TEXT NOT NULL,
+                        version INTEGER NOT NULL,
+                        run_id INTEGER NOT NULL REFERENCES runs(id),
+                        exported_at TEXT NOT NULL,
+                        file_name TEXT NOT NULL,
+                        project_id TEXT,
+                        company TEXT,
+                        job TEXT,
+                        customer TEXT,
+                        document TEXT NOT NULL,
+                        PRIMARY KEY (origin_id, target)
+                    ) WITHOUT ROWID;
+                    CREATE UNIQUE INDEX one_prime_contract_per_project
+                        ON exports(target, project_id) WHERE kind = 'prime_contract' AND project_id IS NOT NULL;
+                    CREATE TABLE export_history (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        origin_id TEXT NOT NULL,
+                        target TEXT NOT NULL,
+                        version INTEGER NOT NULL,
+                        content_hash TEXT NOT NULL,
+                        run_id INTEGER NOT NULL REFERENCES runs(id),
+                        exported_at TEXT NOT NULL,
+                        action TEXT NOT NULL CHECK (action IN ('new', 'update')),
+                        changes TEXT NOT NULL DEFAULT ''
+                    );
+                    CREATE TABLE contract_items (
+                        origin_id TEXT NOT NULL,
+                        target TEXT NOT NULL,
+                        code TEXT NOT NULL,
+                        PRIMARY KEY (origin_id, target, code),
+                        FOREIGN KEY (origin_id, target) REFERENCES exports(origin_id, target) ON DELETE CASCADE
+                    ) WITHOUT ROWID;
+                    PRAGMA user_version = 1;
+                    """)
+            }
+        }
+    }
+
+    /// Runs `body` in a `BEGIN IMMEDIATE` transaction: committed if it returns, rolled back if it
+    /// throws. Nested calls join the outer transaction.
+    @discardableResult
+    public func transaction<T>(_ body: () throws -> T) throws -> T {
+        if inTransaction { return try body() }
+        try connection.execute("BEGIN IMMEDIATE")
+        inTransaction = true
+        defer { inTransaction = false }
+        do {
+            let result = try body()
+            try connection.execute("COMMIT")
+            return result
+        } catch {
+            try? connection.execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    // MARK: Runs
+
+    public func startRun(mode: String, inputs: [String], at time: String = Timestamp.now()) throws -> Int64 {
+        try transaction {
+            try connection.query(
+                "INSERT INTO runs (started_at, mode, inputs, inputs_count) VALUES (?, ?, ?, ?)",
+                [.text(time), .text(mode), .text(inputs.joined(separator: "\n")), .integer(Int64(inputs.count))])
+            return connection.lastInsertedRowId
+        }
+    }
+
+    public func finishRun(_ id: Int64, counts: RunCounts, status: ExitStatus, at time: String = Timestamp.now()) throws {
+        try transaction {
+            try connection.query(
+                """
+                UPDATE runs SET ended_at = ?, inputs_count = ?, failed_inputs = ?, documents_in = ?, exported = ?,
+                    updated = ?, unchanged = ?, rejected = ?, exit_status = ? WHERE id = ?
+                """,
+                [.text(time), .integer(Int64(counts.inputs)), .integer(Int64(counts.failedInputs)), .integer(Int64(counts.documentsIn)),
+                 .integer(Int64(counts.exported)), .integer(Int64(counts.updated)), .integer(Int64(counts.unchanged)),
+                 .integer(Int64(counts.rejected)), .integer(Int64(status.rawValue)), .integer(id)])
+        }
+    }
+
+    public func runs() throws -> [RunRecord] {
+        try connection.query(
+            """
+            SELECT id, started_at, ended_at, mode, inputs, inputs_count, failed_inputs, documents_in, exported, updated,
+                unchanged, rejected, exit_status FROM runs ORDER BY id
+            """
+        ).map { row in
+            var counts = RunCounts()
+            counts.inputs = Int(row[5].integer ?? 0)
+            counts.failedInputs = Int(row[6].integer ?? 0)
+            counts.documentsIn = Int(row[7].integer ?? 0)
+            counts.exported = Int(row[8].integer ?? 0)
+            counts.updated = Int(row[9].integer ?? 0)
+            counts.unchanged = Int(row[10].integer ?? 0)
+            counts.rejected = Int(row[11].integer ?? 0)
+            let inputs = row[4].text ?? ""
+            return RunRecord(
+                id: row[0].integer ?? 0, startedAt: row[1].text ?? "", endedAt: row[2].text, mode: row[3].text ?? "",
+                inputs: inputs.isEmpty ? [] : inputs.split(separator: "\n", omittingEmptySubsequences: false).map(String.init),
+                counts: counts, exitStatus: row[12].integer.map { Int32($0) })
+        }
+    }
+
+    // MARK: Exports
+
+    private static let entryColumns = "origin_id, target, kind, content_hash, version, run_id, exported_at, file_name, project_id, company, job, customer, document"
+
+    private func entry(_ row: [SQLiteValue]) -> LedgerEntry {
+        var contract: ContractKey?
+        if let company = row[9].text, let job = row[10].text, let customer = row[11].text {
+            contract = ContractKey(company: company, job: job, customer: customer)
+        }
+        return LedgerEntry(
+            originId: row[0].text ?? "", target: ExportTarget(rawValue: row[1].text ?? "") ?? .procore, kind: row[2].text ?? "",
+            contentHash: row[3].text ?? "", version: Int(row[4].integer ?? 0), runId: row[5].integer ?? 0,
+            exportedAt: row[6].text ?? "", fileName: row[7].text ?? "", projectId: row[8].text, contract: contract,
+            document: row[12].text ?? "")
+    }
+
+    public func entry(originId: String, target: ExportTarget) throws -> LedgerEntry? {
+        if try userVersion() == 0 { return nil }
+        return try connection.query(
+            "SELECT \(Ledger.entryColumns) FROM exports WHERE origin_id = ? AND target = ?", [.text(originId), .text(target.rawValue)]
+        ).first.map(entry)
+    }
+
+    /// Every document the ledger knows, by origin id.
+    public func entries() throws -> [LedgerEntry] {
+        if try userVersion() == 0 { return [] }
+        return try connection.query("SELECT \(Ledger.entryColumns) FROM exports ORDER BY origin_id, target").map(entry)
+    }
+
+    /// Every export ever recorded for one document, oldest first: (version, action, changes, run).
+    public func history(originId: String, target: ExportTarget) throws -> [(version: Int, action: String, changes: [String], runId: Int64)] {
+        try connection.query(
+            "SELECT version, action, changes, run_id FROM export_history WHERE origin_id = ? AND target = ? ORDER BY id",
+            [.text(originId), .text(target.rawValue)]
+        ).map { row in
+            let changes = row[2].text ?? ""
+            return (Int(row[0].integer ?? 0), row[1].text ?? "", changes.isEmpty ? [] : changes.split(separator: "\n").map(String.init), row[3].integer ?? 0)
+        }
+    }
+
+    /// The origin id of another prime contract already exported for `projectId` to `target`.
+    public func conflictingContract(projectId: String, target: ExportTarget, originId: String) throws -> String? {
+        try connection.query(
+            "SELECT origin_id FROM exports WHERE kind = 'prime_contract' AND target = ? AND project_id = ? AND origin_id <> ?",
+            [.text(target.rawValue), .text(projectId), .text(originId)]
+        ).first?.first?.text
+    }
+
+    /// Records an export (new or update) in the current transaction (or its own).
+    /// Returns the version recorded.
+    @discardableResult
+    public func record(_ export: LedgerExport, runId: Int64, at time: String = Timestamp.now()) throws -> Int {
+        try transaction {
+            let previous = try entry(originId: export.originId, target: export.target)
+            let version = (previous?.version ?? 0) + 1
+            try connection.query(
+                """
+                INSERT INTO exports (\(Ledger.entryColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (origin_id, target) DO UPDATE SET kind = excluded.kind, content_hash = excluded.content_hash,
+                    version = excluded.version, run_id = excluded.run_id, exported_at = excluded.exported_at,
+                    file_name = excluded.file_name, project_id = excluded.project_id, company = excluded.company,
+                    job = excluded.job, customer = excluded.customer, document = excluded.document
+                """,
+                [.text(export.originId), .text(export.target.rawValue), .text(export.kind), .text(export.contentHash),
+                 .integer(Int64(version)), .integer(runId), .text(time), .text(export.fileName), .optional(export.projectId),
+                 .optional(export.contract?.company), .optional(export.contract?.job), .optional(export.contract?.customer),
+                 .text(export.document)])
+            try connection.query(
+                """
+                INSERT INTO export_history (origin_id, target, version, content_hash, run_id, exported_at, action, changes)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [.text(export.originId), .text(export.target.rawValue), .integer(Int64(version)), .text(export.contentHash),
+                 .integer(runId), .text(time), .text(previous == nil ? "new" : "update"), .text(export.changes.joined(separator: "\n"))])
+            try connection.query("DELETE FROM contract_items WHERE origin_id = ? AND target = ?", [.text(export.originId), .text(export.target.rawValue)])
+            for code in Set(export.billingItems).sorted() {
+                try connection.query(
+                    "INSERT INTO contract_items (origin_id, target, code) VALUES (?, ?, ?)",
+                    [.text(export.originId), .text(export.target.rawValue), .text(code)])
+            }
+            return version
+        }
+    }
+
+    // MARK: For the validator
+
+    /// What earlier runs exported, for the validator (see ExportHistory).
+    public func exportHistory() throws -> ExportHistory {
+        if try userVersion() == 0 { return .empty }
+        var history = ExportHistory()
+        for row in try connection.query("SELECT project_id, origin_id FROM exports WHERE kind = 'prime_contract' AND project_id IS NOT NULL ORDER BY origin_id") {
+            if let project = row[0].text, let origin = row[1].text, history.contractsByProject[project] == nil {
+                history.contractsByProject[project] = origin
+            }
+        }
+        for row in try connection.query(
+            """
+            SELECT e.company, e.job, e.customer, i.code FROM exports e
+            LEFT JOIN contract_items i ON i.origin_id = e.origin_id AND i.target = e.target
+            WHERE e.kind = 'prime_contract' AND e.company IS NOT NULL AND e.job IS NOT NULL AND e.customer IS NOT NULL
+            """
+        ) {
+            guard let company = row[0].text, let job = row[1].text, let customer = row[2].text else { continue }
+            let key = ContractKey(company: company, job: job, customer: customer)
+            var codes = history.billingItemsByContract[key] ?? []
+            if let code = row[3].text { codes.insert(code) }
+            history.billingItemsByContract[key] = codes
+        }
+        return history
+    }
+
+    /// Direct queries, for callers that hold a ledger rather than a snapshot: the origin id of
+    /// the prime contract exported for a Procore project.
+    public func exportedContract(forProject projectId: String) throws -> String? {
+        if try userVersion() == 0 { return nil }
+        return try connection.query(
+            "SELECT origin_id FROM exports WHERE kind = 'prime_contract' AND project_id = ? ORDER BY origin_id LIMIT 1", [.text(projectId)]
+        ).first?.first?.text
+    }
+
+    /// Billing item codes of an exported prime contract; nil when it was never exported.
+    public func billingItems(of contract: ContractKey) throws -> Set<String>? {
+        if try userVersion() == 0 { return nil }
+        let rows = try connection.query(
+            """
+            SELECT i.code FROM exports e LEFT JOIN contract_items i ON i.origin_id = e.origin_id AND i.target = e.target
+            WHERE e.kind = 'prime_contract' AND e.company = ? AND e.job = ? AND e.customer = ?
+            """,
+            [.text(contract.company), .text(contract.job), .text(contract.customer)])
+        guard !rows.isEmpty else { return nil }
+        return Set(rows.compactMap { $0.first?.text })
+    }
+
+    /// SQLite's own consistency check: "ok" when the file is sound.
+    public func integrityCheck() throws -> String {
+        try connection.query("PRAGMA integrity_check").map { $0.first?.text ?? "" }.joined(separator: "\n")
+    }
+}
+
+/// UTC time stamps as the ledger and report write them (`2025-03-14T09:26:53Z`).
+public enum Timestamp {
+    public static func now() -> String {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return format(seconds: Int(spec.tv_sec))
+    }
+
+    public static func format(seconds: Int) -> String {
+        var time = time_t(seconds)
+        var parts = tm()
+        gmtime_r(&time, &parts)
+        func pad(_ value: Int32, _ width: Int) -> String {
+            let text = String(value)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))Z"
+    }
+}

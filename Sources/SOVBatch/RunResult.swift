@@ -1,0 +1,96 @@
+import SOVCore
+
+/// What happened to one document in a run.
+public enum DocumentAction: String, Sendable, Hashable {
+    /// Exported for the first time.
+    case exported
+    /// Exported again because it changed since its last export.
+    case updated
+    /// Same content as its last export: skipped.
+    case unchanged
+    case rejected
+}
+
+public struct DocumentOutcome: Sendable {
+    public var action: DocumentAction
+    /// `prime contract 1/24-1017/OWN100`, or for a record that never became a document,
+    /// where it was (`jobs.csv:12`).
+    public var name: String
+    public var originId: String?
+    /// The latest version of the document (after markup, when it got that far).
+    public var document: CanonicalDocument?
+    public var target: ExportTarget?
+    /// For an update: what changed since the last export.
+    public var changes: [String]
+    /// Errors for a reject; warnings that did not reject otherwise.
+    public var diagnostics: [Diagnostic]
+    /// The export file written (or that would be, in a dry run).
+    public var outputFile: String?
+    /// For unchanged and updated documents: the run and time of the export before.
+    public var previousRun: Int64?
+    public var previousExportAt: String?
+
+    public init(action: DocumentAction, name: String, originId: String? = nil, document: CanonicalDocument? = nil, target: ExportTarget? = nil, changes: [String] = [], diagnostics: [Diagnostic] = [], outputFile: String? = nil, previousRun: Int64? = nil, previousExportAt: String? = nil) {
+        self.action = action
+        self.name = name
+        self.originId = originId
+        self.document = document
+        self.target = target
+        self.changes = changes
+        self.diagnostics = diagnostics
+        self.outputFile = outputFile
+        self.previousRun = previousRun
+        self.previousExportAt = previousExportAt
+    }
+
+    /// The input file the document or record came from.
+    public var inputFile: String? { document?.source.file ?? diagnostics.first?.location.file }
+}
+
+/// Everything one run did: what the report shows and the exit code sums up.
+public struct RunResult: Sendable {
+    /// The ledger's run id; nil in a dry run or when the ledger could not be opened.
+    public var runId: Int64?
+    public var mode: String
+    public var startedAt: String
+    public var endedAt: String
+    public var inputs: [String]
+    public var dryRun: Bool
+    public var outcomes: [DocumentOutcome]
+    /// Inputs that could not be used at all.
+    public var failures: [InputFailure]
+    /// A failure that stopped the run (ledger or output unusable); documents after it were not done.
+    public var fatal: InputFailure?
+    public var status: ExitStatus
+
+    public init(runId: Int64? = nil, mode: String, startedAt: String, endedAt: String = "", inputs: [String], dryRun: Bool, outcomes: [DocumentOutcome] = [], failures: [InputFailure] = [], fatal: InputFailure? = nil, status: ExitStatus = .ok) {
+        self.runId = runId
+        self.mode = mode
+        self.startedAt = startedAt
+        self.endedAt = endedAt
+        self.inputs = inputs
+        self.dryRun = dryRun
+        self.outcomes = outcomes
+        self.failures = failures
+        self.fatal = fatal
+        self.status = status
+    }
+
+    public var counts: RunCounts {
+        var counts = RunCounts()
+        counts.inputs = inputs.count
+        counts.failedInputs = failures.count
+        counts.documentsIn = outcomes.count
+        for outcome in outcomes {
+            switch outcome.action {
+            case .exported: counts.exported += 1
+            case .updated: counts.updated += 1
+            case .unchanged: counts.unchanged += 1
+            case .rejected: counts.rejected += 1
+            }
+        }
+        return counts
+    }
+
+    public func outcomes(_ action: DocumentAction) -> [DocumentOutcome] { outcomes.filter { $0.action == action } }
+}

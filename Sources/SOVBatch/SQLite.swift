@@ -1,0 +1,151 @@
+import CSQLite
+import SOVCore
+
+/// A ledger problem: it could not be opened, read or written. Never a data problem.
+public struct LedgerError: Error, Sendable, CustomStringConvertible {
+    public var path: String
+    public var message: String
+    /// SQLite's primary result code (SQLITE_BUSY, SQLITE_CANTOPEN...), 0 for our own checks.
+    public var code: Int32
+
+    public init(path: String, message: String, code: Int32 = 0) {
+        self.path = path
+        self.message = message
+        self.code = code
+    }
+
+    public var description: String { "\(path): ledger: \(message)" }
+
+    /// SPEC §8: a ledger that cannot be created or opened for writing is 73; anything else
+    /// (busy past the timeout, not a database, a newer schema) is 74.
+    public var status: ExitStatus {
+        switch code & 0xFF {
+        case SQLITE_CANTOPEN, SQLITE_READONLY, SQLITE_PERM, SQLITE_AUTH: .cannotCreate
+        default: .ioError
+        }
+    }
+
+    public var ioFailure: IOFailure { IOFailure(path: path, message: "ledger: \(message)", status: status) }
+}
+
+/// The few SQLite calls the ledger needs, over the system library (see `Ledger` for why not GRDB).
+/// One connection, used from one thread at a time.
+final class SQLiteConnection {
+    private var handle: OpaquePointer?
+    let path: String
+
+    init(path: String, readOnly: Bool, busyTimeoutMilliseconds: Int32) throws(LedgerError) {
+        self.path = path
+        let flags = readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
+        let result = sqlite3_open_v2(path, &handle, flags | SQLITE_OPEN_NOMUTEX, nil)
+        if result != SQLITE_OK {
+            let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            sqlite3_close(handle)
+            handle = nil
+            throw LedgerError(path: path, message: "cannot open: \(message)", code: result)
+        }
+        sqlite3_extended_result_codes(handle, 1)
+        // Waits (rather than failing) while another run holds the write lock.
+        sqlite3_busy_timeout(handle, busyTimeoutMilliseconds)
+    }
+
+    deinit {
+        sqlite3_close_v2(handle)
+    }
+
+    func failure(_ code: Int32, _ what: String) -> LedgerError {
+        LedgerError(path: path, message: "\(what): \(String(cString: sqlite3_errmsg(handle)))", code: code)
+    }
+
+    func execute(_ sql: String) throws(LedgerError) {
+        var error: UnsafeMutablePointer<CChar>?
+        let result = sqlite3_exec(handle, sql, nil, nil, &error)
+        if result != SQLITE_OK {
+            let message = error.map { String(cString: $0) } ?? "error \(result)"
+            sqlite3_free(error)
+            throw LedgerError(path: path, message: message, code: result)
+        }
+    }
+
+    func prepare(_ sql: String) throws(LedgerError) -> SQLiteStatement {
+        var statement: OpaquePointer?
+        let result = sqlite3_prepare_v2(handle, sql, -1, &statement, nil)
+        guard result == SQLITE_OK, let statement else { throw failure(result, "cannot prepare") }
+        return SQLiteStatement(statement, connection: self)
+    }
+
+    /// Runs `sql` with `values` bound in order, returning every row.
+    @discardableResult
+    func query(_ sql: String, _ values: [SQLiteValue] = []) throws(LedgerError) -> [[SQLiteValue]] {
+        let statement = try prepare(sql)
+        for (index, value) in values.enumerated() { try statement.bind(Int32(index + 1), value) }
+        var rows: [[SQLiteValue]] = []
+        while let row = try statement.step() { rows.append(row) }
+        return rows
+    }
+
+    var lastInsertedRowId: Int64 { sqlite3_last_insert_rowid(handle) }
+}
+
+enum SQLiteValue: Sendable, Hashable {
+    case null
+    case integer(Int64)
+    case text(String)
+
+    var text: String? {
+        if case .text(let value) = self { return value }
+        return nil
+    }
+
+    var integer: Int64? {
+        if case .integer(let value) = self { return value }
+        return nil
+    }
+
+    static func optional(_ value: String?) -> SQLiteValue { value.map(SQLiteValue.text) ?? .null }
+}
+
+final class SQLiteStatement {
+    private let statement: OpaquePointer
+    private let connection: SQLiteConnection
+
+    init(_ statement: OpaquePointer, connection: SQLiteConnection) {
+        self.statement = statement
+        self.connection = connection
+    }
+
+    deinit {
+        sqlite3_finalize(statement)
+    }
+
+    /// SQLite copies the text (SQLITE_TRANSIENT) because Swift's string buffer is temporary.
+    private static var transient: sqlite3_destructor_type { unsafeBitCast(-1, to: sqlite3_destructor_type.self) }
+
+    func bind(_ index: Int32, _ value: SQLiteValue) throws(LedgerError) {
+        let result: Int32
+        switch value {
+        case .null: result = sqlite3_bind_null(statement, index)
+        case .integer(let number): result = sqlite3_bind_int64(statement, index, number)
+        case .text(let text): result = sqlite3_bind_text(statement, index, text, -1, SQLiteStatement.transient)
+        }
+        if result != SQLITE_OK { throw connection.failure(result, "cannot bind") }
+    }
+
+    /// The next row, or nil when done.
+    func step() throws(LedgerError) -> [SQLiteValue]? {
+        let result = sqlite3_step(statement)
+        if result == SQLITE_DONE { return nil }
+        guard result == SQLITE_ROW else { throw connection.failure(result, "statement failed") }
+        var row: [SQLiteValue] = []
+        for column in 0..<sqlite3_column_count(statement) {
+            switch sqlite3_column_type(statement, column) {
+            case SQLITE_NULL: row.append(.null)
+            case SQLITE_INTEGER: row.append(.integer(sqlite3_column_int64(statement, column)))
+            default:
+                let text = sqlite3_column_text(statement, column).map { String(cString: $0) } ?? ""
+                row.append(.text(text))
+            }
+        }
+        return row
+    }
+}

@@ -1,0 +1,334 @@
+import SOVCore
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The drop folder's layout (SPEC §8): producers put files in `inbox`; the watcher claims each
+/// into `work`, writes export documents to `outbox`, rejects to `rejected`, and moves the input
+/// to `archive`, or to `failed` (with `NAME.error.txt` beside it) when it is unusable as a whole.
+public struct DropFolder: Sendable {
+    public let root: String
+
+    public init(_ root: String) {
+        self.root = root.count > 1 && root.hasSuffix("/") ? String(root.dropLast()) : root
+    }
+
+    public var inbox: String { root + "/inbox" }
+    public var work: String { root + "/work" }
+    public var outbox: String { root + "/outbox" }
+    public var rejected: String { root + "/rejected" }
+    public var archive: String { root + "/archive" }
+    public var failed: String { root + "/failed" }
+    /// One watcher per folder: an advisory lock on this file.
+    public var lockFile: String { root + "/.sov-watch.lock" }
+    /// The ledger when none is named: inside the drop folder, beside the folders it governs.
+    public var defaultLedger: String { root + "/" + Ledger.defaultPath }
+
+    public var folders: [String] { [inbox, work, outbox, rejected, archive, failed] }
+
+    /// Creates the folders that are missing.
+    public func create() throws(IOFailure) {
+        for folder in folders { try AtomicFile.makeFolder(folder) }
+    }
+}
+
+public struct WatchOptions: Sendable {
+    public var folder: DropFolder
+    /// Process what is there, then exit.
+    public var once = false
+    /// Seconds between scans of the inbox.
+    public var interval = 5
+    /// A file modified less than this many seconds ago may still be being written: left alone.
+    public var settleSeconds = 2
+    /// The sov-run options (ledger, encoding, profile, project map, markups, report, quiet);
+    /// inputs, `--out` and `--rejects` are the drop folder's own.
+    public var batch: BatchOptions
+
+    public init(folder: DropFolder, batch: BatchOptions) {
+        self.folder = folder
+        self.batch = batch
+    }
+}
+
+/// The durable steps of one file's trip through the drop folder, in order. Tests stop the
+/// watcher at each (by throwing from `Watcher.checkpoint`) and restart it, to prove that a
+/// crash anywhere loses nothing and exports nothing twice.
+public enum WatchCheckpoint: Sendable, Hashable {
+    /// Moved from inbox to work (the name in work).
+    case claimed(String)
+    /// A document's export reached a durable state (see BatchCheckpoint).
+    case batch(BatchCheckpoint)
+    /// All outputs, ledger rows and the rejects file of this input are durable.
+    case outputsDone(String)
+    /// The input is in archive (the name there).
+    case archived(String)
+    /// The input is in failed, with its error report (the name there).
+    case failed(String)
+}
+
+/// What became of one input.
+public struct WatchedFile: Sendable {
+    public enum Disposition: Sendable, Hashable {
+        case archived
+        case failed
+        /// A ledger or output failure stopped the watcher; the file waits in work for the next start.
+        case leftInWork
+    }
+
+    public var name: String
+    public var disposition: Disposition
+    /// Where the input is now.
+    public var path: String
+    public var result: RunResult
+}
+
+/// Set by SIGTERM/SIGINT; read between files. An atomic because a signal handler writes it.
+private let signalReceived = Atomic<Bool>(false)
+
+/// The drop-folder watcher (`sov-watch DIR`). Crash safety comes from the order of steps, each
+/// of which is durable before the next begins:
+///
+/// 1. claim: `rename(inbox/F, work/F)`, atomic, so a file is in one place only;
+/// 2. run the batch on work/F: each export written to outbox atomically, then its ledger row
+///    committed (BatchRunner); rejects to `rejected/F.rejects.jsonl` atomically;
+/// 3. `rename(work/F, archive/F)` and sync both folders.
+///
+/// On start, whatever is in work was interrupted by a crash and is run again: documents the
+/// ledger already has are unchanged and skipped, an export written but not committed is written
+/// again whole under the same name, so every document is exported exactly once.
+public final class Watcher {
+    public let pipeline: BatchPipeline
+    public let options: WatchOptions
+    /// Called at each durable step; what it throws stops the watcher there (crash tests).
+    public var checkpoint: ((WatchCheckpoint) throws -> Void)?
+
+    private let log: OutputSink
+    private var lock: FolderLock?
+    private var ledger: Ledger?
+    private var stopRequested = false
+    /// Results of the current pass, for `--report`.
+    private var passResults: [RunResult] = []
+
+    public init(pipeline: BatchPipeline, options: WatchOptions, log: OutputSink = .standardError()) {
+        self.pipeline = pipeline
+        self.options = options
+        self.log = log
+    }
+
+    /// SIGTERM and SIGINT ask the watcher to stop after the current file.
+    public static func installSignalHandlers() {
+        signal(SIGTERM) { _ in signalReceived.store(true, ordering: .relaxed) }
+        signal(SIGINT) { _ in signalReceived.store(true, ordering: .relaxed) }
+    }
+
+    /// Asks this watcher to stop after the current file (what a signal does).
+    public func requestStop() { stopRequested = true }
+
+    public var shouldStop: Bool { stopRequested || signalReceived.load(ordering: .relaxed) }
+
+    public enum StartFailure: Error, Sendable, CustomStringConvertible {
+        case locked(FolderLock.Held)
+        case io(IOFailure)
+
+        public var status: ExitStatus {
+            switch self {
+            case .locked: .locked
+            case .io(let failure): failure.status
+            }
+        }
+
+        public var description: String {
+            switch self {
+            case .locked(let held): "another sov-watch is watching this folder (\(held.description))"
+            case .io(let failure): failure.description
+            }
+        }
+    }
+
+    /// Creates the folders, takes the folder's lock, opens the ledger and removes temporary files
+    /// that a crash left half-written.
+    public func start() throws(StartFailure) {
+        let folder = options.folder
+        do {
+            try folder.create()
+            lock = try FolderLock(path: folder.lockFile)
+            ledger = try Ledger(path: options.batch.ledger)
+        } catch let held as FolderLock.Held {
+            throw .locked(held)
+        } catch let failure as IOFailure {
+            throw .io(failure)
+        } catch let failure as LedgerError {
+            throw .io(failure.ioFailure)
+        } catch {
+            throw .io(IOFailure(path: folder.root, message: "\(error)", status: .software))
+        }
+        for place in [folder.outbox, folder.rejected, folder.failed] {
+            for name in (try? FileSystem.names(in: place)) ?? [] where name.hasPrefix(".") && name.hasSuffix(".tmp") {
+                FileSystem.remove(place + "/" + name)
+            }
+        }
+    }
+
+    /// Releases the lock and the ledger.
+    public func close() {
+        ledger = nil
+        lock?.release()
+        lock = nil
+    }
+
+    /// Runs until stopped (or one pass with `once`): returns the exit status. Starts the watcher
+    /// first when `start()` was not called.
+    public func run() -> ExitStatus {
+        if lock == nil {
+            do {
+                try start()
+            } catch {
+                say("sov-watch: \(error.description)")
+                return error.status
+            }
+        }
+        defer { close() }
+        var worst = ExitStatus.ok
+        var first = true
+        while true {
+            let files: [WatchedFile]
+            do {
+                files = try pass(recovering: first)
+            } catch let failure as IOFailure {
+                // The file being handled stays where it is (work or inbox) for the next start.
+                say("sov-watch: stopped: \(failure.description)")
+                return failure.status
+            } catch {
+                say("sov-watch: stopped: \(error)")
+                return .software
+            }
+            first = false
+            for file in files {
+                if file.disposition == .leftInWork { return file.result.fatal?.status ?? file.result.status }
+                worst = worst.worst(file.disposition == .failed ? (file.result.failures.first?.status ?? .dataError) : file.result.status)
+            }
+            if options.once { return worst }
+            if shouldStop { return .ok }
+            for _ in 0..<(options.interval * 10) where !shouldStop {
+                var pause = timespec(tv_sec: 0, tv_nsec: 100_000_000)
+                nanosleep(&pause, nil)
+            }
+            if shouldStop { return .ok }
+        }
+    }
+
+    /// One pass: files left in work by a crash first (when `recovering`), then each file ready
+    /// in the inbox, one at a time. Stops early when asked to stop, or at a ledger or output
+    /// failure (that file stays in work). What `checkpoint` throws escapes.
+    public func pass(recovering: Bool = true) throws -> [WatchedFile] {
+        let folder = options.folder
+        passResults = []
+        var done: [WatchedFile] = []
+        if recovering {
+            for name in try FileSystem.names(in: folder.work) where FileSystem.info(folder.work + "/" + name)?.kind == .file {
+                say("sov-watch: \(name) was left in work by an interrupted run; processing it again")
+                let file = try process(name)
+                done.append(file)
+                if file.disposition == .leftInWork || shouldStop { return done }
+            }
+        }
+        for name in try readyNames() {
+            if shouldStop { break }
+            guard let claimed = try claim(name) else { continue }
+            let file = try process(claimed)
+            done.append(file)
+            if file.disposition == .leftInWork { break }
+        }
+        return done
+    }
+
+    /// Inbox files that are complete: plain files, not hidden or partial by name, and not
+    /// modified in the last `settleSeconds` (a producer may still be writing them).
+    public func readyNames() throws(IOFailure) -> [String] {
+        let inbox = options.folder.inbox
+        let now = FileSystem.now()
+        return try FileSystem.names(in: inbox).filter { name in
+            guard !FileSystem.isPartialOrHidden(name), let info = FileSystem.info(inbox + "/" + name), info.kind == .file else { return false }
+            return info.modified <= now - options.settleSeconds
+        }
+    }
+
+    /// Moves `name` from inbox to work (atomic rename); nil when it vanished meanwhile.
+    private func claim(_ name: String) throws -> String? {
+        let folder = options.folder
+        let claimed = FileSystem.freeName(for: name, in: folder.work)
+        if rename(folder.inbox + "/" + name, folder.work + "/" + claimed) != 0 {
+            if errno == ENOENT { return nil }
+            throw FileSystem.failure(folder.inbox + "/" + name, "cannot claim into work", reading: false)
+        }
+        try checkpoint?(.claimed(claimed))
+        return claimed
+    }
+
+    /// Runs the batch on work/`name` and files the input where it belongs.
+    private func process(_ name: String) throws -> WatchedFile {
+        let folder = options.folder
+        let workPath = folder.work + "/" + name
+        let archiveName = FileSystem.freeName(for: name, in: folder.archive)
+        var batch = options.batch
+        batch.inputs = [workPath]
+        batch.out = folder.outbox
+        batch.rejects = folder.rejected + "/" + archiveName + ".rejects.jsonl"
+        batch.report = nil
+        batch.dryRun = false
+        let runner = BatchRunner(pipeline: pipeline, options: batch, ledger: ledger, human: log, showProgress: false)
+        runner.mode = "watch"
+        runner.commandName = "sov-watch"
+        runner.writesEmptyRejectsFile = false
+        if let checkpoint { runner.checkpoint = { try checkpoint(.batch($0)) } }
+        let result = try runner.run()
+        passResults.append(result)
+        defer { writeReport() }
+
+        if result.fatal != nil {
+            return WatchedFile(name: name, disposition: .leftInWork, path: workPath, result: result)
+        }
+        if !result.failures.isEmpty {
+            // Unusable as a whole: its problems go in the error report, not in rejected/.
+            if let rejects = batch.rejects { FileSystem.remove(rejects) }
+            // The error report first, then the file beside it.
+            let failedName = FileSystem.freeName(for: name, in: folder.failed)
+            var text = "sov-watch could not process \(name) (exit status \(result.status.rawValue)) at \(result.endedAt)\n"
+            for failure in result.failures {
+                text += "\(failure.message)\n"
+                for diagnostic in failure.diagnostics { text += diagnostic.humanLine + "\n" }
+            }
+            try AtomicFile.write(Array(text.utf8), to: folder.failed + "/" + failedName + ".error.txt")
+            try FileSystem.move(workPath, to: folder.failed + "/" + failedName)
+            AtomicFile.syncFolder(folder.failed)
+            AtomicFile.syncFolder(folder.work)
+            say("sov-watch: \(name) -> failed/\(failedName)")
+            try checkpoint?(.failed(failedName))
+            return WatchedFile(name: name, disposition: .failed, path: folder.failed + "/" + failedName, result: result)
+        }
+        try checkpoint?(.outputsDone(name))
+        try FileSystem.move(workPath, to: folder.archive + "/" + archiveName)
+        AtomicFile.syncFolder(folder.archive)
+        AtomicFile.syncFolder(folder.work)
+        say("sov-watch: \(name) -> archive/\(archiveName)")
+        try checkpoint?(.archived(archiveName))
+        return WatchedFile(name: name, disposition: .archived, path: folder.archive + "/" + archiveName, result: result)
+    }
+
+    private func writeReport() {
+        guard let path = options.batch.report else { return }
+        do {
+            try AtomicFile.write(Array(RunReport.html(passResults).utf8), to: path)
+        } catch {
+            say("sov-watch: cannot write the report: \(error.description)")
+        }
+    }
+
+    private func say(_ line: String) {
+        guard !options.batch.quiet else { return }
+        try? log.write(line + "\n")
+        try? log.flush()
+    }
+}

@@ -1,0 +1,214 @@
+import Foundation
+@testable import SOVBatch
+import SOVCore
+import Testing
+
+struct LedgerTests {
+    func export(_ document: CanonicalDocument, project: String? = nil, changes: [String] = []) -> LedgerExport {
+        var items: [String] = []
+        if case .primeContract(let contract) = document { items = contract.lines.map(\.code) }
+        return LedgerExport(
+            originId: document.originId, target: ExportTarget(for: document), kind: document.kind, contentHash: ContentHash.of(document),
+            fileName: ExportTarget(for: document).fileName(for: document), projectId: project,
+            contract: document.origin.contractKey, billingItems: items, document: ContentHash.comparable(document).text, changes: changes)
+    }
+
+    @Test func createsAVersionedWALDatabase() throws {
+        let folder = TemporaryFolder()
+        let ledger = try Ledger(path: folder.file("l.sqlite"))
+        #expect(try ledger.integrityCheck() == "ok")
+        #expect(try ledger.entries().isEmpty)
+        let raw = try SQLiteConnection(path: folder.file("l.sqlite"), readOnly: true, busyTimeoutMilliseconds: 1000)
+        #expect(try raw.query("PRAGMA journal_mode").first?.first?.text == "wal")
+        #expect(try raw.query("PRAGMA user_version").first?.first?.integer == Int64(Ledger.schemaVersion))
+    }
+
+    @Test func recordsExportsUpdatesAndRuns() throws {
+        let folder = TemporaryFolder()
+        let ledger = try Ledger(path: folder.file("l.sqlite"))
+        let run1 = try ledger.startRun(mode: "run", inputs: ["a.jsonl", "b.jsonl"])
+        let contract = Fixtures.contract(job: "24-1017")
+        #expect(try ledger.record(export(contract, project: "5001"), runId: run1) == 1)
+        var counts = RunCounts()
+        counts.inputs = 2
+        counts.documentsIn = 1
+        counts.exported = 1
+        try ledger.finishRun(run1, counts: counts, status: .ok)
+
+        let run2 = try ledger.startRun(mode: "watch", inputs: ["c.jsonl"])
+        let changed = Fixtures.contract(job: "24-1017", amounts: ["1000.00", "2600.00"])
+        #expect(try ledger.record(export(changed, project: "5001", changes: ["original_amount: 3500.00 -> 3600.00"]), runId: run2) == 2)
+
+        let entry = try #require(try ledger.entry(originId: contract.originId, target: .procore))
+        #expect(entry.version == 2)
+        #expect(entry.runId == run2)
+        #expect(entry.contentHash == ContentHash.of(changed))
+        #expect(entry.projectId == "5001")
+        #expect(entry.contract == ContractKey(company: "1", job: "24-1017", customer: "OWN100"))
+        #expect(entry.fileName == "spectrum_1_24-1017_OWN100.json")
+        #expect(try JSONParser.parse(entry.document) == ContentHash.comparable(changed))
+        #expect(try ledger.entry(originId: contract.originId, target: .spectrum) == nil)
+
+        let history = try ledger.history(originId: contract.originId, target: .procore)
+        #expect(history.map(\.version) == [1, 2])
+        #expect(history.map(\.action) == ["new", "update"])
+        #expect(history[1].changes == ["original_amount: 3500.00 -> 3600.00"])
+
+        let runs = try ledger.runs()
+        #expect(runs.map(\.id) == [run1, run2])
+        #expect(runs[0].inputs == ["a.jsonl", "b.jsonl"])
+        #expect(runs[0].counts == counts)
+        #expect(runs[0].exitStatus == 0)
+        #expect(runs[0].endedAt != nil)
+        #expect(runs[1].mode == "watch")
+        #expect(runs[1].endedAt == nil)
+    }
+
+    @Test func answersTheValidatorsQuestions() throws {
+        let folder = TemporaryFolder()
+        let ledger = try Ledger(path: folder.file("l.sqlite"))
+        let run = try ledger.startRun(mode: "run", inputs: [])
+        try ledger.record(export(Fixtures.contract(job: "24-1017", amounts: ["1.00", "2.00", "3.00"]), project: "5001"), runId: run)
+        try ledger.record(export(Fixtures.contract(job: "24-2000"), project: nil), runId: run)
+        try ledger.record(export(Fixtures.changeOrder(job: "24-1017")), runId: run)
+
+        let key = ContractKey(company: "1", job: "24-1017", customer: "OWN100")
+        #expect(try ledger.exportedContract(forProject: "5001") == "spectrum:1:24-1017:OWN100")
+        #expect(try ledger.exportedContract(forProject: "9999") == nil)
+        #expect(try ledger.billingItems(of: key) == ["0100", "0200", "0300"])
+        #expect(try ledger.billingItems(of: ContractKey(company: "1", job: "24-2000", customer: "OWN100")) == ["0100", "0200"])
+        #expect(try ledger.billingItems(of: ContractKey(company: "1", job: "24-1017", customer: "OTHER")) == nil)
+
+        // An update replaces the billing items.
+        try ledger.record(export(Fixtures.contract(job: "24-1017", amounts: ["6.00"]), project: "5001"), runId: run)
+        let history = try ledger.exportHistory()
+        #expect(history.billingItems(of: key) == ["0100"])
+        #expect(history.exportedContract(forProject: "5001") == "spectrum:1:24-1017:OWN100")
+        #expect(history.contractsByProject.count == 1)
+    }
+
+    @Test func refusesASecondPrimeContractForOneProject() throws {
+        let folder = TemporaryFolder()
+        let ledger = try Ledger(path: folder.file("l.sqlite"))
+        let run = try ledger.startRun(mode: "run", inputs: [])
+        try ledger.record(export(Fixtures.contract(job: "24-1017"), project: "5001"), runId: run)
+        #expect(try ledger.conflictingContract(projectId: "5001", target: .procore, originId: "spectrum:1:24-1018:OWN100") == "spectrum:1:24-1017:OWN100")
+        #expect(try ledger.conflictingContract(projectId: "5001", target: .procore, originId: "spectrum:1:24-1017:OWN100") == nil)
+        #expect(throws: LedgerError.self) { try ledger.record(export(Fixtures.contract(job: "24-1018"), project: "5001"), runId: run) }
+        // The failed write left nothing behind.
+        #expect(try ledger.entries().map(\.originId) == ["spectrum:1:24-1017:OWN100"])
+    }
+
+    @Test func rollsBackATransactionThatThrows() throws {
+        struct Stop: Error {}
+        let folder = TemporaryFolder()
+        let ledger = try Ledger(path: folder.file("l.sqlite"))
+        let run = try ledger.startRun(mode: "run", inputs: [])
+        #expect(throws: Stop.self) {
+            try ledger.transaction {
+                try ledger.record(export(Fixtures.contract(job: "24-1017")), runId: run)
+                throw Stop()
+            }
+        }
+        #expect(try ledger.entries().isEmpty)
+    }
+
+    @Test func reopensReadOnlyAndRefusesANewerSchema() throws {
+        let folder = TemporaryFolder()
+        let path = folder.file("l.sqlite")
+        do {
+            let ledger = try Ledger(path: path)
+            try ledger.record(export(Fixtures.contract(job: "24-1017")), runId: try ledger.startRun(mode: "run", inputs: []))
+        }
+        let reader = try Ledger(path: path, readOnly: true)
+        #expect(try reader.entries().count == 1)
+        #expect(throws: LedgerError.self) { try reader.startRun(mode: "run", inputs: []) }
+
+        try SQLiteConnection(path: path, readOnly: false, busyTimeoutMilliseconds: 1000).execute("PRAGMA user_version = 7")
+        do {
+            _ = try Ledger(path: path)
+            Issue.record("a newer ledger schema must be refused")
+        } catch let error as LedgerError {
+            #expect(error.message.contains("newer SOVBridge"))
+        }
+    }
+
+    @Test func failsClearlyWhenTheFileIsNotALedger() throws {
+        let folder = TemporaryFolder()
+        let path = folder.write("l.sqlite", "this is not a database, it is a text file that is long enough to have a header......")
+        #expect(throws: LedgerError.self) { try Ledger(path: path) }
+        #expect(throws: LedgerError.self) { try Ledger(path: folder.file("missing/folder/l.sqlite")) }
+        do {
+            _ = try Ledger(path: folder.file("missing/folder/l.sqlite"))
+        } catch let error as LedgerError {
+            #expect(error.status == .cannotCreate)
+        }
+    }
+
+    /// Two runs that both find no ledger create it at the same moment: both open it.
+    @Test func twoRunsCreatingTheLedgerAtOnceBothSucceed() async throws {
+        let folder = TemporaryFolder()
+        for attempt in 0..<20 {
+            let path = folder.file("fresh-\(attempt).sqlite")
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<2 {
+                    group.addTask {
+                        let ledger = try Ledger(path: path)
+                        _ = try ledger.startRun(mode: "run", inputs: [])
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(try Ledger(path: path).runs().count == 2)
+        }
+    }
+
+    /// Two writers on one ledger at once (two connections, two threads): every write lands,
+    /// none is lost or doubled, and the file stays sound.
+    @Test func twoWritersAtOnceDoNotCorruptIt() async throws {
+        let folder = TemporaryFolder()
+        let path = folder.file("l.sqlite")
+        _ = try Ledger(path: path)
+        let perWriter = 150
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for writer in 0..<2 {
+                group.addTask {
+                    let ledger = try Ledger(path: path)
+                    let run = try ledger.startRun(mode: "run", inputs: ["writer \(writer)"])
+                    for index in 0..<perWriter {
+                        // Both writers also update one shared document, so they really contend.
+                        try ledger.transaction {
+                            let shared = Fixtures.contract(job: "SHARED", amounts: ["\(writer * 1000 + index).00"])
+                            try ledger.record(self.export(shared), runId: run)
+                            try ledger.record(self.export(Fixtures.contract(job: "W\(writer)-\(index)")), runId: run)
+                        }
+                    }
+                    var counts = RunCounts()
+                    counts.exported = perWriter
+                    try ledger.finishRun(run, counts: counts, status: .ok)
+                }
+            }
+            try await group.waitForAll()
+        }
+        let ledger = try Ledger(path: path)
+        #expect(try ledger.integrityCheck() == "ok")
+        #expect(try ledger.entries().count == 2 * perWriter + 1)
+        let shared = try #require(try ledger.entry(originId: "spectrum:1:SHARED:OWN100", target: .procore))
+        #expect(shared.version == 2 * perWriter)
+        #expect(try ledger.history(originId: shared.originId, target: .procore).map(\.version) == Array(1...(2 * perWriter)))
+        #expect(try ledger.runs().allSatisfy { $0.exitStatus == 0 && $0.counts.exported == perWriter })
+    }
+}
+
+@discardableResult
+func shell(_ executable: String, _ arguments: [String]) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    return output
+}

@@ -1,0 +1,168 @@
+import Foundation
+import SOVBatch
+import SOVCore
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// Real process deaths. A watcher cannot be forked safely from Swift, and sov-watch cannot run
+// the test pipeline, so the watcher runs in a child process that is this very test binary,
+// started with a filter that selects `WatchChild.runWatcherAsChild` and environment variables
+// that tell it where to watch and where to pause. The parent kills it with SIGKILL or SIGTERM
+// while it is paused at a known durable step, then restarts it.
+
+enum ChildEnvironment {
+    static let folder = "SOV_WATCH_CHILD_DIR"
+    /// `outputWritten:50`: pause at the 50th document whose export file is written.
+    static let pause = "SOV_WATCH_CHILD_PAUSE"
+    static let marker = "SOV_WATCH_CHILD_MARKER"
+    static let once = "SOV_WATCH_CHILD_ONCE"
+
+    static var isChild: Bool { ProcessInfo.processInfo.environment[folder] != nil }
+}
+
+struct WatchChild {
+    /// Not a test of its own: the body of the child process. Exits the process with the
+    /// watcher's status.
+    @Test(.enabled(if: ChildEnvironment.isChild, "runs only as the child process of the SIGKILL and SIGTERM tests"))
+    func runWatcherAsChild() {
+        let environment = ProcessInfo.processInfo.environment
+        var batch = BatchOptions()
+        let drop = DropFolder(environment[ChildEnvironment.folder]!)
+        batch.ledger = drop.defaultLedger
+        var options = WatchOptions(folder: drop, batch: batch)
+        options.once = environment[ChildEnvironment.once] != nil
+        options.interval = 1
+        options.settleSeconds = 0
+        let watcher = Watcher(pipeline: TestPipeline.make(), options: options)
+        if let pause = environment[ChildEnvironment.pause], let marker = environment[ChildEnvironment.marker] {
+            let parts = pause.split(separator: ":")
+            let step = String(parts[0])
+            let occurrence = Int(parts[1])!
+            var seen = 0
+            watcher.checkpoint = { checkpoint in
+                let name: String
+                switch checkpoint {
+                case .batch(.outputWritten): name = "outputWritten"
+                case .batch(.exportRecorded): name = "exportRecorded"
+                case .claimed: name = "claimed"
+                default: name = ""
+                }
+                guard name == step else { return }
+                seen += 1
+                guard seen == occurrence else { return }
+                _ = FileManager.default.createFile(atPath: marker, contents: Data("\(getpid())".utf8))
+                // Wait here for the parent's signal: SIGKILL ends us mid-file; SIGTERM asks us
+                // to finish this file and stop.
+                let deadline = Date(timeIntervalSinceNow: 120)
+                while !watcher.shouldStop && Date() < deadline { usleep(10_000) }
+            }
+        }
+        Watcher.installSignalHandlers()
+        exit(watcher.run().rawValue)
+    }
+}
+
+/// Starts this test binary as a watcher child.
+func startWatcherChild(folder: String, pause: String? = nil, marker: String? = nil, once: Bool = false, log: String) throws -> Process {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    process.arguments = ["--testing-library", "swift-testing", "--filter", "runWatcherAsChild"]
+    var environment = ProcessInfo.processInfo.environment
+    environment[ChildEnvironment.folder] = folder
+    if let pause { environment[ChildEnvironment.pause] = pause }
+    if let marker { environment[ChildEnvironment.marker] = marker }
+    if once { environment[ChildEnvironment.once] = "1" }
+    process.environment = environment
+    _ = FileManager.default.createFile(atPath: log, contents: nil)
+    let handle = FileHandle(forWritingAtPath: log)
+    process.standardOutput = handle
+    process.standardError = handle
+    try process.run()
+    return process
+}
+
+/// Waits (bounded, as a safety net only) until `condition` holds.
+func waitUntil(_ what: String, seconds: Double = 120, _ condition: () -> Bool) -> Bool {
+    let deadline = Date(timeIntervalSinceNow: seconds)
+    while !condition() {
+        if Date() > deadline {
+            Issue.record("gave up waiting: \(what)")
+            return false
+        }
+        usleep(5_000)
+    }
+    return true
+}
+
+@Suite(.serialized, .enabled(if: !ChildEnvironment.isChild))
+struct WatcherProcessTests {
+    @Test func aWatcherKilledMidBatchAndRestartedExportsEveryDocumentExactlyOnce() throws {
+        let fixture = DropFolderFixture()
+        let names = fixture.dropBatch(files: 30, perFile: 3)
+        let marker = fixture.temporary.file("paused")
+        // Paused after the export file of document 50 (file 17's second) is written and before
+        // the ledger knows it: the worst moment to die.
+        let child = try startWatcherChild(folder: fixture.drop.root, pause: "outputWritten:50", marker: marker, log: fixture.temporary.file("child1.log"))
+        guard waitUntil("the watcher to reach document 50", { FileManager.default.fileExists(atPath: marker) || !child.isRunning }) else {
+            child.terminate()
+            return
+        }
+        #expect(child.isRunning, "child log: \(fixture.temporary.read("child1.log") ?? "")")
+
+        // A second watcher on the same folder is refused while the first holds it.
+        let second = try startWatcherChild(folder: fixture.drop.root, once: true, log: fixture.temporary.file("second.log"))
+        second.waitUntilExit()
+        #expect(second.terminationStatus == ExitStatus.locked.rawValue)
+
+        kill(child.processIdentifier, SIGKILL)
+        child.waitUntilExit()
+        #expect(child.terminationReason == .uncaughtSignal)
+        #expect(fixture.names("archive").count == 16)
+        #expect(fixture.names("work") == ["batch-16.jsonl"])
+        #expect(fixture.names("outbox").count == 50)
+        #expect(try Ledger(path: fixture.ledgerPath).entries().count == 49)
+
+        let restarted = try startWatcherChild(folder: fixture.drop.root, once: true, log: fixture.temporary.file("child2.log"))
+        restarted.waitUntilExit()
+        #expect(restarted.terminationStatus == 0, "child log: \(fixture.temporary.read("child2.log") ?? "")")
+        try fixture.expectAllDoneExactlyOnce(names, perFile: 3)
+
+        // And a re-run over the same files exports nothing.
+        for name in names { try FileManager.default.copyItem(atPath: fixture.drop.archive + "/" + name, toPath: fixture.drop.inbox + "/" + name) }
+        let again = try startWatcherChild(folder: fixture.drop.root, once: true, log: fixture.temporary.file("child3.log"))
+        again.waitUntilExit()
+        #expect(again.terminationStatus == 0)
+        let runs = try Ledger(path: fixture.ledgerPath).runs()
+        #expect(runs.suffix(30).allSatisfy { $0.counts.exported == 0 && $0.counts.updated == 0 && $0.counts.unchanged == 3 })
+        #expect(fixture.names("outbox").count == 90)
+        #expect(fixture.names("inbox").isEmpty)
+    }
+
+    @Test func sigtermFinishesTheCurrentFileThenExitsZero() throws {
+        let fixture = DropFolderFixture()
+        let names = fixture.dropBatch(files: 10, perFile: 3)
+        let marker = fixture.temporary.file("paused")
+        // Paused after the first document of the second file is in the ledger.
+        let child = try startWatcherChild(folder: fixture.drop.root, pause: "exportRecorded:4", marker: marker, log: fixture.temporary.file("child.log"))
+        guard waitUntil("the watcher to reach document 4", { FileManager.default.fileExists(atPath: marker) || !child.isRunning }) else {
+            child.terminate()
+            return
+        }
+        kill(child.processIdentifier, SIGTERM)
+        child.waitUntilExit()
+        #expect(child.terminationReason == .exit)
+        #expect(child.terminationStatus == 0, "child log: \(fixture.temporary.read("child.log") ?? "")")
+        #expect(fixture.names("archive") == ["batch-00.jsonl", "batch-01.jsonl"])
+        #expect(fixture.names("work").isEmpty)
+        #expect(fixture.names("inbox").count == 8)
+        #expect(fixture.names("outbox").count == 6)
+
+        let restarted = try startWatcherChild(folder: fixture.drop.root, once: true, log: fixture.temporary.file("child2.log"))
+        restarted.waitUntilExit()
+        #expect(restarted.terminationStatus == 0)
+        try fixture.expectAllDoneExactlyOnce(names, perFile: 3)
+    }
+}

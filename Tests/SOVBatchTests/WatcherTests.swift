@@ -1,0 +1,270 @@
+import Foundation
+import SOVBatch
+import SOVCore
+import Testing
+
+/// A drop folder in a temporary folder, and a way to start watchers on it.
+final class DropFolderFixture {
+    let temporary = TemporaryFolder()
+    let drop: DropFolder
+
+    init() {
+        drop = DropFolder(temporary.file("drop"))
+        try! drop.create()
+    }
+
+    var ledgerPath: String { drop.defaultLedger }
+
+    func options(once: Bool = true, settle: Int = 0, report: String? = nil) -> WatchOptions {
+        var batch = BatchOptions()
+        batch.ledger = ledgerPath
+        batch.report = report
+        var options = WatchOptions(folder: drop, batch: batch)
+        options.once = once
+        options.settleSeconds = settle
+        return options
+    }
+
+    func watcher(settle: Int = 0, report: String? = nil, pipeline: BatchPipeline = TestPipeline.make()) -> (Watcher, CapturedOutput) {
+        let log = CapturedOutput()
+        return (Watcher(pipeline: pipeline, options: options(settle: settle, report: report), log: log.sink), log)
+    }
+
+    @discardableResult
+    func drop(_ name: String, _ documents: [CanonicalDocument]) -> String {
+        temporary.write("drop/inbox/" + name, Fixtures.jsonl(documents))
+    }
+
+    func names(_ folder: String) -> [String] { temporary.names("drop/" + folder) }
+
+    /// `count` files of `perFile` contracts each, every contract for its own job.
+    func dropBatch(files count: Int, perFile: Int) -> [String] {
+        (0..<count).map { file in
+            let name = String(format: "batch-%02d.jsonl", file)
+            drop(name, (0..<perFile).map { Fixtures.contract(job: "F\(file)-D\($0)") })
+            return name
+        }
+    }
+
+    /// What every finished drop folder must look like after `names` were dropped, each holding
+    /// `perFile` documents: inbox and work empty, every input archived once, every document
+    /// exported exactly once (one outbox file, one ledger export).
+    func expectAllDoneExactlyOnce(_ names: [String], perFile: Int, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
+        #expect(self.names("inbox").isEmpty, sourceLocation: sourceLocation)
+        #expect(self.names("work").isEmpty, sourceLocation: sourceLocation)
+        #expect(self.names("archive") == names.sorted(), sourceLocation: sourceLocation)
+        let expected = (0..<names.count).flatMap { file in (0..<perFile).map { "spectrum_1_F\(file)-D\($0)_OWN100.json" } }.sorted()
+        #expect(self.names("outbox") == expected, sourceLocation: sourceLocation)
+        for name in expected {
+            let text = temporary.read("drop/outbox/" + name) ?? ""
+            #expect(text.hasSuffix("\n") && text.split(separator: "\n").count == 1, "\(name) is whole", sourceLocation: sourceLocation)
+        }
+        let ledger = try Ledger(path: ledgerPath)
+        #expect(try ledger.integrityCheck() == "ok", sourceLocation: sourceLocation)
+        let entries = try ledger.entries()
+        #expect(entries.count == expected.count, sourceLocation: sourceLocation)
+        for entry in entries {
+            #expect(try ledger.history(originId: entry.originId, target: entry.target).map(\.action) == ["new"], "\(entry.originId) exported once", sourceLocation: sourceLocation)
+        }
+    }
+}
+
+struct WatcherTests {
+    @Test func createsItsFoldersAndProcessesWhatIsThere() throws {
+        let fixture = DropFolderFixture()
+        try FileManager.default.removeItem(atPath: fixture.drop.outbox)
+        fixture.drop("a.jsonl", [Fixtures.contract(job: "24-1017", project: "5001"), Fixtures.changeOrder(job: "24-1017")])
+        fixture.drop("b.jsonl", [Fixtures.contract(job: "24-2000", total: "1.00"), Fixtures.procoreChangeOrder(id: "9", job: "24-1017")])
+        let (watcher, log) = fixture.watcher()
+        #expect(watcher.run() == .someRejected)
+        #expect(fixture.names("inbox").isEmpty)
+        #expect(fixture.names("work").isEmpty)
+        #expect(fixture.names("archive") == ["a.jsonl", "b.jsonl"])
+        #expect(fixture.names("outbox") == ["procore_pcco_9.xml", "spectrum_1_24-1017_OWN100.json", "spectrum_1_24-1017_OWN100_co_003.json"])
+        #expect(fixture.names("rejected") == ["b.jsonl.rejects.jsonl"])
+        let reject = try JSONParser.parse(try #require(fixture.temporary.read("drop/rejected/b.jsonl.rejects.jsonl")).trimmingCharacters(in: .newlines))
+        #expect(reject["diagnostics"]?.arrayValue?.first?["code"] == .string("PC003"))
+        #expect(log.text.contains("sov-watch: a.jsonl -> archive/a.jsonl"))
+        #expect(try Ledger(path: fixture.ledgerPath).runs().map(\.mode) == ["watch", "watch"])
+    }
+
+    @Test func aReRunExportsNothing() throws {
+        let fixture = DropFolderFixture()
+        fixture.drop("a.jsonl", [Fixtures.contract(job: "24-1017"), Fixtures.changeOrder(job: "24-1017")])
+        #expect(fixture.watcher().0.run() == .ok)
+        let before = try FileManager.default.attributesOfItem(atPath: fixture.drop.outbox + "/spectrum_1_24-1017_OWN100.json")[.modificationDate] as? Date
+        // The same file dropped again, under the same name and another.
+        fixture.drop("a.jsonl", [Fixtures.contract(job: "24-1017"), Fixtures.changeOrder(job: "24-1017")])
+        fixture.drop("copy.jsonl", [Fixtures.contract(job: "24-1017")])
+        let (watcher, _) = fixture.watcher()
+        let files = try { () throws -> [WatchedFile] in
+            try watcher.start()
+            defer { watcher.close() }
+            return try watcher.pass()
+        }()
+        #expect(files.map(\.disposition) == [.archived, .archived])
+        #expect(files.flatMap(\.result.outcomes).map(\.action) == [.unchanged, .unchanged, .unchanged])
+        #expect(fixture.names("archive") == ["a.2.jsonl", "a.jsonl", "copy.jsonl"])
+        #expect(fixture.names("outbox").count == 2)
+        let after = try FileManager.default.attributesOfItem(atPath: fixture.drop.outbox + "/spectrum_1_24-1017_OWN100.json")[.modificationDate] as? Date
+        #expect(before == after)
+        #expect(try Ledger(path: fixture.ledgerPath).entries().allSatisfy { $0.version == 1 })
+    }
+
+    @Test func leavesFilesThatAreStillBeingWrittenAlone() throws {
+        let fixture = DropFolderFixture()
+        fixture.drop(".uploading.jsonl", [Fixtures.contract(job: "A")])
+        fixture.drop("b.jsonl.tmp", [Fixtures.contract(job: "B")])
+        fixture.drop("c.jsonl.part", [Fixtures.contract(job: "C")])
+        fixture.drop("fresh.jsonl", [Fixtures.contract(job: "D")])
+        let old = fixture.drop("old.jsonl", [Fixtures.contract(job: "E")])
+        try FileManager.default.createDirectory(atPath: fixture.drop.inbox + "/folder", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: fixture.drop.inbox + "/link.jsonl", withDestinationPath: old)
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -3600)], ofItemAtPath: old)
+
+        // A settle time of ten minutes: only the file last modified an hour ago is ready.
+        let (watcher, _) = fixture.watcher(settle: 600)
+        #expect(try watcher.readyNames() == ["old.jsonl"])
+        #expect(watcher.run() == .ok)
+        #expect(fixture.names("archive") == ["old.jsonl"])
+        #expect(fixture.names("inbox") == [".uploading.jsonl", "b.jsonl.tmp", "c.jsonl.part", "folder", "fresh.jsonl", "link.jsonl"])
+    }
+
+    @Test func anUnusableFileGoesToFailedWithAnErrorReportBesideIt() throws {
+        let fixture = DropFolderFixture()
+        fixture.temporary.write("drop/inbox/garbage.xml", "<?xml version=\"1.0\"?>\n<nope/>\n")
+        fixture.drop("good.jsonl", [Fixtures.contract(job: "24-1017")])
+        let (watcher, log) = fixture.watcher()
+        #expect(watcher.run() == .dataError)
+        #expect(fixture.names("failed") == ["garbage.xml", "garbage.xml.error.txt"])
+        let report = try #require(fixture.temporary.read("drop/failed/garbage.xml.error.txt"))
+        #expect(report.contains("sov-watch could not process garbage.xml (exit status 65)"))
+        #expect(report.contains("not canonical JSON Lines"))
+        #expect(fixture.names("archive") == ["good.jsonl"])
+        #expect(fixture.names("rejected").isEmpty)
+        #expect(fixture.names("work").isEmpty)
+        #expect(log.text.contains("garbage.xml -> failed/garbage.xml"))
+    }
+
+    @Test func oneWatcherPerFolder() throws {
+        let fixture = DropFolderFixture()
+        let (first, _) = fixture.watcher()
+        try first.start()
+        let (second, log) = fixture.watcher()
+        #expect(second.run() == .locked)
+        #expect(log.text.contains("another sov-watch is watching this folder"))
+        #expect(log.text.contains("(pid \(getpid()))"))
+        first.close()
+        #expect(fixture.watcher().0.run() == .ok)
+    }
+
+    @Test func removesTemporaryFilesACrashLeftHalfWritten() throws {
+        let fixture = DropFolderFixture()
+        fixture.temporary.write("drop/outbox/.spectrum_1_X_OWN100.json.4242.tmp", "{\"half")
+        fixture.temporary.write("drop/rejected/.a.jsonl.rejects.jsonl.4242.tmp", "")
+        #expect(fixture.watcher().0.run() == .ok)
+        #expect(fixture.names("outbox").isEmpty)
+        #expect(fixture.names("rejected").isEmpty)
+    }
+
+    @Test func writesTheReportOfThePass() throws {
+        let fixture = DropFolderFixture()
+        fixture.drop("a.jsonl", [Fixtures.contract(job: "24-1017")])
+        fixture.drop("b.jsonl", [Fixtures.changeOrder(job: "24-1017")])
+        let report = fixture.temporary.file("report.html")
+        #expect(fixture.watcher(report: report).0.run() == .ok)
+        let html = try #require(fixture.temporary.read("report.html"))
+        #expect(html.contains("prime contract 1/24-1017/OWN100"))
+        #expect(html.contains("change order 003 of 1/24-1017/OWN100"))
+    }
+
+    struct Crash: Error {}
+
+    /// Which durable step to crash after, and at which occurrence of it.
+    enum CrashPoint: String, CaseIterable, CustomTestStringConvertible {
+        case afterClaim, afterFirstOutputOfAFile, afterAnOutputBeforeItsLedgerRow, afterALedgerRow, afterAllOutputsBeforeArchive, afterArchive
+
+        var testDescription: String { rawValue }
+
+        func matches(_ checkpoint: WatchCheckpoint) -> Bool {
+            switch (self, checkpoint) {
+            case (.afterClaim, .claimed), (.afterAllOutputsBeforeArchive, .outputsDone), (.afterArchive, .archived): true
+            case (.afterFirstOutputOfAFile, .batch(.outputWritten)), (.afterAnOutputBeforeItsLedgerRow, .batch(.outputWritten)),
+                (.afterALedgerRow, .batch(.exportRecorded)): true
+            default: false
+            }
+        }
+
+        /// Occurrence of the step to crash at: mid-batch, mid-file where that means something.
+        var occurrence: Int {
+            switch self {
+            case .afterClaim, .afterAllOutputsBeforeArchive, .afterArchive: 3
+            case .afterFirstOutputOfAFile: 7  // file 3's first document (3 per file)
+            case .afterAnOutputBeforeItsLedgerRow, .afterALedgerRow: 8  // file 3's second document
+            }
+        }
+    }
+
+    /// Stops the watcher at a durable step (as a crash would), then restarts it: nothing is lost,
+    /// nothing is exported twice, every input is archived once.
+    @Test(arguments: CrashPoint.allCases)
+    func aCrashAnywhereLosesNothingAndExportsNothingTwice(at point: CrashPoint) throws {
+        let fixture = DropFolderFixture()
+        let names = fixture.dropBatch(files: 6, perFile: 3)
+        let (crashing, _) = fixture.watcher()
+        var seen = 0
+        crashing.checkpoint = { checkpoint in
+            guard point.matches(checkpoint) else { return }
+            seen += 1
+            if seen == point.occurrence { throw Crash() }
+        }
+        try crashing.start()
+        #expect(throws: Crash.self) { try crashing.pass() }
+        crashing.close()
+        #expect(fixture.names("inbox").count + fixture.names("work").count + fixture.names("archive").count == 6)
+        if point != .afterArchive { #expect(fixture.names("work").count == 1) }
+
+        let (restarted, log) = fixture.watcher()
+        #expect(restarted.run() == .ok)
+        if point != .afterArchive { #expect(log.text.contains("was left in work by an interrupted run")) }
+        try fixture.expectAllDoneExactlyOnce(names, perFile: 3)
+    }
+
+    /// A crash in the middle, and two more on restart, at different steps: still exactly once.
+    @Test func repeatedCrashesConverge() throws {
+        let fixture = DropFolderFixture()
+        let names = fixture.dropBatch(files: 5, perFile: 2)
+        for point in [CrashPoint.afterAnOutputBeforeItsLedgerRow, .afterALedgerRow, .afterClaim] {
+            let (watcher, _) = fixture.watcher()
+            var seen = 0
+            watcher.checkpoint = { checkpoint in
+                if point.matches(checkpoint) {
+                    seen += 1
+                    if seen == 2 { throw Crash() }
+                }
+            }
+            try watcher.start()
+            #expect(throws: Crash.self) { try watcher.pass() }
+            watcher.close()
+        }
+        #expect(fixture.watcher().0.run() == .ok)
+        try fixture.expectAllDoneExactlyOnce(names, perFile: 2)
+    }
+
+    @Test func aStopRequestFinishesTheCurrentFileFirst() throws {
+        let fixture = DropFolderFixture()
+        _ = fixture.dropBatch(files: 4, perFile: 2)
+        let (watcher, _) = fixture.watcher()
+        watcher.checkpoint = { checkpoint in
+            if case .batch(.exportRecorded) = checkpoint { watcher.requestStop() }
+        }
+        try watcher.start()
+        let files = try watcher.pass()
+        watcher.close()
+        #expect(files.count == 1)
+        #expect(files[0].result.counts.exported == 2)
+        #expect(fixture.names("archive") == ["batch-00.jsonl"])
+        #expect(fixture.names("work").isEmpty)
+        #expect(fixture.names("inbox").count == 3)
+    }
+}
