@@ -176,7 +176,8 @@ public final class XMLRecordReader: RecordReader {
                     text += String(cString: value)
                 }
             case Self.documentType:
-                throw unusable("the document has a DOCTYPE; Spectrum exports have none, and a DTD can declare entities that read files or expand without bound, so it is rejected", line: Int(xmlTextReaderGetParserLineNumber(reader)))
+                // The reader parses ahead, so the parser's line is at or just past the DOCTYPE.
+                throw unusable("the document has a DOCTYPE (seen by this line); Spectrum exports have none, and a DTD can declare entities that read files or expand without bound, so it is rejected", line: Int(xmlTextReaderGetParserLineNumber(reader)))
             case Self.entityReference:
                 throw unusable("entity reference left unexpanded", line: Int(xmlTextReaderGetParserLineNumber(reader)))
             default:
