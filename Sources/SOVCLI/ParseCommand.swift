@@ -1,14 +1,211 @@
 import ArgumentParser
 import SOVCore
+import SpectrumFormat
 
+/// `sov-parse`: Spectrum exports (XML or CSV, told apart by content) into canonical JSON Lines.
 public struct ParseCommand: ParsableCommand {
-    public static let configuration = CommandConfiguration(commandName: "sov-parse", abstract: "Not implemented yet.")
+    public static let configuration = CommandConfiguration(
+        commandName: "sov-parse",
+        abstract: "Read Spectrum exports (XML or CSV) into canonical JSON Lines.",
+        discussion: """
+            Each input is told apart by its content: XML (Data Exchange responses and import files, \
+            SQL FOR XML row exports), CSV with a header row, or Procore JSON. Job header and SOV line \
+            records from all inputs of one call are joined by company + job + customer; flat contract \
+            and change order exports stream one document at a time and must be sorted by their key.
+
+            An input that is unusable as a whole (malformed XML, a DOCTYPE, a truncated Data Exchange \
+            export, an unterminated CSV quote) contributes nothing: its documents are held until it has \
+            been read to its end. Rejected records and documents go to --rejects with their raw fields.
+
+            --encoding applies to CSV (XML declares its own); with windows-1252, a file that is valid \
+            UTF-8 throughout is still read as UTF-8, so a UTF-8 file given next to a Windows-1252 one \
+            is not garbled.
+
+            Exit status: 0 all good; 1 some records or documents rejected; 64 usage; 65 an input unusable \
+            as a whole; 66 an input missing; 70 internal error (or Procore JSON, not supported yet). \
+            When stdout closes early (| head), sov-parse stops quietly with status 0.
+            """)
 
     @OptionGroup public var options: StageOptions
 
+    @Option(name: .long, help: ArgumentHelp("CSV text encoding: utf-8 (default) or windows-1252.", valueName: "encoding"))
+    public var encoding: String?
+
+    @Option(name: .long, help: ArgumentHelp("CSV delimiter: , ; tab |", valueName: "delimiter"))
+    public var delimiter: String?
+
+    @Option(name: .long, help: ArgumentHelp("Site profile (TOML or JSON): field renames, approved change order status codes, money spellings.", valueName: "file"))
+    public var profile: String?
+
+    @Flag(name: .long, help: "Print raw records instead of documents: {\"file\", \"line\", \"layout\", \"fields\"}, values exactly as in the file.")
+    public var records = false
+
     public init() {}
 
+    public func validate() throws {
+        if let encoding, TextEncoding(name: encoding) == nil {
+            throw ValidationError("--encoding must be utf-8 or windows-1252, not '\(encoding)'")
+        }
+        if let delimiter, SpectrumProfile.delimiter(named: delimiter) == nil {
+            throw ValidationError("--delimiter must be one of , ; tab |, not '\(delimiter)'")
+        }
+    }
+
     public func run() throws {
-        StageDriver.notImplemented("sov-parse")
+        StageDriver.prepareProcess()
+        try exit(with: execute())
+    }
+
+    func execute() -> ExitStatus {
+        var readOptions = SpectrumReadOptions(
+            encoding: encoding.flatMap(TextEncoding.init(name:)),
+            delimiter: delimiter.flatMap(SpectrumProfile.delimiter(named:)))
+        if let profile {
+            do {
+                readOptions.profile = try SpectrumProfile.load(profile)
+            } catch {
+                StageDriver.printError(error.humanLine)
+                return error.code == DiagnosticCode.IO001.rawValue ? .noInput : .usage
+            }
+        }
+        let report: StageReport
+        do {
+            report = StageReport(stage: "sov-parse", rejects: try StageDriver.openRejects(options.rejects), quiet: options.quiet)
+        } catch let failure as IOFailure {
+            StageDriver.printError("sov-parse: error: \(failure.description)")
+            return failure.status
+        } catch {
+            StageDriver.printError("sov-parse: error: \(error)")
+            return .cannotCreate
+        }
+        let run = ParseRun(parser: SpectrumParser(options: readOptions), report: report)
+        do {
+            for path in options.inputPaths {
+                let input: InputFile
+                let format: InputFormat
+                do {
+                    input = try InputFile(path: path)
+                    format = try InputFormat.sniff(input)
+                } catch {
+                    try report.fail(error.status, error.description)
+                    continue
+                }
+                switch format {
+                case .json:
+                    try run.readProcore(input)
+                case .empty:
+                    try report.fail(.dataError, "\(input.name): the input is empty (no header row, no records)")
+                case .xml, .csv:
+                    if records {
+                        try run.readRecords(input, format: format)
+                    } else {
+                        try run.readDocuments(input, format: format)
+                    }
+                }
+            }
+            if !records { try run.finish() }
+            try run.output.flush()
+        } catch is OutputClosed {
+            return .ok
+        } catch let failure as IOFailure {
+            try? report.fail(failure.status, failure.description)
+        } catch {
+            try? report.fail(.software, "internal error: \(error)")
+        }
+        return report.finish()
+    }
+}
+
+/// One `sov-parse` run: the parser, where its output goes, and the per-input holding of documents.
+final class ParseRun {
+    let parser: SpectrumParser
+    let report: StageReport
+    let output = OutputSink()
+    let spool = DocumentSpool()
+
+    init(parser: SpectrumParser, report: StageReport) {
+        self.parser = parser
+        self.report = report
+    }
+
+    /// PROCORE JSON INPUT: the single call site for Procore JSON (SPEC §3). ProcoreFormat's reader
+    /// is being written separately; the integrator wires it here (documents to `output`, rejects
+    /// to `report`).
+    func readProcore(_ input: InputFile) throws {
+        try report.fail(.software, "\(input.name): Procore JSON input: not supported yet")
+    }
+
+    /// Documents of one Spectrum input, held until the input has been read to its end.
+    func readDocuments(_ input: InputFile, format: InputFormat) throws {
+        do {
+            try parser.parse(input, format: format) { event in
+                switch event {
+                case .document(let document):
+                    try spool.append(document)
+                case .rejected(let reject):
+                    report.countIn()
+                    try report.reject(reject)
+                case .warning(let diagnostic):
+                    report.warn(diagnostic)
+                }
+            }
+        } catch let unusable as InputUnusable {
+            try dropInput(input, unusable)
+            return
+        } catch let failure as IOFailure {
+            spool.discard()
+            try report.fail(failure.status, failure.description)
+            return
+        }
+        for warning in spool.warnings { report.warn(warning) }
+        report.countIn(spool.count)
+        report.countOut(spool.count)
+        try spool.commit(to: output)
+    }
+
+    /// Contracts joined across inputs, after the last one.
+    func finish() throws {
+        try parser.finish { event in
+            switch event {
+            case .document(let document):
+                report.countIn()
+                report.countOut()
+                for warning in document.diagnostics where !warning.isError { report.warn(warning) }
+                try output.writeLine(document.json)
+            case .rejected(let reject):
+                report.countIn()
+                try report.reject(reject)
+            case .warning(let diagnostic):
+                report.warn(diagnostic)
+            }
+        }
+    }
+
+    /// `--records`: raw records, streamed as read.
+    func readRecords(_ input: InputFile, format: InputFormat) throws {
+        do {
+            try parser.records(input, format: format, note: { report.warn($0) }) { item in
+                report.countIn()
+                switch item {
+                case .record(let record):
+                    report.countOut()
+                    try output.writeLine(record.json)
+                case .malformed(let raw, let diagnostic):
+                    try report.reject(Reject(record: raw, diagnostics: [diagnostic]))
+                }
+            }
+        } catch let unusable as InputUnusable {
+            try dropInput(input, unusable)
+        } catch let failure as IOFailure {
+            try report.fail(failure.status, failure.description)
+        }
+    }
+
+    private func dropInput(_ input: InputFile, _ unusable: InputUnusable) throws {
+        let held = spool.count
+        spool.discard()
+        report.say(unusable.diagnostic.humanLine)
+        let dropped = held > 0 ? " (\(held) document\(held == 1 ? "" : "s") read before the problem dropped)" : ""
+        try report.fail(.dataError, "\(input.name) is unusable as a whole; nothing from it is used\(dropped)", diagnostics: [unusable.diagnostic])
     }
 }

@@ -57,6 +57,11 @@ public final class CSVReader {
     private var field: [UInt8] = []
     private var fieldBytes: [UInt8] = []  // all fields of the record, back to back
     private var fieldEnds: [Int] = []
+    /// File offset of each field's first content byte, and where `""` escapes (two bytes in the
+    /// file, one in the value) fell, so a decoding error can name its byte in the file.
+    private var fieldStarts: [Int] = []
+    private var currentFieldStart = 0
+    private var escapes: [(field: Int, index: Int)] = []
     private var line = 1
     private var recordLine = 1
     private var recordOffset = 0
@@ -142,12 +147,14 @@ public final class CSVReader {
                     if state == .fieldStart {
                         state = .quoted
                         quoteLine = line
+                        currentFieldStart = offset + 1
                     } else {
                         fail(error("a quote inside an unquoted field", at: offset, line: line))
                     }
                 } else if byte == 0 {
                     fail(error("NUL byte in a field", at: offset, line: line, code: .FMT008))
                 } else {
+                    if state == .fieldStart { currentFieldStart = offset }
                     field.append(byte)
                     state = .unquoted
                 }
@@ -164,6 +171,7 @@ public final class CSVReader {
                 }
             case .quoteInQuoted:
                 if byte == quote {
+                    escapes.append((fieldEnds.count, field.count))
                     field.append(quote)
                     state = .quoted
                 } else if byte == delimiter {
@@ -223,6 +231,7 @@ public final class CSVReader {
     }
 
     private func endField() {
+        fieldStarts.append(currentFieldStart)
         fieldBytes.append(contentsOf: field)
         fieldEnds.append(fieldBytes.count)
         field.removeAll(keepingCapacity: true)
@@ -232,6 +241,8 @@ public final class CSVReader {
         field.removeAll(keepingCapacity: true)
         fieldBytes.removeAll(keepingCapacity: true)
         fieldEnds.removeAll(keepingCapacity: true)
+        fieldStarts.removeAll(keepingCapacity: true)
+        escapes.removeAll(keepingCapacity: true)
         pendingError = nil
         state = .fieldStart
         recordLine = line
@@ -249,7 +260,7 @@ public final class CSVReader {
         var problem: CSVError?
         fieldBytes.withUnsafeBufferPointer { all in
             var start = 0
-            for end in fieldEnds {
+            for (fieldIndex, end) in fieldEnds.enumerated() {
                 let slice = UnsafeBufferPointer(rebasing: all[start..<end])
                 do throws(TextDecodingError) {
                     fields.append(try TextDecoder.decode(slice, as: encoding))
@@ -257,6 +268,8 @@ public final class CSVReader {
                     if problem == nil {
                         let bad = start + error.offset
                         let newlines = all[..<bad].reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+                        let escapesBefore = escapes.reduce(0) { $0 + ($1.field == fieldIndex && $1.index < error.offset ? 1 : 0) }
+                        let fileOffset = fieldStarts[fieldIndex] + error.offset + escapesBefore
                         let message: String
                         switch error {
                         case .invalidUTF8:
@@ -264,7 +277,7 @@ public final class CSVReader {
                         case .undefinedWindows1252(_, let byte):
                             message = "byte 0x\(String(byte, radix: 16, uppercase: true)) is not defined in Windows-1252"
                         }
-                        problem = CSVError(message: message, record: number, line: startLine + newlines, offset: startOffset + bad, code: .FMT008, fatal: false)
+                        problem = CSVError(message: message, record: number, line: startLine + newlines, offset: fileOffset, code: .FMT008, fatal: false)
                     }
                     fields.append("")
                 }

@@ -63,8 +63,47 @@ public final class InputFile {
         if ownsDescriptor { close(descriptor) }
     }
 
+    /// Bytes read ahead by `peek` and not yet consumed; `read` returns them first.
+    private var readAhead: [UInt8] = []
+    private var readAheadStart = 0
+
+    /// Up to `count` bytes from the current position without consuming them (fewer at the end).
+    /// Lets a reader sniff the format of standard input, which cannot seek back.
+    public func peek(_ count: Int) throws(IOFailure) -> [UInt8] {
+        if readAheadStart > 0 {
+            readAhead.removeFirst(readAheadStart)
+            readAheadStart = 0
+        }
+        var chunk = [UInt8](repeating: 0, count: max(0, count - readAhead.count))
+        while readAhead.count < count {
+            let wanted = count - readAhead.count
+            let got = try chunk.withUnsafeMutableBytes { buffer in
+                Result { () throws(IOFailure) in try readDescriptor(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<wanted])) }
+            }.get()
+            if got == 0 { break }
+            readAhead.append(contentsOf: chunk[0..<got])
+        }
+        return Array(readAhead.prefix(count))
+    }
+
     /// Reads up to `buffer.count` bytes; 0 at the end.
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws(IOFailure) -> Int {
+        if readAheadStart < readAhead.count {
+            let count = min(buffer.count, readAhead.count - readAheadStart)
+            readAhead.withUnsafeBytes { bytes in
+                buffer.baseAddress!.copyMemory(from: bytes.baseAddress! + readAheadStart, byteCount: count)
+            }
+            readAheadStart += count
+            if readAheadStart == readAhead.count {
+                readAhead = []
+                readAheadStart = 0
+            }
+            return count
+        }
+        return try readDescriptor(into: buffer)
+    }
+
+    private func readDescriptor(into buffer: UnsafeMutableRawBufferPointer) throws(IOFailure) -> Int {
         while true {
             let count = Glibc.read(descriptor, buffer.baseAddress, buffer.count)
             if count >= 0 { return count }

@@ -1,0 +1,46 @@
+import SOVCore
+
+/// Records out of a CSV export: the first row names the fields (SPEC §2.1), every later row is a
+/// record. Built on SOVCore's strict RFC 4180 `CSVReader`; a malformed row is yielded as such
+/// (the rest of the file flows on), an unterminated quote or an unreadable header row makes the
+/// whole input unusable.
+public final class CSVRecordReader: RecordReader {
+    private let reader: CSVReader
+    public let name: String
+    public private(set) var header: FieldNames?
+
+    public init(_ input: InputFile, delimiter: UInt8 = UInt8(ascii: ","), encoding: TextEncoding = .utf8) {
+        reader = CSVReader(input, delimiter: delimiter, encoding: encoding)
+        name = input.name
+    }
+
+    public func next() throws -> RecordItem? {
+        while let item = try reader.next() {
+            switch item {
+            case .record(let row):
+                guard let header else {
+                    header = FieldNames(row.fields)
+                    continue
+                }
+                return .record(Record(file: name, line: row.line, fieldNames: header, values: row.fields))
+            case .malformed(let problem):
+                let diagnostic = Diagnostic.error(
+                    problem.code, "\(problem.message) (record \(problem.record), byte \(problem.offset))",
+                    at: SourceLocation(file: name, line: problem.line, record: problem.record))
+                if problem.fatal { throw InputUnusable(diagnostic) }
+                if header == nil {
+                    var headerProblem = diagnostic
+                    headerProblem.message = "the header row cannot be read: " + diagnostic.message
+                    throw InputUnusable(headerProblem)
+                }
+                let raw: JSONValue = .object([
+                    JSONMember("file", .string(name)), JSONMember("line", .int(problem.line)),
+                    JSONMember("record", .int(problem.record)), JSONMember("byte", .int(problem.offset)),
+                    JSONMember("layout", .null), JSONMember("fields", .null),
+                ])
+                return .malformed(raw: raw, diagnostic)
+            }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,362 @@
+import SOVCore
+
+/// A record on its way into a document: its binding, and warnings found on it (Data Exchange W rows).
+public struct StagedRecord: Sendable {
+    public var record: Record
+    public var binding: LayoutBinding
+    public var warnings: [Diagnostic]
+
+    public init(record: Record, binding: LayoutBinding, warnings: [Diagnostic] = []) {
+        self.record = record
+        self.binding = binding
+        self.warnings = warnings
+    }
+}
+
+/// A document built from records, or everything known about it when it cannot be built.
+public enum BuiltDocument: Sendable {
+    case document(CanonicalDocument)
+    case rejected(Reject)
+}
+
+/// Every problem found while mapping one document (not only the first: SPEC §6).
+final class Problems {
+    var list: [Diagnostic] = []
+    var hasErrors: Bool { list.contains(where: \.isError) }
+}
+
+/// Typed values out of one record. Values are trimmed of surrounding spaces (Spectrum pads its
+/// codes) and otherwise taken as they are; blank means absent. Every failure names file, line
+/// and the field as the file spells it.
+struct ValueReader {
+    let staged: StagedRecord
+    let profile: SpectrumProfile
+    let problems: Problems
+
+    var record: Record { staged.record }
+
+    func location(_ field: SpectrumField) -> SourceLocation {
+        let name = staged.binding.index(of: field).map { record.names[$0] } ?? field.name
+        return SourceLocation(file: record.file, line: record.line, field: name)
+    }
+
+    /// The trimmed value, nil when the field is absent or blank.
+    func text(_ field: SpectrumField) -> String? {
+        guard let index = staged.binding.index(of: field) else { return nil }
+        let value = trimmedSpaces(record.values[index])
+        return value.isEmpty ? nil : value
+    }
+
+    func error(_ code: DiagnosticCode, _ field: SpectrumField, _ message: String, value: String? = nil) {
+        problems.list.append(.error(code, message, at: location(field), value: value))
+    }
+
+    /// Text within Spectrum's length for the field (FMT005), or a FMT004 when required and blank.
+    func string(_ field: SpectrumField, required: Bool = false) -> String? {
+        guard let value = text(field) else {
+            if required {
+                let state = staged.binding.has(field) ? "is blank" : "is missing"
+                error(.FMT004, field, "required field \(field.name) \(state)")
+            }
+            return nil
+        }
+        if let limit = field.maximumLength {
+            let length = value.unicodeScalars.count
+            if length > limit {
+                error(.FMT005, field, "\(field.name) is \(length) characters long; Spectrum allows \(limit)", value: value)
+            }
+        }
+        return value
+    }
+
+    func money(_ field: SpectrumField, required: Bool = false) -> Money? {
+        guard let value = text(field) else {
+            if required { _ = string(field, required: true) }
+            return nil
+        }
+        do {
+            return try parseAmount(value, format: profile.money)
+        } catch {
+            var message = "\(field.name): \(error.description)"
+            if !profile.money.allowsThousandsSeparators, value.contains(",") {
+                message += "; a profile with [money] thousands_separators = true accepts 1,234.56"
+            } else if !profile.money.allowsParenthesesForNegative, value.hasPrefix("(") {
+                message += "; a profile with [money] parentheses = true accepts (1234.56)"
+            }
+            self.error(.FMT001, field, message, value: value)
+            return nil
+        }
+    }
+
+    func percent(_ field: SpectrumField) -> Percent? {
+        guard let value = text(field) else { return nil }
+        do {
+            return try Percent.parse(value)
+        } catch {
+            self.error(.FMT002, field, "\(field.name): '\(value)' is not a percentage (e.g. 10.00)", value: value)
+            return nil
+        }
+    }
+
+    func date(_ field: SpectrumField) -> CalendarDate? {
+        guard let value = text(field) else { return nil }
+        guard let date = CalendarDate.parse(value) else {
+            error(.FMT003, field, "\(field.name): '\(value)' is not a date (MM/DD/YYYY, YYYY-MM-DD or YYYYMMDD)", value: value)
+            return nil
+        }
+        return date
+    }
+
+    /// A whole number; `10.00` is 10 (SQL decimal columns), `10.5` is an error.
+    func wholeNumber(_ field: SpectrumField) -> Int? {
+        guard let value = text(field) else { return nil }
+        var digits = Substring(value)
+        if let point = digits.firstIndex(of: "."), digits[digits.index(after: point)...].allSatisfy({ $0 == "0" }) {
+            digits = digits[..<point]
+        }
+        guard let number = Int(digits) else {
+            error(.FMT006, field, "\(field.name): '\(value)' is not a whole number", value: value)
+            return nil
+        }
+        return number
+    }
+
+    /// A decimal number kept as text (quantities); nil when blank or zero, as lump-sum rows of a
+    /// unit-field export carry 0.
+    func quantity(_ field: SpectrumField) -> String? {
+        guard let value = text(field) else { return nil }
+        guard isDecimal(value) else {
+            error(.FMT006, field, "\(field.name): '\(value)' is not a number", value: value)
+            return nil
+        }
+        return value.allSatisfy({ $0 == "0" || $0 == "." || $0 == "-" || $0 == "+" }) ? nil : value
+    }
+
+    /// A unit price; nil when blank or zero (see `quantity`).
+    func unitPrice(_ field: SpectrumField) -> Money? {
+        guard let price = money(field) else { return nil }
+        return price.isZero ? nil : price
+    }
+}
+
+func isDecimal(_ text: String) -> Bool {
+    var bytes = text.utf8[...]
+    if bytes.first == UInt8(ascii: "-") || bytes.first == UInt8(ascii: "+") { bytes = bytes.dropFirst() }
+    var digits = 0
+    var points = 0
+    for byte in bytes {
+        if byte == UInt8(ascii: ".") {
+            points += 1
+        } else if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
+            digits += 1
+        } else {
+            return false
+        }
+    }
+    return digits > 0 && points <= 1
+}
+
+/// Money as SPEC §2.2 reads it (`-1234.56`; a profile may allow `1,234.56` and `(1234.56)`),
+/// also accepting zeros past the cents that carry no value: SQL money columns export `1250.0000`.
+func parseAmount(_ text: String, format: MoneyFormat) throws(MoneyParseError) -> Money {
+    do {
+        return try Money.parse(text, format: format)
+    } catch .tooManyDecimals(let original, let allowed) {
+        var body = Substring(text)
+        var closing = ""
+        if body.hasSuffix(")") {
+            body = body.dropLast()
+            closing = ")"
+        }
+        guard let point = body.firstIndex(of: ".") else { throw .tooManyDecimals(original, allowed: allowed) }
+        let fraction = body[body.index(after: point)...]
+        guard fraction.dropFirst(allowed).allSatisfy({ $0 == "0" }) else { throw .tooManyDecimals(original, allowed: allowed) }
+        let kept = body[...point] + fraction.prefix(allowed)
+        return try Money.parse(String(kept) + closing, format: format)
+    }
+}
+
+/// Maps records of the layouts in SPEC §2.2 to canonical documents.
+public enum SpectrumDocuments {
+    /// Header fields a flat export repeats on every line; they must agree within one contract.
+    static let contractHeaderFields: [SpectrumField] = [
+        .contractNumber, .jobDescription, .customerName, .ownerName, .priceMethodCode, .originalContract,
+        .statusCode, .startDate, .completeDate, .estCompleteDate, .contractDate, .retentionPercent, .comment,
+    ]
+    /// Change order header fields repeated on every detail row. Fee_Amount is not among them:
+    /// it is per row (each billing item's share of the fee, as the ARChangeOrder writer puts it).
+    static let changeOrderHeaderFields: [SpectrumField] = [
+        .description, .statusCode, .changeOrderDate, .approvedDate, .approvedDays, .feePercent,
+    ]
+
+    /// A prime contract from its header record and SOV line records. For a flat export the header
+    /// is the first row and every row is also a line (`flat: true`).
+    public static func contract(header: StagedRecord, lines: [StagedRecord], flat: Bool, profile: SpectrumProfile) -> BuiltDocument {
+        let problems = Problems()
+        let head = ValueReader(staged: header, profile: profile, problems: problems)
+        let company = head.string(.companyCode, required: true)
+        let job = head.string(.jobNumber, required: true)
+        let customer = head.string(.customerCode, required: true)
+        let number = head.string(.contractNumber) ?? job
+        let title = head.string(.jobDescription)
+        let customerName = head.string(.customerName)
+        let ownerName = head.string(.ownerName)
+        let priceMethod = head.string(.priceMethodCode)
+        let status = head.string(.statusCode)
+        let original = head.money(.originalContract, required: true)
+        let retainage = head.percent(.retentionPercent)
+        let contractDate = head.date(.contractDate)
+        let startDate = head.date(.startDate)
+        let estimatedCompletion = head.date(.estCompleteDate)
+        let completion = head.date(.completeDate)
+        let comment = head.string(.comment)
+        if flat {
+            checkRepeated(contractHeaderFields + [.companyCode, .jobNumber, .customerCode], in: [header] + lines, what: "contract \(keyText(company, job, customer))", problems: problems)
+        }
+
+        var sovLines: [SOVLine] = []
+        sovLines.reserveCapacity(lines.count)
+        for staged in lines {
+            let row = ValueReader(staged: staged, profile: profile, problems: problems)
+            let amountField: SpectrumField
+            if flat {
+                amountField = staged.binding.has(.itemOriginalContract) ? .itemOriginalContract : .lineAmount
+            } else {
+                amountField = .originalContract
+            }
+            // A blank billing item is left to the validator (PC004), which names the rule.
+            let code = row.string(.billingItem) ?? ""
+            let description = row.string(.billingDescription)
+            let additional = row.string(.additionalBillingDescription)
+            let amount = row.money(amountField, required: true)
+            let group = row.string(.groupCode)
+            // Cost_Center is Spectrum's revenue distribution unit, not a Procore cost code: a code
+            // Procore does not know would fail the import, so it is not carried as cost_code.
+            let unitPrice = row.unitPrice(.unitPrice)
+            let quantity = row.quantity(.quantity)
+            let unitOfMeasure = row.string(.unitOfMeasure)
+            if let amount {
+                sovLines.append(SOVLine(
+                    code: code, description: description, additionalDescription: additional, amount: amount,
+                    group: group, unitPrice: unitPrice, quantity: quantity,
+                    unitOfMeasure: unitOfMeasure, source: staged.record.location))
+            }
+        }
+
+        let warnings = ([header] + lines).flatMap(\.warnings)
+        let origin = Origin(system: .spectrum, company: company, job: job, customer: customer, number: number)
+        guard !problems.hasErrors, let company, let job, let customer, let original else {
+            return .rejected(Reject(document: rawDocument("prime_contract", origin, flat ? lines : [header] + lines), diagnostics: problems.list + uniqueWarnings(warnings)))
+        }
+        let contract = PrimeContract(
+            origin: origin, source: header.record.location, number: number ?? job, title: title, description: comment,
+            status: status, customer: Party(code: customer, name: customerName), ownerName: ownerName,
+            priceMethod: priceMethod, originalAmount: original, retainagePercent: retainage,
+            contractDate: contractDate, startDate: startDate, estimatedCompletionDate: estimatedCompletion,
+            completionDate: completion, lines: sovLines, diagnostics: uniqueWarnings(warnings))
+        return .document(.primeContract(contract))
+    }
+
+    /// A change order from its detail rows (ARChangeOrder: one row per line, header repeated).
+    public static func changeOrder(rows: [StagedRecord], profile: SpectrumProfile) -> BuiltDocument {
+        precondition(!rows.isEmpty, "a change order has at least one row")
+        let problems = Problems()
+        let head = ValueReader(staged: rows[0], profile: profile, problems: problems)
+        let company = head.string(.companyCode, required: true)
+        let job = head.string(.jobNumber, required: true)
+        let customer = head.string(.customerCode, required: true)
+        let number = head.string(.changeOrderNumber, required: true)
+        let description = head.string(.description)
+        let status = head.string(.statusCode)
+        let date = head.date(.changeOrderDate)
+        let approvedDate = head.date(.approvedDate)
+        let approvedDays = head.wholeNumber(.approvedDays)
+        let feePercent = head.percent(.feePercent)
+        checkRepeated(changeOrderHeaderFields, in: rows, what: "change order \(number ?? "?") of \(keyText(company, job, customer))", problems: problems)
+
+        var lines: [ChangeOrderLine] = []
+        var feeTotal: Money?
+        for staged in rows {
+            let row = ValueReader(staged: staged, profile: profile, problems: problems)
+            let amount = row.money(.revenue, required: true)
+            let item = row.string(.coBillingItemCode)
+            let group = row.string(.coBillingGroupCode)
+            let additional = row.string(.additionalDescription)
+            let unitPrice = row.unitPrice(.unitPrice)
+            let quantity = row.quantity(.quantity)
+            if let fee = row.money(.feeAmount) {
+                feeTotal = (feeTotal ?? .zero()) + fee
+            }
+            if let amount {
+                lines.append(ChangeOrderLine(
+                    description: additional, amount: amount, quantity: quantity, unitPrice: unitPrice,
+                    associatedLine: item, additionalDescription: additional, group: group,
+                    source: staged.record.location))
+            }
+        }
+        var markups: [Markup] = []
+        if let feePercent, feePercent != .zero {
+            markups.append(Markup(name: "Fee", set: .vertical, percent: feePercent, position: 1))
+        } else if let feeTotal, !feeTotal.isZero {
+            markups.append(Markup(name: "Fee", set: .vertical, amount: feeTotal, position: 1))
+        }
+
+        let warnings = uniqueWarnings(rows.flatMap(\.warnings))
+        let origin = Origin(system: .spectrum, company: company, job: job, customer: customer, number: number)
+        guard !problems.hasErrors, let company, let job, let customer, let number else {
+            return .rejected(Reject(document: rawDocument("change_order", origin, rows), diagnostics: problems.list + warnings))
+        }
+        let order = ChangeOrder(
+            origin: origin, source: rows[0].record.location, number: number, title: description,
+            description: description, status: status, approved: profile.isApproved(status), date: date,
+            approvedDate: approvedDate, scheduleImpactDays: approvedDays,
+            contract: ContractKey(company: company, job: job, customer: customer),
+            lines: lines, markups: markups, diagnostics: warnings)
+        return .document(.changeOrder(order))
+    }
+
+    /// Header fields repeated on every row must agree; the first disagreement of each is reported.
+    static func checkRepeated(_ fields: [SpectrumField], in rows: [StagedRecord], what: String, problems: Problems) {
+        guard rows.count > 1 else { return }
+        let first = rows[0]
+        for field in fields {
+            guard let firstIndex = first.binding.index(of: field) else { continue }
+            let expected = trimmedSpaces(first.record.values[firstIndex])
+            for row in rows.dropFirst() {
+                guard let index = row.binding.index(of: field) else { continue }
+                let value = trimmedSpaces(row.record.values[index])
+                if value != expected {
+                    problems.list.append(.error(
+                        .FMT007, "\(field.name) differs between rows of \(what): '\(expected)' on line \(first.record.line), '\(value)' on line \(row.record.line)",
+                        at: SourceLocation(file: row.record.file, line: row.record.line, field: row.record.names[index]), value: value))
+                    break
+                }
+            }
+        }
+    }
+
+    /// What the rejects stream keeps of a document that could not be built: its key and every
+    /// record it came from, values as in the file, so nothing is lost.
+    static func rawDocument(_ kind: String, _ origin: Origin, _ records: [StagedRecord]) -> JSONValue {
+        let first = records.first?.record
+        return .object([
+            JSONMember("kind", .string(kind)),
+            JSONMember("origin", .object([
+                "system": .string(origin.system.rawValue), "company": .optional(origin.company), "job": .optional(origin.job),
+                "customer": .optional(origin.customer), "number": .optional(origin.number),
+            ])),
+            JSONMember("source", .object(["file": .optional(first?.file), "line": first.map { .int($0.line) } ?? .null])),
+            JSONMember("records", .array(records.map(\.record.json))),
+        ])
+    }
+
+    static func keyText(_ company: String?, _ job: String?, _ customer: String?) -> String {
+        "\(company ?? "?")/\(job ?? "?")/\(customer ?? "?")"
+    }
+
+    /// A warning repeated on every row of a document is said once.
+    static func uniqueWarnings(_ warnings: [Diagnostic]) -> [Diagnostic] {
+        var seen = Set<String>()
+        return warnings.filter { seen.insert("\($0.code)|\($0.message)").inserted }
+    }
+}

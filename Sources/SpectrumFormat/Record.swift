@@ -1,0 +1,112 @@
+import SOVCore
+
+/// The field names of a record, shared by every record of the same shape (a CSV header, an XML
+/// row shape), so that a layout is recognised once per shape rather than once per record.
+public final class FieldNames: Sendable {
+    /// Names exactly as in the file (CSV header text, XML local names).
+    public let names: [String]
+
+    public init(_ names: [String]) {
+        self.names = names
+    }
+
+    public var count: Int { names.count }
+}
+
+/// One row from any reader (DESIGN.md): ordered fields, name -> raw text, with its position.
+/// Values are exactly as in the file: not trimmed, not converted.
+public struct Record: Sendable {
+    public var file: String
+    /// Line the record starts on (the CSV row, the XML record element's start tag).
+    public var line: Int
+    public var fieldNames: FieldNames
+    public var values: [String]
+    /// The layout that recognised the record, once known.
+    public var layout: SpectrumLayout?
+
+    public init(file: String, line: Int, fieldNames: FieldNames, values: [String], layout: SpectrumLayout? = nil) {
+        precondition(fieldNames.count == values.count, "a record needs one value per field name")
+        self.file = file
+        self.line = line
+        self.fieldNames = fieldNames
+        self.values = values
+        self.layout = layout
+    }
+
+    /// Builds a record from name/value pairs (tests, fixtures).
+    public init(file: String, line: Int, fields: KeyValuePairs<String, String>, layout: SpectrumLayout? = nil) {
+        self.init(file: file, line: line, fieldNames: FieldNames(fields.map(\.key)), values: fields.map(\.value), layout: layout)
+    }
+
+    public var names: [String] { fieldNames.names }
+    public var count: Int { values.count }
+
+    /// The raw value of the first field whose trimmed name matches `name`, ignoring case.
+    public func value(named name: String) -> String? {
+        let wanted = name.lowercased()
+        for (index, candidate) in fieldNames.names.enumerated() where trimmedSpaces(candidate).lowercased() == wanted {
+            return values[index]
+        }
+        return nil
+    }
+
+    public var location: SourceLocation { SourceLocation(file: file, line: line) }
+
+    /// `{"file", "line", "layout", "fields": {name: value}}`: what `sov-parse --records` prints and
+    /// what the rejects stream keeps of a record, values exactly as in the file.
+    public var json: JSONValue {
+        var fields: [JSONMember] = []
+        fields.reserveCapacity(values.count)
+        for (index, name) in fieldNames.names.enumerated() {
+            fields.append(JSONMember(name, .string(values[index])))
+        }
+        return .object([
+            JSONMember("file", .string(file)),
+            JSONMember("line", .int(line)),
+            JSONMember("layout", .optional(layout?.rawValue)),
+            JSONMember("fields", .object(fields)),
+        ])
+    }
+}
+
+/// What a record reader yields: a record, or a row that could not be read as one (kept for the
+/// rejects stream with its problem).
+public enum RecordItem: Sendable {
+    case record(Record)
+    case malformed(raw: JSONValue, Diagnostic)
+}
+
+/// A reader of records from one input. `next()` throws `InputUnusable` when the input cannot be
+/// used as a whole (malformed XML, a DOCTYPE, an unterminated CSV quote) and `IOFailure` when
+/// reading fails.
+public protocol RecordReader: AnyObject {
+    func next() throws -> RecordItem?
+}
+
+/// An input that cannot be used as a whole (SPEC §8 exit 65): nothing read from it may be used.
+public struct InputUnusable: Error, Sendable, CustomStringConvertible {
+    public var diagnostic: Diagnostic
+
+    public init(_ diagnostic: Diagnostic) {
+        self.diagnostic = diagnostic
+    }
+
+    public var status: ExitStatus { .dataError }
+    public var description: String { diagnostic.humanLine }
+}
+
+/// Spectrum pads codes with spaces; values are trimmed of surrounding white space and nothing else.
+@inline(__always)
+func isPadding(_ byte: UInt8) -> Bool {
+    byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
+}
+
+/// `text` without surrounding spaces, tabs and line ends; the same string when there are none.
+func trimmedSpaces(_ text: String) -> String {
+    let utf8 = text.utf8
+    guard let first = utf8.first, let last = utf8.last, isPadding(first) || isPadding(last) else { return text }
+    guard let start = utf8.firstIndex(where: { !isPadding($0) }) else { return "" }
+    let end = utf8.index(after: utf8.lastIndex(where: { !isPadding($0) })!)
+    // Cut at ASCII bytes, so the slice is whole UTF-8.
+    return String(decoding: utf8[start..<end], as: UTF8.self)
+}

@@ -1,0 +1,225 @@
+import SOVCore
+
+/// What reading Spectrum input produces, in order.
+public enum SpectrumOutput: Sendable {
+    case document(CanonicalDocument)
+    case rejected(Reject)
+    /// A warning that belongs to no document (a Data Exchange W row without data, an encoding note).
+    case warning(Diagnostic)
+}
+
+/// Turns records into documents (SPEC §2.2).
+///
+/// - Flat contract and change order rows stream: a document is complete when the key changes
+///   (Company + Job + Customer, plus the change order number), so memory is bounded by the
+///   largest document. Rows of one document that are not together make the file unusable,
+///   since half a document must never be emitted.
+/// - Job header and SOV line records, from one file or several, are joined by Company + Job +
+///   Customer and emitted by `finish`, in the order their keys first appeared; memory is
+///   bounded by the number of contracts.
+/// - Data Exchange error rows (`Error_Code` A, I, M, E) are rejected with their description; W
+///   is a warning, except the one saying the result exceeded the maximum: the export is
+///   truncated and the whole file is unusable.
+///
+/// Per input: `add` its records, then `endFile` when it was read to its end, or `abandonFile`
+/// when it turned out unusable (its contributions to the join are dropped).
+public final class SpectrumAssembler {
+    public let profile: SpectrumProfile
+    public let binder: LayoutBinder
+
+    private struct OrderKey: Hashable {
+        var contract: ContractKey
+        var number: String
+    }
+
+    private struct JoinEntry {
+        var header: StagedRecord?
+        var lines: [StagedRecord] = []
+    }
+
+    private var flatKey: ContractKey?
+    private var flatRows: [StagedRecord] = []
+    private var flatKeysDone: Set<ContractKey> = []
+    private var orderKey: OrderKey?
+    private var orderRows: [StagedRecord] = []
+    private var orderKeysDone: Set<OrderKey> = []
+    private var pendingJoin: [(key: ContractKey, staged: StagedRecord)] = []
+
+    private var joinOrder: [ContractKey] = []
+    private var joined: [ContractKey: JoinEntry] = [:]
+
+    public init(profile: SpectrumProfile = .standard) {
+        self.profile = profile
+        self.binder = LayoutBinder(profile: profile)
+    }
+
+    public func add(_ record: Record, emit: (SpectrumOutput) throws -> Void) throws {
+        let binding = binder.binding(for: record.fieldNames)
+        var record = record
+        record.layout = binding.layout
+        var warnings: [Diagnostic] = []
+
+        if let code = value(.errorCode, record, binding) {
+            let description = value(.errorDescription, record, binding) ?? value(.errorDesc, record, binding) ?? ""
+            let column = value(.errorColumn, record, binding).map { " (column \($0))" } ?? ""
+            switch code.uppercased() {
+            case "A", "I", "M", "E":
+                try emit(.rejected(Reject(record: record.json, diagnostics: [
+                    .error(.SRC001, "Spectrum reported error \(code): \(description)\(column)", at: record.location, value: code)
+                ])))
+                return
+            case "W":
+                let lowered = description.lowercased()
+                if lowered.contains("exceed") && lowered.contains("max") {
+                    throw InputUnusable(.error(
+                        .SRC002, "the export is truncated (Spectrum: '\(description)'); the whole file is rejected rather than half imported: export less at a time (e.g. by job) and try again",
+                        at: record.location, value: code))
+                }
+                warnings.append(.warning(.SRC002, "Spectrum warning: \(description)\(column)", at: record.location, value: code))
+            default:
+                warnings.append(.warning(.SRC002, "Spectrum returned Error_Code '\(code)': \(description)\(column)", at: record.location, value: code))
+            }
+        }
+
+        if !binding.duplicates.isEmpty {
+            let names = binding.duplicates.map(\.name).joined(separator: ", ")
+            try emit(.rejected(Reject(record: record.json, diagnostics: [
+                .error(.FMT007, "field\(binding.duplicates.count == 1 ? "" : "s") \(names) appear\(binding.duplicates.count == 1 ? "s" : "") more than once in the record; which value is meant cannot be known", at: record.location)
+            ] + warnings)))
+            return
+        }
+
+        let staged = StagedRecord(record: record, binding: binding, warnings: warnings)
+        switch binding.layout {
+        case nil:
+            if let fault = record.value(named: "faultstring") {
+                throw InputUnusable(.error(.SRC001, "SOAP fault from Spectrum: \(trimmedSpaces(fault))", at: record.location))
+            }
+            if !warnings.isEmpty, binding.has(.errorCode) {
+                for warning in warnings { try emit(.warning(warning)) }  // a W row without data
+                return
+            }
+            try emit(.rejected(Reject(record: record.json, diagnostics: [
+                .error(.FMT007, "the fields (\(record.names.prefix(12).joined(separator: ", "))\(record.count > 12 ? ", ..." : "")) match no Spectrum layout: a job header needs Job_Number with Job_Description, Contract_Number or Original_Contract; an SOV line Billing_Item; a change order Change_Order_Number. A --profile can rename fields", at: record.location)
+            ] + warnings)))
+        case .jobHeader?, .sovLine?:
+            pendingJoin.append((contractKey(record, binding), staged))
+        case .flatContract?:
+            let key = contractKey(record, binding)
+            if key != flatKey {
+                try finishFlat(emit: emit)
+                if flatKeysDone.contains(key) { throw notGrouped("contract \(key)", record) }
+                flatKey = key
+            }
+            flatRows.append(staged)
+        case .changeOrder?:
+            let key = OrderKey(contract: contractKey(record, binding), number: value(.changeOrderNumber, record, binding) ?? "")
+            if key != orderKey {
+                try finishOrder(emit: emit)
+                if orderKeysDone.contains(key) { throw notGrouped("change order \(key.number) of \(key.contract)", record) }
+                orderKey = key
+            }
+            orderRows.append(staged)
+        }
+    }
+
+    /// The input was read to its end: completes its streamed documents and hands its header and
+    /// SOV records to the join.
+    public func endFile(emit: (SpectrumOutput) throws -> Void) throws {
+        try finishFlat(emit: emit)
+        try finishOrder(emit: emit)
+        flatKeysDone.removeAll()
+        orderKeysDone.removeAll()
+        let contributions = pendingJoin
+        pendingJoin.removeAll()
+        for (key, staged) in contributions {
+            if joined[key] == nil {
+                joined[key] = JoinEntry()
+                joinOrder.append(key)
+            }
+            if staged.binding.layout == .jobHeader {
+                if let first = joined[key]?.header {
+                    try emit(.rejected(Reject(record: staged.record.json, diagnostics: [
+                        .error(.FMT007, "a second job header for contract \(key) (the first is at \(first.record.file):\(first.record.line))", at: staged.record.location)
+                    ])))
+                } else {
+                    joined[key]?.header = staged
+                }
+            } else {
+                joined[key]?.lines.append(staged)
+            }
+        }
+    }
+
+    /// The input turned out unusable: forgets everything it contributed.
+    public func abandonFile() {
+        flatKey = nil
+        flatRows.removeAll()
+        flatKeysDone.removeAll()
+        orderKey = nil
+        orderRows.removeAll()
+        orderKeysDone.removeAll()
+        pendingJoin.removeAll()
+    }
+
+    /// After the last input: one prime contract per joined key.
+    public func finish(emit: (SpectrumOutput) throws -> Void) throws {
+        let keys = joinOrder
+        joinOrder.removeAll()
+        for key in keys {
+            guard let entry = joined.removeValue(forKey: key) else { continue }
+            if let header = entry.header {
+                try emit(output(SpectrumDocuments.contract(header: header, lines: entry.lines, flat: false, profile: profile)))
+            } else if let first = entry.lines.first {
+                let origin = Origin(system: .spectrum, company: key.company, job: key.job, customer: key.customer)
+                try emit(.rejected(Reject(
+                    document: SpectrumDocuments.rawDocument("prime_contract", origin, entry.lines),
+                    diagnostics: [.error(.FMT004, "\(entry.lines.count) SOV line\(entry.lines.count == 1 ? "" : "s") for contract \(key) but no job header: give the header export (e.g. jobs.csv) in the same call; a flat export names the line amount Item_Original_Contract or Line_Amount", at: first.record.location)])))
+            }
+        }
+        joined.removeAll()
+    }
+
+    private func finishFlat(emit: (SpectrumOutput) throws -> Void) throws {
+        guard let key = flatKey, let first = flatRows.first else { return }
+        flatKeysDone.insert(key)
+        let built = SpectrumDocuments.contract(header: first, lines: flatRows, flat: true, profile: profile)
+        flatKey = nil
+        flatRows.removeAll(keepingCapacity: true)
+        try emit(output(built))
+    }
+
+    private func finishOrder(emit: (SpectrumOutput) throws -> Void) throws {
+        guard let key = orderKey, !orderRows.isEmpty else { return }
+        orderKeysDone.insert(key)
+        let built = SpectrumDocuments.changeOrder(rows: orderRows, profile: profile)
+        orderKey = nil
+        orderRows.removeAll(keepingCapacity: true)
+        try emit(output(built))
+    }
+
+    private func output(_ built: BuiltDocument) -> SpectrumOutput {
+        switch built {
+        case .document(let document): .document(document)
+        case .rejected(let reject): .rejected(reject)
+        }
+    }
+
+    private func notGrouped(_ what: String, _ record: Record) -> InputUnusable {
+        InputUnusable(.error(
+            .FMT007, "the rows of \(what) are not together (they appear again on line \(record.line) after other rows); the file is read as a stream, one document at a time: sort the export by Company_Code, Job_Number, Customer_Code\(record.layout == .changeOrder ? ", Change_Order_Number" : "")",
+            at: record.location))
+    }
+
+    private func value(_ field: SpectrumField, _ record: Record, _ binding: LayoutBinding) -> String? {
+        guard let index = binding.index(of: field) else { return nil }
+        let text = trimmedSpaces(record.values[index])
+        return text.isEmpty ? nil : text
+    }
+
+    private func contractKey(_ record: Record, _ binding: LayoutBinding) -> ContractKey {
+        ContractKey(
+            company: value(.companyCode, record, binding) ?? "", job: value(.jobNumber, record, binding) ?? "",
+            customer: value(.customerCode, record, binding) ?? "")
+    }
+}

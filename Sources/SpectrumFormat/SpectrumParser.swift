@@ -1,0 +1,92 @@
+import SOVCore
+
+/// Settings for reading Spectrum exports: command-line choices over the profile's.
+public struct SpectrumReadOptions: Sendable {
+    public var profile: SpectrumProfile
+    /// CSV encoding given on the command line; the profile's, then UTF-8, otherwise.
+    public var encoding: TextEncoding?
+    /// CSV delimiter given on the command line; the profile's, then `,`, otherwise.
+    public var delimiter: UInt8?
+
+    public init(profile: SpectrumProfile = .standard, encoding: TextEncoding? = nil, delimiter: UInt8? = nil) {
+        self.profile = profile
+        self.encoding = encoding
+        self.delimiter = delimiter
+    }
+
+    public var csvEncoding: TextEncoding { encoding ?? profile.encoding ?? .utf8 }
+    public var csvDelimiter: UInt8 { delimiter ?? profile.delimiter ?? UInt8(ascii: ",") }
+}
+
+/// Spectrum exports (XML or CSV) into canonical documents: the one code path `sov-parse` and the
+/// batch runner share. Feed it every input with `parse`, then call `finish` for the documents
+/// joined across inputs (job headers with their SOV lines).
+///
+/// When `parse` throws (`InputUnusable`: malformed XML, a DOCTYPE, a truncated export, an
+/// unterminated CSV quote; or `IOFailure`), the caller must drop whatever this input emitted:
+/// the input is unusable as a whole (SPEC §8 exit 65), and the parser has already forgotten its
+/// records. `DocumentSpool` holds one input's documents until then.
+public final class SpectrumParser {
+    public let options: SpectrumReadOptions
+    public let assembler: SpectrumAssembler
+
+    public init(options: SpectrumReadOptions = SpectrumReadOptions()) {
+        self.options = options
+        self.assembler = SpectrumAssembler(profile: options.profile)
+    }
+
+    /// The record reader for an input whose format is known (`.xml` or `.csv`). `note` receives
+    /// remarks about how it is read (a UTF-8 file read as UTF-8 despite windows-1252).
+    public func recordReader(for input: InputFile, format: InputFormat, note: (Diagnostic) throws -> Void = { _ in }) throws -> any RecordReader {
+        switch format {
+        case .xml:
+            return try XMLRecordReader(input)
+        case .csv:
+            var encoding = options.csvEncoding
+            if encoding == .windows1252, input.name != "<stdin>", try UTF8Check.check(path: input.name) == .validUTF8 {
+                encoding = .utf8
+                try note(.warning(.FMT008, "read as UTF-8: the file is valid UTF-8 throughout, so windows-1252 does not apply to it", at: SourceLocation(file: input.name)))
+            }
+            return CSVRecordReader(input, delimiter: options.csvDelimiter, encoding: encoding)
+        case .json, .empty:
+            throw InputUnusable(.error(.FMT007, format == .empty ? "the input is empty" : "JSON is not a Spectrum export", at: SourceLocation(file: input.name)))
+        }
+    }
+
+    /// Reads one input into documents, emitting each as it completes.
+    public func parse(_ input: InputFile, format: InputFormat, emit: (SpectrumOutput) throws -> Void) throws {
+        do {
+            let reader = try recordReader(for: input, format: format) { try emit(.warning($0)) }
+            while let item = try reader.next() {
+                switch item {
+                case .record(let record):
+                    try assembler.add(record, emit: emit)
+                case .malformed(let raw, let diagnostic):
+                    try emit(.rejected(Reject(record: raw, diagnostics: [diagnostic])))
+                }
+            }
+            try assembler.endFile(emit: emit)
+        } catch {
+            assembler.abandonFile()
+            throw error
+        }
+    }
+
+    /// After the last input: the contracts joined from header and SOV line records.
+    public func finish(emit: (SpectrumOutput) throws -> Void) throws {
+        try assembler.finish(emit: emit)
+    }
+
+    /// Raw records of one input, each with the layout that recognises it (`sov-parse --records`).
+    public func records(_ input: InputFile, format: InputFormat, note: (Diagnostic) throws -> Void = { _ in }, emit: (RecordItem) throws -> Void) throws {
+        let reader = try recordReader(for: input, format: format, note: note)
+        while let item = try reader.next() {
+            switch item {
+            case .record(let record):
+                try emit(.record(assembler.binder.recognise(record)))
+            case .malformed:
+                try emit(item)
+            }
+        }
+    }
+}

@@ -1,0 +1,169 @@
+import Testing
+import SOVCore
+@testable import SpectrumFormat
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+private typealias Support = ReaderTestSupport
+
+private func items(_ bytes: [UInt8], delimiter: UInt8 = UInt8(ascii: ","), encoding: TextEncoding = .utf8) throws -> (items: [RecordItem], failure: InputUnusable?) {
+    let path = Support.temporaryFile(bytes, suffix: ".csv")
+    defer { unlink(path) }
+    let reader = CSVRecordReader(try InputFile(path: path), delimiter: delimiter, encoding: encoding)
+    var found: [RecordItem] = []
+    do {
+        while let item = try reader.next() { found.append(item) }
+    } catch let failure as InputUnusable {
+        return (found, failure)
+    }
+    return (found, nil)
+}
+
+private func records(_ items: [RecordItem]) -> [Record] {
+    items.compactMap { if case .record(let record) = $0 { record } else { nil } }
+}
+
+@Suite("CSV record reader")
+struct SpectrumReaderCSVTests {
+    @Test("the header row names the fields; values stay exactly as in the file")
+    func headerAndRecords() throws {
+        let (found, failure) = try items(Array("Job_Number,Billing_Item\n\"24-1017   \",01\n24-1022, 02 \n".utf8))
+        #expect(failure == nil)
+        let rows = records(found)
+        #expect(rows.map(\.values) == [["24-1017   ", "01"], ["24-1022", " 02 "]])
+        #expect(rows.map(\.line) == [2, 3])
+        #expect(rows.allSatisfy { $0.names == ["Job_Number", "Billing_Item"] })
+        #expect(rows[0].fieldNames === rows[1].fieldNames)
+        #expect(rows[0].file.hasSuffix(".csv"))
+    }
+
+    @Test("a malformed row is kept for the rejects stream with file, line, record and byte; the next row flows on")
+    func malformedRow() throws {
+        let (found, failure) = try items(Array("a,b\n1,2,3\n4,5\n".utf8))
+        #expect(failure == nil)
+        guard case .malformed(let raw, let diagnostic) = found[0] else {
+            Issue.record("expected a malformed row")
+            return
+        }
+        #expect(diagnostic.code == "FMT007")
+        #expect(diagnostic.location.line == 2)
+        #expect(diagnostic.location.record == 2)
+        #expect(diagnostic.message == "record has 3 fields, the header has 2 (record 2, byte 4)")
+        #expect(raw["line"] == .int(2))
+        #expect(raw["byte"] == .int(4))
+        #expect(records(found).map(\.values) == [["4", "5"]])
+    }
+
+    @Test("an unterminated quote makes the file unusable")
+    func unterminatedQuote() throws {
+        let (_, failure) = try items(Array("a,b\n1,\"never closed\n2,3\n".utf8))
+        #expect(failure?.diagnostic.message.contains("unterminated") == true)
+        #expect(failure?.status == .dataError)
+    }
+
+    @Test("a header row that cannot be read makes the file unusable")
+    func badHeader() throws {
+        let (found, failure) = try items(Array("a,b\"c\n1,2\n".utf8))
+        #expect(found.isEmpty)
+        #expect(failure?.diagnostic.message.hasPrefix("the header row cannot be read") == true)
+    }
+
+    @Test("BOM, CRLF and Windows-1252 together, as Spectrum on Windows writes them")
+    func windowsExport() throws {
+        let bytes: [UInt8] = [0xEF, 0xBB, 0xBF] + Array("Job_Description\r\nSt. Mary\u{2019}s\r\n".utf8)
+        #expect(records(try items(bytes).items).map(\.values) == [["St. Mary\u{2019}s"]])
+        let cp1252: [UInt8] = Array("Job_Description\r\nSt. Mary".utf8) + [0x92] + Array("s ".utf8) + [0x96] + Array("\r\n".utf8)
+        #expect(records(try items(cp1252, encoding: .windows1252).items).map(\.values) == [["St. Mary\u{2019}s \u{2013}"]])
+    }
+
+    @Test("delimiters ; tab |", arguments: [UInt8(ascii: ";"), 0x09, UInt8(ascii: "|")])
+    func delimiters(_ delimiter: UInt8) throws {
+        let d = String(UnicodeScalar(delimiter))
+        let rows = records(try items(Array("Job_Number\(d)Billing_Item\n24-1\(d)1,5\n".utf8), delimiter: delimiter).items)
+        #expect(rows.map(\.values) == [["24-1", "1,5"]])
+    }
+
+    @Test("with windows-1252, a file that is valid UTF-8 throughout is read as UTF-8, and said so")
+    func utf8FileUnderWindows1252() throws {
+        let path = Support.temporaryFile("Job_Number,Billing_Description\n24-1,Bid item 210 \u{2013} SY\n", suffix: ".csv")
+        defer { unlink(path) }
+        let parser = SpectrumParser(options: SpectrumReadOptions(encoding: .windows1252))
+        var notes: [Diagnostic] = []
+        var values: [[String]] = []
+        try parser.records(try InputFile(path: path), format: .csv, note: { notes.append($0) }) { item in
+            if case .record(let record) = item { values.append(record.values) }
+        }
+        #expect(values == [["24-1", "Bid item 210 \u{2013} SY"]])
+        #expect(notes.map(\.code) == ["FMT008"])
+        #expect(notes.first?.severity == .warning)
+        // An ASCII file reads the same either way: nothing to say.
+        let ascii = Support.temporaryFile("Job_Number\n24-1\n", suffix: ".csv")
+        defer { unlink(ascii) }
+        notes.removeAll()
+        try parser.records(try InputFile(path: ascii), format: .csv, note: { notes.append($0) }) { _ in }
+        #expect(notes.isEmpty)
+    }
+
+    @Test("delimiter and encoding: the command line over the profile over the defaults")
+    func optionPrecedence() {
+        let profile = SpectrumProfile(encoding: .windows1252, delimiter: UInt8(ascii: ";"))
+        #expect(SpectrumReadOptions().csvDelimiter == UInt8(ascii: ","))
+        #expect(SpectrumReadOptions().csvEncoding == .utf8)
+        #expect(SpectrumReadOptions(profile: profile).csvDelimiter == UInt8(ascii: ";"))
+        #expect(SpectrumReadOptions(profile: profile).csvEncoding == .windows1252)
+        #expect(SpectrumReadOptions(profile: profile, encoding: .utf8, delimiter: UInt8(ascii: "|")).csvDelimiter == UInt8(ascii: "|"))
+        #expect(SpectrumReadOptions(profile: profile, encoding: .utf8).csvEncoding == .utf8)
+    }
+}
+
+@Suite("Document spool")
+struct SpectrumReaderSpoolTests {
+    private func document(_ job: String) -> CanonicalDocument {
+        .primeContract(PrimeContract(
+            origin: Origin(system: .spectrum, company: "1", job: job, customer: "C"), source: SourceLocation(file: "f", line: 1),
+            number: job, customer: Party(code: "C"), originalAmount: Money(minorUnits: 100),
+            diagnostics: [.warning(.SRC002, "note on \(job)")]))
+    }
+
+    /// What `commit` wrote, read back from a temporary file.
+    private func committed(_ spool: DocumentSpool) throws -> [String] {
+        let path = Support.temporaryFile("", suffix: ".jsonl")
+        defer { unlink(path) }
+        let fd = open(path, O_WRONLY | O_TRUNC)
+        let sink = OutputSink(descriptor: fd, name: path)
+        try spool.commit(to: sink)
+        try sink.flush()
+        close(fd)
+        let bytes = try InputFile(path: path).readAll()
+        return String(decoding: bytes, as: UTF8.self).split(separator: "\n").map(String.init)
+    }
+
+    @Test("documents held in memory and spilled to a temporary file come out whole and in order")
+    func spillAndCommit() throws {
+        let spool = DocumentSpool(memoryLimit: 600)
+        for index in 0..<20 { try spool.append(document("J\(index)")) }
+        #expect(spool.count == 20)
+        #expect(spool.warnings.count == 20)
+        let lines = try committed(spool)
+        #expect(lines.count == 20)
+        let jobs = try lines.map { try JSONParser.parse($0)["origin"]?["job"]?.stringValue }
+        #expect(jobs == (0..<20).map { "J\($0)" })
+        #expect(spool.count == 0)
+        // Reused after a commit, the spool starts empty.
+        try spool.append(document("again"))
+        #expect(try committed(spool).count == 1)
+    }
+
+    @Test("discarded documents are gone")
+    func discard() throws {
+        let spool = DocumentSpool(memoryLimit: 600)
+        for index in 0..<10 { try spool.append(document("X\(index)")) }
+        spool.discard()
+        #expect(spool.count == 0)
+        #expect(spool.warnings.isEmpty)
+        try spool.append(document("kept"))
+        #expect(try committed(spool).map { try JSONParser.parse($0)["origin"]?["job"]?.stringValue } == ["kept"])
+    }
+}

@@ -1,0 +1,129 @@
+import Testing
+import SOVCore
+@testable import SpectrumFormat
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Shared helpers of the reader tests (the file name keeps to the SpectrumReader*Tests pattern).
+enum ReaderTestSupport {
+    static let repositoryRoot: String = {
+        var path = #filePath
+        for _ in 0..<3 { path = String(path[..<path.lastIndex(of: "/")!]) }
+        return path
+    }()
+
+    static func fixture(_ name: String) -> String { "\(repositoryRoot)/Tests/Fixtures/spectrum/\(name)" }
+    static func sample(_ name: String) -> String { "\(repositoryRoot)/samples/\(name)" }
+
+    /// Writes `bytes` to a fresh temporary file named with `suffix`; returns its path.
+    static func temporaryFile(_ bytes: [UInt8], suffix: String = ".txt") -> String {
+        var template = Array("/tmp/sov-reader-test.XXXXXX\(suffix)".utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemps($0.baseAddress!, Int32(suffix.utf8.count)) }
+        precondition(fd >= 0, "cannot create a temporary file")
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            precondition(written > 0)
+            offset += written
+        }
+        close(fd)
+        return template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    }
+
+    static func temporaryFile(_ text: String, suffix: String = ".txt") -> String {
+        temporaryFile(Array(text.utf8), suffix: suffix)
+    }
+
+    /// All records of an XML text, or the error that made it unusable (with the records before it).
+    static func xmlRecords(_ text: String) throws -> (records: [Record], failure: InputUnusable?) {
+        let path = temporaryFile(text, suffix: ".xml")
+        defer { unlink(path) }
+        return try xmlRecords(path: path)
+    }
+
+    static func xmlRecords(path: String) throws -> (records: [Record], failure: InputUnusable?) {
+        let reader = try XMLRecordReader(InputFile(path: path))
+        var records: [Record] = []
+        do {
+            while let item = try reader.next() {
+                if case .record(let record) = item { records.append(record) }
+            }
+        } catch let failure as InputUnusable {
+            return (records, failure)
+        }
+        return (records, nil)
+    }
+
+    /// What a `sov-parse` run over `paths` produces, with its per-input holding of documents.
+    struct ParseResult {
+        var documents: [CanonicalDocument] = []
+        var rejects: [Reject] = []
+        var warnings: [Diagnostic] = []
+        /// Inputs unusable as a whole, by path.
+        var unusable: [String: InputUnusable] = [:]
+
+        var contracts: [PrimeContract] {
+            documents.compactMap { if case .primeContract(let contract) = $0 { contract } else { nil } }
+        }
+
+        var changeOrders: [ChangeOrder] {
+            documents.compactMap { if case .changeOrder(let order) = $0 { order } else { nil } }
+        }
+
+        var rejectCodes: [String] { rejects.flatMap { $0.diagnostics.filter(\.isError).map(\.code) } }
+    }
+
+    static func parse(_ paths: [String], options: SpectrumReadOptions = SpectrumReadOptions()) throws -> ParseResult {
+        let parser = SpectrumParser(options: options)
+        var result = ParseResult()
+        func take(_ event: SpectrumOutput, into held: inout [CanonicalDocument]) {
+            switch event {
+            case .document(let document): held.append(document)
+            case .rejected(let reject): result.rejects.append(reject)
+            case .warning(let warning): result.warnings.append(warning)
+            }
+        }
+        for path in paths {
+            let input = try InputFile(path: path)
+            let format = try InputFormat.sniff(input)
+            var held: [CanonicalDocument] = []
+            do {
+                try parser.parse(input, format: format) { take($0, into: &held) }
+                result.documents += held
+            } catch let failure as InputUnusable {
+                result.unusable[path] = failure
+            }
+        }
+        var joined: [CanonicalDocument] = []
+        try parser.finish { take($0, into: &joined) }
+        result.documents += joined
+        return result
+    }
+
+    /// Parses texts written to temporary files (named by `suffix`), in order.
+    static func parse(texts: [String], suffix: String = ".csv", options: SpectrumReadOptions = SpectrumReadOptions()) throws -> ParseResult {
+        let paths = texts.map { temporaryFile($0, suffix: suffix) }
+        defer { for path in paths { unlink(path) } }
+        return try parse(paths, options: options)
+    }
+
+    /// A staged record for the mappers, recognised under `profile`.
+    static func staged(_ fields: KeyValuePairs<String, String>, line: Int = 2, file: String = "test.csv", profile: SpectrumProfile = .standard) -> StagedRecord {
+        let record = Record(file: file, line: line, fields: fields)
+        let binding = LayoutBinding(names: record.names, profile: profile)
+        var recognised = record
+        recognised.layout = binding.layout
+        return StagedRecord(record: recognised, binding: binding)
+    }
+}
+
+@Suite("Reader test support")
+struct SpectrumReaderSupportTests {
+    @Test("fixtures are found from the test file's path")
+    func fixturesExist() throws {
+        let input = try InputFile(path: ReaderTestSupport.fixture("doctype.xml"))
+        #expect(try InputFormat.sniff(input) == .xml)
+    }
+}
