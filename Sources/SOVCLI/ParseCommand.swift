@@ -1,12 +1,14 @@
 import ArgumentParser
+import ProcoreFormat
 import SOVCore
 import SpectrumFormat
 
-/// `sov-parse`: Spectrum exports (XML or CSV, told apart by content) into canonical JSON Lines.
+/// `sov-parse`: Spectrum exports (XML or CSV) and Procore change order JSON, told apart by
+/// content, into canonical JSON Lines.
 public struct ParseCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "sov-parse",
-        abstract: "Read Spectrum exports (XML or CSV) into canonical JSON Lines.",
+        abstract: "Read Spectrum exports (XML or CSV) and Procore change orders (JSON) into canonical JSON Lines.",
         discussion: """
             Each input is told apart by its content: XML (Data Exchange responses and import files, \
             SQL FOR XML row exports), CSV with a header row, or Procore JSON. Job header and SOV line \
@@ -17,12 +19,17 @@ public struct ParseCommand: ParsableCommand {
             export, an unterminated CSV quote) contributes nothing: its documents are held until it has \
             been read to its end. Rejected records and documents go to --rejects with their raw fields.
 
+            Procore JSON is the ERP export event Procore sends when a PCCO is accepted for export \
+            (create_prime_contract_change_order, whole or its request_data) or a REST change order \
+            package; one object, an array or JSON Lines. A package without its own "markups" takes \
+            them from --markups (the shape of GET /rest/v1.0/financials/markups).
+
             --encoding applies to CSV (XML declares its own); with windows-1252, a file that is valid \
             UTF-8 throughout is still read as UTF-8, so a UTF-8 file given next to a Windows-1252 one \
             is not garbled.
 
             Exit status: 0 all good; 1 some records or documents rejected; 64 usage; 65 an input unusable \
-            as a whole; 66 an input missing; 70 internal error (or Procore JSON, not supported yet). \
+            as a whole; 66 an input missing; 70 internal error. \
             When stdout closes early (| head), sov-parse stops quietly with status 0.
             """)
 
@@ -36,6 +43,9 @@ public struct ParseCommand: ParsableCommand {
 
     @Option(name: .long, help: ArgumentHelp("Site profile (TOML or JSON): field renames, approved change order status codes, money spellings.", valueName: "file"))
     public var profile: String?
+
+    @Option(name: .long, help: ArgumentHelp("Procore markups (JSON, the shape of GET /rest/v1.0/financials/markups) for change order packages that carry none.", valueName: "file"))
+    public var markups: String?
 
     @Flag(name: .long, help: "Print raw records instead of documents: {\"file\", \"line\", \"layout\", \"fields\"}, values exactly as in the file.")
     public var records = false
@@ -78,7 +88,16 @@ public struct ParseCommand: ParsableCommand {
             StageDriver.printError("sov-parse: error: \(error)")
             return .cannotCreate
         }
-        let run = ParseRun(parser: SpectrumParser(options: readOptions), report: report)
+        var procoreMarkups: JSONValue?
+        if let markups {
+            do {
+                procoreMarkups = try ProcoreReader.loadMarkups(markups)
+            } catch {
+                StageDriver.printError("sov-parse: \(error.humanLine)")
+                return error.code == DiagnosticCode.IO001.rawValue ? .noInput : .dataError
+            }
+        }
+        let run = ParseRun(parser: SpectrumParser(options: readOptions), report: report, procoreMarkups: procoreMarkups)
         do {
             for path in options.inputPaths {
                 let input: InputFile
@@ -122,17 +141,29 @@ final class ParseRun {
     let report: StageReport
     let output = OutputSink()
     let spool = DocumentSpool()
+    let procoreMarkups: JSONValue?
 
-    init(parser: SpectrumParser, report: StageReport) {
+    init(parser: SpectrumParser, report: StageReport, procoreMarkups: JSONValue?) {
         self.parser = parser
         self.report = report
+        self.procoreMarkups = procoreMarkups
     }
 
-    /// PROCORE JSON INPUT: the single call site for Procore JSON (SPEC §3). ProcoreFormat's reader
-    /// is being written separately; the integrator wires it here (documents to `output`, rejects
-    /// to `report`).
+    /// Procore change order JSON (SPEC §3). Exports of this kind are small, so the input is read
+    /// whole; malformed JSON makes the input unusable as a whole (exit 65).
     func readProcore(_ input: InputFile) throws {
-        try report.fail(.software, "\(input.name): Procore JSON input: not supported yet")
+        let result = ProcoreReader.read(bytes: try input.readAll(), file: input.name, markups: procoreMarkups)
+        if let failure = result.failure {
+            try report.fail(failure.status, failure.description, diagnostics: [failure.diagnostic])
+            return
+        }
+        report.countIn(result.documentCount)
+        for reject in result.rejects { try report.reject(reject) }
+        for document in result.documents {
+            for warning in document.diagnostics where !warning.isError { report.warn(warning) }
+            report.countOut()
+            try output.writeLine(document.json)
+        }
     }
 
     /// Documents of one Spectrum input, held until the input has been read to its end.
