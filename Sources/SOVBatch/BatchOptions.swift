@@ -1,4 +1,5 @@
 import SOVCore
+import SpectrumFormat
 
 /// A command line or configuration that cannot be used: said plainly, exit 64 (or 66 for a
 /// configuration file that is missing).
@@ -29,6 +30,9 @@ public struct BatchOptions: Sendable {
     public var report: String?
     public var dryRun = false
     public var quiet = false
+    /// How Procore change orders are written for Spectrum (the configuration's `[spectrum]`
+    /// table and SPECTRUM_AUTHORIZATION_ID, set by the command layer).
+    public var spectrumExport = SpectrumExportConfig()
 
     public init() {}
 }
@@ -49,8 +53,10 @@ public struct BatchSettings: Sendable, Equatable {
     public var quiet: Bool?
     /// sov-watch only: seconds between scans of the inbox.
     public var interval: Int?
+    /// The `[spectrum]` table (Spectrum export settings), kept whole for SpectrumExportConfig.
+    public var spectrum: JSONValue?
 
-    public init(inputs: [String]? = nil, encoding: String? = nil, profile: String? = nil, projectMap: String? = nil, markups: String? = nil, ledger: String? = nil, out: String? = nil, rejects: String? = nil, report: String? = nil, dryRun: Bool? = nil, quiet: Bool? = nil, interval: Int? = nil) {
+    public init(inputs: [String]? = nil, encoding: String? = nil, profile: String? = nil, projectMap: String? = nil, markups: String? = nil, ledger: String? = nil, out: String? = nil, rejects: String? = nil, report: String? = nil, dryRun: Bool? = nil, quiet: Bool? = nil, interval: Int? = nil, spectrum: JSONValue? = nil) {
         self.inputs = inputs
         self.encoding = encoding
         self.profile = profile
@@ -63,10 +69,11 @@ public struct BatchSettings: Sendable, Equatable {
         self.dryRun = dryRun
         self.quiet = quiet
         self.interval = interval
+        self.spectrum = spectrum
     }
 
     /// Keys a configuration file may hold; `_` and `-` are the same (`project_map`, `project-map`).
-    public static let configKeys = ["inputs", "encoding", "profile", "project-map", "markups", "ledger", "out", "rejects", "report", "dry-run", "quiet", "interval"]
+    public static let configKeys = ["inputs", "encoding", "profile", "project-map", "markups", "ledger", "out", "rejects", "report", "dry-run", "quiet", "interval", "spectrum"]
 
     /// Reads a configuration file (TOML, or JSON when named `.json`). Relative paths in it are
     /// taken from the file's folder, so a nightly job's config works from any working directory.
@@ -120,6 +127,9 @@ public struct BatchSettings: Sendable, Equatable {
             case "report": settings.report = resolve(try text())
             case "dry-run": settings.dryRun = try flag()
             case "quiet": settings.quiet = try flag()
+            case "spectrum":
+                guard member.value.members != nil else { throw OptionsError("\(name): 'spectrum' must be a table") }
+                settings.spectrum = member.value
             case "interval":
                 guard let seconds = member.value.intValue, seconds > 0 else { throw OptionsError("\(name): 'interval' must be a whole number of seconds above 0") }
                 settings.interval = seconds
@@ -136,7 +146,8 @@ public struct BatchSettings: Sendable, Equatable {
             inputs: inputs ?? fallback.inputs, encoding: encoding ?? fallback.encoding, profile: profile ?? fallback.profile,
             projectMap: projectMap ?? fallback.projectMap, markups: markups ?? fallback.markups, ledger: ledger ?? fallback.ledger,
             out: out ?? fallback.out, rejects: rejects ?? fallback.rejects, report: report ?? fallback.report,
-            dryRun: dryRun ?? fallback.dryRun, quiet: quiet ?? fallback.quiet, interval: interval ?? fallback.interval)
+            dryRun: dryRun ?? fallback.dryRun, quiet: quiet ?? fallback.quiet, interval: interval ?? fallback.interval,
+            spectrum: spectrum ?? fallback.spectrum)
     }
 
     public func options() throws(OptionsError) -> BatchOptions {
@@ -157,6 +168,19 @@ public struct BatchSettings: Sendable, Equatable {
         options.report = report
         options.dryRun = dryRun ?? false
         options.quiet = quiet ?? false
+        return options
+    }
+
+    /// The options, with the Spectrum export settings from the `[spectrum]` table and the
+    /// Authorization_ID from the environment (the command layer reads it; never a literal).
+    public func options(environmentAuthorizationId: String?) throws(OptionsError) -> BatchOptions {
+        var options = try options()
+        do {
+            options.spectrumExport = try SpectrumExportConfig(
+                configuration: spectrum.map { .object(["spectrum": $0]) }, environmentAuthorizationId: environmentAuthorizationId)
+        } catch {
+            throw OptionsError(error.humanLine)
+        }
         return options
     }
 }

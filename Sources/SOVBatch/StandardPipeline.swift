@@ -1,26 +1,145 @@
+import ProcoreFormat
 import SOVCore
+import SOVMarkup
+import SOVRules
+import SpectrumFormat
 
-/// Said by `BatchPipeline.standard` until the real stages are plugged into the seam.
-public struct PipelineNotWired: Error, Sendable, CustomStringConvertible {
-    public init() {}
-    public var description: String { "pipeline not wired yet" }
-}
+extension ExportHistory: KnownContracts {}
 
 extension BatchPipeline {
-    /// The pipeline `sov-run` and `sov-watch` use: the same library functions as `sov-parse`,
+    /// The pipeline `sov-run` and `sov-watch` use: the same library code as `sov-parse`,
     /// `sov-validate`, `sov-markup` and `sov-emit`, configured from `options` (encoding, profile,
-    /// project map, markups).
-    ///
-    /// INTEGRATION POINT: until SpectrumFormat, ProcoreFormat, SOVRules and SOVMarkup are merged,
-    /// this throws `PipelineNotWired` and the commands exit 70 rather than produce anything
-    /// fake. Wire it as:
-    /// - `parse`: Spectrum XML/CSV readers and the Procore JSON reader over all paths together
-    ///   (so jobs.csv + sov.csv join), one `InputFailure` per unusable input;
-    /// - `validate`: SOVRules over the whole batch, with `history` for PC001/CO004 across runs;
-    /// - `markup`: SOVMarkup (markup file from `options.markups`);
-    /// - `export`: Procore import JSON for `.procore`, Spectrum import XML for `.spectrum`,
-    ///   `fileName` from `request.target.fileName(for:)`.
-    public static func standard(_ options: BatchOptions) throws -> BatchPipeline {
-        throw PipelineNotWired()
+    /// project map, markups, Spectrum export settings). A profile, map or markups file that
+    /// cannot be used fails here, before any input is touched.
+    public static func standard(_ options: BatchOptions) throws(InputFailure) -> BatchPipeline {
+        var readOptions = SpectrumReadOptions(encoding: options.encoding)
+        if let profile = options.profile {
+            do {
+                readOptions.profile = try SpectrumProfile.load(profile)
+            } catch {
+                throw InputFailure(path: profile, status: error.code == DiagnosticCode.IO001.rawValue ? .noInput : .usage, message: "the profile cannot be used", diagnostics: [error])
+            }
+        }
+        var map: ProjectMap?
+        if let path = options.projectMap {
+            switch ProjectMapCheck.load(path) {
+            case .success(let loaded): map = loaded
+            case .failure(let failure):
+                throw InputFailure(path: path, status: failure.status, message: "the project map cannot be used", diagnostics: failure.diagnostics)
+            }
+        }
+        var defaults: MarkupDefaults?
+        if let path = options.markups {
+            do {
+                defaults = try MarkupDefaults.load(path)
+            } catch {
+                throw InputFailure(path: path, status: error.status, message: "the markups file cannot be used", diagnostics: error.diagnostics)
+            }
+        }
+        let markupStage = MarkupStage(defaults: defaults)
+        let procoreLookup: ProcoreProjectLookup = { key in
+            map?.mapping(for: key).map { ProcoreLink(projectId: $0.projectId, primeContractId: $0.primeContractId) }
+        }
+        let spectrumWriter = SpectrumChangeRequestWriter(config: options.spectrumExport) { order in
+            map?.contractKey(projectId: order.procore?.projectId, primeContractId: order.procore?.primeContractId, job: order.origin.job)
+        }
+
+        return BatchPipeline(
+            parse: { paths in parse(paths, options: readOptions) },
+            validate: { documents, history in
+                validate(documents, validator: Validator(projectMap: map, knownContracts: history))
+            },
+            markup: { document in
+                switch markupStage.process(document) {
+                case .accepted(let marked): .accepted(marked)
+                case .rejected(let original, let diagnostics): .rejected(original, diagnostics)
+                }
+            },
+            export: { request in
+                switch request.target {
+                case .procore:
+                    switch ProcoreImportWriter.makeImport(for: request.document, projectLookup: procoreLookup) {
+                    case .rejected(let diagnostics):
+                        return .rejected(Reject(document: request.document.json, diagnostics: diagnostics))
+                    case .written(let result):
+                        var bytes: [UInt8] = []
+                        JSONWriter.write(result.json, into: &bytes)
+                        bytes.append(0x0A)
+                        return .exported(ExportedDocument(fileName: request.target.fileName(for: request.document), bytes: bytes, projectId: result.projectId))
+                    }
+                case .spectrum:
+                    guard case .changeOrder(let order) = request.document else {
+                        let message = "\(request.document.displayName) cannot go to Spectrum: prime contracts go to Procore"
+                        return .rejected(Reject(document: request.document.json, diagnostics: [.error(.FMT009, message, at: request.document.source)]))
+                    }
+                    switch spectrumWriter.export(order) {
+                    case .rejected(let diagnostics):
+                        return .rejected(Reject(document: request.document.json, diagnostics: diagnostics))
+                    case .exported(let export):
+                        return .exported(ExportedDocument(fileName: request.target.fileName(for: request.document), bytes: Array(SpectrumEnvelopeWriter.document(export.records).utf8)))
+                    }
+                }
+            })
+    }
+
+    /// Every input through the one reading path (DocumentInputReader); an unusable input
+    /// contributes nothing, and contracts are joined across all inputs.
+    static func parse(_ paths: [String], options: SpectrumReadOptions) -> ParseOutput {
+        let reader = DocumentInputReader(spectrum: options)
+        var output = ParseOutput()
+        func take(_ event: SpectrumOutput, into items: inout [ParsedItem]) {
+            switch event {
+            case .document(let document): items.append(.document(document))
+            case .rejected(let reject): items.append(.rejected(reject))
+            case .warning: break  // carried in the documents' diagnostics, or said by the report
+            }
+        }
+        for path in paths {
+            var items: [ParsedItem] = []
+            do {
+                let input = try InputFile(path: path)
+                let format = try InputFormat.sniff(input)
+                try reader.read(input, format: format) { take($0, into: &items) }
+                output.items += items
+            } catch let failure as InputFailure {
+                output.failures.append(failure)
+            } catch let failure as IOFailure {
+                output.failures.append(InputFailure(failure))
+            } catch {
+                output.failures.append(InputFailure(path: path, status: .software, message: "internal error: \(error)"))
+            }
+        }
+        var joined: [ParsedItem] = []
+        do {
+            try reader.finish { take($0, into: &joined) }
+        } catch {
+            output.failures.append(InputFailure(path: paths.last ?? "-", status: .software, message: "internal error: \(error)"))
+        }
+        output.items += joined
+        return output
+    }
+
+    /// One verdict per document, in input order, though the validator holds some change orders
+    /// until it has seen the whole batch (CO004 against a contract anywhere in the batch).
+    static func validate(_ documents: [CanonicalDocument], validator initial: Validator) -> [StageVerdict] {
+        var validator = initial
+        var verdicts: [StageVerdict?] = Array(repeating: nil, count: documents.count)
+        var heldIndexes: [Int] = []
+        func verdict(_ result: ValidationResult) -> StageVerdict {
+            switch result {
+            case .accepted(let document): .accepted(document)
+            case .rejected(let document, let diagnostics): .rejected(document, diagnostics)
+            }
+        }
+        for (index, document) in documents.enumerated() {
+            if let result = validator.validate(document) {
+                verdicts[index] = verdict(result)
+            } else {
+                heldIndexes.append(index)
+            }
+        }
+        // The held ones come back in input order.
+        for (index, result) in zip(heldIndexes, validator.finish()) { verdicts[index] = verdict(result) }
+        return verdicts.map { $0 ?? .rejected(Reject(diagnostics: [.error(.IO001, "internal error: the validator gave no verdict")])) }
     }
 }

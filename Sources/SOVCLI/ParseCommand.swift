@@ -1,5 +1,6 @@
 import ArgumentParser
 import ProcoreFormat
+import SOVBatch
 import SOVCore
 import SpectrumFormat
 
@@ -97,7 +98,7 @@ public struct ParseCommand: ParsableCommand {
                 return error.code == DiagnosticCode.IO001.rawValue ? .noInput : .dataError
             }
         }
-        let run = ParseRun(parser: SpectrumParser(options: readOptions), report: report, procoreMarkups: procoreMarkups)
+        let run = ParseRun(reader: DocumentInputReader(spectrum: readOptions, procoreMarkups: procoreMarkups), report: report)
         do {
             for path in options.inputPaths {
                 let input: InputFile
@@ -109,17 +110,10 @@ public struct ParseCommand: ParsableCommand {
                     try report.fail(error.status, error.description)
                     continue
                 }
-                switch format {
-                case .json:
-                    try run.readProcore(input)
-                case .empty:
-                    try report.fail(.dataError, "\(input.name): the input is empty (no header row, no records)")
-                case .xml, .csv:
-                    if records {
-                        try run.readRecords(input, format: format)
-                    } else {
-                        try run.readDocuments(input, format: format)
-                    }
+                if records, format == .xml || format == .csv {
+                    try run.readRecords(input, format: format)
+                } else {
+                    try run.readDocuments(input, format: format)
                 }
             }
             if !records { try run.finish() }
@@ -135,41 +129,22 @@ public struct ParseCommand: ParsableCommand {
     }
 }
 
-/// One `sov-parse` run: the parser, where its output goes, and the per-input holding of documents.
+/// One `sov-parse` run: the reader, where its output goes, and the per-input holding of documents.
 final class ParseRun {
-    let parser: SpectrumParser
+    let reader: DocumentInputReader
     let report: StageReport
     let output = OutputSink()
     let spool = DocumentSpool()
-    let procoreMarkups: JSONValue?
 
-    init(parser: SpectrumParser, report: StageReport, procoreMarkups: JSONValue?) {
-        self.parser = parser
+    init(reader: DocumentInputReader, report: StageReport) {
+        self.reader = reader
         self.report = report
-        self.procoreMarkups = procoreMarkups
     }
 
-    /// Procore change order JSON (SPEC §3). Exports of this kind are small, so the input is read
-    /// whole; malformed JSON makes the input unusable as a whole (exit 65).
-    func readProcore(_ input: InputFile) throws {
-        let result = ProcoreReader.read(bytes: try input.readAll(), file: input.name, markups: procoreMarkups)
-        if let failure = result.failure {
-            try report.fail(failure.status, failure.description, diagnostics: [failure.diagnostic])
-            return
-        }
-        report.countIn(result.documentCount)
-        for reject in result.rejects { try report.reject(reject) }
-        for document in result.documents {
-            for warning in document.diagnostics where !warning.isError { report.warn(warning) }
-            report.countOut()
-            try output.writeLine(document.json)
-        }
-    }
-
-    /// Documents of one Spectrum input, held until the input has been read to its end.
+    /// Documents of one input, held until the input has been read to its end.
     func readDocuments(_ input: InputFile, format: InputFormat) throws {
         do {
-            try parser.parse(input, format: format) { event in
+            try reader.read(input, format: format) { event in
                 switch event {
                 case .document(let document):
                     try spool.append(document)
@@ -180,12 +155,12 @@ final class ParseRun {
                     report.warn(diagnostic)
                 }
             }
-        } catch let unusable as InputUnusable {
-            try dropInput(input, unusable)
-            return
-        } catch let failure as IOFailure {
+        } catch let failure as InputFailure {
+            let held = spool.count
             spool.discard()
-            try report.fail(failure.status, failure.description)
+            for diagnostic in failure.diagnostics { report.say(diagnostic.humanLine) }
+            let dropped = held > 0 ? " (\(held) document\(held == 1 ? "" : "s") read before the problem dropped)" : ""
+            try report.fail(failure.status, failure.message + dropped, diagnostics: failure.diagnostics)
             return
         }
         for warning in spool.warnings { report.warn(warning) }
@@ -196,7 +171,7 @@ final class ParseRun {
 
     /// Contracts joined across inputs, after the last one.
     func finish() throws {
-        try parser.finish { event in
+        try reader.finish { event in
             switch event {
             case .document(let document):
                 report.countIn()
@@ -215,7 +190,7 @@ final class ParseRun {
     /// `--records`: raw records, streamed as read.
     func readRecords(_ input: InputFile, format: InputFormat) throws {
         do {
-            try parser.records(input, format: format, note: { report.warn($0) }) { item in
+            try reader.spectrum.records(input, format: format, note: { report.warn($0) }) { item in
                 report.countIn()
                 switch item {
                 case .record(let record):
@@ -226,17 +201,10 @@ final class ParseRun {
                 }
             }
         } catch let unusable as InputUnusable {
-            try dropInput(input, unusable)
+            report.say(unusable.diagnostic.humanLine)
+            try report.fail(.dataError, "\(input.name) is unusable as a whole", diagnostics: [unusable.diagnostic])
         } catch let failure as IOFailure {
             try report.fail(failure.status, failure.description)
         }
-    }
-
-    private func dropInput(_ input: InputFile, _ unusable: InputUnusable) throws {
-        let held = spool.count
-        spool.discard()
-        report.say(unusable.diagnostic.humanLine)
-        let dropped = held > 0 ? " (\(held) document\(held == 1 ? "" : "s") read before the problem dropped)" : ""
-        try report.fail(.dataError, "\(input.name) is unusable as a whole; nothing from it is used\(dropped)", diagnostics: [unusable.diagnostic])
     }
 }

@@ -76,7 +76,7 @@ public struct RunCommand: ParsableCommand {
         StageDriver.prepareProcess()
         let options: BatchOptions
         do {
-            options = try batch.settings(inputs: inputs.isEmpty ? nil : inputs).options()
+            options = try batch.settings(inputs: inputs.isEmpty ? nil : inputs).options(environmentAuthorizationId: SpectrumEmit.environmentAuthorizationId())
         } catch {
             StageDriver.printError("sov-run: error: \(error.message)")
             try exit(with: error.status)
@@ -89,8 +89,9 @@ public struct RunCommand: ParsableCommand {
         do {
             pipeline = try BatchPipeline.standard(options)
         } catch {
-            StageDriver.printError("sov-run: \(error)")
-            try exit(with: .software)
+            for diagnostic in error.diagnostics { StageDriver.printError("sov-run: \(diagnostic.humanLine)") }
+            StageDriver.printError("sov-run: error: \(error.message)")
+            try exit(with: error.status)
         }
         let result = try BatchRunner(pipeline: pipeline, options: options).run()
         try exit(with: result.status)

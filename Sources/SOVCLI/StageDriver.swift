@@ -113,29 +113,10 @@ public enum StageDriver {
         return report.finish()
     }
 
-    public struct ProjectMapFailure: Error {
-        public var status: ExitStatus
-        public var diagnostics: [Diagnostic]
-    }
-
-    /// Every stage reads the project map the same way. A missing map is exit 66; a malformed one
-    /// (bad CSV, no job column, ids that are not Procore ids, rows that disagree) exit 65: a
-    /// wrong map would send documents to the wrong project, so nothing runs against it.
-    public static func loadProjectMap(_ path: String) -> Result<ProjectMap, ProjectMapFailure> {
-        let map: ProjectMap
-        do {
-            map = try ProjectMap.load(path)
-        } catch {
-            return .failure(ProjectMapFailure(status: error.code == DiagnosticCode.IO001.rawValue ? .noInput : .dataError, diagnostics: [error]))
-        }
-        let problems = ProjectMapCheck.problems(in: map)
-        return problems.isEmpty ? .success(map) : .failure(ProjectMapFailure(status: .dataError, diagnostics: problems))
-    }
-
     /// Loads `path` when given, or says why not on stderr and returns the exit status.
     public static func loadOptionalProjectMap(_ path: String?, stage: String) -> Result<ProjectMap?, ExitStatus> {
         guard let path else { return .success(nil) }
-        switch loadProjectMap(path) {
+        switch ProjectMapCheck.load(path) {
         case .success(let map): return .success(map)
         case .failure(let failure):
             for diagnostic in failure.diagnostics { printError("\(stage): \(diagnostic.humanLine)") }

@@ -27,11 +27,9 @@ public struct ValidateCommand: ParsableCommand {
         }
         var map: ProjectMap?
         if let projectMap {
-            switch StageDriver.loadProjectMap(projectMap) {
+            switch StageDriver.loadOptionalProjectMap(projectMap, stage: "sov-validate") {
             case .success(let loaded): map = loaded
-            case .failure(let failure):
-                for diagnostic in failure.diagnostics { StageDriver.printError("sov-validate: \(diagnostic.humanLine)") }
-                try exit(with: failure.status)
+            case .failure(let status): try exit(with: status)
             }
         }
         var validator = Validator(projectMap: map)

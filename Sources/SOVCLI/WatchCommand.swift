@@ -49,7 +49,7 @@ public struct WatchCommand: ParsableCommand {
             if settings.out != nil || settings.rejects != nil || settings.inputs != nil || settings.dryRun == true {
                 throw OptionsError("--config: 'inputs', 'out', 'rejects' and 'dry-run' are for sov-run; sov-watch uses the drop folder")
             }
-            options = WatchOptions(folder: dropFolder, batch: try settings.options())
+            options = WatchOptions(folder: dropFolder, batch: try settings.options(environmentAuthorizationId: SpectrumEmit.environmentAuthorizationId()))
             options.interval = interval ?? settings.interval ?? options.interval
         } catch {
             StageDriver.printError("sov-watch: error: \(error.message)")
@@ -60,8 +60,9 @@ public struct WatchCommand: ParsableCommand {
         do {
             pipeline = try BatchPipeline.standard(options.batch)
         } catch {
-            StageDriver.printError("sov-watch: \(error)")
-            try exit(with: .software)
+            for diagnostic in error.diagnostics { StageDriver.printError("sov-watch: \(diagnostic.humanLine)") }
+            StageDriver.printError("sov-watch: error: \(error.message)")
+            try exit(with: error.status)
         }
         Watcher.installSignalHandlers()
         try exit(with: Watcher(pipeline: pipeline, options: options).run())

@@ -1,0 +1,52 @@
+import ProcoreFormat
+import SOVCore
+import SpectrumFormat
+
+/// The one way an input becomes canonical documents, for `sov-parse` and `sov-run` alike:
+/// Spectrum XML or CSV through the Spectrum parser (headers and SOV lines joined across inputs),
+/// Procore change order JSON through the Procore reader.
+public final class DocumentInputReader {
+    public let spectrum: SpectrumParser
+    public let procoreMarkups: JSONValue?
+
+    public init(spectrum options: SpectrumReadOptions = SpectrumReadOptions(), procoreMarkups: JSONValue? = nil) {
+        self.spectrum = SpectrumParser(options: options)
+        self.procoreMarkups = procoreMarkups
+    }
+
+    /// Reads one input, emitting documents, rejected records and warnings as they come. Throws
+    /// `InputFailure` when the input is unusable as a whole (malformed, a DOCTYPE, a truncated
+    /// export): the caller then drops whatever this input emitted, so no input counts by half.
+    public func read(_ input: InputFile, format: InputFormat, emit: (SpectrumOutput) throws -> Void) throws {
+        switch format {
+        case .empty:
+            throw InputFailure(path: input.name, status: .dataError, message: "\(input.name): the input is empty (no header row, no records)")
+        case .json:
+            let bytes: [UInt8]
+            do {
+                bytes = try input.readAll()
+            } catch {
+                throw InputFailure(error)
+            }
+            let result = ProcoreReader.read(bytes: bytes, file: input.name, markups: procoreMarkups)
+            if let failure = result.failure {
+                throw InputFailure(path: input.name, status: failure.status, message: failure.description, diagnostics: [failure.diagnostic])
+            }
+            for reject in result.rejects { try emit(.rejected(reject)) }
+            for document in result.documents { try emit(.document(document)) }
+        case .xml, .csv:
+            do {
+                try spectrum.parse(input, format: format, emit: emit)
+            } catch let unusable as InputUnusable {
+                throw InputFailure(path: input.name, status: unusable.status, message: "\(input.name) is unusable as a whole; nothing from it is used", diagnostics: [unusable.diagnostic])
+            } catch let failure as IOFailure {
+                throw InputFailure(failure)
+            }
+        }
+    }
+
+    /// After the last input: prime contracts joined from header and SOV line records.
+    public func finish(emit: (SpectrumOutput) throws -> Void) throws {
+        try spectrum.finish(emit: emit)
+    }
+}
