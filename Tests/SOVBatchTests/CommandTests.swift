@@ -101,14 +101,6 @@ enum Executables {
         process.waitUntilExit()
         return Outcome(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
     }
-
-    /// Whether `BatchPipeline.standard` is wired to the real stages yet (it says so, exit 70,
-    /// until the integrator plugs them in).
-    static let pipelineWired: Bool = {
-        let folder = TemporaryFolder()
-        guard let outcome = try? run("sov-watch", [folder.path, "--once"]) else { return false }
-        return !(outcome.status == ExitStatus.software.rawValue && outcome.stderr.contains("pipeline not wired yet"))
-    }()
 }
 
 struct CommandLineTests {
@@ -134,28 +126,11 @@ struct CommandLineTests {
         // Nothing was created by refused command lines.
         #expect(folder.names(".") == ["bad.json"])
     }
-
-    @Test(.enabled(if: !Executables.pipelineWired, "the pipeline is wired: the real runs are tested below"))
-    func untilThePipelineIsWiredTheCommandsSaySoAndExit70() throws {
-        let folder = TemporaryFolder()
-        let input = folder.write("in.jsonl", "")
-        let run = try Executables.run("sov-run", ["--out", "out", input], in: folder.path)
-        #expect(run.status == 70)
-        #expect(run.stderr == "sov-run: pipeline not wired yet\n")
-        #expect(run.stdout.isEmpty)
-        let watch = try Executables.run("sov-watch", [folder.file("drop"), "--once"], in: folder.path)
-        #expect(watch.status == 70)
-        #expect(watch.stderr == "sov-watch: pipeline not wired yet\n")
-        // No fake output, no ledger, no drop folder.
-        #expect(folder.names(".") == ["in.jsonl"])
-    }
 }
 
 /// The issue's end-to-end test against the built `sov-watch` with the real pipeline: 30 Spectrum
 /// contract exports dropped, the watcher killed with SIGKILL in the middle, restarted; then a
-/// re-run. Skipped (with the reason printed) while `BatchPipeline.standard` is not wired; the
-/// integrator enables it by wiring the pipeline. The CSV follows SPEC §2.2's flat contract
-/// layout; adjust `contractCSV` if the merged Spectrum reader needs another column set.
+/// re-run. The CSV follows SPEC §2.2's flat contract layout.
 @Suite(.serialized)
 struct SovWatchBinaryTests {
     static func contractCSV(job: String) -> String {
@@ -167,7 +142,7 @@ struct SovWatchBinaryTests {
         """
     }
 
-    @Test(.enabled(if: Executables.pipelineWired, "sov-watch says 'pipeline not wired yet': BatchPipeline.standard awaits the real stages (integrator)"))
+    @Test
     func sovWatchKilledMidBatchAndRestartedExportsEveryContractExactlyOnce() throws {
         let folder = TemporaryFolder()
         let drop = DropFolder(folder.file("drop"))
@@ -205,10 +180,17 @@ struct SovWatchBinaryTests {
         }
 
         // A re-run exports nothing.
-        for job in jobs { folder.write("drop/inbox/again-\(job).csv", Self.contractCSV(job: job)) }
+        for job in jobs {
+            let path = folder.write("drop/inbox/again-\(job).csv", Self.contractCSV(job: job))
+            // Older than the watcher's 2-second settling time, so `--once` takes them now.
+            try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -60)], ofItemAtPath: path)
+        }
         let again = try Executables.run("sov-watch", arguments + ["--once"])
         #expect(again.status == 0)
         #expect(folder.names("drop/outbox").count == 30)
-        #expect(try ledger.runs().suffix(30).allSatisfy { $0.counts.exported == 0 && $0.counts.updated == 0 })
+        #expect(folder.names("drop/inbox").isEmpty)
+        let reruns = try ledger.runs().suffix(30)
+        #expect(reruns.count == 30)
+        #expect(reruns.allSatisfy { $0.counts.exported == 0 && $0.counts.updated == 0 && $0.counts.unchanged == 1 })
     }
 }
