@@ -56,7 +56,7 @@ public final class SpectrumParser {
     /// Reads one input into documents, emitting each as it completes.
     public func parse(_ input: InputFile, format: InputFormat, emit: (SpectrumOutput) throws -> Void) throws {
         do {
-            let reader = try recordReader(for: input, format: format) { try emit(.warning($0)) }
+            let reader = RecordPrefetcher(try recordReader(for: input, format: format) { try emit(.warning($0)) })
             while let item = try reader.next() {
                 switch item {
                 case .record(let record):
@@ -79,7 +79,7 @@ public final class SpectrumParser {
 
     /// Raw records of one input, each with the layout that recognises it (`sov-parse --records`).
     public func records(_ input: InputFile, format: InputFormat, note: (Diagnostic) throws -> Void = { _ in }, emit: (RecordItem) throws -> Void) throws {
-        let reader = try recordReader(for: input, format: format, note: note)
+        let reader = RecordPrefetcher(try recordReader(for: input, format: format, note: note))
         while let item = try reader.next() {
             switch item {
             case .record(let record):

@@ -167,3 +167,58 @@ struct SpectrumReaderSpoolTests {
         #expect(try committed(spool).map { try JSONParser.parse($0)["origin"]?["job"]?.stringValue } == ["kept"])
     }
 }
+
+/// A reader of `count` numbered records that then fails, or ends, as told.
+private final class CountingReader: RecordReader {
+    struct Planned: Error, Equatable {}
+    let count: Int
+    let fails: Bool
+    var produced = 0
+    let names = FieldNames(["n"])
+
+    init(count: Int, fails: Bool) {
+        self.count = count
+        self.fails = fails
+    }
+
+    func next() throws -> RecordItem? {
+        if produced == count {
+            if fails { throw Planned() }
+            return nil
+        }
+        produced += 1
+        return .record(Record(file: "n", line: produced, fieldNames: names, values: [String(produced)]))
+    }
+}
+
+@Suite("Record prefetcher")
+struct SpectrumReaderPrefetchTests {
+    @Test("records come through in order across batches, then the end", arguments: [0, 1, 7, 8, 9, 1000])
+    func order(_ count: Int) throws {
+        let prefetcher = RecordPrefetcher(CountingReader(count: count, fails: false), batchSize: 8, depth: 2)
+        var lines: [Int] = []
+        while let item = try prefetcher.next() {
+            if case .record(let record) = item { lines.append(record.line) }
+        }
+        #expect(lines == Array(stride(from: 1, through: count, by: 1)))
+        #expect(try prefetcher.next() == nil)
+    }
+
+    @Test("a reader's error arrives after the records read before it")
+    func errorAfterRecords() throws {
+        let prefetcher = RecordPrefetcher(CountingReader(count: 20, fails: true), batchSize: 8, depth: 2)
+        var seen = 0
+        #expect(throws: CountingReader.Planned.self) {
+            while try prefetcher.next() != nil { seen += 1 }
+        }
+        #expect(seen == 20)
+    }
+
+    @Test("a consumer that stops early stops the thread")
+    func earlyStop() throws {
+        var prefetcher: RecordPrefetcher? = RecordPrefetcher(CountingReader(count: 1_000_000, fails: false), batchSize: 16, depth: 2)
+        _ = try prefetcher?.next()
+        prefetcher = nil  // deinit cancels and joins; the test ends instead of waiting for a million records
+        #expect(prefetcher == nil)
+    }
+}
