@@ -57,13 +57,21 @@ public final class SpectrumParser {
     public func parse(_ input: InputFile, format: InputFormat, emit: (SpectrumOutput) throws -> Void) throws {
         do {
             let reader = RecordPrefetcher(try recordReader(for: input, format: format) { try emit(.warning($0)) })
+            var rows = 0
             while let item = try reader.next() {
+                rows += 1
                 switch item {
                 case .record(let record):
                     try assembler.add(record, emit: emit)
                 case .malformed(let raw, let diagnostic):
                     try emit(.rejected(Reject(record: raw, diagnostics: [diagnostic])))
                 }
+            }
+            if rows == 0 {
+                let why = format == .xml
+                    ? "no element has only simple text elements as children, so there is no record"
+                    : "the file has a header row and no records"
+                try emit(.warning(.warning(.FMT007, "no records: \(why)", at: SourceLocation(file: input.name))))
             }
             try assembler.endFile(emit: emit)
         } catch {

@@ -53,7 +53,18 @@ struct SpectrumReaderCSVTests {
         #expect(diagnostic.message == "record has 3 fields, the header has 2 (record 2, byte 4)")
         #expect(raw["line"] == .int(2))
         #expect(raw["byte"] == .int(4))
+        // The row's values are kept, named by the header as far as it goes.
+        #expect(raw["fields"] == .object([JSONMember("a", .string("1")), JSONMember("b", .string("2")), JSONMember("", .string("3"))]))
         #expect(records(found).map(\.values) == [["4", "5"]])
+    }
+
+    @Test("blank lines, before the header or among the rows, carry no data and are skipped")
+    func blankLines() throws {
+        let (found, failure) = try items(Array("\n\r\nJob_Number,Billing_Item\n24-1,01\n\n24-2,02\n\n\n".utf8))
+        #expect(failure == nil)
+        #expect(found.count == 2)
+        #expect(records(found).map(\.values) == [["24-1", "01"], ["24-2", "02"]])
+        #expect(records(found).map(\.line) == [4, 6])
     }
 
     @Test("an unterminated quote makes the file unusable")
