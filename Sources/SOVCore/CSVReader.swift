@@ -54,7 +54,6 @@ public final class CSVReader {
     private var startedFile = false
 
     private var state = State.fieldStart
-    private var field: [UInt8] = []
     private var fieldBytes: [UInt8] = []  // all fields of the record, back to back
     private var fieldEnds: [Int] = []
     /// File offset of each field's first content byte, and where `""` escapes (two bytes in the
@@ -117,90 +116,146 @@ public final class CSVReader {
     }
 
     /// Runs the state machine over the buffered bytes until a record completes or the buffer ends.
+    /// The hot state lives in locals while the loop runs (each access to a class property pays a
+    /// dynamic exclusivity check) and goes back into the properties before any helper that reads
+    /// it; runs of ordinary bytes are copied in one go rather than byte by byte.
     private func scan() -> Item? {
         let quote = UInt8(ascii: "\"")
-        while chunkStart < chunkEnd {
-            let byte = chunk[chunkStart]
-            let offset = chunkBase + chunkStart
-            chunkStart += 1
-            if field.count + fieldBytes.count > maximumRecordBytes, state != .skipping {
-                pendingError = error("record longer than \(maximumRecordBytes) bytes", at: offset, line: line)
-                state = .skipping
-            }
-            switch state {
-            case .skipping:
-                if byte == 0x0A {
-                    line += 1
-                    return skipDone()
-                }
-            case .fieldStart, .unquoted:
-                if byte == delimiter {
-                    endField()
-                    state = .fieldStart
-                } else if byte == 0x0A {
-                    endField()
-                    line += 1
-                    return endRecord(nextOffset: offset + 1)
-                } else if byte == 0x0D {
-                    state = .afterCR
-                } else if byte == quote {
-                    if state == .fieldStart {
-                        state = .quoted
-                        quoteLine = line
-                        currentFieldStart = offset + 1
-                    } else {
-                        fail(error("a quote inside an unquoted field", at: offset, line: line))
-                    }
-                } else if byte == 0 {
-                    fail(error("NUL byte in a field", at: offset, line: line, code: .FMT008))
-                } else {
-                    if state == .fieldStart { currentFieldStart = offset }
-                    field.append(byte)
-                    state = .unquoted
-                }
-            case .quoted:
-                if byte == quote {
-                    state = .quoteInQuoted
-                } else {
-                    if byte == 0x0A { line += 1 }
-                    if byte == 0 {
-                        fail(error("NUL byte in a field", at: offset, line: line, code: .FMT008))
-                    } else {
-                        field.append(byte)
-                    }
-                }
-            case .quoteInQuoted:
-                if byte == quote {
-                    escapes.append((fieldEnds.count, field.count))
-                    field.append(quote)
-                    state = .quoted
-                } else if byte == delimiter {
-                    endField()
-                    state = .fieldStart
-                } else if byte == 0x0A {
-                    endField()
-                    line += 1
-                    return endRecord(nextOffset: offset + 1)
-                } else if byte == 0x0D {
-                    state = .afterCR
-                } else {
-                    fail(error("text after a closing quote", at: offset, line: line))
-                }
-            case .afterCR:
-                if byte == 0x0A {
-                    endField()
-                    line += 1
-                    return endRecord(nextOffset: offset + 1)
-                }
-                fail(error("a carriage return not followed by a line feed outside quotes", at: offset - 1, line: line))
-            }
+        let delimiter = self.delimiter
+        let limit = maximumRecordBytes
+        let end = chunkEnd
+        let base = chunkBase
+        var state = self.state
+        var line = self.line
+        var position = chunkStart
+        var fieldStart = currentFieldStart
+        var bytes: [UInt8] = []
+        var ends: [Int] = []
+        var starts: [Int] = []
+        swap(&bytes, &fieldBytes)
+        swap(&ends, &fieldEnds)
+        swap(&starts, &fieldStarts)
+        /// Puts the locals back, for the helpers and the next call.
+        func store() {
+            self.state = state
+            self.line = line
+            chunkStart = position
+            currentFieldStart = fieldStart
+            swap(&bytes, &fieldBytes)
+            swap(&ends, &fieldEnds)
+            swap(&starts, &fieldStarts)
         }
-        return nil
-    }
-
-    private func fail(_ problem: CSVError) {
-        pendingError = problem
-        state = .skipping
+        return chunk.withUnsafeBufferPointer { buffer -> Item? in
+            while position < end {
+                let byte = buffer[position]
+                let offset = base + position
+                position += 1
+                switch state {
+                case .skipping:
+                    if byte == 0x0A {
+                        line += 1
+                        store()
+                        return skipDone()
+                    }
+                    while position < end && buffer[position] != 0x0A { position += 1 }
+                case .fieldStart, .unquoted:
+                    if byte == delimiter {
+                        starts.append(fieldStart)
+                        ends.append(bytes.count)
+                        state = .fieldStart
+                    } else if byte == 0x0A {
+                        starts.append(fieldStart)
+                        ends.append(bytes.count)
+                        line += 1
+                        store()
+                        return endRecord(nextOffset: offset + 1)
+                    } else if byte == 0x0D {
+                        state = .afterCR
+                    } else if byte == quote {
+                        if state == .fieldStart {
+                            state = .quoted
+                            quoteLine = line
+                            fieldStart = offset + 1
+                        } else {
+                            pendingError = error("a quote inside an unquoted field", at: offset, line: line)
+                            state = .skipping
+                        }
+                    } else if byte == 0 {
+                        pendingError = error("NUL byte in a field", at: offset, line: line, code: .FMT008)
+                        state = .skipping
+                    } else {
+                        if state == .fieldStart { fieldStart = offset }
+                        var runEnd = position
+                        while runEnd < end {
+                            let next = buffer[runEnd]
+                            if next == delimiter || next == quote || next == 0x0A || next == 0x0D || next == 0 { break }
+                            runEnd += 1
+                        }
+                        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[(position - 1)..<runEnd]))
+                        position = runEnd
+                        state = .unquoted
+                        if bytes.count > limit {
+                            pendingError = error("record longer than \(limit) bytes", at: offset, line: line)
+                            state = .skipping
+                        }
+                    }
+                case .quoted:
+                    if byte == quote {
+                        state = .quoteInQuoted
+                    } else if byte == 0 {
+                        pendingError = error("NUL byte in a field", at: offset, line: line, code: .FMT008)
+                        state = .skipping
+                    } else {
+                        var runEnd = position - 1
+                        while runEnd < end {
+                            let next = buffer[runEnd]
+                            if next == quote || next == 0 { break }
+                            if next == 0x0A { line += 1 }
+                            runEnd += 1
+                        }
+                        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[(position - 1)..<runEnd]))
+                        position = runEnd
+                        if bytes.count > limit {
+                            pendingError = error("record longer than \(limit) bytes", at: offset, line: line)
+                            state = .skipping
+                        }
+                    }
+                case .quoteInQuoted:
+                    if byte == quote {
+                        escapes.append((ends.count, bytes.count - (ends.last ?? 0)))
+                        bytes.append(quote)
+                        state = .quoted
+                    } else if byte == delimiter {
+                        starts.append(fieldStart)
+                        ends.append(bytes.count)
+                        state = .fieldStart
+                    } else if byte == 0x0A {
+                        starts.append(fieldStart)
+                        ends.append(bytes.count)
+                        line += 1
+                        store()
+                        return endRecord(nextOffset: offset + 1)
+                    } else if byte == 0x0D {
+                        state = .afterCR
+                    } else {
+                        pendingError = error("text after a closing quote", at: offset, line: line)
+                        state = .skipping
+                    }
+                case .afterCR:
+                    if byte == 0x0A {
+                        starts.append(fieldStart)
+                        ends.append(bytes.count)
+                        line += 1
+                        store()
+                        return endRecord(nextOffset: offset + 1)
+                    }
+                    pendingError = error("a carriage return not followed by a line feed outside quotes", at: offset - 1, line: line)
+                    state = .skipping
+                }
+            }
+            store()
+            return nil
+        }
     }
 
     private func skipDone() -> Item? {
@@ -232,13 +287,10 @@ public final class CSVReader {
 
     private func endField() {
         fieldStarts.append(currentFieldStart)
-        fieldBytes.append(contentsOf: field)
         fieldEnds.append(fieldBytes.count)
-        field.removeAll(keepingCapacity: true)
     }
 
     private func resetRecord(nextOffset: Int) {
-        field.removeAll(keepingCapacity: true)
         fieldBytes.removeAll(keepingCapacity: true)
         fieldEnds.removeAll(keepingCapacity: true)
         fieldStarts.removeAll(keepingCapacity: true)

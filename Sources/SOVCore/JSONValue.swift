@@ -131,7 +131,7 @@ public enum JSONWriter {
         buffer.append(UInt8(ascii: "\""))
         var text = text
         text.withUTF8 { bytes in
-            // Copy runs that need no escaping in one go: most text has no special bytes at all.
+            // Runs that need no escape (nearly everything) are copied in one go.
             var runStart = 0
             for index in 0..<bytes.count {
                 let byte = bytes[index]

@@ -1,16 +1,17 @@
 import SOVCore
 
 /// Records out of a CSV export: the first row names the fields (SPEC §2.1), every later row is a
-/// record. Built on SOVCore's strict RFC 4180 `CSVReader`; a malformed row is yielded as such
-/// (the rest of the file flows on), an unterminated quote or an unreadable header row makes the
-/// whole input unusable.
+/// record. Built on SOVCore's strict RFC 4180 `CSVReader`; a malformed row, or one with another
+/// field count than the header, is yielded as such (the rest of the file flows on); an
+/// unterminated quote or an unreadable header row makes the whole input unusable. Blank lines
+/// carry no data and are skipped.
 public final class CSVRecordReader: RecordReader {
     private let reader: CSVReader
     public let name: String
     public private(set) var header: FieldNames?
 
     public init(_ input: InputFile, delimiter: UInt8 = UInt8(ascii: ","), encoding: TextEncoding = .utf8) {
-        reader = CSVReader(input, delimiter: delimiter, encoding: encoding)
+        reader = CSVReader(input, delimiter: delimiter, encoding: encoding, checksFieldCount: false)
         name = input.name
     }
 
@@ -18,9 +19,18 @@ public final class CSVRecordReader: RecordReader {
         while let item = try reader.next() {
             switch item {
             case .record(let row):
+                if row.fields.count == 1 && row.fields[0].isEmpty && (header?.count ?? 2) > 1 { continue }
                 guard let header else {
                     header = FieldNames(row.fields)
                     continue
+                }
+                guard row.fields.count == header.count else {
+                    let diagnostic = Diagnostic.error(
+                        .FMT007, "record has \(row.fields.count) field\(row.fields.count == 1 ? "" : "s"), the header has \(header.count) (record \(row.number), byte \(row.offset))",
+                        at: SourceLocation(file: name, line: row.line, record: row.number))
+                    var raw = Record(file: name, line: row.line, fieldNames: FieldNames(row.fields.indices.map { $0 < header.count ? header.names[$0] : "" }), values: row.fields).json
+                    raw = raw.setting("record", to: .int(row.number)).setting("byte", to: .int(row.offset))
+                    return .malformed(raw: raw, diagnostic)
                 }
                 return .record(Record(file: name, line: row.line, fieldNames: header, values: row.fields))
             case .malformed(let problem):

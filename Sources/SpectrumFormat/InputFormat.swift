@@ -31,8 +31,16 @@ public enum InputFormat: String, Sendable, Hashable {
     }
 
     /// Detects the format of `input` without consuming anything (standard input included).
+    /// Looks at a few bytes first and further only past white space, so a slow pipe is not
+    /// waited on for more than its first characters.
     public static func sniff(_ input: InputFile) throws(IOFailure) -> InputFormat {
-        detect(try input.peek(sniffLength))
+        var length = 4
+        while true {
+            let bytes = try input.peek(length)
+            let format = detect(bytes)
+            if format != .empty || bytes.count < length || length >= sniffLength { return format }
+            length = min(length * 8, sniffLength)
+        }
     }
 }
 

@@ -60,7 +60,8 @@ struct ValueReader {
             }
             return nil
         }
-        if let limit = field.maximumLength {
+        // Bytes bound characters from above, so most values need no counting.
+        if let limit = field.maximumLength, value.utf8.count > limit {
             let length = value.unicodeScalars.count
             if length > limit {
                 error(.FMT005, field, "\(field.name) is \(length) characters long; Spectrum allows \(limit)", value: value)
@@ -318,18 +319,25 @@ public enum SpectrumDocuments {
     /// Header fields repeated on every row must agree; the first disagreement of each is reported.
     static func checkRepeated(_ fields: [SpectrumField], in rows: [StagedRecord], what: String, problems: Problems) {
         guard rows.count > 1 else { return }
-        let first = rows[0]
-        for field in fields {
-            guard let firstIndex = first.binding.index(of: field) else { continue }
-            let expected = trimmedSpaces(first.record.values[firstIndex])
-            for row in rows.dropFirst() {
-                guard let index = row.binding.index(of: field) else { continue }
-                let value = trimmedSpaces(row.record.values[index])
+        let first = rows[0].record
+        let firstBinding = rows[0].binding
+        var reported = [Bool](repeating: false, count: SpectrumField.allCases.count)
+        for rowIndex in 1..<rows.count {
+            let binding = rows[rowIndex].binding
+            let values = rows[rowIndex].record.values
+            for field in fields {
+                guard let expectedIndex = firstBinding.index(of: field), let index = binding.index(of: field),
+                    values[index] != first.values[expectedIndex], !reported[field.rawValue]
+                else { continue }
+                // Padding may differ (Spectrum pads codes); the values themselves may not.
+                let expected = trimmedSpaces(first.values[expectedIndex])
+                let value = trimmedSpaces(values[index])
                 if value != expected {
+                    reported[field.rawValue] = true
+                    let row = rows[rowIndex].record
                     problems.list.append(.error(
-                        .FMT007, "\(field.name) differs between rows of \(what): '\(expected)' on line \(first.record.line), '\(value)' on line \(row.record.line)",
-                        at: SourceLocation(file: row.record.file, line: row.record.line, field: row.record.names[index]), value: value))
-                    break
+                        .FMT007, "\(field.name) differs between rows of \(what): '\(expected)' on line \(first.line), '\(value)' on line \(row.line)",
+                        at: SourceLocation(file: row.file, line: row.line, field: row.names[index]), value: value))
                 }
             }
         }

@@ -56,14 +56,22 @@ public final class SpectrumParser {
     /// Reads one input into documents, emitting each as it completes.
     public func parse(_ input: InputFile, format: InputFormat, emit: (SpectrumOutput) throws -> Void) throws {
         do {
-            let reader = try recordReader(for: input, format: format) { try emit(.warning($0)) }
+            let reader = RecordPrefetcher(try recordReader(for: input, format: format) { try emit(.warning($0)) })
+            var rows = 0
             while let item = try reader.next() {
+                rows += 1
                 switch item {
                 case .record(let record):
                     try assembler.add(record, emit: emit)
                 case .malformed(let raw, let diagnostic):
                     try emit(.rejected(Reject(record: raw, diagnostics: [diagnostic])))
                 }
+            }
+            if rows == 0 {
+                let why = format == .xml
+                    ? "no element has only simple text elements as children, so there is no record"
+                    : "the file has a header row and no records"
+                try emit(.warning(.warning(.FMT007, "no records: \(why)", at: SourceLocation(file: input.name))))
             }
             try assembler.endFile(emit: emit)
         } catch {
@@ -79,7 +87,7 @@ public final class SpectrumParser {
 
     /// Raw records of one input, each with the layout that recognises it (`sov-parse --records`).
     public func records(_ input: InputFile, format: InputFormat, note: (Diagnostic) throws -> Void = { _ in }, emit: (RecordItem) throws -> Void) throws {
-        let reader = try recordReader(for: input, format: format, note: note)
+        let reader = RecordPrefetcher(try recordReader(for: input, format: format, note: note))
         while let item = try reader.next() {
             switch item {
             case .record(let record):

@@ -9,9 +9,16 @@ import Musl
 import Darwin
 #endif
 
-/// What libxml2's callbacks of one reader report back: the input they read and the first problem.
-private final class XMLReaderContext {
+/// What libxml2's callbacks of one reader report back: the input they read and the first
+/// problem. Kept behind a pointer, so the per-node check of `failed` costs a load, not a
+/// dynamic exclusivity check as a class property would.
+private struct XMLReaderContext {
     let input: InputFile
+    /// libxml2 asks for 4 KB at a time; reading 256 KB per system call is much cheaper.
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 << 10, alignment: 16)
+    var start = 0
+    var end = 0
+    var failed = false
     var ioFailure: IOFailure?
     var errorMessage: String?
     var errorLine = 0
@@ -19,6 +26,19 @@ private final class XMLReaderContext {
 
     init(input: InputFile) {
         self.input = input
+    }
+
+    /// Fills `target` from the buffer, refilling it from the input when empty; 0 at the end.
+    mutating func read(into target: UnsafeMutableRawBufferPointer) throws(IOFailure) -> Int {
+        if start == end {
+            start = 0
+            end = try input.read(into: buffer)
+            if end == 0 { return 0 }
+        }
+        let count = min(target.count, end - start)
+        target.baseAddress!.copyMemory(from: buffer.baseAddress! + start, byteCount: count)
+        start += count
+        return count
     }
 }
 
@@ -38,38 +58,55 @@ public final class XMLRecordReader: RecordReader {
     /// A record with more fields than this is not an export row; refusing it bounds memory.
     public static let maximumFieldsPerRecord = 10_000
 
-    private struct Frame {
+    fileprivate struct Frame {
         var nameID: Int32
+        /// Start line; 0 for an element taken for a field of a known shape (looked up only if it
+        /// turns out to be a record, which is rare).
         var line: Int
-        /// Where this element's own fields start in `fieldIDs` / `fieldValues`.
+        /// Where this element's own fields start in `fields` / `fieldValues`.
         var fieldStart: Int
         var hasChildElements = false
         /// Has a child that itself has children, or text between its child elements.
         var complex = false
+        /// The address libxml2 gives the element's name (see `nameIDs`).
+        var address: UnsafeRawPointer
+    }
+
+    /// A field on the field stack: its name id and the address of its name.
+    fileprivate struct Field {
+        var id: Int32
+        var address: UnsafeRawPointer
+    }
+
+    /// Everything the node loop changes. `next()` moves it into a local for the loop's duration:
+    /// a local is checked for exclusive access at compile time, a class property on every access.
+    fileprivate struct State {
+        var finished = false
+        var frames: [Frame] = []
+        var fields: [Field] = []
+        var fieldValues: [String] = []
+        /// Text of the innermost open element, once it has more than white space.
+        var text = ""
+        /// White space of the innermost open element, kept as bytes (no String) until it turns
+        /// out to be a value: between the children of a container it is dropped.
+        var blank: [UInt8] = []
+        /// Element names, interned by the address libxml2 gives them (its dictionary keeps one
+        /// copy of each name for the reader's lifetime), so each distinct name becomes a String once.
+        var nameIDs: [UnsafeRawPointer: Int32] = [:]
+        var names: [String] = []
+        /// Shapes seen (sequences of name ids), so records of one shape share their `FieldNames`.
+        var shapes: [[Int32]: FieldNames] = [:]
+        var lastShape: [Int32] = []
+        var lastFieldNames: FieldNames?
+        /// The name addresses of the last record's fields, in order: the next record's children
+        /// usually repeat them, so a child's id is found by one comparison instead of a hash.
+        var lastShapeAddresses: [UnsafeRawPointer] = []
     }
 
     public let name: String
     private let reader: xmlTextReaderPtr
-    private let context: XMLReaderContext
-    private var finished = false
-
-    private var frames: [Frame] = []
-    private var fieldIDs: [Int32] = []
-    private var fieldValues: [String] = []
-    /// Text of the innermost open element, once it has more than white space.
-    private var text = ""
-    /// White space of the innermost open element, kept as bytes (no String) until it turns out
-    /// to be a value: between the children of a container it is dropped.
-    private var blank: [UInt8] = []
-
-    /// Element names, interned by the address libxml2 gives them (its dictionary keeps one copy
-    /// of each name for the reader's lifetime), so each distinct name becomes a String once.
-    private var nameIDs: [UnsafeRawPointer: Int32] = [:]
-    private var names: [String] = []
-    /// Shapes seen (sequences of name ids), so records of one shape share their `FieldNames`.
-    private var shapes: [[Int32]: FieldNames] = [:]
-    private var lastShape: [Int32] = []
-    private var lastFieldNames: FieldNames?
+    private let context: UnsafeMutablePointer<XMLReaderContext>
+    private var state = State()
 
     private static let element = Int32(XML_READER_TYPE_ELEMENT.rawValue)
     private static let endElement = Int32(XML_READER_TYPE_END_ELEMENT.rawValue)
@@ -82,112 +119,141 @@ public final class XMLRecordReader: RecordReader {
 
     public init(_ input: InputFile) throws {
         xmlInitParser()
-        // Errors that libxml2 raises outside any parser context would otherwise go to stderr.
-        xmlSetStructuredErrorFunc(nil) { _, _ in }
         name = input.name
-        context = XMLReaderContext(input: input)
+        context = UnsafeMutablePointer<XMLReaderContext>.allocate(capacity: 1)
+        context.initialize(to: XMLReaderContext(input: input))
         let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_BIG_LINES.rawValue)
-        let opaque = Unmanaged.passUnretained(context).toOpaque()
         guard let reader = xmlReaderForIO(
             { opaque, buffer, length -> Int32 in
                 guard let opaque, let buffer, length > 0 else { return 0 }
-                let context = Unmanaged<XMLReaderContext>.fromOpaque(opaque).takeUnretainedValue()
+                let context = opaque.assumingMemoryBound(to: XMLReaderContext.self)
                 do {
-                    return Int32(try context.input.read(into: UnsafeMutableRawBufferPointer(start: buffer, count: Int(length))))
+                    return Int32(try context.pointee.read(into: UnsafeMutableRawBufferPointer(start: buffer, count: Int(length))))
                 } catch let failure as IOFailure {
-                    context.ioFailure = failure
+                    context.pointee.ioFailure = failure
+                    context.pointee.failed = true
                     return -1
                 } catch {
+                    context.pointee.failed = true
                     return -1
                 }
-            }, nil, opaque, nil, nil, options)
+            }, nil, UnsafeMutableRawPointer(context), nil, nil, options)
         else {
+            context.pointee.buffer.deallocate()
+            context.deinitialize(count: 1)
+            context.deallocate()
             throw IOFailure(path: input.name, message: "cannot start the XML reader", status: .software)
         }
         self.reader = reader
         xmlTextReaderSetStructuredErrorHandler(reader, { opaque, error in
             guard let opaque, let error else { return }
-            let context = Unmanaged<XMLReaderContext>.fromOpaque(opaque).takeUnretainedValue()
+            let context = opaque.assumingMemoryBound(to: XMLReaderContext.self)
             // Warnings (level 1) do not make a document unusable; errors and fatal errors do.
-            guard error.pointee.level.rawValue >= XML_ERR_ERROR.rawValue, context.errorMessage == nil else { return }
+            guard error.pointee.level.rawValue >= XML_ERR_ERROR.rawValue, context.pointee.errorMessage == nil else { return }
             var message = error.pointee.message.map { String(cString: $0) } ?? "malformed XML"
             while message.last == "\n" || message.last == " " { message.removeLast() }
-            context.errorMessage = message
-            context.errorLine = Int(error.pointee.line)
+            context.pointee.errorMessage = message
+            context.pointee.errorLine = Int(error.pointee.line)
             let code = error.pointee.code
-            context.errorIsEncoding = error.pointee.domain == Int32(XML_FROM_I18N.rawValue)
+            context.pointee.errorIsEncoding = error.pointee.domain == Int32(XML_FROM_I18N.rawValue)
                 || code == Int32(XML_ERR_INVALID_CHAR.rawValue) || code == Int32(XML_ERR_INVALID_ENCODING.rawValue)
                 || code == Int32(XML_ERR_UNKNOWN_ENCODING.rawValue) || code == Int32(XML_ERR_UNSUPPORTED_ENCODING.rawValue)
-        }, opaque)
+            context.pointee.failed = true
+        }, UnsafeMutableRawPointer(context))
     }
 
     deinit {
         xmlFreeTextReader(reader)
+        context.pointee.buffer.deallocate()
+        context.deinitialize(count: 1)
+        context.deallocate()
     }
 
-    private func unusable(_ message: String, line: Int?, code: DiagnosticCode = .FMT007) -> InputUnusable {
-        InputUnusable(.error(code, message, at: SourceLocation(file: name, line: line)))
+    fileprivate static func unusable(_ file: String, _ message: String, line: Int?, code: DiagnosticCode = .FMT007) -> InputUnusable {
+        InputUnusable(.error(code, message, at: SourceLocation(file: file, line: line)))
     }
 
-    /// Throws what the last read reported: an I/O failure, or a libxml2 error.
-    private func check(_ status: Int32) throws {
-        if let failure = context.ioFailure { throw failure }
-        if let message = context.errorMessage {
-            let line = context.errorLine > 0 ? context.errorLine : Int(xmlTextReaderGetParserLineNumber(reader))
-            throw unusable("malformed XML: \(message)", line: line, code: context.errorIsEncoding ? .FMT008 : .FMT007)
+    /// What made the last read fail: an I/O failure, or a libxml2 error.
+    private func failure() -> any Error {
+        if let failure = context.pointee.ioFailure { return failure }
+        if let message = context.pointee.errorMessage {
+            let line = context.pointee.errorLine > 0 ? context.pointee.errorLine : Int(xmlTextReaderGetParserLineNumber(reader))
+            return Self.unusable(name, "malformed XML: \(message)", line: line, code: context.pointee.errorIsEncoding ? .FMT008 : .FMT007)
         }
-        if status < 0 {
-            throw unusable("malformed XML", line: Int(xmlTextReaderGetParserLineNumber(reader)))
-        }
+        return Self.unusable(name, "malformed XML", line: Int(xmlTextReaderGetParserLineNumber(reader)))
     }
 
     public func next() throws -> RecordItem? {
-        while !finished {
+        // Errors libxml2 raises outside any parser context would go to stderr; the setting is
+        // per thread, and the reader may run on a prefetching thread.
+        xmlSetStructuredErrorFunc(nil) { _, _ in }
+        var local = State()
+        swap(&local, &state)
+        defer { swap(&local, &state) }
+        let reader = self.reader
+        let context = self.context
+        while !local.finished {
             let status = xmlTextReaderRead(reader)
-            try check(status)
+            if status < 0 || context.pointee.failed { throw failure() }
             if status == 0 {
-                finished = true
+                local.finished = true
                 return nil
             }
             switch xmlTextReaderNodeType(reader) {
             case Self.element:
-                try startElement()
-                if xmlTextReaderIsEmptyElement(reader) == 1, let record = try endElement() {
+                try local.startElement(reader, file: name)
+                if xmlTextReaderIsEmptyElement(reader) == 1, let record = try local.endElement(reader, file: name) {
                     return .record(record)
                 }
             case Self.endElement:
-                if let record = try endElement() { return .record(record) }
+                if let record = try local.endElement(reader, file: name) { return .record(record) }
             case Self.textNode, Self.cdata:
                 guard let value = xmlTextReaderConstValue(reader) else { continue }
-                if !blank.isEmpty {
-                    text += String(decoding: blank, as: UTF8.self)
-                    blank.removeAll(keepingCapacity: true)
-                }
-                if text.isEmpty {
-                    text = String(cString: value)
-                } else {
-                    text += String(cString: value)
-                }
+                local.addText(value)
             case Self.whitespace, Self.significantWhitespace:
                 guard let value = xmlTextReaderConstValue(reader) else { continue }
-                if text.isEmpty {
-                    blank.append(contentsOf: UnsafeBufferPointer(start: value, count: strlen(value)))
-                } else {
-                    text += String(cString: value)
-                }
+                local.addBlank(value)
             case Self.documentType:
-                // The reader parses ahead, so the parser's line is at or just past the DOCTYPE.
-                throw unusable("the document has a DOCTYPE (seen by this line); Spectrum exports have none, and a DTD can declare entities that read files or expand without bound, so it is rejected", line: Int(xmlTextReaderGetParserLineNumber(reader)))
+                // A DTD node has no line of its own; the node after it (usually the root element)
+                // has, else the parser's line, which is at or past the DOCTYPE as it reads ahead.
+                var line = Int(xmlTextReaderGetParserLineNumber(reader))
+                if let following = xmlTextReaderCurrentNode(reader)?.pointee.next {
+                    let next = xmlGetLineNo(following)
+                    if next > 0 { line = Int(next) }
+                }
+                throw Self.unusable(name, "the document has a DOCTYPE (by this line); Spectrum exports have none, and a DTD can declare entities that read files or expand without bound, so it is rejected", line: line)
             case Self.entityReference:
-                throw unusable("entity reference left unexpanded", line: Int(xmlTextReaderGetParserLineNumber(reader)))
+                throw Self.unusable(name, "entity reference left unexpanded", line: Int(xmlTextReaderGetParserLineNumber(reader)))
             default:
                 continue  // comments, processing instructions, the XML declaration
             }
         }
         return nil
     }
+}
 
-    private func intern(_ pointer: UnsafePointer<xmlChar>) -> Int32 {
+extension XMLRecordReader.State {
+    mutating func addText(_ value: UnsafePointer<xmlChar>) {
+        if !blank.isEmpty {
+            text += String(decoding: blank, as: UTF8.self)
+            blank.removeAll(keepingCapacity: true)
+        }
+        if text.isEmpty {
+            text = String(cString: value)
+        } else {
+            text += String(cString: value)
+        }
+    }
+
+    mutating func addBlank(_ value: UnsafePointer<xmlChar>) {
+        if text.isEmpty {
+            blank.append(contentsOf: UnsafeBufferPointer(start: value, count: strlen(value)))
+        } else {
+            text += String(cString: value)
+        }
+    }
+
+    mutating func intern(_ pointer: UnsafePointer<xmlChar>) -> Int32 {
         let key = UnsafeRawPointer(pointer)
         if let id = nameIDs[key] { return id }
         let id = Int32(names.count)
@@ -196,55 +262,72 @@ public final class XMLRecordReader: RecordReader {
         return id
     }
 
-    private func startElement() throws {
+    mutating func startElement(_ reader: xmlTextReaderPtr, file: String) throws {
         guard let localName = xmlTextReaderConstLocalName(reader) else {
-            throw unusable("element without a name", line: Int(xmlTextReaderGetParserLineNumber(reader)))
+            throw XMLRecordReader.unusable(file, "element without a name", line: Int(xmlTextReaderGetParserLineNumber(reader)))
         }
-        let id = intern(localName)
+        let address = UnsafeRawPointer(localName)
+        let id: Int32
+        var line = 0
+        let position = fields.count - (frames.last?.fieldStart ?? 0)
+        if position < lastShapeAddresses.count, lastShapeAddresses[position] == address {
+            id = lastShape[position]
+        } else {
+            id = intern(localName)
+            line = xmlGetLineNo(xmlTextReaderCurrentNode(reader))
+            if line <= 0 { line = Int(xmlTextReaderGetParserLineNumber(reader)) }
+        }
         if !frames.isEmpty {
             frames[frames.count - 1].hasChildElements = true
             if !text.isEmpty { frames[frames.count - 1].complex = true }  // text mixed with elements
         }
-        text = ""
-        blank.removeAll(keepingCapacity: true)
-        let line = xmlGetLineNo(xmlTextReaderCurrentNode(reader))
-        frames.append(Frame(nameID: id, line: line > 0 ? Int(line) : Int(xmlTextReaderGetParserLineNumber(reader)), fieldStart: fieldIDs.count))
+        if !text.isEmpty { text = "" }
+        if !blank.isEmpty { blank.removeAll(keepingCapacity: true) }
+        frames.append(XMLRecordReader.Frame(nameID: id, line: line, fieldStart: fields.count, address: address))
     }
 
     /// Closes the innermost element; returns the record it completes, if it is one.
-    private func endElement() throws -> Record? {
+    mutating func endElement(_ reader: xmlTextReaderPtr, file: String) throws -> Record? {
         guard let frame = frames.popLast() else { return nil }
         defer {
-            text = ""
-            blank.removeAll(keepingCapacity: true)
+            if !text.isEmpty { text = "" }
+            if !blank.isEmpty { blank.removeAll(keepingCapacity: true) }
         }
         if !frame.hasChildElements {
             // A simple text element: a field of its parent.
-            guard !frames.isEmpty else { return nil }
-            if fieldIDs.count - frames[frames.count - 1].fieldStart >= Self.maximumFieldsPerRecord {
-                throw unusable("element '\(names[Int(frames[frames.count - 1].nameID)])' has more than \(Self.maximumFieldsPerRecord) fields; that is not an export row", line: frames[frames.count - 1].line)
+            guard let parent = frames.last else { return nil }
+            if fields.count - parent.fieldStart >= XMLRecordReader.maximumFieldsPerRecord {
+                throw XMLRecordReader.unusable(file, "element '\(names[Int(parent.nameID)])' has more than \(XMLRecordReader.maximumFieldsPerRecord) fields; that is not an export row", line: Int(xmlTextReaderGetParserLineNumber(reader)))
             }
-            fieldIDs.append(frame.nameID)
+            fields.append(XMLRecordReader.Field(id: frame.nameID, address: frame.address))
             fieldValues.append(text.isEmpty ? (blank.isEmpty ? "" : String(decoding: blank, as: UTF8.self)) : text)
             return nil
         }
         var record: Record?
         if !frame.complex && text.isEmpty {
-            record = makeRecord(frame)
+            var line = frame.line
+            if line == 0 {
+                // At an end tag the current node is the element itself (exact up to line 65535).
+                line = xmlGetLineNo(xmlTextReaderCurrentNode(reader))
+                if line <= 0 { line = Int(xmlTextReaderGetParserLineNumber(reader)) }
+            }
+            record = makeRecord(frame, line: line, file: file)
+        } else {
+            fields.removeSubrange(frame.fieldStart...)
+            fieldValues.removeSubrange(frame.fieldStart...)
         }
-        fieldIDs.removeSubrange(frame.fieldStart...)
-        fieldValues.removeSubrange(frame.fieldStart...)
         if !frames.isEmpty { frames[frames.count - 1].complex = true }
         return record
     }
 
-    private func makeRecord(_ frame: Frame) -> Record {
-        let ids = fieldIDs[frame.fieldStart...]
+    /// The record of `frame`'s fields, which are taken off the field stacks.
+    mutating func makeRecord(_ frame: XMLRecordReader.Frame, line: Int, file: String) -> Record {
+        let start = frame.fieldStart
         let fieldNames: FieldNames
-        if let lastFieldNames, lastShape.elementsEqual(ids) {
+        if let lastFieldNames, lastShape.elementsEqual(fields[start...].lazy.map(\.id)) {
             fieldNames = lastFieldNames
         } else {
-            let shape = Array(ids)
+            let shape = fields[start...].map(\.id)
             if let known = shapes[shape] {
                 fieldNames = known
             } else {
@@ -253,8 +336,21 @@ public final class XMLRecordReader: RecordReader {
                 shapes[shape] = fieldNames
             }
             lastShape = shape
+            lastShapeAddresses = fields[start...].map(\.address)
             lastFieldNames = fieldNames
         }
-        return Record(file: name, line: frame.line, fieldNames: fieldNames, values: Array(fieldValues[frame.fieldStart...]))
+        let values: [String]
+        if start == 0 {
+            // The usual case: the stack holds only this record's values; hand the array over whole.
+            values = fieldValues
+            fieldValues = []
+            fieldValues.reserveCapacity(values.count)
+            fields.removeAll(keepingCapacity: true)
+        } else {
+            values = Array(fieldValues[start...])
+            fields.removeSubrange(start...)
+            fieldValues.removeSubrange(start...)
+        }
+        return Record(file: file, line: line, fieldNames: fieldNames, values: values)
     }
 }

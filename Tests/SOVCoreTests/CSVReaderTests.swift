@@ -243,6 +243,19 @@ struct CSVReaderTests {
         #expect(records[2].fields == ["3", "4"])
     }
 
+    @Test("a record longer than the limit is an error for that record; the next one is read")
+    func recordLimit() throws {
+        let path = temporaryFile("a,b\n\"0123456789\",0123456789\nx,y\n")
+        defer { unlink(path) }
+        let reader = CSVReader(try InputFile(path: path), maximumRecordBytes: 12)
+        var items: [CSVReader.Item] = []
+        while let item = try reader.next() { items.append(item) }
+        #expect(items.count == 3)
+        #expect(items[1].error?.message == "record longer than 12 bytes")
+        #expect(items[1].error?.line == 2)
+        #expect(items[2].record?.fields == ["x", "y"])
+    }
+
     @Test("a malformed header leaves no header for the field count check")
     func headerCount() throws {
         let path = temporaryFile("a,b\n1,2,3\n")

@@ -216,6 +216,15 @@ struct LayoutAssemblyTests {
         #expect(result.contracts.map(\.origin.job) == ["24-3"])
     }
 
+    @Test("an input without records says so")
+    func noRecords() throws {
+        let xml = try Support.parse(texts: ["<rows/>"], suffix: ".xml")
+        #expect(xml.documents.isEmpty && xml.rejects.isEmpty)
+        #expect(xml.warnings.map(\.message) == ["no records: no element has only simple text elements as children, so there is no record"])
+        let csv = try Support.parse(texts: ["Job_Number,Job_Description\n"])
+        #expect(csv.warnings.map(\.message) == ["no records: the file has a header row and no records"])
+    }
+
     @Test("a profile renames columns and accepts accounting money end to end")
     func profileEndToEnd() throws {
         let profile = try SpectrumProfile.load(Support.fixture("profile.json"))

@@ -53,7 +53,18 @@ struct SpectrumReaderCSVTests {
         #expect(diagnostic.message == "record has 3 fields, the header has 2 (record 2, byte 4)")
         #expect(raw["line"] == .int(2))
         #expect(raw["byte"] == .int(4))
+        // The row's values are kept, named by the header as far as it goes.
+        #expect(raw["fields"] == .object([JSONMember("a", .string("1")), JSONMember("b", .string("2")), JSONMember("", .string("3"))]))
         #expect(records(found).map(\.values) == [["4", "5"]])
+    }
+
+    @Test("blank lines, before the header or among the rows, carry no data and are skipped")
+    func blankLines() throws {
+        let (found, failure) = try items(Array("\n\r\nJob_Number,Billing_Item\n24-1,01\n\n24-2,02\n\n\n".utf8))
+        #expect(failure == nil)
+        #expect(found.count == 2)
+        #expect(records(found).map(\.values) == [["24-1", "01"], ["24-2", "02"]])
+        #expect(records(found).map(\.line) == [4, 6])
     }
 
     @Test("an unterminated quote makes the file unusable")
@@ -165,5 +176,60 @@ struct SpectrumReaderSpoolTests {
         #expect(spool.warnings.isEmpty)
         try spool.append(document("kept"))
         #expect(try committed(spool).map { try JSONParser.parse($0)["origin"]?["job"]?.stringValue } == ["kept"])
+    }
+}
+
+/// A reader of `count` numbered records that then fails, or ends, as told.
+private final class CountingReader: RecordReader {
+    struct Planned: Error, Equatable {}
+    let count: Int
+    let fails: Bool
+    var produced = 0
+    let names = FieldNames(["n"])
+
+    init(count: Int, fails: Bool) {
+        self.count = count
+        self.fails = fails
+    }
+
+    func next() throws -> RecordItem? {
+        if produced == count {
+            if fails { throw Planned() }
+            return nil
+        }
+        produced += 1
+        return .record(Record(file: "n", line: produced, fieldNames: names, values: [String(produced)]))
+    }
+}
+
+@Suite("Record prefetcher")
+struct SpectrumReaderPrefetchTests {
+    @Test("records come through in order across batches, then the end", arguments: [0, 1, 7, 8, 9, 1000])
+    func order(_ count: Int) throws {
+        let prefetcher = RecordPrefetcher(CountingReader(count: count, fails: false), batchSize: 8, depth: 2)
+        var lines: [Int] = []
+        while let item = try prefetcher.next() {
+            if case .record(let record) = item { lines.append(record.line) }
+        }
+        #expect(lines == Array(stride(from: 1, through: count, by: 1)))
+        #expect(try prefetcher.next() == nil)
+    }
+
+    @Test("a reader's error arrives after the records read before it")
+    func errorAfterRecords() throws {
+        let prefetcher = RecordPrefetcher(CountingReader(count: 20, fails: true), batchSize: 8, depth: 2)
+        var seen = 0
+        #expect(throws: CountingReader.Planned.self) {
+            while try prefetcher.next() != nil { seen += 1 }
+        }
+        #expect(seen == 20)
+    }
+
+    @Test("a consumer that stops early stops the thread")
+    func earlyStop() throws {
+        var prefetcher: RecordPrefetcher? = RecordPrefetcher(CountingReader(count: 1_000_000, fails: false), batchSize: 16, depth: 2)
+        _ = try prefetcher?.next()
+        prefetcher = nil  // deinit cancels and joins; the test ends instead of waiting for a million records
+        #expect(prefetcher == nil)
     }
 }

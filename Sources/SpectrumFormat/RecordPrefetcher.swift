@@ -1,0 +1,169 @@
+import SOVCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Runs a record reader on a thread of its own, handing records over in batches through a
+/// bounded queue, so that parsing (libxml2 or the CSV scanner) overlaps the caller's mapping and
+/// JSON writing. Order is kept; a reader's error arrives after the records read before it, as it
+/// would without the thread. Memory stays bounded: at most `depth` batches wait.
+///
+/// The wrapped reader belongs to the thread from the first `next()` until the thread ends;
+/// `deinit` stops the thread (after the record it is reading) and waits for it.
+public final class RecordPrefetcher: RecordReader {
+    private let channel: RecordChannel
+    private var thread: pthread_t?
+    private var current: [RecordItem] = []
+    private var index = 0
+    private var finished = false
+    /// Used directly when no thread could be started.
+    private var direct: (any RecordReader)?
+
+    public init(_ reader: any RecordReader, batchSize: Int = 256, depth: Int = 4) {
+        channel = RecordChannel(depth: depth)
+        let work = ThreadWork(reader: reader, channel: channel, batchSize: batchSize)
+        let opaque = Unmanaged.passRetained(work).toOpaque()
+        var thread = pthread_t()
+        let started = pthread_create(&thread, nil, { opaque in
+            Unmanaged<ThreadWork>.fromOpaque(opaque!).takeRetainedValue().run()
+            return nil
+        }, opaque)
+        if started == 0 {
+            self.thread = thread
+        } else {
+            Unmanaged<ThreadWork>.fromOpaque(opaque).release()
+            direct = reader
+        }
+    }
+
+    deinit {
+        channel.cancel()
+        if let thread { pthread_join(thread, nil) }
+    }
+
+    public func next() throws -> RecordItem? {
+        if let direct { return try direct.next() }
+        while true {
+            if index < current.count {
+                index += 1
+                return current[index - 1]
+            }
+            if finished { return nil }
+            switch channel.take() {
+            case .items(let items):
+                current = items
+                index = 0
+            case .end:
+                finished = true
+                current = []
+                return nil
+            case .failure(let error):
+                finished = true
+                current = []
+                throw error
+            }
+        }
+    }
+}
+
+/// What the reading thread does; owns the reader while it runs.
+private final class ThreadWork: @unchecked Sendable {
+    // The reader is not Sendable; it is handed over whole and only this thread touches it.
+    private let reader: any RecordReader
+    private let channel: RecordChannel
+    private let batchSize: Int
+
+    init(reader: any RecordReader, channel: RecordChannel, batchSize: Int) {
+        self.reader = reader
+        self.channel = channel
+        self.batchSize = batchSize
+    }
+
+    func run() {
+        var batch: [RecordItem] = []
+        batch.reserveCapacity(batchSize)
+        do {
+            while let item = try reader.next() {
+                batch.append(item)
+                if batch.count == batchSize {
+                    guard channel.put(.items(batch)) else { return }
+                    batch = []
+                    batch.reserveCapacity(batchSize)
+                }
+            }
+            if !batch.isEmpty { guard channel.put(.items(batch)) else { return } }
+            _ = channel.put(.end)
+        } catch {
+            if !batch.isEmpty { guard channel.put(.items(batch)) else { return } }
+            _ = channel.put(.failure(error))
+        }
+    }
+}
+
+/// A bounded single-producer, single-consumer queue of record batches (pthread mutex + condition).
+private final class RecordChannel: @unchecked Sendable {
+    enum Batch: Sendable {
+        case items([RecordItem])
+        case end
+        case failure(any Error)
+    }
+
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let changed = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private var batches: [Batch] = []
+    private var head = 0
+    private var cancelled = false
+    private let depth: Int
+
+    init(depth: Int) {
+        self.depth = depth
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(changed, nil)
+    }
+
+    deinit {
+        pthread_cond_destroy(changed)
+        pthread_mutex_destroy(mutex)
+        changed.deallocate()
+        mutex.deallocate()
+    }
+
+    /// Waits for room; false when the consumer has gone.
+    func put(_ batch: Batch) -> Bool {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        while batches.count - head >= depth && !cancelled { pthread_cond_wait(changed, mutex) }
+        if cancelled { return false }
+        batches.append(batch)
+        pthread_cond_broadcast(changed)
+        return true
+    }
+
+    func take() -> Batch {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        while batches.count == head { pthread_cond_wait(changed, mutex) }
+        let batch = batches[head]
+        head += 1
+        if head == batches.count {
+            batches.removeAll(keepingCapacity: true)
+            head = 0
+        }
+        pthread_cond_broadcast(changed)
+        return batch
+    }
+
+    func cancel() {
+        pthread_mutex_lock(mutex)
+        cancelled = true
+        batches.removeAll()
+        head = 0
+        pthread_cond_broadcast(changed)
+        pthread_mutex_unlock(mutex)
+    }
+}
