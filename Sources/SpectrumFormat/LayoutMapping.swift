@@ -246,7 +246,7 @@ public enum SpectrumDocuments {
 
         let warnings = ([header] + lines).flatMap(\.warnings)
         let origin = Origin(system: .spectrum, company: company, job: job, customer: customer, number: number)
-        guard !problems.hasErrors, let company, let job, let customer, let original else {
+        guard !problems.hasErrors, company != nil, let job, let customer, let original else {
             return .rejected(Reject(document: rawDocument("prime_contract", origin, flat ? lines : [header] + lines), diagnostics: problems.list + uniqueWarnings(warnings)))
         }
         let contract = PrimeContract(
