@@ -1,4 +1,5 @@
 import ArgumentParser
+import SOVBatch
 import SOVCore
 import SOVRules
 
@@ -15,15 +16,26 @@ public struct ValidateCommand: ParsableCommand {
         valueName: "file"))
     public var projectMap: String?
 
-    @Option(name: .long, help: ArgumentHelp("The batch runner's SQLite ledger: contracts exported in earlier runs count for PC001 and CO004 (not available yet).", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("The batch runner's SQLite ledger (read only): prime contracts exported in earlier runs count for PC001 and CO004.", valueName: "file"))
     public var ledger: String?
 
     public init() {}
 
     public func run() throws {
-        if ledger != nil {
-            StageDriver.printError("sov-validate: --ledger: not available until the batch runner lands")
-            try exit(with: .usage)
+        var history: ExportHistory?
+        if let ledger {
+            do {
+                guard FileSystem.exists(ledger) else {
+                    StageDriver.printError("sov-validate: error: \(ledger): no such ledger")
+                    try exit(with: .noInput)
+                }
+                history = try Ledger(path: ledger, readOnly: true).exportHistory()
+            } catch let exit as ExitCode {
+                throw exit
+            } catch {
+                StageDriver.printError("sov-validate: error: \(ledger): cannot read the ledger: \(error)")
+                try exit(with: .ioError)
+            }
         }
         var map: ProjectMap?
         if let projectMap {
@@ -32,7 +44,7 @@ public struct ValidateCommand: ParsableCommand {
             case .failure(let status): try exit(with: status)
             }
         }
-        var validator = Validator(projectMap: map)
+        var validator = Validator(projectMap: map, knownContracts: history)
         let status = StageDriver.runCanonical(
             stage: "sov-validate", options: options,
             process: { document in
@@ -85,8 +97,9 @@ public struct ValidateCommand: ParsableCommand {
             Nothing is repaired: no truncation, no default for a required value.
 
             Ordering: prime contracts are checked in input order (PC001: the first contract \
-            mapped to a project wins). A change order is checked against its prime contract's \
-            SOV when that contract is anywhere in the same input (CO004): one whose contract came \
+            mapped to a project wins; with --ledger, a contract exported for that project in an earlier \
+            run wins over all). A change order is checked against its prime contract's \
+            SOV when that contract is anywhere in the same input, or else in the ledger (CO004): one whose contract came \
             earlier passes at once; the others are held until the end of the input, then written \
             in input order.
 
