@@ -79,16 +79,6 @@ public struct ParseCommand: ParsableCommand {
                 return error.code == DiagnosticCode.IO001.rawValue ? .noInput : .usage
             }
         }
-        let report: StageReport
-        do {
-            report = StageReport(stage: "sov-parse", rejects: try StageDriver.openRejects(options.rejects), quiet: options.quiet)
-        } catch let failure as IOFailure {
-            StageDriver.printError("sov-parse: error: \(failure.description)")
-            return failure.status
-        } catch {
-            StageDriver.printError("sov-parse: error: \(error)")
-            return .cannotCreate
-        }
         var procoreMarkups: JSONValue?
         if let markups {
             do {
@@ -97,6 +87,11 @@ public struct ParseCommand: ParsableCommand {
                 StageDriver.printError("sov-parse: \(error.humanLine)")
                 return error.code == DiagnosticCode.IO001.rawValue ? .noInput : .dataError
             }
+        }
+        let report: StageReport
+        switch StageDriver.makeReport(stage: "sov-parse", options: options) {
+        case .success(let made): report = made
+        case .failure(let status): return status
         }
         let run = ParseRun(reader: DocumentInputReader(spectrum: readOptions, procoreMarkups: procoreMarkups), report: report)
         do {

@@ -66,14 +66,9 @@ public enum SpectrumEmit {
         StageDriver.prepareProcess()
         let stage = "sov-emit"
         let report: StageReport
-        do {
-            report = StageReport(stage: stage, rejects: try StageDriver.openRejects(inputs.rejects), quiet: inputs.quiet)
-        } catch let failure as IOFailure {
-            StageDriver.printError("\(stage): error: \(failure.description)")
-            return failure.status
-        } catch {
-            StageDriver.printError("\(stage): error: \(error)")
-            return .cannotCreate
+        switch StageDriver.makeReport(stage: stage, options: inputs) {
+        case .success(let made): report = made
+        case .failure(let status): return status
         }
         var generator = SystemRandomNumberGenerator()
         return SpectrumExportStage.run(

@@ -49,6 +49,20 @@ public enum StageDriver {
         return OutputSink(descriptor: fd, name: path)
     }
 
+    /// The report every stage speaks through, with its rejects file; nil (said on stderr, with
+    /// the status to exit with) when the rejects file cannot be created.
+    public static func makeReport(stage: String, options: StageOptions) -> Result<StageReport, ExitStatus> {
+        do {
+            return .success(StageReport(stage: stage, rejects: try openRejects(options.rejects), quiet: options.quiet))
+        } catch let failure as IOFailure {
+            printError("\(stage): error: \(failure.description)")
+            return .failure(failure.status)
+        } catch {
+            printError("\(stage): error: \(error)")
+            return .failure(.cannotCreate)
+        }
+    }
+
     public static func runCanonical(
         stage: String, options: StageOptions,
         process: (CanonicalDocument) throws -> StageOutcome,
@@ -56,61 +70,28 @@ public enum StageDriver {
     ) -> ExitStatus {
         prepareProcess()
         let report: StageReport
-        do {
-            report = StageReport(stage: stage, rejects: try openRejects(options.rejects), quiet: options.quiet)
-        } catch let failure as IOFailure {
-            printError("\(stage): error: \(failure.description)")
-            return failure.status
-        } catch {
-            printError("\(stage): error: \(error)")
-            return .cannotCreate
+        switch makeReport(stage: stage, options: options) {
+        case .success(let made): report = made
+        case .failure(let status): return status
         }
         let output = OutputSink()
-        do {
-            for path in options.inputPaths {
-                let input: InputFile
-                do {
-                    input = try InputFile(path: path)
-                } catch {
-                    try report.fail(error.status, error.description)
-                    continue
-                }
-                var reader = CanonicalReader(input)
-                do {
-                    while let item = try reader.next() {
-                        report.countIn()
-                        switch item {
-                        case .malformed(let raw, let diagnostic):
-                            try report.reject(Reject(record: raw, diagnostics: [diagnostic]))
-                        case .document(let document):
-                            let earlierDiagnostics = document.diagnostics.count
-                            switch try process(document) {
-                            case .accepted(let documents):
-                                for document in documents {
-                                    // Only this stage's warnings: earlier stages said theirs.
-                                    for warning in document.diagnostics.dropFirst(earlierDiagnostics) { report.warn(warning) }
-                                    report.countOut()
-                                    try output.writeLine(document.json)
-                                }
-                            case .rejected(let document, let diagnostics):
-                                try report.reject(Reject(document: document.json, diagnostics: diagnostics))
-                            }
-                        }
+        return report.runCanonical(
+            inputPaths: options.inputPaths, output: output,
+            body: { document in
+                let earlierDiagnostics = document.diagnostics.count
+                switch try process(document) {
+                case .accepted(let documents):
+                    for document in documents {
+                        // Only this stage's warnings: earlier stages said theirs.
+                        for warning in document.diagnostics.dropFirst(earlierDiagnostics) { report.warn(warning) }
+                        report.countOut()
+                        try output.writeLine(document.json)
                     }
-                } catch let failure as IOFailure {
-                    try report.fail(failure.status, failure.description)
+                case .rejected(let document, let diagnostics):
+                    try report.reject(Reject(document: document.json, diagnostics: diagnostics))
                 }
-            }
-            try finish?(report, output)
-            try output.flush()
-        } catch is OutputClosed {
-            return .ok
-        } catch let failure as IOFailure {
-            try? report.fail(failure.status, failure.description)
-        } catch {
-            try? report.fail(.software, "internal error: \(error)")
-        }
-        return report.finish()
+            },
+            finish: { try finish?(report, output) })
     }
 
     /// Loads `path` when given, or says why not on stderr and returns the exit status.

@@ -95,6 +95,50 @@ public final class StageReport {
     }
 }
 
+extension StageReport {
+    /// Runs a stage over canonical JSON Lines: each input in turn, each document to `body`
+    /// (which writes, rejects and counts its outcome), malformed lines rejected, an input that
+    /// cannot be read reported while the others go on; then `finish`. A closed `output` (the
+    /// reader of a pipe went away, as with `| head`) ends the stage at once with status 0: the
+    /// reader has what it wanted. Returns the exit status (SPEC §8).
+    public func runCanonical(inputPaths: [String], output: OutputSink, body: (CanonicalDocument) throws -> Void, finish: () throws -> Void = {}) -> ExitStatus {
+        do {
+            for path in inputPaths {
+                let input: InputFile
+                do {
+                    input = try InputFile(path: path)
+                } catch {
+                    try fail(error.status, error.description)
+                    continue
+                }
+                var reader = CanonicalReader(input)
+                do {
+                    while let item = try reader.next() {
+                        countIn()
+                        switch item {
+                        case .malformed(let raw, let diagnostic):
+                            try reject(Reject(record: raw, diagnostics: [diagnostic]))
+                        case .document(let document):
+                            try body(document)
+                        }
+                    }
+                } catch let failure as IOFailure {
+                    try fail(failure.status, failure.description)
+                }
+            }
+            try finish()
+            try output.flush()
+        } catch is OutputClosed {
+            return .ok
+        } catch let failure as IOFailure {
+            try? fail(failure.status, failure.description)
+        } catch {
+            try? fail(.software, "internal error: \(error)")
+        }
+        return self.finish()
+    }
+}
+
 /// Reads canonical documents, one JSON line each, from one input in constant memory.
 public struct CanonicalReader {
     private let lines: LineReader

@@ -26,70 +26,41 @@ public enum SpectrumExportStage {
             }
         }
         var envelopeOpen = false
-        do {
-            for path in inputPaths {
-                let input: InputFile
-                do {
-                    input = try InputFile(path: path)
-                } catch {
-                    try report.fail(error.status, error.description)
-                    continue
+        return report.runCanonical(
+            inputPaths: inputPaths, output: output,
+            body: { document in
+                guard case .changeOrder(let order) = document else {
+                    let message = "\(document.displayName) cannot go to Spectrum: prime contracts go to Procore (sov-emit --to procore); --to spectrum takes change orders"
+                    try report.reject(Reject(document: document.json, diagnostics: [.error(.FMT009, message, at: document.source.with(field: "kind"))]))
+                    return
                 }
-                var reader = CanonicalReader(input)
-                do {
-                    while let item = try reader.next() {
-                        report.countIn()
-                        let document: CanonicalDocument
-                        switch item {
-                        case .malformed(let raw, let diagnostic):
-                            try report.reject(Reject(record: raw, diagnostics: [diagnostic]))
-                            continue
-                        case .document(let read):
-                            document = read
+                switch writer.export(order, using: &generator) {
+                case .rejected(let diagnostics):
+                    try report.reject(Reject(document: document.json, diagnostics: diagnostics))
+                case .exported(let export):
+                    for warning in export.warnings { report.warn(warning) }
+                    if let outDir {
+                        let file = outDir + "/" + AtomicFile.safeFileName(document.originId) + ".xml"
+                        do throws(IOFailure) {
+                            try AtomicFile.write(Array(SpectrumEnvelopeWriter.document(export.records).utf8), to: file)
+                        } catch {
+                            try report.fail(error.status, error.description)
+                            return
                         }
-                        guard case .changeOrder(let order) = document else {
-                            let message = "\(document.displayName) cannot go to Spectrum: prime contracts go to Procore (sov-emit --to procore); --to spectrum takes change orders"
-                            try report.reject(Reject(document: document.json, diagnostics: [.error(.FMT009, message, at: document.source.with(field: "kind"))]))
-                            continue
+                    } else {
+                        var text = ""
+                        if !envelopeOpen {
+                            text += SpectrumEnvelopeWriter.opening
+                            envelopeOpen = true
                         }
-                        switch writer.export(order, using: &generator) {
-                        case .rejected(let diagnostics):
-                            try report.reject(Reject(document: document.json, diagnostics: diagnostics))
-                        case .exported(let export):
-                            for warning in export.warnings { report.warn(warning) }
-                            if let outDir {
-                                let file = outDir + "/" + AtomicFile.safeFileName(document.originId) + ".xml"
-                                do {
-                                    try AtomicFile.write(Array(SpectrumEnvelopeWriter.document(export.records).utf8), to: file)
-                                } catch {
-                                    try report.fail(error.status, error.description)
-                                    continue
-                                }
-                            } else {
-                                var text = ""
-                                if !envelopeOpen {
-                                    text += SpectrumEnvelopeWriter.opening
-                                    envelopeOpen = true
-                                }
-                                for record in export.records { SpectrumEnvelopeWriter.append(record, into: &text) }
-                                try output.write(text)
-                            }
-                            report.countOut()
-                        }
+                        for record in export.records { SpectrumEnvelopeWriter.append(record, into: &text) }
+                        try output.write(text)
                     }
-                } catch let failure as IOFailure {
-                    try report.fail(failure.status, failure.description)
+                    report.countOut()
                 }
-            }
-            if envelopeOpen { try output.write(SpectrumEnvelopeWriter.closing) }
-            try output.flush()
-        } catch is OutputClosed {
-            return .ok
-        } catch let failure as IOFailure {
-            try? report.fail(failure.status, failure.description)
-        } catch {
-            try? report.fail(.software, "internal error: \(error)")
-        }
-        return report.finish()
+            },
+            finish: {
+                if envelopeOpen { try output.write(SpectrumEnvelopeWriter.closing) }
+            })
     }
 }
