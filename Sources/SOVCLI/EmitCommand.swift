@@ -61,6 +61,14 @@ public struct EmitCommand: ParsableCommand {
     }
 
     public func run() throws {
+        if let out {
+            do {
+                try AtomicFile.makeFolder(out)
+            } catch {
+                StageDriver.printError("sov-emit: error: \(error.description)")
+                try exit(with: error.status)
+            }
+        }
         switch to {
         case .procore:
             try exit(with: emitProcore())
@@ -82,14 +90,6 @@ extension EmitCommand {
                 map.mapping(for: key).map { ProcoreLink(projectId: $0.projectId, primeContractId: $0.primeContractId) }
             }
         case .success(nil): break
-        }
-        if let out {
-            do {
-                try AtomicFile.makeFolder(out)
-            } catch {
-                StageDriver.printError("sov-emit: error: \(error.description)")
-                return error.status
-            }
         }
         let output = OutputSink()
         var written = 0
@@ -146,14 +146,6 @@ extension EmitCommand {
         switch StageDriver.loadOptionalProjectMap(projectMap, stage: "sov-emit") {
         case .failure(let status): return status
         case .success(let loaded): map = loaded
-        }
-        if let out {
-            do {
-                try AtomicFile.makeFolder(out)
-            } catch {
-                StageDriver.printError("sov-emit: error: \(error.description)")
-                return error.status
-            }
         }
         return SpectrumEmit.run(inputs: options, config: exportConfig, outDir: out) { order in
             map?.contractKey(projectId: order.procore?.projectId, primeContractId: order.procore?.primeContractId, job: order.origin.job)
