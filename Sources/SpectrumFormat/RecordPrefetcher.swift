@@ -149,9 +149,15 @@ private final class RecordChannel: @unchecked Sendable {
         defer { pthread_mutex_unlock(mutex) }
         while batches.count == head { pthread_cond_wait(changed, mutex) }
         let batch = batches[head]
+        // Drop the taken batch now: when the reader stays ahead the queue never runs empty, and
+        // taken batches kept in the array would hold every record of the file.
+        batches[head] = .end
         head += 1
         if head == batches.count {
             batches.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head >= depth {
+            batches.removeFirst(head)
             head = 0
         }
         pthread_cond_broadcast(changed)
