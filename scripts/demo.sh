@@ -39,13 +39,13 @@ step "Procore PCCOs -> Spectrum AR change request XML"
 statuses=("${PIPESTATUS[@]}")
 for s in "${statuses[@]}"; do ok_or_rejected "$s"; done
 
-step "The whole batch in one process, with a ledger and an HTML report (sov-run)"
-"$bin/sov-run" --encoding windows-1252 --project-map "$map" --ledger "$out/ledger.sqlite" \
-  --out "$out/run" --rejects "$out/run-rejects.jsonl" --report "$out/report.html" samples/spectrum samples/procore
+step "The whole batch in one process, with a ledger and an HTML report (sov-run --config samples/sovbridge.toml)"
+"$bin/sov-run" --config samples/sovbridge.toml --ledger "$out/ledger.sqlite" \
+  --out "$out/run" --rejects "$out/run-rejects.jsonl" --report "$out/report.html"
 ok_or_rejected $?
 step "Run it again: the ledger says everything is exported already"
-"$bin/sov-run" --encoding windows-1252 --project-map "$map" --ledger "$out/ledger.sqlite" \
-  --out "$out/run" --rejects "$out/run-rejects-2.jsonl" samples/spectrum samples/procore
+"$bin/sov-run" --config samples/sovbridge.toml --ledger "$out/ledger.sqlite" \
+  --out "$out/run" --rejects "$out/run-rejects-2.jsonl"
 ok_or_rejected $?
 
 echo
