@@ -184,10 +184,11 @@ public enum SpectrumDocuments {
         .contractNumber, .jobDescription, .customerName, .ownerName, .priceMethodCode, .originalContract,
         .statusCode, .startDate, .completeDate, .estCompleteDate, .contractDate, .retentionPercent, .comment,
     ]
-    /// Change order header fields repeated on every detail row. Fee_Amount is not among them:
-    /// it is per row (each billing item's share of the fee, as the ARChangeOrder writer puts it).
+    /// Change order header fields repeated on every detail row. The fee (percent or amount) is
+    /// the change order's, repeated like the rest (SPEC §2.2; our ARChangeOrder writer repeats
+    /// it too): adding Fee_Amount up across rows would count it once per billing item.
     static let changeOrderHeaderFields: [SpectrumField] = [
-        .description, .statusCode, .changeOrderDate, .approvedDate, .approvedDays, .feePercent,
+        .description, .statusCode, .changeOrderDate, .approvedDate, .approvedDays, .feePercent, .feeAmount,
     ]
 
     /// A prime contract from its header record and SOV line records. For a flat export the header
@@ -273,10 +274,10 @@ public enum SpectrumDocuments {
         let approvedDate = head.date(.approvedDate)
         let approvedDays = head.wholeNumber(.approvedDays)
         let feePercent = head.percent(.feePercent)
+        let feeAmount = head.money(.feeAmount)
         checkRepeated(changeOrderHeaderFields, in: rows, what: "change order \(number ?? "?") of \(keyText(company, job, customer))", problems: problems)
 
         var lines: [ChangeOrderLine] = []
-        var feeTotal: Money?
         for staged in rows {
             let row = ValueReader(staged: staged, profile: profile, problems: problems)
             let amount = row.money(.revenue, required: true)
@@ -285,9 +286,6 @@ public enum SpectrumDocuments {
             let additional = row.string(.additionalDescription)
             let unitPrice = row.unitPrice(.unitPrice)
             let quantity = row.quantity(.quantity)
-            if let fee = row.money(.feeAmount) {
-                feeTotal = (feeTotal ?? .zero()) + fee
-            }
             if let amount {
                 lines.append(ChangeOrderLine(
                     description: additional, amount: amount, quantity: quantity, unitPrice: unitPrice,
@@ -298,8 +296,8 @@ public enum SpectrumDocuments {
         var markups: [Markup] = []
         if let feePercent, feePercent != .zero {
             markups.append(Markup(name: "Fee", set: .vertical, percent: feePercent, position: 1))
-        } else if let feeTotal, !feeTotal.isZero {
-            markups.append(Markup(name: "Fee", set: .vertical, amount: feeTotal, position: 1))
+        } else if let feeAmount, !feeAmount.isZero {
+            markups.append(Markup(name: "Fee", set: .vertical, amount: feeAmount, position: 1))
         }
 
         let warnings = uniqueWarnings(rows.flatMap(\.warnings))

@@ -208,11 +208,14 @@ struct LayoutMappingChangeOrderTests {
         #expect(try builtOrder(SpectrumDocuments.changeOrder(rows: [coRow("002", item: "09", revenue: "1.00", line: 2, status: "AP")], profile: profile)).approved)
     }
 
-    @Test("Fee_Amount alone is a vertical lump sum named Fee (each row's share added up); zero fees are no markup")
+    @Test("Fee_Amount alone is a vertical lump sum named Fee (a header field: repeated, not added up); zero fees are no markup")
     func feeAmount() throws {
-        let rows = [coRow("004", item: "01", revenue: "100.00", line: 2, feeAmount: "3.00"), coRow("004", item: "02", revenue: "200.00", line: 3, feeAmount: "6.00")]
+        let rows = [coRow("004", item: "01", revenue: "100.00", line: 2, feeAmount: "9.00"), coRow("004", item: "02", revenue: "200.00", line: 3, feeAmount: "9.00")]
         let order = try builtOrder(SpectrumDocuments.changeOrder(rows: rows, profile: .standard))
         #expect(order.markups == [Markup(name: "Fee", set: .vertical, amount: Money(minorUnits: 900), position: 1)])
+        let differing = [coRow("007", item: "01", revenue: "100.00", line: 2, feeAmount: "3.00"), coRow("007", item: "02", revenue: "200.00", line: 3, feeAmount: "6.00")]
+        let found = problems(SpectrumDocuments.changeOrder(rows: differing, profile: .standard))
+        #expect(found.contains { $0.code == "FMT007" && $0.location.field == "Fee_Amount" && $0.location.line == 3 })
         let none = try builtOrder(SpectrumDocuments.changeOrder(rows: [coRow("005", item: "01", revenue: "1.00", line: 2, fee: "0.00", feeAmount: "0.00")], profile: .standard))
         #expect(none.markups.isEmpty)
         // Both given: the percentage wins, as in Spectrum, which recalculates the amount from it.

@@ -2,8 +2,8 @@ import SOVCore
 import SpectrumFormat
 import Testing
 
-/// What we write, read back by libxml2, gives the same records and the same amounts.
-/// (Integrator: switch these to `XMLRecordReader` once the reader is merged.)
+/// What we write, read back by libxml2's tree (envelope structure) and by our own streaming
+/// record reader (what `sov-parse` would see), gives the same records and the same amounts.
 @Suite("Spectrum writer: round trip through an XML parser")
 struct SpectrumWriterRoundTripTests {
     typealias F = WriterFixture
@@ -26,6 +26,38 @@ struct SpectrumWriterRoundTripTests {
             #expect(read.fields.map(\.0) == written.fields.map(\.name))
             #expect(read.fields.map(\.1) == written.fields.map(\.value))
         }
+    }
+
+    /// Our own reader, the one `sov-parse` uses, sees every record with every field and value.
+    @Test(arguments: SpectrumExportLayout.allCases)
+    func ourXMLReaderReadsTheSameRecords(layout: SpectrumExportLayout) throws {
+        let order = F.order()
+        let export = try #require(F.export(order, F.writer(layout)).export)
+        let path = "/tmp/sovbridge-roundtrip-\(UInt64.random(in: 0...UInt64.max)).xml"
+        try AtomicFile.write(Array(SpectrumEnvelopeWriter.document(export.records).utf8), to: path)
+        let reader = try XMLRecordReader(try InputFile(path: path))
+        var read: [Record] = []
+        while let item = try reader.next() {
+            guard case .record(let record) = item else {
+                Issue.record("a malformed record in our own output: \(item)")
+                continue
+            }
+            read.append(record)
+        }
+        #expect(read.count == export.records.count)
+        for (record, written) in zip(read, export.records) {
+            #expect(record.names == written.fields.map(\.name))
+            #expect(record.values == written.fields.map(\.value))
+        }
+        let amountField = layout == .changeRequest ? "CR_Revenue" : "Revenue"
+        var total = try read.compactMap { $0.value(named: amountField) }.reduce(F.money("0.00")) { $0 + (try Money.parse($1)) }
+        if layout == .changeOrder {
+            // Fee_Amount is a header field, repeated on every record: the fee once.
+            let fees = Set(read.compactMap { $0.value(named: "Fee_Amount") })
+            #expect(fees.count == 1)
+            total += try Money.parse(try #require(fees.first))
+        }
+        #expect(total == order.computed!.grandTotal)
     }
 
     @Test func changeRequestAmountsReadBackReconcile() throws {
