@@ -1,0 +1,9 @@
+import SOVCLI
+
+/// `sov-markup`: all of its logic is `MarkupCommand` in SOVCLI.
+@main
+enum SovMarkup {
+    static func main() {
+        MarkupCommand.main()
+    }
+}

@@ -1,0 +1,9 @@
+import SOVCLI
+
+/// `sov-run`: all of its logic is `RunCommand` in SOVCLI.
+@main
+enum SovRun {
+    static func main() {
+        RunCommand.main()
+    }
+}

@@ -1,3 +1,0 @@
-import SOVCLI
-
-WatchCommand.main()
