@@ -62,7 +62,7 @@ let package = Package(
             dependencies: ["SOVMarkup", "SOVCore", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(name: "SOVBatchTests", dependencies: ["SOVBatch", "SOVCore"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["SOVCore"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["SOVCore", "SpectrumFormat"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -144,6 +144,8 @@ public final class BatchRunner {
         for failure in missing + parsed.failures {
             state.result.failures.append(failure)
             progress.clear()
+            // Why it is unusable (e.g. the DOCTYPE and its line), as sov-parse says it.
+            for diagnostic in failure.diagnostics { report.say(diagnostic.humanLine) }
             try report.fail(failure.status, "\(failure.path): \(failure.message)")
             if !failure.diagnostics.isEmpty {
                 state.rejectLines.append(Reject(record: .object(["file": .string(failure.path)]), diagnostics: failure.diagnostics).json)

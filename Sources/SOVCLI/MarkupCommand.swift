@@ -31,8 +31,10 @@ public struct MarkupCommand: ParsableCommand {
             total differently from the computed ones (if only the split across lines differs, \
             Procore's split is kept with a warning); MKP002 for Procore's margin calculation or any \
             unknown calculation type, lump sums on horizontal markups, compounding of markups that \
-            are not above, duplicate names; FMT codes for malformed definitions. Exit 65 or 66 when \
-            the markups file is malformed or missing.
+            are not above, duplicate names; FMT codes for malformed definitions.
+
+            Exit: 0 all marked up; 1 some rejected; 64 usage; 65 malformed markups file; 66 input or \
+            markups file missing; 70 internal error; 73 rejects file cannot be created; 74 I/O error.
             """)
 
     @Option(name: .long, help: ArgumentHelp("Default markups per job and overall, for change orders that carry none (JSON or TOML).", valueName: "file"))

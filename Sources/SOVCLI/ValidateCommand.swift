@@ -45,16 +45,23 @@ public struct ValidateCommand: ParsableCommand {
             }
         }
         var validator = Validator(projectMap: map, knownContracts: history)
+        // How many diagnostics each held change order brought from earlier stages, in holding
+        // order (the order finish() returns them), so only this stage's warnings are said.
+        var heldEarlierDiagnostics: [Int] = []
         let status = StageDriver.runCanonical(
             stage: "sov-validate", options: options,
             process: { document in
-                guard let result = validator.validate(document) else { return .accepted([]) }
+                guard let result = validator.validate(document) else {
+                    heldEarlierDiagnostics.append(document.diagnostics.count)
+                    return .accepted([])
+                }
                 return Self.outcome(result)
             },
             finish: { report, output in
-                for result in validator.finish() {
+                for (result, earlier) in zip(validator.finish(), heldEarlierDiagnostics) {
                     switch result {
                     case .accepted(let document):
+                        for warning in document.diagnostics.dropFirst(earlier) { report.warn(warning) }
                         report.countOut()
                         try output.writeLine(document.json)
                     case .rejected(let document, let diagnostics):
