@@ -59,6 +59,7 @@ public enum ParsedItem {
 public struct InputFailure: Sendable, Error {
     public var path: String
     public var status: ExitStatus
+    /// What is wrong, without the path (said as `path: message`).
     public var message: String
     public var diagnostics: [Diagnostic]
 

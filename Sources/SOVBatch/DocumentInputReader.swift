@@ -2,6 +2,13 @@ import ProcoreFormat
 import SOVCore
 import SpectrumFormat
 
+extension InputFailure {
+    /// Malformed Procore JSON: the whole input is unusable (exit 65), with line and column.
+    init(_ failure: ProcoreInputFailure) {
+        self.init(path: failure.file, status: failure.status, message: "line \(failure.line), column \(failure.column): malformed JSON: \(failure.message)", diagnostics: [failure.diagnostic])
+    }
+}
+
 /// The one way an input becomes canonical documents, for `sov-parse` and `sov-run` alike:
 /// Spectrum XML or CSV through the Spectrum parser (headers and SOV lines joined across inputs),
 /// Procore change order JSON through the Procore reader.
@@ -20,7 +27,7 @@ public final class DocumentInputReader {
     public func read(_ input: InputFile, format: InputFormat, emit: (SpectrumOutput) throws -> Void) throws {
         switch format {
         case .empty:
-            throw InputFailure(path: input.name, status: .dataError, message: "\(input.name): the input is empty (no header row, no records)")
+            throw InputFailure(path: input.name, status: .dataError, message: "the input is empty (no header row, no records)")
         case .json:
             if try isJSONLines(input) {
                 try readJSONLines(input, emit: emit)
@@ -33,16 +40,14 @@ public final class DocumentInputReader {
                 throw InputFailure(error)
             }
             let result = ProcoreReader.read(bytes: bytes, file: input.name, markups: procoreMarkups)
-            if let failure = result.failure {
-                throw InputFailure(path: input.name, status: failure.status, message: failure.description, diagnostics: [failure.diagnostic])
-            }
+            if let failure = result.failure { throw InputFailure(failure) }
             for reject in result.rejects { try emit(.rejected(reject)) }
             for document in result.documents { try emit(.document(document)) }
         case .xml, .csv:
             do {
                 try spectrum.parse(input, format: format, emit: emit)
             } catch let unusable as InputUnusable {
-                throw InputFailure(path: input.name, status: unusable.status, message: "\(input.name) is unusable as a whole; nothing from it is used", diagnostics: [unusable.diagnostic])
+                throw InputFailure(path: input.name, status: unusable.status, message: "unusable as a whole; nothing from it is used", diagnostics: [unusable.diagnostic])
             } catch let failure as IOFailure {
                 throw InputFailure(failure)
             }
@@ -81,8 +86,7 @@ public final class DocumentInputReader {
                 do {
                     value = try JSONParser.parse(Array(line))
                 } catch {
-                    let failure = ProcoreInputFailure(file: input.name, line: lines.lineNumber, column: error.column, message: error.message)
-                    throw InputFailure(path: input.name, status: failure.status, message: failure.description, diagnostics: [failure.diagnostic])
+                    throw InputFailure(ProcoreInputFailure(file: input.name, line: lines.lineNumber, column: error.column, message: error.message))
                 }
                 let location = SourceLocation(file: input.name, line: lines.lineNumber, record: record)
                 switch ProcoreReader.changeOrder(from: value, at: location, markups: procoreMarkups) {

@@ -155,7 +155,7 @@ final class ParseRun {
             spool.discard()
             for diagnostic in failure.diagnostics { report.say(diagnostic.humanLine) }
             let dropped = held > 0 ? " (\(held) document\(held == 1 ? "" : "s") read before the problem dropped)" : ""
-            try report.fail(failure.status, failure.message + dropped, diagnostics: failure.diagnostics)
+            try report.fail(failure.status, "\(failure.path): \(failure.message)" + dropped, diagnostics: failure.diagnostics)
             return
         }
         for warning in spool.warnings { report.warn(warning) }
