@@ -110,12 +110,6 @@ public enum StageDriver {
         try? sink.write(line + "\n")
         try? sink.flush()
     }
-
-    /// For executables whose stage is not built yet: says so and exits 70, never fake output.
-    public static func notImplemented(_ stage: String) -> Never {
-        printError("\(stage): not implemented yet")
-        exit(ExitStatus.software.rawValue)
-    }
 }
 
 extension ParsableCommand {
