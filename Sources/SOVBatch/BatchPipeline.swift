@@ -45,6 +45,13 @@ public enum StageVerdict {
     public static func rejected(_ document: CanonicalDocument, _ diagnostics: [Diagnostic]) -> StageVerdict {
         .rejected(Reject(document: document.json, diagnostics: diagnostics))
     }
+
+    public init(_ result: StageResult) {
+        switch result {
+        case .accepted(let document): self = .accepted(document)
+        case .rejected(let document, let diagnostics): self = .rejected(document, diagnostics)
+        }
+    }
 }
 
 /// One item read from the inputs.

@@ -49,12 +49,7 @@ extension BatchPipeline {
             validate: { documents, history in
                 validate(documents, validator: Validator(projectMap: map, knownContracts: history))
             },
-            markup: { document in
-                switch markupStage.process(document) {
-                case .accepted(let marked): .accepted(marked)
-                case .rejected(let original, let diagnostics): .rejected(original, diagnostics)
-                }
-            },
+            markup: { StageVerdict(markupStage.process($0)) },
             export: { request in
                 switch request.target {
                 case .procore:
@@ -125,21 +120,15 @@ extension BatchPipeline {
         var validator = initial
         var verdicts: [StageVerdict?] = Array(repeating: nil, count: documents.count)
         var heldIndexes: [Int] = []
-        func verdict(_ result: ValidationResult) -> StageVerdict {
-            switch result {
-            case .accepted(let document): .accepted(document)
-            case .rejected(let document, let diagnostics): .rejected(document, diagnostics)
-            }
-        }
         for (index, document) in documents.enumerated() {
             if let result = validator.validate(document) {
-                verdicts[index] = verdict(result)
+                verdicts[index] = StageVerdict(result)
             } else {
                 heldIndexes.append(index)
             }
         }
         // The held ones come back in input order.
-        for (index, result) in zip(heldIndexes, validator.finish()) { verdicts[index] = verdict(result) }
+        for (index, result) in zip(heldIndexes, validator.finish()) { verdicts[index] = StageVerdict(result) }
         return verdicts.map { $0 ?? .rejected(Reject(diagnostics: [.error(.IO001, "internal error: the validator gave no verdict")])) }
     }
 }

@@ -59,10 +59,7 @@ public struct MarkupCommand: ParsableCommand {
         }
         let stage = MarkupStage(defaults: defaults)
         let status = StageDriver.runCanonical(stage: "sov-markup", options: options) { document in
-            switch stage.process(document) {
-            case .accepted(let document): .accepted([document])
-            case .rejected(let document, let problems): .rejected(document, problems)
-            }
+            StageOutcome(stage.process(document))
         }
         try exit(with: status)
     }

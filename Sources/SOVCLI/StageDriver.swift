@@ -28,6 +28,13 @@ public enum StageOutcome {
     /// Pass these documents on (usually one), after printing their warnings.
     case accepted([CanonicalDocument])
     case rejected(CanonicalDocument, [Diagnostic])
+
+    public init(_ result: StageResult) {
+        switch result {
+        case .accepted(let document): self = .accepted([document])
+        case .rejected(let document, let diagnostics): self = .rejected(document, diagnostics)
+        }
+    }
 }
 
 /// Runs a stage over canonical JSON Lines: each input in turn, each document through `process`,

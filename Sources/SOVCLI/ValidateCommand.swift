@@ -55,7 +55,7 @@ public struct ValidateCommand: ParsableCommand {
                     heldEarlierDiagnostics.append(document.diagnostics.count)
                     return .accepted([])
                 }
-                return Self.outcome(result)
+                return StageOutcome(result)
             },
             finish: { report, output in
                 for (result, earlier) in zip(validator.finish(), heldEarlierDiagnostics) {
@@ -70,13 +70,6 @@ public struct ValidateCommand: ParsableCommand {
                 }
             })
         try exit(with: status)
-    }
-
-    static func outcome(_ result: ValidationResult) -> StageOutcome {
-        switch result {
-        case .accepted(let document): .accepted([document])
-        case .rejected(let document, let diagnostics): .rejected(document, diagnostics)
-        }
     }
 
     static let discussion: String = {

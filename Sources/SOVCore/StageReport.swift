@@ -1,3 +1,12 @@
+/// What a stage (validation, markup) says of one document; `sov-*` and the batch runner act on it
+/// the same way.
+public enum StageResult: Sendable, Hashable {
+    /// The document as it goes on, with any warnings this stage added to its `diagnostics`.
+    case accepted(CanonicalDocument)
+    /// The document as it came in, with every error found (and any warning).
+    case rejected(CanonicalDocument, [Diagnostic])
+}
+
 /// A document, or what is left of it, that a stage turned away: written to the rejects stream
 /// with every problem found so that nothing is lost (SPEC §7).
 public struct Reject: Sendable {

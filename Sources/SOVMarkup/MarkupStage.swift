@@ -4,20 +4,13 @@ import SOVCore
 /// prime contracts pass through unchanged; a change order gets its markups (its own, else the
 /// defaults for its job) and its `computed` block, or is rejected with every problem found.
 public struct MarkupStage: Sendable {
-    public enum Outcome: Sendable, Hashable {
-        /// The document to pass on; new warnings are appended to its `diagnostics`.
-        case accepted(CanonicalDocument)
-        /// The document as it came in, and why it was turned away.
-        case rejected(CanonicalDocument, [Diagnostic])
-    }
-
     public var defaults: MarkupDefaults?
 
     public init(defaults: MarkupDefaults? = nil) {
         self.defaults = defaults
     }
 
-    public func process(_ document: CanonicalDocument) -> Outcome {
+    public func process(_ document: CanonicalDocument) -> StageResult {
         guard case .changeOrder(var order) = document else { return .accepted(document) }
         if order.markups.isEmpty, let defaults {
             order.markups = defaults.markups(for: order)

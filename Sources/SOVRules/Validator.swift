@@ -1,14 +1,6 @@
 import SOVCore
 
 /// The validator's verdict on one document.
-public enum ValidationResult: Sendable, Hashable {
-    /// The document as it goes on: Spectrum documents with their `procore` link, Procore change
-    /// orders with their Spectrum `contract` when the map supplied it.
-    case accepted(CanonicalDocument)
-    /// The document as it came in, with every error found (and any warning).
-    case rejected(CanonicalDocument, [Diagnostic])
-}
-
 /// Runs every rule of SPEC §6 over a stream of documents; `sov-validate` and the batch runner
 /// share it.
 ///
@@ -39,7 +31,7 @@ public struct Validator {
 
     /// Validates one document. Returns nil when a change order is held until `finish()` because
     /// its prime contract may still come later in the input.
-    public mutating func validate(_ document: CanonicalDocument) -> ValidationResult? {
+    public mutating func validate(_ document: CanonicalDocument) -> StageResult? {
         switch document {
         case .primeContract(let contract):
             let result = judge(document)
@@ -56,7 +48,7 @@ public struct Validator {
 
     /// Validates the held change orders, in input order, now that every contract of the input
     /// is known. Call once at the end of the input.
-    public mutating func finish() -> [ValidationResult] {
+    public mutating func finish() -> [StageResult] {
         let waiting = held
         held.removeAll()
         return waiting.map(judge)
@@ -67,7 +59,7 @@ public struct Validator {
         rules.flatMap { $0.check(document, in: context) }
     }
 
-    private func judge(_ document: CanonicalDocument) -> ValidationResult {
+    private func judge(_ document: CanonicalDocument) -> StageResult {
         let problems = check(document)
         if problems.contains(where: \.isError) { return .rejected(document, problems) }
         var accepted = routed(document)

@@ -88,7 +88,7 @@ extension ValidationRule {
     }
 }
 
-extension ValidationResult {
+extension StageResult {
     var accepted: CanonicalDocument? {
         if case .accepted(let document) = self { return document }
         return nil
