@@ -117,8 +117,16 @@ public final class XMLRecordReader: RecordReader {
     private static let documentType = Int32(XML_READER_TYPE_DOCUMENT_TYPE.rawValue)
     private static let entityReference = Int32(XML_READER_TYPE_ENTITY_REFERENCE.rawValue)
 
-    public init(_ input: InputFile) throws {
+    /// libxml2 loads external entities and DTDs through one process-wide loader. Ours refuses
+    /// every one, so that no option, default or libxml2 version can make a document read a local
+    /// file or the network; with no DTD loading or entity substitution it is never asked anyway.
+    public static let externalEntitiesRefused: Void = {
         xmlInitParser()
+        xmlSetExternalEntityLoader { _, _, _ in nil }
+    }()
+
+    public init(_ input: InputFile) throws {
+        Self.externalEntitiesRefused
         name = input.name
         context = UnsafeMutablePointer<XMLReaderContext>.allocate(capacity: 1)
         context.initialize(to: XMLReaderContext(input: input))
