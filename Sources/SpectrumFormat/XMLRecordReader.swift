@@ -85,6 +85,8 @@ public final class XMLRecordReader: RecordReader {
         var frames: [Frame] = []
         var fields: [Field] = []
         var fieldValues: [String] = []
+        /// UTF-8 bytes of `fieldValues`, bounded by `Record.maximumBytes`.
+        var fieldBytes = 0
         /// Text of the innermost open element, once it has more than white space.
         var text = ""
         /// White space of the innermost open element, kept as bytes (no String) until it turns
@@ -217,10 +219,10 @@ public final class XMLRecordReader: RecordReader {
                 if let record = try local.endElement(reader, file: name) { return .record(record) }
             case Self.textNode, Self.cdata:
                 guard let value = xmlTextReaderConstValue(reader) else { continue }
-                local.addText(value)
+                try local.addText(value, reader, file: name)
             case Self.whitespace, Self.significantWhitespace:
                 guard let value = xmlTextReaderConstValue(reader) else { continue }
-                local.addBlank(value)
+                try local.addBlank(value, reader, file: name)
             case Self.documentType:
                 // A DTD node has no line of its own; the node after it (usually the root element)
                 // has, else the parser's line, which is at or past the DOCTYPE as it reads ahead.
@@ -241,7 +243,23 @@ public final class XMLRecordReader: RecordReader {
 }
 
 extension XMLRecordReader.State {
-    mutating func addText(_ value: UnsafePointer<xmlChar>) {
+    /// Text of one element is bounded like a record's (comments or CDATA sections can split an
+    /// endless text into nodes that libxml2 accepts one by one).
+    func checkTextLength(adding length: Int, _ reader: xmlTextReaderPtr, file: String) throws {
+        guard text.utf8.count + blank.count + length > Record.maximumBytes else { return }
+        let element = frames.last.map { " in element '\(names[Int($0.nameID)])'" } ?? ""
+        throw XMLRecordReader.unusable(file, "text longer than \(Record.maximumBytes) bytes\(element); that is not an export value", line: Self.nodeLine(reader))
+    }
+
+    /// The line of the node the reader is on (where the text or element starts); libxml2's parser
+    /// line is further on, where it has read ahead to.
+    static func nodeLine(_ reader: xmlTextReaderPtr) -> Int {
+        let line = xmlGetLineNo(xmlTextReaderCurrentNode(reader))
+        return line > 0 ? line : Int(xmlTextReaderGetParserLineNumber(reader))
+    }
+
+    mutating func addText(_ value: UnsafePointer<xmlChar>, _ reader: xmlTextReaderPtr, file: String) throws {
+        try checkTextLength(adding: strlen(value), reader, file: file)
         if !blank.isEmpty {
             text += String(decoding: blank, as: UTF8.self)
             blank.removeAll(keepingCapacity: true)
@@ -253,7 +271,8 @@ extension XMLRecordReader.State {
         }
     }
 
-    mutating func addBlank(_ value: UnsafePointer<xmlChar>) {
+    mutating func addBlank(_ value: UnsafePointer<xmlChar>, _ reader: xmlTextReaderPtr, file: String) throws {
+        try checkTextLength(adding: strlen(value), reader, file: file)
         if text.isEmpty {
             blank.append(contentsOf: UnsafeBufferPointer(start: value, count: strlen(value)))
         } else {
@@ -307,8 +326,13 @@ extension XMLRecordReader.State {
             if fields.count - parent.fieldStart >= XMLRecordReader.maximumFieldsPerRecord {
                 throw XMLRecordReader.unusable(file, "element '\(names[Int(parent.nameID)])' has more than \(XMLRecordReader.maximumFieldsPerRecord) fields; that is not an export row", line: Int(xmlTextReaderGetParserLineNumber(reader)))
             }
+            let value = text.isEmpty ? (blank.isEmpty ? "" : String(decoding: blank, as: UTF8.self)) : text
+            fieldBytes += value.utf8.count
+            if fieldBytes > Record.maximumBytes {
+                throw XMLRecordReader.unusable(file, "element '\(names[Int(parent.nameID)])' holds more than \(Record.maximumBytes) bytes of text; that is not an export row", line: Self.nodeLine(reader))
+            }
             fields.append(XMLRecordReader.Field(id: frame.nameID, address: frame.address))
-            fieldValues.append(text.isEmpty ? (blank.isEmpty ? "" : String(decoding: blank, as: UTF8.self)) : text)
+            fieldValues.append(value)
             return nil
         }
         var record: Record?
@@ -321,6 +345,7 @@ extension XMLRecordReader.State {
             }
             record = makeRecord(frame, line: line, file: file)
         } else {
+            for value in fieldValues[frame.fieldStart...] { fieldBytes -= value.utf8.count }
             fields.removeSubrange(frame.fieldStart...)
             fieldValues.removeSubrange(frame.fieldStart...)
         }
@@ -352,10 +377,12 @@ extension XMLRecordReader.State {
             // The usual case: the stack holds only this record's values; hand the array over whole.
             values = fieldValues
             fieldValues = []
+            fieldBytes = 0
             fieldValues.reserveCapacity(values.count)
             fields.removeAll(keepingCapacity: true)
         } else {
             values = Array(fieldValues[start...])
+            for value in values { fieldBytes -= value.utf8.count }
             fields.removeSubrange(start...)
             fieldValues.removeSubrange(start...)
         }
