@@ -194,7 +194,7 @@ public struct JSONParser {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 guard let text = String(validating: bytes[start..<index], as: UTF8.self) else {
-                    throw error("invalid UTF-8 in a string")
+                    throw invalidUTF8(stringStart: start)
                 }
                 index += 1
                 return text
@@ -208,7 +208,7 @@ public struct JSONParser {
             let byte = bytes[index]
             switch byte {
             case UInt8(ascii: "\""):
-                guard let text = String(validating: scratch, as: UTF8.self) else { throw error("invalid UTF-8 in a string") }
+                guard let text = String(validating: scratch, as: UTF8.self) else { throw invalidUTF8(stringStart: start) }
                 index += 1
                 return text
             case UInt8(ascii: "\\"):
@@ -250,6 +250,13 @@ public struct JSONParser {
             }
         }
         throw error("unterminated string")
+    }
+
+    /// Named at the string's opening quote, not at its end where the check happens: a string
+    /// cannot span lines, so the column finds it.
+    private mutating func invalidUTF8(stringStart: Int) -> JSONParseError {
+        index = stringStart - 1
+        return error("invalid UTF-8 in a string")
     }
 
     private mutating func parseHex4() throws(JSONParseError) -> UInt32 {
