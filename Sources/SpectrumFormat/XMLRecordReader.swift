@@ -109,6 +109,9 @@ public final class XMLRecordReader: RecordReader {
     private let reader: xmlTextReaderPtr
     private let context: UnsafeMutablePointer<XMLReaderContext>
     private var state = State()
+    /// The document libxml2 built, taken over (and freed in `deinit`) to look at its DTD after
+    /// a failure.
+    private var heldDocument: xmlDocPtr?
 
     private static let element = Int32(XML_READER_TYPE_ELEMENT.rawValue)
     private static let endElement = Int32(XML_READER_TYPE_END_ELEMENT.rawValue)
@@ -174,6 +177,7 @@ public final class XMLRecordReader: RecordReader {
 
     deinit {
         xmlFreeTextReader(reader)
+        if let heldDocument { xmlFreeDoc(heldDocument) }
         context.pointee.buffer.deallocate()
         context.deinitialize(count: 1)
         context.deallocate()
@@ -183,9 +187,28 @@ public final class XMLRecordReader: RecordReader {
         InputUnusable(.error(code, message, at: SourceLocation(file: file, line: line)))
     }
 
+    static func doctypeRefusal(_ file: String, line: Int) -> InputUnusable {
+        unusable(file, "the document has a DOCTYPE (by this line); Spectrum exports have none, and a DTD can declare entities that read files or expand without bound, so it is rejected", line: line)
+    }
+
+    /// The line to name for a document that has a DTD, or nil when it has none. libxml2 can fail
+    /// inside a DTD (an entity bomb, an entity it will not load) before the reader reaches the
+    /// DOCTYPE node; the refusal is then still for the DOCTYPE, which is the cause.
+    private func doctypeLine() -> Int? {
+        if heldDocument == nil { heldDocument = xmlTextReaderCurrentDoc(reader) }
+        guard let document = heldDocument, let dtd = document.pointee.intSubset ?? document.pointee.extSubset else { return nil }
+        // A DTD node has no line of its own: the node after it (the root element) has.
+        if let following = dtd.pointee.next {
+            let line = xmlGetLineNo(following)
+            if line > 0 { return Int(line) }
+        }
+        return Int(xmlTextReaderGetParserLineNumber(reader))
+    }
+
     /// What made the last read fail: an I/O failure, or a libxml2 error.
     private func failure() -> any Error {
         if let failure = context.pointee.ioFailure { return failure }
+        if let line = doctypeLine() { return Self.doctypeRefusal(name, line: line) }
         if let message = context.pointee.errorMessage {
             let line = context.pointee.errorLine > 0 ? context.pointee.errorLine : Int(xmlTextReaderGetParserLineNumber(reader))
             return Self.unusable(name, "malformed XML: \(message)", line: line, code: context.pointee.errorIsEncoding ? .FMT008 : .FMT007)
@@ -231,7 +254,7 @@ public final class XMLRecordReader: RecordReader {
                     let next = xmlGetLineNo(following)
                     if next > 0 { line = Int(next) }
                 }
-                throw Self.unusable(name, "the document has a DOCTYPE (by this line); Spectrum exports have none, and a DTD can declare entities that read files or expand without bound, so it is rejected", line: line)
+                throw Self.doctypeRefusal(name, line: line)
             case Self.entityReference:
                 throw Self.unusable(name, "entity reference left unexpanded", line: Int(xmlTextReaderGetParserLineNumber(reader)))
             default:
