@@ -101,6 +101,7 @@ import Glibc
         let failure = try Self.failure(Self.read(bytes))
         #expect(failure.message == "invalid UTF-8 in a string")
         #expect(failure.line == 2)
+        #expect(failure.column == 12)  // the string's opening quote
     }
 
     @Test("escaped surrogates must pair", arguments: [#""\ud800""#, #""\udc00""#, #""\ud800\u0041""#, #""\ud800x""#])
