@@ -60,6 +60,18 @@ public struct JSONParser {
         return values
     }
 
+    /// One value at the start of `range`, for readers that take a long input value by value
+    /// (Procore JSON Lines) rather than whole; returns it with the index just past it. `line` and
+    /// `column` place `range.lowerBound` in the whole input and `depth` is how deeply the value
+    /// is nested there, so that messages and the nesting limit are those of a whole-input parse.
+    public static func parseValue(_ bytes: [UInt8], range: Range<Int>, line: Int, column: Int, depth: Int) throws(JSONParseError) -> (value: JSONValue, end: Int) {
+        var parser = JSONParser(bytes, range: range, firstLine: line)
+        parser.lineStart = range.lowerBound - (column - 1)
+        parser.depth = depth
+        let value = try parser.parseValue()
+        return (value, parser.index)
+    }
+
     func error(_ message: String) -> JSONParseError {
         JSONParseError(message: message, line: line, column: index - lineStart + 1)
     }
