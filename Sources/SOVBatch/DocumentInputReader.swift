@@ -22,18 +22,21 @@ public final class DocumentInputReader {
         case .empty:
             throw InputFailure(path: input.name, status: .dataError, message: "\(input.name): the input is empty (no header row, no records)")
         case .json:
-            let bytes: [UInt8]
+            // Document by document, in memory bounded by the largest one; a syntax error further on
+            // still fails the whole input, and the caller drops what it emitted.
+            let reader = ProcoreStreamReader(input, markups: procoreMarkups)
             do {
-                bytes = try input.readAll()
-            } catch {
-                throw InputFailure(error)
-            }
-            let result = ProcoreReader.read(bytes: bytes, file: input.name, markups: procoreMarkups)
-            if let failure = result.failure {
+                while let item = try reader.next() {
+                    switch item {
+                    case .document(let document): try emit(.document(document))
+                    case .rejected(let reject): try emit(.rejected(reject))
+                    }
+                }
+            } catch let failure as ProcoreInputFailure {
                 throw InputFailure(path: input.name, status: failure.status, message: failure.description, diagnostics: [failure.diagnostic])
+            } catch let failure as IOFailure {
+                throw InputFailure(failure)
             }
-            for reject in result.rejects { try emit(.rejected(reject)) }
-            for document in result.documents { try emit(.document(document)) }
         case .xml, .csv:
             do {
                 try spectrum.parse(input, format: format, emit: emit)
