@@ -18,6 +18,7 @@ public func fuzzProcore(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             if let document = try? CanonicalDocument(json: value) { CanonicalCheck.roundTrip(document) }
         }
     }
+    checkStreamAgainstWholeParse(bytes)
     for markupList in [nil, markups] {
         let result = ProcoreReader.read(bytes: bytes, file: "fuzz.json", markups: markupList)
         if let failure = result.failure {
@@ -44,4 +45,48 @@ public func fuzzProcore(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         fatalError("CanonicalReader threw on a plain file: \(error)")
     }
     return 0
+}
+
+/// The streaming reader (what sov-parse uses, and what `ProcoreReader.read` runs on) must agree
+/// with a parse of the whole input: the same failure (line, column, message), or the same values
+/// taken in the same order, numbered the same way.
+private func checkStreamAgainstWholeParse(_ bytes: [UInt8]) {
+    let result = ProcoreReader.read(bytes: bytes, file: "fuzz.json")
+    let whole: [(line: Int, value: JSONValue)]
+    do {
+        whole = try JSONParser.parseSequence(bytes)
+    } catch {
+        guard let failure = result.failure else { fatalError("the whole parse fails (\(error)), the stream does not") }
+        guard failure.line == error.line, failure.column == error.column, failure.message == error.message else {
+            fatalError("the stream fails with \(failure), the whole parse with \(error)")
+        }
+        return
+    }
+    if let failure = result.failure { fatalError("the stream fails (\(failure)), the whole parse does not") }
+    var values: [JSONValue] = []
+    for item in whole {
+        if case .array(let elements) = item.value { values += elements } else { values.append(item.value) }
+    }
+    let numbered = whole.count > 1 || whole.first?.value.arrayValue != nil
+    var documents = result.documents[...]
+    var rejects = result.rejects[...]
+    // Reads back in input order: a value is a document or a reject; both keep their record number.
+    for (index, value) in values.enumerated() {
+        let record = numbered ? index + 1 : nil
+        if let reject = rejects.first, reject.record == value, reject.diagnostics.first?.location.record == record {
+            rejects.removeFirst()
+            let at = reject.diagnostics.first!.location
+            guard case .failure(let rejection) = ProcoreReader.changeOrder(from: value, at: SourceLocation(file: at.file, line: at.line, record: at.record)),
+                rejection.diagnostics == reject.diagnostics
+            else { fatalError("value \(index) is rejected differently by the stream") }
+        } else if let document = documents.first, document.source.record == record {
+            documents.removeFirst()
+            guard case .success(let order) = ProcoreReader.changeOrder(from: value, at: document.source), CanonicalDocument.changeOrder(order) == document else {
+                fatalError("value \(index) reads differently in the stream")
+            }
+        } else {
+            fatalError("value \(index) of \(values.count) is missing from the stream (record \(String(describing: record)))")
+        }
+    }
+    guard documents.isEmpty, rejects.isEmpty else { fatalError("the stream yields more than the whole parse") }
 }

@@ -70,6 +70,11 @@ for file in $inputs; do
     *.json|*.jsonl) seed procore "$file" ;;
   esac
 done
+# Inputs that once were findings stay in the corpus, so every run checks them again.
+for folder in Fuzz/regressions/*/; do
+  target=$(basename "$folder")
+  for file in "$folder"*; do [ -f "$file" ] && seed "$target" "$file"; done
+done
 for file in Fuzz/seeds/numbers/* ; do seed numbers "$file"; done
 for file in Fuzz/seeds/toml/*; do seed toml "$file"; done
 # Numbers as they appear in the samples' amount, percent and date fields.
@@ -78,9 +83,14 @@ grep -rhoE '[-(]?[0-9][0-9,]*\.[0-9]+\)?|[0-9]{2}/[0-9]{2}/[0-9]{4}|[0-9]{4}-[0-
     printf '%s' "$value" > "$root/corpus/numbers/sample-$(printf '%s' "$value" | sha1sum | cut -c1-16)"
   done
 
+# The Swift runtime's backtracer reads stacks in ways ASan reports; libFuzzer's report is enough.
+export SWIFT_BACKTRACE=enable=no
+
 run() {
   local target=$1
   local findings="$root/findings/$target"
+  # Findings are this run's; a fixed one lives on in Fuzz/regressions/.
+  rm -rf "$findings"
   mkdir -p "$findings"
   local dict=()
   [ -f "Fuzz/dict/$target.dict" ] && dict=(-dict="Fuzz/dict/$target.dict")
