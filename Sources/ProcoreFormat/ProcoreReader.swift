@@ -46,37 +46,24 @@ public struct ProcoreReadResult: Sendable {
 /// export event (`create_prime_contract_change_order`, whole or its `request_data`) and the REST
 /// change order package, as one JSON object, an array of them, or JSON Lines.
 public enum ProcoreReader {
-    /// The entry point for `sov-parse` on a JSON input. `markups` is the content of `--markups FILE`
-    /// (a markups list), used for REST packages that carry no `markups` of their own.
+    /// A whole input held in memory (`ProcoreStreamReader` reads a file document by document).
+    /// `markups` is the content of `--markups FILE` (a markups list), used for REST packages that
+    /// carry no `markups` of their own.
     public static func read(bytes: [UInt8], file: String, markups: JSONValue? = nil) -> ProcoreReadResult {
-        let values: [(line: Int, value: JSONValue)]
-        do {
-            values = try JSONParser.parseSequence(bytes)
-        } catch {
-            return ProcoreReadResult(failure: ProcoreInputFailure(file: file, line: error.line, column: error.column, message: error.message))
-        }
-        let elementLines = ArrayElementLines.scan(bytes)
+        let reader = ProcoreStreamReader(bytes: bytes, file: file, markups: markups)
         var result = ProcoreReadResult()
-        // Record numbers only where an input holds several documents (an array, JSON Lines).
-        let numbered = values.count > 1 || values.first?.value.arrayValue != nil
-        var record = 0
-        func take(_ value: JSONValue, line: Int) {
-            record += 1
-            let location = SourceLocation(file: file, line: line, record: numbered ? record : nil)
-            switch changeOrder(from: value, at: location, markups: markups) {
-            case .success(let order): result.documents.append(.changeOrder(order))
-            case .failure(let rejection): result.rejects.append(Reject(record: value, diagnostics: rejection.diagnostics))
-            }
-        }
-        for (index, item) in values.enumerated() {
-            if case .array(let elements) = item.value {
-                let lines = index < elementLines.count ? elementLines[index] : []
-                for (offset, element) in elements.enumerated() {
-                    take(element, line: offset < lines.count ? lines[offset] : item.line)
+        do {
+            while let item = try reader.next() {
+                switch item {
+                case .document(let document): result.documents.append(document)
+                case .rejected(let reject): result.rejects.append(reject)
                 }
-            } else {
-                take(item.value, line: item.line)
             }
+        } catch let failure as ProcoreInputFailure {
+            return ProcoreReadResult(failure: failure)
+        } catch {
+            // Bytes in memory: there is nothing to read that could fail.
+            preconditionFailure("reading bytes in memory failed: \(error)")
         }
         return result
     }
@@ -143,64 +130,5 @@ public struct ProcoreRejection: Error, Sendable, Hashable {
 
     public init(diagnostics: [Diagnostic]) {
         self.diagnostics = diagnostics
-    }
-}
-
-/// The line each element of a top-level array starts on, so that a problem in the 40th change
-/// order of an array names its line. Runs only on input the parser accepted.
-enum ArrayElementLines {
-    /// One entry per top-level value, in order: element start lines for an array, [] otherwise.
-    static func scan(_ bytes: [UInt8]) -> [[Int]] {
-        var result: [[Int]] = []
-        var index = 0
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { index = 3 }
-        var line = 1
-        var depth = 0
-        var inString = false
-        var escaped = false
-        var inTopScalar = false
-        var topIsArray = false
-        var awaitingElement = false
-        while index < bytes.count {
-            let byte = bytes[index]
-            index += 1
-            if inString {
-                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
-                continue
-            }
-            switch byte {
-            case 0x0A:
-                line += 1
-                inTopScalar = false
-                continue
-            case 0x20, 0x09, 0x0D:
-                inTopScalar = false
-                continue
-            default: break
-            }
-            if depth == 0 {
-                let opensValue = byte == UInt8(ascii: "{") || byte == UInt8(ascii: "[") || byte == UInt8(ascii: "\"")
-                if opensValue || !inTopScalar {
-                    result.append([])
-                    topIsArray = byte == UInt8(ascii: "[")
-                    inTopScalar = !opensValue
-                }
-            } else if depth == 1, topIsArray, awaitingElement, byte != UInt8(ascii: "]") {
-                result[result.count - 1].append(line)
-                awaitingElement = false
-            }
-            switch byte {
-            case UInt8(ascii: "\""): inString = true
-            case UInt8(ascii: "["), UInt8(ascii: "{"):
-                depth += 1
-                if depth == 1 { awaitingElement = topIsArray }
-            case UInt8(ascii: "]"), UInt8(ascii: "}"):
-                depth -= 1
-            case UInt8(ascii: ","):
-                if depth == 1, topIsArray { awaitingElement = true }
-            default: break
-            }
-        }
-        return result
     }
 }

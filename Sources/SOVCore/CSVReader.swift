@@ -44,6 +44,9 @@ public final class CSVReader {
     public private(set) var encoding: TextEncoding
     private let checksFieldCount: Bool
     public let maximumRecordBytes: Int
+    /// Fields cost memory even when empty (a line of ten million commas), so their number is
+    /// bounded too.
+    public let maximumFieldsPerRecord: Int
 
     private var chunk: [UInt8]
     private var chunkStart = 0
@@ -70,13 +73,16 @@ public final class CSVReader {
     /// The header's field count, once read, when field counts are checked.
     public private(set) var header: [String]?
 
-    public init(_ input: InputFile, delimiter: UInt8 = UInt8(ascii: ","), encoding: TextEncoding = .utf8, checksFieldCount: Bool = true, maximumRecordBytes: Int = 64 << 20) {
+    public init(_ input: InputFile, delimiter: UInt8 = UInt8(ascii: ","), encoding: TextEncoding = .utf8, checksFieldCount: Bool = true, maximumRecordBytes: Int = 64 << 20, maximumFieldsPerRecord: Int = 10_000) {
         self.input = input
         self.delimiter = delimiter
         self.encoding = encoding
         self.checksFieldCount = checksFieldCount
         self.maximumRecordBytes = maximumRecordBytes
-        self.chunk = [UInt8](repeating: 0, count: 1 << 20)
+        self.maximumFieldsPerRecord = maximumFieldsPerRecord
+        // Not zero-filled: only bytes read into it are ever looked at, and a megabyte of zeros per
+        // reader is most of the cost of a small file.
+        self.chunk = [UInt8](unsafeUninitializedCapacity: 1 << 20) { _, count in count = 1 << 20 }
     }
 
     public var name: String { input.name }
@@ -123,6 +129,7 @@ public final class CSVReader {
         let quote = UInt8(ascii: "\"")
         let delimiter = self.delimiter
         let limit = maximumRecordBytes
+        let fieldLimit = maximumFieldsPerRecord
         let end = chunkEnd
         let base = chunkBase
         var state = self.state
@@ -163,6 +170,10 @@ public final class CSVReader {
                         starts.append(fieldStart)
                         ends.append(bytes.count)
                         state = .fieldStart
+                        if ends.count >= fieldLimit {
+                            pendingError = error("more than \(fieldLimit) fields in one record", at: offset, line: line)
+                            state = .skipping
+                        }
                     } else if byte == 0x0A {
                         starts.append(fieldStart)
                         ends.append(bytes.count)
@@ -195,7 +206,7 @@ public final class CSVReader {
                         position = runEnd
                         state = .unquoted
                         if bytes.count > limit {
-                            pendingError = error("record longer than \(limit) bytes", at: offset, line: line)
+                            pendingError = error("record longer than \(limit) bytes", at: recordOffset, line: recordLine)
                             state = .skipping
                         }
                     }
@@ -216,7 +227,7 @@ public final class CSVReader {
                         bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[(position - 1)..<runEnd]))
                         position = runEnd
                         if bytes.count > limit {
-                            pendingError = error("record longer than \(limit) bytes", at: offset, line: line)
+                            pendingError = error("record longer than \(limit) bytes", at: recordOffset, line: recordLine)
                             state = .skipping
                         }
                     }
@@ -229,6 +240,10 @@ public final class CSVReader {
                         starts.append(fieldStart)
                         ends.append(bytes.count)
                         state = .fieldStart
+                        if ends.count >= fieldLimit {
+                            pendingError = error("more than \(fieldLimit) fields in one record", at: offset, line: line)
+                            state = .skipping
+                        }
                     } else if byte == 0x0A {
                         starts.append(fieldStart)
                         ends.append(bytes.count)

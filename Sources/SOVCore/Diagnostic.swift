@@ -55,12 +55,25 @@ public struct Diagnostic: Sendable, Hashable, Error {
     public var isError: Bool { severity == .error }
 
     /// `file:line: error: [CODE] message` (swiftc and SwiftPM style, so editors can jump to it).
+    /// Messages quote the values they are about; a hostile value (a megabyte-long field) is cut
+    /// here so that it does not become a megabyte-long line on stderr. `json` keeps it whole.
     public var humanLine: String {
         var prefix = location.file ?? "<input>"
         if let line = location.line { prefix += ":\(line)" } else if let record = location.record { prefix += ":record \(record)" }
-        var text = "\(prefix): \(severity.rawValue): [\(code)] \(message)"
-        if let field = location.field { text += " (field \(field)" + (value.map { ", value '\($0)'" } ?? "") + ")" } else if let value { text += " (value '\(value)')" }
+        var text = "\(prefix): \(severity.rawValue): [\(code)] \(Diagnostic.shortened(message, head: 600, tail: 400))"
+        let quoted = value.map { Diagnostic.shortened($0, head: 100, tail: 20) }
+        if let field = location.field { text += " (field \(field)" + (quoted.map { ", value '\($0)'" } ?? "") + ")" } else if let quoted { text += " (value '\(quoted)')" }
         return text
+    }
+
+    /// `text` when short; else its first `head` and last `tail` characters around a note of
+    /// how much was left out.
+    static func shortened(_ text: String, head: Int, tail: Int) -> String {
+        // Short text (the usual case) is let through without counting its characters.
+        guard text.utf8.count > head + tail + 40 else { return text }
+        let dropped = text.count - head - tail
+        guard dropped > 40 else { return text }
+        return "\(text.prefix(head))[... \(dropped) characters left out ...]\(text.suffix(tail))"
     }
 
     public var json: JSONValue {

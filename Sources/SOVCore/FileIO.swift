@@ -140,7 +140,8 @@ public final class LineReader {
 
     public init(_ input: InputFile, maximumLineLength: Int = 64 << 20) {
         self.input = input
-        self.buffer = [UInt8](repeating: 0, count: 1 << 20)
+        // Not zero-filled: only bytes read into it are ever looked at.
+        self.buffer = [UInt8](unsafeUninitializedCapacity: 1 << 20) { _, count in count = 1 << 20 }
         self.maximumLineLength = maximumLineLength
     }
 

@@ -60,6 +60,18 @@ public struct JSONParser {
         return values
     }
 
+    /// One value at the start of `range`, for readers that take a long input value by value
+    /// (Procore JSON Lines) rather than whole; returns it with the index just past it. `line` and
+    /// `column` place `range.lowerBound` in the whole input and `depth` is how deeply the value
+    /// is nested there, so that messages and the nesting limit are those of a whole-input parse.
+    public static func parseValue(_ bytes: [UInt8], range: Range<Int>, line: Int, column: Int, depth: Int) throws(JSONParseError) -> (value: JSONValue, end: Int) {
+        var parser = JSONParser(bytes, range: range, firstLine: line)
+        parser.lineStart = range.lowerBound - (column - 1)
+        parser.depth = depth
+        let value = try parser.parseValue()
+        return (value, parser.index)
+    }
+
     func error(_ message: String) -> JSONParseError {
         JSONParseError(message: message, line: line, column: index - lineStart + 1)
     }
@@ -194,7 +206,7 @@ public struct JSONParser {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 guard let text = String(validating: bytes[start..<index], as: UTF8.self) else {
-                    throw error("invalid UTF-8 in a string")
+                    throw invalidUTF8(stringStart: start)
                 }
                 index += 1
                 return text
@@ -208,7 +220,7 @@ public struct JSONParser {
             let byte = bytes[index]
             switch byte {
             case UInt8(ascii: "\""):
-                guard let text = String(validating: scratch, as: UTF8.self) else { throw error("invalid UTF-8 in a string") }
+                guard let text = String(validating: scratch, as: UTF8.self) else { throw invalidUTF8(stringStart: start) }
                 index += 1
                 return text
             case UInt8(ascii: "\\"):
@@ -250,6 +262,13 @@ public struct JSONParser {
             }
         }
         throw error("unterminated string")
+    }
+
+    /// Named at the string's opening quote, not at its end where the check happens: a string
+    /// cannot span lines, so the column finds it.
+    private mutating func invalidUTF8(stringStart: Int) -> JSONParseError {
+        index = stringStart - 1
+        return error("invalid UTF-8 in a string")
     }
 
     private mutating func parseHex4() throws(JSONParseError) -> UInt32 {

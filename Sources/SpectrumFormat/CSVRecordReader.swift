@@ -11,7 +11,7 @@ public final class CSVRecordReader: RecordReader {
     public private(set) var header: FieldNames?
 
     public init(_ input: InputFile, delimiter: UInt8 = UInt8(ascii: ","), encoding: TextEncoding = .utf8) {
-        reader = CSVReader(input, delimiter: delimiter, encoding: encoding, checksFieldCount: false)
+        reader = CSVReader(input, delimiter: delimiter, encoding: encoding, checksFieldCount: false, maximumRecordBytes: Record.maximumBytes)
         name = input.name
     }
 

@@ -58,7 +58,7 @@ public enum UTF8Check {
     public static func check(path: String) throws(IOFailure) -> Result {
         let input = try InputFile(path: path)
         var validator = Validator()
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        var chunk = [UInt8](unsafeUninitializedCapacity: 1 << 20) { _, count in count = 1 << 20 }  // only read bytes are looked at
         while true {
             let count = try chunk.withUnsafeMutableBytes { buffer in
                 Swift.Result { () throws(IOFailure) in try input.read(into: buffer) }

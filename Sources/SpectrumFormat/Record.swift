@@ -38,6 +38,11 @@ public struct Record: Sendable {
         self.init(file: file, line: line, fieldNames: FieldNames(fields.map(\.key)), values: fields.map(\.value), layout: layout)
     }
 
+    /// Text one record may hold in all. Spectrum's longest field holds 250 characters, so 1 MB is
+    /// far past any export row; refusing more keeps one hostile line or element from taking all
+    /// memory (a CSV row over it is rejected, an XML element over it makes the input unusable).
+    public static let maximumBytes = 1 << 20
+
     public var names: [String] { fieldNames.names }
     public var count: Int { values.count }
 

@@ -85,6 +85,8 @@ public final class XMLRecordReader: RecordReader {
         var frames: [Frame] = []
         var fields: [Field] = []
         var fieldValues: [String] = []
+        /// UTF-8 bytes of `fieldValues`, bounded by `Record.maximumBytes`.
+        var fieldBytes = 0
         /// Text of the innermost open element, once it has more than white space.
         var text = ""
         /// White space of the innermost open element, kept as bytes (no String) until it turns
@@ -107,6 +109,9 @@ public final class XMLRecordReader: RecordReader {
     private let reader: xmlTextReaderPtr
     private let context: UnsafeMutablePointer<XMLReaderContext>
     private var state = State()
+    /// The document libxml2 built, taken over (and freed in `deinit`) to look at its DTD after
+    /// a failure.
+    private var heldDocument: xmlDocPtr?
 
     private static let element = Int32(XML_READER_TYPE_ELEMENT.rawValue)
     private static let endElement = Int32(XML_READER_TYPE_END_ELEMENT.rawValue)
@@ -117,8 +122,16 @@ public final class XMLRecordReader: RecordReader {
     private static let documentType = Int32(XML_READER_TYPE_DOCUMENT_TYPE.rawValue)
     private static let entityReference = Int32(XML_READER_TYPE_ENTITY_REFERENCE.rawValue)
 
-    public init(_ input: InputFile) throws {
+    /// libxml2 loads external entities and DTDs through one process-wide loader. Ours refuses
+    /// every one, so that no option, default or libxml2 version can make a document read a local
+    /// file or the network; with no DTD loading or entity substitution it is never asked anyway.
+    public static let externalEntitiesRefused: Void = {
         xmlInitParser()
+        xmlSetExternalEntityLoader { _, _, _ in nil }
+    }()
+
+    public init(_ input: InputFile) throws {
+        Self.externalEntitiesRefused
         name = input.name
         context = UnsafeMutablePointer<XMLReaderContext>.allocate(capacity: 1)
         context.initialize(to: XMLReaderContext(input: input))
@@ -164,6 +177,7 @@ public final class XMLRecordReader: RecordReader {
 
     deinit {
         xmlFreeTextReader(reader)
+        if let heldDocument { xmlFreeDoc(heldDocument) }
         context.pointee.buffer.deallocate()
         context.deinitialize(count: 1)
         context.deallocate()
@@ -173,9 +187,28 @@ public final class XMLRecordReader: RecordReader {
         InputUnusable(.error(code, message, at: SourceLocation(file: file, line: line)))
     }
 
+    static func doctypeRefusal(_ file: String, line: Int) -> InputUnusable {
+        unusable(file, "the document has a DOCTYPE (by this line); Spectrum exports have none, and a DTD can declare entities that read files or expand without bound, so it is rejected", line: line)
+    }
+
+    /// The line to name for a document that has a DTD, or nil when it has none. libxml2 can fail
+    /// inside a DTD (an entity bomb, an entity it will not load) before the reader reaches the
+    /// DOCTYPE node; the refusal is then still for the DOCTYPE, which is the cause.
+    private func doctypeLine() -> Int? {
+        if heldDocument == nil { heldDocument = xmlTextReaderCurrentDoc(reader) }
+        guard let document = heldDocument, let dtd = document.pointee.intSubset ?? document.pointee.extSubset else { return nil }
+        // A DTD node has no line of its own: the node after it (the root element) has.
+        if let following = dtd.pointee.next {
+            let line = xmlGetLineNo(following)
+            if line > 0 { return Int(line) }
+        }
+        return Int(xmlTextReaderGetParserLineNumber(reader))
+    }
+
     /// What made the last read fail: an I/O failure, or a libxml2 error.
     private func failure() -> any Error {
         if let failure = context.pointee.ioFailure { return failure }
+        if let line = doctypeLine() { return Self.doctypeRefusal(name, line: line) }
         if let message = context.pointee.errorMessage {
             let line = context.pointee.errorLine > 0 ? context.pointee.errorLine : Int(xmlTextReaderGetParserLineNumber(reader))
             return Self.unusable(name, "malformed XML: \(message)", line: line, code: context.pointee.errorIsEncoding ? .FMT008 : .FMT007)
@@ -209,10 +242,10 @@ public final class XMLRecordReader: RecordReader {
                 if let record = try local.endElement(reader, file: name) { return .record(record) }
             case Self.textNode, Self.cdata:
                 guard let value = xmlTextReaderConstValue(reader) else { continue }
-                local.addText(value)
+                try local.addText(value, reader, file: name)
             case Self.whitespace, Self.significantWhitespace:
                 guard let value = xmlTextReaderConstValue(reader) else { continue }
-                local.addBlank(value)
+                try local.addBlank(value, reader, file: name)
             case Self.documentType:
                 // A DTD node has no line of its own; the node after it (usually the root element)
                 // has, else the parser's line, which is at or past the DOCTYPE as it reads ahead.
@@ -221,7 +254,7 @@ public final class XMLRecordReader: RecordReader {
                     let next = xmlGetLineNo(following)
                     if next > 0 { line = Int(next) }
                 }
-                throw Self.unusable(name, "the document has a DOCTYPE (by this line); Spectrum exports have none, and a DTD can declare entities that read files or expand without bound, so it is rejected", line: line)
+                throw Self.doctypeRefusal(name, line: line)
             case Self.entityReference:
                 throw Self.unusable(name, "entity reference left unexpanded", line: Int(xmlTextReaderGetParserLineNumber(reader)))
             default:
@@ -233,7 +266,23 @@ public final class XMLRecordReader: RecordReader {
 }
 
 extension XMLRecordReader.State {
-    mutating func addText(_ value: UnsafePointer<xmlChar>) {
+    /// Text of one element is bounded like a record's (comments or CDATA sections can split an
+    /// endless text into nodes that libxml2 accepts one by one).
+    func checkTextLength(adding length: Int, _ reader: xmlTextReaderPtr, file: String) throws {
+        guard text.utf8.count + blank.count + length > Record.maximumBytes else { return }
+        let element = frames.last.map { " in element '\(names[Int($0.nameID)])'" } ?? ""
+        throw XMLRecordReader.unusable(file, "text longer than \(Record.maximumBytes) bytes\(element); that is not an export value", line: Self.nodeLine(reader))
+    }
+
+    /// The line of the node the reader is on (where the text or element starts); libxml2's parser
+    /// line is further on, where it has read ahead to.
+    static func nodeLine(_ reader: xmlTextReaderPtr) -> Int {
+        let line = xmlGetLineNo(xmlTextReaderCurrentNode(reader))
+        return line > 0 ? line : Int(xmlTextReaderGetParserLineNumber(reader))
+    }
+
+    mutating func addText(_ value: UnsafePointer<xmlChar>, _ reader: xmlTextReaderPtr, file: String) throws {
+        try checkTextLength(adding: strlen(value), reader, file: file)
         if !blank.isEmpty {
             text += String(decoding: blank, as: UTF8.self)
             blank.removeAll(keepingCapacity: true)
@@ -245,7 +294,8 @@ extension XMLRecordReader.State {
         }
     }
 
-    mutating func addBlank(_ value: UnsafePointer<xmlChar>) {
+    mutating func addBlank(_ value: UnsafePointer<xmlChar>, _ reader: xmlTextReaderPtr, file: String) throws {
+        try checkTextLength(adding: strlen(value), reader, file: file)
         if text.isEmpty {
             blank.append(contentsOf: UnsafeBufferPointer(start: value, count: strlen(value)))
         } else {
@@ -299,8 +349,13 @@ extension XMLRecordReader.State {
             if fields.count - parent.fieldStart >= XMLRecordReader.maximumFieldsPerRecord {
                 throw XMLRecordReader.unusable(file, "element '\(names[Int(parent.nameID)])' has more than \(XMLRecordReader.maximumFieldsPerRecord) fields; that is not an export row", line: Int(xmlTextReaderGetParserLineNumber(reader)))
             }
+            let value = text.isEmpty ? (blank.isEmpty ? "" : String(decoding: blank, as: UTF8.self)) : text
+            fieldBytes += value.utf8.count
+            if fieldBytes > Record.maximumBytes {
+                throw XMLRecordReader.unusable(file, "element '\(names[Int(parent.nameID)])' holds more than \(Record.maximumBytes) bytes of text; that is not an export row", line: Self.nodeLine(reader))
+            }
             fields.append(XMLRecordReader.Field(id: frame.nameID, address: frame.address))
-            fieldValues.append(text.isEmpty ? (blank.isEmpty ? "" : String(decoding: blank, as: UTF8.self)) : text)
+            fieldValues.append(value)
             return nil
         }
         var record: Record?
@@ -313,6 +368,7 @@ extension XMLRecordReader.State {
             }
             record = makeRecord(frame, line: line, file: file)
         } else {
+            for value in fieldValues[frame.fieldStart...] { fieldBytes -= value.utf8.count }
             fields.removeSubrange(frame.fieldStart...)
             fieldValues.removeSubrange(frame.fieldStart...)
         }
@@ -344,10 +400,12 @@ extension XMLRecordReader.State {
             // The usual case: the stack holds only this record's values; hand the array over whole.
             values = fieldValues
             fieldValues = []
+            fieldBytes = 0
             fieldValues.reserveCapacity(values.count)
             fields.removeAll(keepingCapacity: true)
         } else {
             values = Array(fieldValues[start...])
+            for value in values { fieldBytes -= value.utf8.count }
             fields.removeSubrange(start...)
             fieldValues.removeSubrange(start...)
         }

@@ -260,8 +260,11 @@ private func minimalEvent(number: String = "1", item: String = #""total_amount":
 
     @Test func arrayElementLinesFollowStringsAndNesting() {
         let text = "\u{FEFF}[{\"a\":\"x,\\\"[\\n\"},\n {\"b\":[1,\n2]},\n\n\"s\", 7]\n{\"c\":1}\n[\n]"
-        #expect(ArrayElementLines.scan(Array(text.utf8)) == [[1, 2, 5, 5], [], []])
-        #expect(ArrayElementLines.scan(Array("1 2 [3]".utf8)) == [[], [], [1]])
+        // None of these is a change order: each is rejected where it starts, numbered in order.
+        let locations = read(text).rejects.map { $0.diagnostics.first?.location }
+        #expect(locations.map { $0?.line } == [1, 2, 5, 5, 6])
+        #expect(locations.map { $0?.record } == [1, 2, 3, 4, 5])
+        #expect(read("1 2 [3]").rejects.map { $0.diagnostics.first?.location.record } == [1, 2, 3])
     }
 
     @Test func jsonIsRecognisedByItsFirstByte() {
