@@ -23,6 +23,12 @@ private struct XMLReaderContext {
     var errorMessage: String?
     var errorLine = 0
     var errorIsEncoding = false
+    /// Bytes handed to libxml2 since its reader last returned a node. libxml2 parses on until an
+    /// element starts or ends, holding what it read, so text, comments or a DTD without end
+    /// would take memory without bound; past `maximumBytesBetweenNodes` the read fails instead.
+    var bytesSinceNode = 0
+    var tooLongWithoutNode = false
+    static let maximumBytesBetweenNodes = 4 * Record.maximumBytes
 
     init(input: InputFile) {
         self.input = input
@@ -38,6 +44,7 @@ private struct XMLReaderContext {
         let count = min(target.count, end - start)
         target.baseAddress!.copyMemory(from: buffer.baseAddress! + start, byteCount: count)
         start += count
+        bytesSinceNode += count
         return count
     }
 }
@@ -140,6 +147,11 @@ public final class XMLRecordReader: RecordReader {
             { opaque, buffer, length -> Int32 in
                 guard let opaque, let buffer, length > 0 else { return 0 }
                 let context = opaque.assumingMemoryBound(to: XMLReaderContext.self)
+                if context.pointee.bytesSinceNode > XMLReaderContext.maximumBytesBetweenNodes {
+                    context.pointee.tooLongWithoutNode = true
+                    context.pointee.failed = true
+                    return -1
+                }
                 do {
                     return Int32(try context.pointee.read(into: UnsafeMutableRawBufferPointer(start: buffer, count: Int(length))))
                 } catch let failure as IOFailure {
@@ -209,6 +221,9 @@ public final class XMLRecordReader: RecordReader {
     private func failure() -> any Error {
         if let failure = context.pointee.ioFailure { return failure }
         if let line = doctypeLine() { return Self.doctypeRefusal(name, line: line) }
+        if context.pointee.tooLongWithoutNode {
+            return Self.unusable(name, "more than \(XMLReaderContext.maximumBytesBetweenNodes) bytes without an element starting or ending (text, comments or processing instructions that long are no export)", line: Int(xmlTextReaderGetParserLineNumber(reader)))
+        }
         if let message = context.pointee.errorMessage {
             let line = context.pointee.errorLine > 0 ? context.pointee.errorLine : Int(xmlTextReaderGetParserLineNumber(reader))
             return Self.unusable(name, "malformed XML: \(message)", line: line, code: context.pointee.errorIsEncoding ? .FMT008 : .FMT007)
@@ -228,6 +243,7 @@ public final class XMLRecordReader: RecordReader {
         while !local.finished {
             let status = xmlTextReaderRead(reader)
             if status < 0 || context.pointee.failed { throw failure() }
+            context.pointee.bytesSinceNode = 0
             if status == 0 {
                 local.finished = true
                 return nil

@@ -136,11 +136,29 @@ struct HostileInputTests {
         let problem = try Self.refusal(try Self.parse(text, suffix: ".xml"))
         #expect(problem.code == "FMT007")
         if kind == .tenMegabyteNode {
-            // libxml2's own limit (10,000,000 bytes), met before ours: it names the line it stands on.
-            #expect(problem.message == "malformed XML: xmlSAX2Characters: huge text node")
-            #expect((3...4).contains(problem.location.line ?? 0))
+            // libxml2 reads on until an element starts or ends: stopped after 4 MB of it.
+            #expect(problem.message == "more than \(4 * Record.maximumBytes) bytes without an element starting or ending (text, comments or processing instructions that long are no export)")
+            #expect(problem.location.line == 3)
         } else {
             #expect(problem.message == "text longer than \(Record.maximumBytes) bytes in element 'Job_Number'; that is not an export value")
+            #expect(problem.location.line == 3)
+        }
+    }
+
+    @Test("a comment, a DTD or text that runs on for megabytes is stopped after 4 MB, before libxml2 holds it all", arguments: ["comment", "internal subset", "text and comments"])
+    func endlessContent(_ kind: String) throws {
+        let filler: String
+        switch kind {
+        case "comment": filler = "<rows>\n<!--" + String(repeating: "c", count: 20 << 20) + "-->"
+        case "internal subset": filler = "<!DOCTYPE rows [" + String(repeating: "<!-- x -->", count: 2 << 20) + "]>\n<rows>"
+        default: filler = "<rows>\n<row><Job_Number>" + String(repeating: "t<!---->", count: 3 << 20) + "</Job_Number></row>"
+        }
+        let problem = try Self.refusal(try Self.parse("<?xml version=\"1.0\"?>\n\(filler)\n</rows>\n", suffix: ".xml"))
+        #expect(problem.code == "FMT007")
+        if kind == "internal subset" {
+            #expect(problem.message.contains("DOCTYPE"))
+        } else {
+            #expect(problem.message.hasPrefix("more than \(4 * Record.maximumBytes) bytes without an element starting or ending"))
             #expect(problem.location.line == 3)
         }
     }
