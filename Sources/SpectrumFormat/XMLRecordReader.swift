@@ -177,7 +177,8 @@ public final class XMLRecordReader: RecordReader {
             guard error.pointee.level.rawValue >= XML_ERR_ERROR.rawValue, context.pointee.errorMessage == nil else { return }
             var message = error.pointee.message.map { String(cString: $0) } ?? "malformed XML"
             while message.last == "\n" || message.last == " " { message.removeLast() }
-            context.pointee.errorMessage = message
+            // One diagnostic, one line ("Input is not proper UTF-8, indicate encoding !\nBytes: ...").
+            context.pointee.errorMessage = message.split(separator: "\n").joined(separator: "; ")
             context.pointee.errorLine = Int(error.pointee.line)
             let code = error.pointee.code
             context.pointee.errorIsEncoding = error.pointee.domain == Int32(XML_FROM_I18N.rawValue)
