@@ -119,6 +119,8 @@ public final class XMLRecordReader: RecordReader {
     /// The document libxml2 built, taken over (and freed in `deinit`) to look at its DTD after
     /// a failure.
     private var heldDocument: xmlDocPtr?
+    /// libxml2's generic error, which some failures raise instead of a structured one.
+    private let genericError: UnsafeMutablePointer<sov_xml_generic_error>
 
     private static let element = Int32(XML_READER_TYPE_ELEMENT.rawValue)
     private static let endElement = Int32(XML_READER_TYPE_END_ELEMENT.rawValue)
@@ -140,6 +142,8 @@ public final class XMLRecordReader: RecordReader {
     public init(_ input: InputFile) throws {
         Self.externalEntitiesRefused
         name = input.name
+        genericError = UnsafeMutablePointer<sov_xml_generic_error>.allocate(capacity: 1)
+        genericError.initialize(to: sov_xml_generic_error())
         context = UnsafeMutablePointer<XMLReaderContext>.allocate(capacity: 1)
         context.initialize(to: XMLReaderContext(input: input))
         let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_BIG_LINES.rawValue)
@@ -167,6 +171,7 @@ public final class XMLRecordReader: RecordReader {
             context.pointee.buffer.deallocate()
             context.deinitialize(count: 1)
             context.deallocate()
+            genericError.deallocate()
             throw IOFailure(path: input.name, message: "cannot start the XML reader", status: .software)
         }
         self.reader = reader
@@ -191,6 +196,7 @@ public final class XMLRecordReader: RecordReader {
     deinit {
         xmlFreeTextReader(reader)
         if let heldDocument { xmlFreeDoc(heldDocument) }
+        genericError.deallocate()
         context.pointee.buffer.deallocate()
         context.deinitialize(count: 1)
         context.deallocate()
@@ -229,6 +235,15 @@ public final class XMLRecordReader: RecordReader {
             let line = context.pointee.errorLine > 0 ? context.pointee.errorLine : Int(xmlTextReaderGetParserLineNumber(reader))
             return Self.unusable(name, "malformed XML: \(message)", line: line, code: context.pointee.errorIsEncoding ? .FMT008 : .FMT007)
         }
+        if genericError.pointee.set != 0 {
+            var message = withUnsafeBytes(of: genericError.pointee.message) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            while message.last == "\n" || message.last == " " { message.removeLast() }
+            let line = Int(xmlTextReaderGetParserLineNumber(reader))
+            if message.hasSuffix("encoder error") {
+                return Self.unusable(name, "malformed XML: bytes that the document's declared encoding cannot decode (libxml2: \(message))", line: line, code: .FMT008)
+            }
+            return Self.unusable(name, "malformed XML: \(message)", line: line)
+        }
         return Self.unusable(name, "malformed XML", line: Int(xmlTextReaderGetParserLineNumber(reader)))
     }
 
@@ -236,6 +251,8 @@ public final class XMLRecordReader: RecordReader {
         // Errors libxml2 raises outside any parser context would go to stderr; the setting is
         // per thread, and the reader may run on a prefetching thread.
         xmlSetStructuredErrorFunc(nil) { _, _ in }
+        sov_xml_capture_generic_errors(genericError)
+        defer { sov_xml_capture_generic_errors(nil) }
         var local = State()
         swap(&local, &state)
         defer { swap(&local, &state) }

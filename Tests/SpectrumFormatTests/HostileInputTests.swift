@@ -238,6 +238,18 @@ struct HostileInputTests {
         let problem = try Self.refusal(try Self.parse(bytes, suffix: ".xml"))
         #expect(problem.code == "FMT008")
         #expect(problem.location.line == 3)
+        #expect(!problem.message.contains("\n"))
+    }
+
+    @Test("a byte the declared encoding cannot decode is FMT008 with its line, in one line of text", arguments: ["windows-1252", "EUC-JP", "ISO-2022-JP"])
+    func undecodableInDeclaredEncoding(_ encoding: String) throws {
+        let bad: [UInt8] = encoding == "windows-1252" ? [0x81] : encoding == "EUC-JP" ? [0x8F, 0xFF, 0xFF] : [0x1B, 0x24, 0x42, 0xFF, 0xFF]
+        let bytes = Array("<?xml version=\"1.0\" encoding=\"\(encoding)\"?>\n<rows>\n<row><Job_Number>24".utf8) + bad + Array("</Job_Number></row>\n</rows>\n".utf8)
+        let problem = try Self.refusal(try Self.parse(bytes, suffix: ".xml"))
+        #expect(problem.code == "FMT008")
+        #expect(problem.message.hasPrefix("malformed XML: bytes that the document's declared encoding cannot decode"))
+        #expect((2...3).contains(problem.location.line ?? 0))
+        #expect(!problem.humanLine.contains("\n"))
     }
 
     @Test("invalid UTF-8 in a CSV row rejects that row, naming line and byte; in the header, the file")
