@@ -380,6 +380,16 @@ struct HostileInputTests {
         #expect(problems.allSatisfy { $0.location.file == path && $0.location.line == 2 })
     }
 
+    @Test("a value with line breaks cannot forge lines on stderr: control characters are escaped")
+    func forgedLines() throws {
+        let forged = "x\nsov-parse: 0 in, 0 out, 0 rejected\r\u{1B}[2J"
+        let text = "\(Self.flatHeader)\n\(Self.flatRow(job: "24-1", retention: "\"\(forged)\""))\n"
+        let (result, path) = try Self.parse(text, suffix: ".csv")
+        let problem = try #require(result.rejects.first?.diagnostics.first)
+        #expect(problem.value == forged)
+        #expect(problem.humanLine == "\(path):2: error: [FMT002] Retention_Percent: 'x\\nsov-parse: 0 in, 0 out, 0 rejected\\r\\u{1B}[2J' is not a percentage (e.g. 10.00) (field Retention_Percent, value 'x\\nsov-parse: 0 in, 0 out, 0 rejected\\r\\u{1B}[2J')")
+    }
+
     @Test("a diagnostic quoting a megabyte value prints a bounded line; the reject keeps it whole")
     func longValuesInMessages() {
         let value = String(repeating: "z", count: 1 << 20)
