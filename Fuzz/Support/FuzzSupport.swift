@@ -68,6 +68,8 @@ enum CanonicalCheck {
     static func diagnostic(_ diagnostic: Diagnostic) {
         guard DiagnosticCode(rawValue: diagnostic.code) != nil else { fatalError("unknown diagnostic code \(diagnostic.code)") }
         if let line = diagnostic.location.line, line < 1 { fatalError("diagnostic on line \(line): \(diagnostic.humanLine)") }
-        _ = diagnostic.humanLine
+        // What stderr shows: one line, whatever the input held.
+        let human = diagnostic.humanLine
+        guard !human.utf8.contains(where: { $0 == 0x0A || $0 == 0x0D }) else { fatalError("a diagnostic of several lines: \(human)") }
     }
 }

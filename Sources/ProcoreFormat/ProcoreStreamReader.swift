@@ -25,7 +25,7 @@ public enum ProcoreItem: Sendable {
 /// until its end). `ProcoreReader.read(bytes:)` is this reader over bytes in memory.
 public final class ProcoreStreamReader {
     /// No Procore change order comes near this; a value past it is refused rather than held.
-    public static let maximumDocumentBytes = 64 << 20
+    public static let maximumDocumentBytes = 16 << 20
 
     public let file: String
     private let input: InputFile?

@@ -55,15 +55,32 @@ public struct Diagnostic: Sendable, Hashable, Error {
     public var isError: Bool { severity == .error }
 
     /// `file:line: error: [CODE] message` (swiftc and SwiftPM style, so editors can jump to it).
-    /// Messages quote the values they are about; a hostile value (a megabyte-long field) is cut
-    /// here so that it does not become a megabyte-long line on stderr. `json` keeps it whole.
+    /// Messages quote the values they are about; a hostile value is made harmless here: cut when
+    /// megabytes long, and its line breaks and control characters escaped, so that it stays on
+    /// its one line and cannot forge others on stderr. `json` keeps it whole and as it was.
     public var humanLine: String {
         var prefix = location.file ?? "<input>"
         if let line = location.line { prefix += ":\(line)" } else if let record = location.record { prefix += ":record \(record)" }
-        var text = "\(prefix): \(severity.rawValue): [\(code)] \(Diagnostic.shortened(message, head: 600, tail: 400))"
-        let quoted = value.map { Diagnostic.shortened($0, head: 100, tail: 20) }
+        var text = "\(Diagnostic.printable(prefix)): \(severity.rawValue): [\(code)] \(Diagnostic.printable(Diagnostic.shortened(message, head: 600, tail: 400)))"
+        let quoted = value.map { Diagnostic.printable(Diagnostic.shortened($0, head: 100, tail: 20)) }
         if let field = location.field { text += " (field \(field)" + (quoted.map { ", value '\($0)'" } ?? "") + ")" } else if let quoted { text += " (value '\(quoted)')" }
         return text
+    }
+
+    /// `text` with control characters written as escapes (`\n`, `\u{1B}`).
+    static func printable(_ text: String) -> String {
+        guard text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else { return text }
+        var result = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            case "\u{0}"..."\u{1F}", "\u{7F}": result += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
     }
 
     /// `text` when short; else its first `head` and last `tail` characters around a note of

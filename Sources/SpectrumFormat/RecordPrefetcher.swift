@@ -106,7 +106,7 @@ private final class ThreadWork: @unchecked Sendable {
 }
 
 /// A bounded single-producer, single-consumer queue of record batches (pthread mutex + condition).
-private final class RecordChannel: @unchecked Sendable {
+final class RecordChannel: @unchecked Sendable {
     enum Batch: Sendable {
         case items([RecordItem])
         case end
@@ -149,19 +149,26 @@ private final class RecordChannel: @unchecked Sendable {
         defer { pthread_mutex_unlock(mutex) }
         while batches.count == head { pthread_cond_wait(changed, mutex) }
         let batch = batches[head]
-        // Drop the taken batch now: when the reader stays ahead the queue never runs empty, and
-        // taken batches kept in the array would hold every record of the file.
+        // Let go of the batch now: when the reader stays ahead, `head` never catches up with
+        // the end and the array is never emptied, so taken batches must not stay in it.
         batches[head] = .end
         head += 1
         if head == batches.count {
             batches.removeAll(keepingCapacity: true)
             head = 0
-        } else if head >= depth {
+        } else if head >= 4 * depth {
             batches.removeFirst(head)
             head = 0
         }
         pthread_cond_broadcast(changed)
         return batch
+    }
+
+    /// Batches the queue still holds, taken or not (what its memory follows).
+    var storedBatches: Int {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return batches.count
     }
 
     func cancel() {

@@ -23,6 +23,12 @@ private struct XMLReaderContext {
     var errorMessage: String?
     var errorLine = 0
     var errorIsEncoding = false
+    /// Bytes handed to libxml2 since its reader last returned a node. libxml2 parses on until an
+    /// element starts or ends, holding what it read, so text, comments or a DTD without end
+    /// would take memory without bound; past `maximumBytesBetweenNodes` the read fails instead.
+    var bytesSinceNode = 0
+    var tooLongWithoutNode = false
+    static let maximumBytesBetweenNodes = 4 * Record.maximumBytes
 
     init(input: InputFile) {
         self.input = input
@@ -38,6 +44,7 @@ private struct XMLReaderContext {
         let count = min(target.count, end - start)
         target.baseAddress!.copyMemory(from: buffer.baseAddress! + start, byteCount: count)
         start += count
+        bytesSinceNode += count
         return count
     }
 }
@@ -112,6 +119,8 @@ public final class XMLRecordReader: RecordReader {
     /// The document libxml2 built, taken over (and freed in `deinit`) to look at its DTD after
     /// a failure.
     private var heldDocument: xmlDocPtr?
+    /// libxml2's generic error, which some failures raise instead of a structured one.
+    private let genericError: UnsafeMutablePointer<sov_xml_generic_error>
 
     private static let element = Int32(XML_READER_TYPE_ELEMENT.rawValue)
     private static let endElement = Int32(XML_READER_TYPE_END_ELEMENT.rawValue)
@@ -133,6 +142,8 @@ public final class XMLRecordReader: RecordReader {
     public init(_ input: InputFile) throws {
         Self.externalEntitiesRefused
         name = input.name
+        genericError = UnsafeMutablePointer<sov_xml_generic_error>.allocate(capacity: 1)
+        genericError.initialize(to: sov_xml_generic_error())
         context = UnsafeMutablePointer<XMLReaderContext>.allocate(capacity: 1)
         context.initialize(to: XMLReaderContext(input: input))
         let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_BIG_LINES.rawValue)
@@ -140,6 +151,11 @@ public final class XMLRecordReader: RecordReader {
             { opaque, buffer, length -> Int32 in
                 guard let opaque, let buffer, length > 0 else { return 0 }
                 let context = opaque.assumingMemoryBound(to: XMLReaderContext.self)
+                if context.pointee.bytesSinceNode > XMLReaderContext.maximumBytesBetweenNodes {
+                    context.pointee.tooLongWithoutNode = true
+                    context.pointee.failed = true
+                    return -1
+                }
                 do {
                     return Int32(try context.pointee.read(into: UnsafeMutableRawBufferPointer(start: buffer, count: Int(length))))
                 } catch let failure as IOFailure {
@@ -155,6 +171,7 @@ public final class XMLRecordReader: RecordReader {
             context.pointee.buffer.deallocate()
             context.deinitialize(count: 1)
             context.deallocate()
+            genericError.deallocate()
             throw IOFailure(path: input.name, message: "cannot start the XML reader", status: .software)
         }
         self.reader = reader
@@ -165,7 +182,8 @@ public final class XMLRecordReader: RecordReader {
             guard error.pointee.level.rawValue >= XML_ERR_ERROR.rawValue, context.pointee.errorMessage == nil else { return }
             var message = error.pointee.message.map { String(cString: $0) } ?? "malformed XML"
             while message.last == "\n" || message.last == " " { message.removeLast() }
-            context.pointee.errorMessage = message
+            // One diagnostic, one line ("Input is not proper UTF-8, indicate encoding !\nBytes: ...").
+            context.pointee.errorMessage = message.split(separator: "\n").joined(separator: "; ")
             context.pointee.errorLine = Int(error.pointee.line)
             let code = error.pointee.code
             context.pointee.errorIsEncoding = error.pointee.domain == Int32(XML_FROM_I18N.rawValue)
@@ -178,6 +196,7 @@ public final class XMLRecordReader: RecordReader {
     deinit {
         xmlFreeTextReader(reader)
         if let heldDocument { xmlFreeDoc(heldDocument) }
+        genericError.deallocate()
         context.pointee.buffer.deallocate()
         context.deinitialize(count: 1)
         context.deallocate()
@@ -209,9 +228,21 @@ public final class XMLRecordReader: RecordReader {
     private func failure() -> any Error {
         if let failure = context.pointee.ioFailure { return failure }
         if let line = doctypeLine() { return Self.doctypeRefusal(name, line: line) }
+        if context.pointee.tooLongWithoutNode {
+            return Self.unusable(name, "more than \(XMLReaderContext.maximumBytesBetweenNodes) bytes without an element starting or ending (text, comments or processing instructions that long are no export)", line: Int(xmlTextReaderGetParserLineNumber(reader)))
+        }
         if let message = context.pointee.errorMessage {
             let line = context.pointee.errorLine > 0 ? context.pointee.errorLine : Int(xmlTextReaderGetParserLineNumber(reader))
             return Self.unusable(name, "malformed XML: \(message)", line: line, code: context.pointee.errorIsEncoding ? .FMT008 : .FMT007)
+        }
+        if genericError.pointee.set != 0 {
+            var message = withUnsafeBytes(of: genericError.pointee.message) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            while message.last == "\n" || message.last == " " { message.removeLast() }
+            let line = Int(xmlTextReaderGetParserLineNumber(reader))
+            if message.hasSuffix("encoder error") {
+                return Self.unusable(name, "malformed XML: bytes that the document's declared encoding cannot decode (libxml2: \(message))", line: line, code: .FMT008)
+            }
+            return Self.unusable(name, "malformed XML: \(message)", line: line)
         }
         return Self.unusable(name, "malformed XML", line: Int(xmlTextReaderGetParserLineNumber(reader)))
     }
@@ -220,6 +251,8 @@ public final class XMLRecordReader: RecordReader {
         // Errors libxml2 raises outside any parser context would go to stderr; the setting is
         // per thread, and the reader may run on a prefetching thread.
         xmlSetStructuredErrorFunc(nil) { _, _ in }
+        sov_xml_capture_generic_errors(genericError)
+        defer { sov_xml_capture_generic_errors(nil) }
         var local = State()
         swap(&local, &state)
         defer { swap(&local, &state) }
@@ -228,6 +261,7 @@ public final class XMLRecordReader: RecordReader {
         while !local.finished {
             let status = xmlTextReaderRead(reader)
             if status < 0 || context.pointee.failed { throw failure() }
+            context.pointee.bytesSinceNode = 0
             if status == 0 {
                 local.finished = true
                 return nil

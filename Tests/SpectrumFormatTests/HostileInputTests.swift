@@ -136,11 +136,29 @@ struct HostileInputTests {
         let problem = try Self.refusal(try Self.parse(text, suffix: ".xml"))
         #expect(problem.code == "FMT007")
         if kind == .tenMegabyteNode {
-            // libxml2's own limit (10,000,000 bytes), met before ours: it names the line it stands on.
-            #expect(problem.message == "malformed XML: xmlSAX2Characters: huge text node")
-            #expect((3...4).contains(problem.location.line ?? 0))
+            // libxml2 reads on until an element starts or ends: stopped after 4 MB of it.
+            #expect(problem.message == "more than \(4 * Record.maximumBytes) bytes without an element starting or ending (text, comments or processing instructions that long are no export)")
+            #expect(problem.location.line == 3)
         } else {
             #expect(problem.message == "text longer than \(Record.maximumBytes) bytes in element 'Job_Number'; that is not an export value")
+            #expect(problem.location.line == 3)
+        }
+    }
+
+    @Test("a comment, a DTD or text that runs on for megabytes is stopped after 4 MB, before libxml2 holds it all", arguments: ["comment", "internal subset", "text and comments"])
+    func endlessContent(_ kind: String) throws {
+        let filler: String
+        switch kind {
+        case "comment": filler = "<rows>\n<!--" + String(repeating: "c", count: 20 << 20) + "-->"
+        case "internal subset": filler = "<!DOCTYPE rows [" + String(repeating: "<!-- x -->", count: 2 << 20) + "]>\n<rows>"
+        default: filler = "<rows>\n<row><Job_Number>" + String(repeating: "t<!---->", count: 3 << 20) + "</Job_Number></row>"
+        }
+        let problem = try Self.refusal(try Self.parse("<?xml version=\"1.0\"?>\n\(filler)\n</rows>\n", suffix: ".xml"))
+        #expect(problem.code == "FMT007")
+        if kind == "internal subset" {
+            #expect(problem.message.contains("DOCTYPE"))
+        } else {
+            #expect(problem.message.hasPrefix("more than \(4 * Record.maximumBytes) bytes without an element starting or ending"))
             #expect(problem.location.line == 3)
         }
     }
@@ -220,6 +238,18 @@ struct HostileInputTests {
         let problem = try Self.refusal(try Self.parse(bytes, suffix: ".xml"))
         #expect(problem.code == "FMT008")
         #expect(problem.location.line == 3)
+        #expect(!problem.message.contains("\n"))
+    }
+
+    @Test("a byte the declared encoding cannot decode is FMT008 with its line, in one line of text", arguments: ["windows-1252", "EUC-JP", "ISO-2022-JP"])
+    func undecodableInDeclaredEncoding(_ encoding: String) throws {
+        let bad: [UInt8] = encoding == "windows-1252" ? [0x81] : encoding == "EUC-JP" ? [0x8F, 0xFF, 0xFF] : [0x1B, 0x24, 0x42, 0xFF, 0xFF]
+        let bytes = Array("<?xml version=\"1.0\" encoding=\"\(encoding)\"?>\n<rows>\n<row><Job_Number>24".utf8) + bad + Array("</Job_Number></row>\n</rows>\n".utf8)
+        let problem = try Self.refusal(try Self.parse(bytes, suffix: ".xml"))
+        #expect(problem.code == "FMT008")
+        #expect(problem.message.hasPrefix("malformed XML: bytes that the document's declared encoding cannot decode"))
+        #expect((2...3).contains(problem.location.line ?? 0))
+        #expect(!problem.humanLine.contains("\n"))
     }
 
     @Test("invalid UTF-8 in a CSV row rejects that row, naming line and byte; in the header, the file")
@@ -295,6 +325,25 @@ struct HostileInputTests {
         #expect(problem.location.file == path && problem.location.line == 2)
     }
 
+    @Test("records read ahead on their own thread do not pile up when the reader stays ahead")
+    func prefetchStaysBounded() {
+        // The steady state of a fast reader (CSV) and a slower consumer: the queue is always full,
+        // one batch is taken, one is put. Found: taken batches stayed in the queue's array, which
+        // was emptied only when the consumer caught up, so a 21 MB CSV held 100,000 records.
+        let depth = 4
+        let channel = RecordChannel(depth: depth)
+        let record = Record(file: "f.csv", line: 2, fields: ["Job_Number": "1"])
+        for _ in 0..<depth { _ = channel.put(.items([.record(record)])) }
+        for _ in 0..<10_000 {
+            guard case .items = channel.take() else {
+                Issue.record("expected a batch")
+                return
+            }
+            _ = channel.put(.items([.record(record)]))
+            #expect(channel.storedBatches <= 5 * depth)
+        }
+    }
+
     @Test("40-digit numbers are out of range for their field, named with file, line and field")
     func fortyDigits() throws {
         let forty = String(repeating: "9", count: 40)
@@ -329,6 +378,16 @@ struct HostileInputTests {
         let problems = result.rejects.flatMap(\.diagnostics).filter(\.isError)
         #expect(Set(problems.map(\.code)) == ["FMT006", "FMT001"])
         #expect(problems.allSatisfy { $0.location.file == path && $0.location.line == 2 })
+    }
+
+    @Test("a value with line breaks cannot forge lines on stderr: control characters are escaped")
+    func forgedLines() throws {
+        let forged = "x\nsov-parse: 0 in, 0 out, 0 rejected\r\u{1B}[2J"
+        let text = "\(Self.flatHeader)\n\(Self.flatRow(job: "24-1", retention: "\"\(forged)\""))\n"
+        let (result, path) = try Self.parse(text, suffix: ".csv")
+        let problem = try #require(result.rejects.first?.diagnostics.first)
+        #expect(problem.value == forged)
+        #expect(problem.humanLine == "\(path):2: error: [FMT002] Retention_Percent: 'x\\nsov-parse: 0 in, 0 out, 0 rejected\\r\\u{1B}[2J' is not a percentage (e.g. 10.00) (field Retention_Percent, value 'x\\nsov-parse: 0 in, 0 out, 0 rejected\\r\\u{1B}[2J')")
     }
 
     @Test("a diagnostic quoting a megabyte value prints a bounded line; the reject keeps it whole")
