@@ -387,6 +387,8 @@ struct HostileInputTests {
         let (result, path) = try Self.parse(text, suffix: ".csv")
         let problem = try #require(result.rejects.first?.diagnostics.first)
         #expect(problem.value == forged)
+        let renamed = Diagnostic.error(.FMT010, "unknown setting", at: SOVCore.SourceLocation(file: "p.toml", field: "a\rb"))
+        #expect(renamed.humanLine == "p.toml: error: [FMT010] unknown setting (field a\\rb)")
         #expect(problem.humanLine == "\(path):2: error: [FMT002] Retention_Percent: 'x\\nsov-parse: 0 in, 0 out, 0 rejected\\r\\u{1B}[2J' is not a percentage (e.g. 10.00) (field Retention_Percent, value 'x\\nsov-parse: 0 in, 0 out, 0 rejected\\r\\u{1B}[2J')")
     }
 
