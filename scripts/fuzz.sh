@@ -107,6 +107,8 @@ for target in $targets; do
   if [ "$running" -ge "$parallel" ]; then wait -n || true; running=$((running - 1)); fi
 done
 wait
+# The harnesses hand each input to the readers as a file of their own (Fuzz/Support).
+rm -f /dev/shm/sovbridge-fuzz-* /tmp/sovbridge-fuzz-*
 
 status=0
 printf "%-10s %12s %10s %8s %9s\n" target executions exec/s corpus findings
