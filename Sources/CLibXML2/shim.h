@@ -1,3 +1,9 @@
+/* Debian's libxml2 is built with ICU, so its encoding.h would pull in the system's ICU headers,
+   whose UErrorCode differs from the copy inside Foundation (_FoundationICU); any module that sees
+   both fails to build, and whether it does depends on module-cache build order. We never touch
+   the ICU converter fields, so the headers are read as if ICU were off. */
+#include <libxml/xmlversion.h>
+#undef LIBXML_ICU_ENABLED
 #include <libxml/xmlreader.h>
 #include <libxml/xmlerror.h>
 #include <libxml/parser.h>
