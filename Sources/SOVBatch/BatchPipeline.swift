@@ -111,11 +111,15 @@ public struct ExportedDocument {
     /// The Procore project a prime contract goes to, for PC001 across runs; defaults to the
     /// document's `procore.project_id`.
     public var projectId: String?
+    /// What the writer had to say about a document it wrote (a revenue-only change request, a
+    /// description cut to Spectrum's length, no Authorization_ID).
+    public var warnings: [Diagnostic]
 
-    public init(fileName: String, bytes: [UInt8], projectId: String? = nil) {
+    public init(fileName: String, bytes: [UInt8], projectId: String? = nil, warnings: [Diagnostic] = []) {
         self.fileName = fileName
         self.bytes = bytes
         self.projectId = projectId
+        self.warnings = warnings
     }
 }
 

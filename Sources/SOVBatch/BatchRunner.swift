@@ -83,6 +83,7 @@ public final class BatchRunner {
     private final class State {
         var result: RunResult
         var rejectLines: [JSONValue] = []
+        var saidWarnings: Set<String> = []
         let report: StageReport
 
         init(result: RunResult, report: StageReport) {
@@ -132,13 +133,15 @@ public final class BatchRunner {
 
     private func runStages(_ state: State) throws {
         let report = state.report
-        try openLedger()
-        if !options.dryRun, let ledger {
-            state.result.runId = try ledger.startRun(mode: mode, inputs: options.inputs)
-        }
-        if !options.dryRun, let out = options.out { try AtomicFile.makeFolder(out) }
-
         let (files, missing) = BatchRunner.expand(options.inputs)
+        // Nothing to read at all (a mistyped path): no ledger, no output folder is created.
+        if !(files.isEmpty && !missing.isEmpty) {
+            try openLedger()
+            if !options.dryRun, let ledger {
+                state.result.runId = try ledger.startRun(mode: mode, inputs: options.inputs)
+            }
+            if !options.dryRun, let out = options.out { try AtomicFile.makeFolder(out) }
+        }
         progress.update("\(self.commandName): reading \(files.count) input\(files.count == 1 ? "" : "s")")
         let parsed = files.isEmpty ? ParseOutput() : pipeline.parse(files)
         for failure in missing + parsed.failures {
@@ -235,6 +238,7 @@ public final class BatchRunner {
             case .rejected(let reject): return (outcome, reject)
             case .exported(let result): exported = result
             }
+            outcome.diagnostics += exported.warnings
             var projectId: String?
             var billingItems: [String] = []
             if case .primeContract(let contract) = document {
@@ -283,7 +287,8 @@ public final class BatchRunner {
         }
         state.result.outcomes.append(outcome)
         state.report.countOut()
-        for warning in document.diagnostics where !warning.isError {
+        // A warning that is the same for every document (no Authorization_ID) is said once.
+        for warning in outcome.diagnostics where !warning.isError && state.saidWarnings.insert(warning.humanLine).inserted {
             progress.clear()
             state.report.warn(warning)
         }

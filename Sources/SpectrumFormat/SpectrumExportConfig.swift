@@ -36,6 +36,12 @@ public struct SpectrumExportConfig: Sendable, Hashable {
     /// never reads the environment itself, so a test or the runner decides where the secret lives.
     public static let authorizationEnvironmentVariable = "SPECTRUM_AUTHORIZATION_ID"
 
+    /// Said once per run when records are written without an Authorization_ID.
+    public static let missingAuthorizationWarning = Diagnostic.warning(
+        .FMT004,
+        "no Spectrum Authorization_ID: it is written empty and Spectrum refuses the records until it is filled in; set \(authorizationEnvironmentVariable) or spectrum.authorization_id in the configuration",
+        at: SourceLocation(field: "Authorization_ID"))
+
     /// Data Exchange Authorization_ID (<= 20). nil: written empty, with one warning per run.
     public var authorizationId: String?
     /// CR_Status of an approved change request (site-defined; Spectrum's usual code is A).

@@ -14,9 +14,6 @@ public enum SpectrumExportStage {
         report: StageReport, output: OutputSink,
         generator: inout some RandomNumberGenerator
     ) -> ExitStatus {
-        if writer.config.authorizationId == nil {
-            report.warn(.warning(.FMT004, "no Spectrum Authorization_ID: it is written empty and Spectrum refuses the records until it is filled in; set \(SpectrumExportConfig.authorizationEnvironmentVariable) or spectrum.authorization_id in the configuration", at: SourceLocation(field: "Authorization_ID")))
-        }
         if let outDir {
             do {
                 try AtomicFile.makeFolder(outDir)
@@ -26,6 +23,7 @@ public enum SpectrumExportStage {
             }
         }
         var envelopeOpen = false
+        var warnedAuthorization = false
         return report.runCanonical(
             inputPaths: inputPaths, output: output,
             body: { document in
@@ -38,6 +36,11 @@ public enum SpectrumExportStage {
                 case .rejected(let diagnostics):
                     try report.reject(Reject(document: document.json, diagnostics: diagnostics))
                 case .exported(let export):
+                    // Said once, and only when a record is written with the field empty.
+                    if writer.config.authorizationId == nil && !warnedAuthorization {
+                        report.warn(SpectrumExportConfig.missingAuthorizationWarning)
+                        warnedAuthorization = true
+                    }
                     for warning in export.warnings { report.warn(warning) }
                     if let outDir {
                         let file = outDir + "/" + AtomicFile.safeFileName(document.originId) + ".xml"

@@ -189,6 +189,35 @@ struct RunnerTests {
         #expect(onlyBad.status == .dataError)
     }
 
+    @Test func onlyMissingInputsCreateNoLedgerAndNoOutFolder() throws {
+        let folder = TemporaryFolder()
+        let (result, _, stderr) = try runBatch(.test(folder, inputs: [folder.file("mistyped.csv")]))
+        #expect(result.status == .noInput)
+        #expect(result.runId == nil)
+        #expect(stderr.contains("mistyped.csv: no such file or folder"))
+        #expect(!FileManager.default.fileExists(atPath: folder.file("ledger.sqlite")))
+        #expect(!FileManager.default.fileExists(atPath: folder.file("out")))
+    }
+
+    @Test func anExportersWarningsAreKeptPerDocumentAndSaidOnce() throws {
+        let folder = TemporaryFolder()
+        var pipeline = TestPipeline.make()
+        let sameForAll = Diagnostic.warning(.FMT004, "no Spectrum Authorization_ID", at: SourceLocation(field: "Authorization_ID"))
+        pipeline.export = { request in
+            let cut = Diagnostic.warning(.FMT005, "description of \(request.document.originId) cut", at: request.document.source)
+            return .exported(ExportedDocument(fileName: request.target.fileName(for: request.document), bytes: [0x0A], warnings: [sameForAll, cut]))
+        }
+        let path = folder.write("in.jsonl", Fixtures.jsonl([
+            Fixtures.procoreChangeOrder(id: "77", job: "24-1017"), Fixtures.procoreChangeOrder(id: "78", job: "24-1017"),
+        ]))
+        let (result, _, stderr) = try runBatch(.test(folder, inputs: [path]), pipeline: pipeline)
+        #expect(result.counts.exported == 2)
+        #expect(result.outcomes.map { $0.diagnostics.map(\.code) } == [["FMT004", "FMT005"], ["FMT004", "FMT005"]])
+        #expect(stderr.components(separatedBy: "no Spectrum Authorization_ID").count - 1 == 1)
+        #expect(stderr.contains("description of procore:pcco:77 cut"))
+        #expect(stderr.contains("description of procore:pcco:78 cut"))
+    }
+
     @Test func foldersGiveTheirFilesInNameOrderLeavingOutHiddenAndPartialOnes() throws {
         let folder = TemporaryFolder()
         folder.write("in/b.jsonl", "")

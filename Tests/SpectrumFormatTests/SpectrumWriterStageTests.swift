@@ -165,6 +165,22 @@ struct SpectrumWriterStageTests {
         let envelope = try #require(LibXMLReadBack.parse(result.stdout))
         #expect(envelope.records.allSatisfy { $0["Authorization_ID"] == "" })
     }
+
+    @Test func theAuthorizationWarningIsSaidOncePerRunAndOnlyWhenSomethingIsWritten() throws {
+        let scratch = Scratch()
+        let two = try scratch.write("two.jsonl", [Self.order("1", id: "901"), Self.order("2", id: "902")].map { CanonicalDocument.changeOrder($0).jsonLine + "\n" }.joined())
+        let written = try run(scratch, inputs: [two], config: SpectrumExportConfig())
+        #expect(written.report.documentsOut == 2)
+        // One for Authorization_ID, one revenue-only warning per change order.
+        #expect(written.report.warnings == 3)
+        #expect(try scratch.read(scratch.folder + "/stderr.txt").ranges(of: "SPECTRUM_AUTHORIZATION_ID").count == 1)
+
+        let empty = try scratch.write("empty.jsonl", "")
+        let nothing = try run(scratch, inputs: [empty], config: SpectrumExportConfig())
+        #expect(nothing.status == .ok)
+        #expect(nothing.report.warnings == 0)
+        #expect(nothing.stdout.isEmpty)
+    }
 }
 
 @Suite("Spectrum writer: export configuration")
