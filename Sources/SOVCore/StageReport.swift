@@ -162,7 +162,8 @@ public struct CanonicalReader {
         case malformed(raw: JSONValue, Diagnostic)
     }
 
-    /// The next document or malformed line; blank lines are skipped; nil at the end.
+    /// The next document or malformed line; blank lines are skipped; nil at the end. Throws
+    /// when the input cannot be read or is of another canonical schema version (exit 65).
     public mutating func next() throws(IOFailure) -> Item? {
         while let line = try lines.next() {
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
@@ -173,6 +174,13 @@ public struct CanonicalReader {
             } catch {
                 let diagnostic = Diagnostic.error(.FMT009, "not a JSON line: \(error.message) at column \(error.column); stages read the JSON Lines that sov-parse writes", at: location)
                 return .malformed(raw: .string(String(decoding: line, as: UTF8.self)), diagnostic)
+            }
+            // Another version is another format, not a bad document (SPEC §4): the input fails.
+            if let schema = value["schema"], schema.intValue != CanonicalDocument.schemaVersion {
+                throw IOFailure(
+                    path: "\(lines.name):\(lines.lineNumber)",
+                    message: "unknown canonical schema version \(schema.text); this SOVBridge reads version \(CanonicalDocument.schemaVersion): produce the input with the same SOVBridge version",
+                    status: .dataError)
             }
             do {
                 return .document(try CanonicalDocument(json: value, at: location))

@@ -89,7 +89,7 @@ struct RunnerTests {
         let folder = TemporaryFolder()
         let path = folder.write("in.jsonl", [
             Fixtures.contract(job: "24-1017", total: "9999.00").jsonLine,  // PC003
-            "{\"kind\": \"prime_contract\", \"schema\": 9}",  // FMT009
+            "{\"kind\": \"prime_contract\"}",  // FMT009: no schema
             Fixtures.contract(job: "24-2000").jsonLine,
             Fixtures.changeOrder(job: "24-2000", associated: ["0100", "0999"]).jsonLine,  // CO004
         ].joined(separator: "\n") + "\n")
