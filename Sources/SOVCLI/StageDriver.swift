@@ -49,11 +49,7 @@ public enum StageDriver {
 
     public static func openRejects(_ path: String?) throws -> OutputSink? {
         guard let path else { return nil }
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        if fd < 0 {
-            throw IOFailure(path: path, message: "cannot create the rejects file: \(String(cString: strerror(errno)))", status: .cannotCreate)
-        }
-        return OutputSink(descriptor: fd, name: path)
+        return try OutputSink(creating: path, what: "the rejects file")
     }
 
     /// The report every stage speaks through, with its rejects file; nil (said on stderr, with

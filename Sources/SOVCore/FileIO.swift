@@ -203,11 +203,31 @@ public final class OutputSink {
     private let name: String
     private var buffer: [UInt8] = []
     private let capacity = 1 << 16
+    private let ownsDescriptor: Bool
 
+    /// Writes to a descriptor someone else opened and closes (standard output by default).
     public init(descriptor: Int32 = STDOUT_FILENO, name: String = "<stdout>") {
         self.descriptor = descriptor
         self.name = name
+        ownsDescriptor = false
         buffer.reserveCapacity(capacity)
+    }
+
+    /// Creates (or empties) the file at `path` and closes it when the sink goes away, so the
+    /// descriptor cannot be closed while the sink still writes to its number.
+    /// `what` names the file in the error (`cannot create the rejects file: Permission denied`).
+    public init(creating path: String, what: String = "the file") throws(IOFailure) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        if fd < 0 { throw IOFailure.fromErrno(path, "cannot create \(what)", reading: false) }
+        descriptor = fd
+        name = path
+        ownsDescriptor = true
+        buffer.reserveCapacity(capacity)
+    }
+
+    deinit {
+        // What was not flushed is lost on purpose: a write error here could not be reported.
+        if ownsDescriptor { close(descriptor) }
     }
 
     public static func standardError() -> OutputSink { OutputSink(descriptor: STDERR_FILENO, name: "<stderr>") }

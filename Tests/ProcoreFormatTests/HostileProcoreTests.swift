@@ -178,7 +178,7 @@ import Glibc
     @Test("a markups file that is hostile is refused with its name and line")
     func hostileMarkupsFile() throws {
         let path = "/tmp/sov-hostile-markups-\(UInt64.random(in: 0...UInt64.max)).json"
-        let output = OutputSink(descriptor: open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600), name: path)
+        let output = try OutputSink(creating: path)
         try output.write("\n" + String(repeating: "[", count: 100_000))
         try output.flush()
         defer { unlink(path) }

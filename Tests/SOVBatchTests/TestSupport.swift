@@ -172,20 +172,18 @@ final class TemporaryFolder {
     }
 }
 
-/// An OutputSink whose bytes can be read back (a temporary file behind a descriptor).
+/// An OutputSink whose bytes can be read back (a temporary file the sink owns, so a runner that
+/// outlives this object still writes to its own file and never to a reused descriptor number).
 final class CapturedOutput {
     let path: String
     let sink: OutputSink
-    private let descriptor: Int32
 
     init() {
         path = NSTemporaryDirectory() + "sovbatch-out-" + UUID().uuidString
-        descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        sink = OutputSink(descriptor: descriptor, name: path)
+        sink = try! OutputSink(creating: path)
     }
 
     deinit {
-        close(descriptor)
         unlink(path)
     }
 

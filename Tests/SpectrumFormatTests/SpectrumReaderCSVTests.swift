@@ -142,11 +142,9 @@ struct SpectrumReaderSpoolTests {
     private func committed(_ spool: DocumentSpool) throws -> [String] {
         let path = Support.temporaryFile("", suffix: ".jsonl")
         defer { unlink(path) }
-        let fd = open(path, O_WRONLY | O_TRUNC)
-        let sink = OutputSink(descriptor: fd, name: path)
+        let sink = try OutputSink(creating: path)
         try spool.commit(to: sink)
         try sink.flush()
-        close(fd)
         let bytes = try InputFile(path: path).readAll()
         return String(decoding: bytes, as: UTF8.self).split(separator: "\n").map(String.init)
     }

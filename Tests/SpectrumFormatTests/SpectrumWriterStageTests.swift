@@ -49,7 +49,7 @@ struct SpectrumWriterStageTests {
         }
 
         func sink(_ name: String) -> OutputSink {
-            OutputSink(descriptor: open(folder + "/" + name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644), name: name)
+            try! OutputSink(creating: folder + "/" + name)
         }
     }
 
