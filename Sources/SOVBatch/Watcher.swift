@@ -8,6 +8,8 @@ import Glibc
 /// The drop folder's layout (SPEC §8): producers put files in `inbox`; the watcher claims each
 /// into `work`, writes export documents to `outbox`, rejects to `rejected`, and moves the input
 /// to `archive`, or to `failed` (with `NAME.error.txt` beside it) when it is unusable as a whole.
+/// A folder dropped into `inbox` is one batch: its files are read together, so a Spectrum job
+/// header export and its SOV export dropped side by side in one folder are joined.
 public struct DropFolder: Sendable {
     public let root: String
 
@@ -40,7 +42,8 @@ public struct WatchOptions: Sendable {
     public var once = false
     /// Seconds between scans of the inbox.
     public var interval = 5
-    /// A file modified less than this many seconds ago may still be being written: left alone.
+    /// A file (or a dropped folder holding one) modified less than this many seconds ago may
+    /// still be being written: left alone.
     public var settleSeconds = 2
     /// The sov-run options (ledger, encoding, profile, project map, markups, report, quiet);
     /// inputs, `--out` and `--rejects` are the drop folder's own.
@@ -227,7 +230,7 @@ public final class Watcher {
         passResults = []
         var done: [WatchedFile] = []
         if recovering {
-            for name in try FileSystem.names(in: folder.work) where FileSystem.info(folder.work + "/" + name)?.kind == .file {
+            for name in try FileSystem.names(in: folder.work) where Watcher.isInput(folder.work + "/" + name) {
                 say("sov-watch: \(name) was left in work by an interrupted run; processing it again")
                 let file = try process(name)
                 done.append(file)
@@ -244,15 +247,34 @@ public final class Watcher {
         return done
     }
 
-    /// Inbox files that are complete: plain files, not hidden or partial by name, and not
-    /// modified in the last `settleSeconds` (a producer may still be writing them).
+    /// Inbox files and folders that are complete: plain files or folders, not hidden or partial
+    /// by name, and not modified in the last `settleSeconds` (a producer may still be writing
+    /// them; for a folder, neither it nor any file in it).
     public func readyNames() throws(IOFailure) -> [String] {
         let inbox = options.folder.inbox
         let now = FileSystem.now()
         return try FileSystem.names(in: inbox).filter { name in
-            guard !FileSystem.isPartialOrHidden(name), let info = FileSystem.info(inbox + "/" + name), info.kind == .file else { return false }
-            return info.modified <= now - options.settleSeconds
+            let path = inbox + "/" + name
+            guard !FileSystem.isPartialOrHidden(name), Watcher.isInput(path), let modified = Watcher.lastModified(path) else { return false }
+            return modified <= now - options.settleSeconds
         }
+    }
+
+    /// A plain file or a folder (links are not followed: the drop folder takes what was put there).
+    static func isInput(_ path: String) -> Bool {
+        guard let kind = FileSystem.info(path)?.kind else { return false }
+        return kind == .file || kind == .folder
+    }
+
+    /// When a file, or a folder or any entry in it, last changed; nil when it vanished.
+    static func lastModified(_ path: String) -> Int? {
+        guard let info = FileSystem.info(path) else { return nil }
+        guard info.kind == .folder else { return info.modified }
+        var newest = info.modified
+        for name in (try? FileSystem.names(in: path)) ?? [] {
+            if let entry = FileSystem.info(path + "/" + name) { newest = max(newest, entry.modified) }
+        }
+        return newest
     }
 
     /// Moves `name` from inbox to work (atomic rename); nil when it vanished meanwhile.

@@ -11,8 +11,10 @@ public struct WatchCommand: ParsableCommand {
             ending in .tmp or .part, and files modified in the last 2 seconds, are left alone. Export \
             documents go to DIR/outbox atomically, rejects to DIR/rejected/NAME.rejects.jsonl, and the \
             input to DIR/archive once its outputs are durable. After a crash, files left in DIR/work are \
-            processed again; the ledger makes sure nothing is exported twice. One watcher per folder \
-            (exit 75 if another holds it). SIGTERM or SIGINT: finish the current file, then exit 0.
+            processed again; the ledger makes sure nothing is exported twice. A folder dropped into \
+            DIR/inbox is one batch (its files are read together, so a job header export and its SOV \
+            export are joined) and is archived whole. One watcher per folder (exit 75 if another holds \
+            it). SIGTERM or SIGINT: finish the current file, then exit 0.
 
             Exit codes: 0 all good (and on SIGTERM/SIGINT); with --once, 1 if some documents were \
             rejected and 65 if some file was unusable; 64 usage; 70 internal error; 73 an output \

@@ -142,6 +142,47 @@ struct SovWatchBinaryTests {
         """
     }
 
+    /// A job header export and its SOV export dropped together in one folder are one batch:
+    /// the contract is joined from both, and the folder is archived whole.
+    @Test
+    func aFolderDroppedIsOneBatchSoHeaderAndSOVAreJoined() throws {
+        let folder = TemporaryFolder()
+        let drop = DropFolder(folder.file("drop"))
+        try drop.create()
+        let header = folder.write("drop/inbox/job-24-5000/header.csv", """
+            Company_Code,Job_Number,Customer_Code,Contract_Number,Job_Description,Customer_Name,Price_Method_Code,Original_Contract,Status_Code,Contract_Date
+            1,24-5000,OWN100,C-5000,Clinic fit-out,Owner 100,F,3500.00,A,01/15/2025
+
+            """)
+        let sov = folder.write("drop/inbox/job-24-5000/sov.csv", """
+            Company_Code,Job_Number,Customer_Code,Billing_Item,Billing_Description,Original_Contract
+            1,24-5000,OWN100,0100,Sitework,1000.00
+            1,24-5000,OWN100,0200,Building,2500.00
+
+            """)
+        // A folder still being filled (one of its files changed just now) is left alone.
+        let fresh = folder.write("drop/inbox/job-24-6000/header.csv", "Company_Code\n")
+        for path in [header, sov, folder.file("drop/inbox/job-24-5000"), folder.file("drop/inbox/job-24-6000")] {
+            try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -60)], ofItemAtPath: path)
+        }
+        try FileManager.default.setAttributes([.modificationDate: Date()], ofItemAtPath: fresh)
+        let mapFile = folder.write("map.csv", "company,job,customer,project_id,prime_contract_id\n1,24-5000,OWN100,7100,\n")
+
+        let run = try Executables.run("sov-watch", [drop.root, "--project-map", mapFile, "--once"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("sov-watch: job-24-5000 -> archive/job-24-5000"))
+        #expect(folder.names("drop/archive") == ["job-24-5000"])
+        #expect(folder.names("drop/archive/job-24-5000") == ["header.csv", "sov.csv"])
+        #expect(folder.names("drop/inbox") == ["job-24-6000"])
+        #expect(folder.names("drop/rejected").isEmpty)
+        #expect(folder.names("drop/outbox") == ["spectrum_1_24-5000_OWN100.json"])
+        let export = try JSONParser.parse(try #require(folder.read("drop/outbox/spectrum_1_24-5000_OWN100.json")).trimmingCharacters(in: .newlines))
+        let requests = try #require(export["requests"]?.arrayValue)
+        let lineAmounts = requests.dropFirst().compactMap { $0["body"]?["line_item"]?["amount"]?.stringValue }
+        #expect(requests.count == 3)
+        #expect(lineAmounts == ["1000.00", "2500.00"])
+    }
+
     @Test
     func sovWatchKilledMidBatchAndRestartedExportsEveryContractExactlyOnce() throws {
         let folder = TemporaryFolder()

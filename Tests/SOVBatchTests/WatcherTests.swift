@@ -230,6 +230,34 @@ struct WatcherTests {
         try fixture.expectAllDoneExactlyOnce(names, perFile: 3)
     }
 
+    /// A dropped folder is claimed, run and archived as one batch; one interrupted mid-batch is
+    /// picked up from work on restart like a file.
+    @Test func aFolderIsOneBatchAndSurvivesACrash() throws {
+        let fixture = DropFolderFixture()
+        fixture.drop("nightly/a.jsonl", [Fixtures.contract(job: "N-1"), Fixtures.contract(job: "N-2")])
+        fixture.drop("nightly/b.jsonl", [Fixtures.contract(job: "N-3")])
+        fixture.drop("nightly/.partial", [Fixtures.contract(job: "N-4")])
+        let (crashing, _) = fixture.watcher()
+        crashing.checkpoint = { if case .batch(.exportRecorded) = $0 { throw Crash() } }
+        try crashing.start()
+        #expect(throws: Crash.self) { try crashing.pass() }
+        crashing.close()
+        #expect(fixture.names("work") == ["nightly"])
+
+        let (restarted, log) = fixture.watcher()
+        #expect(restarted.run() == .ok)
+        #expect(log.text.contains("nightly was left in work by an interrupted run"))
+        #expect(fixture.names("work").isEmpty)
+        #expect(fixture.names("archive") == ["nightly"])
+        #expect(fixture.temporary.names("drop/archive/nightly") == [".partial", "a.jsonl", "b.jsonl"])
+        #expect(fixture.names("outbox") == ["spectrum_1_N-1_OWN100.json", "spectrum_1_N-2_OWN100.json", "spectrum_1_N-3_OWN100.json"])
+        let ledger = try Ledger(path: fixture.ledgerPath)
+        for entry in try ledger.entries() {
+            #expect(try ledger.history(originId: entry.originId, target: entry.target).count == 1, "\(entry.originId) exported once")
+        }
+        #expect(try ledger.runs().last?.counts.documentsIn == 3)
+    }
+
     /// A crash in the middle, and two more on restart, at different steps: still exactly once.
     @Test func repeatedCrashesConverge() throws {
         let fixture = DropFolderFixture()
