@@ -40,6 +40,11 @@ public struct SpectrumChangeRequestWriter {
 
     public func export(_ order: ChangeOrder, using generator: inout some RandomNumberGenerator) -> SpectrumExportResult {
         var problems = SpectrumWriterProblems(order: order)
+        if order.origin.system == .spectrum {
+            // Spectrum has it already: writing it back would make a second change request.
+            problems.error(.FMT009, "change order \(order.number) came from Spectrum: it goes to Procore (sov-emit --to procore), not back to Spectrum", field: "origin.system", value: "spectrum")
+            return .rejected(problems.all)
+        }
         guard let computed = order.computed else {
             problems.error(.FMT004, "change order \(order.number) has no computed markup: run sov-markup before sov-emit --to spectrum", field: "computed")
             return .rejected(problems.all)

@@ -31,6 +31,15 @@ struct SpectrumWriterChangeRequestTests {
         #expect(export.key == ContractKey(company: "1", job: "24-1017", customer: "OWN100"))
     }
 
+    @Test func aChangeOrderFromSpectrumIsNotWrittenBackToSpectrum() throws {
+        var order = F.order()
+        order.origin = Origin(system: .spectrum, company: "1", job: "24-1017", customer: "OWN100", number: "003")
+        let result = F.export(order)
+        #expect(result.export == nil)
+        #expect(result.diagnostics.map(\.code) == ["FMT009"])
+        #expect(result.diagnostics.first?.message.contains("came from Spectrum") == true)
+    }
+
     @Test func estimatesMergePhaseAndCostTypeAfterSeparatorsGo() throws {
         let export = try #require(F.export(F.order()).export)
         let estimates = export.records.filter { $0["CR_Phase_Code"] != nil }
