@@ -182,7 +182,9 @@ public final class BatchRunner {
             }
         }
 
-        for (index, document) in ready.enumerated() {
+        // Contracts before change orders: a change order's import needs its contract in place.
+        let contractsFirst = ready.filter { $0.isPrimeContract } + ready.filter { !$0.isPrimeContract }
+        for (index, document) in contractsFirst.enumerated() {
             progress.update("\(self.commandName): \(index + 1)/\(ready.count) documents, \(state.result.outcomes(.rejected).count) rejected")
             try export(document, state)
         }
@@ -255,7 +257,7 @@ public final class BatchRunner {
             if let out = options.out {
                 try AtomicFile.write(exported.bytes, to: out + "/" + fileName)
             } else {
-                try standardOutput.write(bytes: exported.bytes)
+                try standardOutput.write(bytes: BatchRunner.standardOutputLine(exported, target: target, originId: originId))
                 try standardOutput.flush()
             }
             try checkpoint?(.outputWritten(originId: originId))
@@ -297,6 +299,28 @@ public final class BatchRunner {
         } else if outcome.action != .unchanged {
             try checkpoint?(.exportRecorded(originId: originId))
         }
+    }
+
+    /// Standard output carries JSON Lines whatever the targets: a Procore import object is one
+    /// JSON line already; an export of another format (Spectrum XML) goes inside one, as
+    /// `{"kind": "spectrum_import", "origin_id", "file", "xml"}`, so a batch going both ways
+    /// stays readable line by line.
+    static func standardOutputLine(_ exported: ExportedDocument, target: ExportTarget, originId: String) -> [UInt8] {
+        if target.fileExtension == "json" {
+            var bytes = exported.bytes
+            while bytes.last == 0x0A || bytes.last == 0x0D { bytes.removeLast() }
+            return bytes + [0x0A]
+        }
+        let line: JSONValue = .object([
+            JSONMember("kind", .string(target.rawValue + "_import")),
+            JSONMember("origin_id", .string(originId)),
+            JSONMember("file", .string(plainFileName(exported.fileName))),
+            JSONMember(target.fileExtension, .string(String(decoding: exported.bytes, as: UTF8.self))),
+        ])
+        var bytes: [UInt8] = []
+        JSONWriter.write(line, into: &bytes)
+        bytes.append(0x0A)
+        return bytes
     }
 
     /// A writer's file name made safe: no folders, no hidden names.
@@ -385,5 +409,12 @@ public final class BatchRunner {
         if counts.failedInputs > 0 { text += "; \(counts.failedInputs) input\(counts.failedInputs == 1 ? "" : "s") unusable" }
         if let runId = result.runId { text += "; run \(runId)" }
         return text
+    }
+}
+
+extension CanonicalDocument {
+    fileprivate var isPrimeContract: Bool {
+        if case .primeContract = self { return true }
+        return false
     }
 }

@@ -27,7 +27,8 @@ struct RunnerTests {
         // The test exporter writes the canonical line: what went out is the document itself.
         let written = try #require(folder.read("out/spectrum_1_24-1017_OWN100_co_003.json"))
         #expect(written == Fixtures.changeOrder(job: "24-1017").jsonLine + "\n")
-        #expect(result.outcomes.map(\.target) == [.spectrum, .procore, .procore, .procore])
+        // Contracts first, then change orders, each in input order.
+        #expect(result.outcomes.map(\.target) == [.procore, .procore, .spectrum, .procore])
         #expect(stderr.contains("sov-run: 4 documents: 4 exported, 0 updated, 0 unchanged, 0 rejected; run 1"))
         #expect(folder.read("rejects.jsonl") == "")
 
@@ -197,6 +198,27 @@ struct RunnerTests {
         #expect(stderr.contains("mistyped.csv: no such file or folder"))
         #expect(!FileManager.default.fileExists(atPath: folder.file("ledger.sqlite")))
         #expect(!FileManager.default.fileExists(atPath: folder.file("out")))
+    }
+
+    /// Without --out, standard output is JSON Lines whatever the targets, and a change order
+    /// never comes before the contract it changes.
+    @Test func standardOutputIsJSONLinesWithContractsFirst() throws {
+        let folder = TemporaryFolder()
+        var pipeline = TestPipeline.make()
+        pipeline.export = { request in
+            let bytes = request.target == .procore ? request.document.jsonLine + "\n" : "<?xml version=\"1.0\"?>\n<Envelope>\(request.document.originId)</Envelope>\n"
+            return .exported(ExportedDocument(fileName: request.target.fileName(for: request.document), bytes: Array(bytes.utf8)))
+        }
+        let path = folder.write("in.jsonl", Fixtures.jsonl([
+            Fixtures.changeOrder(job: "24-1017"), Fixtures.procoreChangeOrder(id: "77", job: "24-1017"), Fixtures.contract(job: "24-1017"),
+        ]))
+        let (result, stdout, _) = try runBatch(.test(folder, inputs: [path], out: nil), pipeline: pipeline)
+        #expect(result.counts.exported == 3)
+        let lines = try stdout.split(separator: "\n").map { try JSONParser.parse(String($0)) }
+        #expect(lines.map { $0["kind"]?.stringValue } == ["prime_contract", "change_order", "spectrum_import"])
+        #expect(lines[2]["origin_id"] == .string("procore:pcco:77"))
+        #expect(lines[2]["file"] == .string("procore_pcco_77.xml"))
+        #expect(lines[2]["xml"] == .string("<?xml version=\"1.0\"?>\n<Envelope>procore:pcco:77</Envelope>\n"))
     }
 
     @Test func anExportersWarningsAreKeptPerDocumentAndSaidOnce() throws {
