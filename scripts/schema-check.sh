@@ -60,4 +60,19 @@ xml=(samples/spectrum/*.xml)
 samples csv --encoding windows-1252 "${csv[@]}"
 samples xml "${xml[@]}"
 
+# Updates: sov-run over the samples, then again after an SOV line's description and a change order
+# line's amount changed; the second run writes PATCH requests, which must validate as well.
+copy="$work/samples-copy"
+cp -r samples "$copy"
+stage "sov-run (first)" "$bin/sov-run" --config "$copy/sovbridge.toml" --ledger "$work/ledger.sqlite" --out "$work/run1" --quiet
+sed -i 's/,24-1017,OWN100,05-100,Structural Steel,/,24-1017,OWN100,05-100,Structural steel and deck,/' "$copy/spectrum/sov.csv"
+sed -i 's/,125.51,50,6275.50$/,125.51,50,6300.00/' "$copy/spectrum/change_orders.csv"
+stage "sov-run (update)" "$bin/sov-run" --config "$copy/sovbridge.toml" --ledger "$work/ledger.sqlite" --out "$work/run2" --quiet
+updates=("$work"/run2/*.json)
+if [ "${#updates[@]}" -lt 2 ] || ! grep -q '"PATCH"' "${updates[@]}"; then
+  echo "schema-check: the changed samples gave no Procore update (expected the contract and change order 001)" >&2
+  exit 1
+fi
+cat "${updates[@]}" >> "$imports"
+
 python3 scripts/validate_procore_bodies.py "$imports"

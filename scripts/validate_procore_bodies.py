@@ -8,6 +8,7 @@ matched to its endpoint by the "METHOD /rest/..." that each *.request.schema.jso
 $comment, and its body is validated against that schema, strictly: a property the schema does not
 list is an error too (Procore ignores unknown fields silently, which would hide a misspelt one).
 Ids that Procore assigns on create may appear as {placeholders} in a path or query, never in a body.
+An update's PATCH of an object at the create's path plus its id is checked against the create's schema.
 
 The schemas are found in $PROCORE_SCHEMA_DIR, else in shared/reference/procore in the nearest folder
 above the repository that has one (CI: the fresh clone's sibling ../shared).
@@ -83,6 +84,10 @@ def load_routes(folder):
         checker = jsonschema.Draft202012Validator.FORMAT_CHECKER
         validator = jsonschema.Draft202012Validator(strict(schema), format_checker=checker)
         routes.append((method, re.compile(pattern), name, validator))
+        if method == "POST":
+            # An update (sov-run, of a document exported before) PATCHes the object the create
+            # made, at the create's path plus its id, with a body of the create's shape.
+            routes.append(("PATCH", re.compile(pattern[:-1] + r"/(?:[1-9][0-9]*|\{[a-z_]+\})$"), name, validator))
     if not routes:
         sys.exit(f"validate_procore_bodies: no *.request.schema.json in {folder}")
     return routes

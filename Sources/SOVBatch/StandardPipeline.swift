@@ -53,7 +53,18 @@ extension BatchPipeline {
             export: { request in
                 switch request.target {
                 case .procore:
-                    switch ProcoreImportWriter.makeImport(for: request.document, projectLookup: procoreLookup) {
+                    let outcome: ProcoreImportOutcome
+                    if let previous = request.previous {
+                        // Exported before: update what that import created, never create it again.
+                        guard let earlier = try? CanonicalDocument(json: JSONParser.parse(previous.document)) else {
+                            let message = "\(request.document.displayName) was exported in run \(previous.runId), but the ledger's copy of that export cannot be read, so the update cannot be worked out"
+                            return .rejected(Reject(document: request.document.json, diagnostics: [.error(.FMT009, message, at: request.document.source)]))
+                        }
+                        outcome = ProcoreUpdatePlan.makeUpdate(for: request.document, previous: earlier, projectLookup: procoreLookup)
+                    } else {
+                        outcome = ProcoreImportWriter.makeImport(for: request.document, projectLookup: procoreLookup)
+                    }
+                    switch outcome {
                     case .rejected(let diagnostics):
                         return .rejected(Reject(document: request.document.json, diagnostics: diagnostics))
                     case .written(let result):
