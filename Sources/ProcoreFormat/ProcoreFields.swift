@@ -108,7 +108,7 @@ struct ProcoreObject {
     func money(_ key: String, _ currency: Currency) -> Money? {
         guard let text = code(key) else { return nil }
         do {
-            return try Money.parseExact(text, currency: currency)
+            return try Money.parseExact(ProcoreNumberText.plain(text) ?? text, currency: currency)
         } catch {
             problem(key, .FMT001, "\"\(fieldPath(key))\": \(error.description)", value: text)
             return nil
@@ -195,4 +195,58 @@ enum ProcoreCurrency {
         }
         return currency
     }
+}
+
+/// JSON may write a number with an exponent (`3.969e3`); Procore amounts are read from their
+/// text, so the decimal point is moved in the text, exactly, never through a binary float.
+enum ProcoreNumberText {
+    /// An exponent further out than this cannot be an amount; such text is left to fail as it is.
+    static let maximumExponent = 40
+
+    /// `3.969e3` -> `3969`, `-125E-2` -> `-1.25`; nil when `text` has no exponent or is not a
+    /// JSON number.
+    static func plain(_ text: String) -> String? {
+        let bytes = Array(text.utf8)
+        guard let e = bytes.firstIndex(where: { $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }) else { return nil }
+        var mantissa = bytes[..<e]
+        var exponentText = bytes[(e + 1)...]
+        var negative = false
+        if mantissa.first == UInt8(ascii: "-") {
+            negative = true
+            mantissa = mantissa.dropFirst()
+        }
+        let parts = mantissa.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+        guard parts.count <= 2, let whole = parts.first, !whole.isEmpty else { return nil }
+        let fraction = parts.count == 2 ? parts[1] : []
+        guard parts.count == 1 || !fraction.isEmpty, (whole + fraction).allSatisfy(isDigit) else { return nil }
+        var exponentNegative = false
+        if let sign = exponentText.first, sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") {
+            exponentNegative = sign == UInt8(ascii: "-")
+            exponentText = exponentText.dropFirst()
+        }
+        guard !exponentText.isEmpty, exponentText.count <= 3, exponentText.allSatisfy(isDigit),
+              let magnitude = Int(String(decoding: exponentText, as: UTF8.self)), magnitude <= maximumExponent
+        else { return nil }
+        let digits = Array(whole + fraction)
+        // Where the decimal point falls within `digits`, padded with zeros on either side.
+        let point = whole.count + (exponentNegative ? -magnitude : magnitude)
+        var integer: [UInt8]
+        var decimals: [UInt8]
+        if point <= 0 {
+            integer = [UInt8(ascii: "0")]
+            decimals = Array(repeating: UInt8(ascii: "0"), count: -point) + digits
+        } else if point >= digits.count {
+            integer = digits + Array(repeating: UInt8(ascii: "0"), count: point - digits.count)
+            decimals = []
+        } else {
+            integer = Array(digits[..<point])
+            decimals = Array(digits[point...])
+        }
+        while integer.count > 1 && integer.first == UInt8(ascii: "0") { integer.removeFirst() }
+        var result = (negative ? "-" : "") + String(decoding: integer, as: UTF8.self)
+        if !decimals.isEmpty { result += "." + String(decoding: decimals, as: UTF8.self) }
+        return result
+    }
+
+    private static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
 }

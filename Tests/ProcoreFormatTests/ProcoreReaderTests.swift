@@ -119,13 +119,31 @@ private func minimalEvent(number: String = "1", item: String = #""total_amount":
             if index < 5 {
                 #expect(changeOrders(result).first?.lines.first?.amount == .usd("1250.50"), "\(spelling)")
             } else {
-                // Exponents and sub-cent digits are not amounts: never rounded through a float.
+                // Sub-cent digits are not an amount: never rounded, through a float or otherwise.
                 #expect(result.rejects.first?.diagnostics.map(\.code) == ["FMT001"], "\(spelling)")
             }
+        }
+        // A JSON number with an exponent is an amount when its text says one exactly.
+        for spelling in ["1.2505e3", "125050E-2", "0.0012505e+6"] {
+            let result = read(minimalEvent(item: #""total_amount":\#(spelling)"#))
+            #expect(changeOrders(result).first?.lines.first?.amount == .usd("1250.50"), "\(spelling)")
         }
         let subCent = read(minimalEvent(item: #""total_amount":12.345"#))
         #expect(subCent.documents.isEmpty)
         #expect(subCent.rejects.first?.diagnostics.first?.code == "FMT001")
+    }
+
+    @Test(arguments: [
+        ("3.969e3", "3969"), ("-125E-2", "-1.25"), ("1.5e+1", "15"), ("2e0", "2"), ("0.001e2", "0.1"), ("5e-3", "0.005"),
+        ("1e40", "1" + String(repeating: "0", count: 40)),
+    ])
+    func exponentsMoveTheDecimalPointInTheText(text: String, plain: String) {
+        #expect(ProcoreNumberText.plain(text) == plain)
+    }
+
+    @Test(arguments: ["12", "1.25", "1e41", "1.e2", ".5e1", "e5", "1e", "1e+", "--1e2", "1x5e2", "1e1000"])
+    func onlyJSONNumbersWithAnExponentAreRewritten(text: String) {
+        #expect(ProcoreNumberText.plain(text) == nil)
     }
 
     @Test func wrongTypesRejectTheDocumentWithEveryProblemAndTheBatchGoesOn() {
