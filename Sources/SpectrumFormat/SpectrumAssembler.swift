@@ -100,7 +100,7 @@ public final class SpectrumAssembler {
                 return
             }
             try emit(.rejected(Reject(record: record.json, diagnostics: [
-                .error(.FMT007, "the fields (\(record.names.prefix(12).joined(separator: ", "))\(record.count > 12 ? ", ..." : "")) match no Spectrum layout: a job header needs Job_Number with Job_Description, Contract_Number or Original_Contract; an SOV line Billing_Item; a change order Change_Order_Number. A --profile can rename fields", at: record.location)
+                .error(.FMT007, "the fields (\(record.names.prefix(12).joined(separator: ", "))\(record.count > 12 ? ", ..." : "")) match no Spectrum layout: a job header needs Job_Number with Job_Description, Contract_Number or Original_Contract; an SOV line Billing_Item; a change order Change_Order_Number. A --profile can rename fields" + Self.delimiterHint(record), at: record.location)
             ] + warnings)))
         case .jobHeader?, .sovLine?:
             pendingJoin.append((contractKey(record, binding), staged))
@@ -215,6 +215,15 @@ public final class SpectrumAssembler {
         guard let index = binding.index(of: field) else { return nil }
         let text = trimmedSpaces(record.values[index])
         return text.isEmpty ? nil : text
+    }
+
+    /// A CSV read with the wrong delimiter has one field whose name holds the real delimiter.
+    static func delimiterHint(_ record: Record) -> String {
+        guard record.count == 1, let name = record.names.first else { return "" }
+        for (character, option) in [("\t", "tab"), (";", "';'"), ("|", "'|'")] where name.contains(character) {
+            return "; the header is one field holding \(option == "tab" ? "tabs" : option + " characters"): give --delimiter \(option)"
+        }
+        return ""
     }
 
     private func contractKey(_ record: Record, _ binding: LayoutBinding) -> ContractKey {

@@ -200,6 +200,17 @@ struct LayoutAssemblyTests {
         #expect(result.unusable.values.first?.diagnostic.message == "SOAP fault from Spectrum: Authorization failed")
     }
 
+    @Test("a CSV read with the wrong delimiter says which --delimiter to give")
+    func wrongDelimiterHint() throws {
+        let result = try Support.parse(texts: ["Company_Code\tJob_Number\tCustomer_Code\tBilling_Item\tOriginal_Contract\n1\t24-1\tC\t0100\t5.00\n"], suffix: ".csv")
+        #expect(result.rejects.count == 1)
+        #expect(result.rejects[0].diagnostics.first?.message.hasSuffix("; the header is one field holding tabs: give --delimiter tab") == true)
+        let semicolons = try Support.parse(texts: ["Job_Number;Billing_Item\n24-1;0100\n"], suffix: ".csv")
+        #expect(semicolons.rejects[0].diagnostics.first?.message.hasSuffix("give --delimiter ';'") == true)
+        let commas = try Support.parse(texts: ["Note,Other\nx,y\n"], suffix: ".csv")
+        #expect(commas.rejects[0].diagnostics.first?.message.hasSuffix("A --profile can rename fields") == true)
+    }
+
     @Test("a record that matches no layout, or names a field twice, is rejected; the rest flows on")
     func rejectedRecords() throws {
         let result = try Support.parse(texts: ["""
