@@ -13,14 +13,15 @@ public func fuzzCSV(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let encoding: TextEncoding = options & 4 == 0 ? .utf8 : .windows1252
     let checksFieldCount = options & 8 != 0
     let path = FuzzFile.write(UnsafeBufferPointer(start: data + 1, count: size - 1))
-    let records = readCSV(path, delimiter: delimiter, encoding: encoding, checksFieldCount: checksFieldCount, size: size - 1)
+    let records = readCSV(path, delimiter: delimiter, encoding: encoding, checksFieldCount: checksFieldCount, file: UnsafeBufferPointer(start: data + 1, count: size - 1))
     roundTrip(records, delimiter: delimiter)
     readRecords(path, delimiter: delimiter, encoding: encoding)
     parseDocuments(path, delimiter: delimiter, encoding: encoding)
     return 0
 }
 
-private func readCSV(_ path: String, delimiter: UInt8, encoding: TextEncoding, checksFieldCount: Bool, size: Int) -> [[String]] {
+private func readCSV(_ path: String, delimiter: UInt8, encoding: TextEncoding, checksFieldCount: Bool, file: UnsafeBufferPointer<UInt8>) -> [[String]] {
+    let size = file.count
     var records: [[String]] = []
     do {
         let reader = CSVReader(try InputFile(path: path), delimiter: delimiter, encoding: encoding, checksFieldCount: checksFieldCount)
@@ -39,6 +40,11 @@ private func readCSV(_ path: String, delimiter: UInt8, encoding: TextEncoding, c
             case .malformed(let problem):
                 precondition(problem.record == lastNumber + 1, "malformed record numbers skip")
                 precondition(problem.line >= 1 && problem.offset >= 0 && problem.offset <= size, "\(problem)")
+                // What a malformed record gives back is bytes of the file, in one piece.
+                if let raw = problem.raw, !raw.isEmpty {
+                    precondition(raw.count <= CSVReader.maximumRawBytes)
+                    precondition(contains(file, raw), "a malformed record's bytes are not in the file: \(problem)")
+                }
                 lastNumber = problem.record
                 lastLine = problem.line
             }
@@ -125,4 +131,14 @@ private func parseDocuments(_ path: String, delimiter: UInt8, encoding: TextEnco
     } catch {
         fatalError("finish threw: \(error)")
     }
+}
+
+private func contains(_ haystack: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Bool {
+    guard needle.count <= haystack.count else { return false }
+    for start in 0...(haystack.count - needle.count) where haystack[start] == needle[0] {
+        var index = 1
+        while index < needle.count && haystack[start + index] == needle[index] { index += 1 }
+        if index == needle.count { return true }
+    }
+    return false
 }

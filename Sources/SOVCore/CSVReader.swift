@@ -10,6 +10,16 @@ public struct CSVError: Error, Sendable, Hashable, CustomStringConvertible {
     public var code: DiagnosticCode
     /// True when the rest of the file cannot be read (an unterminated quote runs to the end).
     public var fatal: Bool
+    /// 0-based index of the field the problem is in, when it is in one.
+    public var field: Int?
+    /// The malformed record's bytes as in the file, from its first byte to the end of the line
+    /// where reading resumed (without the line end), so the rejects stream can keep it. At most
+    /// `CSVReader.maximumRawBytes`; `rawTruncated` says when there was more.
+    public var raw: [UInt8]?
+    public var rawTruncated = false
+    /// A record whose bytes could not be decoded: its fields with each undecodable byte shown
+    /// as U+FFFD, to keep what can be kept.
+    public var lossyFields: [String]?
 
     public var description: String { "record \(record), line \(line), byte \(offset): \(message)" }
 }
@@ -70,6 +80,15 @@ public final class CSVReader {
     private var quoteLine = 1
     private var recordNumber = 0
     private var pendingError: CSVError?
+    /// The current record's bytes from earlier buffers (a record can span a refill), so that a
+    /// malformed one can be given back whole; and the bytes of a malformed record being skipped.
+    private var recordCarry: [UInt8] = []
+    private var recordCarryTruncated = false
+    private var pendingRaw: [UInt8] = []
+    private var pendingRawTruncated = false
+    /// How much of one malformed record is kept for the rejects stream: far more than any real
+    /// export row, far less than a runaway line.
+    public static let maximumRawBytes = 64 << 10
     /// The header's field count, once read, when field counts are checked.
     public private(set) var header: [String]?
 
@@ -87,8 +106,25 @@ public final class CSVReader {
 
     public var name: String { input.name }
 
-    private func error(_ message: String, at offset: Int, line: Int, code: DiagnosticCode = .FMT007, fatal: Bool = false) -> CSVError {
-        CSVError(message: message, record: recordNumber + 1, line: line, offset: offset, code: code, fatal: fatal)
+    private func error(_ message: String, at offset: Int, line: Int, code: DiagnosticCode = .FMT007, fatal: Bool = false, field: Int? = nil) -> CSVError {
+        CSVError(message: message, record: recordNumber + 1, line: line, offset: offset, code: code, fatal: fatal, field: field)
+    }
+
+    /// Starts keeping a malformed record's bytes: what earlier buffers held of it, then
+    /// `buffer` from the record's start up to `end` (the offending byte included).
+    private func keepMalformed(_ buffer: UnsafeBufferPointer<UInt8>, base: Int, upTo end: Int) {
+        pendingRaw.removeAll(keepingCapacity: true)
+        pendingRaw.append(contentsOf: recordCarry)
+        pendingRawTruncated = recordCarryTruncated
+        keepSkipped(buffer, from: max(recordOffset - base, 0), to: end)
+    }
+
+    private func keepSkipped(_ buffer: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int) {
+        guard start < end else { return }
+        let room = CSVReader.maximumRawBytes - pendingRaw.count
+        if end - start > room { pendingRawTruncated = true }
+        guard room > 0 else { return }
+        pendingRaw.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[start..<min(end, start + room)]))
     }
 
     /// The next record or malformed record; nil at the end of the input.
@@ -104,6 +140,15 @@ public final class CSVReader {
     }
 
     private func refill() throws(IOFailure) {
+        if state != .skipping {
+            // The record under way continues in the next buffer: keep what this one held of it.
+            let from = max(recordOffset - chunkBase, 0)
+            if from < chunkEnd {
+                let room = CSVReader.maximumRawBytes - recordCarry.count
+                if chunkEnd - from > room { recordCarryTruncated = true }
+                if room > 0 { recordCarry.append(contentsOf: chunk[from..<min(chunkEnd, from + room)]) }
+            }
+        }
         chunkBase += chunkEnd
         chunkStart = 0
         chunkEnd = 0
@@ -164,14 +209,17 @@ public final class CSVReader {
                         store()
                         return skipDone()
                     }
+                    let skipStart = position - 1
                     while position < end && buffer[position] != 0x0A { position += 1 }
+                    keepSkipped(buffer, from: skipStart, to: position)
                 case .fieldStart, .unquoted:
                     if byte == delimiter {
                         starts.append(fieldStart)
                         ends.append(bytes.count)
                         state = .fieldStart
                         if ends.count >= fieldLimit {
-                            pendingError = error("more than \(fieldLimit) fields in one record", at: offset, line: line)
+                            pendingError = error("more than \(fieldLimit) fields in one record", at: offset, line: line, field: ends.count)
+                            keepMalformed(buffer, base: base, upTo: position)
                             state = .skipping
                         }
                     } else if byte == 0x0A {
@@ -188,11 +236,13 @@ public final class CSVReader {
                             quoteLine = line
                             fieldStart = offset + 1
                         } else {
-                            pendingError = error("a quote inside an unquoted field", at: offset, line: line)
+                            pendingError = error("a quote inside an unquoted field", at: offset, line: line, field: ends.count)
+                            keepMalformed(buffer, base: base, upTo: position)
                             state = .skipping
                         }
                     } else if byte == 0 {
-                        pendingError = error("NUL byte in a field", at: offset, line: line, code: .FMT008)
+                        pendingError = error("NUL byte in a field", at: offset, line: line, code: .FMT008, field: ends.count)
+                        keepMalformed(buffer, base: base, upTo: position)
                         state = .skipping
                     } else {
                         if state == .fieldStart { fieldStart = offset }
@@ -206,7 +256,8 @@ public final class CSVReader {
                         position = runEnd
                         state = .unquoted
                         if bytes.count > limit {
-                            pendingError = error("record longer than \(limit) bytes", at: recordOffset, line: recordLine)
+                            pendingError = error("record longer than \(limit) bytes", at: recordOffset, line: recordLine, field: ends.count)
+                            keepMalformed(buffer, base: base, upTo: position)
                             state = .skipping
                         }
                     }
@@ -214,7 +265,8 @@ public final class CSVReader {
                     if byte == quote {
                         state = .quoteInQuoted
                     } else if byte == 0 {
-                        pendingError = error("NUL byte in a field", at: offset, line: line, code: .FMT008)
+                        pendingError = error("NUL byte in a field", at: offset, line: line, code: .FMT008, field: ends.count)
+                        keepMalformed(buffer, base: base, upTo: position)
                         state = .skipping
                     } else {
                         var runEnd = position - 1
@@ -227,7 +279,8 @@ public final class CSVReader {
                         bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[(position - 1)..<runEnd]))
                         position = runEnd
                         if bytes.count > limit {
-                            pendingError = error("record longer than \(limit) bytes", at: recordOffset, line: recordLine)
+                            pendingError = error("record longer than \(limit) bytes", at: recordOffset, line: recordLine, field: ends.count)
+                            keepMalformed(buffer, base: base, upTo: position)
                             state = .skipping
                         }
                     }
@@ -241,7 +294,8 @@ public final class CSVReader {
                         ends.append(bytes.count)
                         state = .fieldStart
                         if ends.count >= fieldLimit {
-                            pendingError = error("more than \(fieldLimit) fields in one record", at: offset, line: line)
+                            pendingError = error("more than \(fieldLimit) fields in one record", at: offset, line: line, field: ends.count)
+                            keepMalformed(buffer, base: base, upTo: position)
                             state = .skipping
                         }
                     } else if byte == 0x0A {
@@ -253,7 +307,8 @@ public final class CSVReader {
                     } else if byte == 0x0D {
                         state = .afterCR
                     } else {
-                        pendingError = error("text after a closing quote", at: offset, line: line)
+                        pendingError = error("text after a closing quote", at: offset, line: line, field: ends.count)
+                        keepMalformed(buffer, base: base, upTo: position)
                         state = .skipping
                     }
                 case .afterCR:
@@ -264,7 +319,8 @@ public final class CSVReader {
                         store()
                         return endRecord(nextOffset: offset + 1)
                     }
-                    pendingError = error("a carriage return not followed by a line feed outside quotes", at: offset - 1, line: line)
+                    pendingError = error("a carriage return not followed by a line feed outside quotes", at: offset - 1, line: line, field: ends.count)
+                    keepMalformed(buffer, base: base, upTo: position)
                     state = .skipping
                 }
             }
@@ -274,7 +330,10 @@ public final class CSVReader {
     }
 
     private func skipDone() -> Item? {
-        let problem = pendingError
+        var problem = pendingError
+        if pendingRaw.last == 0x0D { pendingRaw.removeLast() }
+        problem?.raw = pendingRaw
+        problem?.rawTruncated = pendingRawTruncated
         resetRecord(nextOffset: chunkBase + chunkStart)
         recordNumber += 1
         return problem.map(Item.malformed)
@@ -311,6 +370,14 @@ public final class CSVReader {
         fieldStarts.removeAll(keepingCapacity: true)
         escapes.removeAll(keepingCapacity: true)
         pendingError = nil
+        if !recordCarry.isEmpty || recordCarryTruncated {
+            recordCarry.removeAll(keepingCapacity: true)
+            recordCarryTruncated = false
+        }
+        if !pendingRaw.isEmpty || pendingRawTruncated {
+            pendingRaw.removeAll(keepingCapacity: true)
+            pendingRawTruncated = false
+        }
         state = .fieldStart
         recordLine = line
         recordOffset = nextOffset
@@ -344,14 +411,17 @@ public final class CSVReader {
                         case .undefinedWindows1252(_, let byte):
                             message = "byte 0x\(String(byte, radix: 16, uppercase: true)) is not defined in Windows-1252"
                         }
-                        problem = CSVError(message: message, record: number, line: startLine + newlines, offset: fileOffset, code: .FMT008, fatal: false)
+                        problem = CSVError(message: message, record: number, line: startLine + newlines, offset: fileOffset, code: .FMT008, fatal: false, field: fieldIndex)
                     }
-                    fields.append("")
+                    fields.append(TextDecoder.decodeLossy(slice, as: encoding))
                 }
                 start = end
             }
         }
-        if let problem { return .malformed(problem) }
+        if var problem {
+            problem.lossyFields = fields
+            return .malformed(problem)
+        }
         if checksFieldCount {
             if let header {
                 if fields.count != header.count {

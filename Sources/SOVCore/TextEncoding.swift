@@ -56,6 +56,30 @@ public enum TextDecoder {
         }
     }
 
+    /// Decodes what can be decoded and shows each byte that cannot as U+FFFD: for keeping a
+    /// rejected record readable, never for data that goes on.
+    public static func decodeLossy(_ bytes: UnsafeBufferPointer<UInt8>, as encoding: TextEncoding) -> String {
+        switch encoding {
+        case .utf8:
+            return String(decoding: bytes, as: UTF8.self)
+        case .windows1252:
+            var scalars = String.UnicodeScalarView()
+            for byte in bytes {
+                if byte < 0x80 || byte >= 0xA0 {
+                    scalars.append(Unicode.Scalar(byte))
+                } else {
+                    let value = windows1252High[Int(byte - 0x80)]
+                    scalars.append(value == 0 ? "\u{FFFD}" : Unicode.Scalar(value) ?? "\u{FFFD}")
+                }
+            }
+            return String(scalars)
+        }
+    }
+
+    public static func decodeLossy(_ bytes: [UInt8], as encoding: TextEncoding) -> String {
+        bytes.withUnsafeBufferPointer { decodeLossy($0, as: encoding) }
+    }
+
     public static func decode(_ bytes: [UInt8], as encoding: TextEncoding) throws(TextDecodingError) -> String {
         try bytes.withUnsafeBufferPointer { buffer in
             Result { () throws(TextDecodingError) in try decode(buffer, as: encoding) }

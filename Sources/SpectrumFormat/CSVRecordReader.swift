@@ -34,21 +34,32 @@ public final class CSVRecordReader: RecordReader {
                 }
                 return .record(Record(file: name, line: row.line, fieldNames: header, values: row.fields))
             case .malformed(let problem):
+                let fieldName = problem.field.flatMap { index in header.flatMap { index < $0.count ? $0.names[index] : nil } }
                 let diagnostic = Diagnostic.error(
                     problem.code, "\(problem.message) (record \(problem.record), byte \(problem.offset))",
-                    at: SourceLocation(file: name, line: problem.line, record: problem.record))
+                    at: SourceLocation(file: name, line: problem.line, record: problem.record, field: fieldName))
                 if problem.fatal { throw InputUnusable(diagnostic) }
                 if header == nil {
                     var headerProblem = diagnostic
                     headerProblem.message = "the header row cannot be read: " + diagnostic.message
                     throw InputUnusable(headerProblem)
                 }
-                let raw: JSONValue = .object([
+                // What the row holds is kept: its fields when only their bytes were undecodable
+                // (those bytes shown as U+FFFD), else its text as in the file.
+                var fields: JSONValue = .null
+                if let header, let values = problem.lossyFields, values.count == header.count {
+                    fields = .object(zip(header.names, values).map { JSONMember($0, .string($1)) })
+                }
+                var raw: [JSONMember] = [
                     JSONMember("file", .string(name)), JSONMember("line", .int(problem.line)),
                     JSONMember("record", .int(problem.record)), JSONMember("byte", .int(problem.offset)),
-                    JSONMember("layout", .null), JSONMember("fields", .null),
-                ])
-                return .malformed(raw: raw, diagnostic)
+                    JSONMember("layout", .null), JSONMember("fields", fields),
+                ]
+                if let bytes = problem.raw {
+                    raw.append(JSONMember("text", .string(TextDecoder.decodeLossy(bytes, as: reader.encoding))))
+                    if problem.rawTruncated { raw.append(JSONMember("text_truncated", .bool(true))) }
+                }
+                return .malformed(raw: .object(raw), diagnostic)
             }
         }
         return nil

@@ -148,7 +148,7 @@ import Glibc
         "\"" + String(repeating: "9", count: 40) + "\"",
         String(repeating: "9", count: 40),
         String(repeating: "9", count: 40) + ".00",
-        "1" + String(repeating: "0", count: 39) + "e-38",
+        "1" + String(repeating: "0", count: 39) + "e0",
         "1e400",
         "-" + String(repeating: "9", count: 19),
     ])

@@ -256,6 +256,57 @@ struct CSVReaderTests {
         #expect(items[2].record?.fields == ["x", "y"])
     }
 
+    @Test("a malformed record is given back as it is in the file, with the field it broke in")
+    func malformedRecordKeepsItsBytes() throws {
+        let items = try readAll("a,b,c\r\n1,ab\"c,3\r\n\"x\"y,2,3\n4,5,6\n1\r2,3,4\n")
+        #expect(items[1].error?.raw == Array("1,ab\"c,3".utf8))
+        #expect(items[1].error?.field == 1)
+        #expect(items[2].error?.raw == Array("\"x\"y,2,3".utf8))
+        #expect(items[2].error?.field == 0)
+        #expect(items[3].record?.fields == ["4", "5", "6"])
+        #expect(items[4].error?.raw == Array("1\r2,3,4".utf8))
+        #expect(items[4].error?.rawTruncated == false)
+        // A malformed last record without a line end.
+        let last = try readAll("a,b\n1,x\"y")
+        #expect(last[1].error?.raw == Array("1,x\"y".utf8))
+    }
+
+    @Test("a malformed record that spans a buffer refill is given back whole")
+    func malformedRecordAcrossARefill() throws {
+        // Records of 100 bytes up to just before the 1 MiB buffer ends, then one that crosses it.
+        let header = Array("a,b\n".utf8)
+        let filler = Array(String(repeating: "x", count: 96).utf8) + Array(",1\n".utf8)
+        var bytes = header
+        while bytes.count + filler.count < (1 << 20) - 10 { bytes += filler }
+        let broken = Array("start-of-the-broken-record,en\"d-after-the-boundary".utf8)
+        bytes += broken + Array("\n3,4\n".utf8)
+        let items = try readAll(bytes)
+        let error = try #require(items.compactMap(\.error).first)
+        #expect(error.raw == broken)
+        #expect(error.field == 1)
+        #expect(items.last?.record?.fields == ["3", "4"])
+    }
+
+    @Test("an undecodable record keeps its fields, the bad bytes shown as U+FFFD")
+    func undecodableRecordKeepsLossyFields() throws {
+        let items = try readAll(Array("a,b\nSt. Mary".utf8) + [0x92] + Array("s,2\n".utf8))
+        let error = try #require(items[1].error)
+        #expect(error.field == 0)
+        #expect(error.lossyFields == ["St. Mary\u{FFFD}s", "2"])
+        let undefined = try readAll(Array("a\nx".utf8) + [0x81] + [0x0A], encoding: .windows1252)
+        #expect(undefined[1].error?.lossyFields == ["x\u{FFFD}"])
+    }
+
+    @Test("a malformed record is kept only up to the limit for raw bytes")
+    func malformedRawIsBounded() throws {
+        let long = String(repeating: "y", count: CSVReader.maximumRawBytes + 500)
+        let items = try readAll("a,b\n1,x\"\(long)\n3,4\n")
+        let error = try #require(items[1].error)
+        #expect(error.raw?.count == CSVReader.maximumRawBytes)
+        #expect(error.rawTruncated)
+        #expect(items[2].record?.fields == ["3", "4"])
+    }
+
     @Test("a malformed header leaves no header for the field count check")
     func headerCount() throws {
         let path = temporaryFile("a,b\n1,2,3\n")

@@ -260,8 +260,10 @@ struct HostileInputTests {
         #expect(result.contracts.map(\.origin.job) == ["24-1", "24-3"])
         let problem = try #require(result.rejects.first?.diagnostics.first)
         #expect(problem.code == "FMT008")
-        #expect(problem.location == SOVCore.SourceLocation(file: path, line: 3, record: 3))
+        #expect(problem.location == SOVCore.SourceLocation(file: path, line: 3, record: 3, field: "Job_Description"))
         #expect(problem.message.contains("byte 0xC0"))
+        // The row is kept, the undecodable bytes shown as U+FFFD.
+        #expect(result.rejects.first?.record?["fields"]?["Job_Description"] == .string("Job \u{FFFD}\u{FFFD}"))
 
         let header = Array("Company_Code,Job".utf8) + [0xFF] + Array("\n1,2\n".utf8)
         let refused = try Self.refusal(try Self.parse(header, suffix: ".csv"))
@@ -294,7 +296,7 @@ struct HostileInputTests {
 
     // MARK: Size
 
-    @Test("a 10 MB CSV line is rejected as one record (its raw text not kept) and the next line is read")
+    @Test("a 10 MB CSV line is rejected as one record (its first 64 KB kept) and the next line is read")
     func hugeCSVLine() throws {
         let long = Self.flatRow(job: "24-1", description: String(repeating: "x", count: 10 << 20))
         let text = "\(Self.flatHeader)\n\(long)\n\(Self.flatRow(job: "24-2"))\n"
@@ -302,9 +304,11 @@ struct HostileInputTests {
         #expect(result.contracts.map(\.origin.job) == ["24-2"])
         let reject = try #require(result.rejects.first)
         #expect(reject.diagnostics.map(\.message) == ["record longer than \(Record.maximumBytes) bytes (record 2, byte \(Self.flatHeader.utf8.count + 1))"])
-        #expect(reject.diagnostics.first?.location == SOVCore.SourceLocation(file: path, line: 2, record: 2))
-        // Bounded: the reject names the record; it does not carry ten megabytes.
-        #expect(reject.json.text.utf8.count < 1000)
+        #expect(reject.diagnostics.first?.location == SOVCore.SourceLocation(file: path, line: 2, record: 2, field: "Billing_Description"))
+        // Bounded: the reject keeps the start of the record and says it is cut; not ten megabytes.
+        #expect(reject.record?["text"]?.stringValue?.utf8.count == CSVReader.maximumRawBytes)
+        #expect(reject.record?["text_truncated"] == .bool(true))
+        #expect(reject.json.text.utf8.count < CSVReader.maximumRawBytes + 1000)
     }
 
     @Test("a 10 MB CSV header line, or one with no line end at all, makes the file unusable", arguments: ["\n1\n", ""])

@@ -96,6 +96,23 @@ struct SpectrumReaderCSVTests {
         #expect(rows.map(\.values) == [["24-1", "1,5"]])
     }
 
+    @Test("a malformed row keeps its text in the reject and names its field")
+    func malformedRowKeepsItsText() throws {
+        let bytes = Array("Job_Number,Billing_Description,Amount\r\n24-1,Bid \"A\" item,5.00\r\n24-2,St. Mary".utf8) + [0x92] + Array("s,6.00\r\n".utf8)
+        let found = try items(bytes).items
+        guard case .malformed(let quoteRaw, let quoteProblem)? = found.first, case .malformed(let byteRaw, let byteProblem)? = found.last, found.count == 2 else {
+            Issue.record("two malformed rows expected, got \(found)")
+            return
+        }
+        #expect(quoteProblem.location.field == "Billing_Description")
+        #expect(quoteRaw["text"] == .string("24-1,Bid \"A\" item,5.00"))
+        #expect(quoteRaw["fields"] == .null)
+        #expect(byteProblem.code == "FMT008")
+        #expect(byteProblem.location.field == "Billing_Description")
+        #expect(byteRaw["fields"]?["Billing_Description"] == .string("St. Mary\u{FFFD}s"))
+        #expect(byteRaw["fields"]?["Amount"] == .string("6.00"))
+    }
+
     @Test("with windows-1252, a file that is valid UTF-8 throughout is read as UTF-8, and said so")
     func utf8FileUnderWindows1252() throws {
         let path = Support.temporaryFile("Job_Number,Billing_Description\n24-1,Bid item 210 \u{2013} SY\n", suffix: ".csv")
