@@ -56,6 +56,7 @@ public enum RunReport {
         changeOrders(outcomes, into: &page)
         updates(outcomes, into: &page)
         rejects(outcomes, into: &page)
+        warnings(outcomes, into: &page)
         if !failures.isEmpty {
             page.add("<section><h2>Inputs that could not be used</h2><table><thead><tr><th>Input</th><th>Exit status</th><th>Problem</th></tr></thead><tbody>")
             for failure in failures {
@@ -198,20 +199,41 @@ public enum RunReport {
             let codes = errors.map(\.code).reduce(into: [String]()) { list, code in if !list.contains(code) { list.append(code) } }
             page.add("<tr><td>\(escape(outcome.name))<div class=\"id\">\(escape(outcome.originId ?? ""))</div></td>")
             page.add("<td class=\"path\">\(escape(location(outcome.document?.source ?? outcome.diagnostics.first?.location)))</td>")
-            page.add("<td>\(codes.map { "<span class=\"code\">\(escape($0))</span>" }.joined(separator: " "))</td><td><ul class=\"problems\">")
-            for diagnostic in outcome.diagnostics {
-                var text = "<span class=\"code\(diagnostic.isError ? "" : " warning")\">\(escape(diagnostic.code))</span> \(escape(diagnostic.message))"
-                var details: [String] = []
-                if let field = diagnostic.location.field { details.append("field \(field)") }
-                if let value = diagnostic.value { details.append("value ‘\(value)’") }
-                let at = location(diagnostic.location)
-                if !at.isEmpty { details.append(at) }
-                if !details.isEmpty { text += " <span class=\"where\">(\(escape(details.joined(separator: ", "))))</span>" }
-                page.add("<li>\(text)</li>")
-            }
-            page.add("</ul></td></tr>")
+            page.add("<td>\(codes.map { "<span class=\"code\">\(escape($0))</span>" }.joined(separator: " "))</td><td>")
+            problems(outcome.diagnostics, into: &page)
+            page.add("</td></tr>")
         }
         page.add("</tbody></table></section>\n")
+    }
+
+    /// Documents that went through with something to say (a description cut to Spectrum's
+    /// length, a contract taken from the project map, no Authorization_ID).
+    private static func warnings(_ outcomes: [DocumentOutcome], into page: inout Page) {
+        let warned = outcomes.filter { $0.action != .rejected && $0.diagnostics.contains { !$0.isError } }
+        guard !warned.isEmpty else { return }
+        page.add("<section><h2>Warnings</h2><table><thead><tr><th>Document</th><th>Result</th><th>Where</th><th>Warnings</th></tr></thead><tbody>")
+        for outcome in warned {
+            page.add("<tr><td>\(escape(outcome.name))<div class=\"id\">\(escape(outcome.originId ?? ""))</div></td><td>\(badge(outcome.action))</td>")
+            page.add("<td class=\"path\">\(escape(location(outcome.document?.source ?? outcome.diagnostics.first?.location)))</td><td>")
+            problems(outcome.diagnostics.filter { !$0.isError }, into: &page)
+            page.add("</td></tr>")
+        }
+        page.add("</tbody></table></section>\n")
+    }
+
+    private static func problems(_ diagnostics: [Diagnostic], into page: inout Page) {
+        page.add("<ul class=\"problems\">")
+        for diagnostic in diagnostics {
+            var text = "<span class=\"code\(diagnostic.isError ? "" : " warning")\">\(escape(diagnostic.code))</span> \(escape(diagnostic.message))"
+            var details: [String] = []
+            if let field = diagnostic.location.field { details.append("field \(field)") }
+            if let value = diagnostic.value { details.append("value ‘\(value)’") }
+            let at = location(diagnostic.location)
+            if !at.isEmpty { details.append(at) }
+            if !details.isEmpty { text += " <span class=\"where\">(\(escape(details.joined(separator: ", "))))</span>" }
+            page.add("<li>\(text)</li>")
+        }
+        page.add("</ul>")
     }
 
     private static func documents(_ outcomes: [DocumentOutcome], into page: inout Page) {

@@ -80,6 +80,24 @@ struct ReportTests {
         #expect(html.contains("4-broken.jsonl"))
     }
 
+    @Test func listsTheWarningsOfDocumentsThatWentThrough() throws {
+        let warned = DocumentOutcome(
+            action: .exported, name: "change order 007 of 1/24-1017/OWN100", originId: "procore:pcco:1186921",
+            diagnostics: [.warning(.FMT005, "CR_Billing_Item_Description holds 30 characters: 'A & B' is cut", at: SourceLocation(file: "pcco.json", line: 1, field: "title"))])
+        let quiet = DocumentOutcome(action: .exported, name: "prime contract 1/24-1017/OWN100", originId: "spectrum:1:24-1017:OWN100")
+        let run = RunResult(mode: "run", startedAt: "2026-11-27T07:00:00Z", inputs: ["in"], dryRun: false, outcomes: [warned, quiet])
+        let html = RunReport.html([run])
+        let section = try #require(html.range(of: "<h2>Warnings</h2>").map { String(html[$0.lowerBound...]) })
+        let table = String(section[..<(section.range(of: "</section>")?.lowerBound ?? section.endIndex)])
+        #expect(table.contains("change order 007 of 1/24-1017/OWN100"))
+        #expect(table.contains("FMT005"))
+        #expect(table.contains("&#39;A &amp; B&#39; is cut") || table.contains("'A &amp; B' is cut"))
+        #expect(table.contains("field title"))
+        #expect(!table.contains("prime contract 1/24-1017/OWN100"))
+        // Nothing to say, no section.
+        #expect(!RunReport.html([RunResult(mode: "run", startedAt: "", inputs: [], dryRun: false, outcomes: [quiet])]).contains("<h2>Warnings</h2>"))
+    }
+
     @Test func formatsMoneyForReading() {
         #expect(RunReport.formatted(Fixtures.money("1234567.50")) == "1,234,567.50")
         #expect(RunReport.formatted(Fixtures.money("-1000.00")) == "−1,000.00")
