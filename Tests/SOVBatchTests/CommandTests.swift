@@ -235,3 +235,38 @@ struct SovWatchBinaryTests {
         #expect(reruns.allSatisfy { $0.counts.exported == 0 && $0.counts.updated == 0 && $0.counts.unchanged == 1 })
     }
 }
+
+/// `sov-run --dry-run` against the built binary: "write nothing" holds for the ledger's folder
+/// too (SQLite creates -wal and -shm for any connection unless told otherwise).
+struct DryRunBinaryTests {
+    @Test func aDryRunCreatesOrChangesNoFileBesideTheLedger() throws {
+        let folder = TemporaryFolder()
+        let first = folder.write("in/contract-24-0001.csv", SovWatchBinaryTests.contractCSV(job: "24-0001"))
+        let second = folder.write("in/contract-24-0002.csv", SovWatchBinaryTests.contractCSV(job: "24-0002"))
+        let map = folder.write("map.csv", "company,job,customer,project_id,prime_contract_id\n1,24-0001,OWN100,7001,\n1,24-0002,OWN100,7002,\n")
+        let ledger = folder.file("state/ledger.sqlite")
+        let common = ["--ledger", ledger, "--project-map", map]
+
+        let run = try Executables.run("sov-run", common + ["--out", folder.file("out"), first])
+        #expect(run.status == 0, "\(run.stderr)")
+        let closed = try FolderSnapshot(folder.file("state"))
+        #expect(closed.names == ["ledger.sqlite"])
+        let dry = try Executables.run("sov-run", common + ["--dry-run", first])
+        #expect(dry.status == 0, "\(dry.stderr)")
+        #expect(dry.stdout.contains("unchanged\tprocore\tspectrum:1:24-0001:OWN100\tskip: unchanged since run 1"))
+        #expect(try FolderSnapshot(folder.file("state")) == closed)
+
+        // Another process has the ledger open for writing (this one), and a run committed
+        // while it had: the dry run sees that run and still touches nothing.
+        let writer = try Ledger(path: ledger)
+        let again = try Executables.run("sov-run", common + ["--out", folder.file("out"), second])
+        #expect(again.status == 0, "\(again.stderr)")
+        let inUse = try FolderSnapshot(folder.file("state"))
+        #expect(inUse.names == ["ledger.sqlite", "ledger.sqlite-shm", "ledger.sqlite-wal"])
+        let dryAgain = try Executables.run("sov-run", common + ["--dry-run", first, second])
+        #expect(dryAgain.status == 0, "\(dryAgain.stderr)")
+        #expect(dryAgain.stdout.contains("unchanged\tprocore\tspectrum:1:24-0002:OWN100\tskip: unchanged since run 2"))
+        #expect(try FolderSnapshot(folder.file("state")) == inUse)
+        withExtendedLifetime(writer) {}
+    }
+}
