@@ -10,7 +10,8 @@ public struct WatchCommand: ParsableCommand {
             Files are claimed from DIR/inbox by an atomic rename into DIR/work; names starting with '.' or \
             ending in .tmp or .part, and files modified in the last 2 seconds, are left alone. Export \
             documents go to DIR/outbox atomically, rejects to DIR/rejected/NAME.rejects.jsonl, and the \
-            input to DIR/archive once its outputs are durable. After a crash, files left in DIR/work are \
+            input to DIR/archive once its outputs are durable (as b.2.json when b.json is taken; the rejects \
+            and error reports name the input there, not in DIR/work). After a crash, files left in DIR/work are \
             processed again; the ledger makes sure nothing is exported twice. A folder dropped into \
             DIR/inbox is one batch (its files are read together, so a job header export and its SOV \
             export are joined) and is archived whole. One watcher per folder (exit 75 if another holds \

@@ -316,6 +316,23 @@ struct SovWatchBinaryTests {
         #expect(quiet.stderr.isEmpty)
     }
 
+    /// The rejects file is kept; work/ is emptied: the file it names is the archived one.
+    @Test func theRejectsFileNamesTheArchivedInput() throws {
+        let folder = TemporaryFolder()
+        let drop = DropFolder(folder.file("drop"))
+        try drop.create()
+        folder.write("drop/archive/b.csv", "an earlier b.csv\n")
+        let csv = folder.write("drop/inbox/b.csv", Self.contractCSV(job: "24-0001"))
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -60)], ofItemAtPath: csv)
+        // No project map: the contract has no Procore project (MAP001) and is rejected.
+        let run = try Executables.run("sov-watch", [drop.root, "--once"])
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(folder.names("drop/archive") == ["b.2.csv", "b.csv"])
+        let rejects = try #require(folder.read("drop/rejected/b.2.csv.rejects.jsonl"))
+        #expect(rejects.contains("\"file\":\"\(drop.archive)/b.2.csv\""))
+        #expect(!rejects.contains("/work/"))
+    }
+
     @Test func sovWatchHelpShowsOnlyWhatItAccepts() throws {
         let help = try Executables.run("sov-watch", ["--help"])
         #expect(help.status == 0)
