@@ -72,8 +72,30 @@ public struct BatchSettings: Sendable, Equatable {
         self.spectrum = spectrum
     }
 
-    /// Keys a configuration file may hold; `_` and `-` are the same (`project_map`, `project-map`).
-    public static let configKeys = ["inputs", "encoding", "profile", "project-map", "markups", "ledger", "out", "rejects", "report", "dry-run", "quiet", "interval", "spectrum"]
+    /// The keys of a configuration file, as documented (`project_map`; `project-map` is read the
+    /// same). One file serves every command that takes `--config`, so each knows every key and
+    /// uses its own: sov-run all but `interval`, sov-watch all but `runOnlyKeys`, sov-emit only
+    /// the `[spectrum]` table. A key none of them knows is an error, whichever command reads it.
+    public static let configKeys = ["inputs", "encoding", "profile", "project_map", "markups", "ledger", "out", "rejects", "report", "dry_run", "quiet", "interval", "spectrum"]
+
+    /// What sov-run takes from a configuration and sov-watch does not: its drop folder decides
+    /// what is read and where exports and rejects go, and it always moves files.
+    public static let runOnlyKeys = ["inputs", "out", "rejects", "dry_run"]
+
+    /// The run-only keys these settings hold (`runOnlyKeys` order).
+    public var runOnlyKeysGiven: [String] {
+        [("inputs", inputs != nil), ("out", out != nil), ("rejects", rejects != nil), ("dry_run", dryRun != nil)].filter(\.1).map(\.0)
+    }
+
+    /// These settings without the run-only ones.
+    public var withoutRunOnlyKeys: BatchSettings {
+        var settings = self
+        settings.inputs = nil
+        settings.out = nil
+        settings.rejects = nil
+        settings.dryRun = nil
+        return settings
+    }
 
     /// Reads a configuration file (TOML, or JSON when named `.json`). Relative paths in it are
     /// taken from the file's folder, so a nightly job's config works from any working directory.
@@ -88,19 +110,45 @@ public struct BatchSettings: Sendable, Equatable {
     }
 
     public static func parse(_ value: JSONValue, name: String, base: String) throws(OptionsError) -> BatchSettings {
-        guard let members = value.members else { throw OptionsError("\(name): the configuration must be a table of options") }
+        do {
+            return try read(value, base: base)
+        } catch {
+            throw OptionsError("\(name): \(error.message)")
+        }
+    }
+
+    /// Judges a configuration exactly as `parse` does (every key known, every value of its
+    /// type), for a command that uses only part of it (sov-emit): a problem is a FMT010
+    /// diagnostic naming the file and the key.
+    public static func check(_ value: JSONValue, file: String?) throws(Diagnostic) {
+        do {
+            _ = try read(value, base: ".")
+        } catch {
+            throw Diagnostic.error(.FMT010, error.message, at: SourceLocation(file: file, field: error.key))
+        }
+    }
+
+    /// A problem in a configuration, without the file's name: the key and what is wrong.
+    private struct Problem: Error {
+        var key: String?
+        var message: String
+    }
+
+    private static func read(_ value: JSONValue, base: String) throws(Problem) -> BatchSettings {
+        guard let members = value.members else { throw Problem(message: "the configuration must be a table of options") }
         var settings = BatchSettings()
         func resolve(_ path: String) -> String {
             path.hasPrefix("/") || base == "." ? path : base + "/" + path
         }
         for member in members {
-            let key = member.key.replacingUnderscores
-            func text() throws(OptionsError) -> String {
-                guard let text = member.value.stringValue, !text.isEmpty else { throw OptionsError("\(name): '\(member.key)' must be a non-empty string") }
+            let key = member.key.replacingHyphens
+            func problem(_ message: String) -> Problem { Problem(key: member.key, message: message) }
+            func text() throws(Problem) -> String {
+                guard let text = member.value.stringValue, !text.isEmpty else { throw problem("'\(member.key)' must be a non-empty string") }
                 return text
             }
-            func flag() throws(OptionsError) -> Bool {
-                guard let flag = member.value.boolValue else { throw OptionsError("\(name): '\(member.key)' must be true or false") }
+            func flag() throws(Problem) -> Bool {
+                guard let flag = member.value.boolValue else { throw problem("'\(member.key)' must be true or false") }
                 return flag
             }
             switch key {
@@ -110,34 +158,44 @@ public struct BatchSettings: Sendable, Equatable {
                 } else if let list = member.value.arrayValue {
                     var inputs: [String] = []
                     for item in list {
-                        guard let text = item.stringValue else { throw OptionsError("\(name): 'inputs' must be a list of paths") }
+                        guard let text = item.stringValue else { throw problem("'inputs' must be a list of paths") }
                         inputs.append(resolve(text))
                     }
                     settings.inputs = inputs
                 } else {
-                    throw OptionsError("\(name): 'inputs' must be a path or a list of paths")
+                    throw problem("'inputs' must be a path or a list of paths")
                 }
-            case "encoding": settings.encoding = try text()
+            case "encoding":
+                let name = try text()
+                guard TextEncoding(name: name) != nil else { throw problem(unknownEncoding(name)) }
+                settings.encoding = name
             case "profile": settings.profile = resolve(try text())
-            case "project-map": settings.projectMap = resolve(try text())
+            case "project_map": settings.projectMap = resolve(try text())
             case "markups": settings.markups = resolve(try text())
             case "ledger": settings.ledger = resolve(try text())
             case "out": settings.out = resolve(try text())
             case "rejects": settings.rejects = resolve(try text())
             case "report": settings.report = resolve(try text())
-            case "dry-run": settings.dryRun = try flag()
+            case "dry_run": settings.dryRun = try flag()
             case "quiet": settings.quiet = try flag()
             case "spectrum":
-                guard member.value.members != nil else { throw OptionsError("\(name): 'spectrum' must be a table") }
+                guard let table = member.value.members else { throw problem("'spectrum' must be a table") }
+                if let unknown = table.first(where: { !SpectrumExportConfig.configKeys.contains($0.key) }) {
+                    throw Problem(key: "spectrum.\(unknown.key)", message: SpectrumExportConfig.unknownKeyMessage(unknown.key))
+                }
                 settings.spectrum = member.value
             case "interval":
-                guard let seconds = member.value.intValue, seconds > 0 else { throw OptionsError("\(name): 'interval' must be a whole number of seconds above 0") }
+                guard let seconds = member.value.intValue, seconds > 0 else { throw problem("'interval' must be a whole number of seconds above 0") }
                 settings.interval = seconds
             default:
-                throw OptionsError("\(name): unknown option '\(member.key)'; known: \(configKeys.joined(separator: ", "))")
+                throw problem("unknown key '\(member.key)'; known keys: \(configKeys.map { $0 == "spectrum" ? "[spectrum]" : $0 }.joined(separator: ", "))")
             }
         }
         return settings
+    }
+
+    private static func unknownEncoding(_ name: String) -> String {
+        "unknown encoding '\(name)'; use one of \(TextEncoding.allCases.map(\.rawValue).joined(separator: ", "))"
     }
 
     /// These settings, with anything unsaid taken from `fallback` (flags over a config file).
@@ -154,9 +212,7 @@ public struct BatchSettings: Sendable, Equatable {
         var options = BatchOptions()
         options.inputs = inputs ?? []
         if let encoding {
-            guard let known = TextEncoding(name: encoding) else {
-                throw OptionsError("unknown encoding '\(encoding)'; use one of \(TextEncoding.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
+            guard let known = TextEncoding(name: encoding) else { throw OptionsError(BatchSettings.unknownEncoding(encoding)) }
             options.encoding = known
         }
         options.profile = profile
@@ -186,5 +242,6 @@ public struct BatchSettings: Sendable, Equatable {
 }
 
 extension String {
-    fileprivate var replacingUnderscores: String { String(map { $0 == "_" ? "-" : $0 }) }
+    /// `project-map` read as the documented `project_map`.
+    fileprivate var replacingHyphens: String { String(map { $0 == "-" ? "_" : $0 }) }
 }

@@ -1,6 +1,10 @@
 import CSQLite
 import SOVCore
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A ledger problem: it could not be opened, read or written. Never a data problem.
 public struct LedgerError: Error, Sendable, CustomStringConvertible {
     public var path: String
@@ -34,19 +38,79 @@ final class SQLiteConnection {
     private var handle: OpaquePointer?
     let path: String
 
+    /// - Parameter readOnly: read without creating or changing any file (see `openForReading`).
     init(path: String, readOnly: Bool, busyTimeoutMilliseconds: Int32) throws(LedgerError) {
         self.path = path
-        let flags = readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
-        let result = sqlite3_open_v2(path, &handle, flags | SQLITE_OPEN_NOMUTEX, nil)
+        if readOnly {
+            handle = try SQLiteConnection.openForReading(path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+            return
+        }
+        handle = try SQLiteConnection.open(path, as: path, flags: SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+    }
+
+    /// Opens `name` (a path, or a URI with SQLITE_OPEN_URI); errors name `path`.
+    private static func open(_ name: String, as path: String, flags: Int32, busyTimeoutMilliseconds: Int32) throws(LedgerError) -> OpaquePointer? {
+        var handle: OpaquePointer?
+        let result = sqlite3_open_v2(name, &handle, flags | SQLITE_OPEN_NOMUTEX, nil)
         if result != SQLITE_OK {
             let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
             sqlite3_close(handle)
-            handle = nil
             throw LedgerError(path: path, message: "cannot open: \(message)", code: result)
         }
         sqlite3_extended_result_codes(handle, 1)
         // Waits (rather than failing) while another run holds the write lock.
         sqlite3_busy_timeout(handle, busyTimeoutMilliseconds)
+        return handle
+    }
+
+    /// Opens a WAL database to read it without creating or changing a file (a dry run writes
+    /// nothing). A plain read-only connection is not enough: SQLite creates `-wal` and `-shm`
+    /// beside the database for it, and writes its read marks into `-shm`. So:
+    /// - when `-wal` and `-shm` are there (another connection is using the database, or one was
+    ///   killed), it reads through them without writing to them (`readonly_shm`): it sees every
+    ///   commit, including those still only in the WAL, and takes part in the readers' locks;
+    /// - otherwise nothing committed lies outside the main file (SQLite removes `-shm`, then
+    ///   `-wal`, only after copying the whole WAL into the database), and it reads that file
+    ///   alone, without locks (`immutable`). The cost: a run that starts while this one reads
+    ///   is not seen by it, and should that run copy its WAL into the file meanwhile (at its
+    ///   end, or every 1000 pages), the file changes underneath, which SQLite may report as a
+    ///   malformed database (a ledger error).
+    private static func openForReading(_ path: String, busyTimeoutMilliseconds: Int32) throws(LedgerError) -> OpaquePointer? {
+        // SQLite keeps -wal and -shm beside the file a link points to.
+        let real = realpath(path, nil).map { pointer in
+            defer { free(pointer) }
+            return String(cString: pointer)
+        } ?? path
+        var attempt = 0
+        while true {
+            attempt += 1
+            let shared = FileSystem.exists(real + "-wal") && FileSystem.exists(real + "-shm")
+            let uri = uri(for: path) + (shared ? "?mode=ro&readonly_shm=1" : "?mode=ro&immutable=1")
+            let handle = try open(uri, as: path, flags: SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+            // SQLite opens the files at the first read: done now, so that a -wal and -shm that
+            // their last user removed between the check and the open mean one more try.
+            let result = sqlite3_exec(handle, "PRAGMA schema_version", nil, nil, nil)
+            if result == SQLITE_OK { return handle }
+            let message = String(cString: sqlite3_errmsg(handle))
+            sqlite3_close(handle)
+            if shared && result & 0xFF == SQLITE_CANTOPEN && attempt < 3 { continue }
+            throw LedgerError(path: path, message: "cannot read: \(message)", code: result)
+        }
+    }
+
+    /// `path` as an SQLite URI file name: `%`, `?` and `#` escaped, an absolute path after an
+    /// empty authority (`file:///srv/ledger.sqlite`), a relative one as is.
+    static func uri(for path: String) -> String {
+        var text = path.hasPrefix("/") ? "file://" : "file:"
+        for scalar in path.unicodeScalars {
+            switch scalar {
+            case "%": text += "%25"
+            case "?": text += "%3F"
+            case "#": text += "%23"
+            default: text.unicodeScalars.append(scalar)
+            }
+        }
+        return text
     }
 
     deinit {

@@ -294,6 +294,13 @@ public final class Watcher {
         let folder = options.folder
         let workPath = folder.work + "/" + name
         let archiveName = FileSystem.freeName(for: name, in: folder.archive)
+        let failedName = FileSystem.freeName(for: name, in: folder.failed)
+        // The file is read in work/, but what is kept (the rejects file, the error report, the
+        // run report) names where it ends up: work/ is empty once the file is done. The free
+        // names are chosen now; this watcher holds the folder, so they stay free until the move.
+        let archivedPath = folder.archive + "/" + archiveName
+        let failedPath = folder.failed + "/" + failedName
+        let pipeline = Watcher.naming(self.pipeline, read: workPath, archived: archivedPath, failed: failedPath)
         var batch = options.batch
         batch.inputs = [workPath]
         batch.out = folder.outbox
@@ -305,7 +312,11 @@ public final class Watcher {
         runner.commandName = "sov-watch"
         runner.writesEmptyRejectsFile = false
         if let checkpoint { runner.checkpoint = { try checkpoint(.batch($0)) } }
-        let result = try runner.run()
+        var result = try runner.run()
+        if result.fatal == nil {
+            let filed = result.failures.isEmpty ? archivedPath : failedPath
+            result.inputs = result.inputs.map(InputRename(from: workPath, to: filed).path)
+        }
         passResults.append(result)
         defer { writeReport() }
 
@@ -316,27 +327,47 @@ public final class Watcher {
             // Unusable as a whole: its problems go in the error report, not in rejected/.
             if let rejects = batch.rejects { FileSystem.remove(rejects) }
             // The error report first, then the file beside it.
-            let failedName = FileSystem.freeName(for: name, in: folder.failed)
             var text = "sov-watch could not process \(name) (exit status \(result.status.rawValue)) at \(result.endedAt)\n"
             for failure in result.failures {
-                text += "\(failure.message)\n"
+                text += "\(failure.path): \(failure.message)\n"
                 for diagnostic in failure.diagnostics { text += diagnostic.humanLine + "\n" }
             }
             try AtomicFile.write(Array(text.utf8), to: folder.failed + "/" + failedName + ".error.txt")
-            try FileSystem.move(workPath, to: folder.failed + "/" + failedName)
+            try FileSystem.move(workPath, to: failedPath)
             AtomicFile.syncFolder(folder.failed)
             AtomicFile.syncFolder(folder.work)
             say("sov-watch: \(name) -> failed/\(failedName)")
             try checkpoint?(.failed(failedName))
-            return WatchedFile(name: name, disposition: .failed, path: folder.failed + "/" + failedName, result: result)
+            return WatchedFile(name: name, disposition: .failed, path: failedPath, result: result)
         }
         try checkpoint?(.outputsDone(name))
-        try FileSystem.move(workPath, to: folder.archive + "/" + archiveName)
+        try FileSystem.move(workPath, to: archivedPath)
         AtomicFile.syncFolder(folder.archive)
         AtomicFile.syncFolder(folder.work)
         say("sov-watch: \(name) -> archive/\(archiveName)")
         try checkpoint?(.archived(archiveName))
-        return WatchedFile(name: name, disposition: .archived, path: folder.archive + "/" + archiveName, result: result)
+        return WatchedFile(name: name, disposition: .archived, path: archivedPath, result: result)
+    }
+
+    /// `pipeline`, with every location in what it reads from `path` (documents, rejects,
+    /// failures) naming where that input is filed afterwards: `archived`, or `failed` when it
+    /// is unusable as a whole (any parse failure, as `process` decides). What comes later
+    /// (validation, markup, export) locates its findings by the documents, so it follows.
+    static func naming(_ pipeline: BatchPipeline, read path: String, archived: String, failed: String) -> BatchPipeline {
+        var renamed = pipeline
+        renamed.parse = { paths in
+            var output = pipeline.parse(paths)
+            let rename = InputRename(from: path, to: output.failures.isEmpty ? archived : failed)
+            output.items = output.items.map { item in
+                switch item {
+                case .document(let document): .document(rename.document(document))
+                case .rejected(let reject): .rejected(rename.reject(reject))
+                }
+            }
+            output.failures = output.failures.map(rename.failure)
+            return output
+        }
+        return renamed
     }
 
     private func writeReport() {
@@ -352,5 +383,82 @@ public final class Watcher {
         guard !options.batch.quiet else { return }
         try? log.write(line + "\n")
         try? log.flush()
+    }
+}
+
+/// Renames one input path (a file, or a folder and the files in it) wherever a location holds it.
+struct InputRename {
+    let from: String
+    let to: String
+
+    /// `from` itself, or a path inside it, renamed; any other path as it is.
+    func path(_ path: String) -> String {
+        if path == from { return to }
+        if path.hasPrefix(from + "/") { return to + path.dropFirst(from.count) }
+        return path
+    }
+
+    /// Text that quotes the path (`the first is at work/a.csv:12`): each whole occurrence renamed.
+    func text(_ text: String) -> String {
+        guard text.contains(from) else { return text }
+        var result = ""
+        var rest = text[...]
+        while let found = rest.firstRange(of: from) {
+            let next = rest[found.upperBound...].first
+            let whole = next == nil || !(next!.isLetter || next!.isNumber || "._-~".contains(next!))
+            result += rest[..<found.lowerBound] + (whole ? to : from)
+            rest = rest[found.upperBound...]
+        }
+        return result + rest
+    }
+
+    func location(_ location: SourceLocation) -> SourceLocation {
+        var renamed = location
+        renamed.file = location.file.map(path)
+        return renamed
+    }
+
+    func diagnostic(_ diagnostic: Diagnostic) -> Diagnostic {
+        var renamed = diagnostic
+        renamed.location = location(diagnostic.location)
+        renamed.message = text(diagnostic.message)
+        return renamed
+    }
+
+    func document(_ document: CanonicalDocument) -> CanonicalDocument {
+        switch document {
+        case .primeContract(var contract):
+            contract.source = location(contract.source)
+            for index in contract.lines.indices { contract.lines[index].source = contract.lines[index].source.map(location) }
+            contract.diagnostics = contract.diagnostics.map(diagnostic)
+            return .primeContract(contract)
+        case .changeOrder(var order):
+            order.source = location(order.source)
+            for index in order.lines.indices { order.lines[index].source = order.lines[index].source.map(location) }
+            order.diagnostics = order.diagnostics.map(diagnostic)
+            return .changeOrder(order)
+        }
+    }
+
+    /// A document or raw record as JSON: every `file` member holding the path (a document's
+    /// `source`, a record's own `file`).
+    func json(_ value: JSONValue) -> JSONValue {
+        switch value {
+        case .object(let members):
+            return .object(members.map { member in
+                if member.key == "file", case .string(let text) = member.value { return JSONMember("file", .string(path(text))) }
+                return JSONMember(member.key, json(member.value))
+            })
+        case .array(let items): return .array(items.map(json))
+        default: return value
+        }
+    }
+
+    func reject(_ reject: Reject) -> Reject {
+        Reject(document: reject.document.map(json), record: reject.record.map(json), diagnostics: reject.diagnostics.map(diagnostic))
+    }
+
+    func failure(_ failure: InputFailure) -> InputFailure {
+        InputFailure(path: path(failure.path), status: failure.status, message: text(failure.message), diagnostics: failure.diagnostics.map(diagnostic))
     }
 }

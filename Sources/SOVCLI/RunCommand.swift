@@ -20,19 +20,10 @@ public struct BatchFlags: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("SQLite ledger of what was exported (default ./sovbridge-ledger.sqlite; for sov-watch DIR/sovbridge-ledger.sqlite).", valueName: "file"))
     public var ledger: String?
 
-    @Option(name: .long, help: ArgumentHelp("Write each export document to its own file here, atomically (default: standard output).", valueName: "dir"))
-    public var out: String?
-
-    @Option(name: .long, help: ArgumentHelp("Write rejected documents here as JSON Lines.", valueName: "file"))
-    public var rejects: String?
-
     @Option(name: .long, help: ArgumentHelp("Write the run report here: one self-contained HTML page.", valueName: "file"))
     public var report: String?
 
-    @Flag(name: .long, inversion: .prefixedNo, help: "Write nothing (no outputs, no ledger); print what would be exported and why.")
-    public var dryRun: Bool?
-
-    @Option(name: .long, help: ArgumentHelp("Read any of these options from a TOML (or .json) file; flags win.", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("Read options from a TOML (or .json) file: the long names with '_' (project_map) and a [spectrum] table; flags win.", valueName: "file"))
     public var config: String?
 
     @Flag(name: .shortAndLong, help: "No diagnostics or summary on stderr (the rejects file, report and exit code still tell).")
@@ -40,14 +31,34 @@ public struct BatchFlags: ParsableArguments {
 
     public init() {}
 
-    /// These flags over the configuration file, if any.
-    public func settings(inputs: [String]?) throws(OptionsError) -> BatchSettings {
-        let flags = BatchSettings(
-            inputs: inputs, encoding: encoding, profile: profile, projectMap: projectMap, markups: markups, ledger: ledger,
-            out: out, rejects: rejects, report: report, dryRun: dryRun, quiet: quiet ? true : nil)
+    /// These flags, and `command`'s own (`inputs`, `out`...), over the configuration file, if any.
+    public func settings(_ command: BatchSettings = BatchSettings()) throws(OptionsError) -> BatchSettings {
+        var flags = command
+        flags.encoding = encoding
+        flags.profile = profile
+        flags.projectMap = projectMap
+        flags.markups = markups
+        flags.ledger = ledger
+        flags.report = report
+        flags.quiet = quiet ? true : nil
         guard let config else { return flags }
         return flags.over(try BatchSettings.load(configFile: config))
     }
+}
+
+/// sov-run's own options: where outputs go, and whether to write at all. sov-watch has none of
+/// them: its drop folder decides.
+public struct RunOutputFlags: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Write each export document to its own file here, atomically (default: standard output).", valueName: "dir"))
+    public var out: String?
+
+    @Option(name: .long, help: ArgumentHelp("Write rejected documents here as JSON Lines.", valueName: "file"))
+    public var rejects: String?
+
+    @Flag(name: .long, inversion: .prefixedNo, help: "Write nothing (no outputs, no ledger); print what would be exported and why.")
+    public var dryRun: Bool?
+
+    public init() {}
 }
 
 public struct RunCommand: ParsableCommand {
@@ -60,6 +71,12 @@ public struct RunCommand: ParsableCommand {
             with the same content is skipped; a changed one is exported again as an update, and the \
             report says what changed.
 
+            --config FILE holds any of: inputs, encoding, profile, project_map, markups, ledger, \
+            out, rejects, report, dry_run, quiet, and a [spectrum] table (authorization_id, \
+            cr_status, co_status, number_prefix, layout, company, job, customer); relative paths \
+            are taken from the file's folder. 'interval' (sov-watch's) is allowed and not used; \
+            any other key is an error (exit 64).
+
             Exit codes: 0 all good; 1 finished but some documents rejected; 64 usage; 65 an input \
             unusable as a whole; 66 an input missing; 70 internal error; 73 an output cannot be \
             created; 74 I/O error.
@@ -70,13 +87,16 @@ public struct RunCommand: ParsableCommand {
 
     @OptionGroup public var batch: BatchFlags
 
+    @OptionGroup public var output: RunOutputFlags
+
     public init() {}
 
     public func run() throws {
         StageDriver.prepareProcess()
         let options: BatchOptions
         do {
-            options = try batch.settings(inputs: inputs.isEmpty ? nil : inputs).options(environmentAuthorizationId: SpectrumEmit.environmentAuthorizationId())
+            let own = BatchSettings(inputs: inputs.isEmpty ? nil : inputs, out: output.out, rejects: output.rejects, dryRun: output.dryRun)
+            options = try batch.settings(own).options(environmentAuthorizationId: SpectrumEmit.environmentAuthorizationId())
         } catch {
             StageDriver.printError("sov-run: error: \(error.message)")
             try exit(with: error.status)

@@ -10,11 +10,17 @@ public struct WatchCommand: ParsableCommand {
             Files are claimed from DIR/inbox by an atomic rename into DIR/work; names starting with '.' or \
             ending in .tmp or .part, and files modified in the last 2 seconds, are left alone. Export \
             documents go to DIR/outbox atomically, rejects to DIR/rejected/NAME.rejects.jsonl, and the \
-            input to DIR/archive once its outputs are durable. After a crash, files left in DIR/work are \
+            input to DIR/archive once its outputs are durable (as b.2.json when b.json is taken; the rejects \
+            and error reports name the input there, not in DIR/work). After a crash, files left in DIR/work are \
             processed again; the ledger makes sure nothing is exported twice. A folder dropped into \
             DIR/inbox is one batch (its files are read together, so a job header export and its SOV \
             export are joined) and is archived whole. One watcher per folder (exit 75 if another holds \
             it). SIGTERM or SIGINT: finish the current file, then exit 0.
+
+            --config FILE may be the file sov-run uses: sov-watch takes its encoding, profile, \
+            project_map, markups, ledger, report, quiet, interval and [spectrum] table, and \
+            ignores inputs, out, rejects and dry_run (saying so once on stderr, unless --quiet): \
+            the drop folder decides those. Any other key is an error (exit 64).
 
             Exit codes: 0 all good (and on SIGTERM/SIGINT); with --once, 1 if some documents were \
             rejected and 65 if some file was unusable; 64 usage; 70 internal error; 73 an output \
@@ -36,9 +42,6 @@ public struct WatchCommand: ParsableCommand {
 
     public func validate() throws {
         if let interval, interval < 1 { throw ValidationError("--interval must be at least 1 second") }
-        if batch.out != nil { throw ValidationError("sov-watch writes exports to DIR/outbox; --out is for sov-run") }
-        if batch.rejects != nil { throw ValidationError("sov-watch writes rejects to DIR/rejected; --rejects is for sov-run") }
-        if batch.dryRun == true { throw ValidationError("--dry-run is for sov-run; sov-watch always moves files") }
     }
 
     public func run() throws {
@@ -46,11 +49,15 @@ public struct WatchCommand: ParsableCommand {
         let dropFolder = DropFolder(folder)
         var options: WatchOptions
         do throws(OptionsError) {
-            var settings = try batch.settings(inputs: nil)
+            var settings = try batch.settings()
             if settings.ledger == nil { settings.ledger = dropFolder.defaultLedger }
-            if settings.out != nil || settings.rejects != nil || settings.inputs != nil || settings.dryRun == true {
-                throw OptionsError("--config: 'inputs', 'out', 'rejects' and 'dry-run' are for sov-run; sov-watch uses the drop folder")
+            // Only the configuration can hold these (sov-watch has no such flags): a file shared
+            // with sov-run is fine, but what it says there is not done here, and that is said.
+            let ignored = settings.runOnlyKeysGiven
+            if !ignored.isEmpty, let config = batch.config, settings.quiet != true {
+                StageDriver.printError("sov-watch: \(config): ignoring \(ignored.joined(separator: ", ")) (for sov-run): the drop folder decides what is read and where exports and rejects go, and sov-watch always moves files")
             }
+            settings = settings.withoutRunOnlyKeys
             options = WatchOptions(folder: dropFolder, batch: try settings.options(environmentAuthorizationId: SpectrumEmit.environmentAuthorizationId()))
             options.interval = interval ?? settings.interval ?? options.interval
         } catch {

@@ -19,7 +19,7 @@ public enum SpectrumExportLayout: String, Sendable, Hashable, CaseIterable {
 /// Everything a site decides about its Spectrum import, filled the same way by `sov-emit` and by
 /// the batch runner: configuration file first, then the environment, then command-line options.
 ///
-/// Configuration file (TOML or JSON, via `ConfigFile`), all keys optional:
+/// Configuration file (TOML or JSON, via `ConfigFile`), all keys optional, no others allowed:
 /// ```toml
 /// [spectrum]
 /// authorization_id = "..."     # better in the environment: SPECTRUM_AUTHORIZATION_ID
@@ -41,6 +41,15 @@ public struct SpectrumExportConfig: Sendable, Hashable {
         .FMT004,
         "no Spectrum Authorization_ID: it is written empty and Spectrum refuses the records until it is filled in; set \(authorizationEnvironmentVariable) or spectrum.authorization_id in the configuration",
         at: SourceLocation(field: "Authorization_ID"))
+
+    /// The keys of a configuration's `spectrum` table; any other is refused, so that a
+    /// misspelling (`cr_stat`) is not silently replaced by a default.
+    public static let configKeys = ["authorization_id", "cr_status", "co_status", "number_prefix", "layout", "company", "job", "customer"]
+
+    /// What is said of a key of the `spectrum` table that is not in `configKeys`.
+    public static func unknownKeyMessage(_ key: String) -> String {
+        "unknown key '\(key)' in [spectrum]; known keys there: \(configKeys.joined(separator: ", "))"
+    }
 
     /// Data Exchange Authorization_ID (<= 20). nil: written empty, with one warning per run.
     public var authorizationId: String?
@@ -72,8 +81,11 @@ public struct SpectrumExportConfig: Sendable, Hashable {
     public init(configuration: JSONValue?, environmentAuthorizationId: String?, file: String? = nil) throws(Diagnostic) {
         self.init()
         if let table = configuration?["spectrum"] {
-            guard table.members != nil else {
+            guard let members = table.members else {
                 throw Diagnostic.error(.FMT010, "'spectrum' in the configuration must be a table", at: SourceLocation(file: file, field: "spectrum"))
+            }
+            if let unknown = members.first(where: { !Self.configKeys.contains($0.key) }) {
+                throw Diagnostic.error(.FMT010, Self.unknownKeyMessage(unknown.key), at: SourceLocation(file: file, field: "spectrum.\(unknown.key)"))
             }
             func text(_ key: String) throws(Diagnostic) -> String? {
                 switch table[key] {

@@ -42,7 +42,10 @@ struct ConfigurationTests {
     }
 
     @Test(arguments: [
-        (#"{"outt": "x"}"#, "unknown option 'outt'"),
+        (#"{"outt": "x"}"#, "c.json: unknown key 'outt'; known keys: inputs, encoding, profile, project_map, markups, ledger, out, rejects, report, dry_run, quiet, interval, [spectrum]"),
+        (#"{"spectrum": {"cr_stat": "AP"}}"#, "c.json: unknown key 'cr_stat' in [spectrum]; known keys there: authorization_id, cr_status"),
+        (#"{"spectrum": 1}"#, "'spectrum' must be a table"),
+        (#"{"encoding": "latin-9"}"#, "c.json: unknown encoding 'latin-9'"),
         (#"{"dry_run": "yes"}"#, "'dry_run' must be true or false"),
         (#"{"ledger": 3}"#, "'ledger' must be a non-empty string"),
         (#"{"interval": 0}"#, "'interval' must be a whole number"),
@@ -58,6 +61,45 @@ struct ConfigurationTests {
             #expect(error.status == .usage)
             #expect(error.message.contains(message))
         }
+    }
+
+    /// The documented spelling is `project_map`; `project-map` (the flag's) is read the same.
+    @Test func keysMayBeSpeltWithUnderscoresOrHyphens() throws {
+        let underscores = try BatchSettings.parse(JSONParser.parse(#"{"project_map": "m.csv", "dry_run": true}"#), name: "c.json", base: ".")
+        let hyphens = try BatchSettings.parse(JSONParser.parse(#"{"project-map": "m.csv", "dry-run": true}"#), name: "c.json", base: ".")
+        #expect(underscores == hyphens)
+        #expect(underscores.projectMap == "m.csv")
+        #expect(underscores.dryRun == true)
+    }
+
+    /// sov-emit uses only the [spectrum] table but judges the whole file as sov-run does: the
+    /// same file is accepted, or refused for the same key, by every command.
+    @Test func sovEmitJudgesAConfigurationAsSovRunDoes() throws {
+        let shared = try JSONParser.parse(#"{"inputs": ["in"], "out": "out", "dry_run": false, "interval": 5, "spectrum": {"cr_status": "AP"}}"#)
+        #expect(throws: Never.self) { try BatchSettings.check(shared, file: "c.json") }
+        #expect(throws: Never.self) { try BatchSettings.parse(shared, name: "c.json", base: ".") }
+        for (json, field) in [(#"{"bogus": 1}"#, "bogus"), (#"{"spectrum": {"cr_stat": "AP"}}"#, "spectrum.cr_stat"), (#"{"quiet": "yes"}"#, "quiet")] {
+            let value = try JSONParser.parse(json)
+            #expect(throws: OptionsError.self) { try BatchSettings.parse(value, name: "c.json", base: ".") }
+            do {
+                try BatchSettings.check(value, file: "c.json")
+                Issue.record("\(json) must be refused")
+            } catch {
+                #expect(error.code == "FMT010")
+                #expect(error.location.file == "c.json")
+                #expect(error.location.field == field)
+            }
+        }
+    }
+
+    /// What sov-watch leaves to its drop folder, from a file shared with sov-run.
+    @Test func runOnlyKeysAreToldApart() throws {
+        let settings = try BatchSettings.parse(
+            JSONParser.parse(#"{"inputs": "in", "rejects": "r.jsonl", "dry_run": false, "ledger": "l.sqlite", "interval": 9}"#), name: "c.json", base: ".")
+        #expect(settings.runOnlyKeysGiven == ["inputs", "rejects", "dry_run"])
+        let watched = settings.withoutRunOnlyKeys
+        #expect(watched.runOnlyKeysGiven.isEmpty)
+        #expect(watched == BatchSettings(ledger: "l.sqlite", interval: 9))
     }
 
     @Test func unknownEncodingIsAUsageError() {
@@ -115,16 +157,72 @@ struct CommandLineTests {
         let config = folder.write("bad.json", #"{"colour": "blue"}"#)
         let badConfig = try Executables.run("sov-run", ["--config", config, "x.csv"], in: folder.path)
         #expect(badConfig.status == 64)
-        #expect(badConfig.stderr.contains("unknown option 'colour'"))
+        #expect(badConfig.stderr.contains("sov-run: error: \(config): unknown key 'colour'; known keys: inputs, encoding, profile, project_map"))
         let missingConfig = try Executables.run("sov-run", ["--config", "nope.toml", "x.csv"], in: folder.path)
         #expect(missingConfig.status == 66)
-        let watchOut = try Executables.run("sov-watch", [folder.path, "--out", "o"], in: folder.path)
-        #expect(watchOut.status == 64)
-        #expect(watchOut.stderr.contains("--out is for sov-run"))
-        let watchDry = try Executables.run("sov-watch", [folder.path, "--dry-run"], in: folder.path)
-        #expect(watchDry.status == 64)
+        // sov-watch has no --out, --rejects or --dry-run (its drop folder decides): unknown options.
+        for option in [["--out", "o"], ["--rejects", "r.jsonl"], ["--dry-run"]] {
+            let watch = try Executables.run("sov-watch", [folder.path] + option, in: folder.path)
+            #expect(watch.status == 64)
+            #expect(watch.stderr.contains("Unknown option '\(option[0])'"))
+        }
         // Nothing was created by refused command lines.
         #expect(folder.names(".") == ["bad.json"])
+    }
+}
+
+/// One configuration file serves sov-run, sov-watch and sov-emit: each judges it whole (an
+/// unknown key anywhere is exit 64, naming the file, the key and the known keys) and uses its part.
+struct SharedConfigurationTests {
+    @Test func everyCommandRefusesAnUnknownKeyAnywhereInTheFile() throws {
+        let folder = TemporaryFolder()
+        let order = folder.write("order.jsonl", Fixtures.jsonl([Fixtures.procoreChangeOrder(id: "9", job: "24-1017")]))
+        let marked = try Executables.run("sov-markup", [order])
+        #expect(marked.status == 0, "\(marked.stderr)")
+        let input = folder.write("marked.jsonl", marked.stdout)
+        let drop = folder.file("drop")
+        let cases = [
+            ("top.toml", "bogus = 1\n[spectrum]\ncr_status = \"AP\"\n", "unknown key 'bogus'; known keys: inputs, encoding, profile, project_map, markups, ledger, out, rejects, report, dry_run, quiet, interval, [spectrum]"),
+            ("spectrum.toml", "[spectrum]\ncr_stat = \"AP\"\n", "unknown key 'cr_stat' in [spectrum]; known keys there: authorization_id, cr_status, co_status, number_prefix, layout, company, job, customer"),
+        ]
+        for (name, text, message) in cases {
+            let config = folder.write(name, text)
+            for (command, arguments) in [
+                ("sov-emit", ["--to", "spectrum", "--config", config, input]),
+                ("sov-run", ["--config", config, "--ledger", folder.file("ledger.sqlite"), input]),
+                ("sov-watch", [drop, "--once", "--config", config]),
+            ] {
+                let outcome = try Executables.run(command, arguments, in: folder.path)
+                #expect(outcome.status == 64, "\(command) --config \(name): \(outcome.stderr)")
+                #expect(outcome.stderr.contains(config), "\(command) names the file")
+                #expect(outcome.stderr.contains(message), "\(command): \(outcome.stderr)")
+                #expect(outcome.stdout.isEmpty)
+            }
+        }
+        // Refused before anything was written.
+        #expect(folder.names(".") == ["marked.jsonl", "order.jsonl", "spectrum.toml", "top.toml"])
+    }
+
+    @Test func sovEmitUsesTheSpectrumTableOfAFileSharedWithSovRun() throws {
+        let folder = TemporaryFolder()
+        let order = folder.write("order.jsonl", Fixtures.jsonl([Fixtures.procoreChangeOrder(id: "9", job: "24-1017")]))
+        let input = folder.write("marked.jsonl", try Executables.run("sov-markup", [order]).stdout)
+        let config = folder.write("sovbridge.toml", """
+            inputs = ["spectrum", "procore"]
+            project_map = "project-map.csv"
+            out = "exports"
+            dry_run = true
+            interval = 30
+            [spectrum]
+            cr_status = "AP"
+            number_prefix = "P"
+
+            """)
+        let emit = try Executables.run("sov-emit", ["--to", "spectrum", "--config", config, input], in: folder.path)
+        #expect(emit.status == 0, "\(emit.stderr)")
+        #expect(emit.stdout.contains("<CR_Status>AP</CR_Status>"))
+        #expect(emit.stdout.contains("<Change_Request_Number>PP9</Change_Request_Number>"))
+        #expect(!FileManager.default.fileExists(atPath: folder.file("exports")))
     }
 }
 
@@ -183,6 +281,73 @@ struct SovWatchBinaryTests {
         #expect(lineAmounts == ["1000.00", "2500.00"])
     }
 
+    /// README's `sov-watch /srv/sovbridge --config sovbridge.toml`: the file sov-run uses. Its
+    /// inputs, out, rejects and dry_run are the drop folder's business: ignored, and said once.
+    @Test
+    func aConfigurationSharedWithSovRunIsUsedAndItsRunOnlyKeysIgnoredOutLoud() throws {
+        let folder = TemporaryFolder()
+        let drop = DropFolder(folder.file("drop"))
+        try drop.create()
+        let csv = folder.write("drop/inbox/contract.csv", Self.contractCSV(job: "24-0001"))
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -60)], ofItemAtPath: csv)
+        folder.write("etc/map.csv", "company,job,customer,project_id,prime_contract_id\n1,24-0001,OWN100,7001,\n")
+        let config = folder.write("etc/sovbridge.toml", """
+            inputs = ["spectrum", "procore"]
+            project_map = "map.csv"
+            out = "exports"
+            rejects = "rejects.jsonl"
+            dry_run = true
+            interval = 30
+            [spectrum]
+            cr_status = "A"
+
+            """)
+        let run = try Executables.run("sov-watch", [drop.root, "--once", "--config", config])
+        #expect(run.status == 0, "\(run.stderr)")
+        let note = "sov-watch: \(config): ignoring inputs, out, rejects, dry_run (for sov-run): the drop folder decides"
+        #expect(run.stderr.components(separatedBy: note).count == 2, "said once: \(run.stderr)")
+        // Not a dry run, exports in the outbox, the project map from the file used.
+        #expect(folder.names("drop/archive") == ["contract.csv"])
+        #expect(folder.names("drop/outbox") == ["spectrum_1_24-0001_OWN100.json"])
+        #expect(folder.names("etc") == ["map.csv", "sovbridge.toml"])
+
+        let quiet = try Executables.run("sov-watch", [drop.root, "--once", "--config", config, "--quiet"])
+        #expect(quiet.status == 0)
+        #expect(quiet.stderr.isEmpty)
+    }
+
+    /// The rejects file is kept; work/ is emptied: the file it names is the archived one.
+    @Test func theRejectsFileNamesTheArchivedInput() throws {
+        let folder = TemporaryFolder()
+        let drop = DropFolder(folder.file("drop"))
+        try drop.create()
+        folder.write("drop/archive/b.csv", "an earlier b.csv\n")
+        let csv = folder.write("drop/inbox/b.csv", Self.contractCSV(job: "24-0001"))
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -60)], ofItemAtPath: csv)
+        // No project map: the contract has no Procore project (MAP001) and is rejected.
+        let run = try Executables.run("sov-watch", [drop.root, "--once"])
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(folder.names("drop/archive") == ["b.2.csv", "b.csv"])
+        let rejects = try #require(folder.read("drop/rejected/b.2.csv.rejects.jsonl"))
+        #expect(rejects.contains("\"file\":\"\(drop.archive)/b.2.csv\""))
+        #expect(!rejects.contains("/work/"))
+    }
+
+    @Test func sovWatchHelpShowsOnlyWhatItAccepts() throws {
+        let help = try Executables.run("sov-watch", ["--help"])
+        #expect(help.status == 0)
+        for option in ["--once", "--interval", "--project-map", "--ledger", "--report", "--config", "--quiet"] {
+            #expect(help.stdout.contains(option), "\(option)")
+        }
+        for option in ["--out", "--rejects", "--dry-run"] {
+            #expect(!help.stdout.contains(option), "\(option) is sov-run's")
+        }
+        let runHelp = try Executables.run("sov-run", ["--help"])
+        for option in ["--out", "--rejects", "--dry-run", "--config"] {
+            #expect(runHelp.stdout.contains(option), "\(option)")
+        }
+    }
+
     @Test
     func sovWatchKilledMidBatchAndRestartedExportsEveryContractExactlyOnce() throws {
         let folder = TemporaryFolder()
@@ -233,5 +398,40 @@ struct SovWatchBinaryTests {
         let reruns = try ledger.runs().suffix(30)
         #expect(reruns.count == 30)
         #expect(reruns.allSatisfy { $0.counts.exported == 0 && $0.counts.updated == 0 && $0.counts.unchanged == 1 })
+    }
+}
+
+/// `sov-run --dry-run` against the built binary: "write nothing" holds for the ledger's folder
+/// too (SQLite creates -wal and -shm for any connection unless told otherwise).
+struct DryRunBinaryTests {
+    @Test func aDryRunCreatesOrChangesNoFileBesideTheLedger() throws {
+        let folder = TemporaryFolder()
+        let first = folder.write("in/contract-24-0001.csv", SovWatchBinaryTests.contractCSV(job: "24-0001"))
+        let second = folder.write("in/contract-24-0002.csv", SovWatchBinaryTests.contractCSV(job: "24-0002"))
+        let map = folder.write("map.csv", "company,job,customer,project_id,prime_contract_id\n1,24-0001,OWN100,7001,\n1,24-0002,OWN100,7002,\n")
+        let ledger = folder.file("state/ledger.sqlite")
+        let common = ["--ledger", ledger, "--project-map", map]
+
+        let run = try Executables.run("sov-run", common + ["--out", folder.file("out"), first])
+        #expect(run.status == 0, "\(run.stderr)")
+        let closed = try FolderSnapshot(folder.file("state"))
+        #expect(closed.names == ["ledger.sqlite"])
+        let dry = try Executables.run("sov-run", common + ["--dry-run", first])
+        #expect(dry.status == 0, "\(dry.stderr)")
+        #expect(dry.stdout.contains("unchanged\tprocore\tspectrum:1:24-0001:OWN100\tskip: unchanged since run 1"))
+        #expect(try FolderSnapshot(folder.file("state")) == closed)
+
+        // Another process has the ledger open for writing (this one), and a run committed
+        // while it had: the dry run sees that run and still touches nothing.
+        let writer = try Ledger(path: ledger)
+        let again = try Executables.run("sov-run", common + ["--out", folder.file("out"), second])
+        #expect(again.status == 0, "\(again.stderr)")
+        let inUse = try FolderSnapshot(folder.file("state"))
+        #expect(inUse.names == ["ledger.sqlite", "ledger.sqlite-shm", "ledger.sqlite-wal"])
+        let dryAgain = try Executables.run("sov-run", common + ["--dry-run", first, second])
+        #expect(dryAgain.status == 0, "\(dryAgain.stderr)")
+        #expect(dryAgain.stdout.contains("unchanged\tprocore\tspectrum:1:24-0002:OWN100\tskip: unchanged since run 2"))
+        #expect(try FolderSnapshot(folder.file("state")) == inUse)
+        withExtendedLifetime(writer) {}
     }
 }

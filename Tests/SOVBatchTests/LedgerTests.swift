@@ -133,6 +133,56 @@ struct LedgerTests {
         }
     }
 
+    /// A dry run writes nothing, and a read-only ledger is how it reads: SQLite would create
+    /// `-wal` and `-shm` beside a WAL database even for a read-only connection.
+    @Test func aReaderCreatesOrChangesNoFile() throws {
+        let folder = TemporaryFolder()
+        let path = folder.file("l.sqlite")
+        do {
+            let ledger = try Ledger(path: path)
+            try ledger.record(export(Fixtures.contract(job: "24-1017")), runId: try ledger.startRun(mode: "run", inputs: []))
+        }
+        let closed = try FolderSnapshot(folder.path)
+        #expect(closed.names == ["l.sqlite"])
+        do {
+            let reader = try Ledger(path: path, readOnly: true)
+            #expect(try reader.entries().count == 1)
+            #expect(try reader.exportHistory().billingItems(of: ContractKey(company: "1", job: "24-1017", customer: "OWN100")) == ["0100", "0200"])
+        }
+        #expect(try FolderSnapshot(folder.path) == closed)
+
+        // What a writer killed mid-run leaves: a commit only in the WAL, and the -shm beside it.
+        let writer = try Ledger(path: path)
+        try writer.record(export(Fixtures.contract(job: "24-2000")), runId: try writer.startRun(mode: "run", inputs: []))
+        let left = TemporaryFolder()
+        for suffix in ["", "-wal", "-shm"] {
+            try FileManager.default.copyItem(atPath: path + suffix, toPath: left.file("l.sqlite" + suffix))
+        }
+        let leftBehind = try FolderSnapshot(left.path)
+        do {
+            let reader = try Ledger(path: left.file("l.sqlite"), readOnly: true)
+            #expect(try reader.entries().map(\.originId).sorted() == ["spectrum:1:24-1017:OWN100", "spectrum:1:24-2000:OWN100"])
+        }
+        #expect(try FolderSnapshot(left.path) == leftBehind)
+        withExtendedLifetime(writer) {}
+    }
+
+    /// The reader opens the ledger by URI: characters that mean something in a URI are escaped.
+    @Test func aReaderOpensAnyPath() throws {
+        #expect(SQLiteConnection.uri(for: "/srv/sov bridge/ledger.sqlite") == "file:///srv/sov bridge/ledger.sqlite")
+        #expect(SQLiteConnection.uri(for: "state/l?x#1%.sqlite") == "file:state/l%3Fx%231%25.sqlite")
+        let folder = TemporaryFolder()
+        let path = folder.file("odd ?name#1%41.sqlite")
+        do {
+            let ledger = try Ledger(path: path)
+            try ledger.record(export(Fixtures.contract(job: "24-1017")), runId: try ledger.startRun(mode: "run", inputs: []))
+        }
+        #expect(try Ledger(path: path, readOnly: true).entries().count == 1)
+        #expect(folder.names(".") == ["odd ?name#1%41.sqlite"])
+        #expect(throws: LedgerError.self) { try Ledger(path: folder.file("missing.sqlite"), readOnly: true) }
+        #expect(folder.names(".") == ["odd ?name#1%41.sqlite"])
+    }
+
     @Test func failsClearlyWhenTheFileIsNotALedger() throws {
         let folder = TemporaryFolder()
         let path = folder.write("l.sqlite", "this is not a database, it is a text file that is long enough to have a header......")

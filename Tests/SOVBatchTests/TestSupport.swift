@@ -214,3 +214,34 @@ func runBatch(_ options: BatchOptions, pipeline: BatchPipeline = TestPipeline.ma
     let result = try runner.run()
     return (result, out.text, err.text)
 }
+
+/// The files of a folder with their size, modification time (to the nanosecond) and bytes: two
+/// equal snapshots mean that nothing in the folder was created, removed or written between them.
+struct FolderSnapshot: Equatable, CustomStringConvertible {
+    struct Entry: Equatable {
+        var name: String
+        var size: Int
+        var modifiedSeconds: Int
+        var modifiedNanoseconds: Int
+        var bytes: Data
+    }
+
+    var entries: [Entry]
+
+    init(_ folder: String) throws {
+        entries = try FileManager.default.contentsOfDirectory(atPath: folder).sorted().map { name in
+            let path = folder + "/" + name
+            var status = stat()
+            guard stat(path, &status) == 0 else { throw CocoaError(.fileReadNoSuchFile) }
+            return Entry(
+                name: name, size: Int(status.st_size), modifiedSeconds: Int(status.st_mtim.tv_sec),
+                modifiedNanoseconds: Int(status.st_mtim.tv_nsec), bytes: try Data(contentsOf: URL(fileURLWithPath: path)))
+        }
+    }
+
+    var names: [String] { entries.map(\.name) }
+
+    var description: String {
+        entries.map { "\($0.name) (\($0.size) bytes, modified \($0.modifiedSeconds).\($0.modifiedNanoseconds))" }.joined(separator: ", ")
+    }
+}

@@ -1,5 +1,5 @@
 import Foundation
-import SOVBatch
+@testable import SOVBatch
 import SOVCore
 import Testing
 
@@ -176,6 +176,105 @@ struct WatcherTests {
         let html = try #require(fixture.temporary.read("report.html"))
         #expect(html.contains("prime contract 1/24-1017/OWN100"))
         #expect(html.contains("change order 003 of 1/24-1017/OWN100"))
+    }
+
+    /// Every `file` member at any depth of a JSON value.
+    static func files(in value: JSONValue) -> [String] {
+        switch value {
+        case .object(let members):
+            members.flatMap { $0.key == "file" ? [$0.value.stringValue ?? "<not text>"] : files(in: $0.value) }
+        case .array(let items): items.flatMap(files)
+        default: []
+        }
+    }
+
+    /// What is kept of a file (its rejects, the error report, the run report) names where the
+    /// file is filed, under the free name chosen there, never work/, which is empty afterwards.
+    /// With the real pipeline: the reader's own locations, and the validator's, which follow
+    /// the documents.
+    @Test func whatIsKeptNamesWhereTheInputIsFiled() throws {
+        let fixture = DropFolderFixture()
+        // The names are taken: the inputs go to archive/b.2.csv and failed/c.2.xml.
+        fixture.temporary.write("drop/archive/b.csv", "an earlier b.csv\n")
+        fixture.temporary.write("drop/failed/c.xml", "an earlier c.xml\n")
+        fixture.temporary.write("drop/inbox/b.csv", """
+            Company_Code,Job_Number,Customer_Code,Contract_Number,Job_Description,Customer_Name,Price_Method_Code,Status_Code,Contract_Date,Original_Contract,Billing_Item,Billing_Description,Item_Original_Contract
+            1,24-0001,OWN100,C-1,Job 1,Owner 1,F,A,01/15/2025,3500.00,0100,Sitework,1000.00
+            1,24-0001,OWN100,C-1,Job 1,Owner 1,F,A,01/15/2025,3500.00,0200,Building,2000.00
+
+            """)
+        fixture.temporary.write("drop/inbox/c.xml", "<?xml version=\"1.0\"?>\n<!DOCTYPE x>\n<x/>\n")
+        let report = fixture.temporary.file("report.html")
+        let (watcher, log) = fixture.watcher(report: report, pipeline: try BatchPipeline.standard(BatchOptions()))
+        #expect(watcher.run() == .dataError)
+        #expect(fixture.names("archive") == ["b.2.csv", "b.csv"])
+        #expect(fixture.names("failed") == ["c.2.xml", "c.2.xml.error.txt", "c.xml"])
+        #expect(fixture.names("rejected") == ["b.2.csv.rejects.jsonl"])
+
+        let archived = fixture.drop.archive + "/b.2.csv"
+        let rejects = try #require(fixture.temporary.read("drop/rejected/b.2.csv.rejects.jsonl"))
+        #expect(!rejects.contains("/work/"))
+        let lines = try rejects.split(separator: "\n").map { try JSONParser.parse(String($0)) }
+        #expect(lines.count == 1)
+        let files = lines.flatMap(Self.files)
+        #expect(files.count >= 2, "the document's source and the diagnostic")
+        #expect(files.allSatisfy { $0 == archived }, "\(files)")
+
+        let errorReport = try #require(fixture.temporary.read("drop/failed/c.2.xml.error.txt"))
+        #expect(errorReport.contains(fixture.drop.failed + "/c.2.xml:3: error: [FMT007]"))
+        #expect(!errorReport.contains("/work/"))
+        let html = try #require(fixture.temporary.read("report.html"))
+        #expect(html.contains(archived))
+        #expect(!html.contains("/work/"))
+        // What is said while it happens may name either; it says where the file went.
+        #expect(log.text.contains("b.csv -> archive/b.2.csv"))
+    }
+
+    /// A crash after the outputs, before the archive: the rerun from work/ writes the same
+    /// rejects file, naming the same archived path, and files the input there.
+    @Test func aCrashBeforeTheArchiveKeepsTheNamesRight() throws {
+        let fixture = DropFolderFixture()
+        fixture.temporary.write("drop/archive/a.jsonl", "taken\n")
+        fixture.temporary.write("drop/inbox/a.jsonl", Fixtures.jsonl([Fixtures.contract(job: "24-1017")]) + "{\"kind\": \"mystery\"}\n")
+        let (crashing, _) = fixture.watcher()
+        crashing.checkpoint = { if case .outputsDone = $0 { throw Crash() } }
+        try crashing.start()
+        #expect(throws: Crash.self) { try crashing.pass() }
+        crashing.close()
+        #expect(fixture.names("work") == ["a.jsonl"])
+        let first = try #require(fixture.temporary.read("drop/rejected/a.2.jsonl.rejects.jsonl"))
+
+        #expect(fixture.watcher().0.run() == .someRejected)
+        #expect(fixture.names("archive") == ["a.2.jsonl", "a.jsonl"])
+        #expect(fixture.names("rejected") == ["a.2.jsonl.rejects.jsonl"])
+        let rejects = try #require(fixture.temporary.read("drop/rejected/a.2.jsonl.rejects.jsonl"))
+        #expect(rejects == first)
+        let files = try rejects.split(separator: "\n").flatMap { Self.files(in: try JSONParser.parse(String($0))) }
+        #expect(!files.isEmpty)
+        #expect(files.allSatisfy { $0 == fixture.drop.archive + "/a.2.jsonl" }, "\(files)")
+    }
+
+    @Test func aRenameTouchesThatInputOnly() {
+        let rename = InputRename(from: "d/work/job", to: "d/archive/job.2")
+        #expect(rename.path("d/work/job") == "d/archive/job.2")
+        #expect(rename.path("d/work/job/sov.csv") == "d/archive/job.2/sov.csv")
+        #expect(rename.path("d/work/job.csv") == "d/work/job.csv")
+        #expect(rename.path("map.csv") == "map.csv")
+        #expect(rename.text("a second job header (the first is at d/work/job/h.csv:3)") == "a second job header (the first is at d/archive/job.2/h.csv:3)")
+        #expect(rename.text("d/work/job2/x and d/work/job") == "d/work/job2/x and d/archive/job.2")
+        let record: JSONValue = .object([
+            JSONMember("file", .string("d/work/job/sov.csv")), JSONMember("line", .int(4)),
+            JSONMember("fields", .object([JSONMember("file", .string("drawing.pdf"))])),
+        ])
+        #expect(rename.json(record) == .object([
+            JSONMember("file", .string("d/archive/job.2/sov.csv")), JSONMember("line", .int(4)),
+            JSONMember("fields", .object([JSONMember("file", .string("drawing.pdf"))])),
+        ]))
+        let failure = rename.failure(InputFailure(path: "d/work/job/h.xml", status: .dataError, message: "unusable", diagnostics: [
+            .error(.FMT007, "a DOCTYPE", at: SourceLocation(file: "d/work/job/h.xml", line: 2)),
+        ]))
+        #expect(failure.path == "d/archive/job.2/h.xml")
+        #expect(failure.diagnostics.map(\.location.file) == ["d/archive/job.2/h.xml"])
     }
 
     struct Crash: Error {}

@@ -210,6 +210,23 @@ struct SpectrumWriterConfigTests {
         #expect(blankEnvironment.authorizationId == "FROMFILE")
     }
 
+    /// A misspelt key (`cr_stat`) would otherwise leave the default in place without a word.
+    @Test func anUnknownKeyInTheSpectrumTableIsRefused() throws {
+        let misspelt = try parse(#"{"inputs": ["x"], "spectrum": {"cr_stat": "AP"}}"#)
+        do {
+            _ = try SpectrumExportConfig(configuration: misspelt, environmentAuthorizationId: nil, file: "site.toml")
+            Issue.record("an unknown key must be refused")
+        } catch {
+            #expect(error.code == "FMT010")
+            #expect(error.location.file == "site.toml")
+            #expect(error.location.field == "spectrum.cr_stat")
+            #expect(error.message == "unknown key 'cr_stat' in [spectrum]; known keys there: authorization_id, cr_status, co_status, number_prefix, layout, company, job, customer")
+        }
+        // Every documented key is known.
+        let all = try parse(#"{"spectrum": {"authorization_id": "X", "cr_status": "AP", "co_status": "A", "number_prefix": "P", "layout": "change-order", "company": "1", "job": "24-1017", "customer": "OWN100"}}"#)
+        #expect(try SpectrumExportConfig(configuration: all, environmentAuthorizationId: nil).changeRequestStatus == "AP")
+    }
+
     @Test func badSettingsAreSaidBeforeAnyOutput() throws {
         let layout = try parse(#"{"spectrum": {"layout": "flat"}}"#)
         let company = try parse(#"{"spectrum": {"company": "1234"}}"#)
