@@ -104,7 +104,9 @@ public struct BatchSettings: Sendable, Equatable {
         do {
             value = try ConfigFile.load(path)
         } catch {
-            throw OptionsError("\(path): \(error.message)", status: error.code == DiagnosticCode.IO001.rawValue ? .noInput : .usage)
+            // Where in the file, as every command says it (`sovbridge.toml:2: ...`).
+            let place = error.location.line.map { "\(path):\($0)" } ?? path
+            throw OptionsError("\(place): \(error.message)", status: error.code == DiagnosticCode.IO001.rawValue ? .noInput : .usage)
         }
         return try parse(value, name: path, base: AtomicFile.parentFolder(of: path))
     }

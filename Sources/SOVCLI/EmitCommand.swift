@@ -1,5 +1,6 @@
 import ArgumentParser
 import ProcoreFormat
+import SOVBatch
 import SOVCore
 import SpectrumFormat
 
@@ -81,6 +82,8 @@ public struct EmitCommand: ParsableCommand {
 extension EmitCommand {
     /// `sov-emit --to procore`: canonical JSON Lines in, Procore import objects out.
     func emitProcore() -> ExitStatus {
+        // The file is judged as every command judges it, though nothing in it concerns Procore.
+        if case .failure(let status) = loadConfiguration() { return status }
         let importOptions = ProcoreImportOptions(primeContractStatus: ProcorePrimeContractStatus.named(primeContractStatus) ?? .approved)
         var lookup: ProcoreProjectLookup?
         switch StageDriver.loadOptionalProjectMap(projectMap, stage: "sov-emit") {
@@ -126,14 +129,10 @@ extension EmitCommand {
 extension EmitCommand {
     /// `sov-emit --to spectrum`: change orders after sov-markup in, Spectrum Data Exchange XML out.
     func emitSpectrum() -> ExitStatus {
-        var configuration: JSONValue?
-        if let config {
-            do {
-                configuration = try ConfigFile.load(config)
-            } catch {
-                StageDriver.printError("sov-emit: \(error.humanLine)")
-                return error.code == DiagnosticCode.IO001.rawValue ? .noInput : .dataError
-            }
+        let configuration: JSONValue?
+        switch loadConfiguration() {
+        case .failure(let status): return status
+        case .success(let loaded): configuration = loaded
         }
         let exportConfig: SpectrumExportConfig
         do {
@@ -149,6 +148,22 @@ extension EmitCommand {
         }
         return SpectrumEmit.run(inputs: options, config: exportConfig, outDir: out) { order in
             map?.contractKey(projectId: order.procore?.projectId, primeContractId: order.procore?.primeContractId, job: order.origin.job)
+        }
+    }
+}
+
+extension EmitCommand {
+    /// `--config`, read and checked as sov-run and sov-watch check the same file: missing is 66,
+    /// unreadable or holding an unknown key is a usage error (64), said on stderr.
+    func loadConfiguration() -> Result<JSONValue?, ExitStatus> {
+        guard let config else { return .success(nil) }
+        do {
+            let value = try ConfigFile.load(config)
+            try BatchSettings.check(value, file: config)
+            return .success(value)
+        } catch {
+            StageDriver.printError("sov-emit: \(error.humanLine)")
+            return .failure(error.code == DiagnosticCode.IO001.rawValue ? .noInput : .usage)
         }
     }
 }

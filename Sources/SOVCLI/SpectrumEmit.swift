@@ -31,11 +31,9 @@ public struct SpectrumEmitOptions: ParsableArguments {
 
     /// The export settings: the configuration's `spectrum` table, then the environment's
     /// SPECTRUM_AUTHORIZATION_ID, then these options. A bad setting is a usage error (exit 64).
-    /// The configuration is judged whole, as sov-run and sov-watch judge the same file (an
-    /// unknown key anywhere is refused; sov-run's keys are known), though only its `spectrum`
-    /// table is used here.
+    /// Only the configuration's `spectrum` table is used here; the command has judged the file
+    /// whole before (EmitCommand.loadConfiguration), as sov-run and sov-watch judge it.
     public func makeConfig(configuration: JSONValue? = nil, configFile: String? = nil) throws(Diagnostic) -> SpectrumExportConfig {
-        if let configuration { try BatchSettings.check(configuration, file: configFile) }
         var config = try SpectrumExportConfig(configuration: configuration, environmentAuthorizationId: SpectrumEmit.environmentAuthorizationId(), file: configFile)
         if let layout {
             guard let parsed = SpectrumExportLayout(rawValue: layout) else {

@@ -189,6 +189,7 @@ struct SharedConfigurationTests {
             let config = folder.write(name, text)
             for (command, arguments) in [
                 ("sov-emit", ["--to", "spectrum", "--config", config, input]),
+                ("sov-emit", ["--to", "procore", "--config", config, input]),
                 ("sov-run", ["--config", config, "--ledger", folder.file("ledger.sqlite"), input]),
                 ("sov-watch", [drop, "--once", "--config", config]),
             ] {
@@ -201,6 +202,13 @@ struct SharedConfigurationTests {
         }
         // Refused before anything was written.
         #expect(folder.names(".") == ["marked.jsonl", "order.jsonl", "spectrum.toml", "top.toml"])
+        // A file that is not TOML at all is a usage error too, for every command.
+        let broken = folder.write("broken.toml", "inputs = [\n")
+        for arguments in [["sov-emit", "--to", "spectrum"], ["sov-emit", "--to", "procore"], ["sov-run", "--ledger", folder.file("ledger.sqlite")]] {
+            let outcome = try Executables.run(arguments[0], Array(arguments.dropFirst()) + ["--config", broken, input], in: folder.path)
+            #expect(outcome.status == 64, "\(arguments): \(outcome.stderr)")
+            #expect(outcome.stderr.contains("broken.toml:2"), "\(arguments): \(outcome.stderr)")
+        }
     }
 
     @Test func sovEmitUsesTheSpectrumTableOfAFileSharedWithSovRun() throws {
