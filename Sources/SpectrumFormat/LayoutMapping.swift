@@ -213,7 +213,7 @@ public enum SpectrumDocuments {
         let completion = head.date(.completeDate)
         let comment = head.string(.comment)
         if flat {
-            checkRepeated(contractHeaderFields + [.companyCode, .jobNumber, .customerCode], in: [header] + lines, what: "contract \(keyText(company, job, customer))", problems: problems)
+            checkRepeated(contractHeaderFields + [.companyCode, .jobNumber, .customerCode], first: header, in: lines, what: "contract \(keyText(company, job, customer))", problems: problems)
         }
 
         var sovLines: [SOVLine] = []
@@ -275,7 +275,9 @@ public enum SpectrumDocuments {
         let approvedDays = head.wholeNumber(.approvedDays)
         let feePercent = head.percent(.feePercent)
         let feeAmount = head.money(.feeAmount)
-        checkRepeated(changeOrderHeaderFields, in: rows, what: "change order \(number ?? "?") of \(keyText(company, job, customer))", problems: problems)
+        if let first = rows.first {
+            checkRepeated(changeOrderHeaderFields, first: first, in: rows, what: "change order \(number ?? "?") of \(keyText(company, job, customer))", problems: problems)
+        }
 
         var lines: [ChangeOrderLine] = []
         for staged in rows {
@@ -315,12 +317,14 @@ public enum SpectrumDocuments {
     }
 
     /// Header fields repeated on every row must agree; the first disagreement of each is reported.
-    static func checkRepeated(_ fields: [SpectrumField], in rows: [StagedRecord], what: String, problems: Problems) {
-        guard rows.count > 1 else { return }
-        let first = rows[0].record
-        let firstBinding = rows[0].binding
+    /// Each of `rows` against `first` (which may be one of them: it then agrees with itself).
+    /// Takes the first row apart from the others rather than a joined array: a contract's rows are
+    /// many, and copying them is most of what this would cost.
+    static func checkRepeated(_ fields: [SpectrumField], first staged: StagedRecord, in rows: [StagedRecord], what: String, problems: Problems) {
+        let first = staged.record
+        let firstBinding = staged.binding
         var reported = [Bool](repeating: false, count: SpectrumField.allCases.count)
-        for rowIndex in 1..<rows.count {
+        for rowIndex in rows.indices {
             let binding = rows[rowIndex].binding
             let values = rows[rowIndex].record.values
             for field in fields {
