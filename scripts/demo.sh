@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# make demo: the real stages on samples/, both directions, then the batch runner with its ledger.
+# make demo: the real stages on samples/, both directions, then the batch runner with its ledger,
+# then a drop folder.
 # Rejections are part of the demo (the samples hold a unit-price contract and a pending change
 # order), so exit status 1 from a stage is expected; anything worse stops the demo.
 set -uo pipefail
@@ -48,9 +49,19 @@ step "Run it again: the ledger says everything is exported already"
   --out "$out/run" --rejects "$out/run-rejects-2.jsonl"
 ok_or_rejected $?
 
+step "A drop folder: the Spectrum exports dropped as one folder (so headers and SOV lines join), the Procore events as files (sov-watch --once)"
+mkdir -p "$out/drop/inbox"
+cp -r samples/spectrum "$out/drop/inbox/spectrum-exports"
+cp samples/procore/*.json "$out/drop/inbox/"
+# Older than the watcher's 2-second settling time, as files dropped a while ago would be.
+find "$out/drop/inbox" -exec touch -d '1 minute ago' {} +
+"$bin/sov-watch" "$out/drop" --once --config samples/sovbridge.toml
+ok_or_rejected $?
+
 echo
 echo "Demo output is in $out/:"
 echo "  procore/                        Procore import JSON, one file per document"
 echo "  spectrum-change-requests.xml    Spectrum Data Exchange import (AR change requests)"
 echo "  run/  report.html  ledger.sqlite   the batch runner's exports, report and ledger"
+echo "  drop/                           the drop folder: outbox/, rejected/, archive/ and its own ledger"
 echo "  *-rejects.jsonl                 every rejected document with its reasons"
