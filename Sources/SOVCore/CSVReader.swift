@@ -121,10 +121,15 @@ public final class CSVReader {
 
     private func keepSkipped(_ buffer: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int) {
         guard start < end else { return }
-        let room = CSVReader.maximumRawBytes - pendingRaw.count
-        if end - start > room { pendingRawTruncated = true }
+        CSVReader.keep(UnsafeBufferPointer(rebasing: buffer[start..<end]), in: &pendingRaw, truncated: &pendingRawTruncated)
+    }
+
+    /// Appends what fits of `bytes` under `maximumRawBytes`; `truncated` once some did not.
+    private static func keep(_ bytes: UnsafeBufferPointer<UInt8>, in kept: inout [UInt8], truncated: inout Bool) {
+        let room = maximumRawBytes - kept.count
+        if bytes.count > room { truncated = true }
         guard room > 0 else { return }
-        pendingRaw.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[start..<min(end, start + room)]))
+        kept.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[..<min(bytes.count, room)]))
     }
 
     /// The next record or malformed record; nil at the end of the input.
@@ -144,9 +149,9 @@ public final class CSVReader {
             // The record under way continues in the next buffer: keep what this one held of it.
             let from = max(recordOffset - chunkBase, 0)
             if from < chunkEnd {
-                let room = CSVReader.maximumRawBytes - recordCarry.count
-                if chunkEnd - from > room { recordCarryTruncated = true }
-                if room > 0 { recordCarry.append(contentsOf: chunk[from..<min(chunkEnd, from + room)]) }
+                chunk.withUnsafeBufferPointer { buffer in
+                    CSVReader.keep(UnsafeBufferPointer(rebasing: buffer[from..<chunkEnd]), in: &recordCarry, truncated: &recordCarryTruncated)
+                }
             }
         }
         chunkBase += chunkEnd
