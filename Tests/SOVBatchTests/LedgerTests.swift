@@ -4,6 +4,12 @@ import SOVCore
 import Testing
 
 struct LedgerTests {
+    /// A ledger at `path` holding one exported contract (24-1017), closed again.
+    func ledgerWithOneContract(at path: String) throws {
+        let ledger = try Ledger(path: path)
+        try ledger.record(export(Fixtures.contract(job: "24-1017")), runId: try ledger.startRun(mode: "run", inputs: []))
+    }
+
     func export(_ document: CanonicalDocument, project: String? = nil, changes: [String] = []) -> LedgerExport {
         var items: [String] = []
         if case .primeContract(let contract) = document { items = contract.lines.map(\.code) }
@@ -116,10 +122,7 @@ struct LedgerTests {
     @Test func reopensReadOnlyAndRefusesANewerSchema() throws {
         let folder = TemporaryFolder()
         let path = folder.file("l.sqlite")
-        do {
-            let ledger = try Ledger(path: path)
-            try ledger.record(export(Fixtures.contract(job: "24-1017")), runId: try ledger.startRun(mode: "run", inputs: []))
-        }
+        try ledgerWithOneContract(at: path)
         let reader = try Ledger(path: path, readOnly: true)
         #expect(try reader.entries().count == 1)
         #expect(throws: LedgerError.self) { try reader.startRun(mode: "run", inputs: []) }
@@ -138,10 +141,7 @@ struct LedgerTests {
     @Test func aReaderCreatesOrChangesNoFile() throws {
         let folder = TemporaryFolder()
         let path = folder.file("l.sqlite")
-        do {
-            let ledger = try Ledger(path: path)
-            try ledger.record(export(Fixtures.contract(job: "24-1017")), runId: try ledger.startRun(mode: "run", inputs: []))
-        }
+        try ledgerWithOneContract(at: path)
         let closed = try FolderSnapshot(folder.path)
         #expect(closed.names == ["l.sqlite"])
         do {
@@ -173,10 +173,7 @@ struct LedgerTests {
         #expect(SQLiteConnection.uri(for: "state/l?x#1%.sqlite") == "file:state/l%3Fx%231%25.sqlite")
         let folder = TemporaryFolder()
         let path = folder.file("odd ?name#1%41.sqlite")
-        do {
-            let ledger = try Ledger(path: path)
-            try ledger.record(export(Fixtures.contract(job: "24-1017")), runId: try ledger.startRun(mode: "run", inputs: []))
-        }
+        try ledgerWithOneContract(at: path)
         #expect(try Ledger(path: path, readOnly: true).entries().count == 1)
         #expect(folder.names(".") == ["odd ?name#1%41.sqlite"])
         #expect(throws: LedgerError.self) { try Ledger(path: folder.file("missing.sqlite"), readOnly: true) }
