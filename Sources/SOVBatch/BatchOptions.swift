@@ -74,15 +74,14 @@ public struct BatchSettings: Sendable, Equatable {
 
     /// The keys of a configuration file, as documented (`project_map`; `project-map` is read the
     /// same). One file serves every command that takes `--config`, so each knows every key and
-    /// uses its own: sov-run all but `interval`, sov-watch all but `runOnlyKeys`, sov-emit only
-    /// the `[spectrum]` table. A key none of them knows is an error, whichever command reads it.
+    /// uses its own: sov-run all but `interval`, sov-watch all but `inputs`, `out`, `rejects` and
+    /// `dry_run` (`runOnlyKeysGiven`), sov-emit only the `[spectrum]` table. A key none of them
+    /// knows is an error, whichever command reads it.
     public static let configKeys = ["inputs", "encoding", "profile", "project_map", "markups", "ledger", "out", "rejects", "report", "dry_run", "quiet", "interval", "spectrum"]
 
-    /// What sov-run takes from a configuration and sov-watch does not: its drop folder decides
-    /// what is read and where exports and rejects go, and it always moves files.
-    public static let runOnlyKeys = ["inputs", "out", "rejects", "dry_run"]
-
-    /// The run-only keys these settings hold (`runOnlyKeys` order).
+    /// The keys these settings hold that sov-run takes from a configuration and sov-watch does
+    /// not (its drop folder decides what is read and where exports and rejects go, and it always
+    /// moves files).
     public var runOnlyKeysGiven: [String] {
         [("inputs", inputs != nil), ("out", out != nil), ("rejects", rejects != nil), ("dry_run", dryRun != nil)].filter(\.1).map(\.0)
     }
