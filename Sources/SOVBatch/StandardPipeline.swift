@@ -82,11 +82,9 @@ extension BatchPipeline {
                     case .rejected(let diagnostics):
                         return .rejected(Reject(document: request.document.json, diagnostics: diagnostics))
                     case .exported(let export):
-                        var warnings = export.warnings
-                        if options.spectrumExport.authorizationId == nil { warnings.insert(SpectrumExportConfig.missingAuthorizationWarning, at: 0) }
                         return .exported(ExportedDocument(
                             fileName: request.target.fileName(for: request.document),
-                            bytes: Array(SpectrumEnvelopeWriter.document(export.records).utf8), warnings: warnings))
+                            bytes: Array(SpectrumEnvelopeWriter.document(export.records).utf8), warnings: export.warnings))
                     }
                 }
             })

@@ -73,7 +73,9 @@ public struct SpectrumChangeRequestWriter {
         }
         checkText(records, &problems)
         if problems.hasErrors { return .rejected(problems.all) }
-        return .exported(SpectrumChangeOrderExport(layout: config.layout, key: header.key, number: header.number, guid: guid, records: records, warnings: problems.warnings))
+        // The same for every change order of a run: those who say warnings say each one once.
+        let authorization = config.authorizationId == nil ? [SpectrumExportConfig.missingAuthorizationWarning] : []
+        return .exported(SpectrumChangeOrderExport(layout: config.layout, key: header.key, number: header.number, guid: guid, records: records, warnings: authorization + problems.warnings))
     }
 
     // MARK: Header

@@ -23,7 +23,7 @@ public enum SpectrumExportStage {
             }
         }
         var envelopeOpen = false
-        var warnedAuthorization = false
+        var saidWarnings: Set<String> = []
         return report.runCanonical(
             inputPaths: inputPaths, output: output,
             body: { document in
@@ -36,12 +36,8 @@ public enum SpectrumExportStage {
                 case .rejected(let diagnostics):
                     try report.reject(Reject(document: document.json, diagnostics: diagnostics))
                 case .exported(let export):
-                    // Said once, and only when a record is written with the field empty.
-                    if writer.config.authorizationId == nil && !warnedAuthorization {
-                        report.warn(SpectrumExportConfig.missingAuthorizationWarning)
-                        warnedAuthorization = true
-                    }
-                    for warning in export.warnings { report.warn(warning) }
+                    // A warning the same for every change order (no Authorization_ID) is said once.
+                    for warning in export.warnings where saidWarnings.insert(warning.humanLine).inserted { report.warn(warning) }
                     if let outDir {
                         let file = outDir + "/" + AtomicFile.safeFileName(document.originId) + ".xml"
                         do throws(IOFailure) {
