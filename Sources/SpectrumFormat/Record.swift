@@ -88,6 +88,69 @@ public protocol RecordReader: AnyObject {
     func next() throws -> RecordItem?
 }
 
+/// Records whose values are still UTF-8 bytes, several to one buffer. A reader that parses on a
+/// thread of its own hands these over, so that making Strings of the values (validating,
+/// allocating) falls to the consumer's thread rather than lengthening the parsing thread's.
+public struct PackedRecords: Sendable {
+    struct Entry: Sendable {
+        var line: Int
+        var fieldNames: FieldNames
+    }
+
+    public let file: String
+    var bytes: [UInt8] = []
+    /// Where each value ends in `bytes`; a value starts where the one before it ends.
+    var valueEnds: [Int] = []
+    var entries: [Entry] = []
+
+    init(file: String) {
+        self.file = file
+    }
+
+    public var count: Int { entries.count }
+    public var isEmpty: Bool { entries.isEmpty }
+    var byteCount: Int { bytes.count }
+
+    /// Adds a record whose values are `values` (one per field name), concatenated.
+    mutating func append(line: Int, fieldNames: FieldNames, values: UnsafeBufferPointer<UInt8>, ends: some Sequence<Int>) {
+        let base = bytes.count
+        bytes.append(contentsOf: values)
+        for end in ends { valueEnds.append(base + end) }
+        entries.append(Entry(line: line, fieldNames: fieldNames))
+    }
+
+    /// The records, values decoded.
+    public func records() -> [RecordItem] {
+        var items: [RecordItem] = []
+        items.reserveCapacity(entries.count)
+        bytes.withUnsafeBufferPointer { bytes in
+            var value = 0
+            var start = 0
+            for entry in entries {
+                var values: [String] = []
+                values.reserveCapacity(entry.fieldNames.count)
+                for _ in 0..<entry.fieldNames.count {
+                    let end = valueEnds[value]
+                    values.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self))
+                    start = end
+                    value += 1
+                }
+                items.append(.record(Record(file: file, line: entry.line, fieldNames: entry.fieldNames, values: values)))
+            }
+        }
+        return items
+    }
+}
+
+/// A reader that can also yield its records packed (values not yet decoded), for a prefetching
+/// thread to hand over.
+public protocol PackedRecordReader: RecordReader {
+    /// The next records: at most `maximumRecords`, and no more once `maximumBytes` of values are
+    /// held; nil at the end. When reading fails after some records, those records come first
+    /// and the next call throws.
+    func nextPacked(maximumRecords: Int, maximumBytes: Int) throws -> PackedRecords?
+}
+
 /// An input that cannot be used as a whole (SPEC §8 exit 65): nothing read from it may be used.
 public struct InputUnusable: Error, Sendable, CustomStringConvertible {
     public var diagnostic: Diagnostic

@@ -11,7 +11,9 @@ import Darwin
 /// Runs a record reader on a thread of its own, handing records over in batches through a
 /// bounded queue, so that parsing (libxml2 or the CSV scanner) overlaps the caller's mapping and
 /// JSON writing. Order is kept; a reader's error arrives after the records read before it, as it
-/// would without the thread. Memory stays bounded: at most `depth` batches wait.
+/// would without the thread. Memory stays bounded: at most `depth` batches wait. A reader that
+/// can pack its records (`PackedRecordReader`) hands them over undecoded, so that making their
+/// Strings is done here, on the consumer's thread, and the two threads share the work evenly.
 ///
 /// The wrapped reader belongs to the thread from the first `next()` until the thread ends;
 /// `deinit` stops the thread (after the record it is reading) and waits for it.
@@ -58,6 +60,9 @@ public final class RecordPrefetcher: RecordReader {
             case .items(let items):
                 current = items
                 index = 0
+            case .packed(let records):
+                current = records.records()
+                index = 0
             case .end:
                 finished = true
                 current = []
@@ -85,6 +90,7 @@ private final class ThreadWork: @unchecked Sendable {
     }
 
     func run() {
+        if let packing = reader as? any PackedRecordReader { return runPacked(packing) }
         var batch: [RecordItem] = []
         batch.reserveCapacity(batchSize)
         do {
@@ -105,10 +111,28 @@ private final class ThreadWork: @unchecked Sendable {
     }
 }
 
+extension ThreadWork {
+    /// Values a packed batch holds at most (beside `batchSize` records), so that batches of long
+    /// records stay small too.
+    static let maximumBatchBytes = 1 << 20
+
+    private func runPacked(_ reader: any PackedRecordReader) {
+        do {
+            while let records = try reader.nextPacked(maximumRecords: batchSize, maximumBytes: Self.maximumBatchBytes) {
+                guard channel.put(.packed(records)) else { return }
+            }
+            _ = channel.put(.end)
+        } catch {
+            _ = channel.put(.failure(error))
+        }
+    }
+}
+
 /// A bounded single-producer, single-consumer queue of record batches (pthread mutex + condition).
 final class RecordChannel: @unchecked Sendable {
     enum Batch: Sendable {
         case items([RecordItem])
+        case packed(PackedRecords)
         case end
         case failure(any Error)
     }

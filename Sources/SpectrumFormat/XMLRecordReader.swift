@@ -61,7 +61,7 @@ private struct XMLReaderContext {
 /// DTDLOAD or HUGE. A DOCTYPE rejects the document: it must precede the root element, so it is
 /// seen before any record. Every libxml2 error goes to this reader's structured handler and
 /// makes the whole input unusable, with its file and line.
-public final class XMLRecordReader: RecordReader {
+public final class XMLRecordReader: PackedRecordReader {
     /// A record with more fields than this is not an export row; refusing it bounds memory.
     public static let maximumFieldsPerRecord = 10_000
 
@@ -70,7 +70,7 @@ public final class XMLRecordReader: RecordReader {
         /// Start line; 0 for an element taken for a field of a known shape (looked up only if it
         /// turns out to be a record, which is rare).
         var line: Int
-        /// Where this element's own fields start in `fields` / `fieldValues`.
+        /// Where this element's own fields start in `fields`.
         var fieldStart: Int
         var hasChildElements = false
         /// Has a child that itself has children, or text between its child elements.
@@ -79,26 +79,30 @@ public final class XMLRecordReader: RecordReader {
         var address: UnsafeRawPointer
     }
 
-    /// A field on the field stack: its name id and the address of its name.
+    /// A field on the field stack: its name id, the address of its name, and where its value
+    /// ends in `State.bytes`.
     fileprivate struct Field {
         var id: Int32
         var address: UnsafeRawPointer
+        var end: Int
     }
 
-    /// Everything the node loop changes. `next()` moves it into a local for the loop's duration:
-    /// a local is checked for exclusive access at compile time, a class property on every access.
+    /// Everything the node loop changes. `nextPacked` moves it into a local for the loop's
+    /// duration: a local is checked for exclusive access at compile time, a class property on
+    /// every access.
     fileprivate struct State {
         var finished = false
         var frames: [Frame] = []
         var fields: [Field] = []
-        var fieldValues: [String] = []
-        /// UTF-8 bytes of `fieldValues`, bounded by `Record.maximumBytes`.
-        var fieldBytes = 0
-        /// Text of the innermost open element, once it has more than white space.
-        var text = ""
-        /// White space of the innermost open element, kept as bytes (no String) until it turns
-        /// out to be a value: between the children of a container it is dropped.
-        var blank: [UInt8] = []
+        /// The values of the fields on the stack, one after another, then the text of the
+        /// innermost open element. Kept as bytes: Strings are made on the consumer's side
+        /// (`PackedRecords`), and text between the children of a container is simply dropped.
+        /// Bounded by `Record.maximumBytes` for the values and as much again for the text.
+        var bytes: [UInt8] = []
+        /// Where the innermost open element's text starts in `bytes` (where the last value ends).
+        var textStart = 0
+        /// That text has more than white space.
+        var hasText = false
         /// Element names, interned by the address libxml2 gives them (its dictionary keeps one
         /// copy of each name for the reader's lifetime), so each distinct name becomes a String once.
         var nameIDs: [UnsafeRawPointer: Int32] = [:]
@@ -116,6 +120,8 @@ public final class XMLRecordReader: RecordReader {
     private let reader: xmlTextReaderPtr
     private let context: UnsafeMutablePointer<XMLReaderContext>
     private var state = State()
+    /// What made reading fail after the records of the batch it ended; thrown by the next call.
+    private var deferredFailure: (any Error)?
     /// The document libxml2 built, taken over (and freed in `deinit`) to look at its DTD after
     /// a failure.
     private var heldDocument: xmlDocPtr?
@@ -248,6 +254,11 @@ public final class XMLRecordReader: RecordReader {
     }
 
     public func next() throws -> RecordItem? {
+        try nextPacked(maximumRecords: 1, maximumBytes: .max)?.records().first
+    }
+
+    public func nextPacked(maximumRecords: Int, maximumBytes: Int) throws -> PackedRecords? {
+        if let deferredFailure { throw deferredFailure }
         // Errors libxml2 raises outside any parser context would go to stderr; the setting is
         // per thread, and the reader may run on a prefetching thread.
         xmlSetStructuredErrorFunc(nil) { _, _ in }
@@ -256,56 +267,72 @@ public final class XMLRecordReader: RecordReader {
         var local = State()
         swap(&local, &state)
         defer { swap(&local, &state) }
+        var batch = PackedRecords(file: name)
         let reader = self.reader
         let context = self.context
-        while !local.finished {
-            let status = xmlTextReaderRead(reader)
-            if status < 0 || context.pointee.failed { throw failure() }
-            context.pointee.bytesSinceNode = 0
-            if status == 0 {
-                local.finished = true
-                return nil
-            }
-            switch xmlTextReaderNodeType(reader) {
-            case Self.element:
-                try local.startElement(reader, file: name)
-                if xmlTextReaderIsEmptyElement(reader) == 1, let record = try local.endElement(reader, file: name) {
-                    return .record(record)
+        do {
+            while !local.finished && batch.count < maximumRecords && batch.byteCount < maximumBytes {
+                let status = xmlTextReaderRead(reader)
+                if status < 0 || context.pointee.failed { throw failure() }
+                context.pointee.bytesSinceNode = 0
+                if status == 0 {
+                    local.finished = true
+                    break
                 }
-            case Self.endElement:
-                if let record = try local.endElement(reader, file: name) { return .record(record) }
-            case Self.textNode, Self.cdata:
-                guard let value = xmlTextReaderConstValue(reader) else { continue }
-                try local.addText(value, reader, file: name)
-            case Self.whitespace, Self.significantWhitespace:
-                guard let value = xmlTextReaderConstValue(reader) else { continue }
-                try local.addBlank(value, reader, file: name)
-            case Self.documentType:
-                // A DTD node has no line of its own; the node after it (usually the root element)
-                // has, else the parser's line, which is at or past the DOCTYPE as it reads ahead.
-                var line = Int(xmlTextReaderGetParserLineNumber(reader))
-                if let following = xmlTextReaderCurrentNode(reader)?.pointee.next {
-                    let next = xmlGetLineNo(following)
-                    if next > 0 { line = Int(next) }
+                switch xmlTextReaderNodeType(reader) {
+                case Self.element:
+                    try local.startElement(reader, file: name)
+                    if xmlTextReaderIsEmptyElement(reader) == 1 { try local.endElement(reader, file: name, into: &batch) }
+                case Self.endElement:
+                    try local.endElement(reader, file: name, into: &batch)
+                case Self.textNode, Self.cdata:
+                    guard let value = xmlTextReaderConstValue(reader) else { continue }
+                    try local.addText(value, significant: true, reader, file: name)
+                case Self.whitespace, Self.significantWhitespace:
+                    guard let value = xmlTextReaderConstValue(reader) else { continue }
+                    try local.addText(value, significant: false, reader, file: name)
+                case Self.documentType:
+                    // A DTD node has no line of its own; the node after it (usually the root element)
+                    // has, else the parser's line, which is at or past the DOCTYPE as it reads ahead.
+                    var line = Int(xmlTextReaderGetParserLineNumber(reader))
+                    if let following = xmlTextReaderCurrentNode(reader)?.pointee.next {
+                        let next = xmlGetLineNo(following)
+                        if next > 0 { line = Int(next) }
+                    }
+                    throw Self.doctypeRefusal(name, line: line)
+                case Self.entityReference:
+                    throw Self.unusable(name, "entity reference left unexpanded", line: Int(xmlTextReaderGetParserLineNumber(reader)))
+                default:
+                    continue  // comments, processing instructions, the XML declaration
                 }
-                throw Self.doctypeRefusal(name, line: line)
-            case Self.entityReference:
-                throw Self.unusable(name, "entity reference left unexpanded", line: Int(xmlTextReaderGetParserLineNumber(reader)))
-            default:
-                continue  // comments, processing instructions, the XML declaration
             }
+        } catch {
+            // The records read before the failure go first, as they would one at a time.
+            if batch.isEmpty { throw error }
+            deferredFailure = error
         }
-        return nil
+        return batch.isEmpty ? nil : batch
     }
 }
 
 extension XMLRecordReader.State {
-    /// Text of one element is bounded like a record's (comments or CDATA sections can split an
-    /// endless text into nodes that libxml2 accepts one by one).
-    func checkTextLength(adding length: Int, _ reader: xmlTextReaderPtr, file: String) throws {
-        guard text.utf8.count + blank.count + length > Record.maximumBytes else { return }
-        let element = frames.last.map { " in element '\(names[Int($0.nameID)])'" } ?? ""
-        throw XMLRecordReader.unusable(file, "text longer than \(Record.maximumBytes) bytes\(element); that is not an export value", line: Self.nodeLine(reader))
+    /// Adds a text or white-space node to the innermost open element's text. Text of one element
+    /// is bounded like a record's (comments or CDATA sections can split an endless text into
+    /// nodes that libxml2 accepts one by one).
+    mutating func addText(_ value: UnsafePointer<xmlChar>, significant: Bool, _ reader: xmlTextReaderPtr, file: String) throws {
+        let length = strlen(value)
+        if bytes.count - textStart + length > Record.maximumBytes {
+            let element = frames.last.map { " in element '\(names[Int($0.nameID)])'" } ?? ""
+            throw XMLRecordReader.unusable(file, "text longer than \(Record.maximumBytes) bytes\(element); that is not an export value", line: Self.nodeLine(reader))
+        }
+        bytes.append(contentsOf: UnsafeBufferPointer(start: value, count: length))
+        if significant { hasText = true }
+    }
+
+    /// Drops the innermost open element's text.
+    mutating func dropText() {
+        if bytes.count > textStart { bytes.removeSubrange(textStart...) }
+        hasText = false
     }
 
     /// The line of the node the reader is on (where the text or element starts); libxml2's parser
@@ -313,28 +340,6 @@ extension XMLRecordReader.State {
     static func nodeLine(_ reader: xmlTextReaderPtr) -> Int {
         let line = xmlGetLineNo(xmlTextReaderCurrentNode(reader))
         return line > 0 ? line : Int(xmlTextReaderGetParserLineNumber(reader))
-    }
-
-    mutating func addText(_ value: UnsafePointer<xmlChar>, _ reader: xmlTextReaderPtr, file: String) throws {
-        try checkTextLength(adding: strlen(value), reader, file: file)
-        if !blank.isEmpty {
-            text += String(decoding: blank, as: UTF8.self)
-            blank.removeAll(keepingCapacity: true)
-        }
-        if text.isEmpty {
-            text = String(cString: value)
-        } else {
-            text += String(cString: value)
-        }
-    }
-
-    mutating func addBlank(_ value: UnsafePointer<xmlChar>, _ reader: xmlTextReaderPtr, file: String) throws {
-        try checkTextLength(adding: strlen(value), reader, file: file)
-        if text.isEmpty {
-            blank.append(contentsOf: UnsafeBufferPointer(start: value, count: strlen(value)))
-        } else {
-            text += String(cString: value)
-        }
     }
 
     mutating func intern(_ pointer: UnsafePointer<xmlChar>) -> Int32 {
@@ -363,55 +368,60 @@ extension XMLRecordReader.State {
         }
         if !frames.isEmpty {
             frames[frames.count - 1].hasChildElements = true
-            if !text.isEmpty { frames[frames.count - 1].complex = true }  // text mixed with elements
+            if hasText { frames[frames.count - 1].complex = true }  // text mixed with elements
         }
-        if !text.isEmpty { text = "" }
-        if !blank.isEmpty { blank.removeAll(keepingCapacity: true) }
+        dropText()
         frames.append(XMLRecordReader.Frame(nameID: id, line: line, fieldStart: fields.count, address: address))
     }
 
-    /// Closes the innermost element; returns the record it completes, if it is one.
-    mutating func endElement(_ reader: xmlTextReaderPtr, file: String) throws -> Record? {
-        guard let frame = frames.popLast() else { return nil }
-        defer {
-            if !text.isEmpty { text = "" }
-            if !blank.isEmpty { blank.removeAll(keepingCapacity: true) }
-        }
+    /// Closes the innermost element; adds the record it completes, if it is one, to `batch`.
+    mutating func endElement(_ reader: xmlTextReaderPtr, file: String, into batch: inout PackedRecords) throws {
+        guard let frame = frames.popLast() else { return }
         if !frame.hasChildElements {
-            // A simple text element: a field of its parent.
-            guard let parent = frames.last else { return nil }
+            // A simple text element: a field of its parent, its text the value.
+            guard let parent = frames.last else { return dropText() }
             if fields.count - parent.fieldStart >= XMLRecordReader.maximumFieldsPerRecord {
                 throw XMLRecordReader.unusable(file, "element '\(names[Int(parent.nameID)])' has more than \(XMLRecordReader.maximumFieldsPerRecord) fields; that is not an export row", line: Int(xmlTextReaderGetParserLineNumber(reader)))
             }
-            let value = text.isEmpty ? (blank.isEmpty ? "" : String(decoding: blank, as: UTF8.self)) : text
-            fieldBytes += value.utf8.count
-            if fieldBytes > Record.maximumBytes {
+            if bytes.count > Record.maximumBytes {
                 throw XMLRecordReader.unusable(file, "element '\(names[Int(parent.nameID)])' holds more than \(Record.maximumBytes) bytes of text; that is not an export row", line: Self.nodeLine(reader))
             }
-            fields.append(XMLRecordReader.Field(id: frame.nameID, address: frame.address))
-            fieldValues.append(value)
-            return nil
+            fields.append(XMLRecordReader.Field(id: frame.nameID, address: frame.address, end: bytes.count))
+            textStart = bytes.count
+            hasText = false
+            return
         }
-        var record: Record?
-        if !frame.complex && text.isEmpty {
+        let isRecord = !frame.complex && !hasText
+        dropText()
+        if isRecord {
             var line = frame.line
             if line == 0 {
                 // At an end tag the current node is the element itself (exact up to line 65535).
                 line = xmlGetLineNo(xmlTextReaderCurrentNode(reader))
                 if line <= 0 { line = Int(xmlTextReaderGetParserLineNumber(reader)) }
             }
-            record = makeRecord(frame, line: line, file: file)
+            addRecord(frame, line: line, into: &batch)
         } else {
-            for value in fieldValues[frame.fieldStart...] { fieldBytes -= value.utf8.count }
-            fields.removeSubrange(frame.fieldStart...)
-            fieldValues.removeSubrange(frame.fieldStart...)
+            removeFields(from: frame.fieldStart)
         }
         if !frames.isEmpty { frames[frames.count - 1].complex = true }
-        return record
     }
 
-    /// The record of `frame`'s fields, which are taken off the field stacks.
-    mutating func makeRecord(_ frame: XMLRecordReader.Frame, line: Int, file: String) -> Record {
+    /// Takes the fields from `start` on, and their values, off the stacks.
+    mutating func removeFields(from start: Int) {
+        let byteStart = start == 0 ? 0 : fields[start - 1].end
+        if start == 0 {
+            fields.removeAll(keepingCapacity: true)
+            bytes.removeAll(keepingCapacity: true)
+        } else {
+            fields.removeSubrange(start...)
+            bytes.removeSubrange(byteStart...)
+        }
+        textStart = byteStart
+    }
+
+    /// Adds the record of `frame`'s fields to `batch` and takes them off the stacks.
+    mutating func addRecord(_ frame: XMLRecordReader.Frame, line: Int, into batch: inout PackedRecords) {
         let start = frame.fieldStart
         let fieldNames: FieldNames
         if let lastFieldNames, lastShape.elementsEqual(fields[start...].lazy.map(\.id)) {
@@ -429,20 +439,12 @@ extension XMLRecordReader.State {
             lastShapeAddresses = fields[start...].map(\.address)
             lastFieldNames = fieldNames
         }
-        let values: [String]
-        if start == 0 {
-            // The usual case: the stack holds only this record's values; hand the array over whole.
-            values = fieldValues
-            fieldValues = []
-            fieldBytes = 0
-            fieldValues.reserveCapacity(values.count)
-            fields.removeAll(keepingCapacity: true)
-        } else {
-            values = Array(fieldValues[start...])
-            for value in values { fieldBytes -= value.utf8.count }
-            fields.removeSubrange(start...)
-            fieldValues.removeSubrange(start...)
+        let byteStart = start == 0 ? 0 : fields[start - 1].end
+        bytes.withUnsafeBufferPointer { bytes in
+            batch.append(
+                line: line, fieldNames: fieldNames, values: UnsafeBufferPointer(rebasing: bytes[byteStart..<textStart]),
+                ends: fields[start...].lazy.map { $0.end - byteStart })
         }
-        return Record(file: file, line: line, fieldNames: fieldNames, values: values)
+        removeFields(from: start)
     }
 }

@@ -223,6 +223,72 @@ struct SpectrumReaderXMLTests {
         #expect(values == [["1"], ["2"]])
     }
 
+    @Test("packed batches hold the same records as one at a time, within their record and byte limits")
+    func packedBatches() throws {
+        var rows = ""
+        for index in 1...20 {
+            rows += index % 3 == 0
+                ? "<row>\n  <Job_Number> 24-\(index) </Job_Number>\n  <Job_Description>Caf\u{E9} &amp; \u{2019}n\(index)</Job_Description>\n</row>\n"
+                : "<line><Billing_Item>\(index)</Billing_Item><Amount/><Note><![CDATA[a <b>]]> c</Note></line>\n"
+        }
+        let text = "<root><meta><a>x</a><list><i>1</i></list></meta>\(rows)<tail>t</tail></root>"
+        let (expected, failure) = try Support.xmlRecords(text)
+        #expect(failure == nil)
+        #expect(expected.count == 21)  // 20 rows and `list`
+        let path = Support.temporaryFile(text, suffix: ".xml")
+        defer { unlink(path) }
+        let reader = try XMLRecordReader(InputFile(path: path))
+        var packed: [Record] = []
+        while let batch = try reader.nextPacked(maximumRecords: 3, maximumBytes: 40) {
+            #expect(batch.count >= 1 && batch.count <= 3)
+            // A batch stops at the record that takes it to the byte limit.
+            #expect(batch.byteCount < 40 + 60)
+            for item in batch.records() { if case .record(let record) = item { packed.append(record) } }
+        }
+        #expect(packed.map(\.names) == expected.map(\.names))
+        #expect(packed.map(\.values) == expected.map(\.values))
+        #expect(packed.map(\.line) == expected.map(\.line))
+        #expect(packed.allSatisfy { $0.file == path })
+        #expect(packed[3].values == [" 24-3 ", "Caf\u{E9} & \u{2019}n3"])
+        #expect(packed[1].values == ["1", "", "a <b> c"])
+    }
+
+    @Test("a failure inside a packed batch comes after the records read before it, and stays")
+    func packedFailure() throws {
+        // libxml2 parses ahead of the nodes it returns, so the failure must lie well past the
+        // records that come before it.
+        let rows = (1...2000).map { "<row><a>\($0)</a></row>\n" }.joined()
+        let text = "<rows>\n\(rows)<row><a>x</b></row></rows>"
+        let (expected, expectedFailure) = try Support.xmlRecords(text)
+        #expect(expected.count > 1000)
+        #expect(expectedFailure?.diagnostic.location.line == 2002)
+        let path = Support.temporaryFile(text, suffix: ".xml")
+        defer { unlink(path) }
+        func values(_ items: [RecordItem]) -> [[String]] {
+            items.map { item in if case .record(let record) = item { record.values } else { [] } }
+        }
+
+        let reader = try XMLRecordReader(InputFile(path: path))
+        var packed: [[String]] = []
+        let failure = #expect(throws: InputUnusable.self) {
+            while let batch = try reader.nextPacked(maximumRecords: 5000, maximumBytes: 1 << 20) {
+                packed += values(batch.records())
+            }
+        }
+        #expect(packed == expected.map(\.values))
+        #expect(failure?.diagnostic.location.line == 2002)
+        #expect(throws: InputUnusable.self) { _ = try reader.nextPacked(maximumRecords: 5000, maximumBytes: 1 << 20) }
+
+        // Through the prefetching thread, in the same order.
+        let prefetched = RecordPrefetcher(try XMLRecordReader(InputFile(path: path)), batchSize: 64)
+        var items: [RecordItem] = []
+        let prefetchedFailure = #expect(throws: InputUnusable.self) {
+            while let item = try prefetched.next() { items.append(item) }
+        }
+        #expect(values(items) == expected.map(\.values))
+        #expect(prefetchedFailure?.diagnostic.location.line == 2002)
+    }
+
     @Test("a record with absurdly many fields is refused")
     func tooManyFields() throws {
         let fields = String(repeating: "<a>1</a>", count: XMLRecordReader.maximumFieldsPerRecord + 1)
