@@ -2,16 +2,20 @@ import SOVCore
 import SpectrumFormat
 
 /// The Spectrum XML reader (libxml2's xmlTextReader) on arbitrary bytes, first record by record,
-/// then through the layouts into canonical documents, as `sov-parse` runs it.
+/// then in packed batches (which must agree), then through the layouts into canonical documents,
+/// as `sov-parse` runs it.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzXML(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let path = FuzzFile.write(UnsafeBufferPointer(start: data, count: size))
-    readRecords(path)
+    let (records, failed) = readRecords(path)
+    readPacked(path, expected: records, failed: failed)
     parseDocuments(path)
     return 0
 }
 
-private func readRecords(_ path: String) {
+/// Every record one at a time, and whether reading ended in the input being unusable.
+private func readRecords(_ path: String) -> (records: [Record], failed: Bool) {
+    var records: [Record] = []
     do {
         let reader = try XMLRecordReader(try InputFile(path: path))
         while let item = try reader.next() {
@@ -22,6 +26,7 @@ private func readRecords(_ path: String) {
                 precondition(record.count <= XMLRecordReader.maximumFieldsPerRecord)
                 precondition(record.count > 0, "a record without fields")
                 _ = record.json.text
+                records.append(record)
             case .malformed(let raw, let diagnostic):
                 _ = raw.text
                 CanonicalCheck.diagnostic(diagnostic)
@@ -33,10 +38,40 @@ private func readRecords(_ path: String) {
     } catch let unusable as InputUnusable {
         CanonicalCheck.diagnostic(unusable.diagnostic)
         precondition(unusable.diagnostic.location.file == path)
+        return (records, true)
     } catch is IOFailure {
+        return (records, true)
     } catch {
         fatalError("unexpected error type: \(error)")
     }
+    return (records, false)
+}
+
+/// Packed a few at a time (as the prefetching thread takes them), the same records, then the
+/// same end.
+private func readPacked(_ path: String, expected: [Record], failed: Bool) {
+    var records: [Record] = []
+    var packedFailed = false
+    do {
+        let reader = try XMLRecordReader(try InputFile(path: path))
+        while let batch = try reader.nextPacked(maximumRecords: 3, maximumBytes: 64) {
+            precondition(!batch.isEmpty && batch.count <= 3, "a batch of \(batch.count) records")
+            for item in batch.records() {
+                guard case .record(let record) = item else { fatalError("an XML batch with a malformed row") }
+                records.append(record)
+            }
+        }
+    } catch is InputUnusable {
+        packedFailed = true
+    } catch is IOFailure {
+        packedFailed = true
+    } catch {
+        fatalError("unexpected error type: \(error)")
+    }
+    precondition(packedFailed == failed, "packed reading \(packedFailed ? "failed" : "succeeded"), one at a time \(failed ? "failed" : "succeeded")")
+    precondition(records.map(\.values) == expected.map(\.values), "packed records differ in their values")
+    precondition(records.map(\.names) == expected.map(\.names), "packed records differ in their names")
+    precondition(records.map(\.line) == expected.map(\.line), "packed records differ in their lines")
 }
 
 private func parseDocuments(_ path: String) {

@@ -172,7 +172,7 @@ final class ParseRun {
                 report.countIn()
                 report.countOut()
                 for warning in document.diagnostics where !warning.isError { report.warn(warning) }
-                try output.writeLine(document.json)
+                try output.writeLine(document)
             case .rejected(let reject):
                 report.countIn()
                 try report.reject(reject)

@@ -88,7 +88,7 @@ public enum StageDriver {
                         // Only this stage's warnings: earlier stages said theirs.
                         for warning in document.diagnostics.dropFirst(earlierDiagnostics) { report.warn(warning) }
                         report.countOut()
-                        try output.writeLine(document.json)
+                        try output.writeLine(document)
                     }
                 case .rejected(let document, let diagnostics):
                     try report.reject(Reject(document: document.json, diagnostics: diagnostics))

@@ -63,7 +63,7 @@ public struct ValidateCommand: ParsableCommand {
                     case .accepted(let document):
                         for warning in document.diagnostics.dropFirst(earlier) { report.warn(warning) }
                         report.countOut()
-                        try output.writeLine(document.json)
+                        try output.writeLine(document)
                     case .rejected(let document, let diagnostics):
                         try report.reject(Reject(document: document.json, diagnostics: diagnostics))
                     }

@@ -1,15 +1,27 @@
 /// Canonical documents to and from JSON. Key order is fixed here (`kind` first, then `schema`),
-/// absent values are written as null so every line of a stream has the same shape.
+/// absent values are written as null so every line of a stream has the same shape. Each type
+/// describes its JSON once (`encode(into:)`), written straight as bytes or built as a tree.
 extension CanonicalDocument {
-    public var json: JSONValue {
-        switch self {
-        case .primeContract(let contract): contract.json
-        case .changeOrder(let order): order.json
-        }
+    public var json: JSONValue { JSONTreeOutput.build { encode(into: &$0) } }
+
+    /// Appends the document's JSON to `buffer` (no tree in between: the stages' hot path).
+    public func writeJSON(into buffer: inout [UInt8]) {
+        JSONByteOutput.write(into: &buffer) { encode(into: &$0) }
     }
 
     /// One JSON Lines line, without its newline.
-    public var jsonLine: String { json.text }
+    public var jsonLine: String {
+        var buffer: [UInt8] = []
+        writeJSON(into: &buffer)
+        return String(decoding: buffer, as: UTF8.self)
+    }
+
+    func encode(into output: inout some JSONOutput) {
+        switch self {
+        case .primeContract(let contract): contract.encode(into: &output)
+        case .changeOrder(let order): order.encode(into: &output)
+        }
+    }
 
     /// Reads a canonical document, or says exactly which field is wrong (FMT009).
     public init(json: JSONValue, at location: SourceLocation = SourceLocation()) throws(Diagnostic) {
@@ -31,11 +43,14 @@ extension CanonicalDocument {
 }
 
 extension Origin {
-    var json: JSONValue {
-        .object([
-            "system": .string(system.rawValue), "company": .optional(company), "job": .optional(job),
-            "customer": .optional(customer), "number": .optional(number),
-        ])
+    func encode(into output: inout some JSONOutput) {
+        output.object {
+            $0.member("system", system.rawValue)
+            $0.member("company", company)
+            $0.member("job", job)
+            $0.member("customer", customer)
+            $0.member("number", number)
+        }
     }
 
     init(reader: FieldReader) throws(Diagnostic) {
@@ -48,10 +63,12 @@ extension Origin {
 }
 
 extension SourceLocation {
-    var json: JSONValue {
-        var members = [JSONMember("file", .optional(file)), JSONMember("line", line.map(JSONValue.int) ?? .null)]
-        if let record { members.append(JSONMember("record", .int(record))) }
-        return .object(members)
+    func encode(into output: inout some JSONOutput) {
+        output.object {
+            $0.member("file", file)
+            $0.member("line", int: line)
+            if let record { $0.member("record", int: record) }
+        }
     }
 
     init(reader: FieldReader) throws(Diagnostic) {
@@ -60,7 +77,13 @@ extension SourceLocation {
 }
 
 extension ContractKey {
-    var json: JSONValue { .object(["company": .string(company), "job": .string(job), "customer": .string(customer)]) }
+    func encode(into output: inout some JSONOutput) {
+        output.object {
+            $0.member("company", company)
+            $0.member("job", job)
+            $0.member("customer", customer)
+        }
+    }
 
     init(reader: FieldReader) throws(Diagnostic) {
         self.init(company: try reader.requiredString("company"), job: try reader.requiredString("job"), customer: try reader.requiredString("customer"))
@@ -68,8 +91,12 @@ extension ContractKey {
 }
 
 extension ProcoreLink {
-    var json: JSONValue {
-        .object(["project_id": .optional(projectId), "prime_contract_id": .optional(primeContractId), "change_order_id": .optional(changeOrderId)])
+    func encode(into output: inout some JSONOutput) {
+        output.object {
+            $0.member("project_id", projectId)
+            $0.member("prime_contract_id", primeContractId)
+            $0.member("change_order_id", changeOrderId)
+        }
     }
 
     init(reader: FieldReader) throws(Diagnostic) {
@@ -78,14 +105,21 @@ extension ProcoreLink {
 }
 
 extension MarkupAmount {
-    var json: JSONValue { .object(["name": .string(name), "amount": .string(amount.description)]) }
+    func encode(into output: inout some JSONOutput) {
+        output.object {
+            $0.member("name", name)
+            $0.member("amount", amount)
+        }
+    }
 
     init(reader: FieldReader, currency: Currency) throws(Diagnostic) {
         self.init(name: try reader.requiredString("name"), amount: try reader.requiredMoney("amount", currency))
     }
 }
 
-private func diagnosticsJSON(_ diagnostics: [Diagnostic]) -> JSONValue { .array(diagnostics.map(\.json)) }
+private func encodeDiagnostics(_ diagnostics: [Diagnostic], into output: inout some JSONOutput) {
+    output.array(diagnostics) { $0.value($1.json) }
+}
 
 private func readDiagnostics(_ reader: FieldReader) throws(Diagnostic) -> [Diagnostic] {
     var result: [Diagnostic] = []
@@ -97,47 +131,61 @@ private func readDiagnostics(_ reader: FieldReader) throws(Diagnostic) -> [Diagn
 }
 
 extension PrimeContract {
-    public var json: JSONValue {
-        var members: [JSONMember] = [
-            JSONMember("kind", .string("prime_contract")),
-            JSONMember("schema", .int(CanonicalDocument.schemaVersion)),
-            JSONMember("origin", origin.json),
-            JSONMember("source", source.json),
-            JSONMember("number", .string(number)),
-            JSONMember("title", .optional(title)),
-            JSONMember("description", .optional(description)),
-            JSONMember("status", .optional(status)),
-            JSONMember("customer", .object(["code": .string(customer.code), "name": .optional(customer.name)])),
-            JSONMember("owner_name", .optional(ownerName)),
-            JSONMember("price_method", .optional(priceMethod)),
-            JSONMember("currency", .string(currency.code)),
-            JSONMember("original_amount", .string(originalAmount.description)),
-            JSONMember("retainage_percent", .optional(retainagePercent)),
-            JSONMember("contract_date", .optional(contractDate)),
-            JSONMember("start_date", .optional(startDate)),
-            JSONMember("estimated_completion_date", .optional(estimatedCompletionDate)),
-            JSONMember("completion_date", .optional(completionDate)),
-        ]
-        members.append(JSONMember("lines", .array(lines.map { line in
-            var fields: [JSONMember] = [
-                JSONMember("code", .string(line.code)),
-                JSONMember("description", .optional(line.description)),
-                JSONMember("additional_description", .optional(line.additionalDescription)),
-                JSONMember("amount", .string(line.amount.description)),
-                JSONMember("cost_code", .optional(line.costCode)),
-                JSONMember("group", .optional(line.group)),
-            ]
-            if line.isUnitPriced {
-                fields.append(JSONMember("unit_price", .optional(line.unitPrice)))
-                fields.append(JSONMember("quantity", .optional(line.quantity)))
-                fields.append(JSONMember("unit_of_measure", .optional(line.unitOfMeasure)))
+    public var json: JSONValue { JSONTreeOutput.build { encode(into: &$0) } }
+
+    func encode(into output: inout some JSONOutput) {
+        output.object { output in
+            output.member("kind", "prime_contract")
+            output.member("schema", int: CanonicalDocument.schemaVersion)
+            output.key("origin")
+            origin.encode(into: &output)
+            output.key("source")
+            source.encode(into: &output)
+            output.member("number", number)
+            output.member("title", title)
+            output.member("description", description)
+            output.member("status", status)
+            output.key("customer")
+            output.object {
+                $0.member("code", customer.code)
+                $0.member("name", customer.name)
             }
-            if let source = line.source { fields.append(JSONMember("source", source.json)) }
-            return .object(fields)
-        })))
-        if let procore { members.append(JSONMember("procore", procore.json)) }
-        members.append(JSONMember("diagnostics", diagnosticsJSON(diagnostics)))
-        return .object(members)
+            output.member("owner_name", ownerName)
+            output.member("price_method", priceMethod)
+            output.member("currency", currency.code)
+            output.member("original_amount", originalAmount)
+            output.member("retainage_percent", retainagePercent)
+            output.member("contract_date", contractDate)
+            output.member("start_date", startDate)
+            output.member("estimated_completion_date", estimatedCompletionDate)
+            output.member("completion_date", completionDate)
+            output.key("lines")
+            output.array(lines) { output, line in
+                output.object { output in
+                    output.member("code", line.code)
+                    output.member("description", line.description)
+                    output.member("additional_description", line.additionalDescription)
+                    output.member("amount", line.amount)
+                    output.member("cost_code", line.costCode)
+                    output.member("group", line.group)
+                    if line.isUnitPriced {
+                        output.member("unit_price", line.unitPrice)
+                        output.member("quantity", line.quantity)
+                        output.member("unit_of_measure", line.unitOfMeasure)
+                    }
+                    if let source = line.source {
+                        output.key("source")
+                        source.encode(into: &output)
+                    }
+                }
+            }
+            if let procore {
+                output.key("procore")
+                procore.encode(into: &output)
+            }
+            output.key("diagnostics")
+            encodeDiagnostics(diagnostics, into: &output)
+        }
     }
 
     init(reader: inout FieldReader) throws(Diagnostic) {
@@ -172,12 +220,18 @@ extension PrimeContract {
 }
 
 extension Markup {
-    var json: JSONValue {
-        .object([
-            "name": .string(name), "set": .string(set.rawValue), "percent": .optional(percent),
-            "amount": .optional(amount), "position": .int(position), "compound": compound.json,
-            "prime_line_item": .optional(primeLineItem), "calculation": .optional(calculation),
-        ])
+    func encode(into output: inout some JSONOutput) {
+        output.object {
+            $0.member("name", name)
+            $0.member("set", set.rawValue)
+            $0.member("percent", percent)
+            $0.member("amount", amount)
+            $0.member("position", int: position)
+            $0.key("compound")
+            $0.value(compound.json)
+            $0.member("prime_line_item", primeLineItem)
+            $0.member("calculation", calculation)
+        }
     }
 
     init(reader: FieldReader, currency: Currency) throws(Diagnostic) {
@@ -205,20 +259,24 @@ extension Markup {
 }
 
 extension ComputedMarkup {
-    var json: JSONValue {
-        .object([
-            "lines": .array(lines.map { line in
-                .object([
-                    "horizontal": .array(line.horizontal.map(\.json)),
-                    "extended_amount": .string(line.extendedAmount.description),
-                    "vertical_shares": .array(line.verticalShares.map(\.json)),
-                    "revenue": .string(line.revenue.description),
-                ])
-            }),
-            "subtotal": .string(subtotal.description),
-            "vertical": .array(vertical.map(\.json)),
-            "grand_total": .string(grandTotal.description),
-        ])
+    func encode(into output: inout some JSONOutput) {
+        output.object { output in
+            output.key("lines")
+            output.array(lines) { output, line in
+                output.object { output in
+                    output.key("horizontal")
+                    output.array(line.horizontal) { $1.encode(into: &$0) }
+                    output.member("extended_amount", line.extendedAmount)
+                    output.key("vertical_shares")
+                    output.array(line.verticalShares) { $1.encode(into: &$0) }
+                    output.member("revenue", line.revenue)
+                }
+            }
+            output.member("subtotal", subtotal)
+            output.key("vertical")
+            output.array(vertical) { $1.encode(into: &$0) }
+            output.member("grand_total", grandTotal)
+        }
     }
 
     init(reader: FieldReader, currency: Currency) throws(Diagnostic) {
@@ -237,47 +295,65 @@ extension ComputedMarkup {
 }
 
 extension ChangeOrder {
-    public var json: JSONValue {
-        var members: [JSONMember] = [
-            JSONMember("kind", .string("change_order")),
-            JSONMember("schema", .int(CanonicalDocument.schemaVersion)),
-            JSONMember("origin", origin.json),
-            JSONMember("source", source.json),
-            JSONMember("number", .string(number)),
-            JSONMember("title", .optional(title)),
-            JSONMember("description", .optional(description)),
-            JSONMember("status", .optional(status)),
-            JSONMember("approved", .bool(approved)),
-            JSONMember("date", .optional(date)),
-            JSONMember("approved_date", .optional(approvedDate)),
-            JSONMember("due_date", .optional(dueDate)),
-            JSONMember("schedule_impact_days", scheduleImpactDays.map(JSONValue.int) ?? .null),
-            JSONMember("executed", executed.map(JSONValue.bool) ?? .null),
-            JSONMember("contract", contract?.json ?? .null),
-            JSONMember("currency", .string(currency.code)),
-        ]
-        members.append(JSONMember("lines", .array(lines.map { line in
-            var fields: [JSONMember] = [
-                JSONMember("description", .optional(line.description)),
-                JSONMember("amount", .string(line.amount.description)),
-                JSONMember("quantity", .optional(line.quantity)),
-                JSONMember("unit_price", .optional(line.unitPrice)),
-                JSONMember("associated_line", .optional(line.associatedLine)),
-                JSONMember("associated_line_id", .optional(line.associatedLineId)),
-                JSONMember("cost_code", .optional(line.costCode)),
-                JSONMember("cost_type", .optional(line.costType)),
-                JSONMember("additional_description", .optional(line.additionalDescription)),
-                JSONMember("group", .optional(line.group)),
-            ]
-            if !line.procoreMarkup.isEmpty { fields.append(JSONMember("procore_markup", .array(line.procoreMarkup.map(\.json)))) }
-            if let source = line.source { fields.append(JSONMember("source", source.json)) }
-            return .object(fields)
-        })))
-        members.append(JSONMember("markups", .array(markups.map(\.json))))
-        if let computed { members.append(JSONMember("computed", computed.json)) }
-        if let procore { members.append(JSONMember("procore", procore.json)) }
-        members.append(JSONMember("diagnostics", diagnosticsJSON(diagnostics)))
-        return .object(members)
+    public var json: JSONValue { JSONTreeOutput.build { encode(into: &$0) } }
+
+    func encode(into output: inout some JSONOutput) {
+        output.object { output in
+            output.member("kind", "change_order")
+            output.member("schema", int: CanonicalDocument.schemaVersion)
+            output.key("origin")
+            origin.encode(into: &output)
+            output.key("source")
+            source.encode(into: &output)
+            output.member("number", number)
+            output.member("title", title)
+            output.member("description", description)
+            output.member("status", status)
+            output.member("approved", bool: approved)
+            output.member("date", date)
+            output.member("approved_date", approvedDate)
+            output.member("due_date", dueDate)
+            output.member("schedule_impact_days", int: scheduleImpactDays)
+            output.member("executed", bool: executed)
+            output.key("contract")
+            if let contract { contract.encode(into: &output) } else { output.null() }
+            output.member("currency", currency.code)
+            output.key("lines")
+            output.array(lines) { output, line in
+                output.object { output in
+                    output.member("description", line.description)
+                    output.member("amount", line.amount)
+                    output.member("quantity", line.quantity)
+                    output.member("unit_price", line.unitPrice)
+                    output.member("associated_line", line.associatedLine)
+                    output.member("associated_line_id", line.associatedLineId)
+                    output.member("cost_code", line.costCode)
+                    output.member("cost_type", line.costType)
+                    output.member("additional_description", line.additionalDescription)
+                    output.member("group", line.group)
+                    if !line.procoreMarkup.isEmpty {
+                        output.key("procore_markup")
+                        output.array(line.procoreMarkup) { $1.encode(into: &$0) }
+                    }
+                    if let source = line.source {
+                        output.key("source")
+                        source.encode(into: &output)
+                    }
+                }
+            }
+            output.key("markups")
+            output.array(markups) { $1.encode(into: &$0) }
+            if let computed {
+                output.key("computed")
+                computed.encode(into: &output)
+            }
+            if let procore {
+                output.key("procore")
+                procore.encode(into: &output)
+            }
+            output.key("diagnostics")
+            encodeDiagnostics(diagnostics, into: &output)
+        }
     }
 
     init(reader: inout FieldReader) throws(Diagnostic) {

@@ -249,6 +249,12 @@ public final class OutputSink {
         if buffer.count >= capacity { try flush() }
     }
 
+    public func writeLine(_ document: CanonicalDocument) throws {
+        document.writeJSON(into: &buffer)
+        buffer.append(0x0A)
+        if buffer.count >= capacity { try flush() }
+    }
+
     public func flush() throws {
         var offset = 0
         while offset < buffer.count {

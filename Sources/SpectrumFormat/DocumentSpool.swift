@@ -30,7 +30,7 @@ public final class DocumentSpool {
     }
 
     public func append(_ document: CanonicalDocument) throws(IOFailure) {
-        JSONWriter.write(document.json, into: &buffer)
+        document.writeJSON(into: &buffer)
         buffer.append(0x0A)
         count += 1
         warnings.append(contentsOf: document.diagnostics.filter { !$0.isError })

@@ -101,6 +101,56 @@ struct DocumentCodecTests {
         }
     }
 
+    @Test("written straight as bytes and built as a tree, a document is the same JSON")
+    func bytesAndTreeAgree() throws {
+        var unitPriced = Self.sampleContract()
+        unitPriced.lines.append(SOVLine(
+            code: "32-100", description: "Paving", amount: Money(minorUnits: 300_000), unitPrice: Money(minorUnits: 1_500),
+            quantity: "200", unitOfMeasure: "SY", source: SourceLocation(file: "sov.csv", line: 9, record: 8)))
+        unitPriced.diagnostics = []
+        var bare = Self.sampleChangeOrder()
+        bare.contract = nil
+        bare.computed = nil
+        bare.procore = nil
+        bare.markups = []
+        bare.lines = []
+        let documents: [CanonicalDocument] = [
+            .primeContract(Self.sampleContract()), .primeContract(unitPriced), .changeOrder(Self.sampleChangeOrder()), .changeOrder(bare),
+        ]
+        for document in documents {
+            #expect(document.jsonLine == document.json.text)
+            #expect(try JSONParser.parse(document.jsonLine) == document.json)
+        }
+        #expect(CanonicalDocument.primeContract(unitPriced).jsonLine.contains(#""unit_price":"15.00","quantity":"200","unit_of_measure":"SY","source":{"file":"sov.csv","line":9,"record":8}}"#))
+        #expect(CanonicalDocument.changeOrder(bare).jsonLine.contains(#""contract":null,"currency":"USD","lines":[],"markups":[],"diagnostics":[]}"#))
+    }
+
+    @Test("both JSON outputs nest containers and separate members alike")
+    func outputsNestAlike() {
+        func describe(_ output: inout some JSONOutput) {
+            output.object { output in
+                output.key("empty")
+                output.object { _ in }
+                output.key("rows")
+                output.array([[1, 2], [], [3]]) { output, row in
+                    output.array(row) { $0.number(String($1)) }
+                }
+                output.member("text", "a\"b")
+                output.member("none", Optional<String>.none)
+                output.member("flag", bool: false)
+                output.key("tree")
+                output.value(.array([.null, .object(["k": .string("v")])]))
+            }
+        }
+        var bytes = JSONByteOutput()
+        describe(&bytes)
+        var tree = JSONTreeOutput()
+        describe(&tree)
+        let expected = #"{"empty":{},"rows":[[1,2],[],[3]],"text":"a\"b","none":null,"flag":false,"tree":[null,{"k":"v"}]}"#
+        #expect(String(decoding: bytes.buffer, as: UTF8.self) == expected)
+        #expect(tree.result.text == expected)
+    }
+
     @Test func writesMoneyAsFixedScaleStrings() {
         let line = CanonicalDocument.primeContract(Self.sampleContract()).jsonLine
         #expect(line.contains(#""original_amount":"1250000.00""#))
