@@ -5,7 +5,7 @@
 set -euo pipefail
 bin="$1"
 data="${BENCH_DATA:-out/bench-data}"
-runs="${RUNS:-3}"
+runs="${RUNS:-5}"
 command -v xmllint >/dev/null || { echo "bench: xmllint missing (apt-get install -y libxml2-utils)" >&2; exit 1; }
 if [ ! -f "$data/pccos.jsonl" ]; then
   echo "bench: generating synthetic exports in $data (deterministic)..."
