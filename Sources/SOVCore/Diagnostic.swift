@@ -61,7 +61,9 @@ public struct Diagnostic: Sendable, Hashable, Error {
     public var humanLine: String {
         var prefix = location.file ?? "<input>"
         if let line = location.line { prefix += ":\(line)" } else if let record = location.record { prefix += ":record \(record)" }
-        var text = "\(Diagnostic.printable(prefix)): \(severity.rawValue): [\(code)] \(Diagnostic.printable(Diagnostic.shortened(message, head: 600, tail: 400)))"
+        // A problem of the run rather than of any input (a setting missing) names no place.
+        let place = location.file == nil && location.line == nil && location.record == nil ? "" : "\(Diagnostic.printable(prefix)): "
+        var text = "\(place)\(severity.rawValue): [\(code)] \(Diagnostic.printable(Diagnostic.shortened(message, head: 600, tail: 400)))"
         let quoted = value.map { Diagnostic.printable(Diagnostic.shortened($0, head: 100, tail: 20)) }
         if let field = location.field { text += " (field \(Diagnostic.printable(field))" + (quoted.map { ", value '\($0)'" } ?? "") + ")" } else if let quoted { text += " (value '\(quoted)')" }
         return text

@@ -178,5 +178,7 @@ struct ProcoreToSpectrumTests {
         let warning = without.stderrLines.filter { $0.contains("warning: [FMT004] no Spectrum Authorization_ID") }
         #expect(warning.count == 1)
         #expect(warning.first?.contains("SPECTRUM_AUTHORIZATION_ID") == true)
+        // A setting, not an input: the line names no file.
+        #expect(warning.first?.hasPrefix("warning: ") == true)
     }
 }

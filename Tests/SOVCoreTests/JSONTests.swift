@@ -191,6 +191,12 @@ struct DocumentCodecTests {
         let diagnostic = Diagnostic.error(.CO003, "status must be Approved", at: SourceLocation(file: "co.csv", line: 4, field: "Status_Code"), value: "P")
         #expect(diagnostic.humanLine == "co.csv:4: error: [CO003] status must be Approved (field Status_Code, value 'P')")
         #expect(diagnostic.json.text == #"{"code":"CO003","severity":"error","message":"status must be Approved","file":"co.csv","line":4,"field":"Status_Code","value":"P"}"#)
+        // A document read from standard input has a record number but no file.
+        let fromStdin = Diagnostic.error(.CO003, "status must be Approved", at: SourceLocation(record: 7))
+        #expect(fromStdin.humanLine == "<input>:record 7: error: [CO003] status must be Approved")
+        // A problem of the run's settings has no place at all, and names none.
+        let setting = Diagnostic.warning(.FMT004, "no Spectrum Authorization_ID", at: SourceLocation(field: "Authorization_ID"))
+        #expect(setting.humanLine == "warning: [FMT004] no Spectrum Authorization_ID (field Authorization_ID)")
     }
 }
 
