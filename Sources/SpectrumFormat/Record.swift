@@ -143,7 +143,7 @@ public struct PackedRecords: Sendable {
 }
 
 /// A reader that can also yield its records packed (values not yet decoded), for a prefetching
-/// thread to hand over.
+/// thread to hand over. Only this module's readers conform: `PackedRecords` is built here.
 public protocol PackedRecordReader: RecordReader {
     /// The next records: at most `maximumRecords`, and no more once `maximumBytes` of values are
     /// held; nil at the end. When reading fails after some records, those records come first

@@ -15,8 +15,8 @@ import Darwin
 /// can pack its records (`PackedRecordReader`) hands them over undecoded, so that making their
 /// Strings is done here, on the consumer's thread, and the two threads share the work evenly.
 ///
-/// The wrapped reader belongs to the thread from the first `next()` until the thread ends;
-/// `deinit` stops the thread (after the record it is reading) and waits for it.
+/// The wrapped reader belongs to the thread from `init` until the thread ends; `deinit` stops
+/// the thread (after the batch it is reading) and waits for it.
 public final class RecordPrefetcher: RecordReader {
     private let channel: RecordChannel
     private var thread: pthread_t?

@@ -101,7 +101,8 @@ public final class XMLRecordReader: PackedRecordReader {
         var bytes: [UInt8] = []
         /// Where the innermost open element's text starts in `bytes` (where the last value ends).
         var textStart = 0
-        /// That text has more than white space.
+        /// A text or CDATA node came and the text is not empty. White space alone is no text
+        /// (it is dropped between the children of a container), nor is an empty CDATA section.
         var hasText = false
         /// Element names, interned by the address libxml2 gives them (its dictionary keeps one
         /// copy of each name for the reader's lifetime), so each distinct name becomes a String once.
@@ -120,7 +121,7 @@ public final class XMLRecordReader: PackedRecordReader {
     private let reader: xmlTextReaderPtr
     private let context: UnsafeMutablePointer<XMLReaderContext>
     private var state = State()
-    /// What made reading fail after the records of the batch it ended; thrown by the next call.
+    /// What made reading fail; thrown by every call after the records read before it.
     private var deferredFailure: (any Error)?
     /// The document libxml2 built, taken over (and freed in `deinit`) to look at its DTD after
     /// a failure.
@@ -258,6 +259,7 @@ public final class XMLRecordReader: PackedRecordReader {
     }
 
     public func nextPacked(maximumRecords: Int, maximumBytes: Int) throws -> PackedRecords? {
+        precondition(maximumRecords > 0 && maximumBytes > 0, "a batch holds at least one record")
         if let deferredFailure { throw deferredFailure }
         // Errors libxml2 raises outside any parser context would go to stderr; the setting is
         // per thread, and the reader may run on a prefetching thread.
@@ -307,9 +309,10 @@ public final class XMLRecordReader: PackedRecordReader {
                 }
             }
         } catch {
-            // The records read before the failure go first, as they would one at a time.
-            if batch.isEmpty { throw error }
+            // The records read before the failure go first, as they would one at a time; the
+            // failure is the answer to every call after them (the state is half updated).
             deferredFailure = error
+            if batch.isEmpty { throw error }
         }
         return batch.isEmpty ? nil : batch
     }
@@ -326,7 +329,7 @@ extension XMLRecordReader.State {
             throw XMLRecordReader.unusable(file, "text longer than \(Record.maximumBytes) bytes\(element); that is not an export value", line: Self.nodeLine(reader))
         }
         bytes.append(contentsOf: UnsafeBufferPointer(start: value, count: length))
-        if significant { hasText = true }
+        if significant && bytes.count > textStart { hasText = true }
     }
 
     /// Drops the innermost open element's text.

@@ -289,6 +289,40 @@ struct SpectrumReaderXMLTests {
         #expect(prefetchedFailure?.diagnostic.location.line == 2002)
     }
 
+    @Test("an empty CDATA section is no text: it neither makes a record's element mixed nor counts beside white space", arguments: [
+        ("<root><rec><a>1</a><![CDATA[]]></rec></root>", [["1"]]),
+        ("<root><rec><![CDATA[]]><a>1</a><b>2</b></rec></root>", [["1", "2"]]),
+        ("<root><rec><a><![CDATA[]]></a></rec></root>", [[""]]),
+        // White space and then a CDATA section, even an empty one, is text mixed with elements.
+        ("<root><rec>  <![CDATA[]]><a>1</a></rec></root>", []),
+        ("<root><rec><![CDATA[x]]><a>1</a></rec></root>", []),
+    ])
+    func emptyCDATA(text: String, expected: [[String]]) throws {
+        let (records, failure) = try Support.xmlRecords(text)
+        #expect(failure == nil)
+        #expect(records.map(\.values) == expected)
+    }
+
+    @Test("after a failure every further read fails the same way, whatever the failure")
+    func failureStays() throws {
+        let fields = String(repeating: "<a>1</a>", count: XMLRecordReader.maximumFieldsPerRecord + 1)
+        let path = Support.temporaryFile("<rows><row>\(fields)</row><row><a>2</a></row></rows>", suffix: ".xml")
+        defer { unlink(path) }
+        let reader = try XMLRecordReader(InputFile(path: path))
+        var messages: [String] = []
+        for _ in 0..<3 {
+            do {
+                _ = try reader.next()
+                Issue.record("a read after the failure succeeded")
+            } catch let unusable as InputUnusable {
+                messages.append(unusable.diagnostic.message)
+            }
+        }
+        #expect(messages.count == 3)
+        #expect(Set(messages).count == 1)
+        #expect(messages.first?.contains("fields") == true)
+    }
+
     @Test("a record with absurdly many fields is refused")
     func tooManyFields() throws {
         let fields = String(repeating: "<a>1</a>", count: XMLRecordReader.maximumFieldsPerRecord + 1)
