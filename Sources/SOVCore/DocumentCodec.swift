@@ -117,7 +117,30 @@ extension MarkupAmount {
     }
 }
 
-private func encodeDiagnostics(_ diagnostics: [Diagnostic], into output: inout some JSONOutput) {
+/// The members every canonical document starts with, in this order.
+private func encodeHead(
+    _ kind: String, _ origin: Origin, _ source: SourceLocation, number: String, title: String?, description: String?,
+    status: String?, into output: inout some JSONOutput
+) {
+    output.member("kind", kind)
+    output.member("schema", int: CanonicalDocument.schemaVersion)
+    output.key("origin")
+    origin.encode(into: &output)
+    output.key("source")
+    source.encode(into: &output)
+    output.member("number", number)
+    output.member("title", title)
+    output.member("description", description)
+    output.member("status", status)
+}
+
+/// The members every canonical document ends with: its Procore link once known, its warnings.
+private func encodeTail(_ procore: ProcoreLink?, _ diagnostics: [Diagnostic], into output: inout some JSONOutput) {
+    if let procore {
+        output.key("procore")
+        procore.encode(into: &output)
+    }
+    output.key("diagnostics")
     output.array(diagnostics) { $0.value($1.json) }
 }
 
@@ -135,16 +158,7 @@ extension PrimeContract {
 
     func encode(into output: inout some JSONOutput) {
         output.object { output in
-            output.member("kind", "prime_contract")
-            output.member("schema", int: CanonicalDocument.schemaVersion)
-            output.key("origin")
-            origin.encode(into: &output)
-            output.key("source")
-            source.encode(into: &output)
-            output.member("number", number)
-            output.member("title", title)
-            output.member("description", description)
-            output.member("status", status)
+            encodeHead("prime_contract", origin, source, number: number, title: title, description: description, status: status, into: &output)
             output.key("customer")
             output.object {
                 $0.member("code", customer.code)
@@ -179,12 +193,7 @@ extension PrimeContract {
                     }
                 }
             }
-            if let procore {
-                output.key("procore")
-                procore.encode(into: &output)
-            }
-            output.key("diagnostics")
-            encodeDiagnostics(diagnostics, into: &output)
+            encodeTail(procore, diagnostics, into: &output)
         }
     }
 
@@ -299,16 +308,7 @@ extension ChangeOrder {
 
     func encode(into output: inout some JSONOutput) {
         output.object { output in
-            output.member("kind", "change_order")
-            output.member("schema", int: CanonicalDocument.schemaVersion)
-            output.key("origin")
-            origin.encode(into: &output)
-            output.key("source")
-            source.encode(into: &output)
-            output.member("number", number)
-            output.member("title", title)
-            output.member("description", description)
-            output.member("status", status)
+            encodeHead("change_order", origin, source, number: number, title: title, description: description, status: status, into: &output)
             output.member("approved", bool: approved)
             output.member("date", date)
             output.member("approved_date", approvedDate)
@@ -347,12 +347,7 @@ extension ChangeOrder {
                 output.key("computed")
                 computed.encode(into: &output)
             }
-            if let procore {
-                output.key("procore")
-                procore.encode(into: &output)
-            }
-            output.key("diagnostics")
-            encodeDiagnostics(diagnostics, into: &output)
+            encodeTail(procore, diagnostics, into: &output)
         }
     }
 

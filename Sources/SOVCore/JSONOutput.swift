@@ -82,27 +82,21 @@ public struct JSONByteOutput: JSONOutput {
         if needsComma { buffer.append(UInt8(ascii: ",")) }
     }
 
-    public mutating func beginObject() {
+    private mutating func open(_ bracket: UInt8) {
         separate()
-        buffer.append(UInt8(ascii: "{"))
+        buffer.append(bracket)
         needsComma = false
     }
 
-    public mutating func endObject() {
-        buffer.append(UInt8(ascii: "}"))
+    private mutating func close(_ bracket: UInt8) {
+        buffer.append(bracket)
         needsComma = true
     }
 
-    public mutating func beginArray() {
-        separate()
-        buffer.append(UInt8(ascii: "["))
-        needsComma = false
-    }
-
-    public mutating func endArray() {
-        buffer.append(UInt8(ascii: "]"))
-        needsComma = true
-    }
+    public mutating func beginObject() { open(UInt8(ascii: "{")) }
+    public mutating func endObject() { close(UInt8(ascii: "}")) }
+    public mutating func beginArray() { open(UInt8(ascii: "[")) }
+    public mutating func endArray() { close(UInt8(ascii: "]")) }
 
     public mutating func key(_ key: String) {
         separate()
@@ -179,27 +173,22 @@ public struct JSONTreeOutput: JSONOutput {
         }
     }
 
-    public mutating func beginObject() {
-        open.append(Open(key: pendingKey, isObject: true))
+    private mutating func begin(isObject: Bool) {
+        open.append(Open(key: pendingKey, isObject: isObject))
         pendingKey = nil
     }
 
-    public mutating func endObject() {
+    /// The innermost container, taken off; the key it goes under is pending again.
+    private mutating func end() -> Open {
         let closed = open.removeLast()
         pendingKey = closed.key
-        put(.object(closed.members))
+        return closed
     }
 
-    public mutating func beginArray() {
-        open.append(Open(key: pendingKey, isObject: false))
-        pendingKey = nil
-    }
-
-    public mutating func endArray() {
-        let closed = open.removeLast()
-        pendingKey = closed.key
-        put(.array(closed.elements))
-    }
+    public mutating func beginObject() { begin(isObject: true) }
+    public mutating func endObject() { put(.object(end().members)) }
+    public mutating func beginArray() { begin(isObject: false) }
+    public mutating func endArray() { put(.array(end().elements)) }
 
     public mutating func key(_ key: String) { pendingKey = key }
     public mutating func string(_ text: String) { put(.string(text)) }
