@@ -245,12 +245,15 @@ public final class OutputSink {
     /// Writes one JSON value and a newline.
     public func writeLine(_ value: JSONValue) throws {
         JSONWriter.write(value, into: &buffer)
-        buffer.append(0x0A)
-        if buffer.count >= capacity { try flush() }
+        try endLine()
     }
 
     public func writeLine(_ document: CanonicalDocument) throws {
         document.writeJSON(into: &buffer)
+        try endLine()
+    }
+
+    private func endLine() throws {
         buffer.append(0x0A)
         if buffer.count >= capacity { try flush() }
     }

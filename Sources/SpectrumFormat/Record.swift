@@ -146,8 +146,8 @@ public struct PackedRecords: Sendable {
 /// thread to hand over. Only this module's readers conform: `PackedRecords` is built here.
 public protocol PackedRecordReader: RecordReader {
     /// The next records: at most `maximumRecords`, and no more once `maximumBytes` of values are
-    /// held; nil at the end. When reading fails after some records, those records come first
-    /// and the next call throws.
+    /// held; nil at the end. When reading fails after some records, those records come first;
+    /// the failure is thrown by the next call and every one after it.
     func nextPacked(maximumRecords: Int, maximumBytes: Int) throws -> PackedRecords?
 }
 
