@@ -99,8 +99,6 @@ public final class XMLRecordReader: PackedRecordReader {
         /// (`PackedRecords`), and text between the children of a container is simply dropped.
         /// Bounded by `Record.maximumBytes` for the values and as much again for the text.
         var bytes: [UInt8] = []
-        /// Where the innermost open element's text starts in `bytes` (where the last value ends).
-        var textStart = 0
         /// A text or CDATA node came and the text is not empty. White space alone is no text
         /// (it is dropped between the children of a container), nor is an empty CDATA section.
         var hasText = false
@@ -319,6 +317,9 @@ public final class XMLRecordReader: PackedRecordReader {
 }
 
 extension XMLRecordReader.State {
+    /// Where the innermost open element's text starts in `bytes`: where the last value ends.
+    var textStart: Int { fields.last?.end ?? 0 }
+
     /// Adds a text or white-space node to the innermost open element's text. Text of one element
     /// is bounded like a record's (comments or CDATA sections can split an endless text into
     /// nodes that libxml2 accepts one by one).
@@ -390,7 +391,6 @@ extension XMLRecordReader.State {
                 throw XMLRecordReader.unusable(file, "element '\(names[Int(parent.nameID)])' holds more than \(Record.maximumBytes) bytes of text; that is not an export row", line: Self.nodeLine(reader))
             }
             fields.append(XMLRecordReader.Field(id: frame.nameID, address: frame.address, end: bytes.count))
-            textStart = bytes.count
             hasText = false
             return
         }
@@ -410,17 +410,10 @@ extension XMLRecordReader.State {
         if !frames.isEmpty { frames[frames.count - 1].complex = true }
     }
 
-    /// Takes the fields from `start` on, and their values, off the stacks.
+    /// Takes the fields from `start` on, and their values, off the stacks (keeping capacity).
     mutating func removeFields(from start: Int) {
-        let byteStart = start == 0 ? 0 : fields[start - 1].end
-        if start == 0 {
-            fields.removeAll(keepingCapacity: true)
-            bytes.removeAll(keepingCapacity: true)
-        } else {
-            fields.removeSubrange(start...)
-            bytes.removeSubrange(byteStart...)
-        }
-        textStart = byteStart
+        fields.removeSubrange(start...)
+        bytes.removeSubrange(textStart...)
     }
 
     /// Adds the record of `frame`'s fields to `batch` and takes them off the stacks.
