@@ -7,7 +7,10 @@ Each line is {kind, origin_id, project_id, requests: [{method, path, query, body
 matched to its endpoint by the "METHOD /rest/..." that each *.request.schema.json names in its
 $comment, and its body is validated against that schema, strictly: a property the schema does not
 list is an error too (Procore ignores unknown fields silently, which would hide a misspelt one).
-Ids that Procore assigns on create may appear as {placeholders} in a path or query, never in a body.
+Ids that Procore assigns on create may appear as {placeholders} in a path or query. In a body only
+one may: a change order's "contract_id": "{prime_contract_id}" when the import also names the
+contract's "contract_origin_id" (its contract is created by SOVBridge; the delivery fills the id in).
+Such a body is validated with a sample id in its place.
 An update's PATCH of an object at the create's path plus its id is checked against the create's schema.
 
 The schemas are found in $PROCORE_SCHEMA_DIR, else in shared/reference/procore in the nearest folder
@@ -103,7 +106,7 @@ def placeholders_in(value, where):
     return []
 
 
-def check_request(request, where, routes):
+def check_request(request, where, routes, contract_origin_id=None):
     problems = []
     if not isinstance(request, dict) or set(request) != {"method", "path", "query", "body"}:
         return [f"{where}: a request is exactly {{method, path, query, body}}"]
@@ -114,6 +117,10 @@ def check_request(request, where, routes):
     if not matches:
         return problems + [f"{where}: no known schema for {method} {path}"]
     _, _, name, validator = matches[0]
+    if contract_origin_id is not None and isinstance(body, dict) and isinstance(body.get("change_order"), dict) \
+            and body["change_order"].get("contract_id") == "{prime_contract_id}":
+        body = copy.deepcopy(body)
+        body["change_order"]["contract_id"] = 1
     for error in sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path)):
         location = ".".join(str(part) for part in error.absolute_path) or "(body)"
         problems.append(f"{where}.body.{location}: {error.message} [{name}]")
@@ -128,9 +135,14 @@ def check_request(request, where, routes):
 
 
 def check_import(document, where, routes):
-    if not isinstance(document, dict) or list(document) != ["kind", "origin_id", "project_id", "requests"]:
-        return [f"{where}: an import object is {{kind, origin_id, project_id, requests}} in that order"], 0
+    keys = list(document) if isinstance(document, dict) else []
+    if keys not in (["kind", "origin_id", "project_id", "requests"], ["kind", "origin_id", "project_id", "contract_origin_id", "requests"]):
+        return [f"{where}: an import object is {{kind, origin_id, project_id, [contract_origin_id,] requests}} in that order"], 0
     problems = []
+    contract_origin_id = document.get("contract_origin_id")
+    if contract_origin_id is not None and (document["kind"] != "change_order" or not isinstance(contract_origin_id, str)
+                                           or not contract_origin_id.startswith("spectrum:")):
+        problems.append(f"{where}.contract_origin_id: only a change order names its contract's spectrum: key")
     if document["kind"] not in KINDS:
         problems.append(f"{where}.kind: unknown kind {document['kind']!r}")
     if not isinstance(document["origin_id"], str) or not document["origin_id"].startswith("spectrum:"):
@@ -141,7 +153,7 @@ def check_import(document, where, routes):
     if not isinstance(requests, list) or not requests:
         return problems + [f"{where}.requests: must be a non-empty array"], 0
     for index, request in enumerate(requests):
-        problems += check_request(request, f"{where}.requests[{index}]", routes)
+        problems += check_request(request, f"{where}.requests[{index}]", routes, contract_origin_id)
     return problems, len(requests)
 
 

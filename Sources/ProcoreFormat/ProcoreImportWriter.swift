@@ -65,12 +65,26 @@ public struct ProcoreImport: Sendable, Hashable {
     public var requests: [ProcoreRequest]
     /// Things the import cannot say to Procore, which did not stop it.
     public var warnings: [Diagnostic]
+    /// A change order whose prime contract id is not mapped: the origin id of the contract whose
+    /// Procore id fills `{prime_contract_id}` in its body at delivery.
+    public var contractOriginId: String?
+
+    public init(kind: String, originId: String, projectId: String, requests: [ProcoreRequest], warnings: [Diagnostic], contractOriginId: String? = nil) {
+        self.kind = kind
+        self.originId = originId
+        self.projectId = projectId
+        self.requests = requests
+        self.warnings = warnings
+        self.contractOriginId = contractOriginId
+    }
 
     public var json: JSONValue {
-        .object([
-            "kind": .string(kind), "origin_id": .string(originId), "project_id": .number(projectId),
-            "requests": .array(requests.map(\.json)),
-        ])
+        var members: [JSONMember] = [
+            JSONMember("kind", .string(kind)), JSONMember("origin_id", .string(originId)), JSONMember("project_id", .number(projectId)),
+        ]
+        if let contractOriginId { members.append(JSONMember("contract_origin_id", .string(contractOriginId))) }
+        members.append(JSONMember("requests", .array(requests.map(\.json))))
+        return .object(members)
     }
 
     /// The file name for `--out DIR`, from the origin id.
@@ -156,9 +170,6 @@ public enum ProcoreImportWriter {
             if !isProcoreId(primeContractId) {
                 problems.append(.error(.MAP002, "prime contract id '\(primeContractId)' for \(key) is not a Procore id (digits)", at: location.with(field: "procore.prime_contract_id"), value: primeContractId))
             }
-        } else if projectId != nil {
-            // Without a project MAP001 already says the contract is unmapped.
-            problems.append(.error(.MAP002, "no Procore prime contract id for \(key) in the project map: the change order needs its contract", at: location.with(field: "procore.prime_contract_id")))
         }
 
         var markupBodies: [JSONValue] = []
@@ -191,10 +202,13 @@ public enum ProcoreImportWriter {
             }
             markupBodies.append(.object([JSONMember("markup", .object(definition))]))
         }
-        guard let projectId, let primeContractId, problems.isEmpty else { return .rejected(problems) }
+        guard let projectId, problems.isEmpty else { return .rejected(problems) }
 
+        // Without a mapped id the contract is the one SOVBridge creates from this job: its id
+        // is known only once that create is delivered, and the delivery fills it in (keyed by
+        // the contract's origin id, which the import names).
         var fields: [JSONMember] = [
-            JSONMember("contract_id", .number(primeContractId)),
+            JSONMember("contract_id", primeContractId.map { .number($0) } ?? .string(ProcorePlaceholder.primeContractId)),
             JSONMember("number", .string(order.number)),
         ]
         if let title = order.title ?? order.description { fields.append(JSONMember("title", .string(title))) }
@@ -227,7 +241,9 @@ public enum ProcoreImportWriter {
                 ],
                 body: body))
         }
-        return .written(ProcoreImport(kind: "change_order", originId: originId, projectId: projectId, requests: requests, warnings: warnings))
+        return .written(ProcoreImport(
+            kind: "change_order", originId: originId, projectId: projectId, requests: requests, warnings: warnings,
+            contractOriginId: primeContractId == nil ? key.originId : nil))
     }
 
     /// The document's own link first (set by `sov-validate --project-map`), else the project map.

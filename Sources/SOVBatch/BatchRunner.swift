@@ -1,22 +1,27 @@
 import SOVCore
 
-/// Points in a run where a document's export has reached a durable state. The drop-folder tests
-/// stop a run at each of them (by throwing from `BatchRunner.checkpoint`) to prove that a crash
-/// there loses nothing and exports nothing twice.
+/// Points in a run where its outputs reach a new state. The crash tests stop a run at each of
+/// them (by throwing from `BatchRunner.checkpoint`) to prove that a crash there loses nothing
+/// and puts nothing in the outbox twice.
 public enum BatchCheckpoint: Sendable, Hashable {
-    /// The export file is written and synced; the ledger does not know yet.
-    case outputWritten(originId: String)
-    /// The ledger has committed the export.
-    case exportRecorded(originId: String)
+    /// A unit is written to the outbox's staging folder (or a line to standard output); the
+    /// ledger has not committed it.
+    case staged(originId: String)
+    /// The batch's units are durable and the ledger committed them; none is in the outbox yet.
+    case committed
+    /// A unit was renamed into the outbox.
+    case published(fileName: String)
 }
 
 /// Runs a batch: inputs -> parse -> validate -> markup -> export, with the ledger deciding what
-/// is new, changed or unchanged. One instance per run.
+/// is new, changed or unchanged, and each export written as an outbox unit.
 ///
-/// Order of writes per document, inside one `BEGIN IMMEDIATE` transaction: look up the last
-/// export; export file written atomically (temp, fsync, rename); ledger row committed. A crash
-/// before the commit leaves at worst an export file that the next run writes again, whole and
-/// under the same name; a crash after it leaves a document the next run skips as unchanged.
+/// The export phase is one group commit (docs/ARCHITECTURE.md, "The outbox"): inside one ledger
+/// write transaction, the outbox is first brought in line with the ledger (`Outbox.recover`),
+/// then every unit is staged, the staged files are made durable at once, and the ledger
+/// commits; only then are the units renamed into the outbox. Written to standard output instead,
+/// every line is written and flushed before the commit: a closed pipe rolls the run back, so
+/// its documents go out again next time (at least once, never lost).
 public final class BatchRunner {
     public let pipeline: BatchPipeline
     public let options: BatchOptions
@@ -27,6 +32,9 @@ public final class BatchRunner {
     /// Whether `--rejects FILE` is written even when nothing was rejected (sov-run: yes, so
     /// scripts can rely on it; the drop folder: no, an empty file in rejected/ would mislead).
     public var writesEmptyRejectsFile = true
+    /// Whether `--rejects FILE` replaces a file already there (sov-run: yes, the user named it;
+    /// the drop folder: no, a name there is another input's).
+    public var replacesRejectsFile = true
     /// Called at each durable point; what it throws aborts the run at once (tests simulate a
     /// crash this way). Nil in production.
     public var checkpoint: ((BatchCheckpoint) throws -> Void)?
@@ -84,6 +92,10 @@ public final class BatchRunner {
         var result: RunResult
         var rejectLines: [JSONValue] = []
         var saidWarnings: Set<String> = []
+        /// Origin ids of the documents this batch brought (accepted or rejected).
+        var seenOriginIds: Set<String> = []
+        /// Prime contracts this batch rejected: their change orders are held, not exported.
+        var rejectedContracts: Set<ContractKey> = []
         let report: StageReport
 
         init(result: RunResult, report: StageReport) {
@@ -182,12 +194,7 @@ public final class BatchRunner {
             }
         }
 
-        // Contracts before change orders: a change order's import needs its contract in place.
-        let contractsFirst = ready.filter { $0.isPrimeContract } + ready.filter { !$0.isPrimeContract }
-        for (index, document) in contractsFirst.enumerated() {
-            progress.update("\(self.commandName): \(index + 1)/\(ready.count) documents, \(state.result.outcomes(.rejected).count) rejected")
-            try export(document, state)
-        }
+        try exportPhase(ready, state)
     }
 
     private func reject(_ state: State, _ reject: Reject, document: CanonicalDocument?) throws {
@@ -197,6 +204,8 @@ public final class BatchRunner {
         let name: String
         if let document {
             name = document.displayName
+            state.seenOriginIds.insert(document.originId)
+            if case .primeContract(let contract) = document, let key = contract.origin.contractKey { state.rejectedContracts.insert(key) }
         } else {
             // A record that never became a document: named by where it was.
             let location = reject.diagnostics.first?.location
@@ -210,102 +219,289 @@ public final class BatchRunner {
         if options.dryRun { try standardOutput.write(BatchRunner.dryRunLine(outcome) + "\n") }
     }
 
-    private func export(_ document: CanonicalDocument, _ state: State) throws {
-        let target = ExportTarget(for: document)
-        let comparable = ContentHash.comparable(document)
-        let comparableText = comparable.text
-        let hash = SHA256.hex(comparableText.utf8)
-        let originId = document.originId
-        let ledger = self.ledger
-        let runId = state.result.runId ?? 0
+    // MARK: Export
 
-        // Decides and writes one document; runs inside the ledger's write transaction.
-        func decide() throws -> (DocumentOutcome, Reject?) {
-            var outcome = DocumentOutcome(action: .exported, name: document.displayName, originId: originId, document: document, target: target, diagnostics: document.diagnostics)
-            let previous = try ledger?.entry(originId: originId, target: target)
-            if let previous {
-                outcome.previousRun = previous.runId
-                outcome.previousExportAt = previous.exportedAt
-                if previous.contentHash == hash {
-                    outcome.action = .unchanged
-                    outcome.outputFile = previous.fileName
-                    return (outcome, nil)
+    /// What one run's export phase keeps track of.
+    private struct ExportContext {
+        var outbox: Outbox?
+        /// The outbox's real path, as units record it.
+        var outboxFolder: String?
+        var runId: Int64
+        /// Contracts exported (or found unchanged) in this run: their change orders may follow.
+        var contracts: Set<ContractKey> = []
+        /// Staged units, to publish once the ledger has committed them.
+        var staged: [String] = []
+        var outcomes: [DocumentOutcome] = []
+        var warned: [Diagnostic] = []
+    }
+
+    /// Contracts before change orders (a change order's import needs its contract in place), then
+    /// the documents held by earlier runs that this batch does not bring again.
+    private func exportPhase(_ ready: [CanonicalDocument], _ state: State) throws {
+        var documents = ready.filter { $0.isPrimeContract } + ready.filter { !$0.isPrimeContract }
+        for document in ready { state.seenOriginIds.insert(document.originId) }
+        for held in try ledger?.heldDocuments() ?? [] where !state.seenOriginIds.contains(held.originId) {
+            guard let document = try? CanonicalDocument(json: JSONParser.parse(held.document)) else {
+                progress.clear()
+                state.report.say("\(commandName): warning: the ledger's copy of held \(held.originId) cannot be read; run 'sov-ledger forget \(held.originId) --yes' and export it again")
+                continue
+            }
+            documents.append(document)
+        }
+        let outbox = options.out.map(Outbox.init)
+        var context = ExportContext(outbox: outbox, outboxFolder: outbox.map { FileSystem.realPath($0.folder) }, runId: state.result.runId ?? 0)
+
+        func exportAll() throws {
+            if let outbox, let ledger, !options.dryRun {
+                try outbox.create()
+                let recovery = try outbox.recover(ledger)
+                if !(recovery.published.isEmpty && recovery.removed.isEmpty && recovery.restored.isEmpty) {
+                    progress.clear()
+                    state.report.say("\(commandName): \(outbox.folder): an interrupted run left units behind: \(recovery.published.count) recorded and now published, \(recovery.restored.count) put back from superseded/, \(recovery.removed.count) never recorded and removed (their documents are exported again)")
                 }
-                outcome.action = .updated
-                let old = (try? JSONParser.parse(previous.document)) ?? .null
-                outcome.changes = DocumentChanges.describe(from: old, to: comparable)
             }
-            let exported: ExportedDocument
-            switch pipeline.export(ExportRequest(document: document, target: target, previous: previous)) {
-            case .rejected(let reject): return (outcome, reject)
-            case .exported(let result): exported = result
+            for (index, document) in documents.enumerated() {
+                progress.update("\(self.commandName): \(index + 1)/\(documents.count) documents, \(state.result.outcomes(.rejected).count) rejected")
+                try export(document, state, &context)
             }
-            outcome.diagnostics += exported.warnings
-            var projectId: String?
-            var billingItems: [String] = []
-            if case .primeContract(let contract) = document {
-                projectId = exported.projectId ?? contract.procore?.projectId
-                billingItems = contract.lines.map(\.code)
-                if let projectId, let other = try ledger?.conflictingContract(projectId: projectId, target: target, originId: originId) {
-                    let diagnostic = Diagnostic.error(.PC001, "Procore project \(projectId) already has prime contract \(other), exported in an earlier run; one prime contract per project", at: document.source)
-                    return (outcome, Reject(document: document.json, diagnostics: [diagnostic]))
+            // A document held before and rejected now: the reject says what to fix; it no longer waits.
+            if let ledger, !options.dryRun {
+                for outcome in state.result.outcomes where outcome.action == .rejected {
+                    if let id = outcome.originId, let target = outcome.target { try ledger.release(originId: id, target: target) }
                 }
             }
-            let fileName = BatchRunner.plainFileName(exported.fileName)
-            outcome.outputFile = fileName
-            if options.dryRun { return (outcome, nil) }
-            if let out = options.out {
-                try AtomicFile.write(exported.bytes, to: out + "/" + fileName)
-            } else {
-                try standardOutput.write(bytes: BatchRunner.standardOutputLine(exported, target: target, originId: originId))
-                try standardOutput.flush()
-            }
-            try checkpoint?(.outputWritten(originId: originId))
-            if let ledger {
-                let contract: ContractKey?
-                switch document {
-                case .primeContract(let prime): contract = prime.origin.contractKey
-                case .changeOrder(let order): contract = order.contract ?? order.origin.contractKey
-                }
-                try ledger.record(
-                    LedgerExport(
-                        originId: originId, target: target, kind: document.kind, contentHash: hash, fileName: fileName,
-                        projectId: projectId, contract: contract, billingItems: billingItems, document: comparableText,
-                        changes: outcome.changes),
-                    runId: runId)
-            }
-            return (outcome, nil)
+            if options.dryRun { return }
+            try outbox?.makeDurable(context.staged)
+            if outbox == nil { try standardOutput.flush() }
         }
 
-        let (outcome, rejected): (DocumentOutcome, Reject?)
         if options.dryRun || ledger == nil {
-            (outcome, rejected) = try decide()
+            try exportAll()
         } else {
-            (outcome, rejected) = try ledger!.transaction(decide)
+            try ledger!.transaction(exportAll)
+            try checkpoint?(.committed)
         }
-        if let rejected {
-            try reject(state, rejected, document: document)
-            return
+        // Committed: the outcomes stand, and the units go where consumers see them.
+        for outcome in context.outcomes {
+            state.result.outcomes.append(outcome)
+            state.report.countOut()
         }
-        state.result.outcomes.append(outcome)
-        state.report.countOut()
-        // A warning that is the same for every document (no Authorization_ID) is said once.
-        for warning in outcome.diagnostics where !warning.isError && state.saidWarnings.insert(warning.humanLine).inserted {
+        for warning in context.warned {
             progress.clear()
             state.report.warn(warning)
         }
-        if options.dryRun {
-            try standardOutput.write(BatchRunner.dryRunLine(outcome) + "\n")
-        } else if outcome.action != .unchanged {
-            try checkpoint?(.exportRecorded(originId: originId))
+        if let outbox, !context.staged.isEmpty {
+            for name in context.staged {
+                try outbox.publish(name)
+                try checkpoint?(.published(fileName: name))
+            }
+            AtomicFile.syncFolder(outbox.folder)
         }
+    }
+
+    /// Why a change order bound for Procore cannot go yet (DEP001), nil when its prime contract
+    /// is known: exported or unchanged in this run, in the ledger (not refused), or, when this
+    /// batch did not reject it, by its id in the project map.
+    private func missingContract(_ document: CanonicalDocument, target: ExportTarget, _ state: State, _ context: ExportContext) throws -> String? {
+        guard target == .procore, case .changeOrder(let order) = document, let key = order.contract ?? order.origin.contractKey else { return nil }
+        if context.contracts.contains(key) { return nil }
+        if try ledger?.knowsContract(key, target: target) == true { return nil }
+        if state.rejectedContracts.contains(key) {
+            return "its prime contract \(key.originId) was rejected in this run and was not exported before"
+        }
+        if order.procore?.primeContractId != nil { return nil }
+        return "its prime contract \(key.originId) is neither in this batch nor exported before, and the project map names no prime_contract_id for it"
+    }
+
+    private func export(_ document: CanonicalDocument, _ state: State, _ context: inout ExportContext) throws {
+        let target = ExportTarget(for: document)
+        let comparableText = ContentHash.comparable(document).text
+        let hash = SHA256.hex(comparableText.utf8)
+        let originId = document.originId
+        let ledger = self.ledger
+        let writes = !options.dryRun && ledger != nil
+
+        var outcome = DocumentOutcome(action: .exported, name: document.displayName, originId: originId, document: document, target: target, diagnostics: document.diagnostics)
+
+        if let reason = try missingContract(document, target: target, state, context) {
+            outcome.action = .held
+            let diagnostic = Diagnostic.warning(.DEP001, "\(document.displayName) is held: \(reason); the ledger keeps it, and the first run that knows the contract exports it", at: document.source)
+            outcome.diagnostics.append(diagnostic)
+            if writes, let ledger {
+                var text: [UInt8] = []
+                JSONWriter.write(document.json, into: &text)
+                let contract: ContractKey? = if case .changeOrder(let order) = document { order.contract ?? order.origin.contractKey } else { nil }
+                try ledger.hold(HeldDocument(
+                    originId: originId, target: target, kind: document.kind, reason: reason, document: String(decoding: text, as: UTF8.self),
+                    contract: contract, runId: context.runId, heldAt: Timestamp.now()))
+            }
+            context.outcomes.append(outcome)
+            context.warned.append(diagnostic)
+            if options.dryRun { try standardOutput.write(BatchRunner.dryRunLine(outcome) + "\n") }
+            return
+        }
+
+        let previous = try ledger?.entry(originId: originId, target: target)
+        if let previous {
+            outcome.previousRun = previous.runId
+            outcome.previousExportAt = previous.exportedAt
+            if previous.contentHash == hash {
+                outcome.action = .unchanged
+                outcome.outputFile = previous.fileName
+                if case .primeContract(let contract) = document, let key = contract.origin.contractKey { context.contracts.insert(key) }
+                if writes { try ledger?.release(originId: originId, target: target) }
+                context.outcomes.append(outcome)
+                if options.dryRun { try standardOutput.write(BatchRunner.dryRunLine(outcome) + "\n") }
+                return
+            }
+            outcome.action = .updated
+            let old = (try? JSONParser.parse(previous.document)) ?? .null
+            outcome.changes = DocumentChanges.describe(from: old, to: ContentHash.comparable(document))
+        }
+
+        var plan = try unitPlan(originId: originId, target: target, context)
+        var made = try makeUnit(document, target: target, plan: plan)
+        outcome.supersededUnit = plan.superseding
+        if let superseding = plan.superseding, writes, let outbox = context.outbox {
+            // Moved before anything is recorded: should a consumer take the file first, it was
+            // delivered, and what follows it must be an update.
+            if try !outbox.supersede(superseding.fileName) {
+                try ledger?.setState(superseding.seq, .delivered, message: "taken from the outbox by a consumer")
+                plan = UnitPlan(action: .update, baseSeq: superseding.seq, superseding: nil)
+                made = try makeUnit(document, target: target, plan: plan)
+                outcome.supersededUnit = nil
+            }
+        }
+        let exported: ExportedDocument
+        switch made {
+        case .rejected(let rejected):
+            try reject(state, rejected, document: document)
+            return
+        case .exported(let result): exported = result
+        }
+        outcome.diagnostics += exported.warnings
+
+        var projectId: String?
+        var billingItems: [String] = []
+        if case .primeContract(let contract) = document {
+            projectId = exported.projectId ?? contract.procore?.projectId
+            billingItems = contract.lines.map(\.code)
+            if let projectId, let other = try ledger?.conflictingContract(projectId: projectId, target: target, originId: originId) {
+                let diagnostic = Diagnostic.error(.PC001, "Procore project \(projectId) already has prime contract \(other), exported in an earlier run; one prime contract per project", at: document.source)
+                try reject(state, Reject(document: document.json, diagnostics: [diagnostic]), document: document)
+                return
+            }
+            if let key = contract.origin.contractKey { context.contracts.insert(key) }
+        }
+
+        if writes, let ledger {
+            let contract: ContractKey? = switch document {
+            case .primeContract(let prime): prime.origin.contractKey
+            case .changeOrder(let order): order.contract ?? order.origin.contractKey
+            }
+            let contractOriginId: String? = if target == .procore, case .changeOrder = document { contract?.originId } else { nil }
+            let unit = try ledger.addUnit(
+                NewUnit(
+                    originId: originId, target: target, kind: document.kind, action: plan.action, version: (previous?.version ?? 0) + 1,
+                    state: context.outbox == nil ? .delivered : .pending, folder: context.outboxFolder, contentHash: hash,
+                    baseSeq: plan.baseSeq, contractOriginId: contractOriginId, document: comparableText, body: exported.bytes),
+                runId: context.runId, name: { UnitName.make(seq: $0, originId: originId, fileExtension: target.fileExtension) })
+            if let superseding = plan.superseding {
+                try ledger.setState(superseding.seq, .superseded, message: "replaced by unit \(unit.seq)", supersededBy: unit.seq)
+            }
+            if let outbox = context.outbox {
+                try outbox.stage(exported.bytes, name: unit.fileName)
+                context.staged.append(unit.fileName)
+            } else {
+                try standardOutput.write(bytes: BatchRunner.standardOutputLine(exported, target: target, originId: originId, fileName: unit.fileName))
+            }
+            try ledger.record(
+                LedgerExport(
+                    originId: originId, target: target, kind: document.kind, contentHash: hash, fileName: unit.fileName,
+                    projectId: projectId, contract: contract, billingItems: billingItems, document: comparableText,
+                    changes: outcome.changes),
+                runId: context.runId)
+            try ledger.release(originId: originId, target: target)
+            outcome.unit = unit
+            outcome.outputFile = unit.fileName
+            try checkpoint?(.staged(originId: originId))
+        } else if !options.dryRun {
+            // No ledger at all (a test pipeline): standard output or plain files, nothing recorded.
+            let name = UnitName.make(seq: Int64(context.outcomes.count + 1), originId: originId, fileExtension: target.fileExtension)
+            if let outbox = context.outbox {
+                try outbox.create()
+                try outbox.stage(exported.bytes, name: name)
+                context.staged.append(name)
+            } else {
+                try standardOutput.write(bytes: BatchRunner.standardOutputLine(exported, target: target, originId: originId, fileName: name))
+            }
+            outcome.outputFile = name
+        }
+        outcome.unitAction = plan.action
+        context.outcomes.append(outcome)
+        // A warning that is the same for every document (no Authorization_ID) is said once.
+        for warning in outcome.diagnostics where !warning.isError && state.saidWarnings.insert(warning.humanLine).inserted {
+            context.warned.append(warning)
+        }
+        if options.dryRun { try standardOutput.write(BatchRunner.dryRunLine(outcome) + "\n") }
+    }
+
+    /// What the next unit of a document is: a create, or an update after the unit the target
+    /// has (or will have first), and which pending unit it replaces.
+    private struct UnitPlan {
+        var action: UnitAction
+        var baseSeq: Int64?
+        var superseding: OutboxUnit?
+    }
+
+    private func unitPlan(originId: String, target: ExportTarget, _ context: ExportContext) throws -> UnitPlan {
+        guard let ledger, let latest = try ledger.latestUnit(originId: originId, target: target) else {
+            // A document the ledger knows only from before the outbox was exported as a file.
+            if try ledger?.entry(originId: originId, target: target) != nil { return UnitPlan(action: .update) }
+            return UnitPlan(action: .create)
+        }
+        switch latest.state {
+        case .delivered, .superseded:
+            return UnitPlan(action: .update, baseSeq: latest.seq)
+        case .refused:
+            // Nothing of it reached the target: the new version takes its place.
+            return UnitPlan(action: latest.action, baseSeq: latest.baseSeq)
+        case .pending, .failed:
+            // Still in this outbox: the new version replaces it. Elsewhere (standard output, another
+            // folder): it goes after it, as an update, since the target gets it first.
+            guard let outbox = context.outbox, latest.folder == context.outboxFolder else {
+                return UnitPlan(action: .update, baseSeq: latest.seq)
+            }
+            switch outbox.place(of: latest.fileName) {
+            case .outbox, .staging, .superseded:
+                return UnitPlan(action: latest.action, baseSeq: latest.baseSeq, superseding: latest)
+            case .delivered, .gone:
+                if !options.dryRun { try ledger.setState(latest.seq, .delivered, message: "taken from the outbox by a consumer") }
+                return UnitPlan(action: .update, baseSeq: latest.seq)
+            }
+        }
+    }
+
+    /// The unit's bytes: a create, or an update worked out against the base unit's document.
+    private func makeUnit(_ document: CanonicalDocument, target: ExportTarget, plan: UnitPlan) throws -> ExportVerdict {
+        var base: LedgerEntry?
+        if plan.action == .update, let ledger {
+            if let seq = plan.baseSeq, let unit = try ledger.unit(seq: seq), let text = try ledger.unitDocument(seq: seq) {
+                base = LedgerEntry(
+                    originId: unit.originId, target: target, kind: unit.kind, contentHash: unit.contentHash, version: unit.version,
+                    runId: unit.runId, exportedAt: unit.createdAt, fileName: unit.fileName, document: text)
+            } else {
+                base = try ledger.entry(originId: document.originId, target: target)
+            }
+        }
+        return pipeline.export(ExportRequest(document: document, target: target, previous: base))
     }
 
     /// Standard output carries JSON Lines whatever the targets: a Procore import object is one
     /// JSON line already; an export of another format (Spectrum XML) goes inside one, as
     /// `{"kind": "spectrum_import", "origin_id", "file", "xml"}`, so a batch going both ways
     /// stays readable line by line.
-    static func standardOutputLine(_ exported: ExportedDocument, target: ExportTarget, originId: String) -> [UInt8] {
+    static func standardOutputLine(_ exported: ExportedDocument, target: ExportTarget, originId: String, fileName: String) -> [UInt8] {
         if target.fileExtension == "json" {
             var bytes = exported.bytes
             while bytes.last == 0x0A || bytes.last == 0x0D { bytes.removeLast() }
@@ -314,7 +510,7 @@ public final class BatchRunner {
         let line: JSONValue = .object([
             JSONMember("kind", .string(target.rawValue + "_import")),
             JSONMember("origin_id", .string(originId)),
-            JSONMember("file", .string(plainFileName(exported.fileName))),
+            JSONMember("file", .string(fileName)),
             JSONMember(target.fileExtension, .string(String(decoding: exported.bytes, as: UTF8.self))),
         ])
         var bytes: [UInt8] = []
@@ -335,15 +531,27 @@ public final class BatchRunner {
         let target = outcome.target?.rawValue ?? "-"
         let id = outcome.originId ?? outcome.name
         let why: String
+        var unit = outcome.unitAction.map { $0 == .create ? " (a create unit)" : " (an update unit)" } ?? ""
+        if let replaced = outcome.supersededUnit {
+            unit = "; the pending unit \(replaced.fileName) is replaced by a new \(outcome.unitAction?.rawValue ?? "create") unit"
+        }
         switch outcome.action {
-        case .exported: why = "would export: never exported; file \(outcome.outputFile ?? "-")"
+        case .exported: why = "would export: never exported\(unit)"
         case .updated:
-            why = "would update: changed since run \(outcome.previousRun.map(String.init) ?? "?")"
+            why = "would update: changed since run \(outcome.previousRun.map(String.init) ?? "?")\(unit)"
                 + (outcome.changes.isEmpty ? "" : ": " + outcome.changes.joined(separator: "; "))
         case .unchanged: why = "skip: unchanged since run \(outcome.previousRun.map(String.init) ?? "?") (\(outcome.previousExportAt ?? "?"))"
         case .rejected: why = "rejected: " + Set(outcome.diagnostics.filter(\.isError).map(\.code)).sorted().joined(separator: ", ")
+        case .held: why = "would hold: " + (outcome.diagnostics.last { $0.code == DiagnosticCode.DEP001.rawValue }?.message ?? "DEP001")
         }
-        return "\(outcome.action.rawValue)\t\(target)\t\(id)\t\(why)"
+        let action = switch outcome.action {
+        case .exported: "export"
+        case .updated: "update"
+        case .unchanged: "skip"
+        case .rejected: "reject"
+        case .held: "hold"
+        }
+        return "\(action)\t\(target)\t\(id)\t\(why)"
     }
 
     private func finish(_ state: State) {
@@ -358,7 +566,11 @@ public final class BatchRunner {
                     bytes.append(0x0A)
                 }
                 do {
-                    try AtomicFile.write(bytes, to: path)
+                    if replacesRejectsFile {
+                        try AtomicFile.write(bytes, to: path)
+                    } else {
+                        try AtomicFile.writeNew(bytes, to: path)
+                    }
                 } catch {
                     try? report.fail(error.status, "cannot write the rejects file: \(error.description)")
                     state.result.fatal = state.result.fatal ?? InputFailure(error)
@@ -401,6 +613,8 @@ public final class BatchRunner {
             text += ": \(counts.exported) exported, \(counts.updated) updated"
         }
         text += ", \(counts.unchanged) unchanged, \(counts.rejected) rejected"
+        if counts.held > 0 { text += ", \(counts.held) held (DEP001)" }
+        if counts.superseded > 0 { text += ", \(counts.superseded) pending unit\(counts.superseded == 1 ? "" : "s") superseded" }
         var codes: [String: Int] = [:]
         for outcome in result.outcomes(.rejected) {
             for code in Set(outcome.diagnostics.filter(\.isError).map(\.code)) { codes[code, default: 0] += 1 }

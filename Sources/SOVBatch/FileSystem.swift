@@ -35,6 +35,13 @@ public enum FileSystem {
 
     public static func exists(_ path: String) -> Bool { info(path) != nil }
 
+    /// The absolute path without links, `.` or `..`; the path as given when it cannot be resolved.
+    public static func realPath(_ path: String) -> String {
+        guard let resolved = realpath(path, nil) else { return path }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
     /// Names a producer is still writing, or that are not for us: hidden files (`.name`, which
     /// is also how AtomicFile names its temporary files) and partial downloads.
     public static func isPartialOrHidden(_ name: String) -> Bool {

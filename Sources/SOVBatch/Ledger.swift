@@ -60,6 +60,9 @@ public struct RunCounts: Sendable, Hashable {
     public var updated = 0
     public var unchanged = 0
     public var rejected = 0
+    public var held = 0
+    /// Pending units that a newer version replaced in this run.
+    public var superseded = 0
 
     public init() {}
 }
@@ -84,12 +87,12 @@ public struct RunRecord: Sendable, Hashable {
 /// the same document), and `synchronous = FULL` (a commit survives a power cut, since the ledger
 /// is what stops a document being exported twice). The schema is versioned with `user_version`.
 public final class Ledger {
-    public static let schemaVersion = 1
+    public static let schemaVersion = 2
     public static let defaultPath = "sovbridge-ledger.sqlite"
 
     public let path: String
     public let readOnly: Bool
-    private let connection: SQLiteConnection
+    let connection: SQLiteConnection
     private var inTransaction = false
 
     public init(path: String, readOnly: Bool = false, busyTimeoutMilliseconds: Int32 = 60_000) throws {
@@ -125,7 +128,7 @@ public final class Ledger {
         }
     }
 
-    private func userVersion() throws -> Int {
+    func userVersion() throws -> Int {
         Int(try connection.query("PRAGMA user_version").first?.first?.integer ?? 0)
     }
 
@@ -194,6 +197,7 @@ public final class Ledger {
                     PRAGMA user_version = 1;
                     """)
             }
+            if version < 2 { try migrateToOutbox() }
         }
     }
 
@@ -231,7 +235,7 @@ public final class Ledger {
             try connection.query(
                 """
                 UPDATE runs SET ended_at = ?, inputs_count = ?, failed_inputs = ?, documents_in = ?, exported = ?,
-                    updated = ?, unchanged = ?, rejected = ?, exit_status = ? WHERE id = ?
+                    updated = ?, unchanged = ?, rejected = ?, exit_status = ?\(try userVersion() >= 2 ? ", held = \(counts.held), superseded = \(counts.superseded)" : "") WHERE id = ?
                 """,
                 [.text(time), .integer(Int64(counts.inputs)), .integer(Int64(counts.failedInputs)), .integer(Int64(counts.documentsIn)),
                  .integer(Int64(counts.exported)), .integer(Int64(counts.updated)), .integer(Int64(counts.unchanged)),
@@ -243,7 +247,7 @@ public final class Ledger {
         try connection.query(
             """
             SELECT id, started_at, ended_at, mode, inputs, inputs_count, failed_inputs, documents_in, exported, updated,
-                unchanged, rejected, exit_status FROM runs ORDER BY id
+                unchanged, rejected, exit_status\(try userVersion() >= 2 ? ", held, superseded" : "") FROM runs ORDER BY id
             """
         ).map { row in
             var counts = RunCounts()
@@ -254,6 +258,10 @@ public final class Ledger {
             counts.updated = Int(row[9].integer ?? 0)
             counts.unchanged = Int(row[10].integer ?? 0)
             counts.rejected = Int(row[11].integer ?? 0)
+            if row.count > 14 {
+                counts.held = Int(row[13].integer ?? 0)
+                counts.superseded = Int(row[14].integer ?? 0)
+            }
             let inputs = row[4].text ?? ""
             return RunRecord(
                 id: row[0].integer ?? 0, startedAt: row[1].text ?? "", endedAt: row[2].text, mode: row[3].text ?? "",

@@ -40,12 +40,14 @@ public enum RunReport {
             counts.updated += c.updated
             counts.unchanged += c.unchanged
             counts.rejected += c.rejected
+            counts.held += c.held
         }
         page.add("<section class=\"cards\">")
         for (label, value, style) in [
             ("inputs", counts.inputs, ""), ("documents", counts.documentsIn, ""),
             (dryRun ? "would export" : "exported", counts.exported, "exported"), (dryRun ? "would update" : "updated", counts.updated, "updated"),
             ("unchanged", counts.unchanged, "unchanged"), ("rejected", counts.rejected, counts.rejected > 0 ? "rejected" : ""),
+            ("held", counts.held, counts.held > 0 ? "held" : ""),
             ("unusable inputs", counts.failedInputs, counts.failedInputs > 0 ? "rejected" : ""),
         ] {
             page.add("<div class=\"card \(style)\"><span class=\"number\">\(value)</span><span class=\"label\">\(label)</span></div>")
@@ -56,6 +58,7 @@ public enum RunReport {
         changeOrders(outcomes, into: &page)
         updates(outcomes, into: &page)
         rejects(outcomes, into: &page)
+        held(outcomes, into: &page)
         warnings(outcomes, into: &page)
         if !failures.isEmpty {
             page.add("<section><h2>Inputs that could not be used</h2><table><thead><tr><th>Input</th><th>Exit status</th><th>Problem</th></tr></thead><tbody>")
@@ -208,6 +211,20 @@ public enum RunReport {
 
     /// Documents that went through with something to say (a description cut to Spectrum's
     /// length, a contract taken from the project map, no Authorization_ID).
+    /// Documents that wait for their prime contract (DEP001): not rejected, not exported yet.
+    private static func held(_ outcomes: [DocumentOutcome], into page: inout Page) {
+        let held = outcomes.filter { $0.action == .held }
+        guard !held.isEmpty else { return }
+        page.add("<section><h2>Held: waiting for their prime contract</h2><p>Kept in the ledger and exported by the first run that knows the contract.</p><table><thead><tr><th>Document</th><th>Where</th><th>Why</th></tr></thead><tbody>")
+        for outcome in held {
+            page.add("<tr><td>\(escape(outcome.name))<div class=\"id\">\(escape(outcome.originId ?? ""))</div></td>")
+            page.add("<td class=\"path\">\(escape(location(outcome.document?.source)))</td><td>")
+            problems(outcome.diagnostics, into: &page)
+            page.add("</td></tr>")
+        }
+        page.add("</tbody></table></section>\n")
+    }
+
     private static func warnings(_ outcomes: [DocumentOutcome], into page: inout Page) {
         let warned = outcomes.filter { $0.action != .rejected && $0.diagnostics.contains { !$0.isError } }
         guard !warned.isEmpty else { return }
@@ -417,6 +434,7 @@ public enum RunReport {
         .badge.exported { background: #dcfae6; color: var(--green); }
         .badge.updated { background: #d1e9ff; color: var(--blue); }
         .badge.unchanged { background: #f2f4f7; color: var(--muted); }
+        .badge.held, .card.held .number { color: #b54708; }
         .badge.rejected { background: #fee4e2; color: var(--red); }
         .code { display: inline-block; padding: 0 6px; border-radius: 4px; background: #fee4e2; color: var(--red); font: 600 12px ui-monospace, Menlo, Consolas, "DejaVu Sans Mono", monospace; }
         .code.warning { background: #fef0c7; color: var(--amber); }

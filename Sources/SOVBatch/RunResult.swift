@@ -9,6 +9,9 @@ public enum DocumentAction: String, Sendable, Hashable {
     /// Same content as its last export: skipped.
     case unchanged
     case rejected
+    /// Waits for what it depends on (DEP001: its prime contract); kept in the ledger and looked
+    /// at again by the next run.
+    case held
 }
 
 public struct DocumentOutcome: Sendable {
@@ -29,6 +32,12 @@ public struct DocumentOutcome: Sendable {
     /// For unchanged and updated documents: the run and time of the export before.
     public var previousRun: Int64?
     public var previousExportAt: String?
+    /// The outbox unit written for it (exported and updated documents).
+    public var unit: OutboxUnit?
+    /// The pending unit this one replaced in the outbox (moved to `superseded/`).
+    public var supersededUnit: OutboxUnit?
+    /// Whether the unit written (or that would be) creates the document or updates it.
+    public var unitAction: UnitAction?
 
     public init(action: DocumentAction, name: String, originId: String? = nil, document: CanonicalDocument? = nil, target: ExportTarget? = nil, changes: [String] = [], diagnostics: [Diagnostic] = [], outputFile: String? = nil, previousRun: Int64? = nil, previousExportAt: String? = nil) {
         self.action = action
@@ -87,7 +96,9 @@ public struct RunResult: Sendable {
             case .updated: counts.updated += 1
             case .unchanged: counts.unchanged += 1
             case .rejected: counts.rejected += 1
+            case .held: counts.held += 1
             }
+            if outcome.supersededUnit != nil { counts.superseded += 1 }
         }
         return counts
     }

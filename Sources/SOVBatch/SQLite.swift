@@ -155,6 +155,7 @@ enum SQLiteValue: Sendable, Hashable {
     case null
     case integer(Int64)
     case text(String)
+    case blob([UInt8])
 
     var text: String? {
         if case .text(let value) = self { return value }
@@ -164,6 +165,14 @@ enum SQLiteValue: Sendable, Hashable {
     var integer: Int64? {
         if case .integer(let value) = self { return value }
         return nil
+    }
+
+    var bytes: [UInt8]? {
+        switch self {
+        case .blob(let bytes): bytes
+        case .text(let text): Array(text.utf8)
+        default: nil
+        }
     }
 
     static func optional(_ value: String?) -> SQLiteValue { value.map(SQLiteValue.text) ?? .null }
@@ -191,6 +200,11 @@ final class SQLiteStatement {
         case .null: result = sqlite3_bind_null(statement, index)
         case .integer(let number): result = sqlite3_bind_int64(statement, index, number)
         case .text(let text): result = sqlite3_bind_text(statement, index, text, -1, SQLiteStatement.transient)
+        case .blob(let bytes):
+            // A zero-length blob still needs a non-null pointer to be a blob rather than NULL.
+            result = bytes.isEmpty
+                ? sqlite3_bind_zeroblob(statement, index, 0)
+                : bytes.withUnsafeBytes { sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count), SQLiteStatement.transient) }
         }
         if result != SQLITE_OK { throw connection.failure(result, "cannot bind") }
     }
@@ -205,6 +219,10 @@ final class SQLiteStatement {
             switch sqlite3_column_type(statement, column) {
             case SQLITE_NULL: row.append(.null)
             case SQLITE_INTEGER: row.append(.integer(sqlite3_column_int64(statement, column)))
+            case SQLITE_BLOB:
+                let count = Int(sqlite3_column_bytes(statement, column))
+                let start = sqlite3_column_blob(statement, column)
+                row.append(.blob(count == 0 || start == nil ? [] : Array(UnsafeRawBufferPointer(start: start, count: count))))
             default:
                 let text = sqlite3_column_text(statement, column).map { String(cString: $0) } ?? ""
                 row.append(.text(text))

@@ -94,13 +94,15 @@ private let signalReceived = Atomic<Bool>(false)
 /// of which is durable before the next begins:
 ///
 /// 1. claim: `rename(inbox/F, work/F)`, atomic, so a file is in one place only;
-/// 2. run the batch on work/F: each export written to outbox atomically, then its ledger row
-///    committed (BatchRunner); rejects to `rejected/F.rejects.jsonl` atomically;
+/// 2. run the batch on work/F: its units staged, made durable and committed to the ledger in one
+///    group, then renamed into the outbox (BatchRunner, Outbox); rejects to
+///    `rejected/F.rejects.jsonl`, never over another file;
 /// 3. `rename(work/F, archive/F)` and sync both folders.
 ///
 /// On start, whatever is in work was interrupted by a crash and is run again: documents the
-/// ledger already has are unchanged and skipped, an export written but not committed is written
-/// again whole under the same name, so every document is exported exactly once.
+/// ledger already has are unchanged and skipped, a unit staged but not committed is removed and
+/// made again, one committed but not yet in the outbox is put there, so every unit appears in
+/// the outbox exactly once, whatever a consumer takes from it meanwhile.
 public final class Watcher {
     public let pipeline: BatchPipeline
     public let options: WatchOptions
@@ -232,7 +234,7 @@ public final class Watcher {
         if recovering {
             for name in try FileSystem.names(in: folder.work) where Watcher.isInput(folder.work + "/" + name) {
                 say("sov-watch: \(name) was left in work by an interrupted run; processing it again")
-                let file = try process(name)
+                let file = try process(name, leftByACrash: true)
                 done.append(file)
                 if file.disposition == .leftInWork || shouldStop { return done }
             }
@@ -277,10 +279,11 @@ public final class Watcher {
         return newest
     }
 
-    /// Moves `name` from inbox to work (atomic rename); nil when it vanished meanwhile.
+    /// Moves `name` from inbox to work (atomic rename); nil when it vanished meanwhile. A name
+    /// too long to derive the outputs' names from is shortened here (DerivedName), once.
     private func claim(_ name: String) throws -> String? {
         let folder = options.folder
-        let claimed = FileSystem.freeName(for: name, in: folder.work)
+        let claimed = FileSystem.freeName(for: DerivedName.bounded(name), in: folder.work)
         if rename(folder.inbox + "/" + name, folder.work + "/" + claimed) != 0 {
             if errno == ENOENT { return nil }
             throw FileSystem.failure(folder.inbox + "/" + name, "cannot claim into work", reading: false)
@@ -289,12 +292,23 @@ public final class Watcher {
         return claimed
     }
 
-    /// Runs the batch on work/`name` and files the input where it belongs.
-    private func process(_ name: String) throws -> WatchedFile {
+    /// Runs the batch on work/`name` and files the input where it belongs. For a file left in
+    /// work by a crash, a rejects file or error report of its own name is that run's, and is
+    /// replaced; otherwise nothing of another input is ever replaced.
+    private func process(_ name: String, leftByACrash: Bool = false) throws -> WatchedFile {
         let folder = options.folder
         let workPath = folder.work + "/" + name
-        let archiveName = FileSystem.freeName(for: name, in: folder.archive)
-        let failedName = FileSystem.freeName(for: name, in: folder.failed)
+        // Free names, each with what is derived from it: no output ever replaces another file,
+        // however inputs are named (an input called `a.json.error.txt` and a later `a.json`).
+        let base = DerivedName.bounded(name)
+        let archiveName = Watcher.freeName(for: base) { candidate in
+            !FileSystem.exists(folder.archive + "/" + candidate)
+                && (leftByACrash || !FileSystem.exists(folder.rejected + "/" + candidate + ".rejects.jsonl"))
+        }
+        let failedName = Watcher.freeName(for: base) { candidate in
+            !FileSystem.exists(folder.failed + "/" + candidate)
+                && (leftByACrash || !FileSystem.exists(folder.failed + "/" + candidate + ".error.txt"))
+        }
         // The file is read in work/, but what is kept (the rejects file, the error report, the
         // run report) names where it ends up: work/ is empty once the file is done. The free
         // names are chosen now; this watcher holds the folder, so they stay free until the move.
@@ -311,6 +325,7 @@ public final class Watcher {
         runner.mode = "watch"
         runner.commandName = "sov-watch"
         runner.writesEmptyRejectsFile = false
+        runner.replacesRejectsFile = leftByACrash
         if let checkpoint { runner.checkpoint = { try checkpoint(.batch($0)) } }
         var result = try runner.run()
         if result.fatal == nil {
@@ -332,7 +347,11 @@ public final class Watcher {
                 text += "\(failure.path): \(failure.message)\n"
                 for diagnostic in failure.diagnostics { text += diagnostic.humanLine + "\n" }
             }
-            try AtomicFile.write(Array(text.utf8), to: folder.failed + "/" + failedName + ".error.txt")
+            if leftByACrash {
+                try AtomicFile.write(Array(text.utf8), to: folder.failed + "/" + failedName + ".error.txt")
+            } else {
+                try AtomicFile.writeNew(Array(text.utf8), to: folder.failed + "/" + failedName + ".error.txt")
+            }
             try FileSystem.move(workPath, to: failedPath)
             AtomicFile.syncFolder(folder.failed)
             AtomicFile.syncFolder(folder.work)
@@ -347,6 +366,17 @@ public final class Watcher {
         say("sov-watch: \(name) -> archive/\(archiveName)")
         try checkpoint?(.archived(archiveName))
         return WatchedFile(name: name, disposition: .archived, path: archivedPath, result: result)
+    }
+
+    /// `name`, else `stem.2.ext`, `stem.3.ext`... : the first that `isFree` accepts.
+    static func freeName(for name: String, isFree: (String) -> Bool) -> String {
+        if isFree(name) { return name }
+        let dot = name.lastIndex(of: ".").flatMap { $0 == name.startIndex ? nil : $0 }
+        let stem = dot.map { String(name[..<$0]) } ?? name
+        let ext = dot.map { String(name[$0...]) } ?? ""
+        var counter = 2
+        while !isFree("\(stem).\(counter)\(ext)") { counter += 1 }
+        return "\(stem).\(counter)\(ext)"
     }
 
     /// `pipeline`, with every location in what it reads from `path` (documents, rejects,

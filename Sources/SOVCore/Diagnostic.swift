@@ -127,6 +127,9 @@ public enum DiagnosticCode: String, Sendable, CaseIterable {
     case MAP001, MAP002, MAP003
     case CO001, CO002, CO003, CO004, CO005
     case MKP001, MKP002
+    /// Held, not rejected: the document waits for what it depends on (a change order for its
+    /// prime contract) and is looked at again by the next run.
+    case DEP001
     /// Malformed money amount.
     case FMT001
     /// Malformed percentage.
@@ -172,6 +175,7 @@ public enum DiagnosticCode: String, Sendable, CaseIterable {
         case .CO005: "Spectrum field limits"
         case .MKP001: "Procore's markup amounts disagree with the computed ones"
         case .MKP002: "unsupported markup calculation"
+        case .DEP001: "held until its prime contract is known"
         case .FMT001: "malformed amount"
         case .FMT002: "malformed percentage"
         case .FMT003: "malformed date"

@@ -280,7 +280,40 @@ public final class OutputSink {
 public enum AtomicFile {
     public static func write(_ bytes: [UInt8], to path: String) throws(IOFailure) {
         let folder = parentFolder(of: path)
-        let temporary = "\(folder)/.\(baseName(of: path)).\(getpid()).tmp"
+        let temporary = try writeTemporary(bytes, beside: path, sync: true)
+        if rename(temporary, path) != 0 {
+            let failure = IOFailure.fromErrno(path, "rename failed", reading: false)
+            unlink(temporary)
+            throw failure
+        }
+        syncFolder(folder)
+    }
+
+    /// Like `write`, but never over an existing file: the file appears whole at `path`, or the
+    /// call fails (EEXIST: "already exists") and nothing there changes.
+    public static func writeNew(_ bytes: [UInt8], to path: String, sync: Bool = true) throws(IOFailure) {
+        let folder = parentFolder(of: path)
+        let temporary = try writeTemporary(bytes, beside: path, sync: sync)
+        // link(2) fails when the name is taken, where rename(2) would replace the file.
+        if link(temporary, path) != 0 {
+            let failure = IOFailure.fromErrno(path, "cannot create", reading: false)
+            unlink(temporary)
+            throw failure
+        }
+        unlink(temporary)
+        if sync { syncFolder(folder) }
+    }
+
+    /// The temporary file's name: hidden, bounded whatever the target's name (a long input
+    /// name must not make it too long for the disk), and per process.
+    static func temporaryName(beside path: String) -> String {
+        var stem = ""
+        for character in baseName(of: path) where stem.utf8.count + character.utf8.count <= 100 { stem.append(character) }
+        return "\(parentFolder(of: path))/.\(stem).\(getpid()).tmp"
+    }
+
+    private static func writeTemporary(_ bytes: [UInt8], beside path: String, sync: Bool) throws(IOFailure) -> String {
+        let temporary = temporaryName(beside: path)
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         if fd < 0 { throw IOFailure.fromErrno(temporary, "cannot create", reading: false) }
         var offset = 0
@@ -295,19 +328,14 @@ public enum AtomicFile {
             }
             offset += written
         }
-        if fsync(fd) != 0 {
+        if sync && fsync(fd) != 0 {
             let failure = IOFailure.fromErrno(temporary, "fsync failed", reading: false)
             close(fd)
             unlink(temporary)
             throw failure
         }
         close(fd)
-        if rename(temporary, path) != 0 {
-            let failure = IOFailure.fromErrno(path, "rename failed", reading: false)
-            unlink(temporary)
-            throw failure
-        }
-        syncFolder(folder)
+        return temporary
     }
 
     public static func syncFolder(_ folder: String) {

@@ -22,8 +22,9 @@ public struct ProjectMapped: ValidationRule {
     }
 }
 
-/// MAP002: a Spectrum change order bound for Procore needs the id of the Procore prime contract
-/// it changes, from the project map.
+/// MAP002: a prime contract id that a Spectrum change order bound for Procore carries must be
+/// one the project map knows. The map's prime_contract_id is optional: without it the change
+/// order follows the contract SOVBridge creates for the job.
 public struct PrimeContractMapped: ValidationRule {
     public let code = DiagnosticCode.MAP002
     public init() {}
@@ -32,11 +33,9 @@ public struct PrimeContractMapped: ValidationRule {
         guard case .changeOrder(let order) = document, order.origin.system == .spectrum,
             case .mapped(let link, let row) = context.procoreTarget(for: document)
         else { return [] }  // unmapped jobs are MAP001's
-        let location = order.source.with(field: "Job_Number")
-        guard let primeContractId = link.primeContractId else {
-            let rowText = row.map { " (\(mapFile(context)):\($0.line))" } ?? ""
-            return [.error(code, "the project map row for job \(order.origin.job ?? "?")\(rowText) names no prime_contract_id; a change order needs the Procore prime contract it changes", at: location, value: order.origin.job)]
-        }
+        // No id in the map: the contract is the one created from this job, and its id is filled
+        // in at delivery (the batch runner holds the change order until that contract is known).
+        guard let primeContractId = link.primeContractId else { return [] }
         if row == nil, let map = context.projectMap, !map.knowsPrimeContract(primeContractId) {
             return [.error(code, "Procore prime contract \(primeContractId) is not in the project map \(map.file)", at: order.source.with(field: "procore.prime_contract_id"), value: primeContractId)]
         }

@@ -6,10 +6,10 @@ import Testing
 /// changed contract, a dry run.
 struct BatchRunTests {
     static let exports = [
-        "procore_pcco_1186921.xml", "procore_pcco_1187342.xml",
-        "spectrum_1_24-1017_OWN100.json", "spectrum_1_24-1017_OWN100_co_001.json",
-        "spectrum_1_24-1022_OWN200.json", "spectrum_1_24-1022_OWN200_co_003.json",
-        "spectrum_1_24-2040_OWN400.json",
+        "procore-pcco-1186921.xml", "procore-pcco-1187342.xml",
+        "spectrum-1-24-1017-own100-co-001.json", "spectrum-1-24-1017-own100.json",
+        "spectrum-1-24-1022-own200-co-003.json", "spectrum-1-24-1022-own200.json",
+        "spectrum-1-24-2040-own400.json",
     ]
 
     /// The samples with one SOV amount of 24-1022 raised by 100.00 and its contract total with it.
@@ -68,14 +68,14 @@ struct BatchRunTests {
         #expect(first.stderrLines.last == "sov-run: 9 documents: 7 exported, 0 updated, 0 unchanged, 2 rejected (CO003 1, PC002 1); run 1")
         #expect(first.stderrLines.contains { $0.hasPrefix("samples/spectrum/jobs.csv:4: error: [PC002]") })
         #expect(first.stderrLines.contains { $0.hasPrefix("samples/spectrum/change_orders.csv:4: error: [CO003]") })
-        #expect(folder.names("out") == Self.exports)
+        #expect(folder.units("out") == Self.exports)
         let rejects = try folder.jsonLines("rejects-1.jsonl")
         #expect(rejects.compactMap { $0["diagnostics"]?.array.first?.text("code") }.sorted() == ["CO003", "PC002"])
         #expect(rejects.compactMap { $0["diagnostics"]?.array.first?.text("line") } == ["4", "4"])
-        let stMarys = try #require(try folder.jsonLines("out/spectrum_1_24-1017_OWN100.json").first)
+        let stMarys = try #require(try folder.jsonLines(folder.unit("out", "spectrum-1-24-1017-own100.json")).first)
         #expect(stMarys.text("origin_id") == "spectrum:1:24-1017:OWN100")
         #expect(stMarys["requests"]?.array.count == 7)
-        let pcco = try #require(folder.text("out/procore_pcco_1186921.xml"))
+        let pcco = try #require(folder.text(folder.unit("out", "procore-pcco-1186921.xml")))
         #expect(pcco.contains("<CR_Revenue>1040.30</CR_Revenue>") && pcco.contains("<CR_Revenue>2600.75</CR_Revenue>"))
 
         // The report: one self-contained page that names every reject code.
@@ -90,12 +90,18 @@ struct BatchRunTests {
         #expect(report.contains("CO003"))
 
         // Re-run: everything unchanged, nothing rewritten (a rewritten XML would have a new GUID).
-        let snapshot = Dictionary(uniqueKeysWithValues: Self.exports.map { ($0, folder.bytes("out/" + $0)) })
+        let snapshot = Dictionary(uniqueKeysWithValues: Self.exports.map { ($0, folder.bytes(folder.unit("out", $0))) })
         let second = try run(samples, out: "out", rejects: "rejects-2.jsonl")
         #expect(second.status == 1)
         #expect(second.stderrLines.last == "sov-run: 9 documents: 0 exported, 0 updated, 7 unchanged, 2 rejected (CO003 1, PC002 1); run 2")
-        #expect(Dictionary(uniqueKeysWithValues: Self.exports.map { ($0, folder.bytes("out/" + $0)) }) == snapshot)
+        #expect(Dictionary(uniqueKeysWithValues: Self.exports.map { ($0, folder.bytes(folder.unit("out", $0))) }) == snapshot)
         #expect(try folder.jsonLines("rejects-2.jsonl").count == 2)
+
+        // A consumer takes the units out of the outbox (Procore now has what they create).
+        try FileManager.default.createDirectory(atPath: folder.file("taken"), withIntermediateDirectories: true)
+        for name in folder.names("out") where UnitFiles.slug(name) != nil {
+            try FileManager.default.moveItem(atPath: folder.file("out/" + name), toPath: folder.file("taken/" + name))
+        }
 
         // One SOV amount changed (with its contract total), read from other file names.
         let changed = try Self.changedSpectrumSamples(in: folder)
@@ -105,35 +111,27 @@ struct BatchRunTests {
         let dry = try run([changed, "samples/procore"], out: "out-dry", rejects: "rejects-dry.jsonl", report: "report-dry.html", dryRun: true)
         #expect(dry.status == 1)
         let plan = dry.stdoutText.split(separator: "\n").map(String.init)
-        #expect(plan.filter { $0.hasPrefix("updated\t") } == [
-            "updated\tprocore\tspectrum:1:24-1022:OWN200\twould update: changed since run 1: original_amount: 2480750.00 -> 2480850.00; line 01-000: amount 186300.00 -> 186400.00",
+        #expect(plan.filter { $0.hasPrefix("update\t") } == [
+            "update\tprocore\tspectrum:1:24-1022:OWN200\twould update: changed since run 1 (an update unit): original_amount: 2480750.00 -> 2480850.00; line 01-000: amount 186300.00 -> 186400.00",
         ])
-        #expect(plan.filter { $0.hasPrefix("unchanged\t") }.count == 6)
-        #expect(plan.filter { $0.hasPrefix("rejected\t") }.count == 2)
+        #expect(plan.filter { $0.hasPrefix("skip\t") }.count == 6)
+        #expect(plan.filter { $0.hasPrefix("reject\t") }.count == 2)
         #expect(plan.count == 9)
         #expect(dry.stderrLines.last == "sov-run: 9 documents (dry run): 0 would be exported, 1 would be updated, 6 unchanged, 2 rejected (CO003 1, PC002 1)")
         #expect(!folder.exists("out-dry"))
         #expect(!folder.exists("rejects-dry.jsonl"))
         #expect(!folder.exists("report-dry.html"))
         #expect(folder.bytes("ledger.sqlite") == ledgerBefore)
-        #expect(Dictionary(uniqueKeysWithValues: Self.exports.map { ($0, folder.bytes("out/" + $0)) }) == snapshot)
 
         // The real run: exactly that contract is updated, and the report says what changed.
         let third = try run([changed, "samples/procore"], out: "out", rejects: "rejects-3.jsonl", report: "report-3.html")
         #expect(third.status == 1)
         // Run 3: the dry run did not count as a run in the ledger.
         #expect(third.stderrLines.last == "sov-run: 9 documents: 0 exported, 1 updated, 6 unchanged, 2 rejected (CO003 1, PC002 1); run 3")
-        #expect(folder.names("out") == Self.exports)
-        for name in Self.exports {
-            if name == "spectrum_1_24-1022_OWN200.json" {
-                #expect(folder.bytes("out/" + name) != snapshot[name] ?? nil)
-            } else {
-                #expect(folder.bytes("out/" + name) == snapshot[name] ?? nil, "\(name) untouched")
-            }
-        }
+        #expect(folder.units("out") == ["spectrum-1-24-1022-own200.json"])
         // An update of what run 1 created in Procore, not a second create: the contract itself
         // and the one line that changed.
-        let riverside = try #require(try folder.jsonLines("out/spectrum_1_24-1022_OWN200.json").first)
+        let riverside = try #require(try folder.jsonLines(folder.unit("out", "spectrum-1-24-1022-own200.json")).first)
         let requests = riverside["requests"]?.array ?? []
         #expect(requests.map { "\($0.text("method") ?? "") \($0.text("path") ?? "")" } == [
             "PATCH /rest/v1.0/prime_contract/{prime_contract_id}",

@@ -211,3 +211,34 @@ func placeholders(in text: String) -> [String] {
     }
     return found
 }
+
+/// Outbox units in assertions: `00000003-spectrum-1-24-1017-own100-co-001-57d2be6cff.json` is
+/// known by its slug and extension, `spectrum-1-24-1017-own100-co-001.json` (sequence and hash
+/// depend on the order of the run).
+enum UnitFiles {
+    static func slug(_ name: String) -> String? {
+        guard let dot = name.lastIndex(of: "."), name.count > 20 else { return nil }
+        let stem = name[..<dot]
+        let parts = stem.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count >= 3, parts[0].count >= 8, parts[0].allSatisfy(\.isNumber), parts.last!.count == 10 else { return nil }
+        return parts.dropFirst().dropLast().joined(separator: "-") + String(name[dot...])
+    }
+}
+
+extension TemporaryFolder {
+    /// The unit files directly in `folder` (not its subfolders or hidden files), by slug.
+    func units(_ folder: String) -> [String] {
+        names(folder).filter { !$0.hasPrefix(".") && UnitFiles.slug($0) != nil && !isFolder(folder + "/" + $0) }.compactMap(UnitFiles.slug).sorted()
+    }
+
+    /// The path (relative to this folder) of the unit with this slug in `folder`.
+    func unit(_ folder: String, _ slug: String) -> String {
+        let name = names(folder).first { UnitFiles.slug($0) == slug } ?? slug
+        return folder + "/" + name
+    }
+
+    private func isFolder(_ name: String) -> Bool {
+        var folder: ObjCBool = false
+        return FileManager.default.fileExists(atPath: file(name), isDirectory: &folder) && folder.boolValue
+    }
+}

@@ -127,7 +127,19 @@ private func strings(in value: JSONValue, at path: String = "") -> [(String, Str
         let outcomes = try Fixture.documents("canonical/not-for-procore.jsonl").map {
             rejected(ProcoreImportWriter.makeImport(for: $0, projectLookup: lookup)).map(\.code)
         }
-        #expect(outcomes == [["CO003"], ["MKP002"], ["MAP001"], ["FMT009"], ["MAP002"]])
+        #expect(outcomes == [["CO003"], ["MKP002"], ["MAP001"], ["FMT009"], []])
+    }
+
+    /// A change order whose contract has no id in the map follows the contract SOVBridge
+    /// creates: its body holds the placeholder, and the import names that contract's origin id.
+    @Test func withoutAMappedPrimeContractIdTheChangeOrderNamesItsContract() throws {
+        let lookup = try fixtureLookup()
+        let document = try Fixture.documents("canonical/not-for-procore.jsonl")[4]
+        let result = try #require(written(ProcoreImportWriter.makeImport(for: document, projectLookup: lookup)))
+        #expect(result.requests.first?.body["change_order"]?["contract_id"] == .string(ProcorePlaceholder.primeContractId))
+        let key = try #require(document.origin.contractKey)
+        #expect(result.contractOriginId == key.originId)
+        #expect(result.json["contract_origin_id"] == .string(key.originId))
     }
 
     @Test func withoutAMapOrLinkTheProjectIsUnknown() throws {

@@ -281,8 +281,8 @@ struct SovWatchBinaryTests {
         #expect(folder.names("drop/archive/job-24-5000") == ["header.csv", "sov.csv"])
         #expect(folder.names("drop/inbox") == ["job-24-6000"])
         #expect(folder.names("drop/rejected").isEmpty)
-        #expect(folder.names("drop/outbox") == ["spectrum_1_24-5000_OWN100.json"])
-        let export = try JSONParser.parse(try #require(folder.read("drop/outbox/spectrum_1_24-5000_OWN100.json")).trimmingCharacters(in: .newlines))
+        #expect(folder.units("drop/outbox") == ["spectrum-1-24-5000-own100.json"])
+        let export = try JSONParser.parse(try #require(folder.read(folder.unit("drop/outbox", "spectrum-1-24-5000-own100.json"))).trimmingCharacters(in: .newlines))
         let requests = try #require(export["requests"]?.arrayValue)
         let lineAmounts = requests.dropFirst().compactMap { $0["body"]?["line_item"]?["amount"]?.stringValue }
         #expect(requests.count == 3)
@@ -316,7 +316,7 @@ struct SovWatchBinaryTests {
         #expect(run.stderr.components(separatedBy: note).count == 2, "said once: \(run.stderr)")
         // Not a dry run, exports in the outbox, the project map from the file used.
         #expect(folder.names("drop/archive") == ["contract.csv"])
-        #expect(folder.names("drop/outbox") == ["spectrum_1_24-0001_OWN100.json"])
+        #expect(folder.units("drop/outbox") == ["spectrum-1-24-0001-own100.json"])
         #expect(folder.names("etc") == ["map.csv", "sovbridge.toml"])
 
         let quiet = try Executables.run("sov-watch", [drop.root, "--once", "--config", config, "--quiet"])
@@ -385,7 +385,7 @@ struct SovWatchBinaryTests {
         #expect(folder.names("drop/inbox").isEmpty)
         #expect(folder.names("drop/work").isEmpty)
         #expect(folder.names("drop/archive") == jobs.map { "contract-\($0).csv" })
-        #expect(folder.names("drop/outbox").count == 30)
+        #expect(folder.units("drop/outbox").count == 30)
         let ledger = try Ledger(path: drop.defaultLedger)
         let entries = try ledger.entries()
         #expect(entries.count == 30)
@@ -401,7 +401,7 @@ struct SovWatchBinaryTests {
         }
         let again = try Executables.run("sov-watch", arguments + ["--once"])
         #expect(again.status == 0)
-        #expect(folder.names("drop/outbox").count == 30)
+        #expect(folder.units("drop/outbox").count == 30)
         #expect(folder.names("drop/inbox").isEmpty)
         let reruns = try ledger.runs().suffix(30)
         #expect(reruns.count == 30)
@@ -426,7 +426,7 @@ struct DryRunBinaryTests {
         #expect(closed.names == ["ledger.sqlite"])
         let dry = try Executables.run("sov-run", common + ["--dry-run", first])
         #expect(dry.status == 0, "\(dry.stderr)")
-        #expect(dry.stdout.contains("unchanged\tprocore\tspectrum:1:24-0001:OWN100\tskip: unchanged since run 1"))
+        #expect(dry.stdout.contains("skip\tprocore\tspectrum:1:24-0001:OWN100\tskip: unchanged since run 1"))
         #expect(try FolderSnapshot(folder.file("state")) == closed)
 
         // Another process has the ledger open for writing (this one), and a run committed
@@ -438,7 +438,7 @@ struct DryRunBinaryTests {
         #expect(inUse.names == ["ledger.sqlite", "ledger.sqlite-shm", "ledger.sqlite-wal"])
         let dryAgain = try Executables.run("sov-run", common + ["--dry-run", first, second])
         #expect(dryAgain.status == 0, "\(dryAgain.stderr)")
-        #expect(dryAgain.stdout.contains("unchanged\tprocore\tspectrum:1:24-0002:OWN100\tskip: unchanged since run 2"))
+        #expect(dryAgain.stdout.contains("skip\tprocore\tspectrum:1:24-0002:OWN100\tskip: unchanged since run 2"))
         #expect(try FolderSnapshot(folder.file("state")) == inUse)
         withExtendedLifetime(writer) {}
     }

@@ -15,7 +15,7 @@ import Glibc
 
 enum ChildEnvironment {
     static let folder = "SOV_WATCH_CHILD_DIR"
-    /// `outputWritten:50`: pause at the 50th document whose export file is written.
+    /// `staged:50`: pause at the 50th document whose unit is staged.
     static let pause = "SOV_WATCH_CHILD_PAUSE"
     static let marker = "SOV_WATCH_CHILD_MARKER"
     static let once = "SOV_WATCH_CHILD_ONCE"
@@ -45,8 +45,8 @@ struct WatchChild {
             watcher.checkpoint = { checkpoint in
                 let name: String
                 switch checkpoint {
-                case .batch(.outputWritten): name = "outputWritten"
-                case .batch(.exportRecorded): name = "exportRecorded"
+                case .batch(.staged): name = "staged"
+                case .batch(.published): name = "published"
                 case .claimed: name = "claimed"
                 default: name = ""
                 }
@@ -103,9 +103,9 @@ struct WatcherProcessTests {
         let fixture = DropFolderFixture()
         let names = fixture.dropBatch(files: 30, perFile: 3)
         let marker = fixture.temporary.file("paused")
-        // Paused after the export file of document 50 (file 17's second) is written and before
-        // the ledger knows it: the worst moment to die.
-        let child = try startWatcherChild(folder: fixture.drop.root, pause: "outputWritten:50", marker: marker, log: fixture.temporary.file("child1.log"))
+        // Paused after the unit of document 50 (file 17's second) is staged and before the ledger
+        // commits file 17's units: the worst moment to die.
+        let child = try startWatcherChild(folder: fixture.drop.root, pause: "staged:50", marker: marker, log: fixture.temporary.file("child1.log"))
         guard waitUntil("the watcher to reach document 50", { FileManager.default.fileExists(atPath: marker) || !child.isRunning }) else {
             child.terminate()
             return
@@ -122,8 +122,8 @@ struct WatcherProcessTests {
         #expect(child.terminationReason == .uncaughtSignal)
         #expect(fixture.names("archive").count == 16)
         #expect(fixture.names("work") == ["batch-16.jsonl"])
-        #expect(fixture.names("outbox").count == 50)
-        #expect(try Ledger(path: fixture.ledgerPath).entries().count == 49)
+        #expect(fixture.units("outbox").count == 48)
+        #expect(try Ledger(path: fixture.ledgerPath).entries().count == 48)
 
         let restarted = try startWatcherChild(folder: fixture.drop.root, once: true, log: fixture.temporary.file("child2.log"))
         restarted.waitUntilExit()
@@ -137,7 +137,7 @@ struct WatcherProcessTests {
         #expect(again.terminationStatus == 0)
         let runs = try Ledger(path: fixture.ledgerPath).runs()
         #expect(runs.suffix(30).allSatisfy { $0.counts.exported == 0 && $0.counts.updated == 0 && $0.counts.unchanged == 3 })
-        #expect(fixture.names("outbox").count == 90)
+        #expect(fixture.units("outbox").count == 90)
         #expect(fixture.names("inbox").isEmpty)
     }
 
@@ -146,7 +146,7 @@ struct WatcherProcessTests {
         let names = fixture.dropBatch(files: 10, perFile: 3)
         let marker = fixture.temporary.file("paused")
         // Paused after the first document of the second file is in the ledger.
-        let child = try startWatcherChild(folder: fixture.drop.root, pause: "exportRecorded:4", marker: marker, log: fixture.temporary.file("child.log"))
+        let child = try startWatcherChild(folder: fixture.drop.root, pause: "published:4", marker: marker, log: fixture.temporary.file("child.log"))
         guard waitUntil("the watcher to reach document 4", { FileManager.default.fileExists(atPath: marker) || !child.isRunning }) else {
             child.terminate()
             return
@@ -158,7 +158,7 @@ struct WatcherProcessTests {
         #expect(fixture.names("archive") == ["batch-00.jsonl", "batch-01.jsonl"])
         #expect(fixture.names("work").isEmpty)
         #expect(fixture.names("inbox").count == 8)
-        #expect(fixture.names("outbox").count == 6)
+        #expect(fixture.units("outbox").count == 6)
 
         let restarted = try startWatcherChild(folder: fixture.drop.root, once: true, log: fixture.temporary.file("child2.log"))
         restarted.waitUntilExit()

@@ -21,11 +21,11 @@ struct RunnerTests {
         #expect(result.status == .ok)
         #expect(result.counts.exported == 4)
         #expect(stdout.isEmpty)
-        #expect(folder.names("out") == [
-            "procore_pcco_77.xml", "spectrum_1_24-1017_OWN100.json", "spectrum_1_24-1017_OWN100_co_003.json", "spectrum_1_24-2000_OWN100.json",
+        #expect(folder.units("out") == [
+            "procore-pcco-77.xml", "spectrum-1-24-1017-own100-co-003.json", "spectrum-1-24-1017-own100.json", "spectrum-1-24-2000-own100.json",
         ])
         // The test exporter writes the canonical line: what went out is the document itself.
-        let written = try #require(folder.read("out/spectrum_1_24-1017_OWN100_co_003.json"))
+        let written = try #require(folder.read(folder.unit("out", "spectrum-1-24-1017-own100-co-003.json")))
         #expect(written == Fixtures.changeOrder(job: "24-1017").jsonLine + "\n")
         // Contracts first, then change orders, each in input order.
         #expect(result.outcomes.map(\.target) == [.procore, .procore, .spectrum, .procore])
@@ -49,7 +49,7 @@ struct RunnerTests {
         #expect(result.status == .ok)
         #expect(result.counts.unchanged == 4)
         #expect(result.counts.exported + result.counts.updated == 0)
-        #expect(folder.names("out").isEmpty)
+        #expect(folder.units("out").isEmpty)
         #expect(result.outcomes.allSatisfy { $0.previousRun == 1 })
         #expect(stderr.contains("0 exported, 0 updated, 4 unchanged"))
         let ledger = try Ledger(path: folder.file("ledger.sqlite"))
@@ -76,7 +76,7 @@ struct RunnerTests {
         let update = result.outcomes[0]
         #expect(update.changes == ["original_amount: 3500.00 -> 3750.00", "line 0200: amount 2500.00 -> 2750.00"])
         #expect(update.previousRun == 1)
-        #expect(folder.read("out/spectrum_1_24-1017_OWN100.json")?.contains("\"2750.00\"") == true)
+        #expect(folder.read(folder.unit("out", "spectrum-1-24-1017-own100.json"))?.contains("\"2750.00\"") == true)
         let ledger = try Ledger(path: folder.file("ledger.sqlite"))
         let entry = try #require(try ledger.entry(originId: "spectrum:1:24-1017:OWN100", target: .procore))
         #expect(entry.version == 2)
@@ -106,7 +106,7 @@ struct RunnerTests {
         #expect(stderr.contains("input.jsonl:1: error: [PC003] SOV lines add up to 3500.00, not 9999.00 (field lines)"))
         #expect(stderr.contains("in.jsonl:2: error: [FMT009]"))
         #expect(stderr.contains("3 rejected (CO004 1, FMT009 1, PC003 1)"))
-        #expect(folder.names("out") == ["spectrum_1_24-2000_OWN100.json"])
+        #expect(folder.units("out") == ["spectrum-1-24-2000-own100.json"])
     }
 
     @Test func pc001CountsContractsFromEarlierRuns() throws {
@@ -135,7 +135,7 @@ struct RunnerTests {
         #expect(result.status == .someRejected)
         #expect(result.outcomes.map(\.action) == [.rejected])
         #expect(result.outcomes[0].diagnostics.map(\.code) == ["PC001"])
-        #expect(folder.names("out") == ["spectrum_1_24-1017_OWN100.json"])
+        #expect(folder.units("out") == ["spectrum-1-24-1017-own100.json"])
     }
 
     @Test func dryRunWritesNothingAndSaysWhy() throws {
@@ -150,7 +150,7 @@ struct RunnerTests {
         #expect(!FileManager.default.fileExists(atPath: folder.file("rejects.jsonl")))
         #expect(!FileManager.default.fileExists(atPath: folder.file("report.html")))
         #expect(stdout.split(separator: "\n").count == 4)
-        #expect(stdout.contains("exported\tprocore\tspectrum:1:24-1017:OWN100\twould export: never exported; file spectrum_1_24-1017_OWN100.json"))
+        #expect(stdout.contains("export\tprocore\tspectrum:1:24-1017:OWN100\twould export: never exported (a create unit)"))
 
         _ = try runBatch(.test(folder, inputs: inputs))
         folder.write("in/procore.jsonl", Fixtures.jsonl([Fixtures.procoreChangeOrder(id: "77", job: "24-1017", amount: "800.00")]))
@@ -158,8 +158,9 @@ struct RunnerTests {
         let (second, stdout2, stderr2) = try runBatch(.test(folder, inputs: inputs, dryRun: true))
         #expect(second.counts.updated == 1)
         #expect(second.counts.unchanged == 3)
-        #expect(stdout2.contains("updated\tspectrum\tprocore:pcco:77\twould update: changed since run 1: line 1: amount 750.00 -> 800.00"))
-        #expect(stdout2.contains("unchanged\tprocore\tspectrum:1:24-2000:OWN100\tskip: unchanged since run 1"))
+        #expect(stdout2.contains("update\tspectrum\tprocore:pcco:77\twould update: changed since run 1; the pending unit 0000000"))
+        #expect(stdout2.contains(" is replaced by a new create unit: line 1: amount 750.00 -> 800.00"))
+        #expect(stdout2.contains("skip\tprocore\tspectrum:1:24-2000:OWN100\tskip: unchanged since run 1"))
         #expect(stderr2.contains("(dry run): 0 would be exported, 1 would be updated, 3 unchanged"))
         #expect(try Data(contentsOf: URL(fileURLWithPath: folder.file("ledger.sqlite"))) == ledgerBefore)
         #expect(try Ledger(path: folder.file("ledger.sqlite")).runs().count == 1)
@@ -217,7 +218,7 @@ struct RunnerTests {
         let lines = try stdout.split(separator: "\n").map { try JSONParser.parse(String($0)) }
         #expect(lines.map { $0["kind"]?.stringValue } == ["prime_contract", "change_order", "spectrum_import"])
         #expect(lines[2]["origin_id"] == .string("procore:pcco:77"))
-        #expect(lines[2]["file"] == .string("procore_pcco_77.xml"))
+        #expect(lines[2]["file"]?.stringValue.flatMap(UnitFiles.slug) == "procore-pcco-77.xml")
         #expect(lines[2]["xml"] == .string("<?xml version=\"1.0\"?>\n<Envelope>procore:pcco:77</Envelope>\n"))
     }
 
@@ -279,11 +280,11 @@ struct RunnerTests {
         pipeline.export = { request in
             .rejected(Reject(document: request.document.json, diagnostics: [.error(.REC001, "billing revenue does not add up", at: request.document.source)]))
         }
-        let path = folder.write("in.jsonl", Fixtures.jsonl([Fixtures.changeOrder(job: "24-1017")]))
+        let path = folder.write("in.jsonl", Fixtures.jsonl([Fixtures.changeOrder(job: "24-1017", primeContract: "31504417")]))
         let (result, _, _) = try runBatch(.test(folder, inputs: [path]), pipeline: pipeline)
         #expect(result.outcomes.map(\.action) == [.rejected])
         #expect(try Ledger(path: folder.file("ledger.sqlite")).entries().isEmpty)
-        #expect(folder.names("out").isEmpty)
+        #expect(folder.units("out").isEmpty)
     }
 
     /// Two runs over the same documents against one ledger at the same time: each document is
@@ -308,7 +309,7 @@ struct RunnerTests {
         }
         #expect(results.map(\.exported).reduce(0, +) == 60)
         #expect(results.map(\.unchanged).reduce(0, +) == 60)
-        #expect(folder.names("out0").count + folder.names("out1").count == 60)
+        #expect(folder.units("out0").count + folder.units("out1").count == 60)
         let entries = try Ledger(path: ledger).entries()
         #expect(entries.count == 60)
         #expect(entries.allSatisfy { $0.version == 1 })
@@ -326,6 +327,8 @@ struct RunnerTests {
         }
         let path = folder.write("in.jsonl", Fixtures.jsonl([Fixtures.contract(job: "24-1017")]))
         _ = try runBatch(.test(folder, inputs: [path]), pipeline: pipeline)
+        // A consumer takes the unit: the target has the create, so the change is an update.
+        try FileManager.default.moveItem(atPath: folder.file(folder.unit("out", "spectrum-1-24-1017-own100.json")), toPath: folder.file("taken.json"))
         folder.write("in.jsonl", Fixtures.jsonl([Fixtures.contract(job: "24-1017", title: "Renamed")]))
         _ = try runBatch(.test(folder, inputs: [path]), pipeline: pipeline)
         #expect(seen.items == [nil, 1])

@@ -104,7 +104,9 @@ enum Fixtures {
 
     /// A Spectrum change order with its markup already computed (as sov-markup leaves it):
     /// lines 1000.00 and 2500.00, Insurance 1% horizontal, Fee 3% vertical (SPEC §5's example).
-    static func changeOrder(job: String, number: String = "003", customer: String = "OWN100", associated: [String] = ["0100", "0200"], file: String = "input.jsonl", line: Int = 1) -> CanonicalDocument {
+    /// `primeContract`: the Procore prime contract id the project map gave it (otherwise the
+    /// change order follows a contract SOVBridge exports, and waits for it).
+    static func changeOrder(job: String, number: String = "003", customer: String = "OWN100", associated: [String] = ["0100", "0200"], file: String = "input.jsonl", line: Int = 1, primeContract: String? = nil) -> CanonicalDocument {
         let key = ContractKey(company: "1", job: job, customer: customer)
         let amounts = ["1000.00", "2500.00"]
         let lines = zip(amounts, associated).map { amount, item in
@@ -124,7 +126,7 @@ enum Fixtures {
                 Markup(name: "Insurance", set: .horizontal, percent: try! Percent.parse("1"), position: 1),
                 Markup(name: "Fee", set: .vertical, percent: try! Percent.parse("3"), position: 2),
             ],
-            computed: computed))
+            computed: computed, procore: primeContract.map { ProcoreLink(projectId: "5001", primeContractId: $0) }))
     }
 
     /// A Procore change order bound for Spectrum.
@@ -243,5 +245,36 @@ struct FolderSnapshot: Equatable, CustomStringConvertible {
 
     var description: String {
         entries.map { "\($0.name) (\($0.size) bytes, modified \($0.modifiedSeconds).\($0.modifiedNanoseconds))" }.joined(separator: ", ")
+    }
+}
+
+/// Outbox units in assertions: `00000003-spectrum-1-24-1017-own100-co-001-57d2be6cff.json` is
+/// known by its slug and extension, `spectrum-1-24-1017-own100-co-001.json` (sequence and hash
+/// depend on the order of the run).
+enum UnitFiles {
+    static func slug(_ name: String) -> String? {
+        guard let dot = name.lastIndex(of: "."), name.count > 20 else { return nil }
+        let stem = name[..<dot]
+        let parts = stem.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count >= 3, parts[0].count >= 8, parts[0].allSatisfy(\.isNumber), parts.last!.count == 10 else { return nil }
+        return parts.dropFirst().dropLast().joined(separator: "-") + String(name[dot...])
+    }
+}
+
+extension TemporaryFolder {
+    /// The unit files directly in `folder` (not its subfolders or hidden files), by slug.
+    func units(_ folder: String) -> [String] {
+        names(folder).filter { !$0.hasPrefix(".") && !isFolder(folder + "/" + $0) }.compactMap(UnitFiles.slug).sorted()
+    }
+
+    /// The path (relative to this folder) of the unit with this slug in `folder`.
+    func unit(_ folder: String, _ slug: String) -> String {
+        let name = names(folder).first { UnitFiles.slug($0) == slug } ?? slug
+        return folder + "/" + name
+    }
+
+    func isFolder(_ name: String) -> Bool {
+        var folder: ObjCBool = false
+        return FileManager.default.fileExists(atPath: file(name), isDirectory: &folder) && folder.boolValue
     }
 }

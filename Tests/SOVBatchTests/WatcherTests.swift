@@ -36,6 +36,7 @@ final class DropFolderFixture {
     }
 
     func names(_ folder: String) -> [String] { temporary.names("drop/" + folder) }
+    func units(_ folder: String) -> [String] { temporary.units("drop/" + folder) }
 
     /// `count` files of `perFile` contracts each, every contract for its own job.
     func dropBatch(files count: Int, perFile: Int) -> [String] {
@@ -53,10 +54,10 @@ final class DropFolderFixture {
         #expect(self.names("inbox").isEmpty, sourceLocation: sourceLocation)
         #expect(self.names("work").isEmpty, sourceLocation: sourceLocation)
         #expect(self.names("archive") == names.sorted(), sourceLocation: sourceLocation)
-        let expected = (0..<names.count).flatMap { file in (0..<perFile).map { "spectrum_1_F\(file)-D\($0)_OWN100.json" } }.sorted()
-        #expect(self.names("outbox") == expected, sourceLocation: sourceLocation)
+        let expected = (0..<names.count).flatMap { file in (0..<perFile).map { "spectrum-1-f\(file)-d\($0)-own100.json" } }.sorted()
+        #expect(self.units("outbox") == expected, sourceLocation: sourceLocation)
         for name in expected {
-            let text = temporary.read("drop/outbox/" + name) ?? ""
+            let text = temporary.read(temporary.unit("drop/outbox", name)) ?? ""
             #expect(text.hasSuffix("\n") && text.split(separator: "\n").count == 1, "\(name) is whole", sourceLocation: sourceLocation)
         }
         let ledger = try Ledger(path: ledgerPath)
@@ -80,7 +81,7 @@ struct WatcherTests {
         #expect(fixture.names("inbox").isEmpty)
         #expect(fixture.names("work").isEmpty)
         #expect(fixture.names("archive") == ["a.jsonl", "b.jsonl"])
-        #expect(fixture.names("outbox") == ["procore_pcco_9.xml", "spectrum_1_24-1017_OWN100.json", "spectrum_1_24-1017_OWN100_co_003.json"])
+        #expect(fixture.units("outbox") == ["procore-pcco-9.xml", "spectrum-1-24-1017-own100-co-003.json", "spectrum-1-24-1017-own100.json"])
         #expect(fixture.names("rejected") == ["b.jsonl.rejects.jsonl"])
         let reject = try JSONParser.parse(try #require(fixture.temporary.read("drop/rejected/b.jsonl.rejects.jsonl")).trimmingCharacters(in: .newlines))
         #expect(reject["diagnostics"]?.arrayValue?.first?["code"] == .string("PC003"))
@@ -92,7 +93,7 @@ struct WatcherTests {
         let fixture = DropFolderFixture()
         fixture.drop("a.jsonl", [Fixtures.contract(job: "24-1017"), Fixtures.changeOrder(job: "24-1017")])
         #expect(fixture.watcher().0.run() == .ok)
-        let before = try FileManager.default.attributesOfItem(atPath: fixture.drop.outbox + "/spectrum_1_24-1017_OWN100.json")[.modificationDate] as? Date
+        let before = try FileManager.default.attributesOfItem(atPath: fixture.temporary.file(fixture.temporary.unit("drop/outbox", "spectrum-1-24-1017-own100.json")))[.modificationDate] as? Date
         // The same file dropped again, under the same name and another.
         fixture.drop("a.jsonl", [Fixtures.contract(job: "24-1017"), Fixtures.changeOrder(job: "24-1017")])
         fixture.drop("copy.jsonl", [Fixtures.contract(job: "24-1017")])
@@ -105,8 +106,8 @@ struct WatcherTests {
         #expect(files.map(\.disposition) == [.archived, .archived])
         #expect(files.flatMap(\.result.outcomes).map(\.action) == [.unchanged, .unchanged, .unchanged])
         #expect(fixture.names("archive") == ["a.2.jsonl", "a.jsonl", "copy.jsonl"])
-        #expect(fixture.names("outbox").count == 2)
-        let after = try FileManager.default.attributesOfItem(atPath: fixture.drop.outbox + "/spectrum_1_24-1017_OWN100.json")[.modificationDate] as? Date
+        #expect(fixture.units("outbox").count == 2)
+        let after = try FileManager.default.attributesOfItem(atPath: fixture.temporary.file(fixture.temporary.unit("drop/outbox", "spectrum-1-24-1017-own100.json")))[.modificationDate] as? Date
         #expect(before == after)
         #expect(try Ledger(path: fixture.ledgerPath).entries().allSatisfy { $0.version == 1 })
     }
@@ -163,7 +164,7 @@ struct WatcherTests {
         fixture.temporary.write("drop/outbox/.spectrum_1_X_OWN100.json.4242.tmp", "{\"half")
         fixture.temporary.write("drop/rejected/.a.jsonl.rejects.jsonl.4242.tmp", "")
         #expect(fixture.watcher().0.run() == .ok)
-        #expect(fixture.names("outbox").isEmpty)
+        #expect(fixture.units("outbox").isEmpty)
         #expect(fixture.names("rejected").isEmpty)
     }
 
@@ -281,15 +282,15 @@ struct WatcherTests {
 
     /// Which durable step to crash after, and at which occurrence of it.
     enum CrashPoint: String, CaseIterable, CustomTestStringConvertible {
-        case afterClaim, afterFirstOutputOfAFile, afterAnOutputBeforeItsLedgerRow, afterALedgerRow, afterAllOutputsBeforeArchive, afterArchive
+        case afterClaim, afterFirstOutputOfAFile, afterAnOutputBeforeItsLedgerRow, afterTheCommitBeforeTheOutbox, afterALedgerRow, afterAllOutputsBeforeArchive, afterArchive
 
         var testDescription: String { rawValue }
 
         func matches(_ checkpoint: WatchCheckpoint) -> Bool {
             switch (self, checkpoint) {
             case (.afterClaim, .claimed), (.afterAllOutputsBeforeArchive, .outputsDone), (.afterArchive, .archived): true
-            case (.afterFirstOutputOfAFile, .batch(.outputWritten)), (.afterAnOutputBeforeItsLedgerRow, .batch(.outputWritten)),
-                (.afterALedgerRow, .batch(.exportRecorded)): true
+            case (.afterFirstOutputOfAFile, .batch(.staged)), (.afterAnOutputBeforeItsLedgerRow, .batch(.staged)),
+                (.afterTheCommitBeforeTheOutbox, .batch(.committed)), (.afterALedgerRow, .batch(.published)): true
             default: false
             }
         }
@@ -297,7 +298,7 @@ struct WatcherTests {
         /// Occurrence of the step to crash at: mid-batch, mid-file where that means something.
         var occurrence: Int {
             switch self {
-            case .afterClaim, .afterAllOutputsBeforeArchive, .afterArchive: 3
+            case .afterClaim, .afterAllOutputsBeforeArchive, .afterArchive, .afterTheCommitBeforeTheOutbox: 3
             case .afterFirstOutputOfAFile: 7  // file 3's first document (3 per file)
             case .afterAnOutputBeforeItsLedgerRow, .afterALedgerRow: 8  // file 3's second document
             }
@@ -337,7 +338,7 @@ struct WatcherTests {
         fixture.drop("nightly/b.jsonl", [Fixtures.contract(job: "N-3")])
         fixture.drop("nightly/.partial", [Fixtures.contract(job: "N-4")])
         let (crashing, _) = fixture.watcher()
-        crashing.checkpoint = { if case .batch(.exportRecorded) = $0 { throw Crash() } }
+        crashing.checkpoint = { if case .batch(.published) = $0 { throw Crash() } }
         try crashing.start()
         #expect(throws: Crash.self) { try crashing.pass() }
         crashing.close()
@@ -349,7 +350,7 @@ struct WatcherTests {
         #expect(fixture.names("work").isEmpty)
         #expect(fixture.names("archive") == ["nightly"])
         #expect(fixture.temporary.names("drop/archive/nightly") == [".partial", "a.jsonl", "b.jsonl"])
-        #expect(fixture.names("outbox") == ["spectrum_1_N-1_OWN100.json", "spectrum_1_N-2_OWN100.json", "spectrum_1_N-3_OWN100.json"])
+        #expect(fixture.units("outbox") == ["spectrum-1-n-1-own100.json", "spectrum-1-n-2-own100.json", "spectrum-1-n-3-own100.json"])
         let ledger = try Ledger(path: fixture.ledgerPath)
         for entry in try ledger.entries() {
             #expect(try ledger.history(originId: entry.originId, target: entry.target).count == 1, "\(entry.originId) exported once")
@@ -383,7 +384,7 @@ struct WatcherTests {
         _ = fixture.dropBatch(files: 4, perFile: 2)
         let (watcher, _) = fixture.watcher()
         watcher.checkpoint = { checkpoint in
-            if case .batch(.exportRecorded) = checkpoint { watcher.requestStop() }
+            if case .batch(.published) = checkpoint { watcher.requestStop() }
         }
         try watcher.start()
         let files = try watcher.pass()
