@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "sov-emit", targets: ["sov-emit"]),
         .executable(name: "sov-run", targets: ["sov-run"]),
         .executable(name: "sov-watch", targets: ["sov-watch"]),
+        .executable(name: "sov-ledger", targets: ["sov-ledger"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -33,6 +34,7 @@ let package = Package(
         .target(name: "ProcoreFormat", dependencies: ["SOVCore"]),
         .target(name: "SOVRules", dependencies: ["SOVCore"]),
         .target(name: "SOVMarkup", dependencies: ["SOVCore"]),
+        .target(name: "SOVDelivery", dependencies: ["SOVCore"]),
         .target(
             name: "SOVBatch",
             dependencies: ["SOVCore", "SpectrumFormat", "ProcoreFormat", "SOVRules", "SOVMarkup", "CSQLite"]
@@ -50,6 +52,7 @@ let package = Package(
         .executableTarget(name: "sov-emit", dependencies: ["SOVCLI"]),
         .executableTarget(name: "sov-run", dependencies: ["SOVCLI"]),
         .executableTarget(name: "sov-watch", dependencies: ["SOVCLI"]),
+        .executableTarget(name: "sov-ledger", dependencies: ["SOVCLI"]),
         .testTarget(
             name: "SOVCoreTests",
             dependencies: ["SOVCore", .product(name: "PropertyBased", package: "swift-property-based")]
@@ -62,6 +65,7 @@ let package = Package(
             dependencies: ["SOVMarkup", "SOVCore", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(name: "SOVBatchTests", dependencies: ["SOVBatch", "SOVCore"]),
+        .testTarget(name: "SOVDeliveryTests", dependencies: ["SOVDelivery", "SOVCore"]),
         .testTarget(name: "EndToEndTests", dependencies: ["SOVCore", "SpectrumFormat"]),
     ],
     swiftLanguageModes: [.v6]

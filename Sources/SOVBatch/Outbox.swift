@@ -51,14 +51,21 @@ public enum DerivedName {
     /// Well under the 255 bytes a name may have, leaving room for `.2` counters and suffixes.
     public static let maximumBytes = 150
 
+    /// The extension (`.json`, at most 10 bytes) stays, so the shortened name still says what it is.
     public static func bounded(_ name: String, suffix: String = "") -> String {
         let whole = name + suffix
         if whole.utf8.count <= maximumBytes { return whole }
+        var stem = Substring(name)
+        var ext = ""
+        if let dot = name.lastIndex(of: "."), dot != name.startIndex, name.utf8.distance(from: dot.samePosition(in: name.utf8)!, to: name.utf8.endIndex) <= 10 {
+            stem = name[..<dot]
+            ext = String(name[dot...])
+        }
         let hash = "~" + String(SHA256.hex(name.utf8).prefix(10))
-        let room = maximumBytes - hash.utf8.count - suffix.utf8.count
+        let room = maximumBytes - hash.utf8.count - ext.utf8.count - suffix.utf8.count
         var cut = ""
-        for character in name where cut.utf8.count + character.utf8.count <= room { cut.append(character) }
-        return cut + hash + suffix
+        for character in stem where cut.utf8.count + character.utf8.count <= room { cut.append(character) }
+        return cut + hash + ext + suffix
     }
 }
 

@@ -88,6 +88,29 @@ enum Tool {
         return Outcome(status: process.terminationStatus, stdout: stdout, stderr: String(decoding: errorText.get(), as: UTF8.self))
     }
 
+    /// Runs a bash script (`bash -c SCRIPT bash ARGS...`) in the package root: for the few tests
+    /// that need a real shell pipeline.
+    static func runShell(_ script: String, _ arguments: [String] = []) throws -> Outcome {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = ["-c", script, "bash"] + arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: Package.root)
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let errorText = Collected()
+        let errorHandle = errors.fileHandleForReading
+        let group = DispatchGroup()
+        DispatchQueue.global().async(group: group) { errorText.set(errorHandle.readDataToEndOfFile()) }
+        let stdout = output.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        process.waitUntilExit()
+        return Outcome(status: process.terminationStatus, stdout: stdout, stderr: String(decoding: errorText.get(), as: UTF8.self))
+    }
+
     /// Runs stages one after the other, each one's stdout the next one's stdin (the first one
     /// gets `stdin`), like a shell pipeline; returns every stage's outcome.
     static func pipeline(_ stages: [(name: String, arguments: [String])], stdin: Data? = nil, environment: [String: String] = [:]) throws -> [Outcome] {
