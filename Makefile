@@ -30,7 +30,7 @@ fuzz: setup
 
 install: release
 	install -d "$(PREFIX)/bin"
-	for tool in sov-parse sov-validate sov-markup sov-emit sov-run sov-watch; do \
+	for tool in sov-parse sov-validate sov-markup sov-emit sov-run sov-watch sov-push sov-ledger; do \
 	  install -m 0755 "$$($(SWIFT) build -c release --show-bin-path)/$$tool" "$(PREFIX)/bin/$$tool"; \
 	done
 

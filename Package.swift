@@ -1,8 +1,10 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-// Arrows point one way (DESIGN.md): executables -> SOVCLI -> SOVBatch -> formats, rules,
-// markup -> SOVCore. SOVCore depends on nothing of ours.
+// Arrows point one way (docs/ARCHITECTURE.md): executables -> SOVCLI -> SOVBatch -> formats,
+// rules, markup -> SOVCore. SOVCore depends on nothing of ours. Delivery (an HTTP client) is
+// linked only by the executables that deliver: sov-push, sov-run and sov-watch go through
+// SOVPushCLI -> SOVPush -> SOVDelivery; the four stages never link it.
 let package = Package(
     name: "SOVBridge",
     products: [
@@ -13,6 +15,7 @@ let package = Package(
         .executable(name: "sov-run", targets: ["sov-run"]),
         .executable(name: "sov-watch", targets: ["sov-watch"]),
         .executable(name: "sov-ledger", targets: ["sov-ledger"]),
+        .executable(name: "sov-push", targets: ["sov-push"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -35,6 +38,7 @@ let package = Package(
         .target(name: "SOVRules", dependencies: ["SOVCore"]),
         .target(name: "SOVMarkup", dependencies: ["SOVCore"]),
         .target(name: "SOVDelivery", dependencies: ["SOVCore"]),
+        .target(name: "SOVPush", dependencies: ["SOVCore", "SOVBatch", "SOVDelivery"]),
         .target(
             name: "SOVBatch",
             dependencies: ["SOVCore", "SpectrumFormat", "ProcoreFormat", "SOVRules", "SOVMarkup", "CSQLite"]
@@ -50,8 +54,16 @@ let package = Package(
         .executableTarget(name: "sov-validate", dependencies: ["SOVCLI"]),
         .executableTarget(name: "sov-markup", dependencies: ["SOVCLI"]),
         .executableTarget(name: "sov-emit", dependencies: ["SOVCLI"]),
-        .executableTarget(name: "sov-run", dependencies: ["SOVCLI"]),
-        .executableTarget(name: "sov-watch", dependencies: ["SOVCLI"]),
+        .target(
+            name: "SOVPushCLI",
+            dependencies: [
+                "SOVCore", "SOVBatch", "SOVPush", "SOVCLI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "sov-run", dependencies: ["SOVPushCLI"]),
+        .executableTarget(name: "sov-watch", dependencies: ["SOVPushCLI"]),
+        .executableTarget(name: "sov-push", dependencies: ["SOVPushCLI"]),
         .executableTarget(name: "sov-ledger", dependencies: ["SOVCLI"]),
         .testTarget(
             name: "SOVCoreTests",
@@ -65,8 +77,11 @@ let package = Package(
             dependencies: ["SOVMarkup", "SOVCore", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(name: "SOVBatchTests", dependencies: ["SOVBatch", "SOVCore"]),
-        .testTarget(name: "SOVDeliveryTests", dependencies: ["SOVDelivery", "SOVCore"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["SOVCore", "SpectrumFormat"]),
+        // Test tools (the stand-ins' launcher): never linked by anything shipped.
+        .target(name: "SOVTestSupport", dependencies: ["SOVCore", "SOVDelivery"], path: "Tests/Support"),
+        .testTarget(name: "SOVDeliveryTests", dependencies: ["SOVDelivery", "SOVCore", "SOVTestSupport"]),
+        .testTarget(name: "SOVPushTests", dependencies: ["SOVPush", "SOVBatch", "SOVDelivery", "SOVCore", "SOVTestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["SOVCore", "SpectrumFormat", "SOVTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -55,8 +55,11 @@ public struct BatchSettings: Sendable, Equatable {
     public var interval: Int?
     /// The `[spectrum]` table (Spectrum export settings), kept whole for SpectrumExportConfig.
     public var spectrum: JSONValue?
+    /// The `[procore]` table (delivery: api_url, login_url, company_id, client_id,
+    /// client_secret_file), kept whole for sov-push's settings.
+    public var procore: JSONValue?
 
-    public init(inputs: [String]? = nil, encoding: String? = nil, profile: String? = nil, projectMap: String? = nil, markups: String? = nil, ledger: String? = nil, out: String? = nil, rejects: String? = nil, report: String? = nil, dryRun: Bool? = nil, quiet: Bool? = nil, interval: Int? = nil, spectrum: JSONValue? = nil) {
+    public init(inputs: [String]? = nil, encoding: String? = nil, profile: String? = nil, projectMap: String? = nil, markups: String? = nil, ledger: String? = nil, out: String? = nil, rejects: String? = nil, report: String? = nil, dryRun: Bool? = nil, quiet: Bool? = nil, interval: Int? = nil, spectrum: JSONValue? = nil, procore: JSONValue? = nil) {
         self.inputs = inputs
         self.encoding = encoding
         self.profile = profile
@@ -70,6 +73,7 @@ public struct BatchSettings: Sendable, Equatable {
         self.quiet = quiet
         self.interval = interval
         self.spectrum = spectrum
+        self.procore = procore
     }
 
     /// The keys of a configuration file, as documented (`project_map`; `project-map` is read the
@@ -77,7 +81,11 @@ public struct BatchSettings: Sendable, Equatable {
     /// uses its own: sov-run all but `interval`, sov-watch all but `inputs`, `out`, `rejects` and
     /// `dry_run` (`runOnlyKeysGiven`), sov-emit only the `[spectrum]` table. A key none of them
     /// knows is an error, whichever command reads it.
-    public static let configKeys = ["inputs", "encoding", "profile", "project_map", "markups", "ledger", "out", "rejects", "report", "dry_run", "quiet", "interval", "spectrum"]
+    public static let configKeys = ["inputs", "encoding", "profile", "project_map", "markups", "ledger", "out", "rejects", "report", "dry_run", "quiet", "interval", "spectrum", "procore"]
+
+    /// The keys of the `[procore]` table (sov-push; the secret itself only from the environment
+    /// or the file named here).
+    public static let procoreKeys = ["api_url", "login_url", "company_id", "client_id", "client_secret_file"]
 
     /// The keys these settings hold that sov-run takes from a configuration and sov-watch does
     /// not (its drop folder decides what is read and where exports and rejects go, and it always
@@ -185,6 +193,20 @@ public struct BatchSettings: Sendable, Equatable {
                     throw Problem(key: "spectrum.\(unknown.key)", message: SpectrumExportConfig.unknownKeyMessage(unknown.key))
                 }
                 settings.spectrum = member.value
+            case "procore":
+                guard var table = member.value.members else { throw problem("'procore' must be a table") }
+                if let unknown = table.first(where: { !procoreKeys.contains($0.key) }) {
+                    let hint = unknown.key == "client_secret" ? " (the secret goes in PROCORE_CLIENT_SECRET or a 0600 file named by client_secret_file, never in this file)" : ""
+                    throw Problem(key: "procore.\(unknown.key)", message: "unknown key '\(unknown.key)' in [procore]\(hint); known keys there: \(procoreKeys.joined(separator: ", "))")
+                }
+                for index in table.indices {
+                    guard let text = table[index].value.scalarText, !text.isEmpty else {
+                        throw Problem(key: "procore.\(table[index].key)", message: "'procore.\(table[index].key)' must be a non-empty string")
+                    }
+                    // A secret file named relatively is found beside the configuration.
+                    table[index].value = .string(table[index].key == "client_secret_file" ? resolve(text) : text)
+                }
+                settings.procore = .object(table)
             case "interval":
                 guard let seconds = member.value.intValue, seconds > 0 else { throw problem("'interval' must be a whole number of seconds above 0") }
                 settings.interval = seconds
@@ -206,7 +228,7 @@ public struct BatchSettings: Sendable, Equatable {
             projectMap: projectMap ?? fallback.projectMap, markups: markups ?? fallback.markups, ledger: ledger ?? fallback.ledger,
             out: out ?? fallback.out, rejects: rejects ?? fallback.rejects, report: report ?? fallback.report,
             dryRun: dryRun ?? fallback.dryRun, quiet: quiet ?? fallback.quiet, interval: interval ?? fallback.interval,
-            spectrum: spectrum ?? fallback.spectrum)
+            spectrum: spectrum ?? fallback.spectrum, procore: procore ?? fallback.procore)
     }
 
     public func options() throws(OptionsError) -> BatchOptions {

@@ -312,6 +312,8 @@ public enum RunReport {
         case .cannotCreate: "Stopped: an output could not be created"
         case .ioError: "Stopped by an I/O error"
         case .locked: "Another watcher holds the drop folder"
+        case .unavailable: "A delivery target was unreachable or given up on; the next run resumes"
+        case .notPermitted: "A delivery target refused the credentials"
         }
     }
 

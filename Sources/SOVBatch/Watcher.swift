@@ -108,9 +108,18 @@ public final class Watcher {
     public let options: WatchOptions
     /// Called at each durable step; what it throws stops the watcher there (crash tests).
     public var checkpoint: ((WatchCheckpoint) throws -> Void)?
+    /// Called after each pass with the watcher's ledger (`sov-watch --push` delivers the outbox
+    /// here); its status counts like a file's. 77 (credentials refused) stops the watcher; 69
+    /// (a target unreachable) does not: the next pass tries again.
+    public var afterPass: ((Ledger) -> ExitStatus)?
 
     private let log: OutputSink
     private var lock: FolderLock?
+    /// What each inbox entry looked like when first seen unchanged (by its name's bytes), and
+    /// when: settling compares the next scan with it.
+    private var observed: [[UInt8]: (signature: [Int], since: Double)] = [:]
+    /// Inbox entries left alone for good (a link, a FIFO): said once each, not every scan.
+    private var saidLeftAlone: Set<[UInt8]> = []
     private var ledger: Ledger?
     private var stopRequested = false
     /// Results of the current pass, for `--report`.
@@ -213,6 +222,11 @@ public final class Watcher {
             for file in files {
                 if file.disposition == .leftInWork { return file.result.fatal?.status ?? file.result.status }
                 worst = worst.worst(file.disposition == .failed ? (file.result.failures.first?.status ?? .dataError) : file.result.status)
+            }
+            if let afterPass, let ledger {
+                let status = afterPass(ledger)
+                if status == .notPermitted || status == .usage { return worst.worst(status) }
+                if options.once { worst = worst.worst(status) }
             }
             if options.once { return worst }
             if shouldStop { return .ok }

@@ -18,6 +18,11 @@ public enum ExitStatus: Int32, Sendable, CaseIterable, Error {
     case ioError = 74
     /// Another watcher holds the drop folder.
     case locked = 75
+    /// A delivery target unreachable, or given up on after retries (nothing lost: the next run
+    /// resumes).
+    case unavailable = 69
+    /// A delivery target refused our credentials or authorization.
+    case notPermitted = 77
 
     /// The more serious of two outcomes, so a batch reports its worst file.
     public func worst(_ other: ExitStatus) -> ExitStatus {
@@ -27,9 +32,11 @@ public enum ExitStatus: Int32, Sendable, CaseIterable, Error {
             case .someRejected: 1
             case .dataError: 2
             case .noInput: 3
-            case .cannotCreate, .ioError: 4
-            case .locked, .usage: 5
-            case .software: 6
+            case .unavailable: 4
+            case .cannotCreate, .ioError: 5
+            case .notPermitted: 6
+            case .locked, .usage: 7
+            case .software: 8
             }
         }
         return rank(other) > rank(self) ? other : self

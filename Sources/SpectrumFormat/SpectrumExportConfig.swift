@@ -44,7 +44,8 @@ public struct SpectrumExportConfig: Sendable, Hashable {
 
     /// The keys of a configuration's `spectrum` table; any other is refused, so that a
     /// misspelling (`cr_stat`) is not silently replaced by a default.
-    public static let configKeys = ["authorization_id", "cr_status", "co_status", "number_prefix", "layout", "company", "job", "customer"]
+    /// `dex_url` and `authorization_id_file` are sov-push's (delivery), read by SOVPush.
+    public static let configKeys = ["authorization_id", "cr_status", "co_status", "number_prefix", "layout", "company", "job", "customer", "dex_url", "authorization_id_file"]
 
     /// What is said of a key of the `spectrum` table that is not in `configKeys`.
     public static func unknownKeyMessage(_ key: String) -> String {

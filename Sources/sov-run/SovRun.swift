@@ -1,6 +1,6 @@
-import SOVCLI
+import SOVPushCLI
 
-/// `sov-run`: all of its logic is `RunCommand` in SOVCLI.
+/// `sov-run`: all of its logic is `RunCommand` in SOVPushCLI.
 @main
 enum SovRun {
     static func main() {

@@ -1,6 +1,6 @@
-import SOVCLI
+import SOVPushCLI
 
-/// `sov-watch`: all of its logic is `WatchCommand` in SOVCLI.
+/// `sov-watch`: all of its logic is `WatchCommand` in SOVPushCLI.
 @main
 enum SovWatch {
     static func main() {

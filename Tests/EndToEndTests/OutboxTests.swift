@@ -226,7 +226,16 @@ struct OutboxTests {
         let folder = try TemporaryFolder()
         let fixture = try #require(FileManager.default.contents(atPath: Package.path("Tests/Fixtures/ledger/v1-release-ledger.sqlite")))
         try folder.write("l.sqlite", fixture)
-        let run = try Tool.run("sov-run", ["--config", "samples/sovbridge.toml", "--ledger", folder.file("l.sqlite"), "--out", folder.file("out")])
+        // The project map that release ran with (its prime contract ids are in the documents).
+        try folder.write("map.csv", """
+            company,job,customer,project_id,prime_contract_id
+            1,24-1017,OWN100,2783451,31504417
+            1,24-1022,OWN200,2783468,31504952
+            1,24-1031,DOT300,2791102,31612230
+            1,24-2040,OWN400,2810077,31877316
+
+            """)
+        let run = try Tool.run("sov-run", ["--config", "samples/sovbridge.toml", "--project-map", folder.file("map.csv"), "--ledger", folder.file("l.sqlite"), "--out", folder.file("out")])
         #expect(run.status == 1, "\(run.stderr)")
         #expect(run.stderr.contains("0 exported, 0 updated, 7 unchanged, 2 rejected"))
         #expect(folder.units("out").isEmpty)

@@ -1,5 +1,6 @@
 import Foundation
 import SOVCore
+import SOVTestSupport
 @testable import SOVDelivery
 
 /// The Spectrum stand-in (tools/standins/spectrum_standin.py) for one test, started through the

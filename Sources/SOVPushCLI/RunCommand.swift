@@ -1,6 +1,8 @@
 import ArgumentParser
 import SOVBatch
+import SOVCLI
 import SOVCore
+import SOVPush
 
 /// The options `sov-run` and `sov-watch` share; any of them may also come from `--config FILE`
 /// (TOML, or JSON when named .json), and a flag wins over the file.
@@ -77,9 +79,20 @@ public struct RunCommand: ParsableCommand {
             are taken from the file's folder. 'interval' (sov-watch's) is allowed and not used; \
             any other key is an error (exit 64).
 
-            Exit codes: 0 all good; 1 finished but some documents rejected; 64 usage; 65 an input \
-            unusable as a whole; 66 an input missing; 70 internal error; 73 an output cannot be \
-            created; 74 I/O error.
+            Each export is an outbox unit: DIR/00000042-<slug>-<hash>.json (or .xml), numbered in the \
+            order to apply them, never overwritten. Units are staged in DIR/.staging, made durable and \
+            recorded in the ledger together, then renamed into DIR: whatever the kill point and \
+            whatever a consumer takes from DIR meanwhile, every unit appears there exactly once. A \
+            change to a document whose unit is still in DIR replaces that unit (the old one moves to \
+            DIR/superseded/); once a consumer took it, the change is an update. A change order whose \
+            prime contract is not known yet is held (DEP001) and exported by the first run that knows \
+            it. Without --out, standard output gets every unit as a JSON line, and the ledger records \
+            the run only after the last line is written: a closed pipe records nothing (exit 74).
+
+            Exit codes: 0 all good; 1 finished but some documents rejected (or, with --push, refused); \
+            64 usage; 65 an input unusable as a whole; 66 an input missing; 69 (--push) a target \
+            unreachable; 70 internal error; 73 an output cannot be created; 74 I/O error; 77 (--push) \
+            a target refused our credentials.
             """)
 
     @Argument(help: "Input files or folders (the files directly in a folder, in name order).")
@@ -89,14 +102,22 @@ public struct RunCommand: ParsableCommand {
 
     @OptionGroup public var output: RunOutputFlags
 
+    @Flag(name: .long, help: "After exporting, deliver the outbox (what sov-push does; its settings below).")
+    public var push = false
+
+    @OptionGroup(title: "Delivery (with --push)") public var delivery: DeliveryOptionGroup
+
     public init() {}
 
     public func run() throws {
         StageDriver.prepareProcess()
         let options: BatchOptions
+        var pushOptions: PushOptions?
         do {
             let own = BatchSettings(inputs: inputs.isEmpty ? nil : inputs, out: output.out, rejects: output.rejects, dryRun: output.dryRun)
-            options = try batch.settings(own).options(environmentAuthorizationId: SpectrumEmit.environmentAuthorizationId())
+            let settings = try batch.settings(own)
+            options = try settings.options(environmentAuthorizationId: SpectrumEmit.environmentAuthorizationId())
+            if push { pushOptions = try delivery.options(ledger: options.ledger, settings: settings) }
         } catch {
             StageDriver.printError("sov-run: error: \(error.message)")
             try exit(with: error.status)
@@ -114,6 +135,12 @@ public struct RunCommand: ParsableCommand {
             try exit(with: error.status)
         }
         let result = try BatchRunner(pipeline: pipeline, options: options).run()
-        try exit(with: result.status)
+        guard let pushOptions, result.fatal == nil else { try exit(with: result.status) }
+        if options.dryRun {
+            StageDriver.printError("sov-run: --push does nothing in a dry run (sov-push --dry-run shows the calls for what is pending)")
+            try exit(with: result.status)
+        }
+        let pushed = PushRunner(options: pushOptions).run()
+        try exit(with: result.status.worst(pushed.status))
     }
 }

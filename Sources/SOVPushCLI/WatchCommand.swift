@@ -1,6 +1,8 @@
 import ArgumentParser
 import SOVBatch
+import SOVCLI
 import SOVCore
+import SOVPush
 
 public struct WatchCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
@@ -38,6 +40,11 @@ public struct WatchCommand: ParsableCommand {
 
     @OptionGroup public var batch: BatchFlags
 
+    @Flag(name: .long, help: "After each pass, deliver the outbox (what sov-push does); delivered units move to DIR/outbox/delivered/.")
+    public var push = false
+
+    @OptionGroup(title: "Delivery (with --push)") public var delivery: DeliveryOptionGroup
+
     public init() {}
 
     public func validate() throws {
@@ -73,7 +80,22 @@ public struct WatchCommand: ParsableCommand {
             StageDriver.printError("sov-watch: error: \(error.message)")
             try exit(with: error.status)
         }
+        let watcher = Watcher(pipeline: pipeline, options: options)
+        if push {
+            do {
+                var pushOptions = try delivery.options(ledger: options.batch.ledger, settings: try batch.settings())
+                pushOptions.quiet = options.batch.quiet
+                watcher.afterPass = { ledger in
+                    let runner = PushRunner(options: pushOptions, ledger: ledger)
+                    runner.commandName = "sov-watch"
+                    return runner.run().status
+                }
+            } catch {
+                StageDriver.printError("sov-watch: error: \(error.message)")
+                try exit(with: error.status)
+            }
+        }
         Watcher.installSignalHandlers()
-        try exit(with: Watcher(pipeline: pipeline, options: options).run())
+        try exit(with: watcher.run())
     }
 }

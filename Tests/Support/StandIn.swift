@@ -2,17 +2,17 @@ import Foundation
 import SOVCore
 import SOVDelivery
 
-/// Launches a Python stand-in (tools/standins/*.py) as a child process for one test, reads its
+/// A test tool, never shipped (the `SOVTestSupport` target): launches a Python stand-in (tools/standins/*.py) as a child process for one test, reads its
 /// "listening http://127.0.0.1:PORT" line, and terminates it when stopped or released.
 /// Works for any stand-in that takes `--port 0 --max-lifetime S` and prints that line.
-final class StandIn: @unchecked Sendable {
+public final class StandIn: @unchecked Sendable {
     // @unchecked: `process` is only touched in init and in stop(), which is idempotent and locked.
-    enum LaunchError: Error, CustomStringConvertible {
+    public enum LaunchError: Error, CustomStringConvertible {
         case failed(String)
-        var description: String { if case .failed(let text) = self { text } else { "" } }
+        public var description: String { if case .failed(let text) = self { text } else { "" } }
     }
 
-    let baseURL: URL
+    public let baseURL: URL
     private let process: Process
     private let lock = NSLock()
     private var stopped = false
@@ -20,8 +20,8 @@ final class StandIn: @unchecked Sendable {
     private let stderrFile: URL
     private let exited = DispatchSemaphore(value: 0)
 
-    /// The repository root, found from this file's path (Tests/SOVDeliveryTests/StandIn.swift).
-    static func repositoryRoot(filePath: String = #filePath) -> URL {
+    /// The repository root, found from this file's path (Tests/Support/StandIn.swift).
+    public static func repositoryRoot(filePath: String = #filePath) -> URL {
         URL(fileURLWithPath: filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
@@ -29,7 +29,7 @@ final class StandIn: @unchecked Sendable {
     ///   - script: path relative to the repository root, e.g. "tools/standins/procore_standin.py".
     ///   - arguments: extra arguments after `--port 0 --max-lifetime <maxLifetime>`.
     ///   - maxLifetime: the stand-in exits by itself after this many seconds, even if the test crashed.
-    init(script: String, arguments: [String] = [], maxLifetime: Int = 120, startupTimeout: Double = 20) throws {
+    public init(script: String, arguments: [String] = [], maxLifetime: Int = 120, startupTimeout: Double = 20) throws {
         let root = Self.repositoryRoot()
         let scriptURL = root.appendingPathComponent(script)
         guard FileManager.default.fileExists(atPath: scriptURL.path) else { throw LaunchError.failed("no stand-in at \(scriptURL.path)") }
@@ -82,7 +82,7 @@ final class StandIn: @unchecked Sendable {
 
     /// SIGTERM, then wait up to 5 s; SIGKILL if it is still there. (A Python stand-in must unblock
     /// SIGTERM itself: the mask Foundation's Process hands down may block it.)
-    func stop() {
+    public func stop() {
         lock.lock()
         defer { lock.unlock() }
         guard !stopped else { return }
@@ -100,7 +100,7 @@ final class StandIn: @unchecked Sendable {
     /// A control or API call without auth headers; the body is JSON text. Returns status and
     /// parsed body (nil when empty or not JSON).
     @discardableResult
-    func call(_ method: String, _ path: String, json: String? = nil) throws -> (status: Int, body: JSONValue?) {
+    public func call(_ method: String, _ path: String, json: String? = nil) throws -> (status: Int, body: JSONValue?) {
         guard let url = URL(string: path, relativeTo: baseURL)?.absoluteURL else { throw LaunchError.failed("bad path \(path)") }
         var headers = HTTPHeaders()
         if json != nil { headers["Content-Type"] = "application/json" }
@@ -109,7 +109,7 @@ final class StandIn: @unchecked Sendable {
     }
 
     /// GET that must answer 2xx with JSON.
-    func get(_ path: String) throws -> JSONValue {
+    public func get(_ path: String) throws -> JSONValue {
         let (status, body) = try call("GET", path)
         guard (200..<300).contains(status), let body else { throw LaunchError.failed("GET \(path) answered \(status)") }
         return body
@@ -117,7 +117,7 @@ final class StandIn: @unchecked Sendable {
 
     /// POST of JSON text that must answer 2xx.
     @discardableResult
-    func post(_ path: String, json: String) throws -> JSONValue? {
+    public func post(_ path: String, json: String) throws -> JSONValue? {
         let (status, body) = try call("POST", path, json: json)
         guard (200..<300).contains(status) else { throw LaunchError.failed("POST \(path) answered \(status): \(body?.text ?? "")") }
         return body

@@ -1,0 +1,121 @@
+import ArgumentParser
+import Foundation
+import SOVBatch
+import SOVCLI
+import SOVCore
+import SOVPush
+
+/// The delivery options sov-push, `sov-run --push` and `sov-watch --push` share; each may also
+/// come from the configuration file's `[procore]` and `[spectrum]` tables (flags win). Secrets
+/// never come from a flag.
+public struct DeliveryOptionGroup: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Which targets to deliver to: procore, spectrum or all (default all).", valueName: "target"))
+    public var to: String = "all"
+
+    @Option(name: .long, help: ArgumentHelp("Attempts per call before a unit is given up on for this run (default 6).", valueName: "n"))
+    public var maxAttempts: Int = 6
+
+    @Option(name: .long, help: ArgumentHelp("Seconds after which no call is retried any more; what is left stays pending.", valueName: "seconds"))
+    public var deadline: Double?
+
+    @Option(name: .long, help: ArgumentHelp("Procore API base (default https://api.procore.com; procore.api_url).", valueName: "url"))
+    public var procoreApiUrl: String?
+
+    @Option(name: .long, help: ArgumentHelp("Procore login base for OAuth (default https://login.procore.com; procore.login_url).", valueName: "url"))
+    public var procoreLoginUrl: String?
+
+    @Option(name: .long, help: ArgumentHelp("Procore company id, sent as Procore-Company-Id (procore.company_id).", valueName: "id"))
+    public var procoreCompanyId: String?
+
+    @Option(name: .long, help: ArgumentHelp("OAuth client id of the service account (procore.client_id); the secret only from PROCORE_CLIENT_SECRET or a 0600 file (procore.client_secret_file).", valueName: "id"))
+    public var procoreClientId: String?
+
+    @Option(name: .long, help: ArgumentHelp("Spectrum Data Exchange base, e.g. https://spectrum.example.com:8482 (spectrum.dex_url); the Authorization_ID only from SPECTRUM_AUTHORIZATION_ID or a 0600 file (spectrum.authorization_id_file).", valueName: "url"))
+    public var spectrumDexUrl: String?
+
+    public init() {}
+
+    public func validate() throws {
+        guard ["procore", "spectrum", "all"].contains(to) else { throw ValidationError("--to must be procore, spectrum or all") }
+        guard maxAttempts >= 1 else { throw ValidationError("--max-attempts must be at least 1") }
+        if let deadline, deadline <= 0 { throw ValidationError("--deadline must be above 0 seconds") }
+    }
+
+    /// The push options for `ledger`, with the configuration's tables (`settings`) under the flags.
+    public func options(ledger: String, settings: BatchSettings) throws(OptionsError) -> PushOptions {
+        let flags = DeliveryFlags(
+            procoreAPIURL: procoreApiUrl, procoreLoginURL: procoreLoginUrl, procoreCompanyId: procoreCompanyId,
+            procoreClientId: procoreClientId, spectrumDEXURL: spectrumDexUrl)
+        let configuration = try DeliveryConfiguration.resolve(
+            procoreTable: settings.procore, spectrumTable: settings.spectrum, flags: flags, environment: ProcessInfo.processInfo.environment)
+        var options = PushOptions(ledger: ledger, configuration: configuration)
+        options.targets = to == "all" ? Set(ExportTarget.allCases) : [ExportTarget(rawValue: to)!]
+        options.maxAttempts = maxAttempts
+        options.deadlineSeconds = deadline
+        options.quiet = settings.quiet ?? false
+        return options
+    }
+}
+
+public struct PushCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "sov-push",
+        abstract: "Deliver the outbox: every pending unit of the ledger, in sequence order, to Procore (REST API) and Spectrum (Data Exchange).",
+        discussion: """
+            Each unit goes once, whatever fails: Procore lines and change order lines through the sync \
+            actions keyed by origin_id, prime contracts, change orders and markups looked up before they \
+            are created; Spectrum change requests by their number, which Spectrum updates rather than \
+            duplicates. Every id Procore returns is kept in the ledger and fills the placeholders of later \
+            units. A refused unit keeps the target's message (sov-ledger show); the change orders of a \
+            refused contract wait. A unit that fails after retries stays for the next run.
+
+            Settings: --config FILE's [procore] table (api_url, login_url, company_id, client_id, \
+            client_secret_file) and [spectrum] table (dex_url, authorization_id_file), or the flags. \
+            Secrets only from PROCORE_CLIENT_SECRET and SPECTRUM_AUTHORIZATION_ID or the 0600 files \
+            named there; they are never printed.
+
+            Exit codes: 0 all delivered (or nothing to deliver); 1 some refused; 64 usage or a setting \
+            missing; 66 the ledger is missing; 69 a target unreachable or given up on after retries \
+            (nothing lost: the next run resumes); 74 I/O error; 77 a target refused our credentials.
+            """)
+
+    @Option(name: .long, help: ArgumentHelp("The ledger whose outbox is delivered (default ./sovbridge-ledger.sqlite).", valueName: "file"))
+    public var ledger: String?
+
+    @Option(name: .long, help: ArgumentHelp("Read settings from a TOML (or .json) file: ledger, [procore], [spectrum]; flags win.", valueName: "file"))
+    public var config: String?
+
+    @Option(name: .long, help: ArgumentHelp("Write the delivery report here: one self-contained HTML page.", valueName: "file"))
+    public var report: String?
+
+    @Option(name: .long, help: ArgumentHelp("Write refused units here as JSON Lines.", valueName: "file"))
+    public var rejects: String?
+
+    @Flag(name: .long, help: "Print the calls that would be made (method, path, a digest of the body); make none.")
+    public var dryRun = false
+
+    @Flag(name: .shortAndLong, help: "Only refusals, failures and the reason for a fatal exit on stderr.")
+    public var quiet = false
+
+    @OptionGroup public var delivery: DeliveryOptionGroup
+
+    public init() {}
+
+    public func run() throws {
+        StageDriver.prepareProcess()
+        var options: PushOptions
+        do {
+            let settings = try config.map { path throws(OptionsError) in try BatchSettings.load(configFile: path) } ?? BatchSettings()
+            options = try delivery.options(ledger: ledger ?? settings.ledger ?? Ledger.defaultPath, settings: settings)
+        } catch {
+            StageDriver.printError("sov-push: error: \(error.message)")
+            try exit(with: error.status)
+        }
+        options.report = report
+        options.rejects = rejects
+        options.dryRun = dryRun
+        options.quiet = quiet || options.quiet
+        let result = PushRunner(options: options).run()
+        try exit(with: result.status)
+    }
+}

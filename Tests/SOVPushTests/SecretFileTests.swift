@@ -1,0 +1,47 @@
+import Foundation
+import SOVBatch
+import SOVCore
+import SOVPush
+import Testing
+
+struct SecretFileTests {
+    func file(_ text: String, mode: Int16) throws -> String {
+        let path = NSTemporaryDirectory() + "sov-secret-" + UUID().uuidString
+        try text.write(toFile: path, atomically: false, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
+        return path
+    }
+
+    @Test func aSecretFileMustBeItsOwnersAlone() throws {
+        let open = try file("s3cret\n", mode: 0o644)
+        defer { unlink(open) }
+        #expect(throws: OptionsError.self) { try SecretFile.read(open, setting: "procore.client_secret_file") }
+        do {
+            _ = try SecretFile.read(open, setting: "procore.client_secret_file")
+        } catch {
+            #expect(error.message.contains("mode 644") && error.message.contains("chmod 600"))
+            #expect(!error.message.contains("s3cret"))
+        }
+        let closed = try file("s3cret\n", mode: 0o600)
+        defer { unlink(closed) }
+        #expect(try SecretFile.read(closed, setting: "procore.client_secret_file") == "s3cret")
+        #expect(throws: OptionsError.self) { try SecretFile.read("/nonexistent/secret", setting: "x") }
+    }
+
+    @Test func missingSettingsAreNamedAndSecretsNeverShown() throws {
+        let configuration = try DeliveryConfiguration.resolve(
+            procoreTable: .object([JSONMember("company_id", .string("4264807"))]), spectrumTable: nil, flags: DeliveryFlags(),
+            environment: ["PROCORE_CLIENT_SECRET": "hunter2"])
+        #expect(configuration.procore == nil)
+        #expect(configuration.procoreMissing == ["procore.client_id (or --procore-client-id)"])
+        let complete = try DeliveryConfiguration.resolve(
+            procoreTable: .object([JSONMember("company_id", .string("4264807")), JSONMember("client_id", .string("abc"))]), spectrumTable: nil,
+            flags: DeliveryFlags(procoreAPIURL: "http://127.0.0.1:9"), environment: ["PROCORE_CLIENT_SECRET": "hunter2"])
+        let settings = try #require(complete.procore)
+        #expect(settings.apiURL.absoluteString == "http://127.0.0.1:9")
+        #expect(!"\(settings)".contains("hunter2"))
+        #expect(throws: OptionsError.self) {
+            try DeliveryConfiguration.resolve(procoreTable: .object([JSONMember("company_id", .string("acme"))]), spectrumTable: nil, flags: DeliveryFlags(), environment: [:])
+        }
+    }
+}
