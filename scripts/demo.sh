@@ -58,10 +58,41 @@ find "$out/drop/inbox" -exec touch -d '1 minute ago' {} +
 "$bin/sov-watch" "$out/drop" --once --config samples/sovbridge.toml
 ok_or_rejected $?
 
+step "Deliver the batch's outbox (sov-push) to stand-ins of Procore and Spectrum Data Exchange on this machine"
+# The stand-ins are test tools (tools/standins/) that model the documented behaviour of both
+# systems on the loopback address; a real run names api.procore.com and the site's Data Exchange.
+standins="$out/standins"
+mkdir -p "$standins"
+python3 tools/standins/procore_standin.py --port 0 --company-id 4264807 --max-lifetime 300 > "$standins/procore.url" 2> "$standins/procore.log" &
+procore_pid=$!
+python3 tools/standins/spectrum_standin.py --port 0 --authorization-id DEMO-AUTH-ID --max-lifetime 300 > "$standins/spectrum.url" 2> "$standins/spectrum.log" &
+spectrum_pid=$!
+trap 'kill $procore_pid $spectrum_pid 2>/dev/null' EXIT
+for file in "$standins/procore.url" "$standins/spectrum.url"; do
+  for _ in $(seq 100); do [ -s "$file" ] && break; sleep 0.1; done
+done
+procore_url="$(cut -d' ' -f2 < "$standins/procore.url")"
+spectrum_url="$(cut -d' ' -f2 < "$standins/spectrum.url")"
+PROCORE_CLIENT_SECRET=standin-secret SPECTRUM_AUTHORIZATION_ID=DEMO-AUTH-ID "$bin/sov-push" \
+    --ledger "$out/ledger.sqlite" --report "$out/push-report.html" \
+    --procore-api-url "$procore_url" --procore-login-url "$procore_url" \
+    --procore-company-id 4264807 --procore-client-id standin-client --spectrum-dex-url "$spectrum_url"
+status=$?
+if [ "$status" -gt 1 ]; then echo "demo: sov-push failed with exit status $status" >&2; exit "$status"; fi
+"$bin/sov-ledger" list --ledger "$out/ledger.sqlite"
+echo
+echo "What Procore now holds (the stand-in's state):"
+python3 scripts/standin_summary.py procore "$procore_url"
+echo "What Spectrum now holds (the stand-in's state):"
+python3 scripts/standin_summary.py spectrum "$spectrum_url"
+kill $procore_pid $spectrum_pid 2>/dev/null
+trap - EXIT
+
 echo
 echo "Demo output is in $out/:"
 echo "  procore/                        Procore import JSON, one file per document"
 echo "  spectrum-change-requests.xml    Spectrum Data Exchange import (AR change requests)"
-echo "  run/  report.html  ledger.sqlite   the batch runner's exports, report and ledger"
+echo "  run/  report.html  ledger.sqlite   the batch runner's outbox units, report and ledger"
+echo "  run/delivered/  push-report.html   units sov-push delivered to the stand-ins, and its report"
 echo "  drop/                           the drop folder: outbox/, rejected/, archive/ and its own ledger"
 echo "  *-rejects.jsonl                 every rejected document with its reasons"

@@ -41,7 +41,6 @@ public struct UnitDelivery: Sendable {
     /// Ids the target returned (IdBook keys -> ids).
     public var ids: [String: String] = [:]
     public var message: String?
-    public var calls = 0
     /// A dry run: the calls, `METHOD path [sha256:digest]`.
     public var plannedCalls: [String] = []
     /// The comparable canonical document the unit carries (for the report's totals).
@@ -174,13 +173,12 @@ public final class PushRunner {
                 continue
             }
             switch deliver(unit, body: body, ledger: ledger) {
-            case .delivered(let ids, let calls):
+            case .delivered(let ids, let how):
                 delivery.result = .delivered
                 delivery.ids = ids
-                delivery.calls = calls
                 try ledger.transaction {
                     for (key, id) in ids.sorted(by: { $0.key < $1.key }) { try ledger.setRemoteId(id, for: key, target: unit.target, unit: unit.seq) }
-                    try ledger.setState(unit.seq, .delivered, message: "delivered by \(commandName) in \(calls) call\(calls == 1 ? "" : "s")", countAttempt: true)
+                    try ledger.setState(unit.seq, .delivered, message: "delivered by \(commandName): \(how)", countAttempt: true)
                 }
                 fileDelivered(unit)
             case .refused(let message):
@@ -221,7 +219,8 @@ public final class PushRunner {
     }
 
     private enum Outcome {
-        case delivered([String: String], Int)
+        /// The ids returned, and how it went (calls made, records accepted).
+        case delivered([String: String], String)
         case refused(String)
         case failed(String)
         case notPermitted(String)
@@ -233,7 +232,7 @@ public final class PushRunner {
             guard let deliverer = procoreDeliverer else { return .failed("no Procore settings") }
             guard let json = try? JSONParser.parse(body) else { return .refused("the unit is not valid JSON") }
             switch deliverer.deliver(json, ids: LedgerIdBook(ledger: ledger, target: .procore)) {
-            case .delivered(let ids, let calls): return .delivered(ids, calls)
+            case .delivered(let ids, let calls): return .delivered(ids, "\(calls) call\(calls == 1 ? "" : "s")")
             case .refused(let message, let status): return .refused(status.map { "HTTP \($0): \(message)" } ?? message)
             case .failed(let message): return .failed(message)
             case .authenticationRefused(let message):
@@ -244,7 +243,7 @@ public final class PushRunner {
         case .spectrum:
             guard let deliverer = spectrumDeliverer else { return .failed("no Spectrum settings") }
             switch deliverer.deliver(unitXML: body) {
-            case .delivered: return .delivered([:], 0)
+            case .delivered(let records): return .delivered([:], "\(records) record\(records == 1 ? "" : "s") accepted")
             case .refused(let problems, let accepted):
                 let said = problems.map { problem in
                     "record \(problem.recordIndex + 1)\(problem.column.map { " (\($0))" } ?? ""): \(problem.code): \(problem.description)"
