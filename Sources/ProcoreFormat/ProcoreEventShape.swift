@@ -30,6 +30,10 @@ enum ProcoreEventShape {
         let markups = MarkupCollector(problems: problems, location: data.location)
         let items = data.objects("prime_contract_change_order_items") ?? order.objects("prime_contract_change_order_items") ?? []
         var lines: [ChangeOrderLine] = []
+        // For the ERP loop: Procore's ids of the lines and markups, written back with the
+        // Spectrum keys once the change request is in Spectrum.
+        var lineIds: [String?] = []
+        var markupIds: [String: String] = [:]
         for item in items {
             let amount = item.money("total_amount", currency) ?? item.money("extended_amount", currency)
             if amount == nil, !item.has("total_amount"), !item.has("extended_amount") {
@@ -42,6 +46,7 @@ enum ProcoreEventShape {
                 var name: String?
                 if let definition = share.object("markup") {
                     name = markups.add(definition) { billingItemById[$0] }
+                    if let name, let id = definition.id("id") { markupIds[name] = id }
                 } else if !share.has("markup") {
                     share.problem("markup", .FMT004, "missing the markup this amount belongs to")
                 }
@@ -50,6 +55,7 @@ enum ProcoreEventShape {
             let lineId = item.id("prime_line_item_id")
             let billingItem = item.code("prime_line_item_origin_code") ?? lineId.flatMap { billingItemById[$0] }
             guard let amount else { continue }
+            lineIds.append(item.id("id"))
             lines.append(ChangeOrderLine(
                 description: item.text("description"), amount: amount,
                 associatedLine: billingItem, associatedLineId: lineId,
@@ -80,11 +86,14 @@ enum ProcoreEventShape {
         let title = order.text("title")
         let description = order.text("description")
         let canonicalMarkups = markups.markups()
+        let erp = ERPLink(
+            requestId: envelope?.id("resource_id"), requestDetailId: data.id("request_detail_id") ?? envelope?.id("request_detail_id"),
+            lineIds: lineIds, markupIds: markupIds)
         guard let number, problems.isEmpty else { return nil }
         return ChangeOrder(
             origin: origin, source: data.location, number: number, title: title, description: description,
             status: status, approved: status == "approved", date: date, approvedDate: approvedDate, dueDate: dueDate,
             scheduleImpactDays: scheduleImpact, executed: executed, contract: origin.contractKey, currency: currency,
-            lines: lines, markups: canonicalMarkups, procore: link)
+            lines: lines, markups: canonicalMarkups, procore: link, erp: erp)
     }
 }

@@ -96,6 +96,9 @@ public final class BatchRunner {
         var seenOriginIds: Set<String> = []
         /// Prime contracts this batch rejected: their change orders are held, not exported.
         var rejectedContracts: Set<ContractKey> = []
+        /// Procore change orders from an ERP export event that this batch rejected: Procore is
+        /// told (their Request Detail closed as failed) through a unit of their own.
+        var erpRejects: [(document: ChangeOrder, diagnostics: [Diagnostic])] = []
         let report: StageReport
 
         init(result: RunResult, report: StageReport) {
@@ -206,6 +209,9 @@ public final class BatchRunner {
             name = document.displayName
             state.seenOriginIds.insert(document.originId)
             if case .primeContract(let contract) = document, let key = contract.origin.contractKey { state.rejectedContracts.insert(key) }
+            if case .changeOrder(let order) = document, order.erp?.requestDetailId != nil {
+                state.erpRejects.append((order, reject.diagnostics.filter(\.isError)))
+            }
         } else {
             // A record that never became a document: named by where it was.
             let location = reject.diagnostics.first?.location
@@ -263,6 +269,9 @@ public final class BatchRunner {
             for (index, document) in documents.enumerated() {
                 progress.update("\(self.commandName): \(index + 1)/\(documents.count) documents, \(state.result.outcomes(.rejected).count) rejected")
                 try export(document, state, &context)
+            }
+            if let ledger, !options.dryRun {
+                for (order, diagnostics) in state.erpRejects { try recordERPFailure(order, diagnostics, ledger: ledger, runId: context.runId) }
             }
             // A document held before and rejected now: the reject says what to fix; it no longer waits.
             if let ledger, !options.dryRun {
@@ -404,7 +413,8 @@ public final class BatchRunner {
                 NewUnit(
                     originId: originId, target: target, kind: document.kind, action: plan.action, version: (previous?.version ?? 0) + 1,
                     state: context.outbox == nil ? .delivered : .pending, folder: context.outboxFolder, contentHash: hash,
-                    baseSeq: plan.baseSeq, contractOriginId: contractOriginId, document: comparableText, body: exported.bytes),
+                    baseSeq: plan.baseSeq, contractOriginId: contractOriginId, document: comparableText, body: exported.bytes,
+                    meta: BatchRunner.unitMeta(document)),
                 runId: context.runId, name: { UnitName.make(seq: $0, originId: originId, fileExtension: target.fileExtension) })
             if let superseding = plan.superseding {
                 try ledger.setState(superseding.seq, .superseded, message: "replaced by unit \(unit.seq)", supersededBy: unit.seq)
@@ -444,6 +454,43 @@ public final class BatchRunner {
             context.warned.append(warning)
         }
         if options.dryRun { try standardOutput.write(BatchRunner.dryRunLine(outcome) + "\n") }
+    }
+
+    /// A unit that tells Procore a change order of its ERP export was not taken (its Request
+    /// Detail closed as failed, one message per problem, without file paths), unless the same
+    /// news is already on its way or delivered.
+    private func recordERPFailure(_ order: ChangeOrder, _ diagnostics: [Diagnostic], ledger: Ledger, runId: Int64) throws {
+        guard let detail = order.erp?.requestDetailId else { return }
+        let originId = CanonicalDocument.changeOrder(order).originId + ":erp"
+        let messages = diagnostics.map { "[\($0.code)] \($0.message)" }
+        let body = JSONValue.object([
+            JSONMember("kind", .string("erp_request_detail")), JSONMember("origin_id", .string(originId)),
+            JSONMember("request_detail_id", .string(detail)), JSONMember("status", .string("failed")),
+            JSONMember("messages", .array(messages.map(JSONValue.string))),
+        ])
+        let text = body.text
+        let hash = SHA256.hex(text.utf8)
+        if let latest = try ledger.latestUnit(originId: originId, target: .procore), latest.contentHash == hash, latest.state != .refused { return }
+        _ = try ledger.addUnit(
+            NewUnit(
+                originId: originId, target: .procore, kind: "erp_request_detail", action: .update, version: 1, contentHash: hash,
+                document: text, body: Array(text.utf8)),
+            runId: runId, name: { UnitName.make(seq: $0, originId: originId, fileExtension: "json") })
+    }
+
+    /// What delivery needs beside a unit's body: where the document came from (for messages),
+    /// and a Procore change order's ERP loop.
+    static func unitMeta(_ document: CanonicalDocument) -> String {
+        var members: [JSONMember] = []
+        let source = document.source
+        members.append(JSONMember("source", .object([
+            JSONMember("file", source.file.map(JSONValue.string) ?? .null), JSONMember("line", source.line.map { .int($0) } ?? .null),
+        ])))
+        if case .changeOrder(let order) = document, order.erp != nil, case .object(var erp)? = order.json["erp"] {
+            erp.append(JSONMember("change_order_id", order.procore?.changeOrderId.map(JSONValue.string) ?? .null))
+            members.append(JSONMember("erp", .object(erp)))
+        }
+        return JSONValue.object(members).text
     }
 
     /// What the next unit of a document is: a create, or an update after the unit the target

@@ -7,7 +7,8 @@ public enum ContentHash {
     /// The document as the ledger stores and compares it.
     public static func comparable(_ document: CanonicalDocument) -> JSONValue {
         guard case .object(let members) = document.json else { return document.json }
-        return .object(members.filter { $0.key != "diagnostics" && $0.key != "source" }.map { JSONMember($0.key, withoutSource($0.value)) })
+        // `erp` is how Procore's ERP loop is closed (ids of the event), not what is exported.
+        return .object(members.filter { $0.key != "diagnostics" && $0.key != "source" && $0.key != "erp" }.map { JSONMember($0.key, withoutSource($0.value)) })
     }
 
     /// SHA-256 (hex) of the comparable document's compact JSON text.

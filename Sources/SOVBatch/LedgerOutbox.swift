@@ -82,9 +82,13 @@ public struct NewUnit: Sendable {
     /// The unit's bytes, as written to its file: sov-push delivers from here, so a unit whose
     /// file a consumer took can still be shown, and no document is derived again to deliver it.
     public var body: [UInt8]
+    /// What delivery needs beside the body (JSON): a Procore change order's ERP loop, the
+    /// document's source location for messages.
+    public var meta: String?
 
-    public init(originId: String, target: ExportTarget, kind: String, action: UnitAction, version: Int, state: UnitState = .pending, folder: String? = nil, contentHash: String, baseSeq: Int64? = nil, contractOriginId: String? = nil, document: String, body: [UInt8]) {
+    public init(originId: String, target: ExportTarget, kind: String, action: UnitAction, version: Int, state: UnitState = .pending, folder: String? = nil, contentHash: String, baseSeq: Int64? = nil, contractOriginId: String? = nil, document: String, body: [UInt8], meta: String? = nil) {
         self.originId = originId
+        self.meta = meta
         self.folder = folder
         self.target = target
         self.kind = kind
@@ -127,7 +131,8 @@ extension Ledger {
                 message TEXT,
                 superseded_by INTEGER,
                 document TEXT NOT NULL,
-                body BLOB NOT NULL
+                body BLOB NOT NULL,
+                meta TEXT
             );
             ALTER TABLE runs ADD COLUMN held INTEGER NOT NULL DEFAULT 0;
             ALTER TABLE runs ADD COLUMN superseded INTEGER NOT NULL DEFAULT 0;
@@ -185,13 +190,13 @@ extension Ledger {
             try connection.query(
                 """
                 INSERT INTO units (origin_id, target, kind, action, version, state, file_name, content_hash, base_seq,
-                    contract_origin_id, run_id, created_at, state_at, document, body, folder)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    contract_origin_id, run_id, created_at, state_at, document, body, folder, meta)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 [.text(new.originId), .text(new.target.rawValue), .text(new.kind), .text(new.action.rawValue), .integer(Int64(new.version)),
                  .text(new.state.rawValue), .text("#unnamed-" + new.contentHash + "-" + time), .text(new.contentHash),
                  new.baseSeq.map(SQLiteValue.integer) ?? .null, .optional(new.contractOriginId), .integer(runId), .text(time), .text(time),
-                 .text(new.document), .blob(new.body), .optional(new.folder)])
+                 .text(new.document), .blob(new.body), .optional(new.folder), .optional(new.meta)])
             let seq = connection.lastInsertedRowId
             let fileName = name(seq)
             try connection.query("UPDATE units SET file_name = ? WHERE seq = ?", [.text(fileName), .integer(seq)])
@@ -242,6 +247,12 @@ extension Ledger {
     /// The comparable document a unit carries (what an update after it is worked out against).
     public func unitDocument(seq: Int64) throws -> String? {
         try connection.query("SELECT document FROM units WHERE seq = ?", [.integer(seq)]).first?.first?.text
+    }
+
+    /// What delivery needs beside a unit's body (NewUnit.meta), nil when nothing.
+    public func unitMeta(seq: Int64) throws -> JSONValue? {
+        guard let text = try connection.query("SELECT meta FROM units WHERE seq = ?", [.integer(seq)]).first?.first?.text else { return nil }
+        return try? JSONParser.parse(text)
     }
 
     /// The bytes of a unit, as written to its file.

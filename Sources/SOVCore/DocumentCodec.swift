@@ -104,6 +104,43 @@ extension ProcoreLink {
     }
 }
 
+extension ERPLink {
+    func encode(into output: inout some JSONOutput) {
+        output.object {
+            $0.member("request_id", requestId)
+            $0.member("request_detail_id", requestDetailId)
+            $0.key("line_ids")
+            $0.array(lineIds) { output, id in output.value(id.map(JSONValue.string) ?? .null) }
+            $0.key("markup_ids")
+            $0.array(markupIds.sorted { $0.key < $1.key }) { output, entry in
+                output.object {
+                    $0.member("name", entry.key)
+                    $0.member("id", entry.value)
+                }
+            }
+        }
+    }
+
+    init(reader: FieldReader) throws(Diagnostic) {
+        var lineIds: [String?] = []
+        if case .array(let items)? = reader.value["line_ids"] {
+            for (index, item) in items.enumerated() {
+                switch item {
+                case .null: lineIds.append(nil)
+                case .string(let text), .number(let text): lineIds.append(text)
+                default: throw reader.problem("line_ids[\(index)]", "a line id must be a string or null")
+                }
+            }
+        }
+        var markupIds: [String: String] = [:]
+        for item in try reader.array("markup_ids") {
+            guard let name = try item.string("name"), let id = try item.idText("id") else { throw item.problem("", "a markup id needs its name and id") }
+            markupIds[name] = id
+        }
+        self.init(requestId: try reader.idText("request_id"), requestDetailId: try reader.idText("request_detail_id"), lineIds: lineIds, markupIds: markupIds)
+    }
+}
+
 extension MarkupAmount {
     func encode(into output: inout some JSONOutput) {
         output.object {
@@ -134,11 +171,16 @@ private func encodeHead(
     output.member("status", status)
 }
 
-/// The members every canonical document ends with: its Procore link once known, its warnings.
-private func encodeTail(_ procore: ProcoreLink?, _ diagnostics: [Diagnostic], into output: inout some JSONOutput) {
+/// The members every canonical document ends with: its Procore link once known, a change
+/// order's ERP loop, its warnings.
+private func encodeTail(_ procore: ProcoreLink?, _ diagnostics: [Diagnostic], erp: ERPLink? = nil, into output: inout some JSONOutput) {
     if let procore {
         output.key("procore")
         procore.encode(into: &output)
+    }
+    if let erp {
+        output.key("erp")
+        erp.encode(into: &output)
     }
     output.key("diagnostics")
     output.array(diagnostics) { $0.value($1.json) }
@@ -347,7 +389,7 @@ extension ChangeOrder {
                 output.key("computed")
                 computed.encode(into: &output)
             }
-            encodeTail(procore, diagnostics, into: &output)
+            encodeTail(procore, diagnostics, erp: erp, into: &output)
         }
     }
 
@@ -387,6 +429,7 @@ extension ChangeOrder {
             currency: currency, lines: lines, markups: markups,
             computed: try reader.optionalObject("computed").map { r throws(Diagnostic) in try ComputedMarkup(reader: r, currency: currency) },
             procore: try reader.optionalObject("procore").map { r throws(Diagnostic) in try ProcoreLink(reader: r) },
+            erp: try reader.optionalObject("erp").map { r throws(Diagnostic) in try ERPLink(reader: r) },
             diagnostics: try readDiagnostics(reader))
     }
 }

@@ -65,6 +65,27 @@ public struct ProcoreLink: Sendable, Hashable {
     }
 }
 
+/// Procore's ERP loop for a change order that came as an ERP export event: the ids SOVBridge
+/// writes back (External Data) and the Request Detail it closes as success or failed. Delivery
+/// metadata, not content: the ledger leaves it out when it compares versions.
+public struct ERPLink: Sendable, Hashable {
+    /// The ERP Request (the event's `resource_id`), for `sov-push fetch-erp-request`.
+    public var requestId: String?
+    /// `request_data.request_detail_id`: what is closed as success or failed.
+    public var requestDetailId: String?
+    /// Procore's id of each line, in the order of the document's lines (nil where unknown).
+    public var lineIds: [String?]
+    /// Procore's id of each markup, by its name.
+    public var markupIds: [String: String]
+
+    public init(requestId: String? = nil, requestDetailId: String? = nil, lineIds: [String?] = [], markupIds: [String: String] = [:]) {
+        self.requestId = requestId
+        self.requestDetailId = requestDetailId
+        self.lineIds = lineIds
+        self.markupIds = markupIds
+    }
+}
+
 public struct Party: Sendable, Hashable {
     public var code: String
     public var name: String?
@@ -300,9 +321,11 @@ public struct ChangeOrder: Sendable, Hashable {
     public var markups: [Markup]
     public var computed: ComputedMarkup?
     public var procore: ProcoreLink?
+    /// Set for a change order from Procore's ERP export event.
+    public var erp: ERPLink?
     public var diagnostics: [Diagnostic]
 
-    public init(origin: Origin, source: SourceLocation, number: String, title: String? = nil, description: String? = nil, status: String? = nil, approved: Bool, date: CalendarDate? = nil, approvedDate: CalendarDate? = nil, dueDate: CalendarDate? = nil, scheduleImpactDays: Int? = nil, executed: Bool? = nil, contract: ContractKey? = nil, currency: Currency = .usd, lines: [ChangeOrderLine] = [], markups: [Markup] = [], computed: ComputedMarkup? = nil, procore: ProcoreLink? = nil, diagnostics: [Diagnostic] = []) {
+    public init(origin: Origin, source: SourceLocation, number: String, title: String? = nil, description: String? = nil, status: String? = nil, approved: Bool, date: CalendarDate? = nil, approvedDate: CalendarDate? = nil, dueDate: CalendarDate? = nil, scheduleImpactDays: Int? = nil, executed: Bool? = nil, contract: ContractKey? = nil, currency: Currency = .usd, lines: [ChangeOrderLine] = [], markups: [Markup] = [], computed: ComputedMarkup? = nil, procore: ProcoreLink? = nil, erp: ERPLink? = nil, diagnostics: [Diagnostic] = []) {
         self.origin = origin
         self.source = source
         self.number = number
@@ -321,6 +344,7 @@ public struct ChangeOrder: Sendable, Hashable {
         self.markups = markups
         self.computed = computed
         self.procore = procore
+        self.erp = erp
         self.diagnostics = diagnostics
     }
 }

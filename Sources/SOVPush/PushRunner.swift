@@ -71,9 +71,10 @@ public final class PushRunner {
     private let transport: any HTTPTransport
     private let human: OutputSink
     private let standardOutput: OutputSink
-    private lazy var procoreDeliverer: ProcoreDeliverer? = options.configuration.procore.map {
-        ProcoreDeliverer(client: ProcoreClient(settings: $0, transport: transport, policy: policy))
+    private lazy var procoreClient: ProcoreClient? = options.configuration.procore.map {
+        ProcoreClient(settings: $0, transport: transport, policy: policy)
     }
+    private lazy var procoreDeliverer: ProcoreDeliverer? = procoreClient.map { ProcoreDeliverer(client: $0) }
     private lazy var spectrumDeliverer: SpectrumDeliverer? = options.configuration.spectrum.map {
         SpectrumDeliverer(client: SpectrumDEXClient(settings: $0, transport: transport), retryPolicy: policy)
     }
@@ -134,7 +135,11 @@ public final class PushRunner {
             return
         }
         // A target with something to deliver must be configured; said before any call is made.
-        for target in ExportTarget.allCases where units.contains(where: { $0.target == target }) {
+        // Procore is needed too for the ERP loop of change orders that came as export events.
+        var metas: [Int64: JSONValue] = [:]
+        for unit in units { metas[unit.seq] = try ledger.unitMeta(seq: unit.seq) }
+        let erpLoop = units.contains { $0.target == .spectrum && metas[$0.seq]?["erp"] != nil }
+        for target in ExportTarget.allCases where units.contains(where: { $0.target == target }) || (target == .procore && erpLoop) {
             let missing = target == .procore ? options.configuration.procoreMissing : options.configuration.spectrumMissing
             if !missing.isEmpty && !options.dryRun {
                 let count = units.filter { $0.target == target }.count
@@ -172,7 +177,7 @@ public final class PushRunner {
                 result.deliveries.append(delivery)
                 continue
             }
-            switch deliver(unit, body: body, ledger: ledger) {
+            switch deliver(unit, body: body, meta: metas[unit.seq], ledger: ledger) {
             case .delivered(let ids, let how):
                 delivery.result = .delivered
                 delivery.ids = ids
@@ -226,8 +231,17 @@ public final class PushRunner {
         case notPermitted(String)
     }
 
-    private func deliver(_ unit: OutboxUnit, body: [UInt8], ledger: Ledger) -> Outcome {
+    private func deliver(_ unit: OutboxUnit, body: [UInt8], meta: JSONValue?, ledger: Ledger) -> Outcome {
         switch unit.target {
+        case .procore where unit.kind == "erp_request_detail":
+            guard let client = procoreClient else { return .failed("no Procore settings") }
+            guard let notice = try? JSONParser.parse(body), let detail = notice["request_detail_id"]?.scalarText else {
+                return .refused("the unit is not a Request Detail notice")
+            }
+            let messages = notice["messages"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            return procoreCall("Request Detail \(detail) closed as failed") { () throws(ProcoreError) in
+                try ERPLoop.fail(client, requestDetailId: detail, messages: messages)
+            }
         case .procore:
             guard let deliverer = procoreDeliverer else { return .failed("no Procore settings") }
             guard let json = try? JSONParser.parse(body) else { return .refused("the unit is not valid JSON") }
@@ -242,21 +256,67 @@ public final class PushRunner {
             }
         case .spectrum:
             guard let deliverer = spectrumDeliverer else { return .failed("no Spectrum settings") }
+            let erp = meta?["erp"]
+            let place = Self.place(meta)
             switch deliverer.deliver(unitXML: body) {
-            case .delivered(let records): return .delivered([:], "\(records) record\(records == 1 ? "" : "s") accepted")
+            case .delivered(let records):
+                let how = "\(records) record\(records == 1 ? "" : "s") accepted"
+                guard let erp else { return .delivered([:], how) }
+                // In Spectrum: now Procore's ERP loop, which is part of this unit's delivery.
+                guard let client = procoreClient, let parsed = try? SpectrumUnit.parse(body), parsed.key.count == 4 else {
+                    return .failed("in Spectrum (\(how)), but Procore's ERP loop cannot be closed: no Procore settings or no change request key")
+                }
+                let key = ERPLoop.spectrumKey(company: parsed.key[0], job: parsed.key[1], customer: parsed.key[2], number: parsed.key[3])
+                return procoreCall("\(how); the Spectrum keys written back to Procore and the ERP request closed as success") { () throws(ProcoreError) in
+                    try ERPLoop.succeed(client, erp: erp, changeOrderId: erp["change_order_id"]?.scalarText, key: key)
+                }
             case .refused(let problems, let accepted):
                 let said = problems.map { problem in
-                    "record \(problem.recordIndex + 1)\(problem.column.map { " (\($0))" } ?? ""): \(problem.code): \(problem.description)"
+                    let field = problem.column.flatMap(ERPLoop.ourField(forSpectrumColumn:)).map { ", from the change order's \($0)" } ?? ""
+                    return "record \(problem.recordIndex + 1)\(problem.column.map { " (\($0)\(field))" } ?? ""): \(problem.code): \(problem.description)"
                 }.joined(separator: "; ")
                 let inSpectrum = accepted.isEmpty
                     ? "no record of it is in Spectrum"
                     : "records \(accepted.map { String($0 + 1) }.joined(separator: ", ")) are in Spectrum"
-                return .refused("\(said); \(inSpectrum)")
+                let message = "\(place)Spectrum refused \(said); \(inSpectrum)"
+                if let detail = erp?["request_detail_id"]?.scalarText, let client = procoreClient {
+                    // The accountant sees Spectrum's own words in Procore, without our file names.
+                    let messages = problems.map { "Spectrum refused \($0.column.map { "\($0)" } ?? "the change request"): \($0.description)" }
+                    let told = procoreCall("") { () throws(ProcoreError) in try ERPLoop.fail(client, requestDetailId: detail, messages: messages) }
+                    switch told {
+                    case .delivered: return .refused(message + "; Procore's ERP request closed as failed")
+                    case .failed(let why): return .failed(message + "; Procore not told yet: \(why)")
+                    case .refused(let why): return .refused(message + "; Procore refused the ERP request update: \(why)")
+                    case .notPermitted(let why): return .notPermitted(why)
+                    }
+                }
+                return .refused(message)
             case .notAuthorized(let message):
                 return .notPermitted("Spectrum refused the Authorization_ID: \(message); check \(DeliveryConfiguration.spectrumSecretVariable) (or spectrum.authorization_id_file) and that the ID is active with this service")
             case .failed(let message): return .failed(message)
             }
         }
+    }
+
+    /// A Procore call of the ERP loop, its errors as outcomes.
+    private func procoreCall(_ done: String, _ call: () throws(ProcoreError) -> Void) -> Outcome {
+        do {
+            try call()
+            return .delivered([:], done)
+        } catch {
+            switch error {
+            case .refused(let message, let status): return .refused("HTTP \(status): \(message)")
+            case .authentication(let message):
+                return .notPermitted("Procore refused the credentials: \(message); check procore.client_id, \(DeliveryConfiguration.procoreSecretVariable) (or procore.client_secret_file) and procore.company_id")
+            case .failed(let message), .uncertain(let message): return .failed(message)
+            }
+        }
+    }
+
+    /// `file:line: ` of the document a unit came from, for messages.
+    static func place(_ meta: JSONValue?) -> String {
+        guard let file = meta?["source"]?["file"]?.stringValue else { return "" }
+        return file + (meta?["source"]?["line"]?.scalarText.map { ":\($0)" } ?? "") + ": "
     }
 
     private func plan(_ unit: OutboxUnit, body: [UInt8], ledger: Ledger) -> [String] {
@@ -314,7 +374,7 @@ public final class PushRunner {
         }
         if !options.dryRun, let path = options.report {
             let totals = (try? ledger.map(ContractTotals.collect)) ?? []
-            do { try AtomicFile.write(Array(PushReport.html(result, ledgerPath: options.ledger, totals: totals ?? []).utf8), to: path) } catch {
+            do { try AtomicFile.write(Array(PushReport.html(result, ledgerPath: options.ledger, totals: totals).utf8), to: path) } catch {
                 say("\(commandName): error: cannot write the report: \(error.description)", always: true)
                 result.status = result.status.worst(error.status)
             }

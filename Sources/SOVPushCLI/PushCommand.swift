@@ -57,9 +57,20 @@ public struct DeliveryOptionGroup: ParsableArguments {
     }
 }
 
+/// `sov-push`: `deliver` (the default) and `fetch-erp-request`.
 public struct PushCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "sov-push",
+        abstract: "Deliver the outbox to Procore and Spectrum; fetch Procore ERP Requests for the inbox.",
+        subcommands: [DeliverCommand.self, FetchERPRequestCommand.self],
+        defaultSubcommand: DeliverCommand.self)
+
+    public init() {}
+}
+
+public struct DeliverCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "deliver",
         abstract: "Deliver the outbox: every pending unit of the ledger, in sequence order, to Procore (REST API) and Spectrum (Data Exchange).",
         discussion: """
             Each unit goes once, whatever fails: Procore lines and change order lines through the sync \
@@ -68,6 +79,11 @@ public struct PushCommand: ParsableCommand {
             duplicates. Every id Procore returns is kept in the ledger and fills the placeholders of later \
             units. A refused unit keeps the target's message (sov-ledger show); the change orders of a \
             refused contract wait. A unit that fails after retries stays for the next run.
+
+            Procore's ERP loop: a change order that came as an ERP export event is delivered only when \
+            Spectrum took it, its Spectrum keys are written back to Procore (External Data) and its \
+            Request Detail is closed as success; when Spectrum or SOVBridge's own rules refuse it, the \
+            Request Detail is closed as failed with one message per problem.
 
             Settings: --config FILE's [procore] table (api_url, login_url, company_id, client_id, \
             client_secret_file) and [spectrum] table (dex_url, authorization_id_file), or the flags. \
@@ -117,5 +133,69 @@ public struct PushCommand: ParsableCommand {
         options.quiet = quiet || options.quiet
         let result = PushRunner(options: options).run()
         try exit(with: result.status)
+    }
+}
+
+public struct FetchERPRequestCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "fetch-erp-request",
+        abstract: "Fetch an ERP Request's payload by its id into a file for the inbox (for webhook receivers that pass only the id).",
+        discussion: """
+            Calls GET \(ERPLoop.showRequestPath(company: "{company_id}", id: "{id}")). Procore's public text does \
+            not spell this path out (its reference page names the call only): it is inferred, kept in one \
+            place in the code, and a real sandbox is the judge. The file is written whole or not at all.
+
+            Exit codes: 0 written; 1 Procore refused (e.g. no such request); 64 usage or a setting missing; \
+            69 Procore unreachable; 73 the file cannot be created; 77 credentials refused.
+            """)
+
+    @Argument(help: "The ERP Request id (the webhook event's resource_id).")
+    public var id: String
+
+    @Option(name: .long, help: ArgumentHelp("Write the payload here (default: standard output).", valueName: "file"))
+    public var out: String?
+
+    @Option(name: .long, help: ArgumentHelp("Read [procore] settings from a TOML (or .json) file; flags win.", valueName: "file"))
+    public var config: String?
+
+    @OptionGroup public var delivery: DeliveryOptionGroup
+
+    public init() {}
+
+    public func validate() throws {
+        guard !id.isEmpty, id.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { throw ValidationError("the ERP Request id is a whole number") }
+    }
+
+    public func run() throws {
+        StageDriver.prepareProcess()
+        let options: PushOptions
+        do {
+            let settings = try config.map { path throws(OptionsError) in try BatchSettings.load(configFile: path) } ?? BatchSettings()
+            options = try delivery.options(ledger: settings.ledger ?? Ledger.defaultPath, settings: settings)
+        } catch {
+            StageDriver.printError("sov-push: error: \(error.message)")
+            try exit(with: error.status)
+        }
+        guard let procore = options.configuration.procore else {
+            StageDriver.printError("sov-push: error: fetching an ERP Request needs \(options.configuration.procoreMissing.joined(separator: ", "))")
+            try exit(with: .usage)
+        }
+        switch ERPRequestFetch.fetch(id: id, settings: procore) {
+        case .success(let bytes):
+            do {
+                if let out {
+                    try AtomicFile.makeFolder(AtomicFile.parentFolder(of: out))
+                    try AtomicFile.write(bytes, to: out)
+                } else {
+                    try OutputSink().write(bytes: bytes)
+                }
+            } catch let failure as IOFailure {
+                StageDriver.printError("sov-push: \(failure.description)")
+                try exit(with: failure.status)
+            }
+        case .failure(let failure):
+            StageDriver.printError("sov-push: fetch-erp-request \(id): \(failure.message)")
+            try exit(with: failure.status)
+        }
     }
 }
