@@ -117,9 +117,10 @@ public struct Outbox: Sendable {
     }
 
     /// Step 1: the unit's bytes in `.staging/NAME`, created new (never over another file).
-    /// Not synced yet: `makeDurable` syncs a whole batch at once.
+    /// Not synced yet: `makeDurable` syncs a whole batch at once. Written in place: a file cut
+    /// short by a crash is one the ledger never committed, and recovery removes it.
     public func stage(_ bytes: [UInt8], name: String) throws(IOFailure) {
-        try AtomicFile.writeNew(bytes, to: staging + "/" + name, sync: false)
+        try AtomicFile.createNew(bytes, at: staging + "/" + name)
     }
 
     /// Step 2's durability, for a batch: the staged files' data and the staging folder on disk,

@@ -304,6 +304,27 @@ public enum AtomicFile {
         if sync { syncFolder(folder) }
     }
 
+    /// Writes a file that must not exist yet, in place and without syncing: for a private folder
+    /// (the outbox's staging) whose half-written files a recovery removes, and that is synced
+    /// as a whole afterwards. Fails (EEXIST) rather than replace anything.
+    public static func createNew(_ bytes: [UInt8], at path: String) throws(IOFailure) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        if fd < 0 { throw IOFailure.fromErrno(path, "cannot create", reading: false) }
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { raw in Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                let failure = IOFailure.fromErrno(path, "write failed", reading: false)
+                close(fd)
+                unlink(path)
+                throw failure
+            }
+            offset += written
+        }
+        close(fd)
+    }
+
     /// The temporary file's name: hidden, bounded whatever the target's name (a long input
     /// name must not make it too long for the disk), and per process.
     static func temporaryName(beside path: String) -> String {
