@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds="${1:-${FUZZ_SECONDS:-60}}"
-targets="${FUZZ_TARGETS:-xml csv numbers procore toml}"
+targets="${FUZZ_TARGETS:-xml csv numbers procore toml names}"
 parallel="${FUZZ_PARALLEL:-1}"
 root=.build-fuzz
 flags=(-sanitize=fuzzer,address -parse-as-library -O -wmo -I "$root/mod")
@@ -44,7 +44,13 @@ for target in $targets; do
   [ -f "Fuzz/$target.swift" ] || { echo "fuzz: no harness Fuzz/$target.swift" >&2; exit 64; }
   echo "fuzz: building $target"
   # The linker's warnings about ASan's local symbols are noise; the log keeps them.
-  swiftc "${flags[@]}" "${xml_flags[@]}" -module-name "Fuzz_$target" Fuzz/"$target".swift Fuzz/Support/*.swift \
+  # A harness may compile in a file of a module the script does not build (names: the drop
+  # folder's FileSystem.swift, which needs only SOVCore).
+  extra=()
+  case "$target" in
+    names) extra=(Sources/SOVBatch/FileSystem.swift) ;;
+  esac
+  swiftc "${flags[@]}" "${xml_flags[@]}" -module-name "Fuzz_$target" Fuzz/"$target".swift Fuzz/Support/*.swift "${extra[@]}" \
     "$root"/obj/*.o -lxml2 -o "$root/bin/fuzz-$target" > "$root/logs/build-$target.log" 2>&1 \
     || { grep -v 'Cannot export local symbol' "$root/logs/build-$target.log" >&2; exit 1; }
 done
@@ -58,7 +64,13 @@ seed() {
   hash=$(sha1sum "$tmp" | cut -c1-16)
   mv "$tmp" "$corpus/seed-$hash"
 }
-for target in xml csv numbers procore toml; do mkdir -p "$root/corpus/$target"; done
+for target in xml csv numbers procore toml names; do mkdir -p "$root/corpus/$target"; done
+# Drop-folder names: the sample file names, one per input (NUL-separated with a few hostile ones).
+for file in samples/* Tests/Fixtures/*/*; do
+  name=$(basename "$file")
+  printf '\001%s\000%s.done\000.%s\000%s.part' "$name" "$name" "$name" "$name" > "$root/corpus/names/seed-$(printf '%s' "$name" | sha1sum | cut -c1-16)"
+done
+printf '\001jobs-\351.csv\000x\376.jsonl\000%%41\000a.done.done' > "$root/corpus/names/seed-hostile"
 inputs=$(find samples Tests/Fixtures -type f | sort)
 for file in $inputs; do
   case "$file" in

@@ -99,7 +99,7 @@ public enum ProcoreReader {
     public static func loadMarkups(_ path: String) throws(Diagnostic) -> JSONValue {
         let bytes: [UInt8]
         do {
-            bytes = try InputFile(path: path).readAll(limit: 64 << 20)
+            bytes = try InputFile(path: path, specialFiles: true).readAll(limit: 64 << 20)
         } catch {
             throw Diagnostic.error(.IO001, "cannot read the markups file: \(error.message)", at: SourceLocation(file: path))
         }

@@ -105,9 +105,7 @@ public final class ProcoreStreamReader {
                     if numbered == nil { numbered = true }
                     continue
                 }
-                let (value, valueLine) = try parseValue(depth: 0)
-                if numbered == nil { numbered = try skipWhitespace() }
-                return take(value, line: valueLine)
+                return try document(depth: 0)
             case .arrayOpened:
                 guard try skipWhitespace() else { throw syntaxError("unexpected end of input") }
                 if buffer[start] == UInt8(ascii: "]") {
@@ -115,14 +113,12 @@ public final class ProcoreStreamReader {
                     place = .top
                     continue
                 }
-                let (value, valueLine) = try parseValue(depth: 1)
                 place = .arrayAfterElement
-                return take(value, line: valueLine)
+                return try document(depth: 1)
             case .arrayAfterComma:
                 guard try skipWhitespace() else { throw syntaxError("unexpected end of input") }
-                let (value, valueLine) = try parseValue(depth: 1)
                 place = .arrayAfterElement
-                return take(value, line: valueLine)
+                return try document(depth: 1)
             case .arrayAfterElement:
                 guard try skipWhitespace() else { throw syntaxError("unexpected end of input in an array") }
                 switch buffer[start] {
@@ -228,14 +224,49 @@ public final class ProcoreStreamReader {
         do {
             parsed = try JSONParser.parseValue(buffer, range: start..<end, line: line, column: column, depth: depth)
         } catch {
-            throw ProcoreInputFailure(file: file, line: error.line, column: error.column, message: error.message)
+            guard let key = error.duplicateKey, start + length <= end else {
+                throw ProcoreInputFailure(file: file, line: error.line, column: error.column, message: error.message)
+            }
+            // Well-formed but ambiguous: that document alone is rejected, kept as its text.
+            let text = String(decoding: buffer[start..<(start + length)], as: UTF8.self)
+            moveLines(to: start + length)
+            throw DuplicateKey(key: key, line: error.line, column: error.column, valueLine: valueLine, text: text)
         }
-        for index in start..<parsed.end where buffer[index] == 0x0A {
+        moveLines(to: parsed.end)
+        return (parsed.value, valueLine)
+    }
+
+    /// A document whose object repeats a key (thrown by `parseValue`, turned into a reject).
+    private struct DuplicateKey: Error {
+        var key: String
+        var line: Int
+        var column: Int
+        var valueLine: Int
+        var text: String
+    }
+
+    /// Moves `start` to `newStart`, counting the lines passed.
+    private func moveLines(to newStart: Int) {
+        for index in start..<newStart where buffer[index] == 0x0A {
             line += 1
             lineStart = base + index + 1
         }
-        start = parsed.end
-        return (parsed.value, valueLine)
+        start = newStart
+    }
+
+    /// The value at `start` as a document, or its reject when an object in it repeats a key.
+    private func document(depth: Int) throws -> ProcoreItem {
+        do {
+            let (value, valueLine) = try parseValue(depth: depth)
+            if depth == 0, numbered == nil { numbered = try skipWhitespace() }
+            return take(value, line: valueLine)
+        } catch let duplicate as DuplicateKey {
+            if depth == 0, numbered == nil { numbered = try skipWhitespace() }
+            record += 1
+            let location = SourceLocation(file: file, line: duplicate.line, record: numbered == true ? record : nil, field: duplicate.key)
+            let diagnostic = Diagnostic.error(.FMT007, "the key \"\(duplicate.key)\" appears twice in one object (column \(duplicate.column)); JSON readers disagree on which one counts, so the document is not read", at: location)
+            return .rejected(Reject(record: .object(["file": .string(file), "line": .number(String(duplicate.valueLine)), "text": .string(duplicate.text)]), diagnostics: [diagnostic]))
+        }
     }
 
     /// How many bytes from `start` make up the value there (its closing bracket or quote), or up

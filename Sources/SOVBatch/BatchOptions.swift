@@ -33,6 +33,10 @@ public struct BatchOptions: Sendable {
     /// How Procore change orders are written for Spectrum (the configuration's `[spectrum]`
     /// table and SPECTRUM_AUTHORIZATION_ID, set by the command layer).
     public var spectrumExport = SpectrumExportConfig()
+    /// Whether symbolic links among the inputs are followed. sov-run: yes, the user names them;
+    /// the drop folder (WatchOptions sets it false): never, an input is opened with O_NOFOLLOW and
+    /// a link anywhere in a dropped folder is skipped and said, so nothing outside DIR is read.
+    public var followsLinks = true
 
     public init() {}
 }

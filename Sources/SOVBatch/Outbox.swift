@@ -123,15 +123,20 @@ public struct Outbox: Sendable {
         try AtomicFile.createNew(bytes, at: staging + "/" + name)
     }
 
-    /// Step 2's durability, for a batch: the staged files' data and the staging folder on disk,
-    /// with one `syncfs` where the system has it (one flush instead of one per file).
+    /// Step 2's durability, for a batch: the staged files' data and the staging folder on disk.
+    /// A large batch takes one `syncfs` (one flush instead of one per file); a small one, such
+    /// as a drop folder's file, an `fsync` per unit, since `syncfs` also waits for whatever else
+    /// is being written on the disk.
     public func makeDurable(_ names: [String]) throws(IOFailure) {
         guard !names.isEmpty else { return }
-        if !FileDurability.syncFileSystem(of: staging) {
+        if names.count <= Outbox.fsyncEachUpTo || !FileDurability.syncFileSystem(of: staging) {
             for name in names { try FileDurability.sync(staging + "/" + name) }
         }
         AtomicFile.syncFolder(staging)
     }
+
+    /// Up to this many units a batch syncs each file; above, the whole file system at once.
+    static let fsyncEachUpTo = 64
 
     /// Step 3: into the outbox. Nothing to do when another run's recovery published it first.
     public func publish(_ name: String) throws(IOFailure) {

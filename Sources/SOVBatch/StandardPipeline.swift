@@ -45,7 +45,7 @@ extension BatchPipeline {
         }
 
         return BatchPipeline(
-            parse: { paths in parse(paths, options: readOptions) },
+            parse: { paths in parse(paths, options: readOptions, followingLinks: options.followsLinks) },
             validate: { documents, history in
                 validate(documents, validator: Validator(projectMap: map, knownContracts: history))
             },
@@ -92,7 +92,7 @@ extension BatchPipeline {
 
     /// Every input through the one reading path (DocumentInputReader); an unusable input
     /// contributes nothing, and contracts are joined across all inputs.
-    static func parse(_ paths: [String], options: SpectrumReadOptions) -> ParseOutput {
+    static func parse(_ paths: [String], options: SpectrumReadOptions, followingLinks: Bool = true) -> ParseOutput {
         let reader = DocumentInputReader(spectrum: options)
         var output = ParseOutput()
         func take(_ event: SpectrumOutput, into items: inout [ParsedItem]) {
@@ -105,7 +105,7 @@ extension BatchPipeline {
         for path in paths {
             var items: [ParsedItem] = []
             do {
-                let input = try InputFile(path: path)
+                let input = try InputFile(path: path, followingLinks: followingLinks)
                 let format = try InputFormat.sniff(input)
                 try reader.read(input, format: format) { take($0, into: &items) }
                 output.items += items

@@ -42,16 +42,27 @@ public struct WatchOptions: Sendable {
     public var once = false
     /// Seconds between scans of the inbox.
     public var interval = 5
-    /// A file (or a dropped folder holding one) modified less than this many seconds ago may
-    /// still be being written: left alone.
-    public var settleSeconds = 2
+    /// `--settle SECONDS`: an inbox file (or a dropped folder and everything in it) is taken only
+    /// once its size and modification time (and inode) were the same at two scans at least this
+    /// far apart: a producer that pauses mid-file for less than this is never caught half done.
+    /// 0 takes what is there at once (tests).
+    public var settleSeconds = 5
+    /// `--ready-suffix SUFFIX` (e.g. `.done`): `x.csv` is taken only once `x.csv.done` exists,
+    /// with no settling, for senders that write a marker when done; the marker is removed once
+    /// its file is claimed, and is never an input itself.
+    public var readySuffix: String?
     /// The sov-run options (ledger, encoding, profile, project map, markups, report, quiet);
-    /// inputs, `--out` and `--rejects` are the drop folder's own.
-    public var batch: BatchOptions
+    /// inputs, `--out` and `--rejects` are the drop folder's own. Links are never followed in
+    /// the drop folder, however these are set.
+    public var batch: BatchOptions {
+        didSet { batch.followsLinks = false }
+    }
 
     public init(folder: DropFolder, batch: BatchOptions) {
         self.folder = folder
-        self.batch = batch
+        var confined = batch
+        confined.followsLinks = false
+        self.batch = confined
     }
 }
 
@@ -131,10 +142,17 @@ public final class Watcher {
         self.log = log
     }
 
-    /// SIGTERM and SIGINT ask the watcher to stop after the current file.
+    /// SIGTERM, SIGINT and SIGHUP ask the watcher to stop after the current file.
     public static func installSignalHandlers() {
         signal(SIGTERM) { _ in signalReceived.store(true, ordering: .relaxed) }
         signal(SIGINT) { _ in signalReceived.store(true, ordering: .relaxed) }
+        // A closed terminal or `kill -HUP` must not kill it mid-file (the default): same as TERM.
+        signal(SIGHUP) { _ in signalReceived.store(true, ordering: .relaxed) }
+        // A parent may have started us with these blocked (the mask is inherited across exec).
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        for number in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&unblock, number) }
+        sigprocmask(SIG_UNBLOCK, &unblock, nil)
     }
 
     /// Asks this watcher to stop after the current file (what a signal does).
@@ -167,7 +185,7 @@ public final class Watcher {
         let folder = options.folder
         do {
             try folder.create()
-            lock = try FolderLock(path: folder.lockFile)
+            lock = try FolderLock(folder: folder.root, path: folder.lockFile)
             ledger = try Ledger(path: options.batch.ledger)
         } catch let held as FolderLock.Held {
             throw .locked(held)
@@ -199,7 +217,7 @@ public final class Watcher {
             do {
                 try start()
             } catch {
-                say("sov-watch: \(error.description)")
+                say("sov-watch: \(error.description)", always: true)
                 return error.status
             }
         }
@@ -212,10 +230,10 @@ public final class Watcher {
                 files = try pass(recovering: first)
             } catch let failure as IOFailure {
                 // The file being handled stays where it is (work or inbox) for the next start.
-                say("sov-watch: stopped: \(failure.description)")
+                say("sov-watch: stopped: \(failure.description)", always: true)
                 return failure.status
             } catch {
-                say("sov-watch: stopped: \(error)")
+                say("sov-watch: stopped: \(error)", always: true)
                 return .software
             }
             first = false
@@ -253,27 +271,112 @@ public final class Watcher {
                 if file.disposition == .leftInWork || shouldStop { return done }
             }
         }
-        for name in try readyNames() {
-            if shouldStop { break }
-            guard let claimed = try claim(name) else { continue }
-            let file = try process(claimed)
-            done.append(file)
-            if file.disposition == .leftInWork { break }
+        var entries = try readyEntries()
+        var secondLook = options.once && options.settleSeconds > 0 && options.readySuffix == nil
+        while true {
+            for entry in entries {
+                if shouldStop { break }
+                guard let claimed = try claim(entry) else { continue }
+                let file = try process(claimed)
+                done.append(file)
+                if file.disposition == .leftInWork { return done }
+            }
+            // `--once` looks twice: what was first seen in this pass is taken if it is still
+            // the same `settleSeconds` later. What changed meanwhile waits for the next run.
+            guard secondLook, !shouldStop, let due = observed.values.map(\.since).max() else { break }
+            secondLook = false
+            let wait = due + Double(options.settleSeconds) - FileSystem.monotonicSeconds()
+            if wait > 0 { pause(seconds: wait) }
+            entries = try readyEntries()
+        }
+        for (raw, _) in observed {
+            if options.once { say("sov-watch: \(FileSystem.Entry(raw: raw).name) is still changing; left in the inbox") }
         }
         return done
     }
 
-    /// Inbox files and folders that are complete: plain files or folders, not hidden or partial
-    /// by name, and not modified in the last `settleSeconds` (a producer may still be writing
-    /// them; for a folder, neither it nor any file in it).
-    public func readyNames() throws(IOFailure) -> [String] {
-        let inbox = options.folder.inbox
-        let now = FileSystem.now()
-        return try FileSystem.names(in: inbox).filter { name in
-            let path = inbox + "/" + name
-            guard !FileSystem.isPartialOrHidden(name), Watcher.isInput(path), let modified = Watcher.lastModified(path) else { return false }
-            return modified <= now - options.settleSeconds
+    /// Sleeps in short steps, waking early when asked to stop.
+    private func pause(seconds: Double) {
+        var left = seconds
+        while left > 0 && !shouldStop {
+            let step = min(left, 0.1)
+            var spec = timespec(tv_sec: 0, tv_nsec: Int(step * 1e9))
+            nanosleep(&spec, nil)
+            left -= step
         }
+    }
+
+    /// Inbox files and folders that are complete: plain files or folders, not hidden or partial
+    /// by name, and settled (see `WatchOptions.settleSeconds` and `readySuffix`). The names as
+    /// text; a name that is not UTF-8 shows its bytes as `%XX` (FileSystem.displayName).
+    public func readyNames() throws(IOFailure) -> [String] {
+        try readyEntries().map(\.name)
+    }
+
+    /// `readyNames`, as the names' bytes. Each call is a scan: what is not yet settled is
+    /// remembered, to compare with the next.
+    func readyEntries() throws(IOFailure) -> [FileSystem.Entry] {
+        let inbox = options.folder.inbox
+        let now = FileSystem.monotonicSeconds()
+        let entries = try FileSystem.entries(in: inbox)
+        let present = Set(entries.map(\.raw))
+        var ready: [FileSystem.Entry] = []
+        var seen: [[UInt8]: (signature: [Int], since: Double)] = [:]
+        for entry in entries {
+            switch FileSystem.inboxRole(entry, readySuffix: options.readySuffix) {
+            case .ignored, .marker: continue
+            case .candidate(let marker?):
+                // With a ready suffix, a file is ready when its marker is there.
+                guard present.contains(marker) else { continue }
+            case .candidate(nil): break
+            }
+            guard let info = FileSystem.info(raw: entry.raw, in: inbox) else { continue }
+            guard info.kind == .file || info.kind == .folder else {
+                if saidLeftAlone.insert(entry.raw).inserted {
+                    say("sov-watch: \(entry.name) left in the inbox: \(info.isLink ? "a symbolic link" : "not a regular file or folder"); the drop folder takes only files and folders put there")
+                }
+                continue
+            }
+            if options.readySuffix.map({ !$0.isEmpty }) == true || options.settleSeconds <= 0 {
+                ready.append(entry)
+                continue
+            }
+            guard let signature = Watcher.signature(entry, in: inbox) else { continue }
+            if let before = observed[entry.raw], before.signature == signature {
+                if now - before.since >= Double(options.settleSeconds) {
+                    ready.append(entry)
+                } else {
+                    seen[entry.raw] = before
+                }
+            } else {
+                seen[entry.raw] = (signature, now)
+            }
+        }
+        observed = seen
+        return ready
+    }
+
+    /// What settling compares: for a file its inode, size and modification time; for a folder
+    /// the same of the folder and of everything below it, names included. Nil while it cannot
+    /// be taken: a partial file (.part, .tmp) below a folder means it is still being written.
+    static func signature(_ entry: FileSystem.Entry, in folder: String) -> [Int]? {
+        guard let info = FileSystem.info(raw: entry.raw, in: folder) else { return nil }
+        var signature = [info.kind == .folder ? 1 : 0, Int(truncatingIfNeeded: info.inode), info.size, info.modifiedNanoseconds]
+        guard info.kind == .folder else { return signature }
+        var stillWritten = false
+        func walk(_ path: [UInt8], depth: Int) {
+            let text = String(decoding: path, as: UTF8.self)
+            guard depth <= BatchRunner.maximumFolderDepth, let entries = try? FileSystem.entries(in: text) else { return }
+            for child in entries {
+                if child.name.hasSuffix(".part") || child.name.hasSuffix(".tmp") { stillWritten = true }
+                guard let info = FileSystem.info(raw: child.raw, in: text) else { continue }
+                signature += [child.raw.count] + child.raw.map(Int.init)
+                signature += [Int(truncatingIfNeeded: info.inode), info.size, info.modifiedNanoseconds]
+                if info.kind == .folder { walk(path + [UInt8(ascii: "/")] + child.raw, depth: depth + 1) }
+            }
+        }
+        walk(Array(folder.utf8) + [UInt8(ascii: "/")] + entry.raw, depth: 0)
+        return stillWritten ? nil : signature
     }
 
     /// A plain file or a folder (links are not followed: the drop folder takes what was put there).
@@ -293,15 +396,23 @@ public final class Watcher {
         return newest
     }
 
-    /// Moves `name` from inbox to work (atomic rename); nil when it vanished meanwhile. A name
-    /// too long to derive the outputs' names from is shortened here (DerivedName), once.
-    private func claim(_ name: String) throws -> String? {
+    /// Moves `entry` from inbox to work (atomic rename); nil when it vanished meanwhile. A name
+    /// too long to derive the outputs' names from is shortened here (DerivedName), once; a name
+    /// that is not UTF-8 is claimed under its printable form (its bad bytes as `%XX`), and so
+    /// is processed like any other. Names inside a claimed folder are made so too.
+    private func claim(_ entry: FileSystem.Entry) throws -> String? {
         let folder = options.folder
-        let claimed = FileSystem.freeName(for: DerivedName.bounded(name), in: folder.work)
-        if rename(folder.inbox + "/" + name, folder.work + "/" + claimed) != 0 {
+        let claimed = FileSystem.freeName(for: DerivedName.bounded(entry.name), in: folder.work)
+        if !FileSystem.renameRaw(entry.raw, in: folder.inbox, to: folder.work + "/" + claimed) {
             if errno == ENOENT { return nil }
-            throw FileSystem.failure(folder.inbox + "/" + name, "cannot claim into work", reading: false)
+            throw FileSystem.failure(folder.inbox + "/" + entry.name, "cannot claim into work", reading: false)
         }
+        if !entry.isUTF8 { say("sov-watch: the inbox name \(entry.name) is not UTF-8 (its bad bytes are shown as %XX); processed as \(claimed)") }
+        if let suffix = options.readySuffix, !suffix.isEmpty {
+            let marker = FileSystem.rawPath(folder.inbox, entry.raw + Array(suffix.utf8))
+            _ = marker.withUnsafeBufferPointer { unlink($0.baseAddress!) }
+        }
+        if FileSystem.info(folder.work + "/" + claimed)?.kind == .folder { renameNonUTF8(in: folder.work + "/" + claimed, depth: 0) }
         try checkpoint?(.claimed(claimed))
         return claimed
     }
@@ -340,6 +451,8 @@ public final class Watcher {
         runner.commandName = "sov-watch"
         runner.writesEmptyRejectsFile = false
         runner.replacesRejectsFile = leftByACrash
+        let located = InputRename(from: workPath, to: archivedPath)
+        runner.locate = { located.path($0) }
         if let checkpoint { runner.checkpoint = { try checkpoint(.batch($0)) } }
         var result = try runner.run()
         if result.fatal == nil {
@@ -380,6 +493,24 @@ public final class Watcher {
         say("sov-watch: \(name) -> archive/\(archiveName)")
         try checkpoint?(.archived(archiveName))
         return WatchedFile(name: name, disposition: .archived, path: archivedPath, result: result)
+    }
+
+    /// Gives every name below `folder` that is not UTF-8 its printable form (FileSystem.displayName)
+    /// so it is read like the others; the folder is in work, the watcher's own.
+    private func renameNonUTF8(in folder: String, depth: Int) {
+        guard depth <= BatchRunner.maximumFolderDepth, let entries = try? FileSystem.entries(in: folder) else { return }
+        for entry in entries {
+            var name = entry.name
+            if !entry.isUTF8 {
+                name = FileSystem.freeName(for: entry.name, in: folder)
+                if FileSystem.renameRaw(entry.raw, in: folder, to: folder + "/" + name) {
+                    say("sov-watch: \(folder)/\(entry.name): the name is not UTF-8 (its bad bytes are shown as %XX); read as \(name)")
+                } else {
+                    continue
+                }
+            }
+            if FileSystem.info(folder + "/" + name)?.kind == .folder { renameNonUTF8(in: folder + "/" + name, depth: depth + 1) }
+        }
     }
 
     /// `name`, else `stem.2.ext`, `stem.3.ext`... : the first that `isFree` accepts.
@@ -423,8 +554,9 @@ public final class Watcher {
         }
     }
 
-    private func say(_ line: String) {
-        guard !options.batch.quiet else { return }
+    /// `always`: the reason the watcher stops (75, 73, 74), which -q never hides.
+    private func say(_ line: String, always: Bool = false) {
+        guard always || !options.batch.quiet else { return }
         try? log.write(line + "\n")
         try? log.flush()
     }
@@ -496,6 +628,27 @@ struct InputRename {
         case .array(let items): return .array(items.map(json))
         default: return value
         }
+    }
+
+    /// `reject` with every location renamed by `locate`.
+    static func apply(_ locate: (String) -> String, to reject: Reject) -> Reject {
+        func json(_ value: JSONValue) -> JSONValue {
+            switch value {
+            case .object(let members):
+                return .object(members.map { member in
+                    if member.key == "file", case .string(let text) = member.value { return JSONMember("file", .string(locate(text))) }
+                    return JSONMember(member.key, json(member.value))
+                })
+            case .array(let items): return .array(items.map(json))
+            default: return value
+            }
+        }
+        let diagnostics = reject.diagnostics.map { diagnostic in
+            var renamed = diagnostic
+            renamed.location.file = diagnostic.location.file.map(locate)
+            return renamed
+        }
+        return Reject(document: reject.document.map(json), record: reject.record.map(json), diagnostics: diagnostics)
     }
 
     func reject(_ reject: Reject) -> Reject {

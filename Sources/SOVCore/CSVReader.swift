@@ -86,9 +86,15 @@ public final class CSVReader {
     private var recordCarryTruncated = false
     private var pendingRaw: [UInt8] = []
     private var pendingRawTruncated = false
+    /// Bytes passed over since the current malformed record's fault, looking for its line end.
+    private var skippedBytes = 0
     /// How much of one malformed record is kept for the rejects stream: far more than any real
     /// export row, far less than a runaway line.
     public static let maximumRawBytes = 64 << 10
+    /// How far past a malformed record's fault its line end is looked for (issue 16: /dev/zero
+    /// has none and was scanned for ever). As long as the longest line any reader here accepts,
+    /// so a 10 MB runaway line is still one reject and the next line is read.
+    public static let maximumSkippedBytes = 64 << 20
     /// The header's field count, once read, when field counts are checked.
     public private(set) var header: [String]?
 
@@ -113,6 +119,7 @@ public final class CSVReader {
     /// Starts keeping a malformed record's bytes: what earlier buffers held of it, then
     /// `buffer` from the record's start up to `end` (the offending byte included).
     private func keepMalformed(_ buffer: UnsafeBufferPointer<UInt8>, base: Int, upTo end: Int) {
+        skippedBytes = 0
         pendingRaw.removeAll(keepingCapacity: true)
         pendingRaw.append(contentsOf: recordCarry)
         pendingRawTruncated = recordCarryTruncated
@@ -217,6 +224,13 @@ public final class CSVReader {
                     let skipStart = position - 1
                     while position < end && buffer[position] != 0x0A { position += 1 }
                     keepSkipped(buffer, from: skipStart, to: position)
+                    skippedBytes += position - skipStart
+                    if skippedBytes > CSVReader.maximumSkippedBytes {
+                        // No line end within the bound: a runaway (/dev/zero, a binary file)
+                        // would be scanned forever. The input fails as a whole.
+                        store()
+                        return runaway()
+                    }
                 case .fieldStart, .unquoted:
                     if byte == delimiter {
                         starts.append(fieldStart)
@@ -332,6 +346,22 @@ public final class CSVReader {
             store()
             return nil
         }
+    }
+
+    /// A malformed record with no line end within `maximumSkippedBytes`: reported as fatal with
+    /// what was kept of it, and the reader stops (the rest is never scanned).
+    private func runaway() -> Item? {
+        guard var problem = pendingError else { return nil }
+        problem.message += "; no line end follows within \(CSVReader.maximumSkippedBytes >> 20) MB, so the file is not read further"
+        problem.fatal = true
+        problem.raw = pendingRaw
+        problem.rawTruncated = true
+        resetRecord(nextOffset: chunkBase + chunkStart)
+        recordNumber += 1
+        // Nothing more comes out of this input.
+        atEnd = true
+        chunkStart = chunkEnd
+        return .malformed(problem)
     }
 
     private func skipDone() -> Item? {

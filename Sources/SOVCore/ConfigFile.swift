@@ -5,7 +5,7 @@ public enum ConfigFile {
     public static func load(_ path: String) throws(Diagnostic) -> JSONValue {
         let bytes: [UInt8]
         do {
-            bytes = try InputFile(path: path).readAll(limit: 16 << 20)
+            bytes = try InputFile(path: path, specialFiles: true).readAll(limit: 16 << 20)
         } catch {
             throw Diagnostic.error(.IO001, error.message, at: SourceLocation(file: path))
         }

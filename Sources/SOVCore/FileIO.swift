@@ -40,23 +40,56 @@ public final class InputFile {
     private let descriptor: Int32
     private let ownsDescriptor: Bool
 
-    public init(path: String) throws(IOFailure) {
+    /// Opens `path` ("-": standard input). Only a regular file is read: a FIFO would block the
+    /// run until a writer comes and a device such as /dev/zero never ends, so either is refused
+    /// (66) unless `specialFiles` (a configuration given as `<(command)`). With `followingLinks`
+    /// false a symbolic link is refused as well (O_NOFOLLOW), which is how the drop folder opens
+    /// what it was given: the check is on the descriptor opened, not on the name beforehand.
+    public init(path: String, specialFiles: Bool = false, followingLinks: Bool = true) throws(IOFailure) {
         if path == "-" {
             name = "<stdin>"
             descriptor = STDIN_FILENO
             ownsDescriptor = false
             return
         }
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 { throw IOFailure.fromErrno(path, "cannot open", reading: true) }
+        // O_NONBLOCK so that opening a FIFO never waits for its writer; cleared below.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (followingLinks ? 0 : O_NOFOLLOW))
+        if fd < 0 {
+            if errno == ELOOP && !followingLinks {
+                throw IOFailure(path: path, message: "is a symbolic link; links are not followed here, only regular files are read", status: .noInput)
+            }
+            throw IOFailure.fromErrno(path, "cannot open", reading: true)
+        }
         var info = stat()
-        if fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
+        guard fstat(fd, &info) == 0 else {
+            let failure = IOFailure.fromErrno(path, "cannot open", reading: true)
+            close(fd)
+            throw failure
+        }
+        let kind = info.st_mode & S_IFMT
+        if kind == S_IFDIR {
             close(fd)
             throw IOFailure(path: path, message: "is a folder, not a file", status: .noInput)
         }
+        if kind != S_IFREG && !specialFiles {
+            close(fd)
+            throw IOFailure(path: path, message: "is \(InputFile.kindName(kind)), not a regular file; only files are read (give - to read standard input)", status: .noInput)
+        }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
         name = path
         descriptor = fd
         ownsDescriptor = true
+    }
+
+    static func kindName(_ kind: mode_t) -> String {
+        switch kind {
+        case S_IFIFO: "a FIFO (named pipe)"
+        case S_IFCHR: "a character device"
+        case S_IFBLK: "a block device"
+        case S_IFSOCK: "a socket"
+        case S_IFLNK: "a symbolic link"
+        default: "a special file"
+        }
     }
 
     deinit {

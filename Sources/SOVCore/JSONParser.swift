@@ -2,12 +2,17 @@ public struct JSONParseError: Error, Sendable, Hashable, CustomStringConvertible
     public var message: String
     public var line: Int
     public var column: Int
+    /// Set when the value is well-formed but an object repeats this key: readers that take a
+    /// stream value by value reject that one value and go on (issue 16).
+    public var duplicateKey: String?
 
     public var description: String { "line \(line), column \(column): \(message)" }
 }
 
 /// A strict RFC 8259 parser over bytes. Numbers keep their text; strings must be valid UTF-8;
-/// nesting is bounded so hostile input cannot exhaust the stack.
+/// nesting is bounded so hostile input cannot exhaust the stack. An object that repeats a key is
+/// refused: readers disagree on which one wins ("status":"approved","status":"draft"), so
+/// taking either would be a guess.
 public struct JSONParser {
     public static let maximumDepth = 256
 
@@ -127,6 +132,7 @@ public struct JSONParser {
         try enter()
         index += 1
         var members: [JSONMember] = []
+        var seen: Set<String>?
         skipWhitespace()
         if index < end, bytes[index] == UInt8(ascii: "}") {
             index += 1
@@ -137,7 +143,23 @@ public struct JSONParser {
             skipWhitespace()
             guard index < end else { throw error("unexpected end of input in an object") }
             guard bytes[index] == UInt8(ascii: "\"") else { throw error("expected a key in double quotes") }
+            let keyStart = index
             let key = try parseString()
+            // A scan for the few members objects usually have; a set past that, so a hostile
+            // object with 100,000 keys stays linear.
+            let repeated: Bool
+            if members.count < 32 {
+                repeated = members.contains { $0.key == key }
+            } else {
+                if seen == nil { seen = Set(members.map(\.key)) }
+                repeated = !seen!.insert(key).inserted
+            }
+            if repeated {
+                index = keyStart
+                var failure = error("duplicate key \"\(key)\" in an object")
+                failure.duplicateKey = key
+                throw failure
+            }
             skipWhitespace()
             guard index < end, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':' after a key") }
             index += 1

@@ -38,13 +38,22 @@ public struct ProjectMap: Sendable {
     }
 
     public static let requiredColumns = ["job", "project_id"]
+    public static let knownColumns = ["company", "job", "customer", "project_id", "prime_contract_id"]
+
+    /// The known column `name` most likely misspells (prefix or few edits), if any.
+    static func closestColumn(to name: String) -> String? {
+        if name.count >= 2, let prefixed = knownColumns.first(where: { $0.hasPrefix(name) || name.hasPrefix($0) }) { return prefixed }
+        let scored = knownColumns.map { ($0, editDistance($0, name)) }.min { $0.1 < $1.1 }
+        guard let scored, scored.1 <= max(2, scored.0.count / 3) else { return nil }
+        return scored.0
+    }
 
     /// Reads the map; any malformed row makes the whole map unusable (a wrong map would send
     /// documents to the wrong project), so the first problem is thrown with its line.
     public static func load(_ path: String) throws(Diagnostic) -> ProjectMap {
         let reader: CSVReader
         do {
-            reader = CSVReader(try InputFile(path: path))
+            reader = CSVReader(try InputFile(path: path, specialFiles: true))
         } catch {
             throw Diagnostic.error(.IO001, "cannot read the project map: \(error.message)", at: SourceLocation(file: path))
         }
@@ -58,7 +67,18 @@ public struct ProjectMap: Sendable {
                 case .record(let record):
                     if columns.isEmpty {
                         for (index, name) in record.fields.enumerated() {
-                            columns[name.trimmingSpaces.lowercased()] = index
+                            let column = name.trimmingSpaces.lowercased()
+                            if column.isEmpty { continue }  // a trailing delimiter names nothing
+                            // An unknown column is refused rather than ignored: `cust` for
+                            // `customer` would otherwise make every row mean "any customer".
+                            guard knownColumns.contains(column) else {
+                                let closest = closestColumn(to: column).map { " (did you mean '\($0)'?)" } ?? ""
+                                throw Diagnostic.error(.FMT004, "project map has an unknown column '\(name)'\(closest); its columns are company,job,customer,project_id,prime_contract_id", at: SourceLocation(file: path, line: record.line, field: name))
+                            }
+                            guard columns[column] == nil else {
+                                throw Diagnostic.error(.FMT004, "project map has the column '\(column)' twice", at: SourceLocation(file: path, line: record.line, field: name))
+                            }
+                            columns[column] = index
                         }
                         for required in requiredColumns where columns[required] == nil {
                             throw Diagnostic.error(.FMT004, "project map has no '\(required)' column; expected header company,job,customer,project_id,prime_contract_id", at: SourceLocation(file: path, line: record.line))
@@ -130,4 +150,22 @@ extension StringProtocol {
         }
         return String(self[start..<end])
     }
+}
+
+/// Levenshtein distance between two short names (headers, columns), by Unicode scalar.
+public func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a.unicodeScalars)
+    let b = Array(b.unicodeScalars)
+    if a.isEmpty { return b.count }
+    if b.isEmpty { return a.count }
+    var previous = Array(0...b.count)
+    var current = [Int](repeating: 0, count: b.count + 1)
+    for i in 1...a.count {
+        current[0] = i
+        for j in 1...b.count {
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+        }
+        swap(&previous, &current)
+    }
+    return previous[b.count]
 }

@@ -75,7 +75,14 @@ public final class StageReport {
     /// A whole input that could not be used: said on stderr and remembered for the exit code.
     public func fail(_ status: ExitStatus, _ message: String, diagnostics: [Diagnostic] = []) throws {
         failure = failure.worst(status)
-        say("\(stage): error: \(message)")
+        if quiet {
+            // -q hides diagnostics, never why a run failed (66, 65 for a whole file, 73, 74):
+            // the reason, and the diagnostics that say where, which callers said only unquiet.
+            for diagnostic in diagnostics { try? humanSink.write(diagnostic.humanLine + "\n") }
+            try? humanSink.write("\(stage): error: \(message)\n")
+        } else {
+            say("\(stage): error: \(message)")
+        }
         if !diagnostics.isEmpty, let rejectsSink {
             try rejectsSink.writeLine(Reject(diagnostics: diagnostics).json)
         }

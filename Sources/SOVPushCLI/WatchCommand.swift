@@ -38,6 +38,12 @@ public struct WatchCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Seconds between scans of the inbox (default 5).", valueName: "seconds"))
     public var interval: Int?
 
+    @Option(name: .long, help: ArgumentHelp("Take an inbox entry only once its size and modification time were the same at two scans this many seconds apart (default 5; 0 takes what is there at once).", valueName: "seconds"))
+    public var settle: Int?
+
+    @Option(name: .long, help: ArgumentHelp("Take x.csv only once x.csv<suffix> exists (e.g. .done), without settling; the marker is removed when its file is claimed.", valueName: "suffix"))
+    public var readySuffix: String?
+
     @OptionGroup public var batch: BatchFlags
 
     @Flag(name: .long, help: "After each pass, deliver the outbox (what sov-push does); delivered units move to DIR/outbox/delivered/.")
@@ -49,6 +55,8 @@ public struct WatchCommand: ParsableCommand {
 
     public func validate() throws {
         if let interval, interval < 1 { throw ValidationError("--interval must be at least 1 second") }
+        if let settle, settle < 0 { throw ValidationError("--settle must be 0 or more seconds") }
+        if let readySuffix, readySuffix.isEmpty || readySuffix.contains("/") { throw ValidationError("--ready-suffix must be a file name ending such as .done") }
     }
 
     public func run() throws {
@@ -72,6 +80,8 @@ public struct WatchCommand: ParsableCommand {
             try exit(with: error.status)
         }
         options.once = once
+        if let settle { options.settleSeconds = settle }
+        options.readySuffix = readySuffix
         let pipeline: BatchPipeline
         do {
             pipeline = try BatchPipeline.standard(options.batch)

@@ -10,9 +10,15 @@ public final class CSVRecordReader: RecordReader {
     public let name: String
     public private(set) var header: FieldNames?
 
-    public init(_ input: InputFile, delimiter: UInt8 = UInt8(ascii: ","), encoding: TextEncoding = .utf8) {
+    /// Judges the header row (its names and line) before any record: a problem there makes the
+    /// whole input unusable, said once rather than on every row.
+    private var headerCheck: (@Sendable ([String], Int) -> Diagnostic?)?
+    private var headerLine = 1
+
+    public init(_ input: InputFile, delimiter: UInt8 = UInt8(ascii: ","), encoding: TextEncoding = .utf8, headerCheck: (@Sendable ([String], Int) -> Diagnostic?)? = nil) {
         reader = CSVReader(input, delimiter: delimiter, encoding: encoding, checksFieldCount: false, maximumRecordBytes: Record.maximumBytes)
         name = input.name
+        self.headerCheck = headerCheck
     }
 
     public func next() throws -> RecordItem? {
@@ -22,7 +28,13 @@ public final class CSVRecordReader: RecordReader {
                 if row.fields.count == 1 && row.fields[0].isEmpty && (header?.count ?? 2) > 1 { continue }
                 guard let header else {
                     header = FieldNames(row.fields)
+                    headerLine = row.line
                     continue
+                }
+                // Judged at the first row: a header alone is "no records", said as such.
+                if let check = headerCheck {
+                    headerCheck = nil
+                    if let problem = check(header.names, headerLine) { throw InputUnusable(problem) }
                 }
                 guard row.fields.count == header.count else {
                     let diagnostic = Diagnostic.error(
@@ -48,7 +60,7 @@ public final class CSVRecordReader: RecordReader {
                 // (those bytes shown as U+FFFD), else its text as in the file.
                 var fields: JSONValue = .null
                 if let header, let values = problem.lossyFields, values.count == header.count {
-                    fields = .object(zip(header.names, values).map { JSONMember($0, .string($1)) })
+                    fields = .object(Record.members(names: header.names, values: values))
                 }
                 var raw: [JSONMember] = [
                     JSONMember("file", .string(name)), JSONMember("line", .int(problem.line)),

@@ -59,12 +59,26 @@ public struct Record: Sendable {
 
     /// `{"file", "line", "layout", "fields": {name: value}}`: what `sov-parse --records` prints and
     /// what the rejects stream keeps of a record, values exactly as in the file.
-    public var json: JSONValue {
+    /// Fields as JSON members with unique keys (an object repeating a key is refused by JSON
+    /// readers, ours included): a name seen before becomes `name (column N)`.
+    static func members(names: [String], values: [String]) -> [JSONMember] {
         var fields: [JSONMember] = []
         fields.reserveCapacity(values.count)
-        for (index, name) in fieldNames.names.enumerated() {
-            fields.append(JSONMember(name, .string(values[index])))
+        var seen: Set<String> = []
+        for (index, value) in values.enumerated() {
+            let name = index < names.count ? names[index] : ""
+            var key = name
+            if !seen.insert(key).inserted {
+                key = "\(name.isEmpty ? "" : name + " ")(column \(index + 1))"
+                while !seen.insert(key).inserted { key += "'" }
+            }
+            fields.append(JSONMember(key, .string(value)))
         }
+        return fields
+    }
+
+    public var json: JSONValue {
+        let fields = Record.members(names: fieldNames.names, values: values)
         return .object([
             JSONMember("file", .string(file)),
             JSONMember("line", .int(line)),

@@ -37,7 +37,9 @@ public final class SpectrumParser {
 
     /// The record reader for an input whose format is known (`.xml` or `.csv`). `note` receives
     /// remarks about how it is read (a UTF-8 file read as UTF-8 despite windows-1252).
-    public func recordReader(for input: InputFile, format: InputFormat, note: (Diagnostic) throws -> Void = { _ in }) throws -> any RecordReader {
+    /// With `checkingHeader`, a CSV header the layouts cannot use fails the input at once
+    /// (HeaderCheck); `--records`, which shows an export as it is, goes without.
+    public func recordReader(for input: InputFile, format: InputFormat, checkingHeader: Bool = false, note: (Diagnostic) throws -> Void = { _ in }) throws -> any RecordReader {
         switch format {
         case .xml:
             return try XMLRecordReader(input)
@@ -47,7 +49,13 @@ public final class SpectrumParser {
                 encoding = .utf8
                 try note(.warning(.FMT008, "read as UTF-8: the file is valid UTF-8 throughout, so windows-1252 does not apply to it", at: SourceLocation(file: input.name)))
             }
-            return CSVRecordReader(input, delimiter: options.csvDelimiter, encoding: encoding)
+            let profile = options.profile
+            let file = input.name
+            var check: (@Sendable ([String], Int) -> Diagnostic?)?
+            if checkingHeader {
+                check = { names, line in HeaderCheck.problem(names, profile: profile, file: file, line: line) }
+            }
+            return CSVRecordReader(input, delimiter: options.csvDelimiter, encoding: encoding, headerCheck: check)
         case .json, .empty:
             throw InputUnusable(.error(.FMT007, format == .empty ? "the input is empty" : "JSON is not a Spectrum export", at: SourceLocation(file: input.name)))
         }
@@ -56,7 +64,7 @@ public final class SpectrumParser {
     /// Reads one input into documents, emitting each as it completes.
     public func parse(_ input: InputFile, format: InputFormat, emit: (SpectrumOutput) throws -> Void) throws {
         do {
-            let reader = RecordPrefetcher(try recordReader(for: input, format: format) { try emit(.warning($0)) })
+            let reader = RecordPrefetcher(try recordReader(for: input, format: format, checkingHeader: true) { try emit(.warning($0)) })
             var rows = 0
             while let item = try reader.next() {
                 rows += 1

@@ -29,6 +29,11 @@ private struct XMLReaderContext {
     var bytesSinceNode = 0
     var tooLongWithoutNode = false
     static let maximumBytesBetweenNodes = 4 * Record.maximumBytes
+    /// libxml2 parses a start tag whole, checking each attribute against the others, before the
+    /// reader sees the element: 200,000 attributes on one element took a minute. The bytes are
+    /// scanned as they are handed over, and the read fails past the bound.
+    var attributes = AttributeCounter()
+    var tooManyAttributes = false
 
     init(input: InputFile) {
         self.input = input
@@ -40,12 +45,81 @@ private struct XMLReaderContext {
             start = 0
             end = try input.read(into: buffer)
             if end == 0 { return 0 }
+            attributes.scan(UnsafeRawBufferPointer(rebasing: buffer[0..<end]))
+            if attributes.exceeded {
+                tooManyAttributes = true
+                failed = true
+                return 0
+            }
         }
         let count = min(target.count, end - start)
         target.baseAddress!.copyMemory(from: buffer.baseAddress! + start, byteCount: count)
         start += count
         bytesSinceNode += count
         return count
+    }
+}
+
+/// Counts the attributes of each start tag in XML bytes as they stream past (the `=` signs
+/// outside quoted values), to refuse an element with more than `maximum` before libxml2 spends
+/// time on them. Comments, CDATA and processing instructions are not told apart from tags: at
+/// worst their text counts as one more tag, which no export comes near the bound with.
+struct AttributeCounter {
+    static let maximum = 1_000
+
+    private enum State: UInt8 { case text, lessThan, startTag, quoted, otherTag }
+    private var state = State.text
+    private var quote: UInt8 = 0
+    private var count = 0
+    private(set) var exceeded = false
+
+    mutating func scan(_ bytes: UnsafeRawBufferPointer) {
+        var index = 0
+        let end = bytes.count
+        while index < end && !exceeded {
+            switch state {
+            case .text:
+                // The fast path: most bytes are text, skipped up to the next '<'.
+                while index < end && bytes[index] != 0x3C { index += 1 }
+                if index < end {
+                    state = .lessThan
+                    index += 1
+                }
+            case .lessThan:
+                let byte = bytes[index]
+                if byte == 0x2F || byte == 0x21 || byte == 0x3F {  // '/', '!', '?'
+                    state = .otherTag
+                } else {
+                    state = .startTag
+                    count = 0
+                }
+                index += 1
+            case .startTag:
+                let byte = bytes[index]
+                index += 1
+                if byte == 0x3D {  // '='
+                    count += 1
+                    if count > AttributeCounter.maximum { exceeded = true }
+                } else if byte == 0x22 || byte == 0x27 {
+                    quote = byte
+                    state = .quoted
+                } else if byte == 0x3E {  // '>'
+                    state = .text
+                }
+            case .quoted:
+                while index < end && bytes[index] != quote { index += 1 }
+                if index < end {
+                    state = .startTag
+                    index += 1
+                }
+            case .otherTag:
+                while index < end && bytes[index] != 0x3E { index += 1 }
+                if index < end {
+                    state = .text
+                    index += 1
+                }
+            }
+        }
     }
 }
 
@@ -162,7 +236,8 @@ public final class XMLRecordReader: PackedRecordReader {
                     return -1
                 }
                 do {
-                    return Int32(try context.pointee.read(into: UnsafeMutableRawBufferPointer(start: buffer, count: Int(length))))
+                    let count = try context.pointee.read(into: UnsafeMutableRawBufferPointer(start: buffer, count: Int(length)))
+                    return context.pointee.tooManyAttributes ? -1 : Int32(count)
                 } catch let failure as IOFailure {
                     context.pointee.ioFailure = failure
                     context.pointee.failed = true
@@ -233,6 +308,9 @@ public final class XMLRecordReader: PackedRecordReader {
     private func failure() -> any Error {
         if let failure = context.pointee.ioFailure { return failure }
         if let line = doctypeLine() { return Self.doctypeRefusal(name, line: line) }
+        if context.pointee.tooManyAttributes {
+            return Self.unusable(name, "an element has more than \(AttributeCounter.maximum) attributes; that is not an export", line: Int(xmlTextReaderGetParserLineNumber(reader)))
+        }
         if context.pointee.tooLongWithoutNode {
             return Self.unusable(name, "more than \(XMLReaderContext.maximumBytesBetweenNodes) bytes without an element starting or ending (text, comments or processing instructions that long are no export)", line: Int(xmlTextReaderGetParserLineNumber(reader)))
         }

@@ -171,9 +171,9 @@ struct KillTests {
         }
         let outbox = folder.file("drop/outbox")
         let consumer = withConsumer ? OutboxConsumer(from: outbox, to: folder.file("consumed")) : nil
-        let arguments = [folder.file("drop"), "--once", "--project-map", batch.map]
+        let arguments = [folder.file("drop"), "--once", "--settle", "0", "--project-map", batch.map]
         try FileManager.default.copyItem(atPath: folder.file("drop"), toPath: folder.file("calibrate"))
-        let full = try Self.duration("sov-watch", [folder.file("calibrate"), "--once", "--project-map", batch.map], in: folder)
+        let full = try Self.duration("sov-watch", [folder.file("calibrate"), "--once", "--settle", "0", "--project-map", batch.map], in: folder)
         let (pauses, hits, status) = try Self.killRepeatedly("sov-watch", arguments, kills: 12, within: full * 9 / 10, in: folder)
         consumer?.stop()
         #expect(hits >= 2, "kills that hit a running sov-watch: \(hits) of 12 (pauses \(pauses) ms, a whole run \(full) ms)")

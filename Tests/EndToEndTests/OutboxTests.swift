@@ -163,7 +163,7 @@ struct OutboxTests {
             try FileManager.default.setAttributes([.modificationDate: past], ofItemAtPath: folder.file("drop/inbox/" + name))
         }
         let watch = try Tool.run(
-            "sov-watch", [folder.file("drop"), "--once", "--project-map", "samples/project-map.csv"],
+            "sov-watch", [folder.file("drop"), "--once", "--settle", "0", "--project-map", "samples/project-map.csv"],
             environment: ["SPECTRUM_AUTHORIZATION_ID": "TEST-ID"])
         #expect([0, 1].contains(watch.status), "\(watch.stderr)")
         #expect(folder.names("drop/inbox").isEmpty)
@@ -181,14 +181,14 @@ struct OutboxTests {
         try folder.write("drop/inbox/a.json.error.txt", "{not json")
         let past = Date(timeIntervalSinceNow: -60)
         try FileManager.default.setAttributes([.modificationDate: past], ofItemAtPath: folder.file("drop/inbox/a.json.error.txt"))
-        let first = try Tool.run("sov-watch", [folder.file("drop"), "--once"])
+        let first = try Tool.run("sov-watch", [folder.file("drop"), "--once", "--settle", "0"])
         #expect(first.status == 65, "\(first.stderr)")
         let original = folder.text("drop/failed/a.json.error.txt")
         #expect(original == "{not json")
 
         try folder.write("drop/inbox/a.json", "{\"broken\": ")
         try FileManager.default.setAttributes([.modificationDate: past], ofItemAtPath: folder.file("drop/inbox/a.json"))
-        let second = try Tool.run("sov-watch", [folder.file("drop"), "--once"])
+        let second = try Tool.run("sov-watch", [folder.file("drop"), "--once", "--settle", "0"])
         #expect(second.status == 65, "\(second.stderr)")
         #expect(folder.text("drop/failed/a.json.error.txt") == original, "the first input is intact")
         let names = folder.names("drop/failed")

@@ -202,3 +202,43 @@ struct PushTests {
         #expect(try ledgerList(ledger).first?.text("state") == "delivered")
     }
 }
+
+/// The drop folder delivers after each pass; the Spectrum change order layout goes through too.
+@Suite(.serialized)
+struct WatchPushTests {
+    @Test func sovWatchPushDeliversAndMovesUnitsToDelivered() throws {
+        let folder = try TemporaryFolder()
+        try folder.write("map.csv", SpectrumExports.projectMap([("24-3200", nil, 3200)]))
+        try folder.write("drop/inbox/contracts.csv", SpectrumExports.contracts([SpectrumExports.contract(job: "24-3200")]))
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -60)], ofItemAtPath: folder.file("drop/inbox/contracts.csv"))
+        let standIn = try StandIn(script: "tools/standins/procore_standin.py", arguments: ["--company-id", PushTests.company], maxLifetime: 120)
+        defer { standIn.stop() }
+        let watch = try Tool.run(
+            "sov-watch",
+            [folder.file("drop"), "--once", "--settle", "0", "--project-map", folder.file("map.csv"), "--push"]
+                + PushTests.push(standIn, ledger: folder.file("drop/sovbridge-ledger.sqlite")).dropFirst(2),
+            environment: PushTests.secret)
+        #expect(watch.status == 0, "\(watch.stderr)")
+        #expect(folder.units("drop/outbox").isEmpty)
+        #expect(folder.units("drop/outbox/delivered") == ["spectrum-1-24-3200-own100.json"])
+        #expect(try standIn.get("/__standin/state")["prime_contracts"]?.arrayValue?.count == 1)
+    }
+
+    @Test func theChangeOrderLayoutReachesSpectrum() throws {
+        let folder = try TemporaryFolder()
+        try folder.write("cfg.toml", "[spectrum]\nlayout = \"change-order\"\n")
+        let ledger = folder.file("l.sqlite")
+        let run = try Tool.run(
+            "sov-run", ["--config", folder.file("cfg.toml"), "--ledger", ledger, "--project-map", "samples/project-map.csv", "--out", folder.file("out"), "samples/procore/pcco-package.json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let spectrum = try StandIn(script: "tools/standins/spectrum_standin.py", arguments: ["--authorization-id", "CO-LAYOUT"], maxLifetime: 120)
+        defer { spectrum.stop() }
+        let push = try Tool.run(
+            "sov-push", ["--ledger", ledger, "--to", "spectrum", "--spectrum-dex-url", spectrum.baseURL.absoluteString],
+            environment: ["SPECTRUM_AUTHORIZATION_ID": "CO-LAYOUT"])
+        #expect(push.status == 0, "\(push.stderr)")
+        let stored = try spectrum.get("/__standin/state")["change_orders"]?.arrayValue ?? []
+        #expect(stored.count == 1)
+        #expect(stored.first?["number"]?.stringValue == "004")
+    }
+}

@@ -206,3 +206,26 @@ struct SplitMix64: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+/// Issue 16: a document repeating a key is rejected (FMT007, naming the key); the others go on.
+@Suite struct DuplicateKeyTests {
+    @Test("\"status\":\"approved\",\"status\":\"draft\" rejects that document alone, naming the key")
+    func duplicateKeyRejectsTheDocument() throws {
+        var bytes: [UInt8] = []
+        JSONWriter.write(try JSONParser.parse(Fixture.bytes("input/pcco-event.json")), into: &bytes)
+        let compact = String(decoding: bytes, as: UTF8.self)
+        let bad = #"{"prime_contract_change_order":{"number":"9","status":"approved","status":"draft"}}"#
+        let result = ProcoreReader.read(bytes: Array((compact + "\n" + bad + "\n" + compact + "\n").utf8), file: "events.jsonl")
+        #expect(result.failure == nil)
+        #expect(result.documents.count == 2)
+        #expect(result.rejects.count == 1)
+        let diagnostic = try #require(result.rejects.first?.diagnostics.first)
+        #expect(diagnostic.code == "FMT007")
+        #expect(diagnostic.message.contains("\"status\" appears twice"))
+        #expect(diagnostic.location.file == "events.jsonl")
+        #expect(diagnostic.location.line == 2)
+        #expect(diagnostic.location.field == "status")
+        // The document is kept as its text in the reject, so nothing is lost.
+        #expect(result.rejects.first?.record?["text"]?.stringValue == bad)
+    }
+}

@@ -266,12 +266,13 @@ struct SovWatchBinaryTests {
             1,24-5000,OWN100,0200,Building,2500.00
 
             """)
-        // A folder still being filled (one of its files changed just now) is left alone.
-        let fresh = folder.write("drop/inbox/job-24-6000/header.csv", "Company_Code\n")
+        // A folder still being filled (a .part file in it) is left alone; settling (two scans,
+        // 5 seconds apart with --once) takes the other.
+        folder.write("drop/inbox/job-24-6000/header.csv", "Company_Code\n")
+        folder.write("drop/inbox/job-24-6000/sov.csv.part", "Company_Code\n")
         for path in [header, sov, folder.file("drop/inbox/job-24-5000"), folder.file("drop/inbox/job-24-6000")] {
             try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -60)], ofItemAtPath: path)
         }
-        try FileManager.default.setAttributes([.modificationDate: Date()], ofItemAtPath: fresh)
         let mapFile = folder.write("map.csv", "company,job,customer,project_id,prime_contract_id\n1,24-5000,OWN100,7100,\n")
 
         let run = try Executables.run("sov-watch", [drop.root, "--project-map", mapFile, "--once"])
@@ -396,7 +397,7 @@ struct SovWatchBinaryTests {
         // A re-run exports nothing.
         for job in jobs {
             let path = folder.write("drop/inbox/again-\(job).csv", Self.contractCSV(job: job))
-            // Older than the watcher's 2-second settling time, so `--once` takes them now.
+            // Unchanged across --once's two scans (5 seconds apart), so it takes them.
             try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -60)], ofItemAtPath: path)
         }
         let again = try Executables.run("sov-watch", arguments + ["--once"])

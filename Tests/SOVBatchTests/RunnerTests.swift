@@ -250,7 +250,8 @@ struct RunnerTests {
         folder.write("in/d.tmp", "")
         folder.write("in/sub/e.jsonl", "")
         let (files, failures) = BatchRunner.expand([folder.file("in"), folder.file("x")])
-        #expect(files == [folder.file("in/a.jsonl"), folder.file("in/b.jsonl")])
+        // Subfolders are read too (issue 16), by the same rules.
+        #expect(files == [folder.file("in/a.jsonl"), folder.file("in/b.jsonl"), folder.file("in/sub/e.jsonl")])
         #expect(failures.map(\.path) == [folder.file("x")])
     }
 
