@@ -9,24 +9,34 @@ public struct WatchCommand: ParsableCommand {
         commandName: "sov-watch",
         abstract: "Process a drop folder: DIR/inbox -> DIR/outbox, DIR/rejected, DIR/archive (DIR/failed for unusable files).",
         discussion: """
-            Files are claimed from DIR/inbox by an atomic rename into DIR/work; names starting with '.' or \
-            ending in .tmp or .part, and files modified in the last 2 seconds, are left alone. Export \
-            documents go to DIR/outbox atomically, rejects to DIR/rejected/NAME.rejects.jsonl, and the \
-            input to DIR/archive once its outputs are durable (as b.2.json when b.json is taken; the rejects \
-            and error reports name the input there, not in DIR/work). After a crash, files left in DIR/work are \
-            processed again; the ledger makes sure nothing is exported twice. A folder dropped into \
-            DIR/inbox is one batch (its files are read together, so a job header export and its SOV \
-            export are joined) and is archived whole. One watcher per folder (exit 75 if another holds \
-            it). SIGTERM or SIGINT: finish the current file, then exit 0.
+            Entries are claimed from DIR/inbox by an atomic rename into DIR/work once settled: their \
+            size and modification time the same at two scans --settle seconds apart (default 5; with \
+            --once it scans, waits, and scans again), or, with --ready-suffix .done, once x.csv.done \
+            exists. Names starting with '.' or ending in .tmp or .part are left alone; links, FIFOs and \
+            devices are never opened. Exports are outbox units in DIR/outbox (00000042-<slug>-<hash>.json \
+            or .xml, in the order to apply them), staged and recorded in the ledger before they appear \
+            there, so each appears exactly once whatever a consumer takes meanwhile; a change to a unit \
+            still in DIR/outbox replaces it (the old one to DIR/outbox/superseded/). Rejects go to \
+            DIR/rejected/NAME.rejects.jsonl and the input to DIR/archive once its outputs are durable \
+            (DIR/failed with NAME.error.txt when unusable as a whole); no file there is ever replaced \
+            (b.2.json when b.json is taken). After a crash, what is in DIR/work is processed again and \
+            the ledger keeps anything from being exported twice. A folder dropped into DIR/inbox is one \
+            batch (its files, subfolders included, are read together, so a job header export and its \
+            SOV export are joined) and is archived whole. One watcher per folder (exit 75 if another \
+            holds it). SIGTERM, SIGINT or SIGHUP: finish the current file, then exit 0. With --push, \
+            the outbox is delivered after each pass (what sov-push does) and delivered units move to \
+            DIR/outbox/delivered/.
 
             --config FILE may be the file sov-run uses: sov-watch takes its encoding, profile, \
-            project_map, markups, ledger, report, quiet, interval and [spectrum] table, and \
+            project_map, markups, ledger, report, quiet, interval, [spectrum] and [procore] tables, and \
             ignores inputs, out, rejects and dry_run (saying so once on stderr, unless --quiet): \
             the drop folder decides those. Any other key is an error (exit 64).
 
-            Exit codes: 0 all good (and on SIGTERM/SIGINT); with --once, 1 if some documents were \
-            rejected and 65 if some file was unusable; 64 usage; 70 internal error; 73 an output \
-            cannot be created; 74 I/O error (the file stays in DIR/work); 75 folder locked.
+            Exit codes: 0 all good (and on SIGTERM/SIGINT/SIGHUP); with --once, 1 if some documents \
+            were rejected (or, with --push, refused) and 65 if some file was unusable; 64 usage; 69 \
+            (--push, --once) a target unreachable; 70 internal error; 73 an output cannot be created; \
+            74 I/O error (the file stays in DIR/work); 75 folder locked; 77 (--push) a target refused \
+            our credentials.
             """)
 
     @Argument(help: "The drop folder; its subfolders are created when missing.")
