@@ -32,6 +32,13 @@ step "Spectrum XML (Data Exchange GetJobMain + FOR XML SOV rows) -> Procore"
 statuses=("${PIPESTATUS[@]}")
 for s in "${statuses[@]}"; do ok_or_rejected "$s"; done
 
+step "Spectrum exports saved from Excel (samples/excel: BOM, CRLF, \$ amounts, M/D/YYYY dates, blank rows, a ; variant), read with their profile"
+"$bin/sov-parse" --profile samples/excel/profile.toml samples/excel/westside-clinic.csv samples/excel/hillside-library-semicolon.csv \
+  | "$bin/sov-validate" --project-map "$map" \
+  | "$bin/sov-emit" --to procore --project-map "$map" --out "$out/procore"
+statuses=("${PIPESTATUS[@]}")
+for s in "${statuses[@]}"; do ok_or_rejected "$s"; done
+
 step "Procore PCCOs -> Spectrum AR change request XML"
 "$bin/sov-parse" samples/procore/pcco-event.json samples/procore/pcco-package.json \
   | "$bin/sov-validate" --project-map "$map" --rejects "$out/validate-procore-rejects.jsonl" \

@@ -39,7 +39,7 @@ public struct ParseCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("CSV text encoding: utf-8 (default) or windows-1252.", valueName: "encoding"))
     public var encoding: String?
 
-    @Option(name: .long, help: ArgumentHelp("CSV delimiter: , ; tab |", valueName: "delimiter"))
+    @Option(name: .long, help: ArgumentHelp("CSV delimiter: , ; tab | or auto (from the header line: ; tab or | when it holds no comma and exactly one of them; said on stderr).", valueName: "delimiter"))
     public var delimiter: String?
 
     @Option(name: .long, help: ArgumentHelp("Site profile (TOML or JSON): field renames, approved change order status codes, money spellings.", valueName: "file"))
@@ -57,8 +57,8 @@ public struct ParseCommand: ParsableCommand {
         if let encoding, TextEncoding(name: encoding) == nil {
             throw ValidationError("--encoding must be utf-8 or windows-1252, not '\(encoding)'")
         }
-        if let delimiter, SpectrumProfile.delimiter(named: delimiter) == nil {
-            throw ValidationError("--delimiter must be one of , ; tab |, not '\(delimiter)'")
+        if let delimiter, delimiter != "auto", SpectrumProfile.delimiter(named: delimiter) == nil {
+            throw ValidationError("--delimiter must be one of , ; tab | auto, not '\(delimiter)'")
         }
     }
 
@@ -70,7 +70,7 @@ public struct ParseCommand: ParsableCommand {
     func execute() -> ExitStatus {
         var readOptions = SpectrumReadOptions(
             encoding: encoding.flatMap(TextEncoding.init(name:)),
-            delimiter: delimiter.flatMap(SpectrumProfile.delimiter(named:)))
+            delimiter: delimiter == "auto" ? SpectrumReadOptions.autoDelimiter : delimiter.flatMap(SpectrumProfile.delimiter(named:)))
         if let profile {
             do {
                 readOptions.profile = try SpectrumProfile.load(profile)

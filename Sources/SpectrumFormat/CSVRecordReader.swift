@@ -14,6 +14,9 @@ public final class CSVRecordReader: RecordReader {
     /// whole input unusable, said once rather than on every row.
     private var headerCheck: (@Sendable ([String], Int) -> Diagnostic?)?
     private var headerLine = 1
+    /// Rows whose every field is empty (`,,,,`, as Excel leaves after the data): skipped, since
+    /// they hold nothing, and counted so that the reader says how many.
+    public private(set) var blankRows: [Int] = []
 
     public init(_ input: InputFile, delimiter: UInt8 = UInt8(ascii: ","), encoding: TextEncoding = .utf8, headerCheck: (@Sendable ([String], Int) -> Diagnostic?)? = nil) {
         reader = CSVReader(input, delimiter: delimiter, encoding: encoding, checksFieldCount: false, maximumRecordBytes: Record.maximumBytes)
@@ -29,6 +32,10 @@ public final class CSVRecordReader: RecordReader {
                 guard let header else {
                     header = FieldNames(row.fields)
                     headerLine = row.line
+                    continue
+                }
+                if row.fields.allSatisfy({ $0.allSatisfy { $0 == " " || $0 == "\t" } }) {
+                    blankRows.append(row.line)
                     continue
                 }
                 // Judged at the first row: a header alone is "no records", said as such.
@@ -75,5 +82,18 @@ public final class CSVRecordReader: RecordReader {
             }
         }
         return nil
+    }
+}
+
+extension CSVRecordReader {
+    /// `--delimiter auto`: the delimiter of a header line that holds no comma and exactly one of
+    /// `;`, tab and `|`; a comma otherwise (the line then reads as it always did).
+    public static func sniffDelimiter(headerLine: [UInt8]) -> UInt8 {
+        var bytes = headerLine[...]
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
+        if let end = bytes.firstIndex(where: { $0 == 0x0A || $0 == 0x0D }) { bytes = bytes[..<end] }
+        guard !bytes.contains(UInt8(ascii: ",")) else { return UInt8(ascii: ",") }
+        let found = [UInt8(ascii: ";"), 0x09, UInt8(ascii: "|")].filter { bytes.contains($0) }
+        return found.count == 1 ? found[0] : UInt8(ascii: ",")
     }
 }

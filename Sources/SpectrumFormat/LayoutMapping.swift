@@ -76,7 +76,7 @@ struct ValueReader {
             return nil
         }
         do {
-            return try parseAmount(value, format: profile.money)
+            return try parseAmount(Self.withoutCurrencySymbol(value, profile.currencySymbols), format: profile.money)
         } catch {
             var message = "\(field.name): \(error.description)"
             if !profile.money.allowsThousandsSeparators, value.contains(",") {
@@ -84,9 +84,23 @@ struct ValueReader {
             } else if !profile.money.allowsParenthesesForNegative, value.hasPrefix("(") {
                 message += "; a profile with [money] parentheses = true accepts (1234.56)"
             }
+            if let symbol = value.first(where: { !$0.isNumber && !"-(,. ".contains($0) }), profile.currencySymbols.isEmpty, value.first == symbol || value.dropFirst().first == symbol {
+                message += "; a profile with currency_symbols = [\"\(symbol)\"] accepts it"
+            }
             self.error(.FMT001, field, message, value: value)
             return nil
         }
+    }
+
+    /// `$98,500.00`, `-$5.00`, `($5.00)`, `$-5.00`: the amount without the symbol, when the
+    /// profile names it (otherwise the text as it is, and a symbol is an error).
+    static func withoutCurrencySymbol(_ value: String, _ symbols: [String]) -> String {
+        for symbol in symbols {
+            for prefix in ["", "-", "("] where value.hasPrefix(prefix + symbol) {
+                return prefix + value.dropFirst(prefix.count + symbol.count)
+            }
+        }
+        return value
     }
 
     func percent(_ field: SpectrumField) -> Percent? {
@@ -101,11 +115,22 @@ struct ValueReader {
 
     func date(_ field: SpectrumField) -> CalendarDate? {
         guard let value = text(field) else { return nil }
-        guard let date = CalendarDate.parse(value) else {
-            error(.FMT003, field, "\(field.name): '\(value)' is not a date (MM/DD/YYYY, YYYY-MM-DD or YYYYMMDD)", value: value)
-            return nil
+        let formats = profile.dateFormats
+        let readings = SpectrumDateFormat.read(value, formats: formats)
+        switch readings.count {
+        case 1:
+            return readings[0].date
+        case 0:
+            var message = "\(field.name): '\(value)' is not a date (\(formats.map(\.rawValue).joined(separator: ", ")))"
+            if !formats.contains(.looseMonthDayYear), SpectrumDateFormat.looseMonthDayYear.parse(value) != nil {
+                message += "; a profile with date_formats = [\"MM/DD/YYYY\", \"M/D/YYYY\"] accepts it"
+            }
+            error(.FMT003, field, message, value: value)
+        default:
+            let both = readings.map { "\($0.date.iso) as \($0.format.rawValue)" }.joined(separator: " or ")
+            error(.FMT003, field, "\(field.name): '\(value)' is ambiguous: \(both); the profile's date_formats accept both, so it is not guessed", value: value)
         }
-        return date
+        return nil
     }
 
     /// A whole number; `10.00` is 10 (SQL decimal columns), `10.5` is an error.

@@ -16,6 +16,10 @@ public struct SpectrumReadOptions: Sendable {
 
     public var csvEncoding: TextEncoding { encoding ?? profile.encoding ?? .utf8 }
     public var csvDelimiter: UInt8 { delimiter ?? profile.delimiter ?? UInt8(ascii: ",") }
+    /// `--delimiter auto` (or the profile's `delimiter = "auto"`): sniffed per file.
+    public var sniffsDelimiter: Bool { delimiter == SpectrumReadOptions.autoDelimiter || (delimiter == nil && profile.sniffsDelimiter) }
+    /// The value of `delimiter` that stands for "auto" (no CSV delimiter is a NUL byte).
+    public static let autoDelimiter: UInt8 = 0
 }
 
 /// Spectrum exports (XML or CSV) into canonical documents: the one code path `sov-parse` and the
@@ -55,7 +59,13 @@ public final class SpectrumParser {
             if checkingHeader {
                 check = { names, line in HeaderCheck.problem(names, profile: profile, file: file, line: line) }
             }
-            return CSVRecordReader(input, delimiter: options.csvDelimiter, encoding: encoding, headerCheck: check)
+            var delimiter = options.csvDelimiter
+            if options.sniffsDelimiter {
+                delimiter = CSVRecordReader.sniffDelimiter(headerLine: try input.peek(64 << 10))
+                let name = delimiter == 0x09 ? "tab" : String(UnicodeScalar(delimiter))
+                try note(.warning(.FMT007, "--delimiter auto: read with '\(name)' as the delimiter, from the header line", at: SourceLocation(file: input.name, line: 1)))
+            }
+            return CSVRecordReader(input, delimiter: delimiter, encoding: encoding, headerCheck: check)
         case .json, .empty:
             throw InputUnusable(.error(.FMT007, format == .empty ? "the input is empty" : "JSON is not a Spectrum export", at: SourceLocation(file: input.name)))
         }
@@ -64,7 +74,8 @@ public final class SpectrumParser {
     /// Reads one input into documents, emitting each as it completes.
     public func parse(_ input: InputFile, format: InputFormat, emit: (SpectrumOutput) throws -> Void) throws {
         do {
-            let reader = RecordPrefetcher(try recordReader(for: input, format: format, checkingHeader: true) { try emit(.warning($0)) })
+            let base = try recordReader(for: input, format: format, checkingHeader: true) { try emit(.warning($0)) }
+            let reader = RecordPrefetcher(base)
             var rows = 0
             while let item = try reader.next() {
                 rows += 1
@@ -74,6 +85,12 @@ public final class SpectrumParser {
                 case .malformed(let raw, let diagnostic):
                     try emit(.rejected(Reject(record: raw, diagnostics: [diagnostic])))
                 }
+            }
+            // Read to the end: the prefetching thread is done with the reader.
+            if let csv = base as? CSVRecordReader, let first = csv.blankRows.first {
+                let count = csv.blankRows.count
+                let lines = count == 1 ? "line \(first)" : "lines \(first)–\(csv.blankRows.last!)" + (csv.blankRows.last! - first + 1 == count ? "" : " (not all)")
+                try emit(.warning(.warning(.FMT007, "\(count) blank row\(count == 1 ? "" : "s") skipped (\(lines)): every field empty", at: SourceLocation(file: input.name, line: first))))
             }
             if rows == 0 {
                 let why = format == .xml
