@@ -130,9 +130,16 @@ public enum ProcoreImportWriter {
         if let date = contract.contractDate { fields.append(JSONMember("contract_date", .string(date.iso))) }
         if let date = contract.startDate { fields.append(JSONMember("contract_start_date", .string(date.iso))) }
         if let date = contract.estimatedCompletionDate { fields.append(JSONMember("contract_estimated_completion_date", .string(date.iso))) }
+        if let date = contract.completionDate { fields.append(JSONMember("actual_completion_date", .string(date.iso))) }
         if let percent = contract.retainagePercent { fields.append(JSONMember("retainage_percent", .string(percent.description))) }
         fields.append(JSONMember("accounting_method", .string("amount")))
         fields.append(JSONMember("origin_id", .string(key.originId)))
+        if let data = OriginData.text([
+            ("customer_code", contract.customer.code), ("customer_name", contract.customer.name),
+            ("owner_name", contract.ownerName), ("status_code", contract.status), ("price_method_code", contract.priceMethod),
+        ]) {
+            fields.append(JSONMember("origin_data", .string(data)))
+        }
 
         var requests = [ProcoreRequest(
             path: "/rest/v1.0/prime_contract",
@@ -143,6 +150,15 @@ public enum ProcoreImportWriter {
                 item.append(JSONMember("description", .string(description)))
             }
             item.append(JSONMember("origin_id", .string("\(key.originId):\(line.code)")))
+            // Procore's line item has one text field; the billing item code and the second
+            // description line keep their Spectrum names here, readable by an integration.
+            if let data = OriginData.text([
+                ("billing_item", line.code),
+                ("additional_description", line.description == nil ? nil : line.additionalDescription),
+                ("group_code", line.group),
+            ]) {
+                item.append(JSONMember("origin_data", .string(data)))
+            }
             requests.append(ProcoreRequest(
                 path: "/rest/v1.0/prime_contracts/\(ProcorePlaceholder.primeContractId)/line_items",
                 body: .object([JSONMember("project_id", .number(projectId)), JSONMember("line_item", .object(item))])))
@@ -216,6 +232,9 @@ public enum ProcoreImportWriter {
         fields.append(JSONMember("status", .string("approved")))
         fields.append(JSONMember("executed", .bool(order.executed ?? true)))
         if let due = order.dueDate { fields.append(JSONMember("due_date", .string(due.iso))) }
+        // Spectrum's Approved_Date is the day the owner approved the change: in Procore, the day
+        // the signed change order came back. (Change_Order_Date has no field in this body.)
+        if let approved = order.approvedDate { fields.append(JSONMember("signed_change_order_received_date", .string(approved.iso))) }
         if let days = order.scheduleImpactDays { fields.append(JSONMember("schedule_impact_amount", .int(days))) }
 
         var requests = [ProcoreRequest(
@@ -227,6 +246,9 @@ public enum ProcoreImportWriter {
                 item.append(JSONMember("description", .string(description)))
             }
             item.append(JSONMember("origin_id", .string("\(originId):line:\(index + 1)")))
+            if let data = changeOrderLineData(line, contractOriginId: key.originId) {
+                item.append(JSONMember("origin_data", .string(data)))
+            }
             requests.append(ProcoreRequest(
                 path: "/rest/v1.0/potential_change_orders/\(ProcorePlaceholder.potentialChangeOrderId)/line_items",
                 body: .object([JSONMember("project_id", .number(projectId)), JSONMember("line_item", .object(item))])))
@@ -246,6 +268,24 @@ public enum ProcoreImportWriter {
             contractOriginId: primeContractId == nil ? key.originId : nil))
     }
 
+    /// The SOV line a change order line changes (CO004), and the Spectrum fields its body has no
+    /// place for. The line item create body lists no field for its prime contract line (Procore's
+    /// `prime_line_item_id` appears only in what Procore sends, never in this request), so the link
+    /// is the origin id of that SOV line, as this writer gave it to Procore, plus its Procore id
+    /// when the document knows it. Quantity and unit price stay here too: the contract is
+    /// amount-based (`accounting_method` amount), where Procore's quantity fields mean nothing.
+    static func changeOrderLineData(_ line: ChangeOrderLine, contractOriginId: String) -> String? {
+        OriginData.text([
+            ("prime_line_item_origin_id", line.associatedLine.map { "\(contractOriginId):\($0)" }),
+            ("prime_line_item_id", line.associatedLineId),
+            ("billing_item", line.associatedLine),
+            ("group_code", line.group),
+            ("additional_description", line.description == line.additionalDescription ? nil : line.additionalDescription),
+            ("quantity", line.quantity),
+            ("unit_price", line.unitPrice?.description),
+        ])
+    }
+
     /// The document's own link first (set by `sov-validate --project-map`), else the project map.
     private static func resolveProjectId(_ link: ProcoreLink?, key: ContractKey, lookup: ProcoreProjectLookup?, location: SourceLocation, problems: inout [Diagnostic]) -> String? {
         guard let projectId = link?.projectId ?? lookup?(key)?.projectId else {
@@ -263,5 +303,35 @@ public enum ProcoreImportWriter {
     static func isProcoreId(_ text: String) -> Bool {
         guard let first = text.utf8.first, first != UInt8(ascii: "0"), text.utf8.count <= 18 else { return false }
         return text.utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+    }
+}
+
+/// `origin_data`: Procore keeps this text for the integration that made the object and shows it
+/// nowhere. The Spectrum fields without another home, as a URL query (`billing_item=01-000&
+/// additional_description=Excavation%20and%20paving`): machine-readable, keys in a fixed order so
+/// the same document always gives the same body (the ledger compares bodies), and without braces,
+/// which in a body would read as a `{placeholder}`.
+enum OriginData {
+    static func text(_ fields: [(String, String?)]) -> String? {
+        let pairs = fields.compactMap { key, value in value.map { "\(key)=\(encoded($0))" } }
+        return pairs.isEmpty ? nil : pairs.joined(separator: "&")
+    }
+
+    /// Percent-encoded UTF-8 (RFC 3986): unreserved characters, `:` and `/` as they are.
+    static func encoded(_ value: String) -> String {
+        var result = ""
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: ":"), UInt8(ascii: "/"):
+                result.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                let digits = Array("0123456789ABCDEF".unicodeScalars)
+                result += "%"
+                result.unicodeScalars.append(digits[Int(byte >> 4)])
+                result.unicodeScalars.append(digits[Int(byte & 0x0F)])
+            }
+        }
+        return result
     }
 }

@@ -28,6 +28,8 @@ public struct BatchOptions: Sendable {
     public var out: String?
     public var rejects: String?
     public var report: String?
+    /// `--report-csv DIR`: the report's tables as CSV files, for reconciling in a spreadsheet.
+    public var reportCSV: String?
     public var dryRun = false
     public var quiet = false
     /// How Procore change orders are written for Spectrum (the configuration's `[spectrum]`
@@ -53,6 +55,7 @@ public struct BatchSettings: Sendable, Equatable {
     public var out: String?
     public var rejects: String?
     public var report: String?
+    public var reportCSV: String?
     public var dryRun: Bool?
     public var quiet: Bool?
     /// sov-watch only: seconds between scans of the inbox.
@@ -63,7 +66,7 @@ public struct BatchSettings: Sendable, Equatable {
     /// client_secret_file), kept whole for sov-push's settings.
     public var procore: JSONValue?
 
-    public init(inputs: [String]? = nil, encoding: String? = nil, profile: String? = nil, projectMap: String? = nil, markups: String? = nil, ledger: String? = nil, out: String? = nil, rejects: String? = nil, report: String? = nil, dryRun: Bool? = nil, quiet: Bool? = nil, interval: Int? = nil, spectrum: JSONValue? = nil, procore: JSONValue? = nil) {
+    public init(inputs: [String]? = nil, encoding: String? = nil, profile: String? = nil, projectMap: String? = nil, markups: String? = nil, ledger: String? = nil, out: String? = nil, rejects: String? = nil, report: String? = nil, reportCSV: String? = nil, dryRun: Bool? = nil, quiet: Bool? = nil, interval: Int? = nil, spectrum: JSONValue? = nil, procore: JSONValue? = nil) {
         self.inputs = inputs
         self.encoding = encoding
         self.profile = profile
@@ -73,6 +76,7 @@ public struct BatchSettings: Sendable, Equatable {
         self.out = out
         self.rejects = rejects
         self.report = report
+        self.reportCSV = reportCSV
         self.dryRun = dryRun
         self.quiet = quiet
         self.interval = interval
@@ -85,7 +89,7 @@ public struct BatchSettings: Sendable, Equatable {
     /// uses its own: sov-run all but `interval`, sov-watch all but `inputs`, `out`, `rejects` and
     /// `dry_run` (`runOnlyKeysGiven`), sov-emit only the `[spectrum]` table. A key none of them
     /// knows is an error, whichever command reads it.
-    public static let configKeys = ["inputs", "encoding", "profile", "project_map", "markups", "ledger", "out", "rejects", "report", "dry_run", "quiet", "interval", "spectrum", "procore"]
+    public static let configKeys = ["inputs", "encoding", "profile", "project_map", "markups", "ledger", "out", "rejects", "report", "report_csv", "dry_run", "quiet", "interval", "spectrum", "procore"]
 
     /// The keys of the `[procore]` table (sov-push; the secret itself only from the environment
     /// or the file named here).
@@ -189,6 +193,7 @@ public struct BatchSettings: Sendable, Equatable {
             case "out": settings.out = resolve(try text())
             case "rejects": settings.rejects = resolve(try text())
             case "report": settings.report = resolve(try text())
+            case "report_csv": settings.reportCSV = resolve(try text())
             case "dry_run": settings.dryRun = try flag()
             case "quiet": settings.quiet = try flag()
             case "spectrum":
@@ -215,7 +220,7 @@ public struct BatchSettings: Sendable, Equatable {
                 guard let seconds = member.value.intValue, seconds > 0 else { throw problem("'interval' must be a whole number of seconds above 0") }
                 settings.interval = seconds
             default:
-                throw problem("unknown key '\(member.key)'; known keys: \(configKeys.map { $0 == "spectrum" ? "[spectrum]" : $0 }.joined(separator: ", "))")
+                throw problem("unknown key '\(member.key)'; known keys: \(configKeys.map { $0 == "spectrum" || $0 == "procore" ? "[\($0)]" : $0 }.joined(separator: ", "))")
             }
         }
         return settings
@@ -230,7 +235,7 @@ public struct BatchSettings: Sendable, Equatable {
         BatchSettings(
             inputs: inputs ?? fallback.inputs, encoding: encoding ?? fallback.encoding, profile: profile ?? fallback.profile,
             projectMap: projectMap ?? fallback.projectMap, markups: markups ?? fallback.markups, ledger: ledger ?? fallback.ledger,
-            out: out ?? fallback.out, rejects: rejects ?? fallback.rejects, report: report ?? fallback.report,
+            out: out ?? fallback.out, rejects: rejects ?? fallback.rejects, report: report ?? fallback.report, reportCSV: reportCSV ?? fallback.reportCSV,
             dryRun: dryRun ?? fallback.dryRun, quiet: quiet ?? fallback.quiet, interval: interval ?? fallback.interval,
             spectrum: spectrum ?? fallback.spectrum, procore: procore ?? fallback.procore)
     }
@@ -249,6 +254,7 @@ public struct BatchSettings: Sendable, Equatable {
         options.out = out
         options.rejects = rejects
         options.report = report
+        options.reportCSV = reportCSV
         options.dryRun = dryRun ?? false
         options.quiet = quiet ?? false
         return options

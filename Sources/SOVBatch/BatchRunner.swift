@@ -447,6 +447,8 @@ public final class BatchRunner {
         if let superseding = plan.superseding, writes, let outbox = context.outbox {
             // Moved before anything is recorded: should a consumer take the file first, it was
             // delivered, and what follows it must be an update.
+            // A unit staged earlier in this same run leaves the staging folder with it.
+            context.staged.removeAll { $0 == superseding.fileName }
             if try !outbox.supersede(superseding.fileName) {
                 try ledger?.setState(superseding.seq, .delivered, message: "taken from the outbox by a consumer")
                 plan = UnitPlan(action: .update, baseSeq: superseding.seq, superseding: nil)
@@ -704,6 +706,14 @@ public final class BatchRunner {
                 try AtomicFile.write(Array(RunReport.html([state.result]).utf8), to: path)
             } catch {
                 try? report.fail(error.status, "cannot write the report: \(error.description)")
+                status = status.worst(error.status)
+            }
+        }
+        if !options.dryRun, let folder = options.reportCSV {
+            do {
+                try RunReport.writeCSV([state.result], to: folder)
+            } catch {
+                try? report.fail(error.status, "cannot write the report's CSV files: \(error.description)")
                 status = status.worst(error.status)
             }
         }

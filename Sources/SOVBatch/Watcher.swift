@@ -546,11 +546,19 @@ public final class Watcher {
     }
 
     private func writeReport() {
-        guard let path = options.batch.report else { return }
-        do {
-            try AtomicFile.write(Array(RunReport.html(passResults).utf8), to: path)
-        } catch {
-            say("sov-watch: cannot write the report: \(error.description)")
+        if let path = options.batch.report {
+            do {
+                try AtomicFile.write(Array(RunReport.html(passResults).utf8), to: path)
+            } catch {
+                say("sov-watch: cannot write the report: \(error.description)")
+            }
+        }
+        if let folder = options.batch.reportCSV {
+            do {
+                try RunReport.writeCSV(passResults, to: folder)
+            } catch {
+                say("sov-watch: cannot write the report's CSV files: \(error.description)")
+            }
         }
     }
 

@@ -26,7 +26,10 @@ public struct EmitCommand: ParsableCommand {
             come from the document, else the project map, else --company/--job/--customer \
             (MAP003 otherwise). Authorization_ID comes from the environment variable \
             SPECTRUM_AUTHORIZATION_ID or the configuration. Every document is reconciled to the \
-            cent before it is written.
+            cent before it is written. A title longer than Spectrum's description field (30 \
+            characters in CR_Billing_Item_Description, 40 in Additional_Description) is cut to \
+            it with an FMT005 warning; with long_text = "reject" in the configuration's \
+            [spectrum] table the change order is rejected (CO005) instead.
 
             With --out DIR: one file per document, written atomically.
 
@@ -50,7 +53,7 @@ public struct EmitCommand: ParsableCommand {
 
     @OptionGroup public var spectrum: SpectrumEmitOptions
 
-    @Option(name: .long, help: ArgumentHelp("TOML or JSON configuration; its [spectrum] table holds authorization_id, cr_status, number_prefix, layout (flags win).", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("TOML or JSON configuration; its [spectrum] table holds authorization_id, cr_status, number_prefix, layout, long_text (flags win).", valueName: "file"))
     public var config: String?
 
     public init() {}

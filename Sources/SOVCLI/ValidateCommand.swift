@@ -93,8 +93,11 @@ public struct ValidateCommand: ParsableCommand {
 
             Accepted documents go to stdout: Spectrum documents gain "procore": {project_id, \
             prime_contract_id} from the project map; a Procore change order whose Spectrum \
-            company/job/customer came from the map gains "contract" and a MAP003 warning saying so. \
-            Nothing is repaired: no truncation, no default for a required value.
+            company/job/customer came from the map gains "contract" and a MAP004 warning saying so. \
+            Nothing is repaired: no truncation, no default for a required value. \
+            (Only sov-emit --to spectrum shortens text, a description longer than its Spectrum \
+            field, with an FMT005 warning; spectrum.long_text = "reject" in its --config rejects \
+            the change order instead.)
 
             Ordering: prime contracts are checked in input order (PC001: the first contract \
             mapped to a project wins; with --ledger, a contract exported for that project in an earlier \

@@ -125,6 +125,9 @@ public struct Diagnostic: Sendable, Hashable, Error {
 public enum DiagnosticCode: String, Sendable, CaseIterable {
     case PC001, PC002, PC003, PC004
     case MAP001, MAP002, MAP003
+    /// Information, never an error: a Procore change order's Spectrum contract was taken from
+    /// the project map. Its own code so that MAP003 always means a rejection.
+    case MAP004
     case CO001, CO002, CO003, CO004, CO005
     case MKP001, MKP002
     /// Held, not rejected: the document waits for what it depends on (a change order for its
@@ -168,6 +171,7 @@ public enum DiagnosticCode: String, Sendable, CaseIterable {
         case .MAP001: "no Procore project mapped for the Spectrum job"
         case .MAP002: "prime contract id not in the project map"
         case .MAP003: "Spectrum company, job and customer unknown for a Procore change order"
+        case .MAP004: "Spectrum contract of a Procore change order taken from the project map (warning)"
         case .CO001: "change order date is required"
         case .CO002: "billing item code on a change order line longer than 10"
         case .CO003: "change order status must be Approved"

@@ -67,6 +67,15 @@ public enum MarkupEngine {
         return Rounding.divide(product, by: percentDivisor, .halfAwayFromZero)
     }
 
+    /// What a vertical markup is shared by: the extended amounts, except for a lump sum over lines
+    /// of mixed sign, which is shared by their absolute values. A percent markup is a rate on each
+    /// line, so a deductive line's share is rightly negative; a fixed fee is not, and its signed
+    /// weights (+1000.00, −999.00 sum to 1.00) would multiply it by a thousand per line.
+    static func weights(_ extended: [Int128], lumpSum: Bool) -> [Int128] {
+        guard lumpSum, extended.contains(where: { $0 > 0 }), extended.contains(where: { $0 < 0 }) else { return extended }
+        return extended.map { $0 < 0 ? -$0 : $0 }
+    }
+
     /// Shares `total` among lines in proportion to `weights` (their extended amounts): each exact
     /// share total × w_i / Σw is cut toward zero, then the cents left over go one at a time to the
     /// lines whose cut-off remainder is largest in the direction of what is left (earlier line
@@ -177,7 +186,7 @@ struct Figures {
                 shares[target][stepIndex] = total
                 continue
             }
-            for (lineIndex, share) in MarkupEngine.share(total, over: extended).enumerated() {
+            for (lineIndex, share) in MarkupEngine.share(total, over: MarkupEngine.weights(extended, lumpSum: step.lumpSum != nil)).enumerated() {
                 shares[lineIndex][stepIndex] = share
             }
         }

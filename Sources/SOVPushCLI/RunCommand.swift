@@ -25,6 +25,9 @@ public struct BatchFlags: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Write the run report here: one self-contained HTML page.", valueName: "file"))
     public var report: String?
 
+    @Option(name: .long, help: ArgumentHelp("Also write the report's tables as CSV files into this folder (contracts, change orders, rejects, held, warnings, documents).", valueName: "dir"))
+    public var reportCsv: String?
+
     @Option(name: .long, help: ArgumentHelp("Read options from a TOML (or .json) file: the long names with '_' (project_map) and a [spectrum] table; flags win.", valueName: "file"))
     public var config: String?
 
@@ -42,6 +45,7 @@ public struct BatchFlags: ParsableArguments {
         flags.markups = markups
         flags.ledger = ledger
         flags.report = report
+        flags.reportCSV = reportCsv
         flags.quiet = quiet ? true : nil
         guard let config else { return flags }
         return flags.over(try BatchSettings.load(configFile: config))
@@ -74,7 +78,7 @@ public struct RunCommand: ParsableCommand {
             report says what changed.
 
             --config FILE holds any of: inputs, encoding, profile, project_map, markups, ledger, \
-            out, rejects, report, dry_run, quiet, and a [spectrum] table (authorization_id, \
+            out, rejects, report, report_csv, dry_run, quiet, a [procore] table and a [spectrum] table (authorization_id, \
             cr_status, co_status, number_prefix, layout, company, job, customer); relative paths \
             are taken from the file's folder. 'interval' (sov-watch's) is allowed and not used; \
             any other key is an error (exit 64).

@@ -87,7 +87,7 @@ public struct Validator {
             case .procore:
                 guard case .fromMap(let key) = context.spectrumContract(for: order) else { return document }
                 order.contract = key
-                order.diagnostics.append(.warning(.MAP003, "Spectrum contract \(key) taken from the project map \(context.projectMap?.file ?? "")", at: order.source.with(field: "contract"), value: key.description))
+                order.diagnostics.append(.warning(.MAP004, "Spectrum contract \(key) taken from the project map \(context.projectMap?.file ?? "")", at: order.source.with(field: "contract"), value: key.description))
             }
             return .changeOrder(order)
         }

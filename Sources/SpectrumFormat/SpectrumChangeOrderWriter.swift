@@ -42,10 +42,8 @@ extension SpectrumChangeRequestWriter {
                 }
                 description = shared
             } else {
-                if fallback.spectrumWriterLength > 40 && !fallbackWarned {
-                    let cut = fallback.spectrumWriterCut(to: 40)
-                    problems.warning(.FMT005, "Additional_Description holds 40 characters: '\(fallback)' is cut to '\(cut)'", field: "title", value: fallback)
-                    fallback = cut
+                if !fallbackWarned {
+                    fallback = fitted(fallback, to: 40, "Additional_Description", field: "title", &problems)
                     fallbackWarned = true
                 }
                 description = fallback

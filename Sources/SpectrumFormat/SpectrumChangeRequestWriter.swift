@@ -7,7 +7,7 @@ import SOVCore
 ///   its separators removed, <= 20), `CR_Cost_Type` (<= 3), `Change_Request_Amount` = the sum of
 ///   those lines before markup. Lines without a cost code give no estimate (revenue only; warned).
 /// - *billing* records, one per distinct billing item: `CR_Billing_Item_Code` (<= 10),
-///   `CR_Billing_Item_Description` (<= 30, cut with a warning), `CR_Revenue` = the sum of those
+///   `CR_Billing_Item_Description` (<= 30, cut with a warning, or CO005 with `long_text = reject`), `CR_Revenue` = the sum of those
 ///   lines' revenue from `computed` (extended amount + shares of vertical markup).
 ///
 /// or, with `SpectrumExportLayout.changeOrder`, an AR change order (see `changeOrderRecords` in SpectrumChangeOrderWriter.swift).
@@ -258,12 +258,7 @@ public struct SpectrumChangeRequestWriter {
             billing.add(computed.lines[index].revenue, to: plan.billingItem, &problems)
         }
 
-        var itemDescription = changeOrderText(order)
-        if itemDescription.spectrumWriterLength > 30 {
-            let cut = itemDescription.spectrumWriterCut(to: 30)
-            problems.warning(.FMT005, "CR_Billing_Item_Description holds 30 characters: '\(itemDescription)' is cut to '\(cut)'", field: "title", value: itemDescription)
-            itemDescription = cut
-        }
+        let itemDescription = fitted(changeOrderText(order), to: 30, "CR_Billing_Item_Description", field: "title", &problems)
 
         let base = headerFields(header, guid: guid)
         var records: [SpectrumExportRecord] = []

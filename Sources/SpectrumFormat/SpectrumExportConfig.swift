@@ -16,6 +16,15 @@ public enum SpectrumExportLayout: String, Sendable, Hashable, CaseIterable {
     }
 }
 
+/// What the writers do with text longer than its Spectrum field (`spectrum.long_text`).
+public enum SpectrumLongText: String, Sendable, Hashable, CaseIterable {
+    /// Cut to the field's length at a character boundary, with an FMT005 warning (the default:
+    /// Procore's titles are often longer than Spectrum's 30-character descriptions).
+    case cut
+    /// Reject the change order (CO005), for sites that want nothing shortened silently or not.
+    case reject
+}
+
 /// Everything a site decides about its Spectrum import, filled the same way by `sov-emit` and by
 /// the batch runner: configuration file first, then the environment, then command-line options.
 ///
@@ -30,6 +39,7 @@ public enum SpectrumExportLayout: String, Sendable, Hashable, CaseIterable {
 /// company = "1"                # fallbacks when neither the document nor the project map
 /// job = "24-1017"              #   gives company, job or customer
 /// customer = "OWN100"
+/// long_text = "cut"            # or "reject": a description longer than its field is CO005
 /// ```
 public struct SpectrumExportConfig: Sendable, Hashable {
     /// The environment variable the command-line layer reads the authorization id from. The library
@@ -45,7 +55,7 @@ public struct SpectrumExportConfig: Sendable, Hashable {
     /// The keys of a configuration's `spectrum` table; any other is refused, so that a
     /// misspelling (`cr_stat`) is not silently replaced by a default.
     /// `dex_url` and `authorization_id_file` are sov-push's (delivery), read by SOVPush.
-    public static let configKeys = ["authorization_id", "cr_status", "co_status", "number_prefix", "layout", "company", "job", "customer", "dex_url", "authorization_id_file"]
+    public static let configKeys = ["authorization_id", "cr_status", "co_status", "number_prefix", "layout", "company", "job", "customer", "long_text", "dex_url", "authorization_id_file"]
 
     /// What is said of a key of the `spectrum` table that is not in `configKeys`.
     public static func unknownKeyMessage(_ key: String) -> String {
@@ -65,8 +75,10 @@ public struct SpectrumExportConfig: Sendable, Hashable {
     public var company: String?
     public var job: String?
     public var customer: String?
+    /// Text longer than its Spectrum field: cut with a warning, or reject the change order.
+    public var longText: SpectrumLongText
 
-    public init(authorizationId: String? = nil, changeRequestStatus: String = "A", changeOrderStatus: String = "A", numberPrefix: String = "", layout: SpectrumExportLayout = .changeRequest, company: String? = nil, job: String? = nil, customer: String? = nil) {
+    public init(authorizationId: String? = nil, changeRequestStatus: String = "A", changeOrderStatus: String = "A", numberPrefix: String = "", layout: SpectrumExportLayout = .changeRequest, company: String? = nil, job: String? = nil, customer: String? = nil, longText: SpectrumLongText = .cut) {
         self.authorizationId = authorizationId
         self.changeRequestStatus = changeRequestStatus
         self.changeOrderStatus = changeOrderStatus
@@ -75,6 +87,7 @@ public struct SpectrumExportConfig: Sendable, Hashable {
         self.company = company
         self.job = job
         self.customer = customer
+        self.longText = longText
     }
 
     /// Reads the `spectrum` table of a configuration (nil: defaults), then lets a non-blank
@@ -106,6 +119,12 @@ public struct SpectrumExportConfig: Sendable, Hashable {
                     throw Diagnostic.error(.FMT010, "spectrum.layout must be change-request or change-order", at: SourceLocation(file: file, field: "spectrum.layout"), value: value)
                 }
                 layout = parsed
+            }
+            if let value = try text("long_text") {
+                guard let parsed = SpectrumLongText(rawValue: value) else {
+                    throw Diagnostic.error(.FMT010, "spectrum.long_text must be cut or reject", at: SourceLocation(file: file, field: "spectrum.long_text"), value: value)
+                }
+                longText = parsed
             }
             company = try text("company").flatMap { $0.isEmpty ? nil : $0 }
             job = try text("job").flatMap { $0.isEmpty ? nil : $0 }

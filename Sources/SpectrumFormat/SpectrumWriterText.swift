@@ -35,3 +35,22 @@ extension String {
         return String(result)
     }
 }
+
+extension SpectrumChangeRequestWriter {
+    /// `text` within `limit` scalars for the Spectrum field `name`, as `config.longText` says:
+    /// cut at a character boundary with an FMT005 warning, or a CO005 error that rejects the
+    /// change order (then `text` is returned whole; nothing is written).
+    func fitted(_ text: String, to limit: Int, _ name: String, field: String, _ problems: inout SpectrumWriterProblems) -> String {
+        let length = text.spectrumWriterLength
+        guard length > limit else { return text }
+        switch config.longText {
+        case .cut:
+            let cut = text.spectrumWriterCut(to: limit)
+            problems.warning(.FMT005, "\(name) holds \(limit) characters: '\(text)' is cut to '\(cut)' (spectrum.long_text = \"reject\" rejects it instead)", field: field, value: text)
+            return cut
+        case .reject:
+            problems.error(.CO005, "\(name) holds \(limit) characters; '\(text)' has \(length) and spectrum.long_text is \"reject\"", field: field, value: text)
+            return text
+        }
+    }
+}

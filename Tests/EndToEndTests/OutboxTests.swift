@@ -124,7 +124,7 @@ struct OutboxTests {
         try folder.write("map.csv", SpectrumExports.projectMap([("24-5000", nil, 5000)]))
         try folder.write("in/contracts.csv", SpectrumExports.contracts([SpectrumExports.contract(job: "24-5000", total: "9999.00")]))
         try folder.write("in/co.csv", SpectrumExports.changeOrder(job: "24-5000"))
-        let common = ["--ledger", folder.file("l.sqlite"), "--project-map", folder.file("map.csv"), "--out", folder.file("out"), "--report", folder.file("report.html")]
+        let common = ["--ledger", folder.file("l.sqlite"), "--project-map", folder.file("map.csv"), "--out", folder.file("out"), "--report", folder.file("report.html"), "--report-csv", folder.file("csv")]
         let first = try Tool.run("sov-run", common + [folder.file("in")])
         #expect(first.status == 1, "\(first.stderr)")
         #expect(first.stderr.contains("[PC003]"))
@@ -134,6 +134,9 @@ struct OutboxTests {
         let held = try ledgerList(folder.file("l.sqlite"), state: "held")
         #expect(held.map { $0.text("origin_id") ?? "" } == ["spectrum:1:24-5000:OWN100:co:001"])
         #expect(folder.text("report.html")?.contains("Held: waiting for their prime contract") == true)
+        // The same tables as CSV beside the page, the held change order among them.
+        #expect(folder.names("csv").filter { $0.hasSuffix(".csv") }.count >= 5)
+        #expect(folder.names("csv").compactMap { folder.text("csv/" + $0) }.contains { $0.contains("DEP001") || $0.contains("co:001") })
 
         // The contract fixed, alone: both go out, contract first; nothing is held any more.
         try folder.write("fixed/contracts.csv", SpectrumExports.contracts([SpectrumExports.contract(job: "24-5000")]))

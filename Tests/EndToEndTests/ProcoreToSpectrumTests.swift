@@ -48,8 +48,8 @@ struct ProcoreToSpectrumTests {
         #expect(stages[0].stderrLines == ["sov-parse: 2 in, 2 out, 0 rejected"])
         // Procore does not know Spectrum's customer: the map supplies the contract, and says so.
         #expect(stages[1].stderrLines == [
-            "samples/procore/pcco-event.json:1: warning: [MAP003] Spectrum contract 1/24-1017/OWN100 taken from the project map samples/project-map.csv (field contract, value '1/24-1017/OWN100')",
-            "samples/procore/pcco-package.json:1: warning: [MAP003] Spectrum contract 1/24-1022/OWN200 taken from the project map samples/project-map.csv (field contract, value '1/24-1022/OWN200')",
+            "samples/procore/pcco-event.json:1: warning: [MAP004] Spectrum contract 1/24-1017/OWN100 taken from the project map samples/project-map.csv (field contract, value '1/24-1017/OWN100')",
+            "samples/procore/pcco-package.json:1: warning: [MAP004] Spectrum contract 1/24-1022/OWN200 taken from the project map samples/project-map.csv (field contract, value '1/24-1022/OWN200')",
             "sov-validate: 2 in, 2 out, 0 rejected, 2 warnings",
         ])
         #expect(stages[2].stderrLines == ["sov-markup: 2 in, 2 out, 0 rejected"])

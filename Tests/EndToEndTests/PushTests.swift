@@ -227,9 +227,14 @@ struct WatchPushTests {
     @Test func theChangeOrderLayoutReachesSpectrum() throws {
         let folder = try TemporaryFolder()
         try folder.write("cfg.toml", "[spectrum]\nlayout = \"change-order\"\n")
+        // ARChangeOrder's CO_Billing_Item_Code is numeric (DEX-TRANSPORT.md 4.2): a site whose
+        // billing items are numbers.
+        let package = String(decoding: try #require(FileManager.default.contents(atPath: Package.path("samples/procore/pcco-package.json"))), as: UTF8.self)
+            .replacingOccurrences(of: "\"03-300\"", with: "\"0330\"").replacingOccurrences(of: "\"05-100\"", with: "\"0510\"")
+        try folder.write("package.json", package)
         let ledger = folder.file("l.sqlite")
         let run = try Tool.run(
-            "sov-run", ["--config", folder.file("cfg.toml"), "--ledger", ledger, "--project-map", "samples/project-map.csv", "--out", folder.file("out"), "samples/procore/pcco-package.json"])
+            "sov-run", ["--config", folder.file("cfg.toml"), "--ledger", ledger, "--project-map", "samples/project-map.csv", "--out", folder.file("out"), folder.file("package.json")])
         #expect(run.status == 0, "\(run.stderr)")
         let spectrum = try StandIn(script: "tools/standins/spectrum_standin.py", arguments: ["--authorization-id", "CO-LAYOUT"], maxLifetime: 120)
         defer { spectrum.stop() }

@@ -189,3 +189,72 @@ private func strings(in value: JSONValue, at path: String = "") -> [(String, Str
         #expect(rejected(ProcoreImportWriter.makeImport(for: document, projectLookup: try fixtureLookup())).map(\.code) == ["FMT009"])
     }
 }
+
+/// Issue #18: every Spectrum field with a home in the documented bodies reaches it.
+@Suite struct ProcoreFieldsReachTheBodies {
+    static let key = ContractKey(company: "1", job: "24-1017", customer: "OWN100")
+    static func lookup(_ key: ContractKey) -> ProcoreLink? { ProcoreLink(projectId: "2783451", primeContractId: "31504417") }
+
+    @Test func sovLinesKeepTheBillingItemAndTheSecondDescription() throws {
+        let contract = PrimeContract(
+            origin: Origin(system: .spectrum, company: "1", job: "24-1017", customer: "OWN100"), source: SourceLocation(file: "jobs.csv", line: 2),
+            number: "SMH-2024-017", status: "A", customer: Party(code: "OWN100", name: "St. Mary's & Co"), ownerName: "St. Mary's Health",
+            priceMethod: "F", originalAmount: try Money.parse("300.00"), completionDate: CalendarDate(year: 2025, month: 11, day: 30),
+            lines: [
+                SOVLine(code: "01-000", description: "General conditions", additionalDescription: "Bonds {and} insurance = 2%", amount: try Money.parse("100.00"), group: "GC"),
+                SOVLine(code: "02-000", description: nil, additionalDescription: "Sitework only", amount: try Money.parse("200.00")),
+            ])
+        guard case .written(let made) = ProcoreImportWriter.makeImport(for: .primeContract(contract), projectLookup: Self.lookup) else {
+            Issue.record("rejected")
+            return
+        }
+        let header = try #require(made.requests[0].body["prime_contract"])
+        #expect(header["actual_completion_date"] == .string("2025-11-30"))
+        #expect(header["origin_data"] == .string("customer_code=OWN100&customer_name=St.%20Mary%27s%20%26%20Co&owner_name=St.%20Mary%27s%20Health&status_code=A&price_method_code=F"))
+        let first = try #require(made.requests[1].body["line_item"])
+        #expect(first["description"] == .string("General conditions"))
+        // Braces, `&` and `=` are encoded: no body string can look like a {placeholder}.
+        #expect(first["origin_data"] == .string("billing_item=01-000&additional_description=Bonds%20%7Band%7D%20insurance%20%3D%202%25&group_code=GC"))
+        let second = try #require(made.requests[2].body["line_item"])
+        #expect(second["description"] == .string("Sitework only"))
+        #expect(second["origin_data"] == .string("billing_item=02-000"))
+    }
+
+    @Test func changeOrdersKeepTheApprovedDateAndTheLinkToTheirSOVLine() throws {
+        let order = ChangeOrder(
+            origin: Origin(system: .spectrum, company: "1", job: "24-1017", customer: "OWN100", number: "001"), source: SourceLocation(file: "change_orders.csv", line: 2),
+            number: "001", title: "Storm drain", description: "Storm drain", status: "A", approved: true,
+            date: CalendarDate(year: 2025, month: 3, day: 14), approvedDate: CalendarDate(year: 2025, month: 3, day: 12), scheduleImpactDays: 2,
+            contract: Self.key,
+            lines: [
+                ChangeOrderLine(description: "North", amount: try Money.parse("1000.00"), quantity: "4", unitPrice: try Money.parse("250.00"), associatedLine: "05-100", additionalDescription: "North", group: "G1"),
+                ChangeOrderLine(description: nil, amount: try Money.parse("-50.00"), associatedLine: "03-300", associatedLineId: "9876"),
+            ])
+        guard case .written(let made) = ProcoreImportWriter.makeImport(for: .changeOrder(order), projectLookup: Self.lookup) else {
+            Issue.record("rejected")
+            return
+        }
+        let header = try #require(made.requests[0].body["change_order"])
+        #expect(header["signed_change_order_received_date"] == .string("2025-03-12"))
+        #expect(header["schedule_impact_amount"] == .int(2))
+        #expect(made.requests[1].body["line_item"]?["origin_data"] == .string("prime_line_item_origin_id=spectrum:1:24-1017:OWN100:05-100&billing_item=05-100&group_code=G1&quantity=4&unit_price=250.00"))
+        #expect(made.requests[2].body["line_item"]?["origin_data"] == .string("prime_line_item_origin_id=spectrum:1:24-1017:OWN100:03-300&prime_line_item_id=9876&billing_item=03-300"))
+        // The link is the origin id the contract's import gave that SOV line.
+        let contract = PrimeContract(
+            origin: Origin(system: .spectrum, company: "1", job: "24-1017", customer: "OWN100"), source: SourceLocation(file: "jobs.csv", line: 2),
+            number: "C", customer: Party(code: "OWN100"), originalAmount: try Money.parse("1.00"),
+            lines: [SOVLine(code: "05-100", amount: try Money.parse("1.00"))])
+        guard case .written(let contractImport) = ProcoreImportWriter.makeImport(for: .primeContract(contract), projectLookup: Self.lookup) else {
+            Issue.record("rejected")
+            return
+        }
+        #expect(contractImport.requests[1].body["line_item"]?["origin_id"] == .string("spectrum:1:24-1017:OWN100:05-100"))
+    }
+
+    @Test func originDataEncoding() {
+        #expect(OriginData.text([("a", nil), ("b", nil)]) == nil)
+        #expect(OriginData.text([("a", "x y"), ("b", nil), ("c", "é&=+%{}")]) == "a=x%20y&c=%C3%A9%26%3D%2B%25%7B%7D")
+        #expect(OriginData.encoded("spectrum:1:24-1017:OWN100/01.0_~") == "spectrum:1:24-1017:OWN100/01.0_~")
+    }
+}
+

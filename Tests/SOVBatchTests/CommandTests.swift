@@ -42,7 +42,7 @@ struct ConfigurationTests {
     }
 
     @Test(arguments: [
-        (#"{"outt": "x"}"#, "c.json: unknown key 'outt'; known keys: inputs, encoding, profile, project_map, markups, ledger, out, rejects, report, dry_run, quiet, interval, [spectrum]"),
+        (#"{"outt": "x"}"#, "c.json: unknown key 'outt'; known keys: inputs, encoding, profile, project_map, markups, ledger, out, rejects, report, report_csv, dry_run, quiet, interval, [spectrum], [procore]"),
         (#"{"spectrum": {"cr_stat": "AP"}}"#, "c.json: unknown key 'cr_stat' in [spectrum]; known keys there: authorization_id, cr_status"),
         (#"{"spectrum": 1}"#, "'spectrum' must be a table"),
         (#"{"encoding": "latin-9"}"#, "c.json: unknown encoding 'latin-9'"),
@@ -182,7 +182,7 @@ struct SharedConfigurationTests {
         let input = folder.write("marked.jsonl", marked.stdout)
         let drop = folder.file("drop")
         let cases = [
-            ("top.toml", "bogus = 1\n[spectrum]\ncr_status = \"AP\"\n", "unknown key 'bogus'; known keys: inputs, encoding, profile, project_map, markups, ledger, out, rejects, report, dry_run, quiet, interval, [spectrum]"),
+            ("top.toml", "bogus = 1\n[spectrum]\ncr_status = \"AP\"\n", "unknown key 'bogus'; known keys: inputs, encoding, profile, project_map, markups, ledger, out, rejects, report, report_csv, dry_run, quiet, interval, [spectrum], [procore]"),
             ("spectrum.toml", "[spectrum]\ncr_stat = \"AP\"\n", "unknown key 'cr_stat' in [spectrum]; known keys there: authorization_id, cr_status, co_status, number_prefix, layout, company, job, customer"),
         ]
         for (name, text, message) in cases {

@@ -148,9 +148,28 @@ import Testing
         let result = try computed(order(["100.00", "-100.00"], markups: [lumpSum("Fee", "50.00"), vertical("Tax", "10", position: 2)])).0
         #expect(result.subtotal == money("0.00"))
         #expect(result.vertical.map(\.amount) == [money("50.00"), money("0.00")])
-        #expect(result.lines.map { $0.verticalShares.map(\.amount) } == [[money("50.00"), money("0.00")], [money("0.00"), money("0.00")]])
-        #expect(result.lines.map(\.revenue) == [money("150.00"), money("-100.00")])
+        // The lines have both signs, so the lump sum goes by their sizes (100 : 100); only the
+        // 10 % of a zero subtotal is zero.
+        #expect(result.lines.map { $0.verticalShares.map(\.amount) } == [[money("25.00"), money("0.00")], [money("25.00"), money("0.00")]])
+        #expect(result.lines.map(\.revenue) == [money("125.00"), money("-75.00")])
         #expect(result.grandTotal == money("50.00"))
+        // All lines zero: the first line takes it.
+        let zeros = try computed(order(["0.00", "0.00"], markups: [lumpSum("Fee", "50.00")])).0
+        #expect(zeros.lines.map { $0.verticalShares[0].amount } == [money("50.00"), money("0.00")])
+    }
+
+    /// Issue #18: 50.00 on +1000.00 and −999.00 was shared by the signed amounts (subtotal 1.00)
+    /// into 50,000.00 and −49,950.00; by the lines' sizes it is 25.01 and 24.99.
+    @Test func lumpSumOnMixedSignsGoesByLineSize() throws {
+        let result = try computed(order(["1000.00", "-999.00"], markups: [lumpSum("Fee", "50.00")])).0
+        #expect(result.lines.map { $0.verticalShares[0].amount } == [money("25.01"), money("24.99")])
+        #expect(result.lines.map(\.revenue) == [money("1025.01"), money("-974.01")])
+        #expect(result.grandTotal == money("51.00"))
+        let negated = try computed(order(["-1000.00", "999.00"], markups: [lumpSum("Fee", "-50.00")])).0
+        #expect(negated.lines.map { $0.verticalShares[0].amount } == [money("-25.01"), money("-24.99")])
+        // A percent markup stays a rate on each line: −999.00 rightly carries a negative share.
+        let percent = try computed(order(["1000.00", "-999.00"], markups: [vertical("Fee", "10")])).0
+        #expect(percent.lines.map { $0.verticalShares[0].amount } == [money("100.00"), money("-99.90")])
     }
 
     @Test func mixedSignsShareProportionally() throws {
@@ -255,10 +274,18 @@ import Testing
         var sum = order([], markups: [])
         sum.lines = [huge, ChangeOrderLine(amount: cents(1))]
         #expect(rejection(sum).map(\.code) == ["MKP002"])
-        // Shares far beyond the lines: extended 9e16 and -9e16 + 0.01 leave a subtotal of one cent.
+        // Extended 9e16 and -9e16 + 0.01 leave a subtotal of one cent: by signed amounts the
+        // shares would leave Int64; by the lines' sizes a lump sum stays within itself.
         var lever = order([], markups: [lumpSum("Fee", "90000000000000.00")])
         lever.lines = [ChangeOrderLine(amount: cents(9_000_000_000_000_000)), ChangeOrderLine(amount: cents(-8_999_999_999_999_999))]
-        #expect(rejection(lever).map(\.code) == ["MKP002"])
+        #expect(rejection(lever).isEmpty)
+        // A percent markup on that cent is a cent's worth, shared by the signed amounts.
+        lever.markups = [vertical("Fee", "100")]
+        guard case .computed(let shared, _) = MarkupEngine.compute(lever) else {
+            Issue.record("a 100 % markup on a one-cent subtotal was rejected")
+            return
+        }
+        #expect(shared.grandTotal == cents(2))
     }
 
     @Test func spectrumSizedAmountsNeverOverflow() throws {

@@ -104,7 +104,10 @@ enum Reference {
                 guard let target = order.lines.firstIndex(where: { $0.associatedLine == item }) else { return nil }
                 shares[target][k] = v[k]
             } else {
-                for (i, share) in split(v[k], e).enumerated() { shares[i][k] = share }
+                // A lump sum over lines of mixed sign goes by their sizes, not their signed amounts.
+                let mixed = e.contains { $0 > 0 } && e.contains { $0 < 0 }
+                let weights = markup.amount != nil && mixed ? e.map(abs) : e
+                for (i, share) in split(v[k], weights).enumerated() { shares[i][k] = share }
             }
         }
         let revenue = e.indices.map { e[$0] + shares[$0].reduce(0, +) }
@@ -238,14 +241,22 @@ func negated(_ order: ChangeOrder) -> ChangeOrder {
             }
             // Each vertical markup's shares add up to it, and each share is within a cent of exact.
             let subtotal = Int128(result.subtotal.minorUnits)
+            let mixedSigns = result.lines.contains { $0.extendedAmount.isNegative } && result.lines.contains { $0.extendedAmount > .zero() }
             for (k, markup) in result.vertical.enumerated() {
                 #expect(sum(result.lines.map { $0.verticalShares[k].amount }) == markup.amount, "seed \(seed)")
                 let definition = order.markups.first { $0.name == markup.name }!
-                guard definition.primeLineItem == nil, subtotal != 0 else { continue }
+                // A lump sum over mixed signs is shared by the lines' sizes (see mixedSignLumpSums).
+                let bySize = definition.amount != nil && mixedSigns
+                let weight = { (line: ComputedLine) -> Int128 in
+                    let extended = Int128(line.extendedAmount.minorUnits)
+                    return bySize && extended < 0 ? -extended : extended
+                }
+                let total = bySize ? result.lines.reduce(Int128(0)) { $0 + weight($1) } : subtotal
+                guard definition.primeLineItem == nil, total != 0 else { continue }
                 for line in result.lines {
-                    let exactTimesS = Int128(markup.amount.minorUnits) * Int128(line.extendedAmount.minorUnits)
-                    let error = Int128(line.verticalShares[k].amount.minorUnits) * subtotal - exactTimesS
-                    #expect(error.magnitude < subtotal.magnitude, "seed \(seed): share off by a cent or more")
+                    let exactTimesS = Int128(markup.amount.minorUnits) * weight(line)
+                    let error = Int128(line.verticalShares[k].amount.minorUnits) * total - exactTimesS
+                    #expect(error.magnitude < total.magnitude, "seed \(seed): share off by a cent or more")
                 }
             }
             // Each percent markup within half a cent of its exact rational value on its base.
@@ -269,6 +280,42 @@ func negated(_ order: ChangeOrder) -> ChangeOrder {
                 let error = Int128(amount.amount.minorUnits) * 100_000_000 - base * Int128(rate.millionths)
                 #expect(error.magnitude * 2 <= 100_000_000, "seed \(seed): \(amount.name)")
             }
+        }
+    }
+
+    /// Issue #18: a lump sum of 50.00 on lines +1000.00 and −999.00 was shared by the signed
+    /// amounts (subtotal 1.00) into +50,000.00 and −49,950.00. Over random change orders whose
+    /// lines have both signs, every share of a lump sum lies between 0 and the lump sum, and the
+    /// shares and revenues reconcile to the cent.
+    @Test func mixedSignLumpSums() async {
+        await propertyCheck(count: 3000, input: Self.seeds) { seed in
+            var random = RandomOrders(state: seed)
+            let count = random.int(2...8)
+            var amounts = (0..<count).map { _ in Int64(random.int(-5_000_000...5_000_000)) }
+            amounts[0] = Int64(random.int(1...5_000_000))
+            amounts[1] = -Int64(random.int(1...5_000_000))
+            if random.chance(30) { amounts[count - 1] = amounts[count - 1] - amounts.reduce(0, +) }  // subtotal near or at zero
+            amounts.shuffle(using: &random)
+            var markups: [Markup] = []
+            if random.chance(50) { markups.append(Markup(name: "Insurance", set: .horizontal, percent: random.percent(), position: 1)) }
+            let lump = Int64(random.int(-2_000_000...2_000_000))
+            markups.append(Markup(name: "Fee", set: .vertical, amount: Money(minorUnits: lump), position: random.int(1...3)))
+            if random.chance(40) { markups.append(Markup(name: "Bond", set: .vertical, percent: random.percent(), position: 2)) }
+            let order = ChangeOrder(
+                origin: Origin(system: .spectrum), source: SourceLocation(file: "random"), number: "M", approved: true,
+                lines: amounts.map { ChangeOrderLine(amount: Money(minorUnits: $0), associatedLine: "100") }, markups: markups)
+            guard case .computed(let result, _) = MarkupEngine.compute(order) else {
+                Issue.record("seed \(seed): rejected")
+                return
+            }
+            let fee = result.vertical.firstIndex { $0.name == "Fee" }!
+            let shares = result.lines.map { $0.verticalShares[fee].amount.minorUnits }
+            #expect(shares.reduce(0, +) == lump, "seed \(seed)")
+            for share in shares {
+                #expect(lump >= 0 ? (0...lump).contains(share) : (lump...0).contains(share), "seed \(seed): share \(share) of \(lump)")
+            }
+            #expect(result.grandTotal == result.lines.reduce(Money.zero()) { $0 + $1.revenue }, "seed \(seed)")
+            #expect(result.grandTotal == result.subtotal + result.vertical.reduce(Money.zero()) { $0 + $1.amount }, "seed \(seed)")
         }
     }
 

@@ -41,7 +41,7 @@ struct ValidatorTests {
         guard case .changeOrder(let order)? = results.first?.accepted else { Issue.record("expected an accepted change order"); return }
         #expect(order.contract == Fixture.key)
         #expect(order.procore == Fixture.procoreOrder().procore)
-        #expect(order.diagnostics.map(\.code) == ["MAP003"])
+        #expect(order.diagnostics.map(\.code) == ["MAP004"])
         #expect(order.diagnostics.first?.severity == .warning)
         #expect(order.diagnostics.first?.message == "Spectrum contract 1/24-1017/OWN100 taken from the project map map.csv")
     }

@@ -210,6 +210,23 @@ struct SpectrumWriterConfigTests {
         #expect(blankEnvironment.authorizationId == "FROMFILE")
     }
 
+    @Test func longTextIsCutOrReject() throws {
+        #expect(try SpectrumExportConfig(configuration: nil, environmentAuthorizationId: nil).longText == .cut)
+        let reject = try parse(#"{"spectrum": {"long_text": "reject"}}"#)
+        #expect(try SpectrumExportConfig(configuration: reject, environmentAuthorizationId: nil).longText == .reject)
+        let cut = try parse(#"{"spectrum": {"long_text": "cut"}}"#)
+        #expect(try SpectrumExportConfig(configuration: cut, environmentAuthorizationId: nil).longText == .cut)
+        let wrong = try parse(#"{"spectrum": {"long_text": "truncate"}}"#)
+        do {
+            _ = try SpectrumExportConfig(configuration: wrong, environmentAuthorizationId: nil, file: "site.toml")
+            Issue.record("long_text = truncate must be refused")
+        } catch {
+            #expect(error.code == "FMT010")
+            #expect(error.message == "spectrum.long_text must be cut or reject")
+            #expect(error.location.field == "spectrum.long_text")
+        }
+    }
+
     /// A misspelt key (`cr_stat`) would otherwise leave the default in place without a word.
     @Test func anUnknownKeyInTheSpectrumTableIsRefused() throws {
         let misspelt = try parse(#"{"inputs": ["x"], "spectrum": {"cr_stat": "AP"}}"#)
@@ -220,7 +237,7 @@ struct SpectrumWriterConfigTests {
             #expect(error.code == "FMT010")
             #expect(error.location.file == "site.toml")
             #expect(error.location.field == "spectrum.cr_stat")
-            #expect(error.message == "unknown key 'cr_stat' in [spectrum]; known keys there: authorization_id, cr_status, co_status, number_prefix, layout, company, job, customer")
+            #expect(error.message == "unknown key 'cr_stat' in [spectrum]; known keys there: authorization_id, cr_status, co_status, number_prefix, layout, company, job, customer, long_text, dex_url, authorization_id_file")
         }
         // Every documented key is known.
         let all = try parse(#"{"spectrum": {"authorization_id": "X", "cr_status": "AP", "co_status": "A", "number_prefix": "P", "layout": "change-order", "company": "1", "job": "24-1017", "customer": "OWN100"}}"#)

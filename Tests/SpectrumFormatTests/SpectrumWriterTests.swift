@@ -192,6 +192,27 @@ struct SpectrumWriterLimitTests {
         #expect(export.warnings.contains { $0.code == "FMT005" && $0.severity == .warning })
     }
 
+    /// Issue #18: `spectrum.long_text = "reject"` refuses what `cut` (the default) shortens.
+    @Test func longTextRejectRefusesWhatCutShortens() throws {
+        let title = "Électricité — added storm drain conduit"
+        let reject = F.writer { $0.longText = .reject }
+        let refused = F.export(F.order(title: title), reject)
+        #expect(refused.export == nil)
+        #expect(F.codes(refused) == ["CO005"])
+        let problem = try #require(refused.diagnostics.first { $0.code == "CO005" })
+        #expect(problem.message == "CR_Billing_Item_Description holds 30 characters; 'Électricité — added storm drain conduit' has 39 and spectrum.long_text is \"reject\"")
+        #expect(problem.location.field == "title")
+        // The change-order layout's Additional_Description (40) likewise.
+        let longer = "Storm drain relocation at the north entrance, per RFI 12 and ASI 4"
+        #expect(F.codes(F.export(F.order(title: longer), F.writer(.changeOrder) { $0.longText = .reject })) == ["CO005"])
+        // Text that fits is written either way, without a word.
+        let fits = try #require(F.export(F.order(title: "Added storm drain"), reject).export)
+        #expect(fits.warnings.allSatisfy { $0.code != "FMT005" && $0.code != "CO005" })
+        // The default cuts, and the warning names the setting.
+        let cut = try #require(F.export(F.order(title: title)).export)
+        #expect(cut.warnings.first { $0.code == "FMT005" }?.message.contains("spectrum.long_text = \"reject\" rejects it instead") == true)
+    }
+
     @Test func codeLimits() {
         var lines = F.standardLines
         lines[0].item = "12345678901"
