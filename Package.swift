@@ -76,7 +76,7 @@ let package = Package(
             name: "SOVMarkupTests",
             dependencies: ["SOVMarkup", "SOVCore", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
-        .testTarget(name: "SOVBatchTests", dependencies: ["SOVBatch", "SOVCore"]),
+        .testTarget(name: "SOVBatchTests", dependencies: ["SOVBatch", "SOVCore", "SOVTestSupport"]),
         // Test tools (the stand-ins' launcher): never linked by anything shipped.
         .target(name: "SOVTestSupport", dependencies: ["SOVCore", "SOVDelivery"], path: "Tests/Support"),
         .testTarget(name: "SOVDeliveryTests", dependencies: ["SOVDelivery", "SOVCore", "SOVTestSupport"]),

@@ -341,21 +341,31 @@ public enum AtomicFile {
     /// (the outbox's staging) whose half-written files a recovery removes, and that is synced
     /// as a whole afterwards. Fails (EEXIST) rather than replace anything.
     public static func createNew(_ bytes: [UInt8], at path: String) throws(IOFailure) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        try create(path, flags: O_EXCL, bytes, sync: false)
+    }
+
+    /// Opens `path` for writing (with `flags` besides create), writes `bytes` whole, optionally
+    /// fsyncs, and closes it; on any failure the file is removed and the failure thrown.
+    private static func create(_ path: String, flags: Int32, _ bytes: [UInt8], sync: Bool) throws(IOFailure) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | flags, 0o644)
         if fd < 0 { throw IOFailure.fromErrno(path, "cannot create", reading: false) }
         var offset = 0
+        var failure: IOFailure?
         while offset < bytes.count {
             let written = bytes.withUnsafeBytes { raw in Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset) }
             if written < 0 {
                 if errno == EINTR { continue }
-                let failure = IOFailure.fromErrno(path, "write failed", reading: false)
-                close(fd)
-                unlink(path)
-                throw failure
+                failure = IOFailure.fromErrno(path, "write failed", reading: false)
+                break
             }
             offset += written
         }
+        if failure == nil, sync, fsync(fd) != 0 { failure = IOFailure.fromErrno(path, "fsync failed", reading: false) }
         close(fd)
+        if let failure {
+            unlink(path)
+            throw failure
+        }
     }
 
     /// The temporary file's name: hidden, bounded whatever the target's name (a long input
@@ -368,27 +378,7 @@ public enum AtomicFile {
 
     private static func writeTemporary(_ bytes: [UInt8], beside path: String, sync: Bool) throws(IOFailure) -> String {
         let temporary = temporaryName(beside: path)
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        if fd < 0 { throw IOFailure.fromErrno(temporary, "cannot create", reading: false) }
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { raw in Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset) }
-            if written < 0 {
-                if errno == EINTR { continue }
-                let failure = IOFailure.fromErrno(temporary, "write failed", reading: false)
-                close(fd)
-                unlink(temporary)
-                throw failure
-            }
-            offset += written
-        }
-        if sync && fsync(fd) != 0 {
-            let failure = IOFailure.fromErrno(temporary, "fsync failed", reading: false)
-            close(fd)
-            unlink(temporary)
-            throw failure
-        }
-        close(fd)
+        try create(temporary, flags: O_TRUNC, bytes, sync: sync)
         return temporary
     }
 

@@ -311,7 +311,7 @@ public struct ProcoreDeliverer: Sendable {
             let queryText = query.isEmpty ? "" : "?" + query.map { "\($0.0)=\($0.1)" }.joined(separator: "&")
             var bytes: [UInt8] = []
             if let body { JSONWriter.write(body, into: &bytes) }
-            calls.append(ProcorePlannedCall(method: method, path: path + queryText, bodySHA256: body == nil ? nil : ProcoreDigest.hex(bytes)))
+            calls.append(ProcorePlannedCall(method: method, path: path + queryText, bodySHA256: body == nil ? nil : SHA256.hex(bytes)))
         }
         var placeholders: [String: String] = [:]
         let project = parsed.projectId

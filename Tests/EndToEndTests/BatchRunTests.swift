@@ -1,5 +1,6 @@
 import Foundation
 import SOVCore
+import SOVTestSupport
 import Testing
 
 /// `sov-run` over samples/spectrum and samples/procore with a ledger: first run, re-run, a

@@ -54,19 +54,7 @@ struct ERPLoopTests {
         _ = try procore.post("/__standin/faults", json: #"{"every_nth_503": 13, "every_nth_429": 17, "retry_after": 0}"#)
 
         let arguments = Self.push(procore, spectrum, ledger: ledger)
-        var environment = ProcessInfo.processInfo.environment
-        environment.merge(Self.secrets) { $1 }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Package.binFolder + "/sov-push")
-        process.arguments = arguments
-        process.environment = environment
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try process.run()
-        usleep(1_200_000)
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        #expect(process.terminationReason == .uncaughtSignal, "the kill came after the push had finished")
+        #expect(try Tool.killAfter(1_200, "sov-push", arguments, environment: Self.secrets), "the kill came after the push had finished")
 
         let final = try Tool.run("sov-push", arguments, environment: Self.secrets)
         #expect(final.status == 1, "one refused: \(final.stderr)")

@@ -1,4 +1,5 @@
 import Foundation
+import SOVTestSupport
 import SOVCore
 
 #if canImport(Glibc)
@@ -109,6 +110,23 @@ enum Tool {
         group.wait()
         process.waitUntilExit()
         return Outcome(status: process.terminationStatus, stdout: stdout, stderr: String(decoding: errorText.get(), as: UTF8.self))
+    }
+
+    /// Starts `name` with `environment` added, kills it with SIGKILL after `milliseconds`, and
+    /// says whether the kill found it still running (a crash mid-run, not after the end).
+    static func killAfter(_ milliseconds: UInt32, _ name: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Bool {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Package.binFolder + "/" + name)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        usleep(milliseconds * 1000)
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        return process.terminationReason == .uncaughtSignal
     }
 
     /// Runs stages one after the other, each one's stdout the next one's stdin (the first one
@@ -233,19 +251,6 @@ func placeholders(in text: String) -> [String] {
         }
     }
     return found
-}
-
-/// Outbox units in assertions: `00000003-spectrum-1-24-1017-own100-co-001-57d2be6cff.json` is
-/// known by its slug and extension, `spectrum-1-24-1017-own100-co-001.json` (sequence and hash
-/// depend on the order of the run).
-enum UnitFiles {
-    static func slug(_ name: String) -> String? {
-        guard let dot = name.lastIndex(of: "."), name.count > 20 else { return nil }
-        let stem = name[..<dot]
-        let parts = stem.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count >= 3, parts[0].count >= 8, parts[0].allSatisfy(\.isNumber), parts.last!.count == 10 else { return nil }
-        return parts.dropFirst().dropLast().joined(separator: "-") + String(name[dot...])
-    }
 }
 
 extension TemporaryFolder {

@@ -1,5 +1,6 @@
 import Foundation
 import SOVCore
+import SOVTestSupport
 import Testing
 
 #if canImport(Glibc)

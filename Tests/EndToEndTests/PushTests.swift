@@ -69,20 +69,8 @@ struct PushTests {
                                {"method": "POST", "path_regex": "/prime_change_orders$", "count": 1}]}
             """)
         let arguments = Self.push(standIn, ledger: ledger)
-        var environment = ProcessInfo.processInfo.environment
-        environment.merge(Self.secret) { $1 }
         for (attempt, pause) in [UInt32(700), 1500].enumerated() {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: Package.binFolder + "/sov-push")
-            process.arguments = arguments
-            process.environment = environment
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-            try process.run()
-            usleep(pause * 1000)
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            #expect(process.terminationReason == .uncaughtSignal, "kill \(attempt + 1) came after the push had finished")
+            #expect(try Tool.killAfter(pause, "sov-push", arguments, environment: Self.secret), "kill \(attempt + 1) came after the push had finished")
         }
         let final = try Tool.run("sov-push", arguments + ["--report", folder.file("push.html")], environment: Self.secret)
         #expect(final.status == 0, "\(final.stderr)")

@@ -1,6 +1,7 @@
 import Foundation
 import SOVBatch
 import SOVCore
+import SOVTestSupport
 import Testing
 
 struct RunnerTests {

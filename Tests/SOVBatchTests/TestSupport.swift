@@ -1,4 +1,5 @@
 import Foundation
+import SOVTestSupport
 import SOVBatch
 import SOVCore
 
@@ -245,19 +246,6 @@ struct FolderSnapshot: Equatable, CustomStringConvertible {
 
     var description: String {
         entries.map { "\($0.name) (\($0.size) bytes, modified \($0.modifiedSeconds).\($0.modifiedNanoseconds))" }.joined(separator: ", ")
-    }
-}
-
-/// Outbox units in assertions: `00000003-spectrum-1-24-1017-own100-co-001-57d2be6cff.json` is
-/// known by its slug and extension, `spectrum-1-24-1017-own100-co-001.json` (sequence and hash
-/// depend on the order of the run).
-enum UnitFiles {
-    static func slug(_ name: String) -> String? {
-        guard let dot = name.lastIndex(of: "."), name.count > 20 else { return nil }
-        let stem = name[..<dot]
-        let parts = stem.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count >= 3, parts[0].count >= 8, parts[0].allSatisfy(\.isNumber), parts.last!.count == 10 else { return nil }
-        return parts.dropFirst().dropLast().joined(separator: "-") + String(name[dot...])
     }
 }
 
