@@ -4,7 +4,7 @@ SWIFT ?= swift
 BIN_DEBUG = $(shell $(SWIFT) build --show-bin-path 2>/dev/null)
 DEMO_OUT ?= out/demo
 
-.PHONY: setup build release demo test schema-check bench fuzz install clean
+.PHONY: setup build release demo test test-postgres schema-check bench fuzz install clean
 
 setup:
 	@bash scripts/setup.sh
@@ -20,7 +20,15 @@ demo: build
 
 test: build
 	$(SWIFT) test --no-parallel
+	@[ -n "$$SOV_TEST_POSTGRES_URL" ] || echo "note: SOV_TEST_POSTGRES_URL not set: the ledger suite ran against SQLite only (make test-postgres runs it against PostgreSQL too)"
 	@bash scripts/schema-check.sh "$$($(SWIFT) build --show-bin-path)"
+
+# `make test` with a throwaway PostgreSQL cluster (installed from Debian's packages when missing):
+# the ledger suite then runs against both backends, as in CI. The cluster lives in a temporary
+# folder, listens only on a Unix socket there, and is stopped and removed however the tests end.
+test-postgres:
+	@SOV_SETUP_POSTGRES=1 bash scripts/setup.sh
+	@bash scripts/with-postgres.sh $(MAKE) test
 
 bench: release
 	@bash scripts/bench.sh "$$($(SWIFT) build -c release --show-bin-path)"

@@ -32,6 +32,12 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
+        // The PostgreSQL ledger (docs/ARCHITECTURE.md, "Ledger backends"): libpq, blocking like SQLite.
+        .systemLibrary(
+            name: "CPostgres",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
         .target(name: "SOVCore"),
         .target(name: "SpectrumFormat", dependencies: ["SOVCore", "CLibXML2"]),
         .target(name: "ProcoreFormat", dependencies: ["SOVCore"]),
@@ -41,7 +47,7 @@ let package = Package(
         .target(name: "SOVPush", dependencies: ["SOVCore", "SOVBatch", "SOVDelivery"]),
         .target(
             name: "SOVBatch",
-            dependencies: ["SOVCore", "SpectrumFormat", "ProcoreFormat", "SOVRules", "SOVMarkup", "CSQLite"]
+            dependencies: ["SOVCore", "SpectrumFormat", "ProcoreFormat", "SOVRules", "SOVMarkup", "CSQLite", "CPostgres"]
         ),
         .target(
             name: "SOVCLI",

@@ -6,6 +6,12 @@ set -euo pipefail
 need_apt=()
 pkg-config --exists libxml-2.0 2>/dev/null || need_apt+=(libxml2-dev)
 pkg-config --exists sqlite3 2>/dev/null || need_apt+=(libsqlite3-dev)
+# The PostgreSQL ledger is built in: its client library is needed to build at all.
+pkg-config --exists libpq 2>/dev/null || need_apt+=(libpq-dev)
+# The server only to test against one (make test-postgres, CI): SOV_SETUP_POSTGRES=1.
+if [ "${SOV_SETUP_POSTGRES:-0}" = 1 ] && ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
+  need_apt+=(postgresql)
+fi
 command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
 command -v xmllint >/dev/null 2>&1 || need_apt+=(libxml2-utils)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3)

@@ -189,7 +189,10 @@ public struct BatchSettings: Sendable, Equatable {
             case "profile": settings.profile = resolve(try text())
             case "project_map": settings.projectMap = resolve(try text())
             case "markups": settings.markups = resolve(try text())
-            case "ledger": settings.ledger = resolve(try text())
+            case "ledger":
+                // A server URL is not a path beside the configuration.
+                let value = try text()
+                settings.ledger = Ledger.isServer(value) ? value : resolve(value)
             case "out": settings.out = resolve(try text())
             case "rejects": settings.rejects = resolve(try text())
             case "report": settings.report = resolve(try text())

@@ -204,10 +204,12 @@ public final class BatchRunner {
         guard ledger == nil else { return }
         if options.dryRun {
             // A dry run writes nothing, not even a new ledger file.
-            if FileSystem.exists(options.ledger) { ledger = try Ledger(path: options.ledger, readOnly: true) }
+            if Ledger.exists(options.ledger) { ledger = try Ledger(path: options.ledger, readOnly: true) }
         } else {
-            let folder = AtomicFile.parentFolder(of: options.ledger)
-            if !FileSystem.exists(folder) { try AtomicFile.makeFolder(folder) }
+            if !Ledger.isServer(options.ledger) {
+                let folder = AtomicFile.parentFolder(of: options.ledger)
+                if !FileSystem.exists(folder) { try AtomicFile.makeFolder(folder) }
+            }
             ledger = try Ledger(path: options.ledger)
         }
     }

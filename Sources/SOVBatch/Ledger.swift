@@ -86,31 +86,61 @@ public struct RunRecord: Sendable, Hashable {
 /// write lock is taken before reading what to change, so two runs cannot both decide to export
 /// the same document), and `synchronous = FULL` (a commit survives a power cut, since the ledger
 /// is what stops a document being exported twice). The schema is versioned with `user_version`.
+///
+/// Or, given a `postgresql://` URL, the same tables on a PostgreSQL server through libpq (the
+/// `CPostgres` module), shared by many workers on many hosts: the statements are the same, the
+/// connection (`LedgerConnection`) rewrites placeholders and supplies the DDL, the write lock
+/// (an advisory lock) and unit claims (docs/ARCHITECTURE.md, "Ledger backends").
 public final class Ledger {
     public static let schemaVersion = 2
     public static let defaultPath = "sovbridge-ledger.sqlite"
 
+    /// The SQLite file's path, or the PostgreSQL server's URL (without any password): what
+    /// messages and reports name.
     public let path: String
     public let readOnly: Bool
-    let connection: SQLiteConnection
+    public let location: LedgerLocation
+    let connection: any LedgerConnection
     private var inTransaction = false
 
+    /// Opens (and creates or migrates) the ledger at `path`: a file path (SQLite), or a
+    /// `postgresql://USER@HOST:PORT/DB` URL (PostgreSQL; the password from PGPASSWORD,
+    /// ~/.pgpass or `password_file=`). `busyTimeoutMilliseconds` bounds the wait for another
+    /// writer on both.
     public init(path: String, readOnly: Bool = false, busyTimeoutMilliseconds: Int32 = 60_000) throws {
-        self.path = path
+        location = try LedgerLocation(path)
+        self.path = location.display
         self.readOnly = readOnly
-        connection = try SQLiteConnection(path: path, readOnly: readOnly, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+        switch location {
+        case .sqlite(let file):
+            let sqlite = try SQLiteConnection(path: file, readOnly: readOnly, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+            connection = sqlite
+            if !readOnly {
+                let mode = try Ledger.switchToWAL(sqlite, waitingUpTo: busyTimeoutMilliseconds)
+                if mode.lowercased() != "wal" {
+                    throw LedgerError(path: path, message: "cannot switch to WAL journal mode (got '\(mode)'); is the ledger on a network file system?")
+                }
+                try sqlite.execute("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON")
+            }
+        case .postgresql(let url):
+            connection = try PostgresConnection(url: url, readOnly: readOnly, lockTimeoutMilliseconds: busyTimeoutMilliseconds)
+        }
         if readOnly {
             let version = try userVersion()
             if version > Ledger.schemaVersion { throw newerSchema(version) }
             return
         }
-        let mode = try Ledger.switchToWAL(connection, waitingUpTo: busyTimeoutMilliseconds)
-        if mode.lowercased() != "wal" {
-            throw LedgerError(path: path, message: "cannot switch to WAL journal mode (got '\(mode)'); is the ledger on a network file system?")
-        }
-        try connection.execute("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON")
         try migrate()
     }
+
+    /// Whether a ledger is there to open: a file that exists, or any server URL (the server
+    /// says at connection time; an empty database is an empty ledger).
+    public static func exists(_ path: String) -> Bool {
+        PostgresURL.isURL(path) || FileSystem.exists(path)
+    }
+
+    /// Whether `path` names a PostgreSQL server rather than a file (no folder to create for it).
+    public static func isServer(_ path: String) -> Bool { PostgresURL.isURL(path) }
 
     /// Switching a new file to WAL needs a lock that SQLite does not wait for: when two runs
     /// create the ledger at the same moment, the second retries within the busy timeout.
@@ -129,17 +159,23 @@ public final class Ledger {
     }
 
     func userVersion() throws -> Int {
-        Int(try connection.query("PRAGMA user_version").first?.first?.integer ?? 0)
+        try connection.schemaVersion()
     }
 
     private func newerSchema(_ version: Int) -> LedgerError {
         LedgerError(path: path, message: "written by a newer SOVBridge (ledger schema \(version); this one knows \(Ledger.schemaVersion))")
     }
 
+    /// Creates or brings the schema up to date, in one write transaction (two workers starting
+    /// on an empty database serialize on it: the second finds the schema made).
     private func migrate() throws {
         try transaction {
             let version = try userVersion()
             if version > Ledger.schemaVersion { throw newerSchema(version) }
+            if connection.dialect == .postgresql {
+                if version < 2 { try createPostgresSchema() }
+                return
+            }
             if version < 1 {
                 try connection.execute(
                     """
@@ -201,20 +237,23 @@ public final class Ledger {
         }
     }
 
-    /// Runs `body` in a `BEGIN IMMEDIATE` transaction: committed if it returns, rolled back if it
-    /// throws. Nested calls join the outer transaction.
+    /// Runs `body` in a write transaction: committed if it returns, rolled back if it throws.
+    /// Nested calls join the outer transaction. SQLite: `BEGIN IMMEDIATE`; PostgreSQL: a
+    /// transaction that first takes a transaction-scoped advisory lock on one constant, so that
+    /// writers serialize there as they do on SQLite (and units get their sequence numbers in
+    /// commit order).
     @discardableResult
     public func transaction<T>(_ body: () throws -> T) throws -> T {
         if inTransaction { return try body() }
-        try connection.execute("BEGIN IMMEDIATE")
+        try connection.begin()
         inTransaction = true
         defer { inTransaction = false }
         do {
             let result = try body()
-            try connection.execute("COMMIT")
+            try connection.commit()
             return result
         } catch {
-            try? connection.execute("ROLLBACK")
+            connection.rollback()
             throw error
         }
     }
@@ -223,10 +262,9 @@ public final class Ledger {
 
     public func startRun(mode: String, inputs: [String], at time: String = Timestamp.now()) throws -> Int64 {
         try transaction {
-            try connection.query(
+            try connection.insert(
                 "INSERT INTO runs (started_at, mode, inputs, inputs_count) VALUES (?, ?, ?, ?)",
-                [.text(time), .text(mode), .text(inputs.joined(separator: "\n")), .integer(Int64(inputs.count))])
-            return connection.lastInsertedRowId
+                [.text(time), .text(mode), .text(inputs.joined(separator: "\n")), .integer(Int64(inputs.count))], returning: "id")
         }
     }
 
@@ -403,9 +441,11 @@ public final class Ledger {
         return Set(rows.compactMap { $0.first?.text })
     }
 
-    /// SQLite's own consistency check: "ok" when the file is sound.
+    /// SQLite's own consistency check: "ok" when the file is sound. A PostgreSQL server keeps
+    /// its own consistency; there it says "ok" once a query answers.
     public func integrityCheck() throws -> String {
-        try connection.query("PRAGMA integrity_check").map { $0.first?.text ?? "" }.joined(separator: "\n")
+        if connection.dialect == .postgresql { return try connection.query("SELECT 'ok'").first?.first?.text ?? "" }
+        return try connection.query("PRAGMA integrity_check").map { $0.first?.text ?? "" }.joined(separator: "\n")
     }
 }
 

@@ -187,7 +187,7 @@ extension Ledger {
     /// Records a new unit and names its file from the sequence it got: `name(seq)`.
     public func addUnit(_ new: NewUnit, runId: Int64, name: (Int64) -> String, at time: String = Timestamp.now()) throws -> OutboxUnit {
         try transaction {
-            try connection.query(
+            let seq = try connection.insert(
                 """
                 INSERT INTO units (origin_id, target, kind, action, version, state, file_name, content_hash, base_seq,
                     contract_origin_id, run_id, created_at, state_at, document, body, folder, meta)
@@ -196,8 +196,7 @@ extension Ledger {
                 [.text(new.originId), .text(new.target.rawValue), .text(new.kind), .text(new.action.rawValue), .integer(Int64(new.version)),
                  .text(new.state.rawValue), .text("#unnamed-" + new.contentHash + "-" + time), .text(new.contentHash),
                  new.baseSeq.map(SQLiteValue.integer) ?? .null, .optional(new.contractOriginId), .integer(runId), .text(time), .text(time),
-                 .text(new.document), .blob(new.body), .optional(new.folder), .optional(new.meta)])
-            let seq = connection.lastInsertedRowId
+                 .text(new.document), .blob(new.body), .optional(new.folder), .optional(new.meta)], returning: "seq")
             let fileName = name(seq)
             try connection.query("UPDATE units SET file_name = ? WHERE seq = ?", [.text(fileName), .integer(seq)])
             return OutboxUnit(

@@ -20,12 +20,17 @@ public struct LedgerError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { "\(path): ledger: \(message)" }
 
+    /// Not a database problem but a wrong ledger setting (a password in a PostgreSQL URL).
+    public static let usageCode: Int32 = -64
+
     /// SPEC §8: a ledger that cannot be created or opened for writing is 73; anything else
-    /// (busy past the timeout, not a database, a newer schema) is 74.
+    /// (busy past the timeout, not a database, a newer schema, a PostgreSQL server lost) is 74.
+    /// PostgreSQL errors carry the SQLite code of their kind (PostgresConnection.failure).
     public var status: ExitStatus {
+        if code == LedgerError.usageCode { return .usage }
         switch code & 0xFF {
-        case SQLITE_CANTOPEN, SQLITE_READONLY, SQLITE_PERM, SQLITE_AUTH: .cannotCreate
-        default: .ioError
+        case SQLITE_CANTOPEN, SQLITE_READONLY, SQLITE_PERM, SQLITE_AUTH: return .cannotCreate
+        default: return .ioError
         }
     }
 
@@ -34,9 +39,14 @@ public struct LedgerError: Error, Sendable, CustomStringConvertible {
 
 /// The few SQLite calls the ledger needs, over the system library (see `Ledger` for why not GRDB).
 /// One connection, used from one thread at a time.
-final class SQLiteConnection {
+final class SQLiteConnection: LedgerConnection {
     private var handle: OpaquePointer?
     let path: String
+    let dialect = LedgerDialect.sqlite
+    var location: String { path }
+    /// `PATH.claims`, opened by the first claim: one byte per unit sequence, locked while a
+    /// worker of this host delivers it (see `claim`).
+    private var claimsDescriptor: Int32 = -1
 
     /// - Parameter readOnly: read without creating or changing any file (see `openForReading`).
     init(path: String, readOnly: Bool, busyTimeoutMilliseconds: Int32) throws(LedgerError) {
@@ -115,6 +125,56 @@ final class SQLiteConnection {
 
     deinit {
         sqlite3_close_v2(handle)
+        if claimsDescriptor >= 0 { Glibc.close(claimsDescriptor) }
+    }
+
+    func insert(_ sql: String, _ values: [SQLiteValue], returning column: String) throws(LedgerError) -> Int64 {
+        try query(sql, values)
+        return lastInsertedRowId
+    }
+
+    func begin() throws(LedgerError) { try execute("BEGIN IMMEDIATE") }
+    func commit() throws(LedgerError) { try execute("COMMIT") }
+    func rollback() { try? execute("ROLLBACK") }
+
+    func schemaVersion() throws(LedgerError) -> Int {
+        Int(try query("PRAGMA user_version").first?.first?.integer ?? 0)
+    }
+
+    func setSchemaVersion(_ version: Int) throws(LedgerError) { try execute("PRAGMA user_version = \(version)") }
+
+    /// A unit is claimed with an open file description lock (F_OFD_SETLK) on byte `seq` of
+    /// `PATH.claims`: the kernel drops it when this process ends, however it ends, and a
+    /// SQLite ledger is on one host, where those locks work (SQLite itself relies on them).
+    func claim(_ seq: Int64) throws(LedgerError) -> Bool {
+        if claimsDescriptor < 0 {
+            claimsDescriptor = Glibc.open(path + ".claims", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+            if claimsDescriptor < 0 {
+                throw LedgerError(path: path, message: "cannot open \(path).claims: \(String(cString: strerror(errno)))", code: SQLITE_CANTOPEN)
+            }
+        }
+        if try lockClaim(seq, lock: true) { return true }
+        return false
+    }
+
+    func releaseClaim(_ seq: Int64) throws(LedgerError) {
+        guard claimsDescriptor >= 0 else { return }
+        _ = try lockClaim(seq, lock: false)
+    }
+
+    /// F_OFD_SETLK (37 on Linux) is not exported to Swift without _GNU_SOURCE.
+    private static let ofdSetLock: Int32 = 37
+
+    private func lockClaim(_ seq: Int64, lock: Bool) throws(LedgerError) -> Bool {
+        var region = flock()
+        region.l_type = Int16(lock ? F_WRLCK : F_UNLCK)
+        region.l_whence = Int16(SEEK_SET)
+        region.l_start = off_t(seq)
+        region.l_len = 1
+        region.l_pid = 0
+        if fcntl(claimsDescriptor, SQLiteConnection.ofdSetLock, &region) == 0 { return true }
+        if errno == EAGAIN || errno == EACCES { return false }
+        throw LedgerError(path: path, message: "cannot lock \(path).claims: \(String(cString: strerror(errno)))", code: SQLITE_IOERR)
     }
 
     func failure(_ code: Int32, _ what: String) -> LedgerError {

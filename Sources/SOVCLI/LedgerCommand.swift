@@ -16,7 +16,8 @@ public struct LedgerCommand: ParsableCommand {
             run that knows it.
 
             Exit codes: 0 done; 1 'show' or 'forget' found nothing for that origin id; 64 usage; \
-            66 the ledger is missing; 74 the ledger cannot be read or written.
+            66 the ledger is missing; 74 the ledger cannot be read or written (or its PostgreSQL \
+            server cannot be reached).
             """,
         subcommands: [List.self, Show.self, Forget.self, Retry.self])
 
@@ -24,7 +25,7 @@ public struct LedgerCommand: ParsableCommand {
 
     /// The options every subcommand takes.
     public struct Common: ParsableArguments {
-        @Option(name: .long, help: ArgumentHelp("The ledger (default ./sovbridge-ledger.sqlite).", valueName: "file"))
+        @Option(name: .long, help: ArgumentHelp("The ledger: a SQLite file (default ./sovbridge-ledger.sqlite) or postgresql://USER@HOST:PORT/DB (password from PGPASSWORD, ~/.pgpass or ?password_file=PATH).", valueName: "file|url"))
         public var ledger: String = Ledger.defaultPath
 
         @Flag(name: .long, help: "JSON Lines instead of a table.")
@@ -33,7 +34,7 @@ public struct LedgerCommand: ParsableCommand {
         public init() {}
 
         func open(readOnly: Bool) throws -> Ledger {
-            guard FileSystem.exists(ledger) else {
+            guard Ledger.exists(ledger) else {
                 StageDriver.printError("sov-ledger: \(ledger): no such ledger")
                 throw ExitCode(ExitStatus.noInput.rawValue)
             }

@@ -16,7 +16,7 @@ public struct ValidateCommand: ParsableCommand {
         valueName: "file"))
     public var projectMap: String?
 
-    @Option(name: .long, help: ArgumentHelp("The batch runner's SQLite ledger (read only): prime contracts exported in earlier runs count for PC001 and CO004.", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("The batch runner's ledger, a SQLite file or a postgresql:// URL (read only): prime contracts exported in earlier runs count for PC001 and CO004.", valueName: "file|url"))
     public var ledger: String?
 
     public init() {}
@@ -25,7 +25,7 @@ public struct ValidateCommand: ParsableCommand {
         var history: ExportHistory?
         if let ledger {
             do {
-                guard FileSystem.exists(ledger) else {
+                guard Ledger.exists(ledger) else {
                     StageDriver.printError("sov-validate: error: \(ledger): no such ledger")
                     try exit(with: .noInput)
                 }

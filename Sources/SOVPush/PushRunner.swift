@@ -116,7 +116,7 @@ public final class PushRunner {
 
     private func openLedger() throws -> Ledger? {
         if let ledger { return ledger }
-        guard FileSystem.exists(options.ledger) else { return nil }
+        guard Ledger.exists(options.ledger) else { return nil }
         let opened = try Ledger(path: options.ledger, readOnly: options.dryRun)
         ledger = opened
         return opened
@@ -161,6 +161,28 @@ public final class PushRunner {
                 result.deliveries.append(delivery)
                 say("\(commandName): \(unit.fileName): waits: \(reason)")
                 continue
+            }
+            // Many workers, one ledger: a unit is delivered only by the worker that claims it,
+            // and only while it is still to deliver once claimed (another worker may have
+            // delivered or refused it since the list was read). A unit another worker holds
+            // blocks the later units of its document and the change orders of its contract.
+            var claimed = false
+            defer { if claimed { try? ledger.releaseClaim(unit.seq) } }
+            if !options.dryRun {
+                guard try ledger.claim(unit.seq) else {
+                    let reason = "another sov-push is delivering it"
+                    delivery.message = reason
+                    blocked[unit.originId] = "another sov-push is delivering an earlier unit of it"
+                    result.deliveries.append(delivery)
+                    say("\(commandName): \(unit.fileName): waits: \(reason)")
+                    continue
+                }
+                claimed = true
+                let current = try ledger.unit(seq: unit.seq)
+                guard let current, current.state == .pending || current.state == .failed else {
+                    if current?.state == .refused { blocked[unit.originId] = "an earlier unit of it was refused" }
+                    continue
+                }
             }
             guard let body = try ledger.unitBody(seq: unit.seq), !body.isEmpty else {
                 delivery.result = .refused

@@ -95,7 +95,7 @@ public struct DeliverCommand: ParsableCommand {
             (nothing lost: the next run resumes); 74 I/O error; 77 a target refused our credentials.
             """)
 
-    @Option(name: .long, help: ArgumentHelp("The ledger whose outbox is delivered (default ./sovbridge-ledger.sqlite).", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("The ledger whose outbox is delivered: a SQLite file (default ./sovbridge-ledger.sqlite) or a postgresql:// URL.", valueName: "file|url"))
     public var ledger: String?
 
     @Option(name: .long, help: ArgumentHelp("Read settings from a TOML (or .json) file: ledger, [procore], [spectrum]; flags win.", valueName: "file"))

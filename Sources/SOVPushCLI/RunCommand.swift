@@ -19,7 +19,7 @@ public struct BatchFlags: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Markup definitions per job (TOML or JSON).", valueName: "file"))
     public var markups: String?
 
-    @Option(name: .long, help: ArgumentHelp("SQLite ledger of what was exported (default ./sovbridge-ledger.sqlite; for sov-watch DIR/sovbridge-ledger.sqlite).", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("The ledger of what was exported: a SQLite file (default ./sovbridge-ledger.sqlite; for sov-watch DIR/sovbridge-ledger.sqlite) or a postgresql://USER@HOST:PORT/DB URL shared by many workers (the password from PGPASSWORD, ~/.pgpass or ?password_file=).", valueName: "file|url"))
     public var ledger: String?
 
     @Option(name: .long, help: ArgumentHelp("Write the run report here: one self-contained HTML page.", valueName: "file"))
