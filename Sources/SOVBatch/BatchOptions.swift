@@ -30,6 +30,9 @@ public struct BatchOptions: Sendable {
     public var report: String?
     /// `--report-csv DIR`: the report's tables as CSV files, for reconciling in a spreadsheet.
     public var reportCSV: String?
+    /// The Procore company (firm) this run serves: its units are tagged with it, so that a push
+    /// limited to a company (`sov-push --company-id`) delivers only them (many firms, one ledger).
+    public var companyId: String?
     public var dryRun = false
     public var quiet = false
     /// How Procore change orders are written for Spectrum (the configuration's `[spectrum]`

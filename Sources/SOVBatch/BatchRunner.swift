@@ -491,7 +491,7 @@ public final class BatchRunner {
                     originId: originId, target: target, kind: document.kind, action: plan.action, version: (previous?.version ?? 0) + 1,
                     state: context.outbox == nil ? .delivered : .pending, folder: context.outboxFolder, contentHash: hash,
                     baseSeq: plan.baseSeq, contractOriginId: contractOriginId, document: comparableText, body: exported.bytes,
-                    meta: BatchRunner.unitMeta(document)),
+                    meta: BatchRunner.unitMeta(document), companyId: options.companyId),
                 runId: context.runId, name: { UnitName.make(seq: $0, originId: originId, fileExtension: target.fileExtension) })
             if let superseding = plan.superseding {
                 try ledger.setState(superseding.seq, .superseded, message: "replaced by unit \(unit.seq)", supersededBy: unit.seq)
@@ -551,7 +551,7 @@ public final class BatchRunner {
         _ = try ledger.addUnit(
             NewUnit(
                 originId: originId, target: .procore, kind: "erp_request_detail", action: .update, version: 1, contentHash: hash,
-                document: text, body: Array(text.utf8)),
+                document: text, body: Array(text.utf8), companyId: options.companyId),
             runId: runId, name: { UnitName.make(seq: $0, originId: originId, fileExtension: "json") })
     }
 

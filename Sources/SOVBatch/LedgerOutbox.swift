@@ -49,6 +49,9 @@ public struct OutboxUnit: Sendable, Hashable {
     public var supersededBy: Int64?
     /// The outbox folder it was written to (real path); nil for standard output.
     public var folder: String?
+    /// The Procore company (firm) the run that wrote it served: a push limited to a company
+    /// delivers only its units, so firms sharing one ledger never get each other's.
+    public var companyId: String?
 }
 
 /// A document waiting for something it depends on (DEP001: a change order whose prime contract
@@ -85,10 +88,13 @@ public struct NewUnit: Sendable {
     /// What delivery needs beside the body (JSON): a Procore change order's ERP loop, the
     /// document's source location for messages.
     public var meta: String?
+    /// The firm it belongs to (OutboxUnit.companyId).
+    public var companyId: String?
 
-    public init(originId: String, target: ExportTarget, kind: String, action: UnitAction, version: Int, state: UnitState = .pending, folder: String? = nil, contentHash: String, baseSeq: Int64? = nil, contractOriginId: String? = nil, document: String, body: [UInt8], meta: String? = nil) {
+    public init(originId: String, target: ExportTarget, kind: String, action: UnitAction, version: Int, state: UnitState = .pending, folder: String? = nil, contentHash: String, baseSeq: Int64? = nil, contractOriginId: String? = nil, document: String, body: [UInt8], meta: String? = nil, companyId: String? = nil) {
         self.originId = originId
         self.meta = meta
+        self.companyId = companyId
         self.folder = folder
         self.target = target
         self.kind = kind
@@ -132,7 +138,8 @@ extension Ledger {
                 superseded_by INTEGER,
                 document TEXT NOT NULL,
                 body BLOB NOT NULL,
-                meta TEXT
+                meta TEXT,
+                company_id TEXT
             );
             ALTER TABLE runs ADD COLUMN held INTEGER NOT NULL DEFAULT 0;
             ALTER TABLE runs ADD COLUMN superseded INTEGER NOT NULL DEFAULT 0;
@@ -170,7 +177,7 @@ extension Ledger {
             """)
     }
 
-    private static let unitColumns = "seq, origin_id, target, kind, action, version, state, file_name, content_hash, base_seq, contract_origin_id, run_id, created_at, state_at, attempts, message, superseded_by, folder"
+    private static let unitColumns = "seq, origin_id, target, kind, action, version, state, file_name, content_hash, base_seq, contract_origin_id, run_id, created_at, state_at, attempts, message, superseded_by, folder, company_id"
 
     private func unit(_ row: [SQLiteValue]) -> OutboxUnit {
         OutboxUnit(
@@ -179,7 +186,7 @@ extension Ledger {
             state: UnitState(rawValue: row[6].text ?? "") ?? .pending, fileName: row[7].text ?? "", contentHash: row[8].text ?? "",
             baseSeq: row[9].integer, contractOriginId: row[10].text, runId: row[11].integer ?? 0, createdAt: row[12].text ?? "",
             stateAt: row[13].text ?? "", attempts: Int(row[14].integer ?? 0), message: row[15].text, supersededBy: row[16].integer,
-            folder: row[17].text)
+            folder: row[17].text, companyId: row[18].text)
     }
 
     private func hasOutbox() throws -> Bool { try userVersion() >= 2 }
@@ -190,20 +197,20 @@ extension Ledger {
             let seq = try connection.insert(
                 """
                 INSERT INTO units (origin_id, target, kind, action, version, state, file_name, content_hash, base_seq,
-                    contract_origin_id, run_id, created_at, state_at, document, body, folder, meta)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    contract_origin_id, run_id, created_at, state_at, document, body, folder, meta, company_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 [.text(new.originId), .text(new.target.rawValue), .text(new.kind), .text(new.action.rawValue), .integer(Int64(new.version)),
                  .text(new.state.rawValue), .text("#unnamed-" + new.contentHash + "-" + time), .text(new.contentHash),
                  new.baseSeq.map(SQLiteValue.integer) ?? .null, .optional(new.contractOriginId), .integer(runId), .text(time), .text(time),
-                 .text(new.document), .blob(new.body), .optional(new.folder), .optional(new.meta)], returning: "seq")
+                 .text(new.document), .blob(new.body), .optional(new.folder), .optional(new.meta), .optional(new.companyId)], returning: "seq")
             let fileName = name(seq)
             try connection.query("UPDATE units SET file_name = ? WHERE seq = ?", [.text(fileName), .integer(seq)])
             return OutboxUnit(
                 seq: seq, originId: new.originId, target: new.target, kind: new.kind, action: new.action, version: new.version,
                 state: new.state, fileName: fileName, contentHash: new.contentHash, baseSeq: new.baseSeq,
                 contractOriginId: new.contractOriginId, runId: runId, createdAt: time, stateAt: time, attempts: 0, message: nil,
-                supersededBy: nil, folder: new.folder)
+                supersededBy: nil, folder: new.folder, companyId: new.companyId)
         }
     }
 

@@ -84,7 +84,8 @@ extension Ledger {
                 superseded_by BIGINT,
                 document TEXT COLLATE "C" NOT NULL,
                 body BYTEA NOT NULL,
-                meta TEXT COLLATE "C"
+                meta TEXT COLLATE "C",
+                company_id TEXT COLLATE "C"
             );
             CREATE INDEX units_by_origin ON units(origin_id, target, seq);
             CREATE INDEX units_by_state ON units(state, seq);

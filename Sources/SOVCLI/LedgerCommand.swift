@@ -220,6 +220,7 @@ enum LedgerText {
         members.append(JSONMember("base_seq", unit.baseSeq.map { .int(Int($0)) } ?? .null))
         members.append(JSONMember("superseded_by", unit.supersededBy.map { .int(Int($0)) } ?? .null))
         members.append(JSONMember("contract_origin_id", unit.contractOriginId.map(JSONValue.string) ?? .null))
+        members.append(JSONMember("company_id", unit.companyId.map(JSONValue.string) ?? .null))
         return JSONValue.object(members).text
     }
 

@@ -16,6 +16,8 @@ public struct PushOptions: Sendable {
     public var rejects: String?
     public var quiet = false
     public var configuration: DeliveryConfiguration
+    /// `--company-id`: deliver only the units of this Procore company (firm).
+    public var companyId: String?
 
     public init(ledger: String, configuration: DeliveryConfiguration) {
         self.ledger = ledger
@@ -128,7 +130,7 @@ public final class PushRunner {
             return
         }
         let units = (try ledger.units(state: .pending) + ledger.units(state: .failed))
-            .filter { options.targets.contains($0.target) }
+            .filter { options.targets.contains($0.target) && (options.companyId == nil || $0.companyId == options.companyId) }
             .sorted { $0.seq < $1.seq }
         if units.isEmpty {
             say("\(commandName): nothing to deliver in \(options.ledger)")

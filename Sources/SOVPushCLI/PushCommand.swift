@@ -33,12 +33,20 @@ public struct DeliveryOptionGroup: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Spectrum Data Exchange base, e.g. https://spectrum.example.com:8482 (spectrum.dex_url); the Authorization_ID only from SPECTRUM_AUTHORIZATION_ID or a 0600 file (spectrum.authorization_id_file).", valueName: "url"))
     public var spectrumDexUrl: String?
 
+    @Option(name: .long, help: ArgumentHelp("Many firms on one ledger: deliver only the units of this Procore company. sov-run and sov-watch tag each unit with the company they serve (this flag, --procore-company-id, or procore.company_id).", valueName: "id"))
+    public var companyId: String?
+
     public init() {}
 
     public func validate() throws {
         guard ["procore", "spectrum", "all"].contains(to) else { throw ValidationError("--to must be procore, spectrum or all") }
         guard maxAttempts >= 1 else { throw ValidationError("--max-attempts must be at least 1") }
         if let deadline, deadline <= 0 { throw ValidationError("--deadline must be above 0 seconds") }
+    }
+
+    /// The firm an exporting run serves, which its units are tagged with.
+    public func firm(_ settings: BatchSettings) -> String? {
+        companyId ?? procoreCompanyId ?? settings.procore?["company_id"]?.scalarText
     }
 
     /// The push options for `ledger`, with the configuration's tables (`settings`) under the flags.
@@ -52,6 +60,7 @@ public struct DeliveryOptionGroup: ParsableArguments {
         options.targets = to == "all" ? Set(ExportTarget.allCases) : [ExportTarget(rawValue: to)!]
         options.maxAttempts = maxAttempts
         options.deadlineSeconds = deadline
+        options.companyId = companyId
         options.quiet = settings.quiet ?? false
         return options
     }

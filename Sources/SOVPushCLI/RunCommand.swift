@@ -120,7 +120,9 @@ public struct RunCommand: ParsableCommand {
         do {
             let own = BatchSettings(inputs: inputs.isEmpty ? nil : inputs, out: output.out, rejects: output.rejects, dryRun: output.dryRun)
             let settings = try batch.settings(own)
-            options = try settings.options(environmentAuthorizationId: SpectrumEmit.environmentAuthorizationId())
+            var resolved = try settings.options(environmentAuthorizationId: SpectrumEmit.environmentAuthorizationId())
+            resolved.companyId = delivery.firm(settings)
+            options = resolved
             if push { pushOptions = try delivery.options(ledger: options.ledger, settings: settings) }
         } catch {
             StageDriver.printError("sov-run: error: \(error.message)")

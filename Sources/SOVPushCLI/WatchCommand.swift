@@ -83,7 +83,9 @@ public struct WatchCommand: ParsableCommand {
                 StageDriver.printError("sov-watch: \(config): ignoring \(ignored.joined(separator: ", ")) (for sov-run): the drop folder decides what is read and where exports and rejects go, and sov-watch always moves files")
             }
             settings = settings.withoutRunOnlyKeys
-            options = WatchOptions(folder: dropFolder, batch: try settings.options(environmentAuthorizationId: SpectrumEmit.environmentAuthorizationId()))
+            var batchOptions = try settings.options(environmentAuthorizationId: SpectrumEmit.environmentAuthorizationId())
+            batchOptions.companyId = delivery.firm(settings)
+            options = WatchOptions(folder: dropFolder, batch: batchOptions)
             options.interval = interval ?? settings.interval ?? options.interval
         } catch {
             StageDriver.printError("sov-watch: error: \(error.message)")

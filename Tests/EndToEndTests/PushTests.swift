@@ -235,3 +235,27 @@ struct WatchPushTests {
         #expect(stored.first?["number"]?.stringValue == "004")
     }
 }
+
+/// Many firms on one ledger: each run tags its units with the Procore company it serves, and a
+/// push limited to a company delivers only that company's units.
+struct FirmIsolationTests {
+    @Test func aPushLimitedToACompanyTakesOnlyItsUnits() throws {
+        let folder = try TemporaryFolder()
+        try folder.write("map.csv", SpectrumExports.projectMap([("24-4100", nil, 4100), ("24-4200", nil, 4200)]))
+        try folder.write("a/contracts.csv", SpectrumExports.contracts([SpectrumExports.contract(job: "24-4100")]))
+        try folder.write("b/contracts.csv", SpectrumExports.contracts([SpectrumExports.contract(job: "24-4200")]))
+        try folder.write("firm-b.toml", "[procore]\ncompany_id = \"2002\"\n")
+        let ledger = folder.file("l.sqlite")
+        let common = ["--ledger", ledger, "--project-map", folder.file("map.csv"), "--out", folder.file("out")]
+        #expect(try Tool.run("sov-run", common + ["--procore-company-id", "1001", folder.file("a")]).status == 0)
+        #expect(try Tool.run("sov-run", common + ["--config", folder.file("firm-b.toml"), folder.file("b")]).status == 0)
+        let units = try ledgerList(ledger)
+        #expect(units.map { $0.text("company_id") } == ["1001", "2002"])
+
+        let firmA = try Tool.run("sov-push", ["--ledger", ledger, "--dry-run", "--company-id", "1001"])
+        #expect(firmA.status == 0, "\(firmA.stderr)")
+        #expect(firmA.stdoutText.contains("spectrum:1:24-4100:OWN100") && !firmA.stdoutText.contains("24-4200"))
+        let everyone = try Tool.run("sov-push", ["--ledger", ledger, "--dry-run"])
+        #expect(everyone.stdoutText.contains("24-4100") && everyone.stdoutText.contains("24-4200"))
+    }
+}
