@@ -91,10 +91,10 @@ public final class CSVReader {
     /// How much of one malformed record is kept for the rejects stream: far more than any real
     /// export row, far less than a runaway line.
     public static let maximumRawBytes = 64 << 10
-    /// How far past a malformed record's fault its line end is looked for (issue 16: /dev/zero
-    /// has none and was scanned for ever). As long as the longest line any reader here accepts,
-    /// so a 10 MB runaway line is still one reject and the next line is read.
-    public static let maximumSkippedBytes = 64 << 20
+    /// How far past a malformed record's fault its line end is looked for: as far as what is
+    /// kept of it (64 KB). /dev/zero has no line end and was scanned for ever; no real export
+    /// row runs on this long, so past the bound the input fails as a whole (65).
+    public static let maximumSkippedBytes = maximumRawBytes
     /// The header's field count, once read, when field counts are checked.
     public private(set) var header: [String]?
 
@@ -352,7 +352,7 @@ public final class CSVReader {
     /// what was kept of it, and the reader stops (the rest is never scanned).
     private func runaway() -> Item? {
         guard var problem = pendingError else { return nil }
-        problem.message += "; no line end follows within \(CSVReader.maximumSkippedBytes >> 20) MB, so the file is not read further"
+        problem.message += "; no line end follows within \(CSVReader.maximumSkippedBytes >> 10) KB, so the file is not read further"
         problem.fatal = true
         problem.raw = pendingRaw
         problem.rawTruncated = true

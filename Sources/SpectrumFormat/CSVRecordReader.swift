@@ -57,12 +57,12 @@ public final class CSVRecordReader: RecordReader {
                 let diagnostic = Diagnostic.error(
                     problem.code, "\(problem.message) (record \(problem.record), byte \(problem.offset))",
                     at: SourceLocation(file: name, line: problem.line, record: problem.record, field: fieldName))
-                if problem.fatal { throw InputUnusable(diagnostic) }
                 if header == nil {
                     var headerProblem = diagnostic
                     headerProblem.message = "the header row cannot be read: " + diagnostic.message
                     throw InputUnusable(headerProblem)
                 }
+                if problem.fatal { throw InputUnusable(diagnostic) }
                 // What the row holds is kept: its fields when only their bytes were undecodable
                 // (those bytes shown as U+FFFD), else its text as in the file.
                 var fields: JSONValue = .null

@@ -75,7 +75,7 @@ struct HostileCommandTests {
              status: 1, message: ":2: error: [FMT008] NUL byte in a field"),
         Case(name: "ten-megabyte-line.csv",
              bytes: text(flatHeader + "1,24-1,OWN1,PC-1," + String(repeating: "j", count: 10 << 20) + ",F,1.00,01,W,1.00\n"),
-             status: 1, message: ":2: error: [FMT007] record longer than 1048576 bytes"),
+             status: 65, message: ":2: error: [FMT007] record longer than 1048576 bytes"),
         Case(name: "ten-megabyte-header.csv",
              bytes: text(String(repeating: "h", count: 10 << 20) + "\n1\n"),
              status: 65, message: ":1: error: [FMT007] the header row cannot be read: record longer than 1048576 bytes"),

@@ -297,14 +297,22 @@ struct CSVReaderTests {
         #expect(undefined[1].error?.lossyFields == ["x\u{FFFD}"])
     }
 
-    @Test("a malformed record is kept only up to the limit for raw bytes")
+    @Test("a malformed record is kept whole up to the limit for raw bytes; one that runs on past it ends the input")
     func malformedRawIsBounded() throws {
-        let long = String(repeating: "y", count: CSVReader.maximumRawBytes + 500)
-        let items = try readAll("a,b\n1,x\"\(long)\n3,4\n")
+        let near = String(repeating: "y", count: CSVReader.maximumRawBytes - 500)
+        let items = try readAll("a,b\n1,x\"\(near)\n3,4\n")
         let error = try #require(items[1].error)
-        #expect(error.raw?.count == CSVReader.maximumRawBytes)
-        #expect(error.rawTruncated)
-        #expect(items[2].record?.fields == ["3", "4"])
+        #expect(!error.fatal && !error.rawTruncated)
+        #expect(items.count == 3 && items[2].record?.fields == ["3", "4"])
+
+        let long = String(repeating: "y", count: CSVReader.maximumRawBytes + 500)
+        let runaway = try readAll("a,b\n1,x\"\(long)\n3,4\n")
+        let fatal = try #require(runaway.last?.error)
+        #expect(fatal.fatal)
+        #expect(fatal.raw?.count == CSVReader.maximumRawBytes)
+        #expect(fatal.rawTruncated)
+        #expect(fatal.message.hasSuffix("no line end follows within 64 KB, so the file is not read further"))
+        #expect(runaway.count == 2, "nothing after the runaway is read")
     }
 
     @Test("a malformed header leaves no header for the field count check")

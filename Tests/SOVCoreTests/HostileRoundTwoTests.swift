@@ -69,7 +69,7 @@ import Glibc
         }
         #expect(problem.fatal)
         #expect(problem.code == .FMT008)
-        #expect(problem.message.contains("no line end follows within 64 MB"))
+        #expect(problem.message.contains("no line end follows within 64 KB"))
         #expect(problem.raw?.count == CSVReader.maximumRawBytes)
         #expect(problem.line == 1)
         // A malformed record whose line does end is still one reject, and the file goes on.
