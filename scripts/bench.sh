@@ -46,7 +46,7 @@ printf "%-44s %9s %7s MB/s %8sx %5d MB\n" "sov-parse, flat XML" "$SECONDS_BEST" 
 xml_ratio=$(ratio "$floor" "$SECONDS_BEST"); xml_rss=$((RSS_MAX_KB / 1024))
 
 measure python-csv "python3 scripts/bench/csv_to_json.py '$csv'"; floor=$SECONDS_BEST
-printf "%-44s %9s %7s MB/s %9s %5d MB\n" "python3 csv -> JSON ($(mb "$csv") MB CSV)" "$floor" "$(rate "$(mb "$csv")" "$floor")" "" $((RSS_MAX_KB / 1024))
+printf "%-44s %9s %7s MB/s %9s %5d MB\n" "python3 csv -> contracts ($(mb "$csv") MB CSV)" "$floor" "$(rate "$(mb "$csv")" "$floor")" "" $((RSS_MAX_KB / 1024))
 measure sov-parse-csv "'$bin/sov-parse' '$csv'"
 printf "%-44s %9s %7s MB/s %8sx %5d MB\n" "sov-parse, flat CSV" "$SECONDS_BEST" "$(rate "$(mb "$csv")" "$SECONDS_BEST")" "$(ratio "$floor" "$SECONDS_BEST")" $((RSS_MAX_KB / 1024))
 csv_ratio=$(ratio "$floor" "$SECONDS_BEST"); csv_rss=$((RSS_MAX_KB / 1024))
