@@ -314,6 +314,11 @@ public final class BatchRunner {
         var staged: [String] = []
         var outcomes: [DocumentOutcome] = []
         var warned: [Diagnostic] = []
+        /// Documents the ledger held when the run began (`target origin_id`): only they have a
+        /// held row to release, so no other document costs a statement for it.
+        var held: Set<String> = []
+
+        static func heldKey(_ originId: String, _ target: ExportTarget) -> String { target.rawValue + " " + originId }
     }
 
     /// Contracts before change orders (a change order's import needs its contract in place), then
@@ -321,7 +326,8 @@ public final class BatchRunner {
     private func exportPhase(_ ready: [CanonicalDocument], _ state: State) throws {
         var documents = ready.filter { $0.isPrimeContract } + ready.filter { !$0.isPrimeContract }
         for document in ready { state.seenOriginIds.insert(document.originId) }
-        for held in try ledger?.heldDocuments() ?? [] where !state.seenOriginIds.contains(held.originId) {
+        let heldBefore = try ledger?.heldDocuments() ?? []
+        for held in heldBefore where !state.seenOriginIds.contains(held.originId) {
             guard let document = try? CanonicalDocument(json: JSONParser.parse(held.document)) else {
                 progress.clear()
                 state.report.say("\(commandName): warning: the ledger's copy of held \(held.originId) cannot be read; run 'sov-ledger forget \(held.originId) --yes' and export it again")
@@ -331,6 +337,7 @@ public final class BatchRunner {
         }
         let outbox = options.out.map(Outbox.init)
         var context = ExportContext(outbox: outbox, outboxFolder: outbox.map { FileSystem.realPath($0.folder) }, runId: state.result.runId ?? 0)
+        context.held = Set(heldBefore.map { ExportContext.heldKey($0.originId, $0.target) })
 
         func exportAll() throws {
             if let outbox, let ledger, !options.dryRun {
@@ -351,7 +358,9 @@ public final class BatchRunner {
             // A document held before and rejected now: the reject says what to fix; it no longer waits.
             if let ledger, !options.dryRun {
                 for outcome in state.result.outcomes where outcome.action == .rejected {
-                    if let id = outcome.originId, let target = outcome.target { try ledger.release(originId: id, target: target) }
+                    if let id = outcome.originId, let target = outcome.target, context.held.contains(ExportContext.heldKey(id, target)) {
+                        try ledger.release(originId: id, target: target)
+                    }
                 }
             }
             if options.dryRun { return }
@@ -399,7 +408,8 @@ public final class BatchRunner {
 
     private func export(_ document: CanonicalDocument, _ state: State, _ context: inout ExportContext) throws {
         let target = ExportTarget(for: document)
-        let comparableText = ContentHash.comparable(document).text
+        let comparable = ContentHash.comparable(document)
+        let comparableText = comparable.text
         let hash = SHA256.hex(comparableText.utf8)
         let originId = document.originId
         let ledger = self.ledger
@@ -433,14 +443,14 @@ public final class BatchRunner {
                 outcome.action = .unchanged
                 outcome.outputFile = previous.fileName
                 if case .primeContract(let contract) = document, let key = contract.origin.contractKey { context.contracts.insert(key) }
-                if writes { try ledger?.release(originId: originId, target: target) }
+                if writes, context.held.contains(ExportContext.heldKey(originId, target)) { try ledger?.release(originId: originId, target: target) }
                 context.outcomes.append(outcome)
                 if options.dryRun { try standardOutput.write(BatchRunner.dryRunLine(outcome) + "\n") }
                 return
             }
             outcome.action = .updated
             let old = (try? JSONParser.parse(previous.document)) ?? .null
-            outcome.changes = DocumentChanges.describe(from: old, to: ContentHash.comparable(document))
+            outcome.changes = DocumentChanges.describe(from: old, to: comparable)
         }
 
         var plan = try unitPlan(originId: originId, target: target, context)
@@ -508,7 +518,7 @@ public final class BatchRunner {
                     projectId: projectId, contract: contract, billingItems: billingItems, document: comparableText,
                     changes: outcome.changes),
                 runId: context.runId)
-            try ledger.release(originId: originId, target: target)
+            if context.held.contains(ExportContext.heldKey(originId, target)) { try ledger.release(originId: originId, target: target) }
             outcome.unit = unit
             outcome.outputFile = unit.fileName
             try checkpoint?(.staged(originId: originId))
@@ -641,13 +651,6 @@ public final class BatchRunner {
         JSONWriter.write(line, into: &bytes)
         bytes.append(0x0A)
         return bytes
-    }
-
-    /// A writer's file name made safe: no folders, no hidden names.
-    static func plainFileName(_ name: String) -> String {
-        var safe = AtomicFile.safeFileName(name)
-        if safe.hasPrefix(".") || safe.isEmpty { safe = "_" + safe }
-        return safe
     }
 
     /// One line of `--dry-run` output: action, target, origin id, and why.

@@ -195,15 +195,19 @@ public enum FileSystem {
 
     /// A name in `folder` based on `name` that nothing uses yet: `name`, else `stem.2.ext`, ...
     public static func freeName(for name: String, in folder: String, alsoFree suffixes: [String] = []) -> String {
-        func free(_ candidate: String) -> Bool {
+        freeName(for: name) { candidate in
             !exists(folder + "/" + candidate) && suffixes.allSatisfy { !exists(folder + "/" + candidate + $0) }
         }
-        if free(name) { return name }
+    }
+
+    /// `name`, else `stem.2.ext`, `stem.3.ext`... : the first that `isFree` accepts.
+    public static func freeName(for name: String, isFree: (String) -> Bool) -> String {
+        if isFree(name) { return name }
         let dot = name.lastIndex(of: ".").flatMap { $0 == name.startIndex ? nil : $0 }
         let stem = dot.map { String(name[..<$0]) } ?? name
         let ext = dot.map { String(name[$0...]) } ?? ""
         var counter = 2
-        while !free("\(stem).\(counter)\(ext)") { counter += 1 }
+        while !isFree("\(stem).\(counter)\(ext)") { counter += 1 }
         return "\(stem).\(counter)\(ext)"
     }
 

@@ -426,11 +426,11 @@ public final class Watcher {
         // Free names, each with what is derived from it: no output ever replaces another file,
         // however inputs are named (an input called `a.json.error.txt` and a later `a.json`).
         let base = DerivedName.bounded(name)
-        let archiveName = Watcher.freeName(for: base) { candidate in
+        let archiveName = FileSystem.freeName(for: base) { candidate in
             !FileSystem.exists(folder.archive + "/" + candidate)
                 && (leftByACrash || !FileSystem.exists(folder.rejected + "/" + candidate + ".rejects.jsonl"))
         }
-        let failedName = Watcher.freeName(for: base) { candidate in
+        let failedName = FileSystem.freeName(for: base) { candidate in
             !FileSystem.exists(folder.failed + "/" + candidate)
                 && (leftByACrash || !FileSystem.exists(folder.failed + "/" + candidate + ".error.txt"))
         }
@@ -511,17 +511,6 @@ public final class Watcher {
             }
             if FileSystem.info(folder + "/" + name)?.kind == .folder { renameNonUTF8(in: folder + "/" + name, depth: depth + 1) }
         }
-    }
-
-    /// `name`, else `stem.2.ext`, `stem.3.ext`... : the first that `isFree` accepts.
-    static func freeName(for name: String, isFree: (String) -> Bool) -> String {
-        if isFree(name) { return name }
-        let dot = name.lastIndex(of: ".").flatMap { $0 == name.startIndex ? nil : $0 }
-        let stem = dot.map { String(name[..<$0]) } ?? name
-        let ext = dot.map { String(name[$0...]) } ?? ""
-        var counter = 2
-        while !isFree("\(stem).\(counter)\(ext)") { counter += 1 }
-        return "\(stem).\(counter)\(ext)"
     }
 
     /// `pipeline`, with every location in what it reads from `path` (documents, rejects,

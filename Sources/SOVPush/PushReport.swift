@@ -20,8 +20,8 @@ public struct ContractTotals: Sendable {
         var byKey: [String: ContractTotals] = [:]
         var latest: [String: OutboxUnit] = [:]
         for unit in try ledger.units() where unit.target == .procore && unit.state != .superseded {
-            if let seen = latest[unit.originId], seen.seq > unit.seq, seen.state == .delivered { continue }
-            // The newest delivered version is what Procore holds; a newer pending one waits.
+            // Units come in sequence order. The newest delivered version is what Procore holds;
+            // a newer one still pending waits (it does not replace a delivered one here).
             if unit.state == .delivered || latest[unit.originId]?.state != .delivered { latest[unit.originId] = unit }
         }
         for unit in latest.values.sorted(by: { $0.seq < $1.seq }) {
@@ -105,19 +105,8 @@ public enum PushReport {
         return page
     }
 
-    static func escape(_ text: String) -> String {
-        var escaped = ""
-        for character in text {
-            switch character {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            case "\"": escaped += "&quot;"
-            default: escaped.append(character)
-            }
-        }
-        return escaped
-    }
+    /// One HTML escaping for both reports.
+    static func escape(_ text: String) -> String { RunReport.escape(text) }
 
     static let style = """
         body { font: 14px/1.4 system-ui, sans-serif; margin: 2em; color: #101828; }

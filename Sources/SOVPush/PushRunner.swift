@@ -356,10 +356,11 @@ public final class PushRunner {
                 return ["(cannot be delivered: \(error.message))"]
             }
         case .spectrum:
-            let records = String(decoding: body, as: UTF8.self).components(separatedBy: "<ARChangeRequest>").count - 1
-                + String(decoding: body, as: UTF8.self).components(separatedBy: "<ARChangeOrder>").count - 1
-            let method = String(decoding: body, as: UTF8.self).contains("<ARChangeOrder>") ? "ARChangeOrder" : "ARChangeRequest"
-            return (0..<max(records, 1)).map { "POST /ws/\(method) (record \($0 + 1) of \(records))" }
+            // The deliverer's own reading of the unit: the calls are one per record.
+            let unit: SpectrumUnit
+            do { unit = try SpectrumUnit.parse(body) } catch { return ["(cannot be delivered: \(error))"] }
+            let records = unit.records.count
+            return (0..<records).map { "POST /ws/\(unit.method.rawValue) (record \($0 + 1) of \(records))" }
         }
     }
 
