@@ -668,8 +668,8 @@ public final class BatchRunner {
             why = "would update: changed since run \(outcome.previousRun.map(String.init) ?? "?")\(unit)"
                 + (outcome.changes.isEmpty ? "" : ": " + outcome.changes.joined(separator: "; "))
         case .unchanged: why = "skip: unchanged since run \(outcome.previousRun.map(String.init) ?? "?") (\(outcome.previousExportAt ?? "?"))"
-        case .rejected: why = "rejected: " + Set(outcome.diagnostics.filter(\.isError).map(\.code)).sorted().joined(separator: ", ")
-        case .held: why = "would hold: " + (outcome.diagnostics.last { $0.code == DiagnosticCode.DEP001.rawValue }?.message ?? "DEP001")
+        case .rejected: why = "rejected: " + Set(outcome.diagnostics.filter(\.isError).map(\.code.rawValue)).sorted().joined(separator: ", ")
+        case .held: why = "would hold: " + (outcome.diagnostics.last { $0.code == .DEP001 }?.message ?? "DEP001")
         }
         let action = switch outcome.action {
         case .exported: "export"
@@ -752,7 +752,7 @@ public final class BatchRunner {
         if counts.superseded > 0 { text += ", \(counts.superseded) pending unit\(counts.superseded == 1 ? "" : "s") superseded" }
         var codes: [String: Int] = [:]
         for outcome in result.outcomes(.rejected) {
-            for code in Set(outcome.diagnostics.filter(\.isError).map(\.code)) { codes[code, default: 0] += 1 }
+            for code in Set(outcome.diagnostics.filter(\.isError).map(\.code.rawValue)) { codes[code, default: 0] += 1 }
         }
         if !codes.isEmpty { text += " (" + codes.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")" }
         if counts.failedInputs > 0 { text += "; \(counts.failedInputs) input\(counts.failedInputs == 1 ? "" : "s") unusable" }

@@ -222,7 +222,7 @@ public enum RunReport {
     /// anyone must fix.
     static func isPending(_ outcome: DocumentOutcome) -> Bool {
         let errors = outcome.diagnostics.filter(\.isError)
-        return !errors.isEmpty && errors.allSatisfy { $0.code == DiagnosticCode.CO003.rawValue }
+        return !errors.isEmpty && errors.allSatisfy { $0.code == .CO003 }
     }
 
     // MARK: Sections
@@ -368,7 +368,7 @@ public enum RunReport {
         var total = Total()
         for outcome in rejected {
             let errors = outcome.diagnostics.filter(\.isError)
-            let codes = errors.map(\.code).reduce(into: [String]()) { list, code in if !list.contains(code) { list.append(code) } }
+            let codes = errors.map(\.code.rawValue).reduce(into: [String]()) { list, code in if !list.contains(code) { list.append(code) } }
             page.add("<tr><td>\(escape(outcome.name))<div class=\"id\">\(escape(outcome.originId ?? ""))</div>\(isPending(outcome) ? " <span class=\"badge pending\">pending</span>" : "")</td>")
             page.add("<td class=\"path\">\(escape(location(outcome.document?.source ?? outcome.diagnostics.first?.location)))</td>")
             page.add("<td>\(codes.map { "<span class=\"code\">\(escape($0))</span>" }.joined(separator: " "))</td>")
@@ -424,7 +424,7 @@ public enum RunReport {
     private static func problems(_ diagnostics: [Diagnostic], into page: inout Page) {
         page.add("<ul class=\"problems\">")
         for diagnostic in diagnostics {
-            var text = "<span class=\"code\(diagnostic.isError ? "" : " warning")\">\(escape(diagnostic.code))</span> \(escape(diagnostic.message))"
+            var text = "<span class=\"code\(diagnostic.isError ? "" : " warning")\">\(escape(diagnostic.code.rawValue))</span> \(escape(diagnostic.message))"
             var details: [String] = []
             if let field = diagnostic.location.field { details.append("field \(field)") }
             if let value = diagnostic.value { details.append("value ‘\(value)’") }
@@ -507,21 +507,21 @@ public enum RunReport {
                 for diagnostic in outcome.diagnostics {
                     rejects.add([
                         .text(outcome.name), .text(outcome.originId ?? ""), .text(isPending(outcome) ? "yes" : "no"), .money(value), .text(value?.currency.code ?? ""),
-                        .text(diagnostic.code), .text(diagnostic.severity.rawValue), .text(diagnostic.message), .text(diagnostic.location.file ?? ""),
+                        .text(diagnostic.code.rawValue), .text(diagnostic.severity.rawValue), .text(diagnostic.message), .text(diagnostic.location.file ?? ""),
                         .count(diagnostic.location.line), .text(diagnostic.location.field ?? ""), .text(diagnostic.value ?? ""),
                     ])
                 }
             case .held:
                 for diagnostic in outcome.diagnostics {
                     held.add([
-                        .text(outcome.name), .text(outcome.originId ?? ""), .money(value), .text(value?.currency.code ?? ""), .text(diagnostic.code),
+                        .text(outcome.name), .text(outcome.originId ?? ""), .money(value), .text(value?.currency.code ?? ""), .text(diagnostic.code.rawValue),
                         .text(diagnostic.message), .text(diagnostic.location.file ?? outcome.inputFile ?? ""), .count(diagnostic.location.line),
                     ])
                 }
             default:
                 for diagnostic in outcome.diagnostics where !diagnostic.isError {
                     warnings.add([
-                        .text(outcome.name), .text(outcome.originId ?? ""), .text(outcome.action.rawValue), .text(diagnostic.code), .text(diagnostic.message),
+                        .text(outcome.name), .text(outcome.originId ?? ""), .text(outcome.action.rawValue), .text(diagnostic.code.rawValue), .text(diagnostic.message),
                         .text(diagnostic.location.file ?? ""), .count(diagnostic.location.line), .text(diagnostic.location.field ?? ""), .text(diagnostic.value ?? ""),
                     ])
                 }
@@ -529,7 +529,7 @@ public enum RunReport {
         }
         for failure in model.failures {
             rejects.add([
-                .text(failure.path), .text(""), .text("no"), .money(nil), .text(""), .text(failure.diagnostics.first?.code ?? "exit \(failure.status.rawValue)"),
+                .text(failure.path), .text(""), .text("no"), .money(nil), .text(""), .text(failure.diagnostics.first?.code.rawValue ?? "exit \(failure.status.rawValue)"),
                 .text("error"), .text(failure.message), .text(failure.path), .count(failure.diagnostics.first?.location.line), .text(""), .text(""),
             ])
         }

@@ -12,14 +12,7 @@ extension BatchPipeline {
     /// project map, markups, Spectrum export settings). A profile, map or markups file that
     /// cannot be used fails here, before any input is touched.
     public static func standard(_ options: BatchOptions) throws(InputFailure) -> BatchPipeline {
-        var readOptions = SpectrumReadOptions(encoding: options.encoding)
-        if let profile = options.profile {
-            do {
-                readOptions.profile = try SpectrumProfile.load(profile)
-            } catch {
-                throw InputFailure(path: profile, status: error.code == DiagnosticCode.IO001.rawValue ? .noInput : .usage, message: "the profile cannot be used", diagnostics: [error])
-            }
-        }
+        let reader = try FrontEnd.reader(options)
         var map: ProjectMap?
         if let path = options.projectMap {
             switch ProjectMapCheck.load(path) {
@@ -37,6 +30,7 @@ extension BatchPipeline {
             }
         }
         let markupStage = MarkupStage(defaults: defaults)
+        let importOptions = ProcoreImportOptions(primeContractStatus: options.primeContractStatus)
         let procoreLookup: ProcoreProjectLookup = { key in
             map?.mapping(for: key).map { ProcoreLink(projectId: $0.projectId, primeContractId: $0.primeContractId) }
         }
@@ -45,7 +39,7 @@ extension BatchPipeline {
         }
 
         return BatchPipeline(
-            parse: { paths in parse(paths, options: readOptions, followingLinks: options.followsLinks) },
+            parse: { paths in parse(paths, reader: reader, followingLinks: options.followsLinks) },
             validate: { documents, history in
                 validate(documents, validator: Validator(projectMap: map, knownContracts: history))
             },
@@ -60,9 +54,9 @@ extension BatchPipeline {
                             let message = "\(request.document.displayName) was exported in run \(previous.runId), but the ledger's copy of that export cannot be read, so the update cannot be worked out"
                             return .rejected(Reject(document: request.document.json, diagnostics: [.error(.FMT009, message, at: request.document.source)]))
                         }
-                        outcome = ProcoreUpdatePlan.makeUpdate(for: request.document, previous: earlier, projectLookup: procoreLookup)
+                        outcome = ProcoreUpdatePlan.makeUpdate(for: request.document, previous: earlier, options: importOptions, projectLookup: procoreLookup)
                     } else {
-                        outcome = ProcoreImportWriter.makeImport(for: request.document, projectLookup: procoreLookup)
+                        outcome = ProcoreImportWriter.makeImport(for: request.document, options: importOptions, projectLookup: procoreLookup)
                     }
                     switch outcome {
                     case .rejected(let diagnostics):
@@ -92,8 +86,7 @@ extension BatchPipeline {
 
     /// Every input through the one reading path (DocumentInputReader); an unusable input
     /// contributes nothing, and contracts are joined across all inputs.
-    static func parse(_ paths: [String], options: SpectrumReadOptions, followingLinks: Bool = true) -> ParseOutput {
-        let reader = DocumentInputReader(spectrum: options)
+    static func parse(_ paths: [String], reader: DocumentInputReader, followingLinks: Bool = true) -> ParseOutput {
         var output = ParseOutput()
         func take(_ event: SpectrumOutput, into items: inout [ParsedItem]) {
             switch event {

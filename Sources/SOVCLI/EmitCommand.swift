@@ -45,24 +45,14 @@ public struct EmitCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Write one file per document into this folder, atomically, instead of standard output.", valueName: "dir"))
     public var out: String?
 
-    @Option(name: .customLong("project-map"), help: ArgumentHelp("CSV company,job,customer,project_id,prime_contract_id (blank company or customer = any).", valueName: "file"))
-    public var projectMap: String?
+    @OptionGroup public var map: ProjectMapOption
 
-    @Option(name: .customLong("prime-contract-status"), help: ArgumentHelp("Procore status of imported prime contracts: Draft, Out For Bid, Out For Signature, Approved, Complete or Terminated.", valueName: "status"))
-    public var primeContractStatus: String = ProcorePrimeContractStatus.approved.rawValue
+    @OptionGroup public var writing: WritingOptions
 
-    @OptionGroup public var spectrum: SpectrumEmitOptions
-
-    @Option(name: .long, help: ArgumentHelp("TOML or JSON configuration; its [spectrum] table holds authorization_id, cr_status, number_prefix, layout, long_text (flags win).", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("TOML or JSON configuration; its [spectrum] table holds authorization_id, cr_status, co_status, number_prefix, layout, company, job, customer, long_text (flags win).", valueName: "file"))
     public var config: String?
 
     public init() {}
-
-    public func validate() throws {
-        if ProcorePrimeContractStatus.named(primeContractStatus) == nil {
-            throw ValidationError("--prime-contract-status must be one of: " + ProcorePrimeContractStatus.allCases.map(\.rawValue).joined(separator: ", "))
-        }
-    }
 
     public func run() throws {
         if let out {
@@ -85,11 +75,14 @@ public struct EmitCommand: ParsableCommand {
 extension EmitCommand {
     /// `sov-emit --to procore`: canonical JSON Lines in, Procore import objects out.
     func emitProcore() -> ExitStatus {
-        // The file is judged as every command judges it, though nothing in it concerns Procore.
-        if case .failure(let status) = loadConfiguration() { return status }
-        let importOptions = ProcoreImportOptions(primeContractStatus: ProcorePrimeContractStatus.named(primeContractStatus) ?? .approved)
+        let settings: BatchOptions
+        switch resolveSettings() {
+        case .failure(let status): return status
+        case .success(let resolved): settings = resolved
+        }
+        let importOptions = ProcoreImportOptions(primeContractStatus: settings.primeContractStatus)
         var lookup: ProcoreProjectLookup?
-        switch StageDriver.loadOptionalProjectMap(projectMap, stage: "sov-emit") {
+        switch StageDriver.loadOptionalProjectMap(settings.projectMap, stage: "sov-emit") {
         case .failure(let status): return status
         case .success(let map?):
             lookup = { key in
@@ -132,20 +125,14 @@ extension EmitCommand {
 extension EmitCommand {
     /// `sov-emit --to spectrum`: change orders after sov-markup in, Spectrum Data Exchange XML out.
     func emitSpectrum() -> ExitStatus {
-        let configuration: JSONValue?
-        switch loadConfiguration() {
+        let settings: BatchOptions
+        switch resolveSettings() {
         case .failure(let status): return status
-        case .success(let loaded): configuration = loaded
+        case .success(let resolved): settings = resolved
         }
-        let exportConfig: SpectrumExportConfig
-        do {
-            exportConfig = try spectrum.makeConfig(configuration: configuration, configFile: config)
-        } catch {
-            StageDriver.printError("sov-emit: \(error.humanLine)")
-            return .usage
-        }
+        let exportConfig = settings.spectrumExport
         var map: ProjectMap?
-        switch StageDriver.loadOptionalProjectMap(projectMap, stage: "sov-emit") {
+        switch StageDriver.loadOptionalProjectMap(settings.projectMap, stage: "sov-emit") {
         case .failure(let status): return status
         case .success(let loaded): map = loaded
         }
@@ -156,17 +143,38 @@ extension EmitCommand {
 }
 
 extension EmitCommand {
-    /// `--config`, read and checked as sov-run and sov-watch check the same file: missing is 66,
-    /// unreadable or holding an unknown key is a usage error (64), said on stderr.
-    func loadConfiguration() -> Result<JSONValue?, ExitStatus> {
-        guard let config else { return .success(nil) }
-        do {
-            let value = try ConfigFile.load(config)
-            try BatchSettings.check(value, file: config)
-            return .success(value)
+    /// The flags over `--config`'s writing keys (prime_contract_status, [spectrum]); the file is
+    /// read and checked whole, as sov-run and sov-watch check it: missing is 66, unreadable or
+    /// holding an unknown key is a usage error (64), said on stderr.
+    func resolveSettings() -> Result<BatchOptions, ExitStatus> {
+        var settings = BatchSettings()
+        do throws(OptionsError) {
+            try map.apply(to: &settings)
+            try writing.apply(to: &settings)
         } catch {
-            StageDriver.printError("sov-emit: \(error.humanLine)")
-            return .failure(error.code == DiagnosticCode.IO001.rawValue ? .noInput : .usage)
+            StageDriver.printError("sov-emit: error: \(error.message)")
+            return .failure(error.status)
+        }
+        if let config {
+            do {
+                let value = try ConfigFile.load(config)
+                try BatchSettings.check(value, file: config)
+                // Only the writing keys: the file's project map, inputs and outputs are sov-run's.
+                let file = try BatchSettings.parse(value, name: config, base: AtomicFile.parentFolder(of: config))
+                settings = settings.over(file.keeping { $0 == .primeContractStatus || $0.table == "spectrum" })
+            } catch let diagnostic as Diagnostic {
+                StageDriver.printError("sov-emit: \(diagnostic.humanLine)")
+                return .failure(diagnostic.code == .IO001 ? .noInput : .usage)
+            } catch {
+                StageDriver.printError("sov-emit: error: \(error)")
+                return .failure(.usage)
+            }
+        }
+        do {
+            return .success(try settings.options(environmentAuthorizationId: SpectrumEmit.environmentAuthorizationId()))
+        } catch {
+            StageDriver.printError("sov-emit: \(error.message)")
+            return .failure(error.status)
         }
     }
 }

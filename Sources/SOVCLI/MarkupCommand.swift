@@ -37,8 +37,7 @@ public struct MarkupCommand: ParsableCommand {
             markups file missing; 70 internal error; 73 rejects file cannot be created; 74 I/O error.
             """)
 
-    @Option(name: .long, help: ArgumentHelp("Default markups per job and overall, for change orders that carry none (JSON or TOML).", valueName: "file"))
-    public var markups: String?
+    @OptionGroup public var markupsOption: MarkupsOption
 
     @OptionGroup public var options: StageOptions
 
@@ -46,7 +45,7 @@ public struct MarkupCommand: ParsableCommand {
 
     public func run() throws {
         var defaults: MarkupDefaults?
-        if let path = markups {
+        if let path = markupsOption.markups {
             do {
                 defaults = try MarkupDefaults.load(path)
             } catch {

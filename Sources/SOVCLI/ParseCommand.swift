@@ -23,7 +23,7 @@ public struct ParseCommand: ParsableCommand {
             Procore JSON is the ERP export event Procore sends when a PCCO is accepted for export \
             (create_prime_contract_change_order, whole or its request_data) or a REST change order \
             package; one object, an array or JSON Lines. A package without its own "markups" takes \
-            them from --markups (the shape of GET /rest/v1.0/financials/markups).
+            them from --procore-markups (the shape of GET /rest/v1.0/financials/markups).
 
             --encoding applies to CSV (XML declares its own); with windows-1252, a file that is valid \
             UTF-8 throughout is still read as UTF-8, so a UTF-8 file given next to a Windows-1252 one \
@@ -36,31 +36,12 @@ public struct ParseCommand: ParsableCommand {
 
     @OptionGroup public var options: StageOptions
 
-    @Option(name: .long, help: ArgumentHelp("CSV text encoding: utf-8 (default) or windows-1252.", valueName: "encoding"))
-    public var encoding: String?
-
-    @Option(name: .long, help: ArgumentHelp("CSV delimiter: , ; tab | or auto (from the header line: ; tab or | when it holds no comma and exactly one of them; said on stderr).", valueName: "delimiter"))
-    public var delimiter: String?
-
-    @Option(name: .long, help: ArgumentHelp("Site profile (TOML or JSON): field renames, approved change order status codes, money spellings.", valueName: "file"))
-    public var profile: String?
-
-    @Option(name: .long, help: ArgumentHelp("Procore markups (JSON, the shape of GET /rest/v1.0/financials/markups) for change order packages that carry none.", valueName: "file"))
-    public var markups: String?
+    @OptionGroup public var reading: ReadingOptions
 
     @Flag(name: .long, help: "Print raw records instead of documents: {\"file\", \"line\", \"layout\", \"fields\"}, values exactly as in the file.")
     public var records = false
 
     public init() {}
-
-    public func validate() throws {
-        if let encoding, TextEncoding(name: encoding) == nil {
-            throw ValidationError("--encoding must be utf-8 or windows-1252, not '\(encoding)'")
-        }
-        if let delimiter, delimiter != "auto", SpectrumProfile.delimiter(named: delimiter) == nil {
-            throw ValidationError("--delimiter must be one of , ; tab | auto, not '\(delimiter)'")
-        }
-    }
 
     public func run() throws {
         StageDriver.prepareProcess()
@@ -68,32 +49,24 @@ public struct ParseCommand: ParsableCommand {
     }
 
     func execute() -> ExitStatus {
-        var readOptions = SpectrumReadOptions(
-            encoding: encoding.flatMap(TextEncoding.init(name:)),
-            delimiter: delimiter == "auto" ? SpectrumReadOptions.autoDelimiter : delimiter.flatMap(SpectrumProfile.delimiter(named:)))
-        if let profile {
-            do {
-                readOptions.profile = try SpectrumProfile.load(profile)
-            } catch {
-                StageDriver.printError(error.humanLine)
-                return error.code == DiagnosticCode.IO001.rawValue ? .noInput : .usage
-            }
-        }
-        var procoreMarkups: JSONValue?
-        if let markups {
-            do {
-                procoreMarkups = try ProcoreReader.loadMarkups(markups)
-            } catch {
-                StageDriver.printError("sov-parse: \(error.humanLine)")
-                return error.code == DiagnosticCode.IO001.rawValue ? .noInput : .dataError
-            }
+        let reader: DocumentInputReader
+        do {
+            var settings = BatchSettings()
+            try reading.apply(to: &settings)
+            reader = try FrontEnd.reader(try settings.options())
+        } catch let failure as InputFailure {
+            for diagnostic in failure.diagnostics { StageDriver.printError("sov-parse: \(diagnostic.humanLine)") }
+            return failure.status
+        } catch {
+            StageDriver.printError("sov-parse: error: \(error)")
+            return .usage
         }
         let report: StageReport
         switch StageDriver.makeReport(stage: "sov-parse", options: options) {
         case .success(let made): report = made
         case .failure(let status): return status
         }
-        let run = ParseRun(reader: DocumentInputReader(spectrum: readOptions, procoreMarkups: procoreMarkups), report: report)
+        let run = ParseRun(reader: reader, report: report)
         do {
             for path in options.inputPaths {
                 let input: InputFile

@@ -11,10 +11,7 @@ public struct ValidateCommand: ParsableCommand {
 
     @OptionGroup public var options: StageOptions
 
-    @Option(name: .customLong("project-map"), help: ArgumentHelp(
-        "CSV with header company,job,customer,project_id,prime_contract_id mapping Spectrum contracts to Procore projects (blank company or customer = any; prime_contract_id optional).",
-        valueName: "file"))
-    public var projectMap: String?
+    @OptionGroup public var mapOption: ProjectMapOption
 
     @Option(name: .long, help: ArgumentHelp("The batch runner's ledger, a SQLite file or a postgresql:// URL (read only): prime contracts exported in earlier runs count for PC001 and CO004.", valueName: "file|url"))
     public var ledger: String?
@@ -38,7 +35,7 @@ public struct ValidateCommand: ParsableCommand {
             }
         }
         var map: ProjectMap?
-        if let projectMap {
+        if let projectMap = mapOption.projectMap {
             switch StageDriver.loadOptionalProjectMap(projectMap, stage: "sov-validate") {
             case .success(let loaded): map = loaded
             case .failure(let status): try exit(with: status)

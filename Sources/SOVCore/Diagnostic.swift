@@ -29,14 +29,14 @@ public struct SourceLocation: Sendable, Hashable {
 /// A problem in data: a value, never a thrown error, so a stage can report every problem of a
 /// document and go on with the batch.
 public struct Diagnostic: Sendable, Hashable, Error {
-    public var code: String
+    public var code: DiagnosticCode
     public var severity: Severity
     public var message: String
     public var location: SourceLocation
     /// The raw value at fault, exactly as found.
     public var value: String?
 
-    public init(_ code: String, _ severity: Severity = .error, _ message: String, at location: SourceLocation = SourceLocation(), value: String? = nil) {
+    public init(_ code: DiagnosticCode, _ severity: Severity = .error, _ message: String, at location: SourceLocation = SourceLocation(), value: String? = nil) {
         self.code = code
         self.severity = severity
         self.message = message
@@ -45,11 +45,11 @@ public struct Diagnostic: Sendable, Hashable, Error {
     }
 
     public static func error(_ code: DiagnosticCode, _ message: String, at location: SourceLocation = SourceLocation(), value: String? = nil) -> Diagnostic {
-        Diagnostic(code.rawValue, .error, message, at: location, value: value)
+        Diagnostic(code, .error, message, at: location, value: value)
     }
 
     public static func warning(_ code: DiagnosticCode, _ message: String, at location: SourceLocation = SourceLocation(), value: String? = nil) -> Diagnostic {
-        Diagnostic(code.rawValue, .warning, message, at: location, value: value)
+        Diagnostic(code, .warning, message, at: location, value: value)
     }
 
     public var isError: Bool { severity == .error }
@@ -63,7 +63,7 @@ public struct Diagnostic: Sendable, Hashable, Error {
         if let line = location.line { prefix += ":\(line)" } else if let record = location.record { prefix += ":record \(record)" }
         // A problem of the run rather than of any input (a setting missing) names no place.
         let place = location.file == nil && location.line == nil && location.record == nil ? "" : "\(Diagnostic.printable(prefix)): "
-        var text = "\(place)\(severity.rawValue): [\(code)] \(Diagnostic.printable(Diagnostic.shortened(message, head: 600, tail: 400)))"
+        var text = "\(place)\(severity.rawValue): [\(code.rawValue)] \(Diagnostic.printable(Diagnostic.shortened(message, head: 600, tail: 400)))"
         let quoted = value.map { Diagnostic.printable(Diagnostic.shortened($0, head: 100, tail: 20)) }
         if let field = location.field { text += " (field \(Diagnostic.printable(field))" + (quoted.map { ", value '\($0)'" } ?? "") + ")" } else if let quoted { text += " (value '\(quoted)')" }
         return text
@@ -97,7 +97,7 @@ public struct Diagnostic: Sendable, Hashable, Error {
 
     public var json: JSONValue {
         var object: [JSONMember] = [
-            JSONMember("code", .string(code)),
+            JSONMember("code", .string(code.rawValue)),
             JSONMember("severity", .string(severity.rawValue)),
             JSONMember("message", .string(message)),
             JSONMember("file", .optional(location.file)),
@@ -110,7 +110,8 @@ public struct Diagnostic: Sendable, Hashable, Error {
     }
 
     public init?(json: JSONValue) {
-        guard let code = json["code"]?.stringValue, let message = json["message"]?.stringValue else { return nil }
+        // A code this build does not know is not a diagnostic it can act on.
+        guard let code = json["code"]?.stringValue.flatMap(DiagnosticCode.init(rawValue:)), let message = json["message"]?.stringValue else { return nil }
         self.code = code
         self.severity = Severity(rawValue: json["severity"]?.stringValue ?? "error") ?? .error
         self.message = message
@@ -122,7 +123,9 @@ public struct Diagnostic: Sendable, Hashable, Error {
 }
 
 /// Every stable code a stage can report (SPEC §6). The raw value is what users grep for.
-public enum DiagnosticCode: String, Sendable, CaseIterable {
+public enum DiagnosticCode: String, Sendable, CaseIterable, Comparable {
+    public static func < (a: DiagnosticCode, b: DiagnosticCode) -> Bool { a.rawValue < b.rawValue }
+
     case PC001, PC002, PC003, PC004
     case MAP001, MAP002, MAP003
     /// Information, never an error: a Procore change order's Spectrum contract was taken from

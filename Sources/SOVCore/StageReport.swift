@@ -65,7 +65,7 @@ public final class StageReport {
         rejected += 1
         var codes = Set<String>()
         for diagnostic in reject.diagnostics {
-            if diagnostic.isError { codes.insert(diagnostic.code) }
+            if diagnostic.isError { codes.insert(diagnostic.code.rawValue) }
             say(diagnostic.humanLine)
         }
         for code in codes { rejectCodes[code, default: 0] += 1 }

@@ -78,7 +78,7 @@ public struct MarkupDefaults: Sendable {
         do {
             value = try ConfigFile.load(path)
         } catch {
-            throw MarkupFileError(diagnostics: [error], status: error.code == DiagnosticCode.IO001.rawValue ? .noInput : .dataError)
+            throw MarkupFileError(diagnostics: [error], status: error.code == .IO001 ? .noInput : .dataError)
         }
         return try MarkupDefaults(json: value, file: path)
     }

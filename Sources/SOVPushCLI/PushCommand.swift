@@ -18,19 +18,19 @@ public struct DeliveryOptionGroup: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Seconds after which no call is retried any more; what is left stays pending.", valueName: "seconds"))
     public var deadline: Double?
 
-    @Option(name: .long, help: ArgumentHelp("Procore API base (default https://api.procore.com; procore.api_url).", valueName: "url"))
+    @Option(name: Setting.procoreAPIURL.optionName, help: Setting.procoreAPIURL.optionHelp)
     public var procoreApiUrl: String?
 
-    @Option(name: .long, help: ArgumentHelp("Procore login base for OAuth (default https://login.procore.com; procore.login_url).", valueName: "url"))
+    @Option(name: Setting.procoreLoginURL.optionName, help: Setting.procoreLoginURL.optionHelp)
     public var procoreLoginUrl: String?
 
-    @Option(name: .long, help: ArgumentHelp("Procore company id, sent as Procore-Company-Id (procore.company_id).", valueName: "id"))
+    @Option(name: Setting.procoreCompanyId.optionName, help: Setting.procoreCompanyId.optionHelp)
     public var procoreCompanyId: String?
 
-    @Option(name: .long, help: ArgumentHelp("OAuth client id of the service account (procore.client_id); the secret only from PROCORE_CLIENT_SECRET or a 0600 file (procore.client_secret_file).", valueName: "id"))
+    @Option(name: Setting.procoreClientId.optionName, help: Setting.procoreClientId.optionHelp)
     public var procoreClientId: String?
 
-    @Option(name: .long, help: ArgumentHelp("Spectrum Data Exchange base, e.g. https://spectrum.example.com:8482 (spectrum.dex_url); the Authorization_ID only from SPECTRUM_AUTHORIZATION_ID or a 0600 file (spectrum.authorization_id_file).", valueName: "url"))
+    @Option(name: Setting.spectrumDEXURL.optionName, help: Setting.spectrumDEXURL.optionHelp)
     public var spectrumDexUrl: String?
 
     @Option(name: .long, help: ArgumentHelp("Many firms on one ledger: deliver only the units of this Procore company. sov-run and sov-watch tag each unit with the company they serve (this flag, --procore-company-id, or procore.company_id).", valueName: "id"))
@@ -46,7 +46,7 @@ public struct DeliveryOptionGroup: ParsableArguments {
 
     /// The firm an exporting run serves, which its units are tagged with.
     public func firm(_ settings: BatchSettings) -> String? {
-        companyId ?? procoreCompanyId ?? settings.procore?["company_id"]?.scalarText
+        companyId ?? procoreCompanyId ?? settings.text(.procoreCompanyId)
     }
 
     /// The push options for `ledger`, with the configuration's tables (`settings`) under the flags.
@@ -55,13 +55,13 @@ public struct DeliveryOptionGroup: ParsableArguments {
             procoreAPIURL: procoreApiUrl, procoreLoginURL: procoreLoginUrl, procoreCompanyId: procoreCompanyId,
             procoreClientId: procoreClientId, spectrumDEXURL: spectrumDexUrl)
         let configuration = try DeliveryConfiguration.resolve(
-            procoreTable: settings.procore, spectrumTable: settings.spectrum, flags: flags, environment: ProcessInfo.processInfo.environment)
+            procoreTable: settings.table("procore"), spectrumTable: settings.table("spectrum"), flags: flags, environment: ProcessInfo.processInfo.environment)
         var options = PushOptions(ledger: ledger, configuration: configuration)
         options.targets = to == "all" ? Set(ExportTarget.allCases) : [ExportTarget(rawValue: to)!]
         options.maxAttempts = maxAttempts
         options.deadlineSeconds = deadline
         options.companyId = companyId
-        options.quiet = settings.quiet ?? false
+        options.quiet = settings.flag(.quiet) ?? false
         return options
     }
 }
@@ -131,7 +131,7 @@ public struct DeliverCommand: ParsableCommand {
         var options: PushOptions
         do {
             let settings = try config.map { path throws(OptionsError) in try BatchSettings.load(configFile: path) } ?? BatchSettings()
-            options = try delivery.options(ledger: ledger ?? settings.ledger ?? Ledger.defaultPath, settings: settings)
+            options = try delivery.options(ledger: ledger ?? settings.text(.ledger) ?? Ledger.defaultPath, settings: settings)
         } catch {
             StageDriver.printError("sov-push: error: \(error.message)")
             try exit(with: error.status)
@@ -180,7 +180,7 @@ public struct FetchERPRequestCommand: ParsableCommand {
         let options: PushOptions
         do {
             let settings = try config.map { path throws(OptionsError) in try BatchSettings.load(configFile: path) } ?? BatchSettings()
-            options = try delivery.options(ledger: settings.ledger ?? Ledger.defaultPath, settings: settings)
+            options = try delivery.options(ledger: settings.text(.ledger) ?? Ledger.defaultPath, settings: settings)
         } catch {
             StageDriver.printError("sov-push: error: \(error.message)")
             try exit(with: error.status)

@@ -7,31 +7,27 @@ import SOVPush
 /// The options `sov-run` and `sov-watch` share; any of them may also come from `--config FILE`
 /// (TOML, or JSON when named .json), and a flag wins over the file.
 public struct BatchFlags: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Text encoding of Spectrum CSV exports: utf-8 (default) or windows-1252.", valueName: "name"))
-    public var encoding: String?
+    @OptionGroup public var reading: ReadingOptions
 
-    @Option(name: .long, help: ArgumentHelp("Input profile (TOML or JSON) mapping a site's column names and status codes.", valueName: "file"))
-    public var profile: String?
+    @OptionGroup public var projectMap: ProjectMapOption
 
-    @Option(name: .long, help: ArgumentHelp("Project map CSV: company,job,customer,project_id,prime_contract_id.", valueName: "file"))
-    public var projectMap: String?
+    @OptionGroup public var markups: MarkupsOption
 
-    @Option(name: .long, help: ArgumentHelp("Markup definitions per job (TOML or JSON).", valueName: "file"))
-    public var markups: String?
+    @OptionGroup public var writing: WritingOptions
 
-    @Option(name: .long, help: ArgumentHelp("The ledger of what was exported: a SQLite file (default ./sovbridge-ledger.sqlite; for sov-watch DIR/sovbridge-ledger.sqlite) or a postgresql://USER@HOST:PORT/DB URL shared by many workers (the password from PGPASSWORD, ~/.pgpass or ?password_file=).", valueName: "file|url"))
+    @Option(name: Setting.ledger.optionName, help: Setting.ledger.optionHelp)
     public var ledger: String?
 
-    @Option(name: .long, help: ArgumentHelp("Write the run report here: one self-contained HTML page.", valueName: "file"))
+    @Option(name: Setting.report.optionName, help: Setting.report.optionHelp)
     public var report: String?
 
-    @Option(name: .long, help: ArgumentHelp("Also write the report's tables as CSV files into this folder (contracts, change orders, rejects, held, warnings, documents).", valueName: "dir"))
+    @Option(name: Setting.reportCSV.optionName, help: Setting.reportCSV.optionHelp)
     public var reportCsv: String?
 
-    @Option(name: .long, help: ArgumentHelp("Read options from a TOML (or .json) file: the long names with '_' (project_map) and a [spectrum] table; flags win.", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("Read settings from a TOML (or .json) file: the keys of the settings table (project_map, a [spectrum] table...); flags win.", valueName: "file"))
     public var config: String?
 
-    @Flag(name: .shortAndLong, help: "No diagnostics or summary on stderr (the rejects file, report and exit code still tell).")
+    @Flag(name: .shortAndLong, help: ArgumentHelp(Setting.quiet.help))
     public var quiet = false
 
     public init() {}
@@ -39,14 +35,14 @@ public struct BatchFlags: ParsableArguments {
     /// These flags, and `command`'s own (`inputs`, `out`...), over the configuration file, if any.
     public func settings(_ command: BatchSettings = BatchSettings()) throws(OptionsError) -> BatchSettings {
         var flags = command
-        flags.encoding = encoding
-        flags.profile = profile
-        flags.projectMap = projectMap
-        flags.markups = markups
-        flags.ledger = ledger
-        flags.report = report
-        flags.reportCSV = reportCsv
-        flags.quiet = quiet ? true : nil
+        try reading.apply(to: &flags)
+        try projectMap.apply(to: &flags)
+        try markups.apply(to: &flags)
+        try writing.apply(to: &flags)
+        try flags.set(.ledger, flag: ledger)
+        try flags.set(.report, flag: report)
+        try flags.set(.reportCSV, flag: reportCsv)
+        flags.set(.quiet, on: quiet)
         guard let config else { return flags }
         return flags.over(try BatchSettings.load(configFile: config))
     }
@@ -55,16 +51,26 @@ public struct BatchFlags: ParsableArguments {
 /// sov-run's own options: where outputs go, and whether to write at all. sov-watch has none of
 /// them: its drop folder decides.
 public struct RunOutputFlags: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Write each export document to its own file here, atomically (default: standard output).", valueName: "dir"))
+    @Option(name: Setting.out.optionName, help: Setting.out.optionHelp)
     public var out: String?
 
-    @Option(name: .long, help: ArgumentHelp("Write rejected documents here as JSON Lines.", valueName: "file"))
+    @Option(name: Setting.rejects.optionName, help: Setting.rejects.optionHelp)
     public var rejects: String?
 
-    @Flag(name: .long, inversion: .prefixedNo, help: "Write nothing (no outputs, no ledger); print what would be exported and why.")
+    @Flag(name: .long, inversion: .prefixedNo, help: ArgumentHelp(Setting.dryRun.help))
     public var dryRun: Bool?
 
     public init() {}
+
+    /// `inputs` and these flags as settings.
+    func settings(inputs: [String]) throws(OptionsError) -> BatchSettings {
+        var settings = BatchSettings()
+        if !inputs.isEmpty { settings[.inputs] = .paths(inputs) }
+        try settings.set(.out, flag: out)
+        try settings.set(.rejects, flag: rejects)
+        if let dryRun { settings[.dryRun] = .flag(dryRun) }
+        return settings
+    }
 }
 
 public struct RunCommand: ParsableCommand {
@@ -77,11 +83,9 @@ public struct RunCommand: ParsableCommand {
             with the same content is skipped; a changed one is exported again as an update, and the \
             report says what changed.
 
-            --config FILE holds any of: inputs, encoding, profile, project_map, markups, ledger, \
-            out, rejects, report, report_csv, dry_run, quiet, a [procore] table and a [spectrum] table (authorization_id, \
-            cr_status, co_status, number_prefix, layout, company, job, customer); relative paths \
-            are taken from the file's folder. 'interval' (sov-watch's) is allowed and not used; \
-            any other key is an error (exit 64).
+            --config FILE holds any key of the settings table (README, "Settings"): \(Setting.keyList); \
+            relative paths are taken from the file's folder. 'interval' (sov-watch's) is allowed \
+            and not used; any other key is an error (exit 64). A flag wins over the file.
 
             Each export is an outbox unit: DIR/00000042-<slug>-<hash>.json (or .xml), numbered in the \
             order to apply them, never overwritten. Units are staged in DIR/.staging, made durable and \
@@ -118,8 +122,7 @@ public struct RunCommand: ParsableCommand {
         let options: BatchOptions
         var pushOptions: PushOptions?
         do {
-            let own = BatchSettings(inputs: inputs.isEmpty ? nil : inputs, out: output.out, rejects: output.rejects, dryRun: output.dryRun)
-            let settings = try batch.settings(own)
+            let settings = try batch.settings(try output.settings(inputs: inputs))
             var resolved = try settings.options(environmentAuthorizationId: SpectrumEmit.environmentAuthorizationId())
             resolved.companyId = delivery.firm(settings)
             options = resolved

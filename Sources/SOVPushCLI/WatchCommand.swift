@@ -75,18 +75,18 @@ public struct WatchCommand: ParsableCommand {
         var options: WatchOptions
         do throws(OptionsError) {
             var settings = try batch.settings()
-            if settings.ledger == nil { settings.ledger = dropFolder.defaultLedger }
+            if settings.text(.ledger) == nil { settings[.ledger] = .text(dropFolder.defaultLedger) }
             // Only the configuration can hold these (sov-watch has no such flags): a file shared
             // with sov-run is fine, but what it says there is not done here, and that is said.
             let ignored = settings.runOnlyKeysGiven
-            if !ignored.isEmpty, let config = batch.config, settings.quiet != true {
+            if !ignored.isEmpty, let config = batch.config, settings.flag(.quiet) != true {
                 StageDriver.printError("sov-watch: \(config): ignoring \(ignored.joined(separator: ", ")) (for sov-run): the drop folder decides what is read and where exports and rejects go, and sov-watch always moves files")
             }
             settings = settings.withoutRunOnlyKeys
             var batchOptions = try settings.options(environmentAuthorizationId: SpectrumEmit.environmentAuthorizationId())
             batchOptions.companyId = delivery.firm(settings)
             options = WatchOptions(folder: dropFolder, batch: batchOptions)
-            options.interval = interval ?? settings.interval ?? options.interval
+            options.interval = interval ?? settings.number(.interval) ?? options.interval
         } catch {
             StageDriver.printError("sov-watch: error: \(error.message)")
             try exit(with: error.status)

@@ -92,7 +92,7 @@ public enum ProjectMapCheck {
         do {
             map = try ProjectMap.load(path)
         } catch {
-            return .failure(ProjectMapFailure(status: error.code == DiagnosticCode.IO001.rawValue ? .noInput : .dataError, diagnostics: [error]))
+            return .failure(ProjectMapFailure(status: error.code == .IO001 ? .noInput : .dataError, diagnostics: [error]))
         }
         let problems = problems(in: map)
         return problems.isEmpty ? .success(map) : .failure(ProjectMapFailure(status: .dataError, diagnostics: problems))

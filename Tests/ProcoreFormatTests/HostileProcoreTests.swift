@@ -24,7 +24,7 @@ import Glibc
         #expect(result.documents.isEmpty && result.rejects.isEmpty, sourceLocation: sourceLocation)
         #expect(failure.status == ExitStatus.dataError, sourceLocation: sourceLocation)
         #expect(failure.line >= 1 && failure.column >= 1, sourceLocation: sourceLocation)
-        #expect(failure.diagnostic.code == "FMT010", sourceLocation: sourceLocation)
+        #expect(failure.diagnostic.code == .FMT010, sourceLocation: sourceLocation)
         return failure
     }
 
@@ -157,7 +157,7 @@ import Glibc
         #expect(result.failure == nil)
         #expect(result.documents.isEmpty)
         let diagnostic = try #require(result.rejects.first?.diagnostics.first)
-        #expect(diagnostic.code == "FMT001")
+        #expect(diagnostic.code == .FMT001)
         #expect(diagnostic.location.file == "pcco-event.json")
         #expect(diagnostic.location.line == 1)
         #expect(diagnostic.location.field == "request_data.prime_contract_change_order_items[0].total_amount")
@@ -186,7 +186,7 @@ import Glibc
             try ProcoreReader.loadMarkups(path)
         } throws: { error in
             let diagnostic = error as? Diagnostic
-            return diagnostic?.code == "FMT010" && diagnostic?.location == SourceLocation(file: path, line: 2)
+            return diagnostic?.code == .FMT010 && diagnostic?.location == SourceLocation(file: path, line: 2)
                 && diagnostic?.message.contains("nesting deeper than 256 levels") == true
         }
     }
@@ -220,7 +220,7 @@ struct SplitMix64: RandomNumberGenerator {
         #expect(result.documents.count == 2)
         #expect(result.rejects.count == 1)
         let diagnostic = try #require(result.rejects.first?.diagnostics.first)
-        #expect(diagnostic.code == "FMT007")
+        #expect(diagnostic.code == .FMT007)
         #expect(diagnostic.message.contains("\"status\" appears twice"))
         #expect(diagnostic.location.file == "events.jsonl")
         #expect(diagnostic.location.line == 2)

@@ -127,7 +127,7 @@ private func strings(in value: JSONValue, at path: String = "") -> [(String, Str
         let outcomes = try Fixture.documents("canonical/not-for-procore.jsonl").map {
             rejected(ProcoreImportWriter.makeImport(for: $0, projectLookup: lookup)).map(\.code)
         }
-        #expect(outcomes == [["CO003"], ["MKP002"], ["MAP001"], ["FMT009"], []])
+        #expect(outcomes == [[.CO003], [.MKP002], [.MAP001], [.FMT009], []])
     }
 
     /// A change order whose contract has no id in the map follows the contract SOVBridge
@@ -145,7 +145,7 @@ private func strings(in value: JSONValue, at path: String = "") -> [(String, Str
     @Test func withoutAMapOrLinkTheProjectIsUnknown() throws {
         let document = try Fixture.documents("canonical/bound-for-procore.jsonl")[0]
         let diagnostics = rejected(ProcoreImportWriter.makeImport(for: document))
-        #expect(diagnostics.map(\.code) == ["MAP001"])
+        #expect(diagnostics.map(\.code) == [.MAP001])
         #expect(diagnostics.first?.location.file == "samples/spectrum/jobs.csv")
         #expect(diagnostics.first?.location.line == 2)
     }
@@ -157,7 +157,7 @@ private func strings(in value: JSONValue, at path: String = "") -> [(String, Str
         }
         contract.priceMethod = "U"
         contract.procore = ProcoreLink(projectId: "0123")
-        #expect(rejected(ProcoreImportWriter.makeImport(for: .primeContract(contract))).map(\.code) == ["PC002", "MAP001"])
+        #expect(rejected(ProcoreImportWriter.makeImport(for: .primeContract(contract))).map(\.code) == [.PC002, .MAP001])
     }
 
     @Test func selectiveCompoundingAndOtherCalculationsCannotBeImported() throws {
@@ -168,7 +168,7 @@ private func strings(in value: JSONValue, at path: String = "") -> [(String, Str
         order.markups[2].compound = .names(["Insurance"])
         order.markups[0].calculation = "margin"
         let diagnostics = rejected(ProcoreImportWriter.makeImport(for: .changeOrder(order), projectLookup: try fixtureLookup()))
-        #expect(diagnostics.map(\.code) == ["MKP002", "MKP002"])
+        #expect(diagnostics.map(\.code) == [.MKP002, .MKP002])
         #expect(Set(diagnostics.compactMap(\.location.field)) == ["markups[0]", "markups[2]"])
     }
 
@@ -186,7 +186,7 @@ private func strings(in value: JSONValue, at path: String = "") -> [(String, Str
     @Test func readerOutputForSpectrumIsNotSentBackToProcore() throws {
         let read = ProcoreReader.read(bytes: try Fixture.bytes("input/pcco-event.json"), file: "e.json")
         let document = try #require(read.documents.first)
-        #expect(rejected(ProcoreImportWriter.makeImport(for: document, projectLookup: try fixtureLookup())).map(\.code) == ["FMT009"])
+        #expect(rejected(ProcoreImportWriter.makeImport(for: document, projectLookup: try fixtureLookup())).map(\.code) == [.FMT009])
     }
 }
 

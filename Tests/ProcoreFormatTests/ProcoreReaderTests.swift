@@ -107,7 +107,7 @@ private func minimalEvent(number: String = "1", item: String = #""total_amount":
         #expect(changeOrders(result).first?.source == SourceLocation(file: "array.json", line: 2, record: 1))
         try? #require(result.rejects.count == 1)
         let diagnostic = result.rejects.first?.diagnostics.first
-        #expect(diagnostic?.code == "FMT001")
+        #expect(diagnostic?.code == .FMT001)
         #expect(diagnostic?.location == SourceLocation(file: "array.json", line: 4, record: 2, field: "prime_contract_change_order_items[0].total_amount"))
         #expect(diagnostic?.value == "x")
     }
@@ -120,7 +120,7 @@ private func minimalEvent(number: String = "1", item: String = #""total_amount":
                 #expect(changeOrders(result).first?.lines.first?.amount == .usd("1250.50"), "\(spelling)")
             } else {
                 // Sub-cent digits are not an amount: never rounded, through a float or otherwise.
-                #expect(result.rejects.first?.diagnostics.map(\.code) == ["FMT001"], "\(spelling)")
+                #expect(result.rejects.first?.diagnostics.map(\.code) == [.FMT001], "\(spelling)")
             }
         }
         // A JSON number with an exponent is an amount when its text says one exactly.
@@ -130,7 +130,7 @@ private func minimalEvent(number: String = "1", item: String = #""total_amount":
         }
         let subCent = read(minimalEvent(item: #""total_amount":12.345"#))
         #expect(subCent.documents.isEmpty)
-        #expect(subCent.rejects.first?.diagnostics.first?.code == "FMT001")
+        #expect(subCent.rejects.first?.diagnostics.first?.code == .FMT001)
     }
 
     @Test(arguments: [
@@ -152,7 +152,7 @@ private func minimalEvent(number: String = "1", item: String = #""total_amount":
         #expect(changeOrders(result).map(\.number) == ["1", "3"])
         try? #require(result.rejects.count == 1)
         let codes = result.rejects.first?.diagnostics.map(\.code) ?? []
-        #expect(codes.sorted() == ["FMT003", "FMT010", "FMT010"])
+        #expect(codes.sorted() == [.FMT003, .FMT010, .FMT010])
         let fields = result.rejects.first?.diagnostics.compactMap(\.location.field) ?? []
         #expect(Set(fields) == ["prime_contract_change_order_items[0].cost_code", "prime_contract_change_order.executed", "prime_contract_change_order.due_date"])
         // The raw document is kept whole in the reject.
@@ -163,13 +163,13 @@ private func minimalEvent(number: String = "1", item: String = #""total_amount":
         let other = #"{"event_type":"create_commitment_change_order","request_data":{}}"#
         let result = read("[" + other + ", 42]")
         #expect(result.documents.isEmpty)
-        #expect(result.rejects.map { $0.diagnostics.first?.code } == ["FMT010", "FMT010"])
+        #expect(result.rejects.map { $0.diagnostics.first?.code } == [.FMT010, .FMT010])
     }
 
     @Test func missingLineAmountAndNumberAreFMT004() {
         let result = read(#"{"prime_contract_change_order":{"status":"approved"},"prime_contract_change_order_items":[{"amount":"10.00"}]}"#)
         let diagnostics = result.rejects.first?.diagnostics ?? []
-        #expect(diagnostics.map(\.code) == ["FMT004", "FMT004"])
+        #expect(diagnostics.map(\.code) == [.FMT004, .FMT004])
         #expect(diagnostics.compactMap(\.location.field).sorted() == ["prime_contract_change_order.number", "prime_contract_change_order_items[0].total_amount"])
     }
 
@@ -177,7 +177,7 @@ private func minimalEvent(number: String = "1", item: String = #""total_amount":
         let share = { (percent: String) in #"{"amount":"1.00","markup":{"id":7,"markup_set":"vertical","name":"Fee","percentage":"\#(percent)","position":1}}"# }
         let text = #"{"prime_contract_change_order":{"number":"1","status":"approved"},"prime_contract_change_order_items":[{"total_amount":"1.00","markup_line_items":[\#(share("3"))]},{"total_amount":"2.00","markup_line_items":[\#(share("4"))]}]}"#
         let result = read(text)
-        #expect(result.rejects.first?.diagnostics.map(\.code) == ["FMT010"])
+        #expect(result.rejects.first?.diagnostics.map(\.code) == [.FMT010])
     }
 }
 
@@ -237,7 +237,7 @@ private func minimalEvent(number: String = "1", item: String = #""total_amount":
     @Test func aShareOfAMarkupMissingFromTheListIsRejected() {
         let text = #"{"number":"9","status":"approved","markups":[],"line_items":[{"amount":"10.00","markup_line_items":[{"amount":"1.00","markup":{"id":8,"name":"Fee"}}]}]}"#
         let result = read(text)
-        #expect(result.rejects.first?.diagnostics.map(\.code) == ["FMT004"])
+        #expect(result.rejects.first?.diagnostics.map(\.code) == [.FMT004])
     }
 
     @Test func theSamplesReadAsTheirReadmeSays() throws {
@@ -267,7 +267,7 @@ private func minimalEvent(number: String = "1", item: String = #""total_amount":
         #expect(failure?.column == 16)
         #expect(failure?.status == .dataError)
         #expect(failure?.description.hasPrefix("bad.jsonl:2:16: malformed JSON") == true)
-        #expect(failure?.diagnostic.code == "FMT010")
+        #expect(failure?.diagnostic.code == .FMT010)
     }
 
     @Test func aSingleObjectHasNoRecordNumberAndAnEmptyArrayNoDocuments() {

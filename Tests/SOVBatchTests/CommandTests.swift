@@ -17,13 +17,13 @@ struct ConfigurationTests {
             """)
         let fromFile = try BatchSettings.load(configFile: config)
         let base = folder.file("nightly")
-        #expect(fromFile.inputs == [base + "/exports", "/abs/extra.csv"])
-        #expect(fromFile.projectMap == base + "/map.csv")
-        #expect(fromFile.ledger == base + "/state/ledger.sqlite")
-        #expect(fromFile.report == "/var/www/report.html")
-        #expect(fromFile.interval == 30)
+        #expect(fromFile.paths(.inputs) == [base + "/exports", "/abs/extra.csv"])
+        #expect(fromFile.text(.projectMap) == base + "/map.csv")
+        #expect(fromFile.text(.ledger) == base + "/state/ledger.sqlite")
+        #expect(fromFile.text(.report) == "/var/www/report.html")
+        #expect(fromFile.number(.interval) == 30)
 
-        let flags = BatchSettings(inputs: ["today.csv"], ledger: "other.sqlite", dryRun: false)
+        let flags = BatchSettings([.inputs: .paths(["today.csv"]), .ledger: .text("other.sqlite"), .dryRun: .flag(false)])
         let options = try flags.over(fromFile).options()
         #expect(options.inputs == ["today.csv"])
         #expect(options.ledger == "other.sqlite")
@@ -42,7 +42,7 @@ struct ConfigurationTests {
     }
 
     @Test(arguments: [
-        (#"{"outt": "x"}"#, "c.json: unknown key 'outt'; known keys: inputs, encoding, profile, project_map, markups, ledger, out, rejects, report, report_csv, dry_run, quiet, interval, [spectrum], [procore]"),
+        (#"{"outt": "x"}"#, "c.json: unknown key 'outt'; known keys: inputs, encoding, delimiter, profile, procore_markups, project_map, markups, prime_contract_status, ledger, out, rejects, report, report_csv, dry_run, quiet, interval, [spectrum], [procore]"),
         (#"{"spectrum": {"cr_stat": "AP"}}"#, "c.json: unknown key 'cr_stat' in [spectrum]; known keys there: authorization_id, cr_status"),
         (#"{"spectrum": 1}"#, "'spectrum' must be a table"),
         (#"{"encoding": "latin-9"}"#, "c.json: unknown encoding 'latin-9'"),
@@ -68,8 +68,8 @@ struct ConfigurationTests {
         let underscores = try BatchSettings.parse(JSONParser.parse(#"{"project_map": "m.csv", "dry_run": true}"#), name: "c.json", base: ".")
         let hyphens = try BatchSettings.parse(JSONParser.parse(#"{"project-map": "m.csv", "dry-run": true}"#), name: "c.json", base: ".")
         #expect(underscores == hyphens)
-        #expect(underscores.projectMap == "m.csv")
-        #expect(underscores.dryRun == true)
+        #expect(underscores.text(.projectMap) == "m.csv")
+        #expect(underscores.flag(.dryRun) == true)
     }
 
     /// sov-emit uses only the [spectrum] table but judges the whole file as sov-run does: the
@@ -85,7 +85,7 @@ struct ConfigurationTests {
                 try BatchSettings.check(value, file: "c.json")
                 Issue.record("\(json) must be refused")
             } catch {
-                #expect(error.code == "FMT010")
+                #expect(error.code == .FMT010)
                 #expect(error.location.file == "c.json")
                 #expect(error.location.field == field)
             }
@@ -99,11 +99,11 @@ struct ConfigurationTests {
         #expect(settings.runOnlyKeysGiven == ["inputs", "rejects", "dry_run"])
         let watched = settings.withoutRunOnlyKeys
         #expect(watched.runOnlyKeysGiven.isEmpty)
-        #expect(watched == BatchSettings(ledger: "l.sqlite", interval: 9))
+        #expect(watched == BatchSettings([.ledger: .text("l.sqlite"), .interval: .number(9)]))
     }
 
     @Test func unknownEncodingIsAUsageError() {
-        #expect(throws: OptionsError.self) { try BatchSettings(encoding: "latin-9").options() }
+        #expect(throws: OptionsError.self) { try BatchSettings([.encoding: .text("latin-9")]).options() }
     }
 
     @Test func aMissingConfigFileIs66() {
@@ -153,11 +153,11 @@ struct CommandLineTests {
         #expect(noInputs.stderr.contains("no inputs"))
         let badEncoding = try Executables.run("sov-run", ["--encoding", "latin-9", "x.csv"], in: folder.path)
         #expect(badEncoding.status == 64)
-        #expect(badEncoding.stderr.contains("unknown encoding 'latin-9'"))
+        #expect(badEncoding.stderr.contains("--encoding must be utf-8 or windows-1252, not 'latin-9'"))
         let config = folder.write("bad.json", #"{"colour": "blue"}"#)
         let badConfig = try Executables.run("sov-run", ["--config", config, "x.csv"], in: folder.path)
         #expect(badConfig.status == 64)
-        #expect(badConfig.stderr.contains("sov-run: error: \(config): unknown key 'colour'; known keys: inputs, encoding, profile, project_map"))
+        #expect(badConfig.stderr.contains("sov-run: error: \(config): unknown key 'colour'; known keys: inputs, encoding, delimiter, profile, procore_markups, project_map"))
         let missingConfig = try Executables.run("sov-run", ["--config", "nope.toml", "x.csv"], in: folder.path)
         #expect(missingConfig.status == 66)
         // sov-watch has no --out, --rejects or --dry-run (its drop folder decides): unknown options.
@@ -182,7 +182,7 @@ struct SharedConfigurationTests {
         let input = folder.write("marked.jsonl", marked.stdout)
         let drop = folder.file("drop")
         let cases = [
-            ("top.toml", "bogus = 1\n[spectrum]\ncr_status = \"AP\"\n", "unknown key 'bogus'; known keys: inputs, encoding, profile, project_map, markups, ledger, out, rejects, report, report_csv, dry_run, quiet, interval, [spectrum], [procore]"),
+            ("top.toml", "bogus = 1\n[spectrum]\ncr_status = \"AP\"\n", "unknown key 'bogus'; known keys: inputs, encoding, delimiter, profile, procore_markups, project_map, markups, prime_contract_status, ledger, out, rejects, report, report_csv, dry_run, quiet, interval, [spectrum], [procore]"),
             ("spectrum.toml", "[spectrum]\ncr_stat = \"AP\"\n", "unknown key 'cr_stat' in [spectrum]; known keys there: authorization_id, cr_status, co_status, number_prefix, layout, company, job, customer"),
         ]
         for (name, text, message) in cases {

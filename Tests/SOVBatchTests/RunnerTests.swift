@@ -119,10 +119,10 @@ struct RunnerTests {
         ]))
         let (result, _, _) = try runBatch(.test(folder, inputs: [later]))
         #expect(result.outcomes.map(\.action) == [.rejected, .rejected])
-        #expect(result.outcomes[0].diagnostics.map(\.code) == ["PC001"])
+        #expect(result.outcomes[0].diagnostics.map(\.code) == [.PC001])
         #expect(result.outcomes[0].diagnostics[0].message.contains("spectrum:1:24-1017:OWN100"))
         // CO004 knew the contract's billing items from the ledger: 0100 exists, 0777 does not.
-        #expect(result.outcomes[1].diagnostics.map(\.code) == ["CO004"])
+        #expect(result.outcomes[1].diagnostics.map(\.code) == [.CO004])
         #expect(result.outcomes[1].diagnostics.map(\.value) == ["0777"])
     }
 
@@ -135,7 +135,7 @@ struct RunnerTests {
         let (result, _, _) = try runBatch(.test(folder, inputs: [folder.write("b.jsonl", Fixtures.jsonl([Fixtures.contract(job: "24-1099", project: "5001")]))]), pipeline: pipeline)
         #expect(result.status == .someRejected)
         #expect(result.outcomes.map(\.action) == [.rejected])
-        #expect(result.outcomes[0].diagnostics.map(\.code) == ["PC001"])
+        #expect(result.outcomes[0].diagnostics.map(\.code) == [.PC001])
         #expect(folder.units("out") == ["spectrum-1-24-1017-own100.json"])
     }
 
@@ -236,7 +236,7 @@ struct RunnerTests {
         ]))
         let (result, _, stderr) = try runBatch(.test(folder, inputs: [path]), pipeline: pipeline)
         #expect(result.counts.exported == 2)
-        #expect(result.outcomes.map { $0.diagnostics.map(\.code) } == [["FMT004", "FMT005"], ["FMT004", "FMT005"]])
+        #expect(result.outcomes.map { $0.diagnostics.map(\.code) } == [[.FMT004, .FMT005], [.FMT004, .FMT005]])
         #expect(stderr.components(separatedBy: "no Spectrum Authorization_ID").count - 1 == 1)
         #expect(stderr.contains("description of procore:pcco:77 cut"))
         #expect(stderr.contains("description of procore:pcco:78 cut"))

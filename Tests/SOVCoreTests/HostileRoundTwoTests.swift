@@ -117,7 +117,7 @@ import Glibc
         let path = Self.temporary(Array("company,job,cust,project_id\n1,24-1017,OWN100,2783451\n".utf8))
         defer { unlink(path) }
         let problem = try #require(throws: Diagnostic.self) { try ProjectMap.load(path) }
-        #expect(problem.code == "FMT004")
+        #expect(problem.code == .FMT004)
         #expect(problem.message.contains("unknown column 'cust'"))
         #expect(problem.message.contains("did you mean 'customer'"))
         #expect(problem.location.file == path)

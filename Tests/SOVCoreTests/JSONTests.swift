@@ -165,7 +165,7 @@ struct DocumentCodecTests {
             _ = try CanonicalDocument(json: json)
             Issue.record("expected FMT009")
         } catch {
-            #expect(error.code == "FMT009")
+            #expect(error.code == .FMT009)
             #expect(error.message.contains("unknown canonical schema version 2"))
         }
     }
@@ -176,7 +176,7 @@ struct DocumentCodecTests {
             _ = try CanonicalDocument(json: json, at: SourceLocation(file: "in.jsonl", line: 7))
             Issue.record("expected FMT009")
         } catch {
-            #expect(error.code == "FMT009")
+            #expect(error.code == .FMT009)
             #expect(error.location == SourceLocation(file: "in.jsonl", line: 7, field: "original_amount"))
         }
     }

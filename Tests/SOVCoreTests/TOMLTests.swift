@@ -437,7 +437,7 @@ private func failure(_ text: String) -> TOMLError? {
             _ = try ConfigFile.parse(Array("a = 1\na = 2".utf8), name: "bad.toml")
             Issue.record("a duplicate key must be rejected")
         } catch {
-            #expect(error.code == "FMT010")
+            #expect(error.code == .FMT010)
             #expect(error.location.file == "bad.toml")
             #expect(error.location.line == 2)
         }
@@ -445,7 +445,7 @@ private func failure(_ text: String) -> TOMLError? {
             _ = try ConfigFile.parse([0x61, 0x20, 0x3D, 0x20, 0x22, 0xFF, 0x22], name: "latin1.toml")
             Issue.record("invalid UTF-8 must be rejected")
         } catch {
-            #expect(error.code == "FMT008")
+            #expect(error.code == .FMT008)
         }
     }
 

@@ -123,7 +123,7 @@ let markupsFile = #"""
             Issue.record("a missing file was accepted")
         } catch {
             #expect(error.status == .noInput)
-            #expect(error.diagnostics.map(\.code) == ["IO001"])
+            #expect(error.diagnostics.map(\.code) == [.IO001])
         }
         let broken = try temporaryFile("broken.json", #"{"default": [}"#)
         let list = try temporaryFile("list.json", #"[]"#)
@@ -132,13 +132,13 @@ let markupsFile = #"""
             Issue.record("malformed JSON was accepted")
         } catch {
             #expect(error.status == .dataError)
-            #expect(error.diagnostics.map(\.code) == ["FMT010"])
+            #expect(error.diagnostics.map(\.code) == [.FMT010])
         }
         do {
             _ = try MarkupDefaults.load(list)
             Issue.record("a list was accepted")
         } catch {
-            #expect(error.diagnostics.map(\.code) == ["FMT010"])
+            #expect(error.diagnostics.map(\.code) == [.FMT010])
         }
     }
 
@@ -164,7 +164,7 @@ let markupsFile = #"""
             return
         }
         #expect(same == document)
-        #expect(problems.map(\.code) == ["MKP002"])
+        #expect(problems.map(\.code) == [.MKP002])
     }
 
     @Test func warningsTravelWithTheDocument() {
@@ -177,7 +177,7 @@ let markupsFile = #"""
             Issue.record("not accepted")
             return
         }
-        #expect(marked.diagnostics.map(\.code) == ["MKP001"])
+        #expect(marked.diagnostics.map(\.code) == [.MKP001])
         #expect(marked.diagnostics.first?.severity == .warning)
     }
 

@@ -375,18 +375,18 @@ func negated(_ order: ChangeOrder) -> ChangeOrder {
                 Issue.record("seed \(seed): a moved cent was rejected")
                 return
             }
-            #expect(warnings.map(\.code) == ["MKP001"], "seed \(seed)")
+            #expect(warnings.map(\.code) == [.MKP001], "seed \(seed)")
             #expect(kept.grandTotal == ours.grandTotal, "seed \(seed)")
             #expect(kept.grandTotal == kept.lines.reduce(Money.zero()) { $0 + $1.revenue }, "seed \(seed)")
             // One cent more on the total of that markup is a disagreement.
             order.lines[1].procoreMarkup[position].amount += cents(1)
             order.lines[1].procoreMarkup[position].amount += cents(1)
-            #expect(rejectionCodes(order) == ["MKP001"], "seed \(seed)")
+            #expect(rejectionCodes(order) == [.MKP001], "seed \(seed)")
         }
     }
 }
 
-func rejectionCodes(_ order: ChangeOrder) -> [String] {
+func rejectionCodes(_ order: ChangeOrder) -> [DiagnosticCode] {
     if case .rejected(let problems) = MarkupEngine.compute(order) { return problems.map(\.code) }
     return []
 }

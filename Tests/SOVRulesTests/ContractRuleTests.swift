@@ -9,7 +9,7 @@ struct ContractRuleTests {
         let second = Fixture.contract(key: ContractKey(company: "1", job: "24-2040", customer: "OWN200"), line: 9)
         #expect(validator.validate(.primeContract(first))?.accepted != nil)
         let result = validator.validate(.primeContract(second))
-        #expect(result?.problems.map(\.code) == ["PC001"])
+        #expect(result?.problems.map(\.code) == [.PC001])
         let problem = result?.problems.first
         #expect(problem?.message == "Procore project 200 already receives prime contract 1/24-2040/OWN100 (jobs.csv:2); a Procore project holds one prime contract")
         #expect(problem?.location == SourceLocation(file: "jobs.csv", line: 9, field: "Job_Number"))
@@ -25,16 +25,16 @@ struct ContractRuleTests {
     @Test func pc001RejectedFirstContractStillClaimsItsProject() {
         var validator = Validator(projectMap: Fixture.map)
         let broken = Fixture.contract(key: ContractKey(company: "1", job: "24-2040", customer: "OWN100"), original: "1.00")
-        #expect(validator.validate(.primeContract(broken))?.problems.map(\.code) == ["PC003"])
+        #expect(validator.validate(.primeContract(broken))?.problems.map(\.code) == [.PC003])
         let second = Fixture.contract(key: ContractKey(company: "1", job: "24-2040", customer: "OWN200"))
-        #expect(validator.validate(.primeContract(second))?.problems.map(\.code) == ["PC001"])
+        #expect(validator.validate(.primeContract(second))?.problems.map(\.code) == [.PC001])
     }
 
     @Test func pc001LedgerCounts() {
         let rule = OneContractPerProject()
         let other = FakeLedger(exported: ["100": "spectrum:1:24-1017:OWN900"])
         let same = FakeLedger(exported: ["100": Fixture.key.originId])
-        #expect(rule.codes(Fixture.contract(), in: Fixture.context(known: other)) == ["PC001"])
+        #expect(rule.codes(Fixture.contract(), in: Fixture.context(known: other)) == [.PC001])
         #expect(rule.codes(Fixture.contract(), in: Fixture.context(known: same)) == [])
         #expect(rule.codes(Fixture.contract(), in: Fixture.context(known: FakeLedger())) == [])
     }
@@ -44,7 +44,7 @@ struct ContractRuleTests {
         #expect(rule.codes(Fixture.contract(priceMethod: "F")) == [])
         #expect(rule.codes(Fixture.contract(priceMethod: nil)) == [])
         let byMethod = rule.check(.primeContract(Fixture.contract(priceMethod: "U")), in: Fixture.context())
-        #expect(byMethod.map(\.code) == ["PC002"])
+        #expect(byMethod.map(\.code) == [.PC002])
         #expect(byMethod.first?.location.field == "Price_Method_Code")
         #expect(byMethod.first?.value == "U")
         let unitLines = Fixture.contract(lines: [
@@ -52,7 +52,7 @@ struct ContractRuleTests {
             SOVLine(code: "200", amount: Fixture.money("2500.00"), unitOfMeasure: "LF"),
         ])
         let byLine = rule.check(.primeContract(unitLines), in: Fixture.context())
-        #expect(byLine.map(\.code) == ["PC002", "PC002"])
+        #expect(byLine.map(\.code) == [.PC002, .PC002])
         #expect(byLine.map(\.location.field) == ["Unit_Price", "Unit_Of_Measure"])
         #expect(byLine[0].location.file == "sov.csv")
         #expect(byLine[1].location.file == "jobs.csv")  // no line source: the contract's
@@ -62,12 +62,12 @@ struct ContractRuleTests {
         let rule = SOVTotal()
         #expect(rule.codes(Fixture.contract(original: "3500.00")) == [])
         let off = rule.check(.primeContract(Fixture.contract(original: "3500.01")), in: Fixture.context())
-        #expect(off.map(\.code) == ["PC003"])
+        #expect(off.map(\.code) == [.PC003])
         #expect(off.first?.message == "the 2 SOV lines add up to 3500.00 but Original_Contract is 3500.01 (difference 0.01)")
         #expect(off.first?.location.field == "Original_Contract")
         #expect(off.first?.value == "3500.01")
         #expect(rule.codes(Fixture.contract(original: "0.00", lines: [])) == [])
-        #expect(rule.codes(Fixture.contract(original: "10.00", lines: [])) == ["PC003"])
+        #expect(rule.codes(Fixture.contract(original: "10.00", lines: [])) == [.PC003])
         let negative = [
             SOVLine(code: "100", amount: Fixture.money("1000.00")), SOVLine(code: "200", amount: Fixture.money("-250.50")),
         ]
@@ -79,7 +79,7 @@ struct ContractRuleTests {
             SOVLine(code: "1", amount: Money(minorUnits: .max)), SOVLine(code: "2", amount: Money(minorUnits: .max)),
         ]
         let problems = SOVTotal().check(.primeContract(Fixture.contract(original: "1.00", lines: lines)), in: Fixture.context())
-        #expect(problems.map(\.code) == ["PC003"])
+        #expect(problems.map(\.code) == [.PC003])
         #expect(problems.first?.message == "the SOV lines are too large to add up")
     }
 
@@ -95,7 +95,7 @@ struct ContractRuleTests {
             SOVLine(code: "100", amount: Fixture.money("1.00"), source: SourceLocation(file: "sov.csv", line: 5)),
         ])
         let problems = rule.check(.primeContract(bad), in: Fixture.context())
-        #expect(problems.map(\.code) == ["PC004", "PC004", "PC004"])
+        #expect(problems.map(\.code) == [.PC004, .PC004, .PC004])
         #expect(problems.map(\.location.line) == [3, 4, 5])
         #expect(problems.allSatisfy { $0.location.field == "Billing_Item" })
         #expect(problems[0].message == "SOV line 2 has no billing item code")

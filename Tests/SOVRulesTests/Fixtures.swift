@@ -79,11 +79,11 @@ struct FakeLedger: KnownContracts {
 }
 
 extension ValidationRule {
-    func codes(_ document: PrimeContract, in context: ValidationContext = Fixture.context()) -> [String] {
+    func codes(_ document: PrimeContract, in context: ValidationContext = Fixture.context()) -> [DiagnosticCode] {
         check(.primeContract(document), in: context).map(\.code)
     }
 
-    func codes(_ document: ChangeOrder, in context: ValidationContext = Fixture.context()) -> [String] {
+    func codes(_ document: ChangeOrder, in context: ValidationContext = Fixture.context()) -> [DiagnosticCode] {
         check(.changeOrder(document), in: context).map(\.code)
     }
 }

@@ -11,12 +11,12 @@ struct MappingRuleTests {
         #expect(rule.codes(Fixture.contract(key: ContractKey(company: "9", job: "24-2040", customer: "ANY"))) == [])
         let unmapped = ContractKey(company: "1", job: "99-0001", customer: "OWN100")
         let problems = rule.check(.primeContract(Fixture.contract(key: unmapped)), in: Fixture.context())
-        #expect(problems.map(\.code) == ["MAP001"])
+        #expect(problems.map(\.code) == [.MAP001])
         #expect(problems.first?.message == "no Procore project for Spectrum job 99-0001 (company 1, customer OWN100): the project map map.csv has no row for it")
         #expect(problems.first?.location == SourceLocation(file: "jobs.csv", line: 2, field: "Job_Number"))
-        #expect(rule.codes(Fixture.spectrumOrder(key: unmapped)) == ["MAP001"])
+        #expect(rule.codes(Fixture.spectrumOrder(key: unmapped)) == [.MAP001])
         // A row for another customer of the job does not serve this one.
-        #expect(rule.codes(Fixture.contract(key: ContractKey(company: "1", job: "24-1017", customer: "OWN200"))) == ["MAP001"])
+        #expect(rule.codes(Fixture.contract(key: ContractKey(company: "1", job: "24-1017", customer: "OWN200"))) == [.MAP001])
     }
 
     @Test func map001WithoutAMapSaysSo() {
@@ -31,7 +31,7 @@ struct MappingRuleTests {
         #expect(ProjectMapped().codes(contract, in: Fixture.context(map: nil)) == [])
         contract.procore = ProcoreLink(projectId: "999")
         let problems = ProjectMapped().check(.primeContract(contract), in: Fixture.context())
-        #expect(problems.map(\.code) == ["MAP001"])
+        #expect(problems.map(\.code) == [.MAP001])
         #expect(problems.first?.message == "the document is bound for Procore project 999 but the project map (map.csv:2) maps job 24-1017 to project 100, prime contract 1001")
     }
 
@@ -55,7 +55,7 @@ struct MappingRuleTests {
     @Test func map002CarriedPrimeContractMustBeInTheMap() {
         var order = Fixture.spectrumOrder(key: ContractKey(company: "7", job: "77-0001", customer: "Z"))
         order.procore = ProcoreLink(projectId: "700", primeContractId: "7001")
-        #expect(PrimeContractMapped().codes(order) == ["MAP002"])
+        #expect(PrimeContractMapped().codes(order) == [.MAP002])
         order.procore = ProcoreLink(projectId: "700", primeContractId: "1001")
         #expect(PrimeContractMapped().codes(order) == [])
     }
@@ -72,9 +72,9 @@ struct MappingRuleTests {
         // The wildcard row of job 24-2040 cannot say which customer.
         let unknown = Fixture.procoreOrder(origin: Origin(system: .procore, job: "24-2040"), procore: ProcoreLink(projectId: "200"))
         let problems = rule.check(.changeOrder(unknown), in: Fixture.context())
-        #expect(problems.map(\.code) == ["MAP003"])
+        #expect(problems.map(\.code) == [.MAP003])
         #expect(problems.first?.message == "the Spectrum contract of this change order is unknown: origin has no company, customer, and the project map map.csv has no single row naming company and customer for project 200, job 24-2040")
-        #expect(rule.codes(Fixture.procoreOrder(), in: Fixture.context(map: nil)) == ["MAP003"])
+        #expect(rule.codes(Fixture.procoreOrder(), in: Fixture.context(map: nil)) == [.MAP003])
         // Spectrum documents are not its concern.
         #expect(rule.codes(Fixture.spectrumOrder(), in: Fixture.context(map: nil)) == [])
     }
@@ -97,7 +97,7 @@ struct MappingRuleTests {
             ProjectMapping(company: "1", job: "B", customer: nil, projectId: "5", primeContractId: nil, line: 5),
         ])
         let problems = ProjectMapCheck.problems(in: bad)
-        #expect(problems.map(\.code) == ["FMT006", "FMT006", "MAP001"])
+        #expect(problems.map(\.code) == [.FMT006, .FMT006, .MAP001])
         #expect(problems.map(\.location.line) == [2, 2, 4])
         #expect(problems[2].message == "this row maps job B like line 3 but to another project or prime contract")
     }

@@ -14,7 +14,7 @@ struct ValidatorTests {
             ])
         contract.origin.company = nil
         let result = validator.validate(.primeContract(contract))
-        #expect(result?.problems.map(\.code) == ["FMT004", "PC002", "PC003", "PC004", "PC004"])
+        #expect(result?.problems.map(\.code) == [.FMT004, .PC002, .PC003, .PC004, .PC004])
         guard case .rejected(let document, _)? = result else { Issue.record("expected a rejection"); return }
         #expect(document == .primeContract(contract))  // as it came in, nothing added
 
@@ -22,7 +22,7 @@ struct ValidatorTests {
             number: "123456789", status: "draft", date: nil, origin: Origin(system: .procore), procore: nil,
             lines: [ChangeOrderLine(amount: Fixture.money("1.00")), ChangeOrderLine(amount: Fixture.money("1.00"), associatedLine: "ABCDEFGHIJK")])
         let orderResult = validator.validate(.changeOrder(order))
-        #expect(orderResult?.problems.map(\.code) == ["MAP003", "CO001", "CO002", "CO003", "CO004", "CO005"])
+        #expect(orderResult?.problems.map(\.code) == [.MAP003, .CO001, .CO002, .CO003, .CO004, .CO005])
     }
 
     @Test func acceptedSpectrumDocumentsGainTheirProcoreLink() {
@@ -41,7 +41,7 @@ struct ValidatorTests {
         guard case .changeOrder(let order)? = results.first?.accepted else { Issue.record("expected an accepted change order"); return }
         #expect(order.contract == Fixture.key)
         #expect(order.procore == Fixture.procoreOrder().procore)
-        #expect(order.diagnostics.map(\.code) == ["MAP004"])
+        #expect(order.diagnostics.map(\.code) == [.MAP004])
         #expect(order.diagnostics.first?.severity == .warning)
         #expect(order.diagnostics.first?.message == "Spectrum contract 1/24-1017/OWN100 taken from the project map map.csv")
     }
@@ -59,7 +59,7 @@ struct ValidatorTests {
         #expect(after?.problems.first?.message == "billing item '998' on line 1 is not on the SOV of prime contract 1/24-1017/OWN100 (as seen in jobs.csv:2)")
         let held = validator.finish()
         #expect(held.count == 2)
-        #expect(held[0].problems.map(\.code) == ["CO004"])
+        #expect(held[0].problems.map(\.code) == [.CO004])
         #expect(held[1].accepted != nil)
         #expect(validator.heldCount == 0)
         #expect(validator.finish().isEmpty)
@@ -75,7 +75,7 @@ struct ValidatorTests {
     @Test func documentsWithoutAKeyAreNotHeld() {
         var validator = Validator(projectMap: nil)
         let orphan = Fixture.procoreOrder(origin: Origin(system: .procore), procore: nil)
-        #expect(validator.validate(.changeOrder(orphan))?.problems.map(\.code) == ["MAP003"])
+        #expect(validator.validate(.changeOrder(orphan))?.problems.map(\.code) == [.MAP003])
         #expect(validator.heldCount == 0)
     }
 

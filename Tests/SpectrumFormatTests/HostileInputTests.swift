@@ -98,7 +98,7 @@ struct HostileInputTests {
         }
         let parsed = try Self.parse("<?xml version=\"1.0\"?>\n<!DOCTYPE rows [\(declarations)]>\n<rows><row><Job_Number>\(uses)</Job_Number></row></rows>\n", suffix: ".xml")
         let problem = try Self.refusal(parsed)
-        #expect(problem.code == "FMT007")
+        #expect(problem.code == .FMT007)
         #expect((problem.location.line ?? 0) >= 1)
     }
 
@@ -134,7 +134,7 @@ struct HostileInputTests {
     func hugeText(_ kind: HugeText) throws {
         let text = "<?xml version=\"1.0\"?>\n<rows>\n<row><Job_Number>\(kind.value)</Job_Number></row>\n</rows>\n"
         let problem = try Self.refusal(try Self.parse(text, suffix: ".xml"))
-        #expect(problem.code == "FMT007")
+        #expect(problem.code == .FMT007)
         if kind == .tenMegabyteNode {
             // libxml2 reads on until an element starts or ends: stopped after 4 MB of it.
             #expect(problem.message == "more than \(4 * Record.maximumBytes) bytes without an element starting or ending (text, comments or processing instructions that long are no export)")
@@ -154,7 +154,7 @@ struct HostileInputTests {
         default: filler = "<rows>\n<row><Job_Number>" + String(repeating: "t<!---->", count: 3 << 20) + "</Job_Number></row>"
         }
         let problem = try Self.refusal(try Self.parse("<?xml version=\"1.0\"?>\n\(filler)\n</rows>\n", suffix: ".xml"))
-        #expect(problem.code == "FMT007")
+        #expect(problem.code == .FMT007)
         if kind == "internal subset" {
             #expect(problem.message.contains("DOCTYPE"))
         } else {
@@ -236,7 +236,7 @@ struct HostileInputTests {
     func invalidUTF8XML(_ bad: [UInt8]) throws {
         let bytes = Array("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rows>\n<row><Job_Number>24".utf8) + bad + Array("</Job_Number></row>\n</rows>\n".utf8)
         let problem = try Self.refusal(try Self.parse(bytes, suffix: ".xml"))
-        #expect(problem.code == "FMT008")
+        #expect(problem.code == .FMT008)
         #expect(problem.location.line == 3)
         #expect(!problem.message.contains("\n"))
     }
@@ -246,7 +246,7 @@ struct HostileInputTests {
         let bad: [UInt8] = encoding == "windows-1252" ? [0x81] : encoding == "EUC-JP" ? [0x8F, 0xFF, 0xFF] : [0x1B, 0x24, 0x42, 0xFF, 0xFF]
         let bytes = Array("<?xml version=\"1.0\" encoding=\"\(encoding)\"?>\n<rows>\n<row><Job_Number>24".utf8) + bad + Array("</Job_Number></row>\n</rows>\n".utf8)
         let problem = try Self.refusal(try Self.parse(bytes, suffix: ".xml"))
-        #expect(problem.code == "FMT008")
+        #expect(problem.code == .FMT008)
         #expect(problem.message.hasPrefix("malformed XML: bytes that the document's declared encoding cannot decode"))
         #expect((2...3).contains(problem.location.line ?? 0))
         #expect(!problem.humanLine.contains("\n"))
@@ -259,7 +259,7 @@ struct HostileInputTests {
         let (result, path) = try Self.parse(bytes, suffix: ".csv")
         #expect(result.contracts.map(\.origin.job) == ["24-1", "24-3"])
         let problem = try #require(result.rejects.first?.diagnostics.first)
-        #expect(problem.code == "FMT008")
+        #expect(problem.code == .FMT008)
         #expect(problem.location == SOVCore.SourceLocation(file: path, line: 3, record: 3, field: "Job_Description"))
         #expect(problem.message.contains("byte 0xC0"))
         // The row is kept, the undecodable bytes shown as U+FFFD.
@@ -267,7 +267,7 @@ struct HostileInputTests {
 
         let header = Array("Company_Code,Job".utf8) + [0xFF] + Array("\n1,2\n".utf8)
         let refused = try Self.refusal(try Self.parse(header, suffix: ".csv"))
-        #expect(refused.code == "FMT008")
+        #expect(refused.code == .FMT008)
         #expect(refused.location.line == 1)
     }
 
@@ -278,19 +278,19 @@ struct HostileInputTests {
             let (result, path) = try Self.parse(text, suffix: ".csv")
             #expect(result.contracts.map(\.origin.job) == ["24-2"])
             let problem = try #require(result.rejects.first?.diagnostics.first)
-            #expect(problem.code == "FMT008")
+            #expect(problem.code == .FMT008)
             #expect(problem.message.hasPrefix("NUL byte in a field"))
             #expect(problem.location.file == path && problem.location.line == 2)
         }
         let refused = try Self.refusal(try Self.parse("Company\u{0}_Code,Job_Number\n1,2\n", suffix: ".csv"))
-        #expect(refused.code == "FMT008")
+        #expect(refused.code == .FMT008)
         #expect(refused.location.line == 1)
     }
 
     @Test("a NUL byte in XML is a character XML forbids: FMT008 with the line")
     func nulInXML() throws {
         let problem = try Self.refusal(try Self.parse("<rows>\n<row><Job_Number>2\u{0}4</Job_Number></row>\n</rows>\n", suffix: ".xml"))
-        #expect(problem.code == "FMT008")
+        #expect(problem.code == .FMT008)
         #expect(problem.location.line == 2)
     }
 
@@ -362,7 +362,7 @@ struct HostileInputTests {
         let (result, path) = try Self.parse(text, suffix: ".csv")
         #expect(result.contracts.map(\.origin.job) == ["24-4"])
         let problems = result.rejects.flatMap(\.diagnostics).filter(\.isError)
-        #expect(problems.map(\.code) == ["FMT001", "FMT001", "FMT002", "FMT001", "FMT001"])
+        #expect(problems.map(\.code) == [.FMT001, .FMT001, .FMT002, .FMT001, .FMT001])
         #expect(problems.map { $0.location.line ?? 0 } == [2, 2, 3, 4, 4])
         #expect(problems.allSatisfy { $0.location.file == path })
         #expect(problems.first?.message.contains("too large for an amount") == true)
@@ -380,7 +380,7 @@ struct HostileInputTests {
         let (result, path) = try Self.parse(text, suffix: ".csv")
         #expect(result.changeOrders.isEmpty)
         let problems = result.rejects.flatMap(\.diagnostics).filter(\.isError)
-        #expect(Set(problems.map(\.code)) == ["FMT006", "FMT001"])
+        #expect(Set(problems.map(\.code)) == [.FMT006, .FMT001])
         #expect(problems.allSatisfy { $0.location.file == path && $0.location.line == 2 })
     }
 

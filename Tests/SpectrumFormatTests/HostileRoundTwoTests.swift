@@ -66,7 +66,7 @@ private typealias Support = ReaderTestSupport
         let failure = try #require(result.unusable[path])
         #expect(failure.status == .dataError)
         let diagnostic = failure.diagnostic
-        #expect(diagnostic.code == "FMT004")
+        #expect(diagnostic.code == .FMT004)
         #expect(diagnostic.location.file == path)
         #expect(diagnostic.location.line == 1)
         #expect(diagnostic.message.contains("no column Original_Contract"))

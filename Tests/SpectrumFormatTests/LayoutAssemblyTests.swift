@@ -55,7 +55,7 @@ struct LayoutAssemblyTests {
             // Lines without a header are rejected together, every record kept.
             #expect(result.rejects.count == 1)
             let orphan = try #require(result.rejects.first)
-            #expect(orphan.diagnostics.map(\.code) == ["FMT004"])
+            #expect(orphan.diagnostics.map(\.code) == [.FMT004])
             #expect(orphan.diagnostics.first?.message.contains("1/24-9/C9") == true)
             #expect(orphan.document?["records"]?.arrayValue?.first?["fields"]?["Billing_Description"] == .string("Orphan"))
         }
@@ -71,7 +71,7 @@ struct LayoutAssemblyTests {
     func duplicateHeader() throws {
         let result = try Support.parse(texts: [jobsCSV, "Job_Number,Customer_Code,Company_Code,Job_Description,Original_Contract\n24-1,C1,1,Again,1.00\n"])
         #expect(result.contracts.first { $0.origin.job == "24-1" }?.title == "First")
-        #expect(result.rejects.map(\.diagnostics.first?.code) == ["FMT007"])
+        #expect(result.rejects.map(\.diagnostics.first?.code) == [.FMT007])
         #expect(result.rejects.first?.record?["fields"]?["Job_Description"] == .string("Again"))
     }
 
@@ -133,7 +133,7 @@ struct LayoutAssemblyTests {
         try assembler.finish(emit: out.emit)
         #expect(out.documents.isEmpty)
         let reject = try #require(out.rejects.first)
-        #expect(reject.diagnostics.map(\.code) == ["SRC001"])
+        #expect(reject.diagnostics.map(\.code) == [.SRC001])
         #expect(reject.diagnostics[0].message == "Spectrum reported error \(code): The web service is not Authorized (column Authorization_ID)")
         #expect(reject.diagnostics[0].location == SourceLocation(file: "rows.xml", line: 9))
         #expect(reject.record?["fields"]?["Error_Code"] == .string(code))
@@ -152,10 +152,10 @@ struct LayoutAssemblyTests {
         let result = try Support.parse([Support.fixture("soap-errors.xml")])
         let contract = try #require(result.contracts.first)
         #expect(contract.origin.job == "24-5001")
-        #expect(contract.diagnostics.map(\.code) == ["SRC002"])
+        #expect(contract.diagnostics.map(\.code) == [.SRC002])
         #expect(contract.diagnostics.first?.severity == .warning)
         #expect(contract.diagnostics.first?.message == "Spectrum warning: Job has no billing items")
-        #expect(result.rejects.map { $0.diagnostics.map(\.code) } == [["SRC001"]])
+        #expect(result.rejects.map { $0.diagnostics.map(\.code) } == [[.SRC001]])
 
         let assembler = SpectrumAssembler()
         let out = Collector()
@@ -170,7 +170,7 @@ struct LayoutAssemblyTests {
         #expect(result.documents.isEmpty)
         #expect(result.rejects.isEmpty)
         let failure = try #require(result.unusable.values.first)
-        #expect(failure.diagnostic.code == "SRC002")
+        #expect(failure.diagnostic.code == .SRC002)
         #expect(failure.diagnostic.message.contains("truncated"))
         #expect(failure.status == .dataError)
     }

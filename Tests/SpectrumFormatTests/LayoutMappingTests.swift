@@ -104,12 +104,12 @@ struct LayoutMappingContractTests {
         let built = SpectrumDocuments.contract(header: bad, lines: [line], flat: false, profile: .standard)
         let found = problems(built)
         let byCode = Dictionary(grouping: found, by: \.code)
-        #expect(Set(byCode.keys) == ["FMT001", "FMT002", "FMT003", "FMT004", "FMT005"])
-        #expect(byCode["FMT004"]?.first?.location == SourceLocation(file: "jobs.csv", line: 7, field: "Customer_Code"))
-        #expect(byCode["FMT004"]?.first?.message.contains("blank") == true)
-        #expect(byCode["FMT005"]?.first?.location.field == "Job_Description")
-        #expect(byCode["FMT003"]?.first?.value == "13/45/2025")
-        let money = try #require(byCode["FMT001"])
+        #expect(Set(byCode.keys) == [.FMT001, .FMT002, .FMT003, .FMT004, .FMT005])
+        #expect(byCode[.FMT004]?.first?.location == SourceLocation(file: "jobs.csv", line: 7, field: "Customer_Code"))
+        #expect(byCode[.FMT004]?.first?.message.contains("blank") == true)
+        #expect(byCode[.FMT005]?.first?.location.field == "Job_Description")
+        #expect(byCode[.FMT003]?.first?.value == "13/45/2025")
+        let money = try #require(byCode[.FMT001])
         #expect(money.count == 2)
         #expect(money.contains { $0.location == SourceLocation(file: "jobs.csv", line: 7, field: "Original_Contract") && $0.value == "12.345" })
         #expect(money.contains { $0.location == SourceLocation(file: "sov.csv", line: 4, field: "Original_Contract") && $0.message.contains("thousands_separators") })
@@ -125,7 +125,7 @@ struct LayoutMappingContractTests {
         let staged = Support.staged(["Company_Code": "1", "Job_Number": "24-1", "Job_Description": "No amount, no customer"])
         let found = problems(SpectrumDocuments.contract(header: staged, lines: [], flat: false, profile: .standard))
         #expect(found.map(\.message).sorted() == ["required field Customer_Code is missing", "required field Original_Contract is missing"])
-        #expect(found.allSatisfy { $0.code == "FMT004" })
+        #expect(found.allSatisfy { $0.code == .FMT004 })
     }
 
     @Test("amounts: SQL money's zero decimals are accepted, real extra decimals are not")
@@ -166,7 +166,7 @@ struct LayoutMappingContractTests {
         let differing = [row("01", "10.00", line: 2), row("02", "20.00", line: 3, description: "Other")]
         let found = problems(SpectrumDocuments.contract(header: differing[0], lines: differing, flat: true, profile: .standard))
         #expect(found.count == 1)
-        #expect(found.first?.code == "FMT007")
+        #expect(found.first?.code == .FMT007)
         #expect(found.first?.location == SourceLocation(file: "flat.csv", line: 3, field: "Job_Description"))
     }
 }
@@ -215,7 +215,7 @@ struct LayoutMappingChangeOrderTests {
         #expect(order.markups == [Markup(name: "Fee", set: .vertical, amount: Money(minorUnits: 900), position: 1)])
         let differing = [coRow("007", item: "01", revenue: "100.00", line: 2, feeAmount: "3.00"), coRow("007", item: "02", revenue: "200.00", line: 3, feeAmount: "6.00")]
         let found = problems(SpectrumDocuments.changeOrder(rows: differing, profile: .standard))
-        #expect(found.contains { $0.code == "FMT007" && $0.location.field == "Fee_Amount" && $0.location.line == 3 })
+        #expect(found.contains { $0.code == .FMT007 && $0.location.field == "Fee_Amount" && $0.location.line == 3 })
         let none = try builtOrder(SpectrumDocuments.changeOrder(rows: [coRow("005", item: "01", revenue: "1.00", line: 2, fee: "0.00", feeAmount: "0.00")], profile: .standard))
         #expect(none.markups.isEmpty)
         // Both given: the percentage wins, as in Spectrum, which recalculates the amount from it.
@@ -235,7 +235,7 @@ struct LayoutMappingChangeOrderTests {
             "FMT005 Change_Order_Number", "FMT005 CO_Billing_Item_Code", "FMT005 Additional_Description",
             "FMT006 Approved_Days", "FMT001 Revenue", "FMT007 Description",
         ])
-        #expect(found.first { $0.code == "FMT007" }?.location.line == 3)
+        #expect(found.first { $0.code == .FMT007 }?.location.line == 3)
     }
 
     @Test("Approved_Days of 10.00 is 10")

@@ -138,7 +138,7 @@ struct LayoutProfileTests {
             _ = try SpectrumProfile(json: json, file: "site.json")
         } throws: { error in
             guard let diagnostic = error as? Diagnostic else { return false }
-            return diagnostic.code == "FMT010" && (diagnostic.location.field ?? "") == field && diagnostic.location.file == "site.json"
+            return diagnostic.code == .FMT010 && (diagnostic.location.field ?? "") == field && diagnostic.location.file == "site.json"
         }
     }
 
@@ -147,7 +147,7 @@ struct LayoutProfileTests {
         #expect {
             _ = try SpectrumProfile.load("/nonexistent/profile.json")
         } throws: { error in
-            (error as? Diagnostic)?.code == "IO001"
+            (error as? Diagnostic)?.code == .IO001
         }
     }
 }

@@ -47,7 +47,7 @@ struct SpectrumReaderCSVTests {
             Issue.record("expected a malformed row")
             return
         }
-        #expect(diagnostic.code == "FMT007")
+        #expect(diagnostic.code == .FMT007)
         #expect(diagnostic.location.line == 2)
         #expect(diagnostic.location.record == 2)
         #expect(diagnostic.message == "record has 3 fields, the header has 2 (record 2, byte 4)")
@@ -107,7 +107,7 @@ struct SpectrumReaderCSVTests {
         #expect(quoteProblem.location.field == "Billing_Description")
         #expect(quoteRaw["text"] == .string("24-1,Bid \"A\" item,5.00"))
         #expect(quoteRaw["fields"] == .null)
-        #expect(byteProblem.code == "FMT008")
+        #expect(byteProblem.code == .FMT008)
         #expect(byteProblem.location.field == "Billing_Description")
         #expect(byteRaw["fields"]?["Billing_Description"] == .string("St. Mary\u{FFFD}s"))
         #expect(byteRaw["fields"]?["Amount"] == .string("6.00"))
@@ -124,7 +124,7 @@ struct SpectrumReaderCSVTests {
             if case .record(let record) = item { values.append(record.values) }
         }
         #expect(values == [["24-1", "Bid item 210 \u{2013} SY"]])
-        #expect(notes.map(\.code) == ["FMT008"])
+        #expect(notes.map(\.code) == [.FMT008])
         #expect(notes.first?.severity == .warning)
         // An ASCII file reads the same either way: nothing to say.
         let ascii = Support.temporaryFile("Job_Number\n24-1\n", suffix: ".csv")

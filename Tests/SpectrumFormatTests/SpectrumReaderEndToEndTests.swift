@@ -71,7 +71,7 @@ struct SpectrumReaderEndToEndTests {
         #expect(result.documents.isEmpty)
         #expect(result.rejects.count == 3)
         let first = try #require(result.rejects.first?.diagnostics.first)
-        #expect(first.code == "FMT008")
+        #expect(first.code == .FMT008)
         #expect(first.location.line == 2)
         #expect(first.message.contains("0x92"))
         #expect(first.message.contains("--encoding windows-1252"))

@@ -72,7 +72,7 @@ enum ReaderTestSupport {
             documents.compactMap { if case .changeOrder(let order) = $0 { order } else { nil } }
         }
 
-        var rejectCodes: [String] { rejects.flatMap { $0.diagnostics.filter(\.isError).map(\.code) } }
+        var rejectCodes: [DiagnosticCode] { rejects.flatMap { $0.diagnostics.filter(\.isError).map(\.code) } }
     }
 
     static func parse(_ paths: [String], options: SpectrumReadOptions = SpectrumReadOptions()) throws -> ParseResult {

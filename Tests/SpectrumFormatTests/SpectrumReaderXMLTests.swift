@@ -166,7 +166,7 @@ struct SpectrumReaderXMLTests {
         // Rows before the cut may stream out first; the parser drops them (see the assembly tests).
         #expect(records.count <= 2)
         let problem = try #require(failure)
-        #expect(problem.diagnostic.code == "FMT007")
+        #expect(problem.diagnostic.code == .FMT007)
         #expect(problem.diagnostic.message.hasPrefix("malformed XML"))
         #expect(problem.diagnostic.location.file?.hasSuffix("truncated.xml") == true)
         #expect(problem.diagnostic.location.line == 6)  // the end of the file, where the data stops
@@ -196,7 +196,7 @@ struct SpectrumReaderXMLTests {
         let path = Support.temporaryFile(bytes, suffix: ".xml")
         defer { unlink(path) }
         let (_, failure) = try Support.xmlRecords(path: path)
-        #expect(failure?.diagnostic.code == "FMT008")
+        #expect(failure?.diagnostic.code == .FMT008)
     }
 
     @Test("a declared windows-1252 encoding is honoured")

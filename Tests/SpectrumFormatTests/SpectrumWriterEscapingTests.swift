@@ -26,7 +26,7 @@ struct SpectrumWriterEscapingTests {
     @Test func forbiddenCharacterRejectsTheDocumentWithADiagnostic() {
         let result = F.export(F.order(title: "Storm\u{0B}drain"))
         #expect(result.export == nil)
-        #expect(F.codes(result) == ["FMT008"])
+        #expect(F.codes(result) == [.FMT008])
         let diagnostic = result.diagnostics[0]
         #expect(diagnostic.location.field == "CR_Description")
         #expect(diagnostic.message.contains("U+000B"))
@@ -37,7 +37,7 @@ struct SpectrumWriterEscapingTests {
         var lines = F.standardLines
         lines[0].item = "10\u{1F}0"
         let result = F.export(F.order(lines: lines))
-        #expect(F.codes(result) == ["FMT008"])
+        #expect(F.codes(result) == [.FMT008])
         #expect(result.diagnostics[0].location.field == "CR_Billing_Item_Code")
     }
 

@@ -110,8 +110,8 @@ struct SpectrumWriterStageTests {
         #expect(result.stdout.hasPrefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<soap:Envelope"))
         #expect(result.stdout.split(separator: "<soap:Envelope", omittingEmptySubsequences: false).count == 2)
 
-        let codes = result.rejects.map { $0["diagnostics"]?.arrayValue?.first?["code"]?.stringValue }
-        #expect(codes == ["FMT009", "FMT009", "FMT004"])
+        let codes = result.rejects.map { $0["diagnostics"]?.arrayValue?.first?["code"]?.stringValue.flatMap(DiagnosticCode.init(rawValue:)) }
+        #expect(codes == [.FMT009, .FMT009, .FMT004])
         #expect(result.rejects[0]["diagnostics"]?.arrayValue?.first?["message"]?.stringValue?.contains("prime contracts go to Procore") == true)
         #expect(result.rejects[0]["document"]?["kind"]?.stringValue == "prime_contract")
         #expect(result.rejects[1]["record"] == .string("{not json"))
@@ -221,7 +221,7 @@ struct SpectrumWriterConfigTests {
             _ = try SpectrumExportConfig(configuration: wrong, environmentAuthorizationId: nil, file: "site.toml")
             Issue.record("long_text = truncate must be refused")
         } catch {
-            #expect(error.code == "FMT010")
+            #expect(error.code == .FMT010)
             #expect(error.message == "spectrum.long_text must be cut or reject")
             #expect(error.location.field == "spectrum.long_text")
         }
@@ -234,7 +234,7 @@ struct SpectrumWriterConfigTests {
             _ = try SpectrumExportConfig(configuration: misspelt, environmentAuthorizationId: nil, file: "site.toml")
             Issue.record("an unknown key must be refused")
         } catch {
-            #expect(error.code == "FMT010")
+            #expect(error.code == .FMT010)
             #expect(error.location.file == "site.toml")
             #expect(error.location.field == "spectrum.cr_stat")
             #expect(error.message == "unknown key 'cr_stat' in [spectrum]; known keys there: authorization_id, cr_status, co_status, number_prefix, layout, company, job, customer, long_text, dex_url, authorization_id_file")
@@ -252,7 +252,7 @@ struct SpectrumWriterConfigTests {
         #expect(throws: Diagnostic.self) { try SpectrumExportConfig(configuration: company, environmentAuthorizationId: nil) }
         #expect(throws: Diagnostic.self) { try SpectrumExportConfig(configuration: table, environmentAuthorizationId: nil) }
         #expect(throws: Diagnostic.self) { try SpectrumExportConfig(configuration: nil, environmentAuthorizationId: String(repeating: "x", count: 21)) }
-        #expect(SpectrumExportConfig(changeOrderStatus: "ABC").problems().map(\.code) == ["CO005"])
-        #expect(SpectrumExportConfig(changeRequestStatus: "").problems().map(\.code) == ["FMT004"])
+        #expect(SpectrumExportConfig(changeOrderStatus: "ABC").problems().map(\.code) == [.CO005])
+        #expect(SpectrumExportConfig(changeRequestStatus: "").problems().map(\.code) == [.FMT004])
     }
 }

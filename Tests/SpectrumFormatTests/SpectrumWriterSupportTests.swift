@@ -87,7 +87,7 @@ enum WriterFixture {
         return writer.export(order, using: &generator)
     }
 
-    static func codes(_ result: SpectrumExportResult) -> [String] {
+    static func codes(_ result: SpectrumExportResult) -> [DiagnosticCode] {
         result.diagnostics.filter(\.isError).map(\.code)
     }
 }

@@ -36,7 +36,7 @@ struct SpectrumWriterChangeRequestTests {
         order.origin = Origin(system: .spectrum, company: "1", job: "24-1017", customer: "OWN100", number: "003")
         let result = F.export(order)
         #expect(result.export == nil)
-        #expect(result.diagnostics.map(\.code) == ["FMT009"])
+        #expect(result.diagnostics.map(\.code) == [.FMT009])
         #expect(result.diagnostics.first?.message.contains("came from Spectrum") == true)
     }
 
@@ -65,7 +65,7 @@ struct SpectrumWriterChangeRequestTests {
 
     @Test func lineWithoutCostCodeGivesNoEstimateAndAWarning() throws {
         let export = try #require(F.export(F.order()).export)
-        #expect(export.warnings.map(\.code) == ["FMT004"])
+        #expect(export.warnings.map(\.code) == [.FMT004])
         #expect(export.warnings[0].message.contains("line 4"))
         #expect(export.warnings[0].location.field == "lines[3].cost_code")
     }
@@ -162,7 +162,7 @@ struct SpectrumWriterChangeOrderTests {
         let export = try #require(F.export(F.order(title: title), F.writer(.changeOrder)).export)
         #expect(export.records[0]["Additional_Description"] == "Storm drain relocation at the north entr")
         #expect(export.records[0]["Description"] == title)
-        #expect(export.warnings.map(\.code) == ["FMT005"])
+        #expect(export.warnings.map(\.code) == [.FMT005])
     }
 }
 
@@ -171,15 +171,15 @@ struct SpectrumWriterLimitTests {
     typealias F = WriterFixture
 
     @Test func numberOverEightIsRejectedWithCO005() {
-        #expect(F.codes(F.export(F.order(number: "123456789"))) == ["CO005"])
+        #expect(F.codes(F.export(F.order(number: "123456789"))) == [.CO005])
         #expect(F.codes(F.export(F.order(number: "12345678"))) == [])
         // The prefix counts.
-        #expect(F.codes(F.export(F.order(number: "123456"), F.writer { $0.numberPrefix = "PCC" })) == ["CO005"])
+        #expect(F.codes(F.export(F.order(number: "123456"), F.writer { $0.numberPrefix = "PCC" })) == [.CO005])
     }
 
     @Test func descriptionOver250IsRejected() {
         let long = String(repeating: "a", count: 251)
-        #expect(F.codes(F.export(F.order(title: long))) == ["CO005"])
+        #expect(F.codes(F.export(F.order(title: long))) == [.CO005])
         #expect(F.codes(F.export(F.order(title: String(repeating: "a", count: 250)))).isEmpty)
     }
 
@@ -189,7 +189,7 @@ struct SpectrumWriterLimitTests {
         let billing = export.records.filter { $0["CR_Billing_Item_Code"] != nil }
         #expect(billing.allSatisfy { $0["CR_Billing_Item_Description"] == "Électricité — added storm drai" })
         #expect(billing[0]["CR_Billing_Item_Description"]!.unicodeScalars.count == 30)
-        #expect(export.warnings.contains { $0.code == "FMT005" && $0.severity == .warning })
+        #expect(export.warnings.contains { $0.code == .FMT005 && $0.severity == .warning })
     }
 
     /// Issue #18: `spectrum.long_text = "reject"` refuses what `cut` (the default) shortens.
@@ -198,44 +198,44 @@ struct SpectrumWriterLimitTests {
         let reject = F.writer { $0.longText = .reject }
         let refused = F.export(F.order(title: title), reject)
         #expect(refused.export == nil)
-        #expect(F.codes(refused) == ["CO005"])
-        let problem = try #require(refused.diagnostics.first { $0.code == "CO005" })
+        #expect(F.codes(refused) == [.CO005])
+        let problem = try #require(refused.diagnostics.first { $0.code == .CO005 })
         #expect(problem.message == "CR_Billing_Item_Description holds 30 characters; 'Électricité — added storm drain conduit' has 39 and spectrum.long_text is \"reject\"")
         #expect(problem.location.field == "title")
         // The change-order layout's Additional_Description (40) likewise.
         let longer = "Storm drain relocation at the north entrance, per RFI 12 and ASI 4"
-        #expect(F.codes(F.export(F.order(title: longer), F.writer(.changeOrder) { $0.longText = .reject })) == ["CO005"])
+        #expect(F.codes(F.export(F.order(title: longer), F.writer(.changeOrder) { $0.longText = .reject })) == [.CO005])
         // Text that fits is written either way, without a word.
         let fits = try #require(F.export(F.order(title: "Added storm drain"), reject).export)
-        #expect(fits.warnings.allSatisfy { $0.code != "FMT005" && $0.code != "CO005" })
+        #expect(fits.warnings.allSatisfy { $0.code != .FMT005 && $0.code != .CO005 })
         // The default cuts, and the warning names the setting.
         let cut = try #require(F.export(F.order(title: title)).export)
-        #expect(cut.warnings.first { $0.code == "FMT005" }?.message.contains("spectrum.long_text = \"reject\" rejects it instead") == true)
+        #expect(cut.warnings.first { $0.code == .FMT005 }?.message.contains("spectrum.long_text = \"reject\" rejects it instead") == true)
     }
 
     @Test func codeLimits() {
         var lines = F.standardLines
         lines[0].item = "12345678901"
-        #expect(F.codes(F.export(F.order(lines: lines))) == ["CO002"])
+        #expect(F.codes(F.export(F.order(lines: lines))) == [.CO002])
         lines = F.standardLines
         lines[0].costCode = "01-234-567-890-123-456-7890"  // 21 characters without separators
-        #expect(F.codes(F.export(F.order(lines: lines))) == ["CO005"])
+        #expect(F.codes(F.export(F.order(lines: lines))) == [.CO005])
         lines = F.standardLines
         lines[0].costType = "LABR"
-        #expect(F.codes(F.export(F.order(lines: lines))) == ["CO005"])
+        #expect(F.codes(F.export(F.order(lines: lines))) == [.CO005])
         lines = F.standardLines
         lines[1].costType = nil
-        #expect(F.codes(F.export(F.order(lines: lines))) == ["FMT004"])
+        #expect(F.codes(F.export(F.order(lines: lines))) == [.FMT004])
         lines = F.standardLines
         lines[2].item = " "
-        #expect(F.codes(F.export(F.order(lines: lines))) == ["CO004"])
-        #expect(F.codes(F.export(F.order(key: ContractKey(company: "1234", job: "24-1017", customer: "OWN100")))) == ["CO005"])
+        #expect(F.codes(F.export(F.order(lines: lines))) == [.CO004])
+        #expect(F.codes(F.export(F.order(key: ContractKey(company: "1234", job: "24-1017", customer: "OWN100")))) == [.CO005])
     }
 
     @Test func amountsBeyondTenDigitsAreRejected() {
         let lines = [F.Line(amount: "12345678901.00", item: "1000", costCode: "01-100", costType: "L", horizontal: "0.00", share: "0.00")]
         let result = F.export(F.order(lines: lines))
-        #expect(F.codes(result).allSatisfy { $0 == "CO005" })
+        #expect(F.codes(result).allSatisfy { $0 == .CO005 })
         #expect(result.diagnostics.contains { $0.location.field == "Change_Request_Amount" })
         #expect(result.diagnostics.contains { $0.location.field == "CR_Revenue" })
     }
@@ -252,16 +252,16 @@ struct SpectrumWriterLimitTests {
             subtotal: Money(minorUnits: 0), vertical: [], grandTotal: Money(minorUnits: 0))
         let result = F.export(order)
         #expect(result.export == nil)
-        #expect(F.codes(result).contains("CO005"))
+        #expect(F.codes(result).contains(.CO005))
     }
 
     @Test func unapprovedUndatedAndUnmarkedOrdersAreRejected() {
-        #expect(F.codes(F.export(F.order(approved: false))) == ["CO003"])
-        #expect(F.codes(F.export(F.order(date: nil))) == ["CO001"])
+        #expect(F.codes(F.export(F.order(approved: false))) == [.CO003])
+        #expect(F.codes(F.export(F.order(date: nil))) == [.CO001])
         var order = F.order()
         order.computed = nil
         let result = F.export(order)
-        #expect(F.codes(result) == ["FMT004"])
+        #expect(F.codes(result) == [.FMT004])
         #expect(result.diagnostics[0].message.contains("run sov-markup"))
         #expect(result.diagnostics[0].location.field == "computed")
     }
@@ -271,7 +271,7 @@ struct SpectrumWriterLimitTests {
         lines[0].item = nil
         lines[1].costType = "LONG"
         let result = F.export(F.order(lines: lines, number: "123456789", approved: false, date: nil))
-        #expect(Set(F.codes(result)) == ["CO003", "CO005", "CO001", "CO004"])
+        #expect(Set(F.codes(result)) == [.CO003, .CO005, .CO001, .CO004])
         #expect(result.diagnostics.contains { $0.location.field == "lines[0].associated_line" && $0.location.file == "pcco.json" })
     }
 }
@@ -282,7 +282,7 @@ struct SpectrumWriterKeyTests {
 
     @Test func fromTheProjectMapWhenTheDocumentLacksThem() throws {
         let order = F.order(key: nil)
-        #expect(F.codes(F.export(order)) == ["MAP003"])
+        #expect(F.codes(F.export(order)) == [.MAP003])
         var writer = F.writer()
         writer.keyLookup = { order in
             order.procore?.projectId == "562949953421312" ? ContractKey(company: "2", job: "25-0001", customer: "CITY") : nil
@@ -305,7 +305,7 @@ struct SpectrumWriterKeyTests {
         let writer = F.writer { $0.company = "1"; $0.customer = "OWN100"; $0.job = "IGNORED" }
         let export = try #require(F.export(order, writer).export)
         #expect(export.key == ContractKey(company: "1", job: "24-1017", customer: "OWN100"))
-        #expect(F.codes(F.export(order, F.writer { $0.company = "1" })) == ["MAP003"])
+        #expect(F.codes(F.export(order, F.writer { $0.company = "1" })) == [.MAP003])
     }
 }
 
@@ -319,7 +319,7 @@ struct SpectrumWriterReconciliationTests {
         for layout in SpectrumExportLayout.allCases {
             let result = F.export(order, F.writer(layout))
             #expect(result.export == nil)
-            #expect(F.codes(result).allSatisfy { $0 == "REC001" })
+            #expect(F.codes(result).allSatisfy { $0 == .REC001 })
             #expect(result.diagnostics.contains { $0.message.contains("4369.27") })
         }
     }
@@ -329,7 +329,7 @@ struct SpectrumWriterReconciliationTests {
         order.computed!.lines[1].revenue = F.money("2600.76")
         order.computed!.grandTotal = F.money("4369.27")  // totals agree with the bad line
         let result = F.export(order)
-        #expect(F.codes(result).contains("REC001"))
+        #expect(F.codes(result).contains(.REC001))
         #expect(result.diagnostics.contains { $0.location.field == "computed.lines[1].revenue" })
     }
 
@@ -337,16 +337,16 @@ struct SpectrumWriterReconciliationTests {
         var order = F.order()
         order.lines[0].amount = F.money("1100.00")  // edited after sov-markup
         let result = F.export(order)
-        #expect(result.diagnostics.contains { $0.code == "REC001" && $0.location.field == "computed.lines[0].extended_amount" })
+        #expect(result.diagnostics.contains { $0.code == .REC001 && $0.location.field == "computed.lines[0].extended_amount" })
         order.computed!.lines.removeLast()
-        #expect(F.codes(F.export(order)) == ["REC001"])
+        #expect(F.codes(F.export(order)) == [.REC001])
     }
 
     @Test func verticalSharesMustAddUpToTheMarkup() {
         var order = F.order()
         order.computed!.vertical = [MarkupAmount(name: "Fee", amount: F.money("127.25"))]
         order.computed!.grandTotal = F.money("4369.25")
-        #expect(F.codes(F.export(order)).contains("REC001"))
+        #expect(F.codes(F.export(order)).contains(.REC001))
     }
 
     @Test func negativeChangeOrdersReconcileToo() throws {
