@@ -121,7 +121,7 @@ public struct Diagnostic: Sendable, Hashable, Error {
     }
 }
 
-/// Every stable code a stage can report (SPEC §6). The raw value is what users grep for.
+/// Every stable code a stage can report (docs/FORMATS.md, "Rules and codes"). The raw value is what users grep for.
 public enum DiagnosticCode: String, Sendable, CaseIterable {
     case PC001, PC002, PC003, PC004
     case MAP001, MAP002, MAP003
