@@ -1,7 +1,7 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-// Arrows point one way (docs/ARCHITECTURE.md): executables -> SOVCLI -> SOVBatch -> formats,
+// Arrows point one way (docs/ARCHITECTURE.md, "Modules and their arrows"): executables -> SOVCLI -> SOVBatch -> formats,
 // rules, markup -> SOVCore. SOVCore depends on nothing of ours. Delivery (an HTTP client) is
 // linked only by the executables that deliver: sov-push, sov-run and sov-watch go through
 // SOVPushCLI -> SOVPush -> SOVDelivery; the four stages never link it.

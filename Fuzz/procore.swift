@@ -42,7 +42,7 @@ public func fuzzProcore(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             }
         }
     } catch {
-        // Another canonical schema version fails the input on purpose (SPEC §4); nothing else may.
+        // Another canonical schema version fails the input on purpose (docs/FORMATS.md, "Reading it back"); nothing else may.
         guard error.status == .dataError, error.message.hasPrefix("unknown canonical schema version") else {
             fatalError("CanonicalReader threw on a plain file: \(error)")
         }

@@ -1,7 +1,7 @@
 import SOVCore
 
 /// The ERP export event Procore sends an integrator when an accounting approver accepts a prime
-/// contract change order for export (`create_prime_contract_change_order`), as SPEC §3 describes
+/// contract change order for export (`create_prime_contract_change_order`), as docs/FORMATS.md, "ERP export event" describes
 /// its `request_data`. In this shape an item's `amount` is the line *with* its markup; the line
 /// before markup is `total_amount` (else `extended_amount`).
 enum ProcoreEventShape {

@@ -1,7 +1,7 @@
 import SOVCore
 
 /// Every problem found in one Procore document. Shared by all the readers of that document so a
-/// rejected document lists all its problems, not only the first (SPEC §6).
+/// rejected document lists all its problems, not only the first (docs/FORMATS.md, "Rules and codes").
 final class DocumentProblems {
     private(set) var diagnostics: [Diagnostic] = []
 

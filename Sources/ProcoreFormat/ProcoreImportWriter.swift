@@ -1,6 +1,6 @@
 import SOVCore
 
-/// Procore's prime contract status values (SPEC §7), as its API spells them.
+/// Procore's prime contract status values (docs/FORMATS.md, "Procore import JSON"), as its API spells them.
 public enum ProcorePrimeContractStatus: String, Sendable, CaseIterable {
     case draft = "Draft"
     case outForBid = "Out For Bid"
@@ -99,7 +99,7 @@ public enum ProcoreImportOutcome: Sendable, Hashable {
 /// Finds a Spectrum contract's Procore project (and prime contract): the project map plugs in here.
 public typealias ProcoreProjectLookup = (ContractKey) -> ProcoreLink?
 
-/// Turns canonical documents bound for Procore into the API calls that create them (SPEC §7).
+/// Turns canonical documents bound for Procore into the API calls that create them (docs/FORMATS.md, "Procore import JSON").
 /// Every body is written to validate against Procore's schema for its endpoint.
 public enum ProcoreImportWriter {
     public static func makeImport(for document: CanonicalDocument, options: ProcoreImportOptions = ProcoreImportOptions(), projectLookup: ProcoreProjectLookup? = nil) -> ProcoreImportOutcome {

@@ -42,7 +42,7 @@ public struct ProcoreReadResult: Sendable {
     public var documentCount: Int { documents.count + rejects.count }
 }
 
-/// Reads Procore change order exports (SPEC §3) into canonical `change_order` documents: the ERP
+/// Reads Procore change order exports (docs/FORMATS.md, "Procore inputs") into canonical `change_order` documents: the ERP
 /// export event (`create_prime_contract_change_order`, whole or its `request_data`) and the REST
 /// change order package, as one JSON object, an array of them, or JSON Lines.
 public enum ProcoreReader {

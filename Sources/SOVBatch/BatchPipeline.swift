@@ -16,7 +16,7 @@ import SOVCore
 // `BatchPipeline.standard(_:)` builds the real one from SpectrumFormat, ProcoreFormat, SOVRules
 // and SOVMarkup (see StandardPipeline.swift); tests build one from SOVCore pieces.
 
-/// The system a document is exported to: the one its origin is not (SPEC §1).
+/// The system a document is exported to: the one its origin is not (docs/ARCHITECTURE.md, "The path of a record").
 public enum ExportTarget: String, Sendable, Hashable, CaseIterable {
     case procore
     case spectrum
@@ -25,7 +25,7 @@ public enum ExportTarget: String, Sendable, Hashable, CaseIterable {
         self = document.origin.system == .spectrum ? .procore : .spectrum
     }
 
-    /// The export file's extension: Procore import JSON or Spectrum import XML (SPEC §7).
+    /// The export file's extension: Procore import JSON or Spectrum import XML (docs/FORMATS.md, "Outputs").
     public var fileExtension: String { self == .procore ? "json" : "xml" }
 
     /// `spectrum_1_24-1017_OWN100.json`: one file per document, named by its stable origin id so

@@ -227,7 +227,7 @@ public enum FileSystem {
 
     public static func isTerminal(_ descriptor: Int32) -> Bool { isatty(descriptor) != 0 }
 
-    /// The current errno as an IOFailure with SPEC §8's status (66/73 for what is missing or
+    /// The current errno as an IOFailure with its exit status (docs/FORMATS.md, "Exit codes"; 66/73 for what is missing or
     /// forbidden, 74 for the rest).
     public static func failure(_ path: String, _ action: String, reading: Bool) -> IOFailure {
         let code = errno

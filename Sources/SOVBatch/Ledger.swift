@@ -77,7 +77,7 @@ public struct RunRecord: Sendable, Hashable {
     public var exitStatus: Int32?
 }
 
-/// The ledger (SPEC §8): which documents were exported, with which content, by which run.
+/// The ledger (docs/ARCHITECTURE.md, "Ledger backends"): which documents were exported, with which content, by which run.
 ///
 /// It is a SQLite database used through the system `libsqlite3` (the `CSQLite` module), not GRDB:
 /// the ledger needs a dozen statements, and GRDB would add a large package to every CI build for

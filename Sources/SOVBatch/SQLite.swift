@@ -23,7 +23,7 @@ public struct LedgerError: Error, Sendable, CustomStringConvertible {
     /// Not a database problem but a wrong ledger setting (a password in a PostgreSQL URL).
     public static let usageCode: Int32 = -64
 
-    /// SPEC §8: a ledger that cannot be created or opened for writing is 73; anything else
+    /// docs/FORMATS.md, "Exit codes": a ledger that cannot be created or opened for writing is 73; anything else
     /// (busy past the timeout, not a database, a newer schema, a PostgreSQL server lost) is 74.
     /// PostgreSQL errors carry the SQLite code of their kind (PostgresConnection.failure).
     public var status: ExitStatus {

@@ -5,7 +5,7 @@ import Synchronization
 import Glibc
 #endif
 
-/// The drop folder's layout (SPEC §8): producers put files in `inbox`; the watcher claims each
+/// The drop folder's layout (docs/ARCHITECTURE.md, "The drop folder"): producers put files in `inbox`; the watcher claims each
 /// into `work`, writes export documents to `outbox`, rejects to `rejected`, and moves the input
 /// to `archive`, or to `failed` (with `NAME.error.txt` beside it) when it is unusable as a whole.
 /// A folder dropped into `inbox` is one batch: its files are read together, so a Spectrum job

@@ -17,7 +17,7 @@ public enum SpectrumEmit {
     }
 
     /// Reads canonical JSON Lines from `inputs`, writes one envelope to stdout, or one file per
-    /// change order into `outDir`; rejects to `--rejects`; returns the exit status (SPEC §8).
+    /// change order into `outDir`; rejects to `--rejects`; returns the exit status (docs/FORMATS.md, "Exit codes").
     /// `keyLookup` finds company, job and customer for a Procore change order without them
     /// (the project map: `{ map.contractKey(projectId: $0.procore?.projectId,
     /// primeContractId: $0.procore?.primeContractId, job: $0.origin.job) }`).

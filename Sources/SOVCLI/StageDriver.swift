@@ -6,7 +6,7 @@ import SOVRules
 import Glibc
 #endif
 
-/// Options every stage shares (DESIGN.md: one configuration type for every command).
+/// Options every stage shares (one configuration type for every command: docs/ARCHITECTURE.md, "Conventions").
 public struct StageOptions: ParsableArguments {
     @Argument(help: "Input files; standard input when none or '-'.")
     public var inputs: [String] = []
@@ -116,7 +116,7 @@ public enum StageDriver {
 }
 
 extension ParsableCommand {
-    /// Ends the command with one of SPEC §8's exit codes.
+    /// Ends the command with one of the exit codes (docs/FORMATS.md, "Exit codes").
     public func exit(with status: ExitStatus) throws -> Never {
         throw ExitCode(status.rawValue)
     }

@@ -70,7 +70,7 @@ public struct ValidateCommand: ParsableCommand {
     }
 
     static let discussion: String = {
-        // Listed as SPEC §6 lists them: contract rules, mapping, change orders, then formats.
+        // Listed as docs/FORMATS.md, "Rules and codes" lists them: contract rules, mapping, change orders, then formats.
         let groups = ["PC", "MAP", "CO", "FMT"]
         let codes = Validator.standardRules.map(\.code).sorted { lhs, rhs in
             let left = groups.firstIndex { lhs.rawValue.hasPrefix($0) } ?? groups.count

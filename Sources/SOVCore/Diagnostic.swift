@@ -122,7 +122,7 @@ public struct Diagnostic: Sendable, Hashable, Error {
     }
 }
 
-/// Every stable code a stage can report (SPEC §6). The raw value is what users grep for.
+/// Every stable code a stage can report (docs/FORMATS.md, "Rules and codes"). The raw value is what users grep for.
 public enum DiagnosticCode: String, Sendable, CaseIterable, Comparable {
     public static func < (a: DiagnosticCode, b: DiagnosticCode) -> Bool { a.rawValue < b.rawValue }
 

@@ -1,4 +1,4 @@
-/// The canonical model (SPEC §4): what every reader produces and every later stage consumes.
+/// The canonical model (docs/FORMATS.md, "Canonical model"): what every reader produces and every later stage consumes.
 
 public enum SourceSystem: String, Sendable, Hashable {
     case spectrum

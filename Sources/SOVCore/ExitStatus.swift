@@ -1,4 +1,4 @@
-/// Process exit codes (SPEC §8), sysexits-style so shell scripts can tell what happened.
+/// Process exit codes (docs/FORMATS.md, "Exit codes"), sysexits-style so shell scripts can tell what happened.
 public enum ExitStatus: Int32, Sendable, CaseIterable, Error {
     /// All documents went through.
     case ok = 0

@@ -46,7 +46,7 @@ public struct MoneyFormat: Sendable, Hashable {
         self.allowsParenthesesForNegative = allowsParenthesesForNegative
     }
 
-    /// SPEC §2.2: `-1234.56`, at most the currency's decimals.
+    /// docs/FORMATS.md, "Layouts": `-1234.56`, at most the currency's decimals.
     public static let strict = MoneyFormat()
     /// A profile's lenient reading: `1,234.56` and `(1234.56)` too.
     public static let accounting = MoneyFormat(allowsThousandsSeparators: true, allowsParenthesesForNegative: true)

@@ -27,7 +27,7 @@ public struct ProjectMapping: Sendable, Hashable {
 }
 
 /// The project map (`--project-map`): CSV with header `company,job,customer,project_id,prime_contract_id`
-/// (SPEC §6 MAP001). Blank company or customer means any; prime_contract_id is optional.
+/// (docs/FORMATS.md, "The project map"). Blank company or customer means any; prime_contract_id is optional.
 public struct ProjectMap: Sendable {
     public let file: String
     public private(set) var mappings: [ProjectMapping]

@@ -1,7 +1,7 @@
 /// How an exact quotient becomes an integer. The mode is always named at the call site,
 /// so a reader can see which rule a figure followed.
 public enum RoundingMode: Sendable, Hashable {
-    /// Ties go away from zero: 0.005 -> 0.01, -0.005 -> -0.01 (the product default, SPEC §5).
+    /// Ties go away from zero: 0.005 -> 0.01, -0.005 -> -0.01 (the product default: docs/FORMATS.md, "Markup").
     case halfAwayFromZero
     /// Ties go to the even neighbour (banker's rounding).
     case halfEven

@@ -8,7 +8,7 @@ public enum StageResult: Sendable, Hashable {
 }
 
 /// A document, or what is left of it, that a stage turned away: written to the rejects stream
-/// with every problem found so that nothing is lost (SPEC §7).
+/// with every problem found so that nothing is lost (docs/FORMATS.md, "Rejects").
 public struct Reject: Sendable {
     /// The canonical document when there is one; otherwise the raw record or source text.
     public var document: JSONValue?
@@ -116,7 +116,7 @@ extension StageReport {
     /// (which writes, rejects and counts its outcome), malformed lines rejected, an input that
     /// cannot be read reported while the others go on; then `finish`. A closed `output` (the
     /// reader of a pipe went away, as with `| head`) ends the stage at once with status 0: the
-    /// reader has what it wanted. Returns the exit status (SPEC §8).
+    /// reader has what it wanted. Returns the exit status (docs/FORMATS.md, "Exit codes").
     public func runCanonical(inputPaths: [String], output: OutputSink, body: (CanonicalDocument) throws -> Void, finish: () throws -> Void = {}) -> ExitStatus {
         do {
             for path in inputPaths {
@@ -182,7 +182,7 @@ public struct CanonicalReader {
                 let diagnostic = Diagnostic.error(.FMT009, "not a JSON line: \(error.message) at column \(error.column); stages read the JSON Lines that sov-parse writes", at: location)
                 return .malformed(raw: .string(String(decoding: line, as: UTF8.self)), diagnostic)
             }
-            // Another version is another format, not a bad document (SPEC §4): the input fails.
+            // Another version is another format, not a bad document (docs/FORMATS.md, "Reading it back"): the input fails.
             if let schema = value["schema"], schema.intValue != CanonicalDocument.schemaVersion {
                 throw IOFailure(
                     path: "\(lines.name):\(lines.lineNumber)",

@@ -23,7 +23,7 @@ public struct SpectrumAuthorizationID: Sendable, Hashable, CustomStringConvertib
     }
 }
 
-/// `[spectrum]` settings for Data Exchange delivery (SPEC.md §9).
+/// `[spectrum]` settings for Data Exchange delivery (docs/ARCHITECTURE.md, "Delivery").
 public struct SpectrumDEXSettings: Sendable, CustomStringConvertible {
     /// Base URL of the installation's Data Exchange, e.g. `https://spectrum.example.com:8482`.
     public var dexURL: URL

@@ -4,7 +4,7 @@ import Foundation
 /// `Client` for a SOAP client fault; `UNIT` for a unit SOVBridge will not send).
 public typealias SpectrumDeliveryProblem = (recordIndex: Int, code: String, column: String?, description: String)
 
-/// How delivering one unit ended. Maps onto the ledger's unit states (SPEC.md §9).
+/// How delivering one unit ended. Maps onto the ledger's unit states (docs/ARCHITECTURE.md, "Unit states").
 public enum SpectrumDeliveryOutcome: Sendable, Equatable, CustomStringConvertible {
     /// Every record was accepted.
     case delivered(records: Int)

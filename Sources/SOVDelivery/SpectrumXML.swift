@@ -1,7 +1,7 @@
 /// A small, strict, bounded XML reader for the two documents the Spectrum side handles: the
 /// import unit SOVBridge wrote and Data Exchange's SOAP answers. Both are small and simple, so a
 /// tree is fine. SOVDelivery must not depend on SpectrumFormat (its libxml2 reader), and
-/// Foundation's XMLParser accepts malformed XML on Linux (DESIGN.md), hence this reader.
+/// Foundation's XMLParser accepts malformed XML on Linux (docs/ARCHITECTURE.md, "Conventions"), hence this reader.
 /// It rejects DOCTYPE and entity declarations, unknown entities, mismatched tags, unbound
 /// prefixes, invalid UTF-8, and anything past its size, depth and element limits.
 public struct SpectrumXMLElement: Sendable, Hashable {

@@ -8,7 +8,7 @@ public enum MarkupResult: Sendable, Hashable {
     case rejected([Diagnostic])
 }
 
-/// Procore's horizontal and vertical financial markup, exact to the cent (SPEC §5).
+/// Procore's horizontal and vertical financial markup, exact to the cent (docs/FORMATS.md, "Markup").
 ///
 /// For line amounts a_i, horizontal markups H_j (p_j %) and vertical markups V_k (q_k %), each
 /// set in `position` order:

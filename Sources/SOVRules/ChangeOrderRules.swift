@@ -95,7 +95,7 @@ public struct SpectrumLimits: ValidationRule {
     public static let revenueDecimals = 2
     public static let feeIntegerDigits = 3
     public static let feeDecimals = 2
-    /// The vertical markup a Spectrum reader makes of Fee_Percent / Fee_Amount (SPEC §5).
+    /// The vertical markup a Spectrum reader makes of Fee_Percent / Fee_Amount (docs/FORMATS.md, "Layouts").
     public static let feeMarkupName = "Fee"
 
     public init() {}

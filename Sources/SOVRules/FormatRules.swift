@@ -28,7 +28,7 @@ public struct RequiredValues: ValidationRule {
     }
 }
 
-/// FMT009: documents go one way per origin (SPEC §1): prime contracts from Spectrum to Procore;
+/// FMT009: documents go one way per origin (docs/FORMATS.md, "Rules and codes"): prime contracts from Spectrum to Procore;
 /// change orders either way. A prime contract from Procore has nowhere to go.
 public struct SupportedDirection: ValidationRule {
     public let code = DiagnosticCode.FMT009

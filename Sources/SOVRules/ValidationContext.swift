@@ -1,6 +1,6 @@
 import SOVCore
 
-/// One rule of SPEC §6: a stable code and a check that reports every problem it finds.
+/// One rule (docs/FORMATS.md, "Rules and codes"): a stable code and a check that reports every problem it finds.
 /// Rules never change the document; they only look at it and at what the context knows.
 public protocol ValidationRule: Sendable {
     var code: DiagnosticCode { get }

@@ -1,7 +1,7 @@
 import SOVCore
 
 /// The validator's verdict on one document.
-/// Runs every rule of SPEC §6 over a stream of documents; `sov-validate` and the batch runner
+/// Runs every rule (docs/FORMATS.md, "Rules and codes") over a stream of documents; `sov-validate` and the batch runner
 /// share it.
 ///
 /// Change orders are checked against their prime contract's SOV when that SOV is known (CO004).

@@ -1,6 +1,6 @@
 import SOVCore
 
-/// Records out of a CSV export: the first row names the fields (SPEC §2.1), every later row is a
+/// Records out of a CSV export: the first row names the fields (docs/FORMATS.md, "Record shapes"), every later row is a
 /// record. Built on SOVCore's strict RFC 4180 `CSVReader`; a malformed row, or one with another
 /// field count than the header, is yielded as such (the rest of the file flows on); an
 /// unterminated quote or an unreadable header row makes the whole input unusable. Blank lines

@@ -1,7 +1,7 @@
 import SOVCore
 
-/// What an input holds, told from its first bytes rather than its name (SPEC: content, not
-/// only the extension), so that standard input and misnamed files work too.
+/// What an input holds, told from its first bytes rather than its name (content, not
+/// only the extension: docs/FORMATS.md, "Telling inputs apart"), so that standard input and misnamed files work too.
 public enum InputFormat: String, Sendable, Hashable {
     case xml
     case csv

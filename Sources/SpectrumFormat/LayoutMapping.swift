@@ -19,7 +19,7 @@ public enum BuiltDocument: Sendable {
     case rejected(Reject)
 }
 
-/// Every problem found while mapping one document (not only the first: SPEC §6).
+/// Every problem found while mapping one document (not only the first: docs/FORMATS.md, "Rules and codes").
 final class Problems {
     var list: [Diagnostic] = []
     var hasErrors: Bool { list.contains(where: \.isError) }
@@ -182,7 +182,7 @@ func isDecimal(_ text: String) -> Bool {
     return digits > 0 && points <= 1
 }
 
-/// Money as SPEC §2.2 reads it (`-1234.56`; a profile may allow `1,234.56` and `(1234.56)`),
+/// Money as Spectrum writes it (docs/FORMATS.md, "Layouts": `-1234.56`; a profile may allow `1,234.56` and `(1234.56)`),
 /// also accepting zeros past the cents that carry no value: SQL money columns export `1250.0000`.
 func parseAmount(_ text: String, format: MoneyFormat) throws(MoneyParseError) -> Money {
     do {
@@ -202,7 +202,7 @@ func parseAmount(_ text: String, format: MoneyFormat) throws(MoneyParseError) ->
     }
 }
 
-/// Maps records of the layouts in SPEC §2.2 to canonical documents.
+/// Maps records of the layouts (docs/FORMATS.md, "Layouts") to canonical documents.
 public enum SpectrumDocuments {
     /// Header fields a flat export repeats on every line; they must agree within one contract.
     static let contractHeaderFields: [SpectrumField] = [
@@ -210,7 +210,7 @@ public enum SpectrumDocuments {
         .statusCode, .startDate, .completeDate, .estCompleteDate, .contractDate, .retentionPercent, .comment,
     ]
     /// Change order header fields repeated on every detail row. The fee (percent or amount) is
-    /// the change order's, repeated like the rest (SPEC §2.2; our ARChangeOrder writer repeats
+    /// the change order's, repeated like the rest (docs/FORMATS.md, "Layouts"; our ARChangeOrder writer repeats
     /// it too): adding Fee_Amount up across rows would count it once per billing item.
     static let changeOrderHeaderFields: [SpectrumField] = [
         .description, .statusCode, .changeOrderDate, .approvedDate, .approvedDays, .feePercent, .feeAmount,

@@ -13,7 +13,7 @@ public final class FieldNames: Sendable {
     public var count: Int { names.count }
 }
 
-/// One row from any reader (DESIGN.md): ordered fields, name -> raw text, with its position.
+/// One row from any reader (docs/ARCHITECTURE.md, "The path of a record"): ordered fields, name -> raw text, with its position.
 /// Values are exactly as in the file: not trimmed, not converted.
 public struct Record: Sendable {
     public var file: String
@@ -165,7 +165,7 @@ public protocol PackedRecordReader: RecordReader {
     func nextPacked(maximumRecords: Int, maximumBytes: Int) throws -> PackedRecords?
 }
 
-/// An input that cannot be used as a whole (SPEC §8 exit 65): nothing read from it may be used.
+/// An input that cannot be used as a whole (exit 65: docs/FORMATS.md, "Exit codes"): nothing read from it may be used.
 public struct InputUnusable: Error, Sendable, CustomStringConvertible {
     public var diagnostic: Diagnostic
 

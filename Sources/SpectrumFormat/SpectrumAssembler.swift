@@ -8,7 +8,7 @@ public enum SpectrumOutput: Sendable {
     case warning(Diagnostic)
 }
 
-/// Turns records into documents (SPEC §2.2).
+/// Turns records into documents (docs/FORMATS.md, "Layouts").
 ///
 /// - Flat contract and change order rows stream: a document is complete when the key changes
 ///   (Company + Job + Customer, plus the change order number), so memory is bounded by the

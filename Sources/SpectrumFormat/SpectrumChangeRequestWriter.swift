@@ -1,7 +1,7 @@
 import SOVCore
 
 /// Turns an approved change order, after `sov-markup`, into Spectrum Data Exchange records the
-/// way Procore's own Spectrum exporter does (SPEC §7): by default an AR *change request* —
+/// way Procore's own Spectrum exporter does (docs/FORMATS.md, "Spectrum import XML"): by default an AR *change request* —
 ///
 /// - *estimate* records, one per distinct phase + cost type: `CR_Phase_Code` (the cost code with
 ///   its separators removed, <= 20), `CR_Cost_Type` (<= 3), `Change_Request_Amount` = the sum of

@@ -24,7 +24,7 @@
 /// elements carry no prefix. A batch is one envelope whose Body holds every record in order; a
 /// sender posting to the live service sends each record as its own call, and since all records of
 /// one change order share a GUID, Spectrum groups them as Trimble recommends. The same shape is
-/// what our XML record reader takes back (SPEC §2.1: a record is an element whose children are
+/// what our XML record reader takes back (docs/FORMATS.md, "Record shapes": a record is an element whose children are
 /// all simple text elements), so what we write can be read back and checked.
 ///
 /// Output is UTF-8, two-space indented, one field per line, `\n` line ends; every value is

@@ -1,6 +1,6 @@
 import SOVCore
 
-/// The record layouts SOVBridge reads from Spectrum (SPEC §2.2), recognised by field names.
+/// The record layouts SOVBridge reads from Spectrum (docs/FORMATS.md, "Layouts"), recognised by field names.
 public enum SpectrumLayout: String, Sendable, Hashable, CaseIterable {
     /// Job / contract header (`JC_JOB_MASTER_MC`, GetJobMain).
     case jobHeader = "job_header"
@@ -69,7 +69,7 @@ public enum SpectrumField: Int, Sendable, Hashable, CaseIterable {
         }
     }
 
-    /// Spectrum's maximum length, where SPEC §2.2 gives one (longer text is FMT005).
+    /// Spectrum's maximum length, where it has one (docs/FORMATS.md, "Layouts"; longer text is FMT005).
     public var maximumLength: Int? {
         switch self {
         case .companyCode: 3
@@ -120,7 +120,7 @@ public final class LayoutBinding: Sendable {
         self.layout = LayoutBinding.recognise(slots)
     }
 
-    /// SPEC §2.2, most specific first. Required fields beyond these are checked when mapping,
+    /// docs/FORMATS.md, "Layouts": most specific first. Required fields beyond these are checked when mapping,
     /// so a missing one is reported by name instead of leaving the record unrecognised.
     static func recognise(_ slots: [Int]) -> SpectrumLayout? {
         func has(_ field: SpectrumField) -> Bool { slots[field.rawValue] >= 0 }

@@ -28,7 +28,7 @@ public struct SpectrumReadOptions: Sendable {
 ///
 /// When `parse` throws (`InputUnusable`: malformed XML, a DOCTYPE, a truncated export, an
 /// unterminated CSV quote; or `IOFailure`), the caller must drop whatever this input emitted:
-/// the input is unusable as a whole (SPEC §8 exit 65), and the parser has already forgotten its
+/// the input is unusable as a whole (exit 65: docs/FORMATS.md, "Exit codes"), and the parser has already forgotten its
 /// records. `DocumentSpool` holds one input's documents until then.
 public final class SpectrumParser {
     public let options: SpectrumReadOptions

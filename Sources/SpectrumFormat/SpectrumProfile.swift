@@ -25,7 +25,7 @@ import SOVCore
 public struct SpectrumProfile: Sendable {
     /// Their field name (trimmed, lowercased) -> the field it stands for.
     public var renames: [String: SpectrumField]
-    /// Change order status codes that mean approved (SPEC §6 CO003), compared ignoring case.
+    /// Change order status codes that mean approved (CO003, docs/FORMATS.md, "Rules and codes"), compared ignoring case.
     public var approvedStatusCodes: [String]
     public var money: MoneyFormat
     public var encoding: TextEncoding?
@@ -161,7 +161,7 @@ public enum SpectrumDateFormat: String, Sendable, CaseIterable, Hashable {
     case iso = "YYYY-MM-DD"
     case compact = "YYYYMMDD"
 
-    /// SPEC §2.2: what Spectrum writes, and the two unambiguous machine spellings.
+    /// docs/FORMATS.md, "Profiles": what Spectrum writes, and the two unambiguous machine spellings.
     public static let standard: [SpectrumDateFormat] = [.monthDayYear, .iso, .compact]
 
     public func parse(_ text: String) -> CalendarDate? {

@@ -125,13 +125,13 @@ struct AttributeCounter {
 
 /// Streams records out of an XML document with libxml2's `xmlTextReader`, in constant memory.
 ///
-/// A record is an element whose children are all simple text elements (SPEC §2.1); a field's
+/// A record is an element whose children are all simple text elements (docs/FORMATS.md, "Record shapes"); a field's
 /// name is the child's local name (namespaces ignored), its value the child's text exactly as
 /// written (entities decoded, nothing trimmed). Attributes, comments and processing
 /// instructions are ignored. This reads Data Exchange SOAP responses, Data Exchange import
 /// files and SQL `FOR XML` row exports alike.
 ///
-/// Safety (DESIGN.md): only `XML_PARSE_NONET | XML_PARSE_BIG_LINES`; never NOENT, RECOVER,
+/// Safety (docs/ARCHITECTURE.md, "Conventions"): only `XML_PARSE_NONET | XML_PARSE_BIG_LINES`; never NOENT, RECOVER,
 /// DTDLOAD or HUGE. A DOCTYPE rejects the document: it must precede the root element, so it is
 /// seen before any record. Every libxml2 error goes to this reader's structured handler and
 /// makes the whole input unusable, with its file and line.

@@ -8,7 +8,7 @@ import Glibc
 #endif
 
 /// Spectrum exports made up for the outbox tests: flat contract CSVs (the header repeated on each
-/// SOV line, SPEC §2.2), change order CSVs and a project map.
+/// SOV line, docs/FORMATS.md, "Layouts"), change order CSVs and a project map.
 enum SpectrumExports {
     static let contractHeader = "Company_Code,Job_Number,Customer_Code,Contract_Number,Job_Description,Price_Method_Code,Original_Contract,Status_Code,Billing_Item,Billing_Description,Item_Original_Contract"
 

@@ -236,7 +236,7 @@ struct SharedConfigurationTests {
 
 /// The end-to-end test against the built `sov-watch` with the real pipeline: 30 Spectrum
 /// contract exports dropped, the watcher killed with SIGKILL in the middle, restarted; then a
-/// re-run. The CSV follows SPEC §2.2's flat contract layout.
+/// re-run. The CSV follows the flat contract layout (docs/FORMATS.md, "Layouts").
 @Suite(.serialized)
 struct SovWatchBinaryTests {
     static func contractCSV(job: String) -> String {

@@ -71,7 +71,7 @@ struct ReportTests {
         }
         // Job 24-3100: Spectrum says 2,003,641.05 (contract + CO 002); the CO was rejected.
         #expect(html.contains("<td class=\"num strong\">2,000,000.00</td><td class=\"num\">2,003,641.05</td><td class=\"num differs\">3,641.05<div class=\"why\">rejected 3,641.05</div></td>"))
-        // Markup breakdown of SPEC §5's example.
+        // Markup breakdown of the example in docs/FORMATS.md, "Markup".
         #expect(html.contains("<li><span>Insurance 1%</span><span class=\"num\">35.00</span></li>"))
         #expect(html.contains("<li><span>Fee 3%</span><span class=\"num\">106.05</span></li>"))
         #expect(html.contains("<td class=\"num strong\">3,641.05</td>"))

@@ -104,7 +104,7 @@ enum Fixtures {
     }
 
     /// A Spectrum change order with its markup already computed (as sov-markup leaves it):
-    /// lines 1000.00 and 2500.00, Insurance 1% horizontal, Fee 3% vertical (SPEC §5's example).
+    /// lines 1000.00 and 2500.00, Insurance 1% horizontal, Fee 3% vertical (the example in docs/FORMATS.md, "Markup").
     /// `primeContract`: the Procore prime contract id the project map gave it (otherwise the
     /// change order follows a contract SOVBridge exports, and waits for it).
     static func changeOrder(job: String, number: String = "003", customer: String = "OWN100", associated: [String] = ["0100", "0200"], file: String = "input.jsonl", line: Int = 1, primeContract: String? = nil) -> CanonicalDocument {

@@ -95,7 +95,7 @@ struct RoundingTests {
         (23_450, "0.01", 2),  // 234.50 × 0.01% = 0.02345 -> 0.02
         (234_500, "0.001", 2),  // 2345.00 × 0.001% = 0.02345 -> 0.02
         (100_000, "3", 3000),
-        (353_500, "3", 10_605),  // SPEC §5: 3535.00 × 3% = 106.05
+        (353_500, "3", 10_605),  // docs/FORMATS.md, "Markup": 3535.00 × 3% = 106.05
     ])
     func percentOfMoneyRoundsHalfAwayFromZero(units: Int64, percent: String, expected: Int64) throws {
         let result = Money(minorUnits: units).applying(try Percent.parse(percent), .halfAwayFromZero)

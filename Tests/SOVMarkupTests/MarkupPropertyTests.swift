@@ -3,7 +3,7 @@ import SOVCore
 import SOVMarkup
 import Testing
 
-/// A second, independent implementation of SPEC §5 in plain Int arithmetic (random inputs are
+/// A second, independent implementation of the markup (docs/FORMATS.md, "Markup") in plain Int arithmetic (random inputs are
 /// bounded so that no product leaves Int), written the obvious way rather than the fast way.
 enum Reference {
     struct Result: Equatable {

@@ -67,7 +67,7 @@ struct LayoutRecognitionTests {
         #expect(record.layout == .sovLine)
     }
 
-    @Test("field names as Spectrum spells them, with the lengths SPEC §2.2 gives")
+    @Test("field names as Spectrum spells them, with Spectrum's lengths")
     func fieldCatalog() {
         #expect(SpectrumField.named("  co_billing_item_code ") == .coBillingItemCode)
         #expect(SpectrumField.named("DESC") == .errorDesc)

@@ -32,7 +32,7 @@ enum WriterFixture {
     }
 
     /// Lines 1000.00 / 2500.00 / 500.00 / 200.00, Insurance 1 % horizontal, Fee 3 % vertical
-    /// (SPEC §5's example plus two lines): extended 1010.00, 2525.00, 505.00, 202.00; subtotal
+    /// (the example in docs/FORMATS.md, "Markup", plus two lines): extended 1010.00, 2525.00, 505.00, 202.00; subtotal
     /// 4242.00; fee 127.26 shared 30.30, 75.75, 15.15, 6.06; grand total 4369.26.
     /// Lines 1 and 2 share a phase once separators go (01-100, 01.100), lines 1 and 3 share
     /// billing item 1000, line 4 has no cost code (revenue only).
