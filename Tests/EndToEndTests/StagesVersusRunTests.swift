@@ -40,20 +40,34 @@ import Testing
         parse: ["--encoding", "windows-1252"], validate: map, markup: ["--markups", "samples/markups.toml"], emit: map,
         run: ["--encoding", "windows-1252", "--markups", "samples/markups.toml"] + map)
 
+    static let procoreToSpectrum = Case(
+        name: "Procore PCCO event and REST package samples -> Spectrum", target: "spectrum", inputs: procoreSamples, validate: map, emit: map, run: map)
+
+    static let fixturesToSpectrum = Case(
+        name: "Procore fixtures (event, package, ERP request data with a rejected CO) -> Spectrum", target: "spectrum", inputs: procoreFixtures,
+        validate: fixtureMap, emit: fixtureMap, run: fixtureMap)
+
     static let cases: [Case] = [
         spectrumToProcore,
         Case(
             name: "Excel-saved flat exports read with a profile -> Procore", target: "procore", inputs: excelSamples,
             parse: ["--profile", "samples/excel/profile.toml"], validate: map, emit: map, run: ["--profile", "samples/excel/profile.toml"] + map),
-        Case(name: "Procore PCCO event and REST package samples -> Spectrum", target: "spectrum", inputs: procoreSamples, validate: map, emit: map, run: map),
-        Case(
-            name: "Procore fixtures (event, package, ERP request data with a rejected CO) -> Spectrum", target: "spectrum", inputs: procoreFixtures,
-            validate: fixtureMap, emit: fixtureMap, run: fixtureMap),
+        procoreToSpectrum,
+        fixturesToSpectrum,
     ]
 
     @Test("the stages and sov-run export the same bodies", arguments: cases)
     func sameExports(_ comparison: Case) throws {
         try Self.expectSameExports(comparison)
+    }
+
+    /// `base` with `options` given to sov-emit and to sov-run alike.
+    static func emitting(_ base: Case, _ options: [String]) -> Case {
+        var comparison = base
+        comparison.name = options.joined(separator: " ")
+        comparison.emit += options
+        comparison.run += options
+        return comparison
     }
 
     // Options sov-run does not take yet (issue 17 adds them): the same comparisons, to enable
@@ -71,52 +85,42 @@ import Testing
     // TODO(issue 17): enable when sov-run takes --spectrum-layout.
     @Test(.disabled("sov-run does not take --spectrum-layout yet (issue 17)"))
     func spectrumLayout() throws {
-        try Self.expectSameExports(Case(
-            name: "--spectrum-layout change-order", target: "spectrum", inputs: Self.procoreSamples, validate: Self.map,
-            emit: Self.map + ["--spectrum-layout", "change-order"], run: Self.map + ["--spectrum-layout", "change-order"]))
+        try Self.expectSameExports(Self.emitting(Self.procoreToSpectrum, ["--spectrum-layout", "change-order"]))
     }
 
     // TODO(issue 17): enable when sov-run takes --cr-status.
     @Test(.disabled("sov-run does not take --cr-status yet (issue 17)"))
     func crStatus() throws {
-        try Self.expectSameExports(Case(
-            name: "--cr-status AP", target: "spectrum", inputs: Self.procoreSamples, validate: Self.map,
-            emit: Self.map + ["--cr-status", "AP"], run: Self.map + ["--cr-status", "AP"]))
+        try Self.expectSameExports(Self.emitting(Self.procoreToSpectrum, ["--cr-status", "AP"]))
     }
 
     // TODO(issue 17): enable when sov-run takes --number-prefix.
     @Test(.disabled("sov-run does not take --number-prefix yet (issue 17)"))
     func numberPrefix() throws {
-        try Self.expectSameExports(Case(
-            name: "--number-prefix P", target: "spectrum", inputs: Self.procoreSamples, validate: Self.map,
-            emit: Self.map + ["--number-prefix", "P"], run: Self.map + ["--number-prefix", "P"]))
+        try Self.expectSameExports(Self.emitting(Self.procoreToSpectrum, ["--number-prefix", "P"]))
     }
 
     // TODO(issue 17): enable when sov-run takes --company.
     @Test(.disabled("sov-run does not take --company yet (issue 17)"))
     func company() throws {
-        try Self.expectSameExports(Case(
-            name: "--company 1", target: "spectrum", inputs: Self.procoreFixtures, validate: Self.fixtureMap,
-            emit: Self.fixtureMap + ["--company", "1"], run: Self.fixtureMap + ["--company", "1"]))
+        try Self.expectSameExports(Self.emitting(Self.fixturesToSpectrum, ["--company", "1"]))
     }
 
     // TODO(issue 17): enable when sov-run takes --prime-contract-status.
     @Test(.disabled("sov-run does not take --prime-contract-status yet (issue 17)"))
     func primeContractStatus() throws {
-        var comparison = Self.spectrumToProcore
-        comparison.name = "--prime-contract-status Draft"
-        comparison.emit += ["--prime-contract-status", "Draft"]
-        comparison.run += ["--prime-contract-status", "Draft"]
-        try Self.expectSameExports(comparison)
+        try Self.expectSameExports(Self.emitting(Self.spectrumToProcore, ["--prime-contract-status", "Draft"]))
     }
 
     // TODO(issue 17): enable when sov-run takes --procore-markups (sov-parse's --markups, renamed).
     @Test(.disabled("sov-run does not take --procore-markups (sov-parse's --markups for Procore packages) yet (issue 17)"))
     func procoreMarkups() throws {
         let markups = "Tests/Fixtures/procore/input/markups.json"
-        try Self.expectSameExports(Case(
-            name: "Procore markups for REST packages", target: "spectrum", inputs: Self.procoreFixtures,
-            parse: ["--markups", markups], validate: Self.fixtureMap, emit: Self.fixtureMap, run: Self.fixtureMap + ["--procore-markups", markups]))
+        var comparison = Self.fixturesToSpectrum
+        comparison.name = "Procore markups for REST packages"
+        comparison.parse += ["--markups", markups]
+        comparison.run += ["--procore-markups", markups]
+        try Self.expectSameExports(comparison)
     }
 
     // MARK: The comparison
