@@ -73,17 +73,18 @@ let package = Package(
         .executableTarget(name: "sov-ledger", dependencies: ["SOVCLI"]),
         .testTarget(
             name: "SOVCoreTests",
-            dependencies: ["SOVCore", .product(name: "PropertyBased", package: "swift-property-based")]
+            dependencies: ["SOVCore", "SOVTestSupport", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
-        .testTarget(name: "SpectrumFormatTests", dependencies: ["SpectrumFormat", "SOVCore"]),
-        .testTarget(name: "ProcoreFormatTests", dependencies: ["ProcoreFormat", "SOVCore"]),
-        .testTarget(name: "SOVRulesTests", dependencies: ["SOVRules", "SOVCore"]),
+        .testTarget(name: "SpectrumFormatTests", dependencies: ["SpectrumFormat", "SOVCore", "SOVTestSupport"]),
+        .testTarget(name: "ProcoreFormatTests", dependencies: ["ProcoreFormat", "SOVCore", "SOVTestSupport"]),
+        .testTarget(name: "SOVRulesTests", dependencies: ["SOVRules", "SOVCore", "SOVTestSupport"]),
         .testTarget(
             name: "SOVMarkupTests",
-            dependencies: ["SOVMarkup", "SOVCore", .product(name: "PropertyBased", package: "swift-property-based")]
+            dependencies: ["SOVMarkup", "SOVCore", "SOVTestSupport", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(name: "SOVBatchTests", dependencies: ["SOVBatch", "SOVCore", "SOVTestSupport"]),
-        // Test tools (the stand-ins' launcher): never linked by anything shipped.
+        // Test tools (the child-process runner, the temporary folder, the stand-ins' launcher), used by
+        // every test target; never linked by anything shipped, and linking no CLI or executable.
         .target(name: "SOVTestSupport", dependencies: ["SOVCore", "SOVDelivery"], path: "Tests/Support"),
         .testTarget(name: "SOVDeliveryTests", dependencies: ["SOVDelivery", "SOVCore", "SOVTestSupport"]),
         .testTarget(name: "SOVPushTests", dependencies: ["SOVPush", "SOVBatch", "SOVDelivery", "SOVCore", "SOVTestSupport"]),

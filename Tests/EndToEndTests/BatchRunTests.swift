@@ -16,8 +16,8 @@ struct BatchRunTests {
     /// The samples with one SOV amount of 24-1022 raised by 100.00 and its contract total with it.
     static func changedSpectrumSamples(in folder: TemporaryFolder) throws -> String {
         for name in ["GetJobMain.xml", "change_orders.csv", "jobs.csv", "sov-2040.xml", "sov.csv"] {
-            let bytes = try #require(FileManager.default.contents(atPath: Package.path("samples/spectrum/\(name)")))
-            try folder.write("spectrum/\(name)", bytes)
+            let bytes = try #require(FileManager.default.contents(atPath: Checkout.path("samples/spectrum/\(name)")))
+            folder.write("spectrum/\(name)", bytes)
         }
         // Byte-level replacements: jobs.csv is Windows-1252 and must stay so.
         try replaceOnce("2480750.00", with: "2480850.00", in: folder.file("spectrum/jobs.csv"))
@@ -50,8 +50,8 @@ struct BatchRunTests {
     }
 
     @Test func reRunsExportOnlyWhatChangedAndADryRunWritesNothing() throws {
-        let folder = try TemporaryFolder()
-        func run(_ inputs: [String], out: String, rejects: String, report: String? = nil, dryRun: Bool = false) throws -> Outcome {
+        let folder = TemporaryFolder()
+        func run(_ inputs: [String], out: String, rejects: String, report: String? = nil, dryRun: Bool = false) throws -> ProcessOutcome {
             var arguments = [
                 "--encoding", "windows-1252", "--project-map", "samples/project-map.csv",
                 "--ledger", folder.file("ledger.sqlite"), "--out", folder.file(out), "--rejects", folder.file(rejects),

@@ -17,7 +17,7 @@ struct ERPLoopTests {
 
     /// The sample export event as PCCO `index`: its own ids, number and Request Detail.
     static func event(_ index: Int, withoutDate: Bool = false) throws -> String {
-        let sample = String(decoding: try #require(FileManager.default.contents(atPath: Package.path("samples/procore/pcco-event.json"))), as: UTF8.self)
+        let sample = String(decoding: try #require(FileManager.default.contents(atPath: Checkout.path("samples/procore/pcco-event.json"))), as: UTF8.self)
         var text = sample
             .replacingOccurrences(of: "1186921", with: String(2_000_000 + index))
             .replacingOccurrences(of: "9034411", with: String(9_100_000 + index * 2))
@@ -36,10 +36,10 @@ struct ERPLoopTests {
     static let secrets = ["PROCORE_CLIENT_SECRET": "standin-secret", "SPECTRUM_AUTHORIZATION_ID": authorization]
 
     @Test func fortyApprovedChangeOrdersReachSpectrumOnceAndProcoreIsToldOnce() throws {
-        let folder = try TemporaryFolder()
-        for index in 0..<40 { try folder.write("in/pcco-\(index).json", try Self.event(index)) }
+        let folder = TemporaryFolder()
+        for index in 0..<40 { folder.write("in/pcco-\(index).json", try Self.event(index)) }
         // One Spectrum refuses (its number), one our own rules refuse (no transaction date).
-        try folder.write("in/pcco-bad.json", try Self.event(40, withoutDate: true))
+        folder.write("in/pcco-bad.json", try Self.event(40, withoutDate: true))
         let ledger = folder.file("l.sqlite")
         let run = try Tool.run("sov-run", ["--ledger", ledger, "--project-map", "samples/project-map.csv", "--out", folder.file("out"), folder.file("in")])
         #expect(run.status == 1, "\(run.stderr)")
@@ -106,7 +106,7 @@ struct ERPLoopTests {
 
     /// The inferred Show ERP Request call: the payload into a file for the inbox.
     @Test func fetchERPRequestWritesThePayload() throws {
-        let folder = try TemporaryFolder()
+        let folder = TemporaryFolder()
         let procore = try StandIn(script: "tools/standins/procore_standin.py", arguments: ["--company-id", Self.company], maxLifetime: 120)
         defer { procore.stop() }
         let payload = try Self.event(7)

@@ -1,4 +1,5 @@
 import Foundation
+import SOVTestSupport
 import SOVCore
 import Testing
 
@@ -26,9 +27,9 @@ struct ExcelSampleTests {
     }
 
     @Test func aDateBothReadingsFitIsRefusedWithBoth() throws {
-        let folder = try TemporaryFolder()
-        try folder.write("p.toml", "date_formats = [\"M/D/YYYY\", \"D/M/YYYY\"]\n")
-        try folder.write("co.csv", """
+        let folder = TemporaryFolder()
+        folder.write("p.toml", "date_formats = [\"M/D/YYYY\", \"D/M/YYYY\"]\n")
+        folder.write("co.csv", """
             Company_Code,Job_Number,Customer_Code,Change_Order_Number,Description,Status_Code,Change_Order_Date,CO_Billing_Item_Code,Revenue
             1,24-1017,OWN100,001,Extra,A,3/4/2024,01-000,100.00
             1,24-1017,OWN100,002,Extra,A,3/14/2024,01-000,100.00

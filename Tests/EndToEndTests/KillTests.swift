@@ -65,35 +65,24 @@ struct KillTests {
         var map = "company,job,customer,project_id,prime_contract_id\n"
         for index in 0..<files {
             let job = "24-\(8000 + index)"
-            try folder.write("\(name)/\(String(format: "%03d", index)).csv", SpectrumExports.contracts([SpectrumExports.contract(job: job)]))
+            folder.write("\(name)/\(String(format: "%03d", index)).csv", SpectrumExports.contracts([SpectrumExports.contract(job: job)]))
             map += "1,\(job),,\(80_000 + index),\n"
             origins.insert("spectrum:1:\(job):OWN100")
         }
-        try folder.write("map.csv", map)
+        folder.write("map.csv", map)
         return (folder.file(name), folder.file("map.csv"), origins)
     }
 
-    /// Starts an executable with its output to a log file; returns the running process.
-    static func start(_ name: String, _ arguments: [String], log: String) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Package.binFolder + "/" + name)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: Package.root)
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        let handle = FileHandle(forWritingAtPath: log)
-        process.standardOutput = handle
-        process.standardError = handle
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        return process
+    /// Starts an executable in the package root with its output to a log file.
+    static func start(_ name: String, _ arguments: [String], log: String) throws -> ChildProcess {
+        try ChildProcess(Checkout.executable(name), arguments, in: Checkout.root, output: .file(log))
     }
 
     /// How long an uninterrupted run of `arguments` takes, in milliseconds (on a copy of the
     /// inputs: the kill points are spread over that time).
     static func duration(_ name: String, _ arguments: [String], in folder: TemporaryFolder) throws -> UInt32 {
         let started = Date()
-        let process = try start(name, arguments, log: folder.file("calibrate.log"))
-        process.waitUntilExit()
+        _ = try start(name, arguments, log: folder.file("calibrate.log")).wait()
         return UInt32(max(20, Date().timeIntervalSince(started) * 1000))
     }
 
@@ -108,13 +97,11 @@ struct KillTests {
             pauses.append(pause)
             let process = try start(name, arguments, log: folder.file("kill-\(attempt).log"))
             usleep(pause * 1000)
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            if process.terminationReason == .uncaughtSignal { hits += 1 }
+            process.send(SIGKILL)
+            if try process.wait().killedBySignal { hits += 1 }
         }
-        let last = try start(name, arguments, log: folder.file("final.log"))
-        last.waitUntilExit()
-        return (pauses, hits, last.terminationStatus)
+        let last = try start(name, arguments, log: folder.file("final.log")).wait()
+        return (pauses, hits, last.status)
     }
 
     /// Every unit file in these folders, by the origin id inside it; each must be whole JSON.
@@ -146,7 +133,7 @@ struct KillTests {
 
     @Test(arguments: [false, true])
     func sovRunKilledAtRandomPoints(withConsumer: Bool) throws {
-        let folder = try TemporaryFolder()
+        let folder = TemporaryFolder()
         let batch = try Self.batch(in: folder, under: "in")
         let out = folder.file("out")
         let consumer = withConsumer ? OutboxConsumer(from: out, to: folder.file("consumed")) : nil
@@ -164,7 +151,7 @@ struct KillTests {
 
     @Test(arguments: [false, true])
     func sovWatchKilledAtRandomPoints(withConsumer: Bool) throws {
-        let folder = try TemporaryFolder()
+        let folder = TemporaryFolder()
         let batch = try Self.batch(in: folder, under: "drop/inbox")
         let past = Date(timeIntervalSinceNow: -60)
         for name in folder.names("drop/inbox") {

@@ -1,4 +1,5 @@
 import Foundation
+import SOVTestSupport
 import SOVCore
 import Testing
 
@@ -12,7 +13,7 @@ struct MalformedInputTests {
 
     @Test(arguments: stages.indices)
     func aMissingInputExits66AndNamesThePath(_ index: Int) throws {
-        let folder = try TemporaryFolder()
+        let folder = TemporaryFolder()
         let stage = Self.stages[index]
         let missing = folder.file("no-such-export.csv")
         var arguments = stage.arguments
@@ -36,7 +37,7 @@ struct MalformedInputTests {
         #expect(try mixed.jsonLines().map { $0.text("origin", "job") } == ["24-2040"])
 
         // sov-run names the file and why.
-        let folder = try TemporaryFolder()
+        let folder = TemporaryFolder()
         let run = try Tool.run("sov-run", ["--ledger", folder.file("ledger.sqlite"), "--out", folder.file("out"), "Tests/Fixtures/spectrum/doctype.xml"])
         #expect(run.status == 65)
         #expect(run.stderrLines.contains { $0.hasPrefix("Tests/Fixtures/spectrum/doctype.xml:3: error: [FMT007] the document has a DOCTYPE") }, "\(run.stderr)")
@@ -44,8 +45,8 @@ struct MalformedInputTests {
     }
 
     @Test func aCSVRowWithTheWrongFieldCountIsRejectedAndTheRestGoesOn() throws {
-        let folder = try TemporaryFolder()
-        let csv = try folder.write("contracts.csv", """
+        let folder = TemporaryFolder()
+        let csv = folder.write("contracts.csv", """
             Company_Code,Job_Number,Customer_Code,Job_Description,Original_Contract,Billing_Item,Line_Amount
             1,24-7001,OWN900,A,100.00,01,100.00
             1,24-7002,OWN900,B,50.00,01
@@ -65,7 +66,7 @@ struct MalformedInputTests {
     }
 
     @Test func aMalformedCanonicalLineIsRejectedWithFMT009() throws {
-        let folder = try TemporaryFolder()
+        let folder = TemporaryFolder()
         let good = try Tool.run("sov-parse", ["samples/spectrum/GetJobMain.xml", "samples/spectrum/sov-2040.xml"]).stdout
         let input = Data("{\"kind\":\"prime_contract\",\n".utf8) + good
         let validate = try Tool.run("sov-validate", ["--project-map", "samples/project-map.csv", "--rejects", folder.file("rejects.jsonl")], stdin: input)
@@ -117,7 +118,7 @@ struct MalformedInputTests {
     }
 
     @Test func standardInputIsReadLikeAFileNamedStdin() throws {
-        let xml = try #require(FileManager.default.contents(atPath: Package.path("samples/spectrum/GetJobMain.xml")))
+        let xml = try #require(FileManager.default.contents(atPath: Checkout.path("samples/spectrum/GetJobMain.xml")))
         let fromFile = try Tool.run("sov-parse", ["samples/spectrum/GetJobMain.xml"])
         let fromStdin = try Tool.run("sov-parse", [], stdin: xml)
         let fromDash = try Tool.run("sov-parse", ["-"], stdin: xml)
@@ -135,7 +136,7 @@ struct MalformedInputTests {
         #expect(document.text("original_amount") == "3175400.00")
 
         // `-` among files: the SOV rows come on stdin and join the header from the file.
-        let rows = try #require(FileManager.default.contents(atPath: Package.path("samples/spectrum/sov-2040.xml")))
+        let rows = try #require(FileManager.default.contents(atPath: Checkout.path("samples/spectrum/sov-2040.xml")))
         let joined = try Tool.run("sov-parse", ["samples/spectrum/GetJobMain.xml", "-"], stdin: rows)
         #expect(joined.status == 0)
         let contract = try #require(try joined.jsonLines().first)

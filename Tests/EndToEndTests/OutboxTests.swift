@@ -50,10 +50,10 @@ struct OutboxTests {
     /// 1. Origin ids that one file name would merge (`24/1017`, `24:1017`, `24_1017`; customers
     /// that differ only in case) each get their own unit file.
     @Test func idsThatLookAlikeGetTheirOwnFiles() throws {
-        let folder = try TemporaryFolder()
+        let folder = TemporaryFolder()
         let jobs: [(String, String)] = [("24/1017", "OWN100"), ("24:1017", "OWN100"), ("24_1017", "OWN100"), ("24-9000", "OWN100"), ("24-9000", "own100")]
-        try folder.write("in/contracts.csv", SpectrumExports.contracts(jobs.map { SpectrumExports.contract(job: $0.0, customer: $0.1) }))
-        try folder.write("map.csv", SpectrumExports.projectMap(jobs.enumerated().map { ($0.element.0, $0.element.1, 9001 + $0.offset) }))
+        folder.write("in/contracts.csv", SpectrumExports.contracts(jobs.map { SpectrumExports.contract(job: $0.0, customer: $0.1) }))
+        folder.write("map.csv", SpectrumExports.projectMap(jobs.enumerated().map { ($0.element.0, $0.element.1, 9001 + $0.offset) }))
         let run = try Tool.run("sov-run", ["--ledger", folder.file("l.sqlite"), "--project-map", folder.file("map.csv"), "--out", folder.file("out"), folder.file("in")])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stderr.contains("5 exported"))
@@ -74,10 +74,10 @@ struct OutboxTests {
     /// new create with the newest content (the old one kept in outbox/superseded/), never by an
     /// update whose create would be gone. Within one run, and across runs.
     @Test func aChangeBeforeDeliveryReplacesThePendingCreate() throws {
-        let folder = try TemporaryFolder()
-        try folder.write("map.csv", "company,job,customer,project_id,prime_contract_id\n1,24-1017,OWN100,2783451,31504417\n")
-        try folder.write("a/co.csv", SpectrumExports.changeOrder(job: "24-1017", revenue: "500.00"))
-        try folder.write("b/co.csv", SpectrumExports.changeOrder(job: "24-1017", revenue: "750.00"))
+        let folder = TemporaryFolder()
+        folder.write("map.csv", "company,job,customer,project_id,prime_contract_id\n1,24-1017,OWN100,2783451,31504417\n")
+        folder.write("a/co.csv", SpectrumExports.changeOrder(job: "24-1017", revenue: "500.00"))
+        folder.write("b/co.csv", SpectrumExports.changeOrder(job: "24-1017", revenue: "750.00"))
         let common = ["--ledger", folder.file("l.sqlite"), "--project-map", folder.file("map.csv"), "--out", folder.file("out")]
 
         // Two versions in one run: the later one wins, as one create.
@@ -121,10 +121,10 @@ struct OutboxTests {
     /// exported, is held (DEP001), not exported against a contract that will never exist; the run
     /// that exports the contract exports it too, without its input.
     @Test func aChangeOrderWaitsForItsRejectedContract() throws {
-        let folder = try TemporaryFolder()
-        try folder.write("map.csv", SpectrumExports.projectMap([("24-5000", nil, 5000)]))
-        try folder.write("in/contracts.csv", SpectrumExports.contracts([SpectrumExports.contract(job: "24-5000", total: "9999.00")]))
-        try folder.write("in/co.csv", SpectrumExports.changeOrder(job: "24-5000"))
+        let folder = TemporaryFolder()
+        folder.write("map.csv", SpectrumExports.projectMap([("24-5000", nil, 5000)]))
+        folder.write("in/contracts.csv", SpectrumExports.contracts([SpectrumExports.contract(job: "24-5000", total: "9999.00")]))
+        folder.write("in/co.csv", SpectrumExports.changeOrder(job: "24-5000"))
         let common = ["--ledger", folder.file("l.sqlite"), "--project-map", folder.file("map.csv"), "--out", folder.file("out"), "--report", folder.file("report.html"), "--report-csv", folder.file("csv")]
         let first = try Tool.run("sov-run", common + [folder.file("in")])
         #expect(first.status == 1, "\(first.stderr)")
@@ -140,7 +140,7 @@ struct OutboxTests {
         #expect(folder.names("csv").compactMap { folder.text("csv/" + $0) }.contains { $0.contains("DEP001") || $0.contains("co:001") })
 
         // The contract fixed, alone: both go out, contract first; nothing is held any more.
-        try folder.write("fixed/contracts.csv", SpectrumExports.contracts([SpectrumExports.contract(job: "24-5000")]))
+        folder.write("fixed/contracts.csv", SpectrumExports.contracts([SpectrumExports.contract(job: "24-5000")]))
         let second = try Tool.run("sov-run", common + [folder.file("fixed")])
         #expect(second.status == 0, "\(second.stderr)")
         #expect(second.stderr.contains("2 exported"))
@@ -155,13 +155,13 @@ struct OutboxTests {
     /// 4. Names no disk takes (a 246-character input name, a 250-digit Procore id) neither wedge
     /// the drop folder nor stop the files after them.
     @Test func longNamesDoNotWedgeTheDropFolder() throws {
-        let folder = try TemporaryFolder()
-        let event = try #require(FileManager.default.contents(atPath: Package.path("samples/procore/pcco-event.json")))
+        let folder = TemporaryFolder()
+        let event = try #require(FileManager.default.contents(atPath: Checkout.path("samples/procore/pcco-event.json")))
         let longId = String(repeating: "7", count: 250)
         let text = String(decoding: event, as: UTF8.self).replacingOccurrences(of: "1186921", with: longId)
         let longName = String(repeating: "n", count: 241) + ".json"
-        try folder.write("drop/inbox/" + longName, text)
-        try folder.write("drop/inbox/zz-after.json", String(decoding: event, as: UTF8.self))
+        folder.write("drop/inbox/" + longName, text)
+        folder.write("drop/inbox/zz-after.json", String(decoding: event, as: UTF8.self))
         let past = Date(timeIntervalSinceNow: -60)
         for name in [longName, "zz-after.json"] {
             try FileManager.default.setAttributes([.modificationDate: past], ofItemAtPath: folder.file("drop/inbox/" + name))
@@ -181,8 +181,8 @@ struct OutboxTests {
 
     /// 5. A failed input's error report never replaces another file, even one named like it.
     @Test func anErrorReportNeverReplacesAnotherInput() throws {
-        let folder = try TemporaryFolder()
-        try folder.write("drop/inbox/a.json.error.txt", "{not json")
+        let folder = TemporaryFolder()
+        folder.write("drop/inbox/a.json.error.txt", "{not json")
         let past = Date(timeIntervalSinceNow: -60)
         try FileManager.default.setAttributes([.modificationDate: past], ofItemAtPath: folder.file("drop/inbox/a.json.error.txt"))
         let first = try Tool.run("sov-watch", [folder.file("drop"), "--once", "--settle", "0"])
@@ -190,7 +190,7 @@ struct OutboxTests {
         let original = folder.text("drop/failed/a.json.error.txt")
         #expect(original == "{not json")
 
-        try folder.write("drop/inbox/a.json", "{\"broken\": ")
+        folder.write("drop/inbox/a.json", "{\"broken\": ")
         try FileManager.default.setAttributes([.modificationDate: past], ofItemAtPath: folder.file("drop/inbox/a.json"))
         let second = try Tool.run("sov-watch", [folder.file("drop"), "--once", "--settle", "0"])
         #expect(second.status == 65, "\(second.stderr)")
@@ -203,16 +203,16 @@ struct OutboxTests {
     /// 6. `sov-run` to a pipe whose reader leaves early: exit 74, nothing of the run recorded, and
     /// the next run sends everything (at least once, never lost).
     @Test func aClosedPipeRecordsNothing() throws {
-        let folder = try TemporaryFolder()
+        let folder = TemporaryFolder()
         let jobs = (0..<40).map { "24-\(6000 + $0)" }
-        try folder.write("in/contracts.csv", SpectrumExports.contracts(jobs.map { SpectrumExports.contract(job: $0, lines: 40) }))
-        try folder.write("map.csv", SpectrumExports.projectMap(jobs.enumerated().map { ($0.element, nil, 6000 + $0.offset) }))
+        folder.write("in/contracts.csv", SpectrumExports.contracts(jobs.map { SpectrumExports.contract(job: $0, lines: 40) }))
+        folder.write("map.csv", SpectrumExports.projectMap(jobs.enumerated().map { ($0.element, nil, 6000 + $0.offset) }))
         let ledger = folder.file("l.sqlite")
         let script = """
             "$1" --ledger "$2" --project-map "$3" "$4" | (sleep 0.3; head -1 > /dev/null)
             echo "${PIPESTATUS[0]}"
             """
-        let piped = try Tool.runShell(script, [Package.binFolder + "/sov-run", ledger, folder.file("map.csv"), folder.file("in")])
+        let piped = try Tool.runShell(script, [Checkout.executable("sov-run"), ledger, folder.file("map.csv"), folder.file("in")])
         #expect(piped.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "74", "\(piped.stderr)")
         #expect(piped.stderr.contains("standard output was closed"))
         #expect(try ledgerList(ledger).isEmpty)
@@ -227,11 +227,11 @@ struct OutboxTests {
     /// A ledger written by the release before the outbox is migrated in place: its exports are
     /// delivered units, and nothing is exported again.
     @Test func aLedgerOfTheLastReleaseIsMigrated() throws {
-        let folder = try TemporaryFolder()
-        let fixture = try #require(FileManager.default.contents(atPath: Package.path("Tests/Fixtures/ledger/v1-release-ledger.sqlite")))
-        try folder.write("l.sqlite", fixture)
+        let folder = TemporaryFolder()
+        let fixture = try #require(FileManager.default.contents(atPath: Checkout.path("Tests/Fixtures/ledger/v1-release-ledger.sqlite")))
+        folder.write("l.sqlite", fixture)
         // The project map that release ran with (its prime contract ids are in the documents).
-        try folder.write("map.csv", """
+        folder.write("map.csv", """
             company,job,customer,project_id,prime_contract_id
             1,24-1017,OWN100,2783451,31504417
             1,24-1022,OWN200,2783468,31504952
@@ -253,9 +253,9 @@ struct OutboxTests {
 
     /// sov-ledger: show, retry, forget (which needs --yes and makes the next run export anew).
     @Test func theLedgerToolShowsAndMends() throws {
-        let folder = try TemporaryFolder()
-        try folder.write("map.csv", SpectrumExports.projectMap([("24-7000", nil, 7000)]))
-        try folder.write("in/contracts.csv", SpectrumExports.contracts([SpectrumExports.contract(job: "24-7000")]))
+        let folder = TemporaryFolder()
+        folder.write("map.csv", SpectrumExports.projectMap([("24-7000", nil, 7000)]))
+        folder.write("in/contracts.csv", SpectrumExports.contracts([SpectrumExports.contract(job: "24-7000")]))
         let ledger = folder.file("l.sqlite")
         let common = ["--ledger", ledger, "--project-map", folder.file("map.csv"), "--out", folder.file("out"), folder.file("in")]
         #expect(try Tool.run("sov-run", common).status == 0)

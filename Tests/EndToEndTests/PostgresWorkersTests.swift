@@ -17,7 +17,7 @@ struct PostgresWorkersTests {
     static let clusterDir = ProcessInfo.processInfo.environment["SOV_TEST_POSTGRES_DIR"].flatMap { $0.isEmpty ? nil : $0 }
 
     /// psql from the server's own binaries (Debian keeps them out of PATH) or PATH.
-    static func psql(_ sql: String) throws -> Outcome {
+    static func psql(_ sql: String) throws -> ProcessOutcome {
         let candidates = ((try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []).sorted().reversed()
             .map { "/usr/lib/postgresql/\($0)/bin/psql" } + ["/usr/bin/psql"]
         let psql = try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0) })
@@ -26,7 +26,7 @@ struct PostgresWorkersTests {
 
     static func launch(_ name: String, _ arguments: [String], environment: [String: String] = [:], in directory: String, log: String) throws -> Process {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Package.binFolder + "/" + name)
+        process.executableURL = URL(fileURLWithPath: Checkout.executable(name))
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         var inherited = ProcessInfo.processInfo.environment
@@ -76,7 +76,7 @@ struct PostgresWorkersTests {
         defer { _ = try? Self.psql("DROP SCHEMA \(schema) CASCADE") }
         let ledger = base + (base.contains("?") ? "&" : "?") + "options=-csearch_path%3D\(schema)"
 
-        let folder = try TemporaryFolder()
+        let folder = TemporaryFolder()
         try PushTests.exports(in: folder)
         // Two exporters at once over the same inputs: every document exported once in all.
         let runs = try (1...2).map { index in
@@ -106,7 +106,7 @@ struct PostgresWorkersTests {
                 // Not through a pipe: the new server would inherit it and keep it open for ever.
                 let restart = Process()
                 restart.executableURL = URL(fileURLWithPath: "/bin/bash")
-                restart.arguments = [Package.path("scripts/pg-cluster.sh"), "restart", dir]
+                restart.arguments = [Checkout.path("scripts/pg-cluster.sh"), "restart", dir]
                 restart.standardInput = FileHandle.nullDevice
                 restart.standardOutput = FileHandle.nullDevice
                 restart.standardError = FileHandle.nullDevice

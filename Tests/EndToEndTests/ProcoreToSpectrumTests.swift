@@ -1,4 +1,5 @@
 import Foundation
+import SOVTestSupport
 import SOVCore
 import SpectrumFormat
 import Testing
@@ -13,7 +14,7 @@ struct ProcoreToSpectrumTests {
     }
 
     /// sov-parse -> sov-validate -> sov-markup on both Procore samples.
-    static func markedUp() throws -> [Outcome] {
+    static func markedUp() throws -> [ProcessOutcome] {
         try Tool.pipeline([
             ("sov-parse", ["samples/procore/pcco-event.json", "samples/procore/pcco-package.json"]),
             ("sov-validate", ["--project-map", "samples/project-map.csv"]),
@@ -22,7 +23,7 @@ struct ProcoreToSpectrumTests {
     }
 
     static func records(_ xml: Data, in folder: TemporaryFolder) throws -> [SpectrumRecord] {
-        let path = try folder.write("spectrum-\(UUID().uuidString).xml", xml)
+        let path = folder.write("spectrum-\(UUID().uuidString).xml", xml)
         let reader = try XMLRecordReader(InputFile(path: path))
         var records: [SpectrumRecord] = []
         while let item = try reader.next() {
@@ -73,7 +74,7 @@ struct ProcoreToSpectrumTests {
     }
 
     @Test func changeRequestsHaveEstimatesPerPhaseAndRevenuePerBillingItem() throws {
-        let folder = try TemporaryFolder()
+        let folder = TemporaryFolder()
         let stages = try Self.markedUp()
         let orders = try stages[2].jsonLines()
         let emit = try Tool.run("sov-emit", ["--to", "spectrum", "--project-map", "samples/project-map.csv"], stdin: stages[2].stdout)
@@ -136,7 +137,7 @@ struct ProcoreToSpectrumTests {
     }
 
     @Test func changeOrderLayoutPutsTheVerticalMarkupInFeeAmount() throws {
-        let folder = try TemporaryFolder()
+        let folder = TemporaryFolder()
         let stages = try Self.markedUp()
         let emit = try Tool.run("sov-emit", ["--to", "spectrum", "--spectrum-layout", "change-order"], stdin: stages[2].stdout, environment: ["SPECTRUM_AUTHORIZATION_ID": "e2e-auth"])
         #expect(emit.status == 0, "\(emit.stderr)")
@@ -160,7 +161,7 @@ struct ProcoreToSpectrumTests {
     }
 
     @Test func authorizationIdComesFromTheEnvironmentOrAWarningSaysItIsMissing() throws {
-        let folder = try TemporaryFolder()
+        let folder = TemporaryFolder()
         let input = try Self.markedUp()[2].stdout
 
         let withId = try Tool.run("sov-emit", ["--to", "spectrum"], stdin: input, environment: ["SPECTRUM_AUTHORIZATION_ID": "7f3c-e2e"])

@@ -33,9 +33,9 @@ struct PushTests {
             changeOrders += "1,\(job),OWN\(index),001,Extra work,A,11/04/2024,11/18/2024,3,5.00,,,02-000,Extra two,,,333.33\n"
             map += "1,\(job),OWN\(index),\(700_000 + index),\n"
         }
-        try folder.write("in/contracts.csv", SpectrumExports.contracts(contracts))
-        try folder.write("in/change_orders.csv", changeOrders)
-        try folder.write("map.csv", map)
+        folder.write("in/contracts.csv", SpectrumExports.contracts(contracts))
+        folder.write("in/change_orders.csv", changeOrders)
+        folder.write("map.csv", map)
     }
 
     static func push(_ standIn: StandIn, ledger: String, extra: [String] = []) -> [String] {
@@ -54,7 +54,7 @@ struct PushTests {
     }
 
     @Test func thirtyContractsAndTheirChangeOrdersReachProcoreOnceThroughFaultsAndKills() throws {
-        let folder = try TemporaryFolder()
+        let folder = TemporaryFolder()
         try Self.exports(in: folder)
         let ledger = folder.file("l.sqlite")
         let run = try Tool.run("sov-run", ["--ledger", ledger, "--project-map", folder.file("map.csv"), "--out", folder.file("out"), folder.file("in")])
@@ -136,10 +136,10 @@ struct PushTests {
     /// What Procore refuses is kept verbatim, the unit is refused and its change order waits; the
     /// exit status says so. Credentials refused: 77, naming the settings to check.
     @Test func refusalsAndCredentials() throws {
-        let folder = try TemporaryFolder()
-        try folder.write("map.csv", SpectrumExports.projectMap([("24-3000", nil, 3000)]))
-        try folder.write("in/contracts.csv", SpectrumExports.contracts([SpectrumExports.contract(job: "24-3000")]))
-        try folder.write("in/co.csv", SpectrumExports.changeOrder(job: "24-3000"))
+        let folder = TemporaryFolder()
+        folder.write("map.csv", SpectrumExports.projectMap([("24-3000", nil, 3000)]))
+        folder.write("in/contracts.csv", SpectrumExports.contracts([SpectrumExports.contract(job: "24-3000")]))
+        folder.write("in/co.csv", SpectrumExports.changeOrder(job: "24-3000"))
         let ledger = folder.file("l.sqlite")
         #expect(try Tool.run("sov-run", ["--ledger", ledger, "--project-map", folder.file("map.csv"), "--out", folder.file("out"), folder.file("in")]).status == 0)
 
@@ -175,9 +175,9 @@ struct PushTests {
 
     /// `sov-run --push`: export and deliver in one go.
     @Test func runPushExportsAndDelivers() throws {
-        let folder = try TemporaryFolder()
-        try folder.write("map.csv", SpectrumExports.projectMap([("24-3100", nil, 3100)]))
-        try folder.write("in/contracts.csv", SpectrumExports.contracts([SpectrumExports.contract(job: "24-3100")]))
+        let folder = TemporaryFolder()
+        folder.write("map.csv", SpectrumExports.projectMap([("24-3100", nil, 3100)]))
+        folder.write("in/contracts.csv", SpectrumExports.contracts([SpectrumExports.contract(job: "24-3100")]))
         let standIn = try StandIn(script: "tools/standins/procore_standin.py", arguments: ["--company-id", Self.company], maxLifetime: 120)
         defer { standIn.stop() }
         let ledger = folder.file("l.sqlite")
@@ -195,9 +195,9 @@ struct PushTests {
 @Suite(.serialized)
 struct WatchPushTests {
     @Test func sovWatchPushDeliversAndMovesUnitsToDelivered() throws {
-        let folder = try TemporaryFolder()
-        try folder.write("map.csv", SpectrumExports.projectMap([("24-3200", nil, 3200)]))
-        try folder.write("drop/inbox/contracts.csv", SpectrumExports.contracts([SpectrumExports.contract(job: "24-3200")]))
+        let folder = TemporaryFolder()
+        folder.write("map.csv", SpectrumExports.projectMap([("24-3200", nil, 3200)]))
+        folder.write("drop/inbox/contracts.csv", SpectrumExports.contracts([SpectrumExports.contract(job: "24-3200")]))
         try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -60)], ofItemAtPath: folder.file("drop/inbox/contracts.csv"))
         let standIn = try StandIn(script: "tools/standins/procore_standin.py", arguments: ["--company-id", PushTests.company], maxLifetime: 120)
         defer { standIn.stop() }
@@ -213,13 +213,13 @@ struct WatchPushTests {
     }
 
     @Test func theChangeOrderLayoutReachesSpectrum() throws {
-        let folder = try TemporaryFolder()
-        try folder.write("cfg.toml", "[spectrum]\nlayout = \"change-order\"\n")
+        let folder = TemporaryFolder()
+        folder.write("cfg.toml", "[spectrum]\nlayout = \"change-order\"\n")
         // ARChangeOrder's CO_Billing_Item_Code is numeric (DEX-TRANSPORT.md 4.2): a site whose
         // billing items are numbers.
-        let package = String(decoding: try #require(FileManager.default.contents(atPath: Package.path("samples/procore/pcco-package.json"))), as: UTF8.self)
+        let package = String(decoding: try #require(FileManager.default.contents(atPath: Checkout.path("samples/procore/pcco-package.json"))), as: UTF8.self)
             .replacingOccurrences(of: "\"03-300\"", with: "\"0330\"").replacingOccurrences(of: "\"05-100\"", with: "\"0510\"")
-        try folder.write("package.json", package)
+        folder.write("package.json", package)
         let ledger = folder.file("l.sqlite")
         let run = try Tool.run(
             "sov-run", ["--config", folder.file("cfg.toml"), "--ledger", ledger, "--project-map", "samples/project-map.csv", "--out", folder.file("out"), folder.file("package.json")])
@@ -240,11 +240,11 @@ struct WatchPushTests {
 /// push limited to a company delivers only that company's units.
 struct FirmIsolationTests {
     @Test func aPushLimitedToACompanyTakesOnlyItsUnits() throws {
-        let folder = try TemporaryFolder()
-        try folder.write("map.csv", SpectrumExports.projectMap([("24-4100", nil, 4100), ("24-4200", nil, 4200)]))
-        try folder.write("a/contracts.csv", SpectrumExports.contracts([SpectrumExports.contract(job: "24-4100")]))
-        try folder.write("b/contracts.csv", SpectrumExports.contracts([SpectrumExports.contract(job: "24-4200")]))
-        try folder.write("firm-b.toml", "[procore]\ncompany_id = \"2002\"\n")
+        let folder = TemporaryFolder()
+        folder.write("map.csv", SpectrumExports.projectMap([("24-4100", nil, 4100), ("24-4200", nil, 4200)]))
+        folder.write("a/contracts.csv", SpectrumExports.contracts([SpectrumExports.contract(job: "24-4100")]))
+        folder.write("b/contracts.csv", SpectrumExports.contracts([SpectrumExports.contract(job: "24-4200")]))
+        folder.write("firm-b.toml", "[procore]\ncompany_id = \"2002\"\n")
         let ledger = folder.file("l.sqlite")
         let common = ["--ledger", ledger, "--project-map", folder.file("map.csv"), "--out", folder.file("out")]
         #expect(try Tool.run("sov-run", common + ["--procore-company-id", "1001", folder.file("a")]).status == 0)

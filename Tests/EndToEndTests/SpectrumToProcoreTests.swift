@@ -1,4 +1,5 @@
 import Foundation
+import SOVTestSupport
 import SOVCore
 import Testing
 
@@ -8,7 +9,7 @@ struct SpectrumCSVToProcoreTests {
     static let map = "samples/project-map.csv"
 
     @Test func samplesFlowStageByStageFromSpectrumCSVToProcoreImports() throws {
-        let folder = try TemporaryFolder()
+        let folder = TemporaryFolder()
 
         // sov-parse: three CSV exports, jobs.csv in Windows-1252.
         let parse = try Tool.run("sov-parse", [
@@ -247,7 +248,7 @@ struct SpectrumCSVToProcoreTests {
 /// The Data Exchange GetJobMain response and the FOR XML SOV rows make one prime contract.
 struct SpectrumXMLToProcoreTests {
     @Test func getJobMainAndForXMLRowsBecomeOnePrimeContract() throws {
-        let folder = try TemporaryFolder()
+        let folder = TemporaryFolder()
         let stages = try Tool.pipeline([
             ("sov-parse", ["samples/spectrum/GetJobMain.xml", "samples/spectrum/sov-2040.xml"]),
             ("sov-validate", ["--project-map", "samples/project-map.csv"]),

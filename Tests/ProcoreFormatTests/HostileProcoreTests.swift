@@ -1,3 +1,4 @@
+import SOVTestSupport
 import Testing
 import SOVCore
 @testable import ProcoreFormat
@@ -177,11 +178,8 @@ import Glibc
 
     @Test("a markups file that is hostile is refused with its name and line")
     func hostileMarkupsFile() throws {
-        let path = "/tmp/sov-hostile-markups-\(UInt64.random(in: 0...UInt64.max)).json"
-        let output = try OutputSink(creating: path)
-        try output.write("\n" + String(repeating: "[", count: 100_000))
-        try output.flush()
-        defer { unlink(path) }
+        let scratch = TemporaryFolder()
+        let path = scratch.write("markups.json", "\n" + String(repeating: "[", count: 100_000))
         #expect {
             try ProcoreReader.loadMarkups(path)
         } throws: { error in

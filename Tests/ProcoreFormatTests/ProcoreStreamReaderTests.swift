@@ -1,3 +1,4 @@
+import SOVTestSupport
 import Testing
 import SOVCore
 @testable import ProcoreFormat
@@ -9,24 +10,10 @@ import Glibc
 /// The Procore reader takes a file document by document; it must read exactly what a parse of
 /// the whole input reads, and fail exactly where and how that parse fails.
 @Suite struct ProcoreStreamReaderTests {
-    private static func temporaryFile(_ bytes: [UInt8]) -> String {
-        var template = Array("/tmp/sov-procore-stream.XXXXXX".utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        precondition(fd >= 0)
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            precondition(written > 0)
-            offset += written
-        }
-        close(fd)
-        return template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-    }
-
     /// Everything a stream over a file yields, and the failure that ended it.
     private static func stream(_ bytes: [UInt8], maximumDocumentBytes: Int = ProcoreStreamReader.maximumDocumentBytes) throws -> (items: [ProcoreItem], failure: ProcoreInputFailure?) {
-        let path = temporaryFile(bytes)
-        defer { unlink(path) }
+        let scratch = TemporaryFolder()
+        let path = scratch.write("input.json", bytes)
         let reader = ProcoreStreamReader(try InputFile(path: path), maximumDocumentBytes: maximumDocumentBytes)
         var items: [ProcoreItem] = []
         do {

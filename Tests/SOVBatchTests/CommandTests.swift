@@ -1,4 +1,5 @@
 import Foundation
+import SOVTestSupport
 import SOVBatch
 import SOVCore
 import Testing
@@ -116,32 +117,12 @@ struct ConfigurationTests {
     }
 }
 
-/// The built executables next to this test binary.
+/// The built executables (beside this test binary), run to their end.
 enum Executables {
-    static let folder = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().path
+    static func path(_ name: String) -> String { Checkout.executable(name) }
 
-    static func path(_ name: String) -> String { folder + "/" + name }
-
-    struct Outcome {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    static func run(_ name: String, _ arguments: [String], in directory: String? = nil) throws -> Outcome {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path(name))
-        process.arguments = arguments
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Outcome(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    static func run(_ name: String, _ arguments: [String], stdin: Data? = nil, in directory: String? = nil) throws -> ProcessOutcome {
+        try ChildProcess.run(path(name), arguments, stdin: stdin, in: directory)
     }
 }
 
@@ -228,8 +209,8 @@ struct SharedConfigurationTests {
             """)
         let emit = try Executables.run("sov-emit", ["--to", "spectrum", "--config", config, input], in: folder.path)
         #expect(emit.status == 0, "\(emit.stderr)")
-        #expect(emit.stdout.contains("<CR_Status>AP</CR_Status>"))
-        #expect(emit.stdout.contains("<Change_Request_Number>PP9</Change_Request_Number>"))
+        #expect(emit.stdoutText.contains("<CR_Status>AP</CR_Status>"))
+        #expect(emit.stdoutText.contains("<Change_Request_Number>PP9</Change_Request_Number>"))
         #expect(!FileManager.default.fileExists(atPath: folder.file("exports")))
     }
 }
@@ -283,7 +264,7 @@ struct SovWatchBinaryTests {
         #expect(folder.names("drop/inbox") == ["job-24-6000"])
         #expect(folder.names("drop/rejected").isEmpty)
         #expect(folder.units("drop/outbox") == ["spectrum-1-24-5000-own100.json"])
-        let export = try JSONParser.parse(try #require(folder.read(folder.unit("drop/outbox", "spectrum-1-24-5000-own100.json"))).trimmingCharacters(in: .newlines))
+        let export = try JSONParser.parse(try #require(folder.text(folder.unit("drop/outbox", "spectrum-1-24-5000-own100.json"))).trimmingCharacters(in: .newlines))
         let requests = try #require(export["requests"]?.arrayValue)
         let lineAmounts = requests.dropFirst().compactMap { $0["body"]?["line_item"]?["amount"]?.stringValue }
         #expect(requests.count == 3)
@@ -337,7 +318,7 @@ struct SovWatchBinaryTests {
         let run = try Executables.run("sov-watch", [drop.root, "--once"])
         #expect(run.status == 1, "\(run.stderr)")
         #expect(folder.names("drop/archive") == ["b.2.csv", "b.csv"])
-        let rejects = try #require(folder.read("drop/rejected/b.2.csv.rejects.jsonl"))
+        let rejects = try #require(folder.text("drop/rejected/b.2.csv.rejects.jsonl"))
         #expect(rejects.contains("\"file\":\"\(drop.archive)/b.2.csv\""))
         #expect(!rejects.contains("/work/"))
     }
@@ -346,14 +327,14 @@ struct SovWatchBinaryTests {
         let help = try Executables.run("sov-watch", ["--help"])
         #expect(help.status == 0)
         for option in ["--once", "--interval", "--project-map", "--ledger", "--report", "--config", "--quiet"] {
-            #expect(help.stdout.contains(option), "\(option)")
+            #expect(help.stdoutText.contains(option), "\(option)")
         }
         for option in ["--out", "--rejects", "--dry-run"] {
-            #expect(!help.stdout.contains(option), "\(option) is sov-run's")
+            #expect(!help.stdoutText.contains(option), "\(option) is sov-run's")
         }
         let runHelp = try Executables.run("sov-run", ["--help"])
         for option in ["--out", "--rejects", "--dry-run", "--config"] {
-            #expect(runHelp.stdout.contains(option), "\(option)")
+            #expect(runHelp.stdoutText.contains(option), "\(option)")
         }
     }
 
@@ -371,13 +352,10 @@ struct SovWatchBinaryTests {
         let mapFile = folder.write("map.csv", map)
         let arguments = [drop.root, "--project-map", mapFile, "--interval", "1", "--quiet"]
 
-        let watcher = Process()
-        watcher.executableURL = URL(fileURLWithPath: Executables.path("sov-watch"))
-        watcher.arguments = arguments
-        try watcher.run()
+        let watcher = try ChildProcess(Executables.path("sov-watch"), arguments)
         _ = waitUntil("the first archived file") { !folder.names("drop/archive").isEmpty || !watcher.isRunning }
-        kill(watcher.processIdentifier, SIGKILL)
-        watcher.waitUntilExit()
+        watcher.send(SIGKILL)
+        _ = try watcher.wait()
         let archivedAtKill = folder.names("drop/archive").count
         if archivedAtKill == 30 { print("note: sov-watch finished all 30 files before the SIGKILL landed") }
 
@@ -427,7 +405,7 @@ struct DryRunBinaryTests {
         #expect(closed.names == ["ledger.sqlite"])
         let dry = try Executables.run("sov-run", common + ["--dry-run", first])
         #expect(dry.status == 0, "\(dry.stderr)")
-        #expect(dry.stdout.contains("skip\tprocore\tspectrum:1:24-0001:OWN100\tskip: unchanged since run 1"))
+        #expect(dry.stdoutText.contains("skip\tprocore\tspectrum:1:24-0001:OWN100\tskip: unchanged since run 1"))
         #expect(try FolderSnapshot(folder.file("state")) == closed)
 
         // Another process has the ledger open for writing (this one), and a run committed
@@ -439,7 +417,7 @@ struct DryRunBinaryTests {
         #expect(inUse.names == ["ledger.sqlite", "ledger.sqlite-shm", "ledger.sqlite-wal"])
         let dryAgain = try Executables.run("sov-run", common + ["--dry-run", first, second])
         #expect(dryAgain.status == 0, "\(dryAgain.stderr)")
-        #expect(dryAgain.stdout.contains("skip\tprocore\tspectrum:1:24-0002:OWN100\tskip: unchanged since run 2"))
+        #expect(dryAgain.stdoutText.contains("skip\tprocore\tspectrum:1:24-0002:OWN100\tskip: unchanged since run 2"))
         #expect(try FolderSnapshot(folder.file("state")) == inUse)
         withExtendedLifetime(writer) {}
     }

@@ -1,4 +1,5 @@
 import Foundation
+import SOVTestSupport
 @testable import SOVBatch
 import SOVCore
 import Testing
@@ -21,7 +22,7 @@ struct DropFolderRoundTwoTests {
     }
 
     static func rejectLines(_ fixture: DropFolderFixture, _ name: String) throws -> [JSONValue] {
-        let text = fixture.temporary.read("drop/rejected/" + name) ?? ""
+        let text = fixture.temporary.text("drop/rejected/" + name) ?? ""
         return try JSONParser.parseSequence(Array(text.utf8)).map(\.value)
     }
 
@@ -38,7 +39,7 @@ struct DropFolderRoundTwoTests {
         #expect(fixture.names("archive") == ["b"])
         // Only the regular file went out; nothing from outside the drop folder.
         #expect(fixture.units("outbox") == ["spectrum-1-24-1017-own100.json"])
-        let text = fixture.temporary.read("drop/rejected/b.rejects.jsonl") ?? ""
+        let text = fixture.temporary.text("drop/rejected/b.rejects.jsonl") ?? ""
         #expect(!text.contains("SECRET"))
         let lines = try Self.rejectLines(fixture, "b.rejects.jsonl")
         let said = lines.compactMap { $0["diagnostics"]?.arrayValue?.first }
@@ -187,20 +188,16 @@ struct DropFolderRoundTwoTests {
     @Test("sov-watch stops on SIGHUP as on SIGTERM, exit 0")
     func sighupStopsTheWatcher() throws {
         let folder = TemporaryFolder()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Executables.path("sov-watch"))
-        process.arguments = [folder.file("drop"), "--interval", "1"]
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let watcher = try ChildProcess(Executables.path("sov-watch"), [folder.file("drop"), "--interval", "1"])
         // Started once it holds the lock.
-        for _ in 0..<100 where !FileManager.default.fileExists(atPath: folder.file("drop/.sov-watch.lock")) { usleep(50_000) }
+        for _ in 0..<100 where !folder.exists("drop/.sov-watch.lock") { usleep(50_000) }
         usleep(200_000)
-        kill(process.processIdentifier, SIGHUP)
-        for _ in 0..<100 where process.isRunning { usleep(50_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-        #expect(process.terminationReason == .exit)
-        #expect(process.terminationStatus == 0)
+        watcher.send(SIGHUP)
+        for _ in 0..<100 where watcher.isRunning { usleep(50_000) }
+        if watcher.isRunning { watcher.send(SIGKILL) }
+        let outcome = try watcher.wait()
+        #expect(!outcome.killedBySignal)
+        #expect(outcome.status == 0, "\(outcome.stderr)")
     }
 
     @Test("-q never hides the reason for a fatal exit (66, 65 for a whole file)")

@@ -1,4 +1,5 @@
 import Foundation
+import SOVTestSupport
 import SOVBatch
 import SOVCore
 import Testing
@@ -33,15 +34,9 @@ struct SHA256Tests {
             paths.append(path)
             expected.append(SHA256.hex(bytes))
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
-        process.arguments = paths
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        let digests = output.split(separator: "\n").map { String($0.prefix(64)) }
+        let sha256sum = try ChildProcess.run("/usr/bin/sha256sum", paths)
+        #expect(sha256sum.status == 0, "\(sha256sum.stderr)")
+        let digests = sha256sum.stdoutText.split(separator: "\n").map { String($0.prefix(64)) }
         #expect(digests == expected)
     }
 }

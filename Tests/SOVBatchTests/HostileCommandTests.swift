@@ -1,4 +1,5 @@
 import Foundation
+import SOVTestSupport
 import SOVCore
 import Testing
 
@@ -112,9 +113,7 @@ struct HostileCommandTests {
 
     @Test("on standard input the same refusal names <stdin>")
     func hostileStdin() throws {
-        let folder = TemporaryFolder()
-        let path = folder.write("deep.json", String(repeating: "[", count: 100_000))
-        let outcome = try StreamedRun(HostileCommandTests.tool("sov-parse"), [], stdin: path).finish()
+        let outcome = try Executables.run("sov-parse", [], stdin: Data(String(repeating: "[", count: 100_000).utf8))
         #expect(outcome.status == 65)
         #expect(outcome.stderr.contains("<stdin>:1: error: [FMT010] malformed JSON at column 257: nesting deeper than 256 levels"))
     }
@@ -133,7 +132,7 @@ struct HostileCommandTests {
         let fifo = folder.file("secret.fifo")
         #expect(mkfifo(fifo, 0o600) == 0)
         let input = folder.write("xxe.xml", "<?xml version=\"1.0\"?>\n" + template.replacing("FIFO", with: "file://" + fifo) + "\n")
-        let run = try StreamedRun(HostileCommandTests.tool("sov-parse"), [input])
+        let run = try ChildProcess(Executables.path("sov-parse"), [input])
         var opened = false
         while run.isRunning {
             let fd = open(fifo, O_WRONLY | O_NONBLOCK)
@@ -144,7 +143,7 @@ struct HostileCommandTests {
             }
             usleep(2_000)
         }
-        let outcome = try run.finish()
+        let outcome = try run.wait()
         #expect(!opened, "sov-parse opened \(fifo)")
         #expect(outcome.status == 65)
         #expect(outcome.stderr.contains(input + ":"))
@@ -167,18 +166,16 @@ struct HostileCommandTests {
         return (csv, map)
     }
 
-    static func tool(_ name: String) -> String { Executables.path(name) }
-
     @Test("sov-parse big.csv | head -1 ends quietly with status 0")
     func parseIntoClosedPipe() throws {
         let folder = TemporaryFolder()
         let export = HostileCommandTests.flatExport(contracts: 200)
         let input = folder.write("big.csv", export.csv)
-        let run = try StreamedRun(HostileCommandTests.tool("sov-parse"), [input])
+        let run = try ChildProcess(Executables.path("sov-parse"), [input], streamsStdout: true)
         let first = run.readLine()
         #expect(first.hasPrefix("{\"kind\":\"prime_contract\""))
-        run.closeOutput()
-        let outcome = try run.finish()
+        run.closeStdout()
+        let outcome = try run.wait()
         #expect(outcome.status == 0)
         #expect(outcome.stderr.isEmpty)
     }
@@ -189,11 +186,11 @@ struct HostileCommandTests {
         let export = HostileCommandTests.flatExport(contracts: 60)
         let input = folder.write("big.csv", export.csv)
         let map = folder.write("map.csv", export.map)
-        func stage(_ name: String, _ arguments: [String], stdin: String? = nil) throws -> (first: String, outcome: Executables.Outcome) {
-            let run = try StreamedRun(HostileCommandTests.tool(name), arguments, stdin: stdin)
+        func stage(_ name: String, _ arguments: [String], stdin: String? = nil) throws -> (first: String, outcome: ProcessOutcome) {
+            let run = try ChildProcess(Executables.path(name), arguments, stdin: stdin.flatMap(FileManager.default.contents(atPath:)), streamsStdout: true)
             let first = run.readLine()
-            run.closeOutput()
-            return (first, try run.finish())
+            run.closeStdout()
+            return (first, try run.wait())
         }
         // Whole outputs of each stage, to feed the next one from a file.
         let parsed = try Executables.run("sov-parse", [input])
@@ -223,74 +220,5 @@ struct HostileCommandTests {
         #expect(first.hasPrefix("{\"kind\":\"prime_contract\""))
         #expect(outcome.status == 74)
         #expect(outcome.stderr.contains("standard output was closed; the documents not written were not recorded"))
-    }
-}
-
-/// A child process whose stdout is read as it comes (so a test can stop reading, as `head`
-/// does) and whose stderr is collected to the end.
-final class StreamedRun {
-    private let process = Process()
-    private let output = Pipe()
-    private let errors = Pipe()
-    private var reader: FileHandle?
-    private var pending: [UInt8] = []
-    private let stderrCollector = Collector()
-
-    /// stderr as read on its own thread; handed over through the semaphore.
-    private final class Collector: @unchecked Sendable {
-        var data = Data()
-        let done = DispatchSemaphore(value: 0)
-    }
-
-    init(_ executable: String, _ arguments: [String], stdin: String? = nil) throws {
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.standardOutput = output
-        process.standardError = errors
-        if let stdin { process.standardInput = FileHandle(forReadingAtPath: stdin) }
-        try process.run()
-        reader = output.fileHandleForReading
-        // stderr on its own thread, so a chatty child never blocks on a full pipe.
-        let handle = errors.fileHandleForReading
-        let collector = stderrCollector
-        Thread.detachNewThread {
-            collector.data = handle.readDataToEndOfFile()
-            collector.done.signal()
-        }
-    }
-
-    var isRunning: Bool { process.isRunning }
-
-    /// The first line of stdout (without its newline), or what came before the end.
-    func readLine() -> String {
-        guard let reader else { return "" }
-        while true {
-            if let newline = pending.firstIndex(of: 0x0A) {
-                let line = String(decoding: pending[..<newline], as: UTF8.self)
-                pending.removeSubrange(...newline)
-                return line
-            }
-            let chunk = reader.availableData
-            if chunk.isEmpty { return String(decoding: pending, as: UTF8.self) }
-            pending.append(contentsOf: chunk)
-        }
-    }
-
-    /// Closes our end of stdout: the child's next write finds no reader.
-    func closeOutput() {
-        try? reader?.close()
-        reader = nil
-    }
-
-    /// Waits for the child; stdout not yet read is read to its end.
-    func finish() throws -> Executables.Outcome {
-        var stdout = pending
-        if let reader {
-            stdout.append(contentsOf: reader.readDataToEndOfFile())
-            closeOutput()
-        }
-        process.waitUntilExit()
-        stderrCollector.done.wait()
-        return Executables.Outcome(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderrCollector.data, as: UTF8.self))
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SOVTestSupport
 @testable import SOVBatch
 import SOVCore
 import Testing

@@ -1,4 +1,5 @@
 import Foundation
+import SOVTestSupport
 @testable import SOVBatch
 import SOVCore
 import Testing
@@ -245,17 +246,4 @@ struct LedgerTests {
         #expect(try ledger.history(originId: shared.originId, target: .procore).map(\.version) == Array(1...(2 * perWriter)))
         #expect(try ledger.runs().allSatisfy { $0.exitStatus == 0 && $0.counts.exported == perWriter })
     }
-}
-
-@discardableResult
-func shell(_ executable: String, _ arguments: [String]) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    try process.run()
-    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    return output
 }

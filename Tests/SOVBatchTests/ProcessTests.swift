@@ -1,6 +1,7 @@
 import Foundation
 import SOVBatch
 import SOVCore
+import SOVTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -65,23 +66,15 @@ struct WatchChild {
     }
 }
 
-/// Starts this test binary as a watcher child.
-func startWatcherChild(folder: String, pause: String? = nil, marker: String? = nil, once: Bool = false, log: String) throws -> Process {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-    process.arguments = ["--testing-library", "swift-testing", "--filter", "runWatcherAsChild"]
-    var environment = ProcessInfo.processInfo.environment
-    environment[ChildEnvironment.folder] = folder
+/// Starts this test binary as a watcher child, its output to `log`.
+func startWatcherChild(folder: String, pause: String? = nil, marker: String? = nil, once: Bool = false, log: String) throws -> ChildProcess {
+    var environment = [ChildEnvironment.folder: folder]
     if let pause { environment[ChildEnvironment.pause] = pause }
     if let marker { environment[ChildEnvironment.marker] = marker }
     if once { environment[ChildEnvironment.once] = "1" }
-    process.environment = environment
-    _ = FileManager.default.createFile(atPath: log, contents: nil)
-    let handle = FileHandle(forWritingAtPath: log)
-    process.standardOutput = handle
-    process.standardError = handle
-    try process.run()
-    return process
+    return try ChildProcess(
+        URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path, ["--testing-library", "swift-testing", "--filter", "runWatcherAsChild"],
+        environment: environment, output: .file(log))
 }
 
 /// Waits (bounded, as a safety net only) until `condition` holds.
@@ -107,34 +100,30 @@ struct WatcherProcessTests {
         // commits file 17's units: the worst moment to die.
         let child = try startWatcherChild(folder: fixture.drop.root, pause: "staged:50", marker: marker, log: fixture.temporary.file("child1.log"))
         guard waitUntil("the watcher to reach document 50", { FileManager.default.fileExists(atPath: marker) || !child.isRunning }) else {
-            child.terminate()
+            child.send(SIGTERM)
             return
         }
-        #expect(child.isRunning, "child log: \(fixture.temporary.read("child1.log") ?? "")")
+        #expect(child.isRunning, "child log: \(fixture.temporary.text("child1.log") ?? "")")
 
         // A second watcher on the same folder is refused while the first holds it.
         let second = try startWatcherChild(folder: fixture.drop.root, once: true, log: fixture.temporary.file("second.log"))
-        second.waitUntilExit()
-        #expect(second.terminationStatus == ExitStatus.locked.rawValue)
+        #expect(try second.wait().status == ExitStatus.locked.rawValue)
 
-        kill(child.processIdentifier, SIGKILL)
-        child.waitUntilExit()
-        #expect(child.terminationReason == .uncaughtSignal)
+        child.send(SIGKILL)
+        #expect(try child.wait().killedBySignal)
         #expect(fixture.names("archive").count == 16)
         #expect(fixture.names("work") == ["batch-16.jsonl"])
         #expect(fixture.units("outbox").count == 48)
         #expect(try Ledger(path: fixture.ledgerPath).entries().count == 48)
 
         let restarted = try startWatcherChild(folder: fixture.drop.root, once: true, log: fixture.temporary.file("child2.log"))
-        restarted.waitUntilExit()
-        #expect(restarted.terminationStatus == 0, "child log: \(fixture.temporary.read("child2.log") ?? "")")
+        #expect(try restarted.wait().status == 0, "child log: \(fixture.temporary.text("child2.log") ?? "")")
         try fixture.expectAllDoneExactlyOnce(names, perFile: 3)
 
         // And a re-run over the same files exports nothing.
         for name in names { try FileManager.default.copyItem(atPath: fixture.drop.archive + "/" + name, toPath: fixture.drop.inbox + "/" + name) }
         let again = try startWatcherChild(folder: fixture.drop.root, once: true, log: fixture.temporary.file("child3.log"))
-        again.waitUntilExit()
-        #expect(again.terminationStatus == 0)
+        #expect(try again.wait().status == 0)
         let runs = try Ledger(path: fixture.ledgerPath).runs()
         #expect(runs.suffix(30).allSatisfy { $0.counts.exported == 0 && $0.counts.updated == 0 && $0.counts.unchanged == 3 })
         #expect(fixture.units("outbox").count == 90)
@@ -148,21 +137,20 @@ struct WatcherProcessTests {
         // Paused after the first document of the second file is in the ledger.
         let child = try startWatcherChild(folder: fixture.drop.root, pause: "published:4", marker: marker, log: fixture.temporary.file("child.log"))
         guard waitUntil("the watcher to reach document 4", { FileManager.default.fileExists(atPath: marker) || !child.isRunning }) else {
-            child.terminate()
+            child.send(SIGTERM)
             return
         }
-        kill(child.processIdentifier, SIGTERM)
-        child.waitUntilExit()
-        #expect(child.terminationReason == .exit)
-        #expect(child.terminationStatus == 0, "child log: \(fixture.temporary.read("child.log") ?? "")")
+        child.send(SIGTERM)
+        let stopped = try child.wait()
+        #expect(!stopped.killedBySignal)
+        #expect(stopped.status == 0, "child log: \(fixture.temporary.text("child.log") ?? "")")
         #expect(fixture.names("archive") == ["batch-00.jsonl", "batch-01.jsonl"])
         #expect(fixture.names("work").isEmpty)
         #expect(fixture.names("inbox").count == 8)
         #expect(fixture.units("outbox").count == 6)
 
         let restarted = try startWatcherChild(folder: fixture.drop.root, once: true, log: fixture.temporary.file("child2.log"))
-        restarted.waitUntilExit()
-        #expect(restarted.terminationStatus == 0)
+        #expect(try restarted.wait().status == 0)
         try fixture.expectAllDoneExactlyOnce(names, perFile: 3)
     }
 }

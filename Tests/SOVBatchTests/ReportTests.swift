@@ -1,4 +1,5 @@
 import Foundation
+import SOVTestSupport
 @testable import SOVBatch
 import SOVCore
 import Testing
@@ -30,7 +31,7 @@ struct ReportTests {
         folder.write("in/3-procore.jsonl", Fixtures.jsonl([Fixtures.procoreChangeOrder(id: "88412", job: "24-1017")]) + "{\"kind\": \"change_order\", \"schema\": 1, \"origin\": {\"system\": \"procore\"}}\n")
         folder.write("in/4-broken.jsonl", "<script>alert('x')</script>\n")
         let (result, _, _) = try runBatch(.test(folder, inputs: [folder.file("in")], report: "report.html"))
-        let html = try #require(folder.read("report.html"))
+        let html = try #require(folder.text("report.html"))
         if let keep = ProcessInfo.processInfo.environment["SOV_REPORT_SAMPLE"] {
             try html.write(toFile: keep, atomically: true, encoding: .utf8)
         }
@@ -218,7 +219,7 @@ struct ReportTests {
         let folder = TemporaryFolder()
         try RunReport.writeCSV([Self.mixedRun()], to: folder.file("report-csv/nested"))
         #expect(FileManager.default.contents(atPath: folder.file("report-csv/nested/contracts.csv")) == Data(contracts.utf8))
-        #expect(folder.read("report-csv/nested/held.csv")?.contains("DEP001") == true)
+        #expect(folder.text("report-csv/nested/held.csv")?.contains("DEP001") == true)
     }
 
     @Test func csvFieldsAreQuotedWhenNeeded() {

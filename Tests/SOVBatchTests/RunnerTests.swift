@@ -26,12 +26,12 @@ struct RunnerTests {
             "procore-pcco-77.xml", "spectrum-1-24-1017-own100-co-003.json", "spectrum-1-24-1017-own100.json", "spectrum-1-24-2000-own100.json",
         ])
         // The test exporter writes the canonical line: what went out is the document itself.
-        let written = try #require(folder.read(folder.unit("out", "spectrum-1-24-1017-own100-co-003.json")))
+        let written = try #require(folder.text(folder.unit("out", "spectrum-1-24-1017-own100-co-003.json")))
         #expect(written == Fixtures.changeOrder(job: "24-1017").jsonLine + "\n")
         // Contracts first, then change orders, each in input order.
         #expect(result.outcomes.map(\.target) == [.procore, .procore, .spectrum, .procore])
         #expect(stderr.contains("sov-run: 4 documents: 4 exported, 0 updated, 0 unchanged, 0 rejected; run 1"))
-        #expect(folder.read("rejects.jsonl") == "")
+        #expect(folder.text("rejects.jsonl") == "")
 
         let ledger = try Ledger(path: folder.file("ledger.sqlite"))
         #expect(try ledger.entries().count == 4)
@@ -77,12 +77,12 @@ struct RunnerTests {
         let update = result.outcomes[0]
         #expect(update.changes == ["original_amount: 3500.00 -> 3750.00", "line 0200: amount 2500.00 -> 2750.00"])
         #expect(update.previousRun == 1)
-        #expect(folder.read(folder.unit("out", "spectrum-1-24-1017-own100.json"))?.contains("\"2750.00\"") == true)
+        #expect(folder.text(folder.unit("out", "spectrum-1-24-1017-own100.json"))?.contains("\"2750.00\"") == true)
         let ledger = try Ledger(path: folder.file("ledger.sqlite"))
         let entry = try #require(try ledger.entry(originId: "spectrum:1:24-1017:OWN100", target: .procore))
         #expect(entry.version == 2)
         #expect(try ledger.history(originId: entry.originId, target: .procore).last?.changes == update.changes)
-        let report = try #require(folder.read("report.html"))
+        let report = try #require(folder.text("report.html"))
         #expect(report.contains("Updates: what changed since the last export"))
         #expect(report.contains("line 0200: amount 2500.00 -&gt; 2750.00"))
     }
@@ -99,7 +99,7 @@ struct RunnerTests {
         #expect(result.status == .someRejected)
         #expect(result.outcomes.map(\.action) == [.rejected, .rejected, .rejected, .exported])
         #expect(result.counts.rejected == 3)
-        let lines = try #require(folder.read("rejects.jsonl")).split(separator: "\n").map { try JSONParser.parse(String($0)) }
+        let lines = try #require(folder.text("rejects.jsonl")).split(separator: "\n").map { try JSONParser.parse(String($0)) }
         #expect(lines.count == 3)
         #expect(lines.map { $0["diagnostics"]?.arrayValue?.first?["code"]?.stringValue } == ["FMT009", "PC003", "CO004"])
         #expect(lines[1]["document"]?["origin"]?["job"] == .string("24-1017"))

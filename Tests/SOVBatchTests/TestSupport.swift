@@ -145,49 +145,16 @@ enum Fixtures {
     }
 }
 
-/// A fresh folder under /tmp, removed when the test ends.
-final class TemporaryFolder {
-    let path: String
-
-    init() {
-        path = NSTemporaryDirectory() + "sovbatch-" + UUID().uuidString
-        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    deinit {
-        try? FileManager.default.removeItem(atPath: path)
-    }
-
-    func file(_ name: String) -> String { path + "/" + name }
-
-    @discardableResult
-    func write(_ name: String, _ text: String) -> String {
-        let target = file(name)
-        try! FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try! text.write(toFile: target, atomically: false, encoding: .utf8)
-        return target
-    }
-
-    func read(_ name: String) -> String? { try? String(contentsOfFile: file(name), encoding: .utf8) }
-
-    func names(_ folder: String) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: file(folder))) ?? []).sorted()
-    }
-}
-
 /// An OutputSink whose bytes can be read back (a temporary file the sink owns, so a runner that
 /// outlives this object still writes to its own file and never to a reused descriptor number).
 final class CapturedOutput {
+    private let folder = TemporaryFolder("sovbatch-out")
     let path: String
     let sink: OutputSink
 
     init() {
-        path = NSTemporaryDirectory() + "sovbatch-out-" + UUID().uuidString
+        path = folder.file("captured")
         sink = try! OutputSink(creating: path)
-    }
-
-    deinit {
-        unlink(path)
     }
 
     var text: String {
@@ -246,23 +213,5 @@ struct FolderSnapshot: Equatable, CustomStringConvertible {
 
     var description: String {
         entries.map { "\($0.name) (\($0.size) bytes, modified \($0.modifiedSeconds).\($0.modifiedNanoseconds))" }.joined(separator: ", ")
-    }
-}
-
-extension TemporaryFolder {
-    /// The unit files directly in `folder` (not its subfolders or hidden files), by slug.
-    func units(_ folder: String) -> [String] {
-        names(folder).filter { !$0.hasPrefix(".") && !isFolder(folder + "/" + $0) }.compactMap(UnitFiles.slug).sorted()
-    }
-
-    /// The path (relative to this folder) of the unit with this slug in `folder`.
-    func unit(_ folder: String, _ slug: String) -> String {
-        let name = names(folder).first { UnitFiles.slug($0) == slug } ?? slug
-        return folder + "/" + name
-    }
-
-    func isFolder(_ name: String) -> Bool {
-        var folder: ObjCBool = false
-        return FileManager.default.fileExists(atPath: file(name), isDirectory: &folder) && folder.boolValue
     }
 }

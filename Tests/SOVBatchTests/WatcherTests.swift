@@ -1,4 +1,5 @@
 import Foundation
+import SOVTestSupport
 @testable import SOVBatch
 import SOVCore
 import Testing
@@ -57,7 +58,7 @@ final class DropFolderFixture {
         let expected = (0..<names.count).flatMap { file in (0..<perFile).map { "spectrum-1-f\(file)-d\($0)-own100.json" } }.sorted()
         #expect(self.units("outbox") == expected, sourceLocation: sourceLocation)
         for name in expected {
-            let text = temporary.read(temporary.unit("drop/outbox", name)) ?? ""
+            let text = temporary.text(temporary.unit("drop/outbox", name)) ?? ""
             #expect(text.hasSuffix("\n") && text.split(separator: "\n").count == 1, "\(name) is whole", sourceLocation: sourceLocation)
         }
         let ledger = try Ledger(path: ledgerPath)
@@ -83,7 +84,7 @@ struct WatcherTests {
         #expect(fixture.names("archive") == ["a.jsonl", "b.jsonl"])
         #expect(fixture.units("outbox") == ["procore-pcco-9.xml", "spectrum-1-24-1017-own100-co-003.json", "spectrum-1-24-1017-own100.json"])
         #expect(fixture.names("rejected") == ["b.jsonl.rejects.jsonl"])
-        let reject = try JSONParser.parse(try #require(fixture.temporary.read("drop/rejected/b.jsonl.rejects.jsonl")).trimmingCharacters(in: .newlines))
+        let reject = try JSONParser.parse(try #require(fixture.temporary.text("drop/rejected/b.jsonl.rejects.jsonl")).trimmingCharacters(in: .newlines))
         #expect(reject["diagnostics"]?.arrayValue?.first?["code"] == .string("PC003"))
         #expect(log.text.contains("sov-watch: a.jsonl -> archive/a.jsonl"))
         #expect(try Ledger(path: fixture.ledgerPath).runs().map(\.mode) == ["watch", "watch"])
@@ -138,7 +139,7 @@ struct WatcherTests {
         let (watcher, log) = fixture.watcher()
         #expect(watcher.run() == .dataError)
         #expect(fixture.names("failed") == ["garbage.xml", "garbage.xml.error.txt"])
-        let report = try #require(fixture.temporary.read("drop/failed/garbage.xml.error.txt"))
+        let report = try #require(fixture.temporary.text("drop/failed/garbage.xml.error.txt"))
         #expect(report.contains("sov-watch could not process garbage.xml (exit status 65)"))
         #expect(report.contains("not canonical JSON Lines"))
         #expect(fixture.names("archive") == ["good.jsonl"])
@@ -174,7 +175,7 @@ struct WatcherTests {
         fixture.drop("b.jsonl", [Fixtures.changeOrder(job: "24-1017")])
         let report = fixture.temporary.file("report.html")
         #expect(fixture.watcher(report: report).0.run() == .ok)
-        let html = try #require(fixture.temporary.read("report.html"))
+        let html = try #require(fixture.temporary.text("report.html"))
         #expect(html.contains("prime contract 1/24-1017/OWN100"))
         #expect(html.contains("change order 003 of 1/24-1017/OWN100"))
     }
@@ -213,7 +214,7 @@ struct WatcherTests {
         #expect(fixture.names("rejected") == ["b.2.csv.rejects.jsonl"])
 
         let archived = fixture.drop.archive + "/b.2.csv"
-        let rejects = try #require(fixture.temporary.read("drop/rejected/b.2.csv.rejects.jsonl"))
+        let rejects = try #require(fixture.temporary.text("drop/rejected/b.2.csv.rejects.jsonl"))
         #expect(!rejects.contains("/work/"))
         let lines = try rejects.split(separator: "\n").map { try JSONParser.parse(String($0)) }
         #expect(lines.count == 1)
@@ -221,10 +222,10 @@ struct WatcherTests {
         #expect(files.count >= 2, "the document's source and the diagnostic")
         #expect(files.allSatisfy { $0 == archived }, "\(files)")
 
-        let errorReport = try #require(fixture.temporary.read("drop/failed/c.2.xml.error.txt"))
+        let errorReport = try #require(fixture.temporary.text("drop/failed/c.2.xml.error.txt"))
         #expect(errorReport.contains(fixture.drop.failed + "/c.2.xml:3: error: [FMT007]"))
         #expect(!errorReport.contains("/work/"))
-        let html = try #require(fixture.temporary.read("report.html"))
+        let html = try #require(fixture.temporary.text("report.html"))
         #expect(html.contains(archived))
         #expect(!html.contains("/work/"))
         // What is said while it happens may name either; it says where the file went.
@@ -243,12 +244,12 @@ struct WatcherTests {
         #expect(throws: Crash.self) { try crashing.pass() }
         crashing.close()
         #expect(fixture.names("work") == ["a.jsonl"])
-        let first = try #require(fixture.temporary.read("drop/rejected/a.2.jsonl.rejects.jsonl"))
+        let first = try #require(fixture.temporary.text("drop/rejected/a.2.jsonl.rejects.jsonl"))
 
         #expect(fixture.watcher().0.run() == .someRejected)
         #expect(fixture.names("archive") == ["a.2.jsonl", "a.jsonl"])
         #expect(fixture.names("rejected") == ["a.2.jsonl.rejects.jsonl"])
-        let rejects = try #require(fixture.temporary.read("drop/rejected/a.2.jsonl.rejects.jsonl"))
+        let rejects = try #require(fixture.temporary.text("drop/rejected/a.2.jsonl.rejects.jsonl"))
         #expect(rejects == first)
         let files = try rejects.split(separator: "\n").flatMap { Self.files(in: try JSONParser.parse(String($0))) }
         #expect(!files.isEmpty)

@@ -1,3 +1,4 @@
+import SOVTestSupport
 import Testing
 @testable import SOVCore
 
@@ -5,27 +6,10 @@ import Testing
 import Glibc
 #endif
 
-/// Writes `bytes` to a fresh temporary file and returns its path.
-private func temporaryFile(_ bytes: [UInt8]) -> String {
-    var template = Array("/tmp/sov-csv-test.XXXXXX".utf8CString)
-    let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-    precondition(fd >= 0, "cannot create a temporary file")
-    var offset = 0
-    while offset < bytes.count {
-        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
-        precondition(written > 0)
-        offset += written
-    }
-    close(fd)
-    return template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-}
-
-private func temporaryFile(_ text: String) -> String { temporaryFile(Array(text.utf8)) }
-
 /// Every item of a CSV input, read to its end.
 private func readAll(_ bytes: [UInt8], delimiter: Character = ",", encoding: TextEncoding = .utf8, checksFieldCount: Bool = true) throws -> [CSVReader.Item] {
-    let path = temporaryFile(bytes)
-    defer { unlink(path) }
+    let scratch = TemporaryFolder()
+    let path = scratch.write("input.csv", bytes)
     let reader = CSVReader(try InputFile(path: path), delimiter: delimiter.asciiValue!, encoding: encoding, checksFieldCount: checksFieldCount)
     var items: [CSVReader.Item] = []
     while let item = try reader.next() { items.append(item) }
@@ -245,8 +229,8 @@ struct CSVReaderTests {
 
     @Test("a record longer than the limit is an error for that record; the next one is read")
     func recordLimit() throws {
-        let path = temporaryFile("a,b\n\"0123456789\",0123456789\nx,y\n")
-        defer { unlink(path) }
+        let scratch = TemporaryFolder()
+        let path = scratch.write("input.csv", "a,b\n\"0123456789\",0123456789\nx,y\n")
         let reader = CSVReader(try InputFile(path: path), maximumRecordBytes: 12)
         var items: [CSVReader.Item] = []
         while let item = try reader.next() { items.append(item) }
@@ -317,8 +301,8 @@ struct CSVReaderTests {
 
     @Test("a malformed header leaves no header for the field count check")
     func headerCount() throws {
-        let path = temporaryFile("a,b\n1,2,3\n")
-        defer { unlink(path) }
+        let scratch = TemporaryFolder()
+        let path = scratch.write("input.csv", "a,b\n1,2,3\n")
         let reader = CSVReader(try InputFile(path: path))
         _ = try reader.next()
         #expect(reader.header == ["a", "b"])

@@ -1,4 +1,5 @@
 import Foundation
+import SOVTestSupport
 import Testing
 
 @testable import SOVCore
@@ -9,12 +10,6 @@ import Glibc
 
 /// Issue 16 (hostile and careless inputs, round two), the SOVCore items.
 @Suite struct HostileRoundTwoCoreTests {
-    private static func temporary(_ bytes: [UInt8], suffix: String = ".csv") -> String {
-        let path = NSTemporaryDirectory() + "sovcore-hostile-" + UUID().uuidString + suffix
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
-        return path
-    }
-
     /// Seconds `body` takes on the monotonic clock.
     private static func seconds(_ body: () throws -> Void) rethrows -> Double {
         let start = DispatchTime.now().uptimeNanoseconds
@@ -56,8 +51,8 @@ import Glibc
     func runawayMalformedRecord() throws {
         // /dev/zero through a pipe, in small: a NUL at once, and no line end past the bound
         // (a sparse file: zeros that take no memory or disk).
-        let path = Self.temporary([])
-        defer { unlink(path) }
+        let scratch = TemporaryFolder()
+        let path = scratch.write("zeros.csv", "")
         #expect(truncate(path, off_t(CSVReader.maximumSkippedBytes + (1 << 20))) == 0)
         let reader = CSVReader(try InputFile(path: path))
         var items: [CSVReader.Item] = []
@@ -73,8 +68,7 @@ import Glibc
         #expect(problem.raw?.count == CSVReader.maximumRawBytes)
         #expect(problem.line == 1)
         // A malformed record whose line does end is still one reject, and the file goes on.
-        let bounded = Self.temporary(Array("a,b\n1,\u{0}2\n3,4\n".utf8))
-        defer { unlink(bounded) }
+        let bounded = scratch.write("bounded.csv", "a,b\n1,\u{0}2\n3,4\n")
         let again = CSVReader(try InputFile(path: bounded))
         var kinds: [String] = []
         while let item = try again.next() {
@@ -85,9 +79,9 @@ import Glibc
 
     @Test("a FIFO or a device named as an input is refused (66) without blocking; standard input stays allowed")
     func specialFilesRefused() throws {
-        let fifo = NSTemporaryDirectory() + "sovcore-fifo-" + UUID().uuidString
+        let scratch = TemporaryFolder()
+        let fifo = scratch.file("fifo")
         #expect(mkfifo(fifo, 0o600) == 0)
-        defer { unlink(fifo) }
         let failure = try #require(throws: IOFailure.self) { try InputFile(path: fifo) }
         #expect(failure.status == .noInput)
         #expect(failure.message.contains("FIFO"))
@@ -101,11 +95,10 @@ import Glibc
 
     @Test("with links not followed, a symbolic link is refused when opened (O_NOFOLLOW)")
     func linksRefusedWhenAsked() throws {
-        let target = Self.temporary(Array("secret\n".utf8))
-        defer { unlink(target) }
+        let scratch = TemporaryFolder()
+        let target = scratch.write("secret.csv", "secret\n")
         let link = target + ".link"
         #expect(symlink(target, link) == 0)
-        defer { unlink(link) }
         let failure = try #require(throws: IOFailure.self) { try InputFile(path: link, followingLinks: false) }
         #expect(failure.status == .noInput)
         #expect(failure.message.contains("symbolic link"))
@@ -114,8 +107,8 @@ import Glibc
 
     @Test("a project map with an unknown column is refused, naming it and the column meant")
     func projectMapUnknownColumn() throws {
-        let path = Self.temporary(Array("company,job,cust,project_id\n1,24-1017,OWN100,2783451\n".utf8))
-        defer { unlink(path) }
+        let scratch = TemporaryFolder()
+        let path = scratch.write("map.csv", "company,job,cust,project_id\n1,24-1017,OWN100,2783451\n")
         let problem = try #require(throws: Diagnostic.self) { try ProjectMap.load(path) }
         #expect(problem.code == .FMT004)
         #expect(problem.message.contains("unknown column 'cust'"))
@@ -123,15 +116,14 @@ import Glibc
         #expect(problem.location.file == path)
         #expect(problem.location.line == 1)
         // The documented columns, in any case and order, and a trailing delimiter, still load.
-        let good = Self.temporary(Array("Project_ID,JOB,Customer,company,prime_contract_id,\n2783451,24-1017,OWN100,1,31504417,\n".utf8))
-        defer { unlink(good) }
+        let good = scratch.write("good.csv", "Project_ID,JOB,Customer,company,prime_contract_id,\n2783451,24-1017,OWN100,1,31504417,\n")
         #expect(try ProjectMap.load(good).mappings.first?.customer == "OWN100")
     }
 
     @Test("-q hides diagnostics, never the reason for a fatal exit")
     func quietStillSaysWhy() throws {
-        let log = NSTemporaryDirectory() + "sovcore-log-" + UUID().uuidString
-        defer { unlink(log) }
+        let scratch = TemporaryFolder()
+        let log = scratch.file("stderr.log")
         let sink = try OutputSink(creating: log)
         let report = StageReport(stage: "sov-parse", human: sink, quiet: true)
         report.say("a diagnostic")

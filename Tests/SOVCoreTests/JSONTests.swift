@@ -1,3 +1,4 @@
+import SOVTestSupport
 import Testing
 
 @testable import SOVCore
@@ -201,12 +202,9 @@ struct DocumentCodecTests {
 }
 
 struct ProjectMapTests {
-    func write(_ text: String) -> String {
-        let path = "/tmp/sovbridge-projectmap-\(UInt64.random(in: 0...UInt64.max)).csv"
-        let bytes = Array(text.utf8)
-        try! AtomicFile.write(bytes, to: path)
-        return path
-    }
+    let folder = TemporaryFolder()
+
+    func write(_ text: String) -> String { folder.write("map.csv", text) }
 
     @Test func specificRowsWinAndBlanksMatchAny() throws {
         let path = write("company,job,customer,project_id,prime_contract_id\n,24-1017,,100,\n1,24-1017,OWN200,200,2001\n1,24-2040,OWN100,300,3001\n")

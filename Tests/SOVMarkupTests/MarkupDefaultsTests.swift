@@ -1,16 +1,8 @@
 import Foundation
 import SOVCore
 import SOVMarkup
+import SOVTestSupport
 import Testing
-
-/// Writes `text` to a fresh file named `name` and returns its path.
-func temporaryFile(_ name: String, _ text: String) throws -> String {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sov-markup-tests-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    let url = folder.appendingPathComponent(name)
-    try Data(text.utf8).write(to: url)
-    return url.path
-}
 
 let markupsFile = #"""
 {
@@ -35,6 +27,8 @@ let markupsFile = #"""
 """#
 
 @Suite struct MarkupDefaultsFile {
+    let folder = TemporaryFolder("sov-markup")
+
     func orderFor(company: String?, job: String?, customer: String?, contract: ContractKey? = nil) -> ChangeOrder {
         ChangeOrder(
             origin: Origin(system: .procore, company: company, job: job, customer: customer),
@@ -43,7 +37,7 @@ let markupsFile = #"""
     }
 
     @Test func mostSpecificEntryWins() throws {
-        let defaults = try MarkupDefaults.load(try temporaryFile("markups.json", markupsFile))
+        let defaults = try MarkupDefaults.load(folder.write("markups.json", markupsFile))
         #expect(defaults.jobs.count == 4)
         #expect(defaults.markups(for: orderFor(company: "2", job: "24-1017", customer: "OWN100")).map(\.name) == ["Insurance", "Contractor's Fee"])
         #expect(defaults.markups(for: orderFor(company: "1", job: "24-1017", customer: "OWN100")).map(\.name) == ["Company Fee"])
@@ -57,7 +51,7 @@ let markupsFile = #"""
     }
 
     @Test func valuesAreReadExactly() throws {
-        let defaults = try MarkupDefaults.load(try temporaryFile("markups.json", markupsFile))
+        let defaults = try MarkupDefaults.load(folder.write("markups.json", markupsFile))
         let own200 = defaults.markups(for: orderFor(company: "1", job: "24-1017", customer: "OWN200"))
         #expect(own200[0] == Markup(name: "Fee", set: .vertical, amount: money("250.00"), position: 1))
         #expect(own200[1] == Markup(name: "Bond", set: .vertical, percent: percent("1.5"), position: 2, compound: .above, calculation: "basic"))
@@ -66,7 +60,7 @@ let markupsFile = #"""
     }
 
     @Test func defaultsApplyOnlyWhenTheDocumentHasNone() throws {
-        let stage = MarkupStage(defaults: try MarkupDefaults.load(try temporaryFile("m.json", markupsFile)))
+        let stage = MarkupStage(defaults: try MarkupDefaults.load(folder.write("m.json", markupsFile)))
         let bare = orderFor(company: "2", job: "24-1017", customer: "OWN100")
         guard case .accepted(.changeOrder(let marked)) = stage.process(.changeOrder(bare)) else {
             Issue.record("not accepted")
@@ -97,7 +91,7 @@ let markupsFile = #"""
          ],
          "defaults": []}
         """#
-        let path = try temporaryFile("bad.json", bad)
+        let path = folder.write("bad.json", bad)
         do {
             _ = try MarkupDefaults.load(path)
             Issue.record("a bad file was accepted")
@@ -125,8 +119,8 @@ let markupsFile = #"""
             #expect(error.status == .noInput)
             #expect(error.diagnostics.map(\.code) == [.IO001])
         }
-        let broken = try temporaryFile("broken.json", #"{"default": [}"#)
-        let list = try temporaryFile("list.json", #"[]"#)
+        let broken = folder.write("broken.json", #"{"default": [}"#)
+        let list = folder.write("list.json", #"[]"#)
         do {
             _ = try MarkupDefaults.load(broken)
             Issue.record("malformed JSON was accepted")
@@ -143,7 +137,7 @@ let markupsFile = #"""
     }
 
     @Test func emptyObjectMeansNoDefaults() throws {
-        let defaults = try MarkupDefaults.load(try temporaryFile("empty.json", "{}"))
+        let defaults = try MarkupDefaults.load(folder.write("empty.json", "{}"))
         #expect(defaults.markups(for: orderFor(company: "1", job: "2", customer: "3")).isEmpty)
     }
 }

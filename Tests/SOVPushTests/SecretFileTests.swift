@@ -2,19 +2,20 @@ import Foundation
 import SOVBatch
 import SOVCore
 import SOVPush
+import SOVTestSupport
 import Testing
 
 struct SecretFileTests {
+    let folder = TemporaryFolder("sov-secret")
+
     func file(_ text: String, mode: Int16) throws -> String {
-        let path = NSTemporaryDirectory() + "sov-secret-" + UUID().uuidString
-        try text.write(toFile: path, atomically: false, encoding: .utf8)
+        let path = folder.write("secret-\(folder.names().count)", text)
         try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
         return path
     }
 
     @Test func aSecretFileMustBeItsOwnersAlone() throws {
         let open = try file("s3cret\n", mode: 0o644)
-        defer { unlink(open) }
         #expect(throws: OptionsError.self) { try SecretFile.read(open, setting: "procore.client_secret_file") }
         do {
             _ = try SecretFile.read(open, setting: "procore.client_secret_file")
@@ -23,7 +24,6 @@ struct SecretFileTests {
             #expect(!error.message.contains("s3cret"))
         }
         let closed = try file("s3cret\n", mode: 0o600)
-        defer { unlink(closed) }
         #expect(try SecretFile.read(closed, setting: "procore.client_secret_file") == "s3cret")
         #expect(throws: OptionsError.self) { try SecretFile.read("/nonexistent/secret", setting: "x") }
     }

@@ -1,5 +1,6 @@
 import SOVCore
 import SOVRules
+import SOVTestSupport
 import Testing
 
 struct MappingRuleTests {
@@ -103,8 +104,8 @@ struct MappingRuleTests {
     }
 
     @Test func projectMapFromAFile() throws {
-        let path = "/tmp/sovbridge-rules-map-\(UInt64.random(in: 0...UInt64.max)).csv"
-        try AtomicFile.write(Array("company,job,customer,project_id,prime_contract_id\n1,24-1017,OWN100,100,1001\n,24-2040,,200,\n".utf8), to: path)
+        let scratch = TemporaryFolder()
+        let path = scratch.write("map.csv", "company,job,customer,project_id,prime_contract_id\n1,24-1017,OWN100,100,1001\n,24-2040,,200,\n")
         let map = try ProjectMap.load(path)
         #expect(ProjectMapCheck.problems(in: map).isEmpty)
         var validator = Validator(projectMap: map)

@@ -1,6 +1,7 @@
 import CLibXML2
 import Testing
 import SOVCore
+import SOVTestSupport
 @testable import SpectrumFormat
 
 #if canImport(Glibc)
@@ -16,8 +17,8 @@ private typealias Support = ReaderTestSupport
 struct HostileInputTests {
     /// What `sov-parse` makes of one file: its documents, rejects, or its refusal as a whole.
     private static func parse(_ bytes: [UInt8], suffix: String, options: SpectrumReadOptions = SpectrumReadOptions()) throws -> (result: Support.ParseResult, path: String) {
-        let path = Support.temporaryFile(bytes, suffix: suffix)
-        defer { unlink(path) }
+        let scratch = TemporaryFolder()
+        let path = scratch.write("input1\(suffix)", bytes)
         return (try Support.parse([path], options: options), path)
     }
 
@@ -50,11 +51,10 @@ struct HostileInputTests {
         #"<!DOCTYPE rows [<!ENTITY x SYSTEM "file://SECRET">]><rows><row a="&x;"><Job_Number>1</Job_Number></row></rows>"#,
     ])
     func externalEntity(_ template: String) throws {
-        let secret = Support.temporaryFile("SECRET-MARKER-4711\n", suffix: ".txt")
-        defer { unlink(secret) }
+        let scratch = TemporaryFolder()
+        let secret = scratch.write("input2.txt", "SECRET-MARKER-4711\n")
         let text = "<?xml version=\"1.0\"?>\n" + template.replacing("SECRET", with: secret)
-        let path = Support.temporaryFile(text, suffix: ".xml")
-        defer { unlink(path) }
+        let path = scratch.write("input3.xml", text)
         let (records, failure) = try Support.xmlRecords(path: path)
         #expect(records.allSatisfy { !$0.values.joined().contains("SECRET-MARKER") })
         let problem = try #require(failure)
@@ -65,8 +65,8 @@ struct HostileInputTests {
 
     @Test("libxml2's entity loader refuses every external resource, whatever a parser asks")
     func entityLoaderRefuses() throws {
-        let secret = Support.temporaryFile("SECRET-MARKER-4711\n", suffix: ".txt")
-        defer { unlink(secret) }
+        let scratch = TemporaryFolder()
+        let secret = scratch.write("input4.txt", "SECRET-MARKER-4711\n")
         XMLRecordReader.externalEntitiesRefused
         #expect(xmlLoadExternalEntity("file://\(secret)", nil, nil) == nil)
         #expect(xmlLoadExternalEntity(secret, nil, nil) == nil)
@@ -75,8 +75,8 @@ struct HostileInputTests {
 
     @Test("XInclude is not processed: the include stays an empty element")
     func xinclude() throws {
-        let secret = Support.temporaryFile("SECRET-MARKER-4711\n", suffix: ".txt")
-        defer { unlink(secret) }
+        let scratch = TemporaryFolder()
+        let secret = scratch.write("input5.txt", "SECRET-MARKER-4711\n")
         let (records, failure) = try Support.xmlRecords(
             #"<rows xmlns:xi="http://www.w3.org/2001/XInclude"><row><Job_Number>1</Job_Number><xi:include href="\#(secret)" parse="text"/></row></rows>"#)
         #expect(failure == nil)
@@ -206,8 +206,8 @@ struct HostileInputTests {
 
     @Test("an empty file is no export: refused by name", arguments: ["", "   \n\t\r\n", "\u{FEFF}", "\u{FEFF}  \n"])
     func emptyFile(_ text: String) throws {
-        let path = Support.temporaryFile(text, suffix: ".csv")
-        defer { unlink(path) }
+        let scratch = TemporaryFolder()
+        let path = scratch.write("input6.csv", text)
         let input = try InputFile(path: path)
         #expect(try InputFormat.sniff(input) == .empty)
         let parser = SpectrumParser()
@@ -221,8 +221,8 @@ struct HostileInputTests {
 
     @Test("an empty file forced through the XML reader is malformed XML; through the CSV reader, nothing")
     func emptyFileReaders() throws {
-        let path = Support.temporaryFile("", suffix: ".xml")
-        defer { unlink(path) }
+        let scratch = TemporaryFolder()
+        let path = scratch.write("input7.xml", "")
         let (records, failure) = try Support.xmlRecords(path: path)
         #expect(records.isEmpty)
         #expect(failure?.diagnostic.location.file == path)

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import SOVCore
+import SOVTestSupport
 @testable import SpectrumFormat
 
 #if canImport(Glibc)
@@ -13,8 +14,8 @@ private typealias Support = ReaderTestSupport
 /// naming the file (and line), and libxml2 kept from a start tag of 200,000 attributes.
 @Suite struct HostileRoundTwoSpectrumTests {
     private static func refusal(_ bytes: [UInt8], suffix: String) throws -> IOFailure {
-        let path = Support.temporaryFile(bytes, suffix: suffix)
-        defer { unlink(path) }
+        let scratch = TemporaryFolder()
+        let path = scratch.write("input1\(suffix)", bytes)
         let failure = try #require(throws: IOFailure.self) { try InputFormat.sniff(InputFile(path: path)) }
         #expect(failure.path == path)
         #expect(failure.status == .dataError)
@@ -41,8 +42,8 @@ private typealias Support = ReaderTestSupport
         let failure = try Self.refusal([0xEF, 0xBB, 0xBF, 0xEF, 0xBB, 0xBF] + Array("Company_Code,Job_Number\n1,2\n".utf8), suffix: ".csv")
         #expect(failure.message.contains("two UTF-8 byte order marks"))
         // One BOM is fine.
-        let path = Support.temporaryFile([0xEF, 0xBB, 0xBF] + Array("Company_Code\n".utf8), suffix: ".csv")
-        defer { unlink(path) }
+        let scratch = TemporaryFolder()
+        let path = scratch.write("input2.csv", [0xEF, 0xBB, 0xBF] + Array("Company_Code\n".utf8))
         #expect(try InputFormat.sniff(InputFile(path: path)) == .csv)
     }
 
@@ -58,8 +59,8 @@ private typealias Support = ReaderTestSupport
     func misspeltHeader() throws {
         let header = Self.flatHeader.replacingOccurrences(of: "Original_Contract,Billing", with: "Orignal_Contract,Billing")
         let rows = (1...2_000).map { "1,24-\($0),OWN1,PC-\($0),Job,F,100.00,01-000,Work,100.00" }
-        let path = Support.temporaryFile(([header] + rows).joined(separator: "\n") + "\n", suffix: ".csv")
-        defer { unlink(path) }
+        let scratch = TemporaryFolder()
+        let path = scratch.write("input3.csv", ([header] + rows).joined(separator: "\n") + "\n")
         let result = try Support.parse([path])
         #expect(result.documents.isEmpty)
         #expect(result.rejects.isEmpty, "not one reject per row: \(result.rejects.count)")
@@ -74,7 +75,7 @@ private typealias Support = ReaderTestSupport
         #expect(diagnostic.message.contains(#""Orignal_Contract" = "Original_Contract""#))
         // With that profile line, the same file reads.
         let profile = try SpectrumProfile(json: JSONParser.parse(#"{"fields": {"Orignal_Contract": "Original_Contract"}}"#), file: "profile.json")
-        let mapped = try Support.parse([Support.temporaryFile(([header] + rows.prefix(3)).joined(separator: "\n") + "\n", suffix: ".csv")], options: SpectrumReadOptions(profile: profile))
+        let mapped = try Support.parse([scratch.write("input4.csv", ([header] + rows.prefix(3)).joined(separator: "\n") + "\n")], options: SpectrumReadOptions(profile: profile))
         #expect(mapped.unusable.isEmpty)
         #expect(mapped.contracts.count == 3)
     }
@@ -82,8 +83,8 @@ private typealias Support = ReaderTestSupport
     @Test("a header that matches no layout because of a typo in its key column fails the file once")
     func headerWithNoLayout() throws {
         let header = "Company_Code,Job_Numbr,Customer_Code,Job_Description,Original_Contract"
-        let path = Support.temporaryFile(header + "\n1,24-1,OWN1,Job,100.00\n1,24-2,OWN1,Job,200.00\n", suffix: ".csv")
-        defer { unlink(path) }
+        let scratch = TemporaryFolder()
+        let path = scratch.write("input5.csv", header + "\n1,24-1,OWN1,Job,100.00\n1,24-2,OWN1,Job,200.00\n")
         let result = try Support.parse([path])
         #expect(result.rejects.isEmpty)
         let failure = try #require(result.unusable[path])
@@ -97,8 +98,8 @@ private typealias Support = ReaderTestSupport
         var text = "<?xml version=\"1.0\"?>\n<rows>\n<row"
         for index in 0..<200_000 { text += " a\(index)=\"1\"" }
         text += "><Job_Number>1</Job_Number></row>\n</rows>\n"
-        let path = Support.temporaryFile(text, suffix: ".xml")
-        defer { unlink(path) }
+        let scratch = TemporaryFolder()
+        let path = scratch.write("input6.xml", text)
         let start = DispatchTime.now().uptimeNanoseconds
         let result = try Support.parse([path])
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
@@ -110,8 +111,7 @@ private typealias Support = ReaderTestSupport
         var fine = "<rows><row"
         for index in 0..<1_000 { fine += " a\(index)='>='" }
         fine += "><Company_Code>1</Company_Code><Job_Number>24-1</Job_Number><Customer_Code>C</Customer_Code><Job_Description>J</Job_Description><Original_Contract>1.00</Original_Contract></row></rows>"
-        let finePath = Support.temporaryFile(fine, suffix: ".xml")
-        defer { unlink(finePath) }
+        let finePath = scratch.write("input7.xml", fine)
         #expect(try Support.parse([finePath]).unusable.isEmpty)
     }
 }

@@ -1,5 +1,6 @@
 import Testing
 import SOVCore
+import SOVTestSupport
 @testable import SpectrumFormat
 
 #if canImport(Glibc)
@@ -9,8 +10,8 @@ import Glibc
 private typealias Support = ReaderTestSupport
 
 private func items(_ bytes: [UInt8], delimiter: UInt8 = UInt8(ascii: ","), encoding: TextEncoding = .utf8) throws -> (items: [RecordItem], failure: InputUnusable?) {
-    let path = Support.temporaryFile(bytes, suffix: ".csv")
-    defer { unlink(path) }
+    let scratch = TemporaryFolder()
+    let path = scratch.write("input1.csv", bytes)
     let reader = CSVRecordReader(try InputFile(path: path), delimiter: delimiter, encoding: encoding)
     var found: [RecordItem] = []
     do {
@@ -115,8 +116,8 @@ struct SpectrumReaderCSVTests {
 
     @Test("with windows-1252, a file that is valid UTF-8 throughout is read as UTF-8, and said so")
     func utf8FileUnderWindows1252() throws {
-        let path = Support.temporaryFile("Job_Number,Billing_Description\n24-1,Bid item 210 \u{2013} SY\n", suffix: ".csv")
-        defer { unlink(path) }
+        let scratch = TemporaryFolder()
+        let path = scratch.write("input2.csv", "Job_Number,Billing_Description\n24-1,Bid item 210 \u{2013} SY\n")
         let parser = SpectrumParser(options: SpectrumReadOptions(encoding: .windows1252))
         var notes: [Diagnostic] = []
         var values: [[String]] = []
@@ -127,8 +128,7 @@ struct SpectrumReaderCSVTests {
         #expect(notes.map(\.code) == [.FMT008])
         #expect(notes.first?.severity == .warning)
         // An ASCII file reads the same either way: nothing to say.
-        let ascii = Support.temporaryFile("Job_Number\n24-1\n", suffix: ".csv")
-        defer { unlink(ascii) }
+        let ascii = scratch.write("input3.csv", "Job_Number\n24-1\n")
         notes.removeAll()
         try parser.records(try InputFile(path: ascii), format: .csv, note: { notes.append($0) }) { _ in }
         #expect(notes.isEmpty)
@@ -157,8 +157,8 @@ struct SpectrumReaderSpoolTests {
 
     /// What `commit` wrote, read back from a temporary file.
     private func committed(_ spool: DocumentSpool) throws -> [String] {
-        let path = Support.temporaryFile("", suffix: ".jsonl")
-        defer { unlink(path) }
+        let scratch = TemporaryFolder()
+        let path = scratch.write("input4.jsonl", "")
         let sink = try OutputSink(creating: path)
         try spool.commit(to: sink)
         try sink.flush()

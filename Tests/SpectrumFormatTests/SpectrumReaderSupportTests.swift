@@ -1,5 +1,6 @@
 import Testing
 import SOVCore
+import SOVTestSupport
 @testable import SpectrumFormat
 
 #if canImport(Glibc)
@@ -8,38 +9,13 @@ import Glibc
 
 /// Shared helpers of the reader tests (the file name keeps to the SpectrumReader*Tests pattern).
 enum ReaderTestSupport {
-    static let repositoryRoot: String = {
-        var path = #filePath
-        for _ in 0..<3 { path = String(path[..<path.lastIndex(of: "/")!]) }
-        return path
-    }()
-
-    static func fixture(_ name: String) -> String { "\(repositoryRoot)/Tests/Fixtures/spectrum/\(name)" }
-    static func sample(_ name: String) -> String { "\(repositoryRoot)/samples/\(name)" }
-
-    /// Writes `bytes` to a fresh temporary file named with `suffix`; returns its path.
-    static func temporaryFile(_ bytes: [UInt8], suffix: String = ".txt") -> String {
-        var template = Array("/tmp/sov-reader-test.XXXXXX\(suffix)".utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemps($0.baseAddress!, Int32(suffix.utf8.count)) }
-        precondition(fd >= 0, "cannot create a temporary file")
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            precondition(written > 0)
-            offset += written
-        }
-        close(fd)
-        return template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-    }
-
-    static func temporaryFile(_ text: String, suffix: String = ".txt") -> String {
-        temporaryFile(Array(text.utf8), suffix: suffix)
-    }
+    static func fixture(_ name: String) -> String { Checkout.path("Tests/Fixtures/spectrum/\(name)") }
+    static func sample(_ name: String) -> String { Checkout.path("samples/\(name)") }
 
     /// All records of an XML text, or the error that made it unusable (with the records before it).
     static func xmlRecords(_ text: String) throws -> (records: [Record], failure: InputUnusable?) {
-        let path = temporaryFile(text, suffix: ".xml")
-        defer { unlink(path) }
+        let scratch = TemporaryFolder()
+        let path = scratch.write("input.xml", text)
         return try xmlRecords(path: path)
     }
 
@@ -104,8 +80,8 @@ enum ReaderTestSupport {
 
     /// Parses texts written to temporary files (named by `suffix`), in order.
     static func parse(texts: [String], suffix: String = ".csv", options: SpectrumReadOptions = SpectrumReadOptions()) throws -> ParseResult {
-        let paths = texts.map { temporaryFile($0, suffix: suffix) }
-        defer { for path in paths { unlink(path) } }
+        let scratch = TemporaryFolder()
+        let paths = texts.enumerated().map { scratch.write("input\($0.offset + 1)\(suffix)", $0.element) }
         return try parse(paths, options: options)
     }
 

@@ -1,5 +1,6 @@
 import Testing
 import SOVCore
+import SOVTestSupport
 @testable import SpectrumFormat
 
 #if canImport(Glibc)
@@ -193,8 +194,8 @@ struct SpectrumReaderXMLTests {
     @Test("bytes that are not UTF-8 are an encoding error (FMT008)")
     func invalidEncoding() throws {
         let bytes = Array("<rows><row><a>St. Mary".utf8) + [0x92] + Array("s</a></row></rows>".utf8)
-        let path = Support.temporaryFile(bytes, suffix: ".xml")
-        defer { unlink(path) }
+        let scratch = TemporaryFolder()
+        let path = scratch.write("input1.xml", bytes)
         let (_, failure) = try Support.xmlRecords(path: path)
         #expect(failure?.diagnostic.code == .FMT008)
     }
@@ -202,8 +203,8 @@ struct SpectrumReaderXMLTests {
     @Test("a declared windows-1252 encoding is honoured")
     func declaredEncoding() throws {
         let bytes = Array("<?xml version=\"1.0\" encoding=\"windows-1252\"?><rows><row><a>St. Mary".utf8) + [0x92] + Array("s</a></row></rows>".utf8)
-        let path = Support.temporaryFile(bytes, suffix: ".xml")
-        defer { unlink(path) }
+        let scratch = TemporaryFolder()
+        let path = scratch.write("input2.xml", bytes)
         let (records, failure) = try Support.xmlRecords(path: path)
         #expect(failure == nil)
         #expect(records.first?.values == ["St. Mary\u{2019}s"])
@@ -211,8 +212,8 @@ struct SpectrumReaderXMLTests {
 
     @Test("bytes already peeked at (format sniffing on stdin) are read by the XML reader")
     func afterPeek() throws {
-        let path = Support.temporaryFile("  <rows><row><a>1</a></row><row><a>2</a></row></rows>", suffix: ".xml")
-        defer { unlink(path) }
+        let scratch = TemporaryFolder()
+        let path = scratch.write("input3.xml", "  <rows><row><a>1</a></row><row><a>2</a></row></rows>")
         let input = try InputFile(path: path)
         #expect(try InputFormat.sniff(input) == .xml)
         let reader = try XMLRecordReader(input)
@@ -235,8 +236,8 @@ struct SpectrumReaderXMLTests {
         let (expected, failure) = try Support.xmlRecords(text)
         #expect(failure == nil)
         #expect(expected.count == 21)  // 20 rows and `list`
-        let path = Support.temporaryFile(text, suffix: ".xml")
-        defer { unlink(path) }
+        let scratch = TemporaryFolder()
+        let path = scratch.write("input4.xml", text)
         let reader = try XMLRecordReader(InputFile(path: path))
         var packed: [Record] = []
         while let batch = try reader.nextPacked(maximumRecords: 3, maximumBytes: 40) {
@@ -262,8 +263,8 @@ struct SpectrumReaderXMLTests {
         let (expected, expectedFailure) = try Support.xmlRecords(text)
         #expect(expected.count > 1000)
         #expect(expectedFailure?.diagnostic.location.line == 2002)
-        let path = Support.temporaryFile(text, suffix: ".xml")
-        defer { unlink(path) }
+        let scratch = TemporaryFolder()
+        let path = scratch.write("input5.xml", text)
         func values(_ items: [RecordItem]) -> [[String]] {
             items.map { item in if case .record(let record) = item { record.values } else { [] } }
         }
@@ -306,8 +307,8 @@ struct SpectrumReaderXMLTests {
     @Test("after a failure every further read fails the same way, whatever the failure")
     func failureStays() throws {
         let fields = String(repeating: "<a>1</a>", count: XMLRecordReader.maximumFieldsPerRecord + 1)
-        let path = Support.temporaryFile("<rows><row>\(fields)</row><row><a>2</a></row></rows>", suffix: ".xml")
-        defer { unlink(path) }
+        let scratch = TemporaryFolder()
+        let path = scratch.write("input6.xml", "<rows><row>\(fields)</row><row><a>2</a></row></rows>")
         let reader = try XMLRecordReader(InputFile(path: path))
         var messages: [String] = []
         for _ in 0..<3 {
@@ -369,8 +370,8 @@ struct SpectrumReaderFormatTests {
         ([0xC0, 0xAF], .notUTF8),
     ])
     func utf8Check(_ bytes: [UInt8], _ expected: UTF8Check.Result) throws {
-        let path = ReaderTestSupport.temporaryFile(bytes)
-        defer { unlink(path) }
+        let scratch = TemporaryFolder()
+        let path = scratch.write("input7.txt", bytes)
         #expect(try UTF8Check.check(path: path) == expected)
     }
 }

@@ -1,4 +1,5 @@
 import SOVCore
+import SOVTestSupport
 import SpectrumFormat
 import Testing
 
@@ -33,8 +34,8 @@ struct SpectrumWriterRoundTripTests {
     func ourXMLReaderReadsTheSameRecords(layout: SpectrumExportLayout) throws {
         let order = F.order()
         let export = try #require(F.export(order, F.writer(layout)).export)
-        let path = "/tmp/sovbridge-roundtrip-\(UInt64.random(in: 0...UInt64.max)).xml"
-        try AtomicFile.write(Array(SpectrumEnvelopeWriter.document(export.records).utf8), to: path)
+        let scratch = TemporaryFolder()
+        let path = scratch.write("roundtrip.xml", SpectrumEnvelopeWriter.document(export.records))
         let reader = try XMLRecordReader(try InputFile(path: path))
         var read: [Record] = []
         while let item = try reader.next() {

@@ -1,4 +1,5 @@
 import SOVCore
+import SOVTestSupport
 import SpectrumFormat
 import Testing
 
@@ -11,48 +12,6 @@ import Glibc
 struct SpectrumWriterStageTests {
     typealias F = WriterFixture
 
-    final class Scratch {
-        let folder: String
-
-        init() {
-            var template = Array("/tmp/sov-spectrum-writer-XXXXXX".utf8CString)
-            folder = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
-        }
-
-        deinit {
-            // Only what the test made: the files of out/, the folder's own files, then both folders.
-            Scratch.removeFiles(in: folder + "/out")
-            rmdir(folder + "/out")
-            Scratch.removeFiles(in: folder)
-            rmdir(folder)
-        }
-
-        static func removeFiles(in path: String) {
-            guard let directory = opendir(path) else { return }
-            var names: [String] = []
-            while let entry = readdir(directory) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self) }
-                if name != "." && name != ".." { names.append(name) }
-            }
-            closedir(directory)
-            for name in names { unlink(path + "/" + name) }
-        }
-
-        func write(_ name: String, _ text: String) throws -> String {
-            let path = folder + "/" + name
-            try AtomicFile.write(Array(text.utf8), to: path)
-            return path
-        }
-
-        func read(_ path: String) throws -> String {
-            String(decoding: try InputFile(path: path).readAll(), as: UTF8.self)
-        }
-
-        func sink(_ name: String) -> OutputSink {
-            try! OutputSink(creating: folder + "/" + name)
-        }
-    }
-
     struct Run {
         var status: SOVCore.ExitStatus
         var stdout: String
@@ -60,14 +19,14 @@ struct SpectrumWriterStageTests {
         var report: StageReport
     }
 
-    func run(_ scratch: Scratch, inputs: [String], config: SpectrumExportConfig = SpectrumExportConfig(authorizationId: "SOVTEST"), outDir: String? = nil, keyLookup: @escaping (ChangeOrder) -> ContractKey? = { _ in nil }) throws -> Run {
-        let report = StageReport(stage: "sov-emit", rejects: scratch.sink("rejects.jsonl"), human: scratch.sink("stderr.txt"))
+    func run(_ scratch: TemporaryFolder, inputs: [String], config: SpectrumExportConfig = SpectrumExportConfig(authorizationId: "SOVTEST"), outDir: String? = nil, keyLookup: @escaping (ChangeOrder) -> ContractKey? = { _ in nil }) throws -> Run {
+        let report = StageReport(stage: "sov-emit", rejects: try OutputSink(creating: scratch.file("rejects.jsonl")), human: try OutputSink(creating: scratch.file("stderr.txt")))
         var generator = F.SeededGenerator(seed: 3)
         let status = SpectrumExportStage.run(
             inputPaths: inputs, writer: SpectrumChangeRequestWriter(config: config, keyLookup: keyLookup), outDir: outDir,
-            report: report, output: scratch.sink("stdout.xml"), generator: &generator)
-        let rejects = try scratch.read(scratch.folder + "/rejects.jsonl").split(separator: "\n").map { try JSONParser.parse(Array($0.utf8)) }
-        return Run(status: status, stdout: try scratch.read(scratch.folder + "/stdout.xml"), rejects: rejects, report: report)
+            report: report, output: try OutputSink(creating: scratch.file("stdout.xml")), generator: &generator)
+        let rejects = try scratch.jsonLines("rejects.jsonl")
+        return Run(status: status, stdout: try #require(scratch.text("stdout.xml")), rejects: rejects, report: report)
     }
 
     static func order(_ number: String, id: String) -> ChangeOrder {
@@ -95,8 +54,8 @@ struct SpectrumWriterStageTests {
     }
 
     @Test func oneEnvelopeForTheBatchOnStdout() throws {
-        let scratch = Scratch()
-        let input = try scratch.write("batch.jsonl", batch())
+        let scratch = TemporaryFolder()
+        let input = scratch.write("batch.jsonl", batch())
         let result = try run(scratch, inputs: [input])
         #expect(result.status == .someRejected)
         #expect(result.report.documentsIn == 5)
@@ -116,31 +75,31 @@ struct SpectrumWriterStageTests {
         #expect(result.rejects[0]["document"]?["kind"]?.stringValue == "prime_contract")
         #expect(result.rejects[1]["record"] == .string("{not json"))
         #expect(result.rejects[2]["document"]?["number"]?.stringValue == "2")
-        let human = try scratch.read(scratch.folder + "/stderr.txt")
+        let human = try #require(scratch.text("stderr.txt"))
         #expect(human.contains("sov-emit: 5 in, 2 out, 3 rejected"))
     }
 
     @Test func oneFilePerChangeOrderWithOut() throws {
-        let scratch = Scratch()
-        let input = try scratch.write("batch.jsonl", batch())
-        let outDir = scratch.folder + "/out"
+        let scratch = TemporaryFolder()
+        let input = scratch.write("batch.jsonl", batch())
+        let outDir = scratch.file("out")
         let result = try run(scratch, inputs: [input], config: SpectrumExportConfig(authorizationId: "SOVTEST", layout: .changeOrder), outDir: outDir)
         #expect(result.status == .someRejected)
         #expect(result.stdout.isEmpty)
         for (number, id) in [("1", "901"), ("3", "903")] {
-            let text = try scratch.read(outDir + "/procore_pcco_\(id).xml")
+            let text = try #require(scratch.text("out/procore_pcco_\(id).xml"))
             let envelope = try #require(LibXMLReadBack.parse(text))
             #expect(envelope.records.count == 2)
             #expect(envelope.records.allSatisfy { $0.element == "ARChangeOrder" && $0["Change_Order_Number"] == number })
         }
-        #expect(throws: IOFailure.self) { try scratch.read(outDir + "/procore_pcco_902.xml") }
+        #expect(!scratch.exists("out/procore_pcco_902.xml"))
     }
 
     @Test func nothingOnStdoutWhenEverythingIsRejected() throws {
-        let scratch = Scratch()
+        let scratch = TemporaryFolder()
         var order = Self.order("1", id: "901")
         order.origin = Origin(system: .procore, number: "1")
-        let input = try scratch.write("one.jsonl", CanonicalDocument.changeOrder(order).jsonLine + "\n")
+        let input = scratch.write("one.jsonl", CanonicalDocument.changeOrder(order).jsonLine + "\n")
         let result = try run(scratch, inputs: [input])
         #expect(result.status == .someRejected)
         #expect(result.stdout.isEmpty)
@@ -153,29 +112,29 @@ struct SpectrumWriterStageTests {
     }
 
     @Test func missingAuthorizationIsOneWarningAndAMissingInputIsExit66() throws {
-        let scratch = Scratch()
-        let input = try scratch.write("one.jsonl", CanonicalDocument.changeOrder(Self.order("1", id: "901")).jsonLine + "\n")
-        let result = try run(scratch, inputs: [input, scratch.folder + "/absent.jsonl"], config: SpectrumExportConfig())
+        let scratch = TemporaryFolder()
+        let input = scratch.write("one.jsonl", CanonicalDocument.changeOrder(Self.order("1", id: "901")).jsonLine + "\n")
+        let result = try run(scratch, inputs: [input, scratch.file("absent.jsonl")], config: SpectrumExportConfig())
         #expect(result.status == .noInput)
         #expect(result.report.documentsOut == 1)
         // One for Authorization_ID, one for the revenue-only line.
         #expect(result.report.warnings == 2)
-        let human = try scratch.read(scratch.folder + "/stderr.txt")
+        let human = try #require(scratch.text("stderr.txt"))
         #expect(human.contains("SPECTRUM_AUTHORIZATION_ID"))
         let envelope = try #require(LibXMLReadBack.parse(result.stdout))
         #expect(envelope.records.allSatisfy { $0["Authorization_ID"] == "" })
     }
 
     @Test func theAuthorizationWarningIsSaidOncePerRunAndOnlyWhenSomethingIsWritten() throws {
-        let scratch = Scratch()
-        let two = try scratch.write("two.jsonl", [Self.order("1", id: "901"), Self.order("2", id: "902")].map { CanonicalDocument.changeOrder($0).jsonLine + "\n" }.joined())
+        let scratch = TemporaryFolder()
+        let two = scratch.write("two.jsonl", [Self.order("1", id: "901"), Self.order("2", id: "902")].map { CanonicalDocument.changeOrder($0).jsonLine + "\n" }.joined())
         let written = try run(scratch, inputs: [two], config: SpectrumExportConfig())
         #expect(written.report.documentsOut == 2)
         // One for Authorization_ID, one revenue-only warning per change order.
         #expect(written.report.warnings == 3)
-        #expect(try scratch.read(scratch.folder + "/stderr.txt").ranges(of: "SPECTRUM_AUTHORIZATION_ID").count == 1)
+        #expect(try #require(scratch.text("stderr.txt")).ranges(of: "SPECTRUM_AUTHORIZATION_ID").count == 1)
 
-        let empty = try scratch.write("empty.jsonl", "")
+        let empty = scratch.write("empty.jsonl", "")
         let nothing = try run(scratch, inputs: [empty], config: SpectrumExportConfig())
         #expect(nothing.status == .ok)
         #expect(nothing.report.warnings == 0)

@@ -17,31 +17,28 @@ public final class StandIn: @unchecked Sendable {
     private let lock = NSLock()
     private var stopped = false
     private let transport = URLSessionTransport()
-    private let stderrFile: URL
+    private let scratch: TemporaryFolder
+    private let stderrFile: String
     private let exited = DispatchSemaphore(value: 0)
-
-    /// The repository root, found from this file's path (Tests/Support/StandIn.swift).
-    public static func repositoryRoot(filePath: String = #filePath) -> URL {
-        URL(fileURLWithPath: filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    }
 
     /// - Parameters:
     ///   - script: path relative to the repository root, e.g. "tools/standins/procore_standin.py".
     ///   - arguments: extra arguments after `--port 0 --max-lifetime <maxLifetime>`.
     ///   - maxLifetime: the stand-in exits by itself after this many seconds, even if the test crashed.
     public init(script: String, arguments: [String] = [], maxLifetime: Int = 120, startupTimeout: Double = 20) throws {
-        let root = Self.repositoryRoot()
+        let root = URL(fileURLWithPath: Checkout.root)
         let scriptURL = root.appendingPathComponent(script)
         guard FileManager.default.fileExists(atPath: scriptURL.path) else { throw LaunchError.failed("no stand-in at \(scriptURL.path)") }
-        stderrFile = FileManager.default.temporaryDirectory.appendingPathComponent("standin-\(UUID().uuidString).stderr")
-        FileManager.default.createFile(atPath: stderrFile.path, contents: nil)
+        let scratch = TemporaryFolder("standin")
+        self.scratch = scratch
+        stderrFile = scratch.write("stderr", "")
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", scriptURL.path, "--port", "0", "--max-lifetime", String(maxLifetime)] + arguments
         process.currentDirectoryURL = root
         let stdout = Pipe()
         process.standardOutput = stdout
-        process.standardError = try FileHandle(forWritingTo: stderrFile)
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrFile))
         process.standardInput = FileHandle.nullDevice
         let exited = self.exited
         process.terminationHandler = { _ in exited.signal() }
@@ -72,7 +69,7 @@ public final class StandIn: @unchecked Sendable {
         let prefix = "listening "
         guard !timedOut, text.hasPrefix(prefix), let url = URL(string: String(text.dropFirst(prefix.count))) else {
             if process.isRunning { process.terminate() }
-            let errors = (try? String(contentsOf: stderrFile, encoding: .utf8)) ?? ""
+            let errors = scratch.text("stderr") ?? ""
             throw LaunchError.failed("stand-in \(script) did not start (first line: \(text.debugDescription)): \(errors)")
         }
         baseURL = url
@@ -94,7 +91,6 @@ public final class StandIn: @unchecked Sendable {
                 _ = exited.wait(timeout: .now() + 2)
             }
         }
-        try? FileManager.default.removeItem(at: stderrFile)
     }
 
     /// A control or API call without auth headers; the body is JSON text. Returns status and
