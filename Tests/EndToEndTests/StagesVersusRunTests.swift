@@ -73,8 +73,7 @@ import Testing
     // Options sov-run does not take yet (issue 17 adds them): the same comparisons, to enable
     // once it does.
 
-    // TODO(issue 17): enable when sov-run takes --delimiter.
-    @Test(.disabled("sov-run does not take --delimiter yet (issue 17)"))
+    @Test
     func delimiter() throws {
         let options = ["--profile", "samples/excel/profile.toml", "--delimiter", ";"]
         try Self.expectSameExports(Case(
@@ -82,43 +81,37 @@ import Testing
             parse: options, validate: Self.map, emit: Self.map, run: options + Self.map))
     }
 
-    // TODO(issue 17): enable when sov-run takes --spectrum-layout.
-    @Test(.disabled("sov-run does not take --spectrum-layout yet (issue 17)"))
+    @Test
     func spectrumLayout() throws {
         try Self.expectSameExports(Self.emitting(Self.procoreToSpectrum, ["--spectrum-layout", "change-order"]))
     }
 
-    // TODO(issue 17): enable when sov-run takes --cr-status.
-    @Test(.disabled("sov-run does not take --cr-status yet (issue 17)"))
+    @Test
     func crStatus() throws {
         try Self.expectSameExports(Self.emitting(Self.procoreToSpectrum, ["--cr-status", "AP"]))
     }
 
-    // TODO(issue 17): enable when sov-run takes --number-prefix.
-    @Test(.disabled("sov-run does not take --number-prefix yet (issue 17)"))
+    @Test
     func numberPrefix() throws {
         try Self.expectSameExports(Self.emitting(Self.procoreToSpectrum, ["--number-prefix", "P"]))
     }
 
-    // TODO(issue 17): enable when sov-run takes --company.
-    @Test(.disabled("sov-run does not take --company yet (issue 17)"))
+    @Test
     func company() throws {
         try Self.expectSameExports(Self.emitting(Self.fixturesToSpectrum, ["--company", "1"]))
     }
 
-    // TODO(issue 17): enable when sov-run takes --prime-contract-status.
-    @Test(.disabled("sov-run does not take --prime-contract-status yet (issue 17)"))
+    @Test
     func primeContractStatus() throws {
         try Self.expectSameExports(Self.emitting(Self.spectrumToProcore, ["--prime-contract-status", "Draft"]))
     }
 
-    // TODO(issue 17): enable when sov-run takes --procore-markups (sov-parse's --markups, renamed).
-    @Test(.disabled("sov-run does not take --procore-markups (sov-parse's --markups for Procore packages) yet (issue 17)"))
+    @Test
     func procoreMarkups() throws {
         let markups = "Tests/Fixtures/procore/input/markups.json"
         var comparison = Self.fixturesToSpectrum
         comparison.name = "Procore markups for REST packages"
-        comparison.parse += ["--markups", markups]
+        comparison.parse += ["--procore-markups", markups]
         comparison.run += ["--procore-markups", markups]
         try Self.expectSameExports(comparison)
     }

@@ -1,6 +1,7 @@
 import Foundation
 import SOVBatch
 import SOVCore
+import SOVTestSupport
 import Testing
 
 /// The key table (`Setting.all`) drives the flags, the configuration file and the README: these
@@ -70,7 +71,7 @@ struct SettingsTableTests {
         #expect(help.status == 0)
         for setting in Setting.all where setting.commands.contains(command) {
             guard let flag = setting.flag else { continue }
-            #expect(help.stdout.contains("--\(flag)"), "\(command) --help lacks --\(flag)")
+            #expect(help.stdoutText.contains("--\(flag)"), "\(command) --help lacks --\(flag)")
         }
     }
 
