@@ -78,7 +78,7 @@ struct MarkupPlan: Sendable {
             case nil:
                 let raw = markup.calculation ?? ""
                 let why = raw.trimmingSpaces.lowercased() == "margin"
-                    ? "Procore's margin calculation is not supported (SPEC §5)"
+                    ? "Procore's margin calculation is not supported"
                     : "unknown markup calculation type '\(raw)' (known: basic, compounding)"
                 problem(.MKP002, index, "calculation", "\(label): \(why); the document is refused rather than guessed at", value: raw)
             case .compounding? where markup.percent == nil && markup.amount != nil:
