@@ -35,51 +35,11 @@ public enum ExportTarget: String, Sendable, Hashable, CaseIterable {
     }
 }
 
-/// What a stage says about one document.
-public enum StageVerdict {
-    /// Go on with this document (possibly changed: a validator may add Procore ids from the map).
-    case accepted(CanonicalDocument)
-    /// Turned away with every problem found; the reject keeps the document so nothing is lost.
-    case rejected(Reject)
-
-    public static func rejected(_ document: CanonicalDocument, _ diagnostics: [Diagnostic]) -> StageVerdict {
-        .rejected(Reject(document: document.json, diagnostics: diagnostics))
-    }
-
-    public init(_ result: StageResult) {
-        switch result {
-        case .accepted(let document): self = .accepted(document)
-        case .rejected(let document, let diagnostics): self = .rejected(document, diagnostics)
-        }
-    }
-}
-
 /// One item read from the inputs.
 public enum ParsedItem {
     case document(CanonicalDocument)
     /// A record that could not become a document (FMT codes), with its raw fields.
     case rejected(Reject)
-}
-
-/// An input that could not be used at all (malformed XML, a DOCTYPE, a truncated export, a
-/// missing file): it contributes no documents, never half of them.
-public struct InputFailure: Sendable, Error {
-    public var path: String
-    public var status: ExitStatus
-    /// What is wrong, without the path (said as `path: message`).
-    public var message: String
-    public var diagnostics: [Diagnostic]
-
-    public init(path: String, status: ExitStatus, message: String, diagnostics: [Diagnostic] = []) {
-        self.path = path
-        self.status = status
-        self.message = message
-        self.diagnostics = diagnostics
-    }
-
-    public init(_ failure: IOFailure) {
-        self.init(path: failure.path, status: failure.status, message: failure.message)
-    }
 }
 
 public struct ParseOutput {
@@ -130,14 +90,14 @@ public enum ExportVerdict {
 
 public struct BatchPipeline {
     public var parse: (_ paths: [String]) -> ParseOutput
-    public var validate: (_ documents: [CanonicalDocument], _ history: ExportHistory) -> [StageVerdict]
-    public var markup: (_ document: CanonicalDocument) -> StageVerdict
+    public var validate: (_ documents: [CanonicalDocument], _ history: ExportHistory) -> [Verdict]
+    public var markup: (_ document: CanonicalDocument) -> Verdict
     public var export: (_ request: ExportRequest) -> ExportVerdict
 
     public init(
         parse: @escaping (_ paths: [String]) -> ParseOutput,
-        validate: @escaping (_ documents: [CanonicalDocument], _ history: ExportHistory) -> [StageVerdict],
-        markup: @escaping (_ document: CanonicalDocument) -> StageVerdict,
+        validate: @escaping (_ documents: [CanonicalDocument], _ history: ExportHistory) -> [Verdict],
+        markup: @escaping (_ document: CanonicalDocument) -> Verdict,
         export: @escaping (_ request: ExportRequest) -> ExportVerdict
     ) {
         self.parse = parse

@@ -264,9 +264,11 @@ public final class BatchRunner {
         for (document, verdict) in zip(documents, verdicts) {
             switch verdict {
             case .rejected(let reject): try self.reject(state, reject, document: document)
+            case .held: throw InputFailure(path: "validate", status: .software, message: "internal error: the validator held \(document.displayName) past the end of the batch")
             case .accepted(let validated):
                 switch pipeline.markup(validated) {
                 case .rejected(let reject): try self.reject(state, reject, document: validated)
+                case .held: throw InputFailure(path: "markup", status: .software, message: "internal error: markup held \(validated.displayName)")
                 case .accepted(let marked): ready.append(marked)
                 }
             }

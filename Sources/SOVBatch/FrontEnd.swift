@@ -15,7 +15,7 @@ public enum FrontEnd {
             do {
                 readOptions.profile = try SpectrumProfile.load(path)
             } catch {
-                throw InputFailure(path: path, status: error.code == .IO001 ? .noInput : .usage, message: "the profile cannot be used", diagnostics: [error])
+                throw InputFailure(file: path, [error], message: "the profile cannot be used", malformed: .usage)
             }
         }
         var procoreMarkups: JSONValue?
@@ -23,9 +23,107 @@ public enum FrontEnd {
             do {
                 procoreMarkups = try ProcoreReader.loadMarkups(path)
             } catch {
-                throw InputFailure(path: path, status: error.code == .IO001 ? .noInput : .dataError, message: "the Procore markups file cannot be used", diagnostics: [error])
+                throw InputFailure(file: path, [error], message: "the Procore markups file cannot be used")
             }
         }
         return DocumentInputReader(spectrum: readOptions, procoreMarkups: procoreMarkups)
+    }
+}
+
+/// What the front end hands on as it reads.
+public protocol InputSink: AnyObject {
+    /// The documents of an input read to its end, in order (held until then, so an input that
+    /// fails halfway hands on none), then the prime contracts joined across inputs.
+    func accept(_ documents: DocumentSpool) throws
+    /// A record or document turned away while reading, said at once.
+    func reject(_ reject: Reject) throws
+    func warn(_ diagnostic: Diagnostic)
+    /// An input unusable as a whole; `dropped` documents had been read from it before.
+    func fail(_ failure: InputFailure, dropped: Int) throws
+}
+
+extension FrontEnd {
+    /// The one input loop: each path opened (no links followed when `followingLinks` is false),
+    /// its format sniffed and read through `reader`, its documents handed on only once it was read
+    /// to its end; then the documents joined across inputs. What `sink` throws ends the loop.
+    public static func read(_ paths: [String], reader: DocumentInputReader, followingLinks: Bool = true, into sink: some InputSink) throws {
+        let spool = DocumentSpool()
+        for path in paths {
+            let input: InputFile
+            let format: InputFormat
+            do {
+                input = try InputFile(path: path, followingLinks: followingLinks)
+                format = try InputFormat.sniff(input)
+            } catch {
+                try sink.fail(InputFailure(error), dropped: 0)
+                continue
+            }
+            do {
+                try reader.read(input, format: format) { event in try take(event, spool: spool, sink: sink) }
+            } catch let failure as InputFailure {
+                let dropped = spool.count
+                spool.discard()
+                try sink.fail(failure, dropped: dropped)
+                continue
+            }
+            try sink.accept(spool)
+            spool.discard()
+        }
+        try reader.finish { event in try take(event, spool: spool, sink: sink) }
+        try sink.accept(spool)
+        spool.discard()
+    }
+
+    private static func take(_ event: SpectrumOutput, spool: DocumentSpool, sink: some InputSink) throws {
+        switch event {
+        case .document(let document): try spool.append(document)
+        case .rejected(let reject): try sink.reject(reject)
+        case .warning(let diagnostic): sink.warn(diagnostic)
+        }
+    }
+}
+
+extension StageReport {
+    /// The front end of the stages that read canonical JSON Lines (sov-validate, sov-markup,
+    /// sov-emit): runs a stage over them: each input in turn, each document to `body`
+    /// (which writes, rejects and counts its outcome), malformed lines rejected, an input that
+    /// cannot be read reported while the others go on; then `finish`. A closed `output` (the
+    /// reader of a pipe went away, as with `| head`) ends the stage at once with status 0: the
+    /// reader has what it wanted. Returns the exit status (docs/FORMATS.md, "Exit codes").
+    public func runCanonical(inputPaths: [String], output: OutputSink, body: (CanonicalDocument) throws -> Void, finish: () throws -> Void = {}) -> ExitStatus {
+        do {
+            for path in inputPaths {
+                let input: InputFile
+                do {
+                    input = try InputFile(path: path)
+                } catch {
+                    try fail(error.status, error.description)
+                    continue
+                }
+                var reader = CanonicalReader(input)
+                do {
+                    while let item = try reader.next() {
+                        countIn()
+                        switch item {
+                        case .malformed(let raw, let diagnostic):
+                            try reject(Reject(record: raw, diagnostics: [diagnostic]))
+                        case .document(let document):
+                            try body(document)
+                        }
+                    }
+                } catch let failure as IOFailure {
+                    try fail(failure.status, failure.description)
+                }
+            }
+            try finish()
+            try output.flush()
+        } catch is OutputClosed {
+            return .ok
+        } catch let failure as IOFailure {
+            try? fail(failure.status, failure.description)
+        } catch {
+            try? fail(.software, "internal error: \(error)")
+        }
+        return self.finish()
     }
 }

@@ -258,7 +258,7 @@ extension BatchSettings {
         } catch {
             // Where in the file, as every command says it (`sovbridge.toml:2: ...`).
             let place = error.location.line.map { "\(path):\($0)" } ?? path
-            throw OptionsError("\(place): \(error.message)", status: error.code == .IO001 ? .noInput : .usage)
+            throw OptionsError("\(place): \(error.message)", status: InputFailure(file: path, [error], message: "", malformed: .usage).status)
         }
         return try parse(value, name: path, base: AtomicFile.parentFolder(of: path))
     }

@@ -43,7 +43,7 @@ extension BatchPipeline {
             validate: { documents, history in
                 validate(documents, validator: Validator(projectMap: map, knownContracts: history))
             },
-            markup: { StageVerdict(markupStage.process($0)) },
+            markup: { markupStage.process($0) },
             export: { request in
                 switch request.target {
                 case .procore:
@@ -84,57 +84,53 @@ extension BatchPipeline {
             })
     }
 
-    /// Every input through the one reading path (DocumentInputReader); an unusable input
-    /// contributes nothing, and contracts are joined across all inputs.
+    /// Every input through the front end; an unusable input contributes nothing (its rejects
+    /// neither: the input is reported as a whole), and contracts are joined across all inputs.
     static func parse(_ paths: [String], reader: DocumentInputReader, followingLinks: Bool = true) -> ParseOutput {
-        var output = ParseOutput()
-        func take(_ event: SpectrumOutput, into items: inout [ParsedItem]) {
-            switch event {
-            case .document(let document): items.append(.document(document))
-            case .rejected(let reject): items.append(.rejected(reject))
-            case .warning: break  // carried in the documents' diagnostics, or said by the report
-            }
-        }
-        for path in paths {
-            var items: [ParsedItem] = []
-            do {
-                let input = try InputFile(path: path, followingLinks: followingLinks)
-                let format = try InputFormat.sniff(input)
-                try reader.read(input, format: format) { take($0, into: &items) }
-                output.items += items
-            } catch let failure as InputFailure {
-                output.failures.append(failure)
-            } catch let failure as IOFailure {
-                output.failures.append(InputFailure(failure))
-            } catch {
-                output.failures.append(InputFailure(path: path, status: .software, message: "internal error: \(error)"))
-            }
-        }
-        var joined: [ParsedItem] = []
+        let collected = CollectedInputs()
         do {
-            try reader.finish { take($0, into: &joined) }
+            try FrontEnd.read(paths, reader: reader, followingLinks: followingLinks, into: collected)
         } catch {
-            output.failures.append(InputFailure(path: paths.last ?? "-", status: .software, message: "internal error: \(error)"))
+            collected.output.failures.append(InputFailure(path: paths.last ?? "-", status: .software, message: "internal error: \(error)"))
         }
-        output.items += joined
-        return output
+        return collected.output
     }
 
     /// One verdict per document, in input order, though the validator holds some change orders
     /// until it has seen the whole batch (CO004 against a contract anywhere in the batch).
-    static func validate(_ documents: [CanonicalDocument], validator initial: Validator) -> [StageVerdict] {
+    static func validate(_ documents: [CanonicalDocument], validator initial: Validator) -> [Verdict] {
         var validator = initial
-        var verdicts: [StageVerdict?] = Array(repeating: nil, count: documents.count)
+        var verdicts: [Verdict?] = Array(repeating: nil, count: documents.count)
         var heldIndexes: [Int] = []
         for (index, document) in documents.enumerated() {
-            if let result = validator.validate(document) {
-                verdicts[index] = StageVerdict(result)
-            } else {
-                heldIndexes.append(index)
+            switch validator.validate(document) {
+            case .held: heldIndexes.append(index)
+            case let verdict: verdicts[index] = verdict
             }
         }
         // The held ones come back in input order.
-        for (index, result) in zip(heldIndexes, validator.finish()) { verdicts[index] = StageVerdict(result) }
+        for (index, result) in zip(heldIndexes, validator.finish()) { verdicts[index] = result }
         return verdicts.map { $0 ?? .rejected(Reject(diagnostics: [.error(.IO001, "internal error: the validator gave no verdict")])) }
+    }
+}
+
+/// The batch's inputs, gathered: an input's rejects count only once the input was read whole.
+final class CollectedInputs: InputSink {
+    var output = ParseOutput()
+    private var rejects: [ParsedItem] = []
+
+    func accept(_ documents: DocumentSpool) throws {
+        output.items += rejects
+        rejects.removeAll()
+        try documents.drain { output.items.append(.document($0)) }
+    }
+
+    func reject(_ reject: Reject) throws { rejects.append(.rejected(reject)) }
+
+    func warn(_ diagnostic: Diagnostic) {}  // carried in the documents' diagnostics, or said by the report
+
+    func fail(_ failure: InputFailure, dropped: Int) throws {
+        rejects.removeAll()
+        output.failures.append(failure)
     }
 }

@@ -94,7 +94,7 @@ extension EmitCommand {
         var written = 0
         var warnings: [Diagnostic] = []
         return StageDriver.runCanonical(
-            stage: "sov-emit", options: options,
+            stage: "sov-emit", options: options, passesAccepted: false,
             process: { document in
                 switch ProcoreImportWriter.makeImport(for: document, options: importOptions, projectLookup: lookup) {
                 case .rejected(let diagnostics):
@@ -111,7 +111,7 @@ extension EmitCommand {
                     }
                     written += 1
                     // Written here rather than passed on: the output is import JSON, not canonical.
-                    return .accepted([])
+                    return .accepted(document)
                 }
             },
             finish: { report, _ in
@@ -164,7 +164,7 @@ extension EmitCommand {
                 settings = settings.over(file.keeping { $0 == .primeContractStatus || $0.table == "spectrum" })
             } catch let diagnostic as Diagnostic {
                 StageDriver.printError("sov-emit: \(diagnostic.humanLine)")
-                return .failure(diagnostic.code == .IO001 ? .noInput : .usage)
+                return .failure(InputFailure(file: config, [diagnostic], message: "", malformed: .usage).status)
             } catch {
                 StageDriver.printError("sov-emit: error: \(error)")
                 return .failure(.usage)

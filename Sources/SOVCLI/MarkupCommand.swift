@@ -58,7 +58,7 @@ public struct MarkupCommand: ParsableCommand {
         }
         let stage = MarkupStage(defaults: defaults)
         let status = StageDriver.runCanonical(stage: "sov-markup", options: options) { document in
-            StageOutcome(stage.process(document))
+            stage.process(document)
         }
         try exit(with: status)
     }

@@ -66,25 +66,29 @@ public struct ParseCommand: ParsableCommand {
         case .success(let made): report = made
         case .failure(let status): return status
         }
-        let run = ParseRun(reader: reader, report: report)
+        let run = ParseRun(report: report)
         do {
-            for path in options.inputPaths {
-                let input: InputFile
-                let format: InputFormat
-                do {
-                    input = try InputFile(path: path)
-                    format = try InputFormat.sniff(input)
-                } catch {
-                    try report.fail(error.status, error.description)
-                    continue
+            if records {
+                for path in options.inputPaths {
+                    let input: InputFile
+                    let format: InputFormat
+                    do {
+                        input = try InputFile(path: path)
+                        format = try InputFormat.sniff(input)
+                    } catch {
+                        try report.fail(error.status, error.description)
+                        continue
+                    }
+                    if format == .xml || format == .csv {
+                        try run.readRecords(input, format: format, parser: reader.spectrum)
+                    } else {
+                        // Procore JSON has no records of its own: its documents, as without --records.
+                        try FrontEnd.read([path], reader: reader, into: run)
+                    }
                 }
-                if records, format == .xml || format == .csv {
-                    try run.readRecords(input, format: format)
-                } else {
-                    try run.readDocuments(input, format: format)
-                }
+            } else {
+                try FrontEnd.read(options.inputPaths, reader: reader, into: run)
             }
-            if !records { try run.finish() }
             try run.output.flush()
         } catch is OutputClosed {
             return .ok
@@ -97,68 +101,41 @@ public struct ParseCommand: ParsableCommand {
     }
 }
 
-/// One `sov-parse` run: the reader, where its output goes, and the per-input holding of documents.
-final class ParseRun {
-    let reader: DocumentInputReader
+/// One `sov-parse` run: what the front end hands on, written as canonical JSON Lines.
+final class ParseRun: InputSink {
     let report: StageReport
     let output = OutputSink()
-    let spool = DocumentSpool()
 
-    init(reader: DocumentInputReader, report: StageReport) {
-        self.reader = reader
+    init(report: StageReport) {
         self.report = report
     }
 
-    /// Documents of one input, held until the input has been read to its end.
-    func readDocuments(_ input: InputFile, format: InputFormat) throws {
-        do {
-            try reader.read(input, format: format) { event in
-                switch event {
-                case .document(let document):
-                    try spool.append(document)
-                case .rejected(let reject):
-                    report.countIn()
-                    try report.reject(reject)
-                case .warning(let diagnostic):
-                    report.warn(diagnostic)
-                }
-            }
-        } catch let failure as InputFailure {
-            let held = spool.count
-            spool.discard()
-            for diagnostic in failure.diagnostics { report.say(diagnostic.humanLine) }
-            let dropped = held > 0 ? " (\(held) document\(held == 1 ? "" : "s") read before the problem dropped)" : ""
-            try report.fail(failure.status, "\(failure.path): \(failure.message)" + dropped, diagnostics: failure.diagnostics)
-            return
-        }
-        for warning in spool.warnings { report.warn(warning) }
-        report.countIn(spool.count)
-        report.countOut(spool.count)
-        try spool.commit(to: output)
+    func accept(_ documents: DocumentSpool) throws {
+        for warning in documents.warnings { report.warn(warning) }
+        report.countIn(documents.count)
+        report.countOut(documents.count)
+        try documents.commit(to: output)
     }
 
-    /// Contracts joined across inputs, after the last one.
-    func finish() throws {
-        try reader.finish { event in
-            switch event {
-            case .document(let document):
-                report.countIn()
-                report.countOut()
-                for warning in document.diagnostics where !warning.isError { report.warn(warning) }
-                try output.writeLine(document)
-            case .rejected(let reject):
-                report.countIn()
-                try report.reject(reject)
-            case .warning(let diagnostic):
-                report.warn(diagnostic)
-            }
-        }
+    func reject(_ reject: Reject) throws {
+        report.countIn()
+        try report.reject(reject)
+    }
+
+    func warn(_ diagnostic: Diagnostic) {
+        report.warn(diagnostic)
+    }
+
+    func fail(_ failure: InputFailure, dropped: Int) throws {
+        for diagnostic in failure.diagnostics { report.say(diagnostic.humanLine) }
+        let held = dropped > 0 ? " (\(dropped) document\(dropped == 1 ? "" : "s") read before the problem dropped)" : ""
+        try report.fail(failure.status, "\(failure.path): \(failure.message)" + held, diagnostics: failure.diagnostics)
     }
 
     /// `--records`: raw records, streamed as read.
-    func readRecords(_ input: InputFile, format: InputFormat) throws {
+    func readRecords(_ input: InputFile, format: InputFormat, parser: SpectrumParser) throws {
         do {
-            try reader.spectrum.records(input, format: format, note: { report.warn($0) }) { item in
+            try parser.records(input, format: format, note: { report.warn($0) }) { item in
                 report.countIn()
                 switch item {
                 case .record(let record):

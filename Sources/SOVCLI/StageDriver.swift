@@ -23,20 +23,6 @@ public struct StageOptions: ParsableArguments {
     public var inputPaths: [String] { inputs.isEmpty ? ["-"] : inputs }
 }
 
-/// What a stage does with one canonical document.
-public enum StageOutcome {
-    /// Pass these documents on (usually one), after printing their warnings.
-    case accepted([CanonicalDocument])
-    case rejected(CanonicalDocument, [Diagnostic])
-
-    public init(_ result: StageResult) {
-        switch result {
-        case .accepted(let document): self = .accepted([document])
-        case .rejected(let document, let diagnostics): self = .rejected(document, diagnostics)
-        }
-    }
-}
-
 /// Runs a stage over canonical JSON Lines: each input in turn, each document through `process`,
 /// accepted ones to stdout, rejected ones to the rejects stream; returns the exit status.
 /// A closed stdout (`| head`) ends the stage at once with status 0: the reader has what it wanted.
@@ -68,7 +54,8 @@ public enum StageDriver {
 
     public static func runCanonical(
         stage: String, options: StageOptions,
-        process: (CanonicalDocument) throws -> StageOutcome,
+        passesAccepted: Bool = true,
+        process: (CanonicalDocument) throws -> Verdict,
         finish: ((StageReport, OutputSink) throws -> Void)? = nil
     ) -> ExitStatus {
         prepareProcess()
@@ -81,20 +68,27 @@ public enum StageDriver {
         return report.runCanonical(
             inputPaths: options.inputPaths, output: output,
             body: { document in
-                let earlierDiagnostics = document.diagnostics.count
-                switch try process(document) {
-                case .accepted(let documents):
-                    for document in documents {
-                        // Only this stage's warnings: earlier stages said theirs.
-                        for warning in document.diagnostics.dropFirst(earlierDiagnostics) { report.warn(warning) }
-                        report.countOut()
-                        try output.writeLine(document)
-                    }
-                case .rejected(let document, let diagnostics):
-                    try report.reject(Reject(document: document.json, diagnostics: diagnostics))
-                }
+                let verdict = try process(document)
+                // A writer stage (sov-emit) has written what it accepted in its own format.
+                if case .accepted = verdict, !passesAccepted { return }
+                try pass(verdict, earlierDiagnostics: document.diagnostics.count, report: report, output: output)
             },
             finish: { try finish?(report, output) })
+    }
+
+    /// An accepted document to `output` with only this stage's warnings (earlier stages said
+    /// theirs), a rejected one to the rejects stream; a held one waits for the stage's `finish`.
+    public static func pass(_ verdict: Verdict, earlierDiagnostics: Int, report: StageReport, output: OutputSink) throws {
+        switch verdict {
+        case .accepted(let document):
+            for warning in document.diagnostics.dropFirst(earlierDiagnostics) { report.warn(warning) }
+            report.countOut()
+            try output.writeLine(document)
+        case .rejected(let reject):
+            try report.reject(reject)
+        case .held:
+            break
+        }
     }
 
     /// Loads `path` when given, or says why not on stderr and returns the exit status.

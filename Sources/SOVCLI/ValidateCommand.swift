@@ -48,22 +48,13 @@ public struct ValidateCommand: ParsableCommand {
         let status = StageDriver.runCanonical(
             stage: "sov-validate", options: options,
             process: { document in
-                guard let result = validator.validate(document) else {
-                    heldEarlierDiagnostics.append(document.diagnostics.count)
-                    return .accepted([])
-                }
-                return StageOutcome(result)
+                let verdict = validator.validate(document)
+                if case .held = verdict { heldEarlierDiagnostics.append(document.diagnostics.count) }
+                return verdict
             },
             finish: { report, output in
-                for (result, earlier) in zip(validator.finish(), heldEarlierDiagnostics) {
-                    switch result {
-                    case .accepted(let document):
-                        for warning in document.diagnostics.dropFirst(earlier) { report.warn(warning) }
-                        report.countOut()
-                        try output.writeLine(document)
-                    case .rejected(let document, let diagnostics):
-                        try report.reject(Reject(document: document.json, diagnostics: diagnostics))
-                    }
+                for (verdict, earlier) in zip(validator.finish(), heldEarlierDiagnostics) {
+                    try StageDriver.pass(verdict, earlierDiagnostics: earlier, report: report, output: output)
                 }
             })
         try exit(with: status)

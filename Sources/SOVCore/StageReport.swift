@@ -1,15 +1,23 @@
-/// What a stage (validation, markup) says of one document; `sov-*` and the batch runner act on it
-/// the same way.
-public enum StageResult: Sendable, Hashable {
+/// What became of one document at a stage (validation, markup, export): the one outcome type the
+/// stage commands and the batch runner act on, the same way.
+public enum Verdict: Sendable, Hashable {
     /// The document as it goes on, with any warnings this stage added to its `diagnostics`.
     case accepted(CanonicalDocument)
-    /// The document as it came in, with every error found (and any warning).
-    case rejected(CanonicalDocument, [Diagnostic])
+    /// Turned away with every problem found; the reject keeps the document so nothing is lost.
+    case rejected(Reject)
+    /// Not judged yet: it waits for the rest of the batch (a change order whose prime contract
+    /// may come later), and is judged when the batch ends.
+    case held(CanonicalDocument)
+
+    /// `document` as it came in, with every error found (and any warning).
+    public static func rejected(_ document: CanonicalDocument, _ diagnostics: [Diagnostic]) -> Verdict {
+        .rejected(Reject(document: document.json, diagnostics: diagnostics))
+    }
 }
 
 /// A document, or what is left of it, that a stage turned away: written to the rejects stream
 /// with every problem found so that nothing is lost (docs/FORMATS.md, "Rejects").
-public struct Reject: Sendable {
+public struct Reject: Sendable, Hashable {
     /// The canonical document when there is one; otherwise the raw record or source text.
     public var document: JSONValue?
     public var record: JSONValue?
@@ -108,50 +116,6 @@ public final class StageReport {
         if !quiet { try? humanSink.write(summaryLine + "\n") }
         try? humanSink.flush()
         return failure.worst(rejected > 0 ? .someRejected : .ok)
-    }
-}
-
-extension StageReport {
-    /// Runs a stage over canonical JSON Lines: each input in turn, each document to `body`
-    /// (which writes, rejects and counts its outcome), malformed lines rejected, an input that
-    /// cannot be read reported while the others go on; then `finish`. A closed `output` (the
-    /// reader of a pipe went away, as with `| head`) ends the stage at once with status 0: the
-    /// reader has what it wanted. Returns the exit status (docs/FORMATS.md, "Exit codes").
-    public func runCanonical(inputPaths: [String], output: OutputSink, body: (CanonicalDocument) throws -> Void, finish: () throws -> Void = {}) -> ExitStatus {
-        do {
-            for path in inputPaths {
-                let input: InputFile
-                do {
-                    input = try InputFile(path: path)
-                } catch {
-                    try fail(error.status, error.description)
-                    continue
-                }
-                var reader = CanonicalReader(input)
-                do {
-                    while let item = try reader.next() {
-                        countIn()
-                        switch item {
-                        case .malformed(let raw, let diagnostic):
-                            try reject(Reject(record: raw, diagnostics: [diagnostic]))
-                        case .document(let document):
-                            try body(document)
-                        }
-                    }
-                } catch let failure as IOFailure {
-                    try fail(failure.status, failure.description)
-                }
-            }
-            try finish()
-            try output.flush()
-        } catch is OutputClosed {
-            return .ok
-        } catch let failure as IOFailure {
-            try? fail(failure.status, failure.description)
-        } catch {
-            try? fail(.software, "internal error: \(error)")
-        }
-        return self.finish()
     }
 }
 

@@ -1,17 +1,5 @@
 import SOVCore
 
-/// A markups file could not be used: every problem in it, and the exit status that fits
-/// (66 when it cannot be read, 65 when its content is wrong).
-public struct MarkupFileError: Error, Sendable {
-    public var diagnostics: [Diagnostic]
-    public var status: ExitStatus
-
-    public init(diagnostics: [Diagnostic], status: ExitStatus) {
-        self.diagnostics = diagnostics
-        self.status = status
-    }
-}
-
 /// Markup definitions for change orders that carry none, as Procore applies a prime contract's
 /// financial markup settings to every change order (`sov-markup --markups FILE`). A document's
 /// own markups always win: these apply only when its `markups` list is empty.
@@ -73,18 +61,18 @@ public struct MarkupDefaults: Sendable {
     }
 
     /// Loads and checks a markups file (every problem, not only the first).
-    public static func load(_ path: String) throws(MarkupFileError) -> MarkupDefaults {
+    public static func load(_ path: String) throws(InputFailure) -> MarkupDefaults {
         let value: JSONValue
         do {
             value = try ConfigFile.load(path)
         } catch {
-            throw MarkupFileError(diagnostics: [error], status: error.code == .IO001 ? .noInput : .dataError)
+            throw InputFailure(file: path, [error], message: "the markups file cannot be used")
         }
         return try MarkupDefaults(json: value, file: path)
     }
 
     /// Reads the shape documented on the type from a parsed file.
-    public init(json: JSONValue, file: String? = nil) throws(MarkupFileError) {
+    public init(json: JSONValue, file: String? = nil) throws(InputFailure) {
         var reader = DefaultsReader(location: SourceLocation(file: file))
         var defaults: [Markup] = []
         var jobs: [JobEntry] = []
@@ -112,7 +100,7 @@ public struct MarkupDefaults: Sendable {
                 seen[key] = index
             }
         }
-        guard reader.problems.isEmpty else { throw MarkupFileError(diagnostics: reader.problems, status: .dataError) }
+        guard reader.problems.isEmpty else { throw InputFailure(file: file ?? "-", reader.problems, message: "the markups file cannot be used") }
         self.init(defaultMarkups: defaults, jobs: jobs, file: file)
     }
 

@@ -10,7 +10,7 @@ public struct MarkupStage: Sendable {
         self.defaults = defaults
     }
 
-    public func process(_ document: CanonicalDocument) -> StageResult {
+    public func process(_ document: CanonicalDocument) -> Verdict {
         guard case .changeOrder(var order) = document else { return .accepted(document) }
         if order.markups.isEmpty, let defaults {
             order.markups = defaults.markups(for: order)

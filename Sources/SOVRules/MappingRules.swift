@@ -76,26 +76,21 @@ private func mapFile(_ context: ValidationContext) -> String { context.projectMa
 /// Checks a project map before use: Procore ids are whole numbers, and two rows for the same
 /// company, job and customer must agree (the map would otherwise pick one at random). Either
 /// problem makes the whole map unusable, since a wrong map sends documents to the wrong project.
-/// A project map that cannot be used, and the exit status that says why.
-public struct ProjectMapFailure: Error, Sendable {
-    public var status: ExitStatus
-    public var diagnostics: [Diagnostic]
-}
 
 public enum ProjectMapCheck {
     /// Every stage and the batch runner read the project map this way. A missing map is exit 66;
     /// a malformed one (bad CSV, no job column, ids that are not Procore ids, rows that
     /// disagree) exit 65: a wrong map would send documents to the wrong project, so nothing runs
     /// against it.
-    public static func load(_ path: String) -> Result<ProjectMap, ProjectMapFailure> {
+    public static func load(_ path: String) -> Result<ProjectMap, InputFailure> {
         let map: ProjectMap
         do {
             map = try ProjectMap.load(path)
         } catch {
-            return .failure(ProjectMapFailure(status: error.code == .IO001 ? .noInput : .dataError, diagnostics: [error]))
+            return .failure(InputFailure(file: path, [error], message: "the project map cannot be used"))
         }
         let problems = problems(in: map)
-        return problems.isEmpty ? .success(map) : .failure(ProjectMapFailure(status: .dataError, diagnostics: problems))
+        return problems.isEmpty ? .success(map) : .failure(InputFailure(file: path, problems, message: "the project map cannot be used"))
     }
 
     public static func problems(in map: ProjectMap) -> [Diagnostic] {

@@ -29,9 +29,9 @@ public struct Validator {
     /// Change orders waiting for the end of the input.
     public var heldCount: Int { held.count }
 
-    /// Validates one document. Returns nil when a change order is held until `finish()` because
-    /// its prime contract may still come later in the input.
-    public mutating func validate(_ document: CanonicalDocument) -> StageResult? {
+    /// Validates one document. A change order is `held` until `finish()` when its prime contract
+    /// may still come later in the input.
+    public mutating func validate(_ document: CanonicalDocument) -> Verdict {
         switch document {
         case .primeContract(let contract):
             let result = judge(document)
@@ -40,7 +40,7 @@ public struct Validator {
         case .changeOrder(let order):
             if let key = context.contractKey(of: order), context.contractItems[key] == nil {
                 held.append(document)
-                return nil
+                return .held(document)
             }
             return judge(document)
         }
@@ -48,7 +48,7 @@ public struct Validator {
 
     /// Validates the held change orders, in input order, now that every contract of the input
     /// is known. Call once at the end of the input.
-    public mutating func finish() -> [StageResult] {
+    public mutating func finish() -> [Verdict] {
         let waiting = held
         held.removeAll()
         return waiting.map(judge)
@@ -59,7 +59,7 @@ public struct Validator {
         rules.flatMap { $0.check(document, in: context) }
     }
 
-    private func judge(_ document: CanonicalDocument) -> StageResult {
+    private func judge(_ document: CanonicalDocument) -> Verdict {
         let problems = check(document)
         if problems.contains(where: \.isError) { return .rejected(document, problems) }
         var accepted = routed(document)

@@ -51,7 +51,7 @@ enum TestPipeline {
 
     /// PC001 (in the batch and against earlier runs), PC003 and CO004 (against the batch and
     /// earlier runs), as the real validator will do them, to exercise the history seam.
-    static func validate(_ documents: [CanonicalDocument], _ history: ExportHistory, checksHistory: Bool) -> [StageVerdict] {
+    static func validate(_ documents: [CanonicalDocument], _ history: ExportHistory, checksHistory: Bool) -> [Verdict] {
         var projects: [String: String] = [:]
         var items: [ContractKey: Set<String>] = [:]
         for document in documents {

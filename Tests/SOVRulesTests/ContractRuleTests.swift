@@ -7,10 +7,10 @@ struct ContractRuleTests {
         var validator = Validator(projectMap: Fixture.map)
         let first = Fixture.contract(key: ContractKey(company: "1", job: "24-2040", customer: "OWN100"), line: 2)
         let second = Fixture.contract(key: ContractKey(company: "1", job: "24-2040", customer: "OWN200"), line: 9)
-        #expect(validator.validate(.primeContract(first))?.accepted != nil)
+        #expect(validator.validate(.primeContract(first)).accepted != nil)
         let result = validator.validate(.primeContract(second))
-        #expect(result?.problems.map(\.code) == [.PC001])
-        let problem = result?.problems.first
+        #expect(result.problems.map(\.code) == [.PC001])
+        let problem = result.problems.first
         #expect(problem?.message == "Procore project 200 already receives prime contract 1/24-2040/OWN100 (jobs.csv:2); a Procore project holds one prime contract")
         #expect(problem?.location == SourceLocation(file: "jobs.csv", line: 9, field: "Job_Number"))
         #expect(problem?.value == "24-2040")
@@ -18,16 +18,16 @@ struct ContractRuleTests {
 
     @Test func pc001SameContractAgainIsNoConflict() {
         var validator = Validator(projectMap: Fixture.map)
-        #expect(validator.validate(.primeContract(Fixture.contract()))?.accepted != nil)
-        #expect(validator.validate(.primeContract(Fixture.contract(line: 30)))?.accepted != nil)
+        #expect(validator.validate(.primeContract(Fixture.contract())).accepted != nil)
+        #expect(validator.validate(.primeContract(Fixture.contract(line: 30))).accepted != nil)
     }
 
     @Test func pc001RejectedFirstContractStillClaimsItsProject() {
         var validator = Validator(projectMap: Fixture.map)
         let broken = Fixture.contract(key: ContractKey(company: "1", job: "24-2040", customer: "OWN100"), original: "1.00")
-        #expect(validator.validate(.primeContract(broken))?.problems.map(\.code) == [.PC003])
+        #expect(validator.validate(.primeContract(broken)).problems.map(\.code) == [.PC003])
         let second = Fixture.contract(key: ContractKey(company: "1", job: "24-2040", customer: "OWN200"))
-        #expect(validator.validate(.primeContract(second))?.problems.map(\.code) == [.PC001])
+        #expect(validator.validate(.primeContract(second)).problems.map(\.code) == [.PC001])
     }
 
     @Test func pc001LedgerCounts() {

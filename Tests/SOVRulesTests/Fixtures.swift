@@ -88,14 +88,25 @@ extension ValidationRule {
     }
 }
 
-extension StageResult {
+extension Verdict {
     var accepted: CanonicalDocument? {
         if case .accepted(let document) = self { return document }
         return nil
     }
 
     var problems: [Diagnostic] {
-        if case .rejected(_, let diagnostics) = self { return diagnostics }
+        if case .rejected(let reject) = self { return reject.diagnostics }
         return []
+    }
+
+    /// The rejected document as the rejects stream carries it.
+    var rejectedDocument: JSONValue? {
+        if case .rejected(let reject) = self { return reject.document }
+        return nil
+    }
+
+    var isHeld: Bool {
+        if case .held = self { return true }
+        return false
     }
 }

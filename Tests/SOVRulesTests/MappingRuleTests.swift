@@ -110,6 +110,6 @@ struct MappingRuleTests {
         #expect(ProjectMapCheck.problems(in: map).isEmpty)
         var validator = Validator(projectMap: map)
         let result = validator.validate(.primeContract(Fixture.contract(key: ContractKey(company: "5", job: "24-2040", customer: "X"))))
-        #expect(result?.accepted?.procore == ProcoreLink(projectId: "200"))
+        #expect(result.accepted?.procore == ProcoreLink(projectId: "200"))
     }
 }

@@ -1,3 +1,4 @@
+import SOVCLI
 import SOVCore
 import SOVTestSupport
 import SpectrumFormat

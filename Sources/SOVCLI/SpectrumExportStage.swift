@@ -1,4 +1,6 @@
+import SOVBatch
 import SOVCore
+import SpectrumFormat
 
 /// The whole `sov-emit --to spectrum` path over canonical JSON Lines, as a library function so
 /// the command and the batch runner share it: each change order through the writer, rejects to
