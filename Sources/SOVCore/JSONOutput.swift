@@ -16,9 +16,16 @@ public protocol JSONOutput {
     mutating func null()
     /// A value already built.
     mutating func value(_ value: JSONValue)
+    /// A whole number (as `number(String(value))`).
+    mutating func integer(_ value: Int)
+    /// An amount as a string, as `Money.description` spells it.
+    mutating func money(_ value: Money)
 }
 
 extension JSONOutput {
+    public mutating func integer(_ value: Int) { number(String(value)) }
+    public mutating func money(_ value: Money) { string(value.description) }
+
     @inlinable
     public mutating func object(_ body: (inout Self) -> Void) {
         beginObject()
@@ -50,7 +57,15 @@ extension JSONOutput {
     @inlinable
     public mutating func member(_ name: String, int value: Int?) {
         key(name)
-        if let value { number(String(value)) } else { null() }
+        if let value { integer(value) } else { null() }
+    }
+
+    /// A member whose value is an amount as a string, or null (chosen over the generic
+    /// `CustomStringConvertible` member, so that the byte writer spells it without a String).
+    @inlinable
+    public mutating func member(_ name: String, _ value: Money?) {
+        key(name)
+        if let value { money(value) } else { null() }
     }
 
     @inlinable
@@ -61,35 +76,93 @@ extension JSONOutput {
 }
 
 /// Writes compact JSON straight into a byte buffer, with no tree in between.
+///
+/// The bytes go into `storage` through raw pointers: `storage` is kept longer than what was
+/// written (zero-filled slack, cut off when done), so that each write is a capacity check and
+/// stores, not an `Array.append` (a generic call and a uniqueness check per piece).
 public struct JSONByteOutput: JSONOutput {
-    public var buffer: [UInt8]
+    private var storage: [UInt8]
+    /// Bytes of `storage` written; the rest is slack.
+    private var written: Int
     /// A value was written at this level, so the next one needs a comma before it.
     private var needsComma = false
 
     public init(buffer: [UInt8] = []) {
-        self.buffer = buffer
+        storage = buffer
+        written = buffer.count
+    }
+
+    /// What has been written.
+    public var buffer: [UInt8] {
+        get { Array(storage[..<written]) }
+        set {
+            storage = newValue
+            written = newValue.count
+        }
     }
 
     /// Runs `body` writing into `target`, which is moved in and back out, not copied.
     public static func write(into target: inout [UInt8], _ body: (inout JSONByteOutput) -> Void) {
         var output = JSONByteOutput()
-        swap(&output.buffer, &target)
+        swap(&output.storage, &target)
+        output.written = output.storage.count
         body(&output)
-        swap(&output.buffer, &target)
+        output.trim()
+        swap(&output.storage, &target)
     }
 
-    private mutating func separate() {
-        if needsComma { buffer.append(UInt8(ascii: ",")) }
+    /// Cuts the slack off `storage`.
+    private mutating func trim() {
+        if storage.count > written { storage.removeLast(storage.count - written) }
     }
+
+    /// Lets `body` write at most `count` bytes at the end; it returns how many it wrote.
+    @inline(__always)
+    private mutating func write(upTo count: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Int) {
+        if storage.count - written < count { grow(count) }
+        let start = written
+        written += storage.withUnsafeMutableBufferPointer { body($0.baseAddress! + start) }
+    }
+
+    /// Zeros to extend `storage` with: copied in one go, not element by element.
+    private static let zeros = [UInt8](repeating: 0, count: 16 << 10)
+
+    /// Extends the slack to at least `count` bytes (more, up to 4 KB, when the capacity
+    /// allows: slack is zero-filled, so growing in steps keeps that cost per byte written).
+    private mutating func grow(_ count: Int) {
+        let needed = count - (storage.count - written)
+        if storage.capacity < storage.count + needed {
+            storage.reserveCapacity(max(storage.capacity * 2, storage.count + needed + Self.zeros.count))
+        }
+        var adding = max(needed, min(storage.capacity - storage.count, 4096))
+        Self.zeros.withUnsafeBufferPointer { zeros in
+            while adding > 0 {
+                let piece = min(adding, zeros.count)
+                storage.append(contentsOf: UnsafeBufferPointer(rebasing: zeros[..<piece]))
+                adding -= piece
+            }
+        }
+    }
+
+    /// The separator a value needs, and whether it needs one.
+    @inline(__always)
+    private var comma: Int { needsComma ? 1 : 0 }
 
     private mutating func open(_ bracket: UInt8) {
-        separate()
-        buffer.append(bracket)
+        let comma = self.comma
+        write(upTo: 2) { out in
+            out[0] = UInt8(ascii: ",")
+            out[comma] = bracket
+            return comma + 1
+        }
         needsComma = false
     }
 
     private mutating func close(_ bracket: UInt8) {
-        buffer.append(bracket)
+        write(upTo: 1) { out in
+            out[0] = bracket
+            return 1
+        }
         needsComma = true
     }
 
@@ -99,39 +172,176 @@ public struct JSONByteOutput: JSONOutput {
     public mutating func endArray() { close(UInt8(ascii: "]")) }
 
     public mutating func key(_ key: String) {
-        separate()
-        JSONWriter.writeString(key, into: &buffer)
-        buffer.append(UInt8(ascii: ":"))
+        quoted(key, colon: true)
         needsComma = false
     }
 
     public mutating func string(_ text: String) {
-        separate()
-        JSONWriter.writeString(text, into: &buffer)
+        quoted(text, colon: false)
         needsComma = true
+    }
+
+    /// `text` as a JSON string (after a comma when one is needed, before a colon for a key),
+    /// escaped as `JSONWriter.writeString` escapes it; a string with nothing to escape (nearly
+    /// every one) is copied in one go.
+    private mutating func quoted(_ text: String, colon: Bool) {
+        var text = text
+        text.withUTF8 { utf8 in
+            let count = utf8.count
+            var plain = true
+            for byte in utf8 where JSONByteOutput.needsEscape(byte) {
+                plain = false
+                break
+            }
+            let comma = self.comma
+            write(upTo: (plain ? count : 6 * count) + 4) { out in
+                out[0] = UInt8(ascii: ",")
+                out[comma] = UInt8(ascii: "\"")
+                var index = comma + 1
+                if plain {
+                    if count > 0 { (out + index).update(from: utf8.baseAddress!, count: count) }
+                    index += count
+                } else {
+                    index += JSONByteOutput.escape(utf8, into: out + index)
+                }
+                out[index] = UInt8(ascii: "\"")
+                out[index + 1] = UInt8(ascii: ":")
+                return index + (colon ? 2 : 1)
+            }
+        }
+    }
+
+    @inline(__always)
+    static func needsEscape(_ byte: UInt8) -> Bool {
+        byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == 0x7F
+    }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// Writes `bytes` escaped at `out` (room for six bytes each); returns how many were written.
+    static func escape(_ bytes: UnsafeBufferPointer<UInt8>, into out: UnsafeMutablePointer<UInt8>) -> Int {
+        var index = 0
+        for byte in bytes {
+            guard needsEscape(byte) else {
+                out[index] = byte
+                index += 1
+                continue
+            }
+            out[index] = UInt8(ascii: "\\")
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"):
+                out[index + 1] = byte
+                index += 2
+            case 0x0A, 0x0D, 0x09:
+                out[index + 1] = byte == 0x0A ? UInt8(ascii: "n") : byte == 0x0D ? UInt8(ascii: "r") : UInt8(ascii: "t")
+                index += 2
+            default:
+                out[index + 1] = UInt8(ascii: "u")
+                out[index + 2] = UInt8(ascii: "0")
+                out[index + 3] = UInt8(ascii: "0")
+                out[index + 4] = hexDigits[Int(byte >> 4)]
+                out[index + 5] = hexDigits[Int(byte & 0xF)]
+                index += 6
+            }
+        }
+        return index
     }
 
     public mutating func number(_ text: String) {
-        separate()
-        buffer.append(contentsOf: text.utf8)
+        raw(text)
         needsComma = true
     }
 
+    /// Text written as it is (numbers, literals), after a comma when one is needed.
+    private mutating func raw(_ text: String) {
+        var text = text
+        text.withUTF8 { utf8 in
+            let comma = self.comma
+            write(upTo: utf8.count + 1) { out in
+                out[0] = UInt8(ascii: ",")
+                if utf8.count > 0 { (out + comma).update(from: utf8.baseAddress!, count: utf8.count) }
+                return comma + utf8.count
+            }
+        }
+    }
+
+    public mutating func integer(_ value: Int) {
+        let comma = self.comma
+        write(upTo: 21) { out in
+            out[0] = UInt8(ascii: ",")
+            return comma + JSONByteOutput.digits(value.magnitude, negative: value < 0, into: out + comma)
+        }
+        needsComma = true
+    }
+
+    public mutating func money(_ value: Money) {
+        let comma = self.comma
+        write(upTo: 32) { out in
+            out[0] = UInt8(ascii: ",")
+            out[comma] = UInt8(ascii: "\"")
+            var index = comma + 1
+            index += JSONByteOutput.amount(value, into: out + index)
+            out[index] = UInt8(ascii: "\"")
+            return index + 1
+        }
+        needsComma = true
+    }
+
+    /// Writes `magnitude` in decimal, after a minus sign when `negative`; returns the length.
+    static func digits(_ magnitude: UInt, negative: Bool, into out: UnsafeMutablePointer<UInt8>) -> Int {
+        var reversed: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        var count = 0
+        var rest = magnitude
+        withUnsafeMutableBytes(of: &reversed) { scratch in
+            repeat {
+                scratch[count] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+                count += 1
+            } while rest > 0
+            var index = 0
+            if negative {
+                out[0] = UInt8(ascii: "-")
+                index = 1
+            }
+            for digit in 0..<count { out[index + digit] = scratch[count - 1 - digit] }
+        }
+        return count + (negative ? 1 : 0)
+    }
+
+    /// Writes `value` as `Money.description` spells it ("-1250.05"); returns the length.
+    static func amount(_ value: Money, into out: UnsafeMutablePointer<UInt8>) -> Int {
+        let minorDigits = value.currency.minorDigits
+        let magnitude = value.minorUnits.magnitude
+        let divisor = UInt64(pow10[minorDigits])
+        var index = digits(UInt(magnitude / divisor), negative: value.minorUnits < 0, into: out)
+        guard minorDigits > 0 else { return index }
+        out[index] = UInt8(ascii: ".")
+        var fraction = magnitude % divisor
+        var position = index + minorDigits
+        while position > index {
+            out[position] = UInt8(ascii: "0") + UInt8(fraction % 10)
+            fraction /= 10
+            position -= 1
+        }
+        index += minorDigits + 1
+        return index
+    }
+
     public mutating func bool(_ value: Bool) {
-        separate()
-        buffer.append(contentsOf: (value ? "true" : "false").utf8)
+        raw(value ? "true" : "false")
         needsComma = true
     }
 
     public mutating func null() {
-        separate()
-        buffer.append(contentsOf: "null".utf8)
+        raw("null")
         needsComma = true
     }
 
     public mutating func value(_ value: JSONValue) {
-        separate()
-        JSONWriter.write(value, into: &buffer)
+        trim()
+        if needsComma { storage.append(UInt8(ascii: ",")) }
+        JSONWriter.write(value, into: &storage)
+        written = storage.count
         needsComma = true
     }
 }

@@ -169,18 +169,38 @@ func droppingInsignificantZeros(_ text: Substring, keeping decimals: Int) -> Sub
 
 /// Strict fixed-point parser shared by Money and Percent: sign, digits, optional point and at most
 /// `scale` decimals; returns the value × 10^scale. Overflow is an error, never a wrap.
+/// Reads the UTF-8 bytes in place: no copy of the text, and a String only for an error.
 func parseScaled(_ text: Substring, scale: Int, format: MoneyFormat) throws(MoneyParseError) -> Int64 {
     if text.isEmpty { throw .empty }
-    var bytes = Array(text.utf8)[...]
-    var negative = false
-    if format.allowsParenthesesForNegative, bytes.first == UInt8(ascii: "("), bytes.last == UInt8(ascii: ")") {
-        negative = true
-        bytes = bytes.dropFirst().dropLast()
+    var text = text
+    let result = text.withUTF8 { scaledValue($0, scale: scale, format: format) }
+    switch result {
+    case .value(let value): return value
+    case .malformed: throw .malformed(String(text))
+    case .tooManyDecimals: throw .tooManyDecimals(String(text), allowed: scale)
+    case .outOfRange: throw .outOfRange(String(text))
     }
-    if bytes.first == UInt8(ascii: "-") || bytes.first == UInt8(ascii: "+") {
-        if negative { throw .malformed(String(text)) }
-        negative = bytes.first == UInt8(ascii: "-")
-        bytes = bytes.dropFirst()
+}
+
+private enum ScaledValue {
+    case value(Int64)
+    case malformed, tooManyDecimals, outOfRange
+}
+
+/// The grammar of `parseScaled`, over bytes; the first fault met, in reading order, is the answer.
+private func scaledValue(_ all: UnsafeBufferPointer<UInt8>, scale: Int, format: MoneyFormat) -> ScaledValue {
+    var start = 0
+    var end = all.count
+    var negative = false
+    if format.allowsParenthesesForNegative, all[0] == UInt8(ascii: "("), all[end - 1] == UInt8(ascii: ")") {
+        negative = true
+        start += 1
+        end -= 1
+    }
+    if start < end, all[start] == UInt8(ascii: "-") || all[start] == UInt8(ascii: "+") {
+        if negative { return .malformed }
+        negative = all[start] == UInt8(ascii: "-")
+        start += 1
     }
     var whole: Int64 = 0
     var fraction: Int64 = 0
@@ -189,41 +209,44 @@ func parseScaled(_ text: Substring, scale: Int, format: MoneyFormat) throws(Mone
     var seenPoint = false
     var digitsSinceSeparator = -1  // -1: no separator seen yet
     var sawSeparator = false
-    for byte in bytes {
+    var index = start
+    while index < end {
+        let byte = all[index]
+        index += 1
         switch byte {
         case UInt8(ascii: "0")...UInt8(ascii: "9"):
             let digit = Int64(byte - UInt8(ascii: "0"))
             if seenPoint {
                 fractionDigits += 1
-                if fractionDigits > scale { throw .tooManyDecimals(String(text), allowed: scale) }
+                if fractionDigits > scale { return .tooManyDecimals }
                 fraction = fraction * 10 + digit
             } else {
                 wholeDigits += 1
                 if digitsSinceSeparator >= 0 { digitsSinceSeparator += 1 }
                 let (times10, o1) = whole.multipliedReportingOverflow(by: 10)
                 let (next, o2) = times10.addingReportingOverflow(digit)
-                if o1 || o2 { throw .outOfRange(String(text)) }
+                if o1 || o2 { return .outOfRange }
                 whole = next
             }
         case UInt8(ascii: ","):
             guard format.allowsThousandsSeparators, !seenPoint, wholeDigits > 0,
                 (digitsSinceSeparator == -1 && wholeDigits <= 3) || digitsSinceSeparator == 3
-            else { throw .malformed(String(text)) }
+            else { return .malformed }
             sawSeparator = true
             digitsSinceSeparator = 0
         case UInt8(ascii: "."):
-            if seenPoint { throw .malformed(String(text)) }
-            if sawSeparator && digitsSinceSeparator != 3 { throw .malformed(String(text)) }
+            if seenPoint { return .malformed }
+            if sawSeparator && digitsSinceSeparator != 3 { return .malformed }
             seenPoint = true
         default:
-            throw .malformed(String(text))
+            return .malformed
         }
     }
-    if sawSeparator && !seenPoint && digitsSinceSeparator != 3 { throw .malformed(String(text)) }
+    if sawSeparator && !seenPoint && digitsSinceSeparator != 3 { return .malformed }
     // "-", ".", "-." and "5." are not amounts; ".5" is not either (Spectrum always writes a 0).
-    if wholeDigits == 0 || (seenPoint && fractionDigits == 0) { throw .malformed(String(text)) }
+    if wholeDigits == 0 || (seenPoint && fractionDigits == 0) { return .malformed }
     let (scaledWhole, o1) = whole.multipliedReportingOverflow(by: pow10[scale])
     let (magnitude, o2) = scaledWhole.addingReportingOverflow(fraction * pow10[scale - fractionDigits])
-    if o1 || o2 { throw .outOfRange(String(text)) }
-    return negative ? -magnitude : magnitude
+    if o1 || o2 { return .outOfRange }
+    return .value(negative ? -magnitude : magnitude)
 }

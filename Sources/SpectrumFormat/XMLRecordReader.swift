@@ -73,50 +73,65 @@ struct AttributeCounter {
     private var count = 0
     private(set) var exceeded = false
 
+    /// Bytes that matter inside a start tag: `=`, the two quotes and `>`.
+    private static let startTagStops: [Bool] = (0..<256).map { $0 == 0x3D || $0 == 0x22 || $0 == 0x27 || $0 == 0x3E }
+
+    /// Index of the first `byte` in `bytes[index..<end]`, or `end` (memchr: most bytes are
+    /// passed over here, and this runs over every byte of the input).
+    private static func find(_ byte: UInt8, _ bytes: UnsafeRawBufferPointer, from index: Int, to end: Int) -> Int {
+        guard index < end, let found = memchr(bytes.baseAddress! + index, Int32(byte), end - index) else { return end }
+        return UnsafeRawPointer(found) - bytes.baseAddress!
+    }
+
     mutating func scan(_ bytes: UnsafeRawBufferPointer) {
         var index = 0
         let end = bytes.count
-        while index < end && !exceeded {
-            switch state {
-            case .text:
-                // The fast path: most bytes are text, skipped up to the next '<'.
-                while index < end && bytes[index] != 0x3C { index += 1 }
-                if index < end {
-                    state = .lessThan
+        Self.startTagStops.withUnsafeBufferPointer { stops in
+            while index < end && !exceeded {
+                switch state {
+                case .text:
+                    // The fast path: most bytes are text, skipped up to the next '<'.
+                    index = Self.find(0x3C, bytes, from: index, to: end)
+                    if index < end {
+                        state = .lessThan
+                        index += 1
+                    }
+                case .lessThan:
+                    let byte = bytes[index]
+                    if byte == 0x2F || byte == 0x21 || byte == 0x3F {  // '/', '!', '?'
+                        state = .otherTag
+                    } else {
+                        state = .startTag
+                        count = 0
+                    }
                     index += 1
-                }
-            case .lessThan:
-                let byte = bytes[index]
-                if byte == 0x2F || byte == 0x21 || byte == 0x3F {  // '/', '!', '?'
-                    state = .otherTag
-                } else {
-                    state = .startTag
-                    count = 0
-                }
-                index += 1
-            case .startTag:
-                let byte = bytes[index]
-                index += 1
-                if byte == 0x3D {  // '='
-                    count += 1
-                    if count > AttributeCounter.maximum { exceeded = true }
-                } else if byte == 0x22 || byte == 0x27 {
-                    quote = byte
-                    state = .quoted
-                } else if byte == 0x3E {  // '>'
-                    state = .text
-                }
-            case .quoted:
-                while index < end && bytes[index] != quote { index += 1 }
-                if index < end {
-                    state = .startTag
+                case .startTag:
+                    // Names and spaces are passed over; only '=', quotes and '>' change anything.
+                    while index < end && !stops[Int(bytes[index])] { index += 1 }
+                    guard index < end else { break }
+                    let byte = bytes[index]
                     index += 1
-                }
-            case .otherTag:
-                while index < end && bytes[index] != 0x3E { index += 1 }
-                if index < end {
-                    state = .text
-                    index += 1
+                    if byte == 0x3D {  // '='
+                        count += 1
+                        if count > AttributeCounter.maximum { exceeded = true }
+                    } else if byte == 0x22 || byte == 0x27 {
+                        quote = byte
+                        state = .quoted
+                    } else {  // '>'
+                        state = .text
+                    }
+                case .quoted:
+                    index = Self.find(quote, bytes, from: index, to: end)
+                    if index < end {
+                        state = .startTag
+                        index += 1
+                    }
+                case .otherTag:
+                    index = Self.find(0x3E, bytes, from: index, to: end)
+                    if index < end {
+                        state = .text
+                        index += 1
+                    }
                 }
             }
         }

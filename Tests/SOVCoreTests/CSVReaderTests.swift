@@ -307,4 +307,48 @@ struct CSVReaderTests {
         _ = try reader.next()
         #expect(reader.header == ["a", "b"])
     }
+
+    /// Every item of `text` read `chunkSize` bytes at a time.
+    private func readChunked(_ text: String, chunkSize: Int) throws -> [CSVReader.Item] {
+        let path = temporaryFile(text)
+        defer { unlink(path) }
+        let reader = CSVReader(try InputFile(path: path), delimiter: UInt8(ascii: ","), encoding: .utf8, checksFieldCount: true, maximumRecordBytes: 64 << 20, maximumFieldsPerRecord: 10_000, chunkSize: chunkSize)
+        var items: [CSVReader.Item] = []
+        while let item = try reader.next() { items.append(item) }
+        return items
+    }
+
+    @Test("a buffer end inside a quoted field, on a doubled quote or between CR and LF changes nothing", arguments: 1...12)
+    func bufferEnds(_ chunkSize: Int) throws {
+        let text = "a,b\r\n\"one, \"\"two\"\"\r\nthree\",x\r\nplain,\"\"\r\n"
+        let records = try readChunked(text, chunkSize: chunkSize).compactMap(\.record)
+        #expect(records.map(\.fields) == [["a", "b"], ["one, \"two\"\r\nthree", "x"], ["plain", ""]])
+        #expect(records.map(\.line) == [1, 2, 4])
+        #expect(records.map(\.offset) == [0, 5, 30])
+    }
+
+    @Test("a malformed record split over buffers keeps its bytes and the next record its line", arguments: [1, 3, 8])
+    func malformedAcrossSmallBuffers(_ chunkSize: Int) throws {
+        let items = try readChunked("a,b\n1,x\"y\r\n\"q\"z,2\n3,4\n", chunkSize: chunkSize)
+        #expect(items.count == 4)
+        #expect(items[1].error?.raw == Array("1,x\"y".utf8))
+        #expect(items[1].error?.message == "a quote inside an unquoted field")
+        #expect(items[2].error?.raw == Array("\"q\"z,2".utf8))
+        #expect(items[2].error?.line == 3 && items[2].error?.offset == 14)
+        #expect(items[3].record?.fields == ["3", "4"] && items[3].record?.line == 4)
+    }
+
+    @Test("the run scanner stops at every special byte: unquoted runs, quoted runs and lines in quotes")
+    func runScanner() throws {
+        let items = try readAll("h1,h2,h3\nlong unquoted run of text,\"quoted, with delimiter\nand line\",end\nx,\"\",\"a\"\"b\"\n")
+        let records = items.compactMap(\.record)
+        #expect(records.map(\.fields) == [["h1", "h2", "h3"], ["long unquoted run of text", "quoted, with delimiter\nand line", "end"], ["x", "", "a\"b"]])
+        #expect(records.map(\.line) == [1, 2, 4])
+    }
+
+    @Test("a field equal to the one above it reads the same as any other")
+    func repeatedFieldsShareValues() throws {
+        let records = try readAll("a,b,c\n1,same,\"q\"\n1,same,q\n1,sam,q\n2,same,\n").compactMap(\.record)
+        #expect(records.map(\.fields) == [["a", "b", "c"], ["1", "same", "q"], ["1", "same", "q"], ["1", "sam", "q"], ["2", "same", ""]])
+    }
 }

@@ -1,0 +1,440 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The state of one `CSVReader`, and the scanning itself. A struct reached through one `inout`
+/// access per record: its properties are checked for exclusive access when compiled, where a
+/// class's are checked at run time on every touch (a quarter of the instructions once).
+///
+/// Each byte is looked up in a 256-entry class table, the (state, class) pair in the transition
+/// table (`CSVTransitions`); runs of ordinary bytes are found with a stop table and copied with
+/// one `memcpy`; a malformed record's line end is found with `memchr`. Fields go back to back
+/// into `bytes`, and `endField` is the one place a field ends.
+struct CSVScanner {
+    let delimiter: UInt8
+    private(set) var encoding: TextEncoding
+    let checksFieldCount: Bool
+    let recordLimit: Int
+    let fieldLimit: Int
+
+    /// `table[state * classCount + class]`.
+    private let table: UnsafeMutablePointer<CSVTransitions.Entry>
+    /// The class of each byte value (a `CSVByteClass` raw value).
+    private let classes: UnsafeMutablePointer<UInt8>
+    /// Bit 1: the byte ends a run of an unquoted field (delimiter, quote, CR, LF, NUL); bit 2:
+    /// is looked at in a quoted one (quote and NUL end it; LF is counted).
+    private let stops: UnsafeMutablePointer<UInt8>
+    private static let unquotedStop: UInt8 = 1
+    private static let quotedStop: UInt8 = 2
+
+    private let chunk: UnsafeMutableRawBufferPointer
+    private var chunkStart = 0
+    private var chunkEnd = 0
+    /// Absolute offset of chunk[0].
+    private var chunkBase = 0
+    private var atEnd = false
+    private var startedFile = false
+
+    private var state = CSVState.fieldStart
+    /// All fields of the record, back to back, and where each ends.
+    private var bytes: RawBuffer<UInt8>
+    private var ends: RawBuffer<Int>
+    /// File offset of each field's first content byte, and where `""` escapes (two bytes in the
+    /// file, one in the value) fell, so a decoding error can name its byte in the file.
+    private var starts: RawBuffer<Int>
+    private var fieldStart = 0
+    private var escapes: [(field: Int, index: Int)] = []
+    private var line = 1
+    private var recordLine = 1
+    private var recordOffset = 0
+    private var quoteLine = 1
+    private var recordNumber = 0
+    private var pendingError: CSVError?
+    /// The current record's bytes from earlier buffers (a record can span a refill), so that a
+    /// malformed one can be given back whole; and the bytes of a malformed record being skipped.
+    private var recordCarry: [UInt8] = []
+    private var recordCarryTruncated = false
+    private var pendingRaw: [UInt8] = []
+    private var pendingRawTruncated = false
+    /// Bytes passed over since the current malformed record's fault, looking for its line end.
+    private var skippedBytes = 0
+    private(set) var header: [String]?
+
+    /// The last record decoded without a problem: its bytes and its Strings. A flat export
+    /// repeats the contract's fields on every line, so most fields equal the one above them;
+    /// such a field shares that String instead of being decoded (and allocated) again.
+    private var previousBytes: RawBuffer<UInt8>
+    private var previousEnds: RawBuffer<Int>
+    private var previousFields: [String] = []
+
+    init(delimiter: UInt8, encoding: TextEncoding, checksFieldCount: Bool, recordLimit: Int, fieldLimit: Int, chunkSize: Int) {
+        self.delimiter = delimiter
+        self.encoding = encoding
+        self.checksFieldCount = checksFieldCount
+        self.recordLimit = recordLimit
+        self.fieldLimit = fieldLimit
+        chunk = .allocate(byteCount: max(chunkSize, 1), alignment: 16)
+        bytes = RawBuffer(capacity: 4096)
+        previousBytes = RawBuffer(capacity: 4096)
+        ends = RawBuffer(capacity: 64)
+        previousEnds = RawBuffer(capacity: 64)
+        starts = RawBuffer(capacity: 64)
+        classes = .allocate(capacity: 256)
+        stops = .allocate(capacity: 256)
+        for value in 0..<256 {
+            let byte = UInt8(value)
+            let byteClass: CSVByteClass
+            switch byte {
+            case delimiter: byteClass = .delimiter
+            case UInt8(ascii: "\""): byteClass = .quote
+            case 0x0A: byteClass = .lineFeed
+            case 0x0D: byteClass = .carriageReturn
+            case 0: byteClass = .nul
+            default: byteClass = .other
+            }
+            classes[value] = byteClass.rawValue
+            let quotedStops = byteClass == .quote || byteClass == .nul || byteClass == .lineFeed
+            stops[value] = (byteClass == .other ? 0 : Self.unquotedStop) | (quotedStops ? Self.quotedStop : 0)
+        }
+        let states: [CSVState] = [.fieldStart, .unquoted, .quoted, .quoteInQuoted, .afterCR, .skipping]
+        let byteClasses: [CSVByteClass] = [.other, .delimiter, .quote, .lineFeed, .carriageReturn, .nul]
+        table = .allocate(capacity: states.count * CSVTransitions.classCount)
+        for state in states {
+            for byteClass in byteClasses {
+                table[Int(state.rawValue) * CSVTransitions.classCount + Int(byteClass.rawValue)] = CSVTransitions.entry(state, byteClass)
+            }
+        }
+    }
+
+    /// Frees the buffers; called once, by the owning reader's `deinit`.
+    func deallocate() {
+        chunk.deallocate()
+        bytes.deallocate()
+        previousBytes.deallocate()
+        ends.deallocate()
+        previousEnds.deallocate()
+        starts.deallocate()
+        classes.deallocate()
+        stops.deallocate()
+        table.deallocate()
+    }
+
+    mutating func next(_ input: InputFile) throws(IOFailure) -> CSVReader.Item? {
+        while true {
+            if chunkStart == chunkEnd {
+                if atEnd { return finishAtEnd() }
+                try refill(input)
+                if chunkStart == chunkEnd { atEnd = true; continue }
+            }
+            if let item = scan() { return item }
+        }
+    }
+
+    private mutating func refill(_ input: InputFile) throws(IOFailure) {
+        if state != .skipping {
+            // The record under way continues in the next buffer: keep what this one held of it.
+            let from = max(recordOffset - chunkBase, 0)
+            if from < chunkEnd {
+                Self.keep(chunkBytes + from, count: chunkEnd - from, in: &recordCarry, truncated: &recordCarryTruncated)
+            }
+        }
+        chunkBase += chunkEnd
+        chunkStart = 0
+        chunkEnd = 0
+        let count = try input.read(into: chunk)
+        chunkEnd = count
+        if !startedFile {
+            startedFile = true
+            let head = chunkBytes
+            if count >= 3, head[0] == 0xEF, head[1] == 0xBB, head[2] == 0xBF {
+                chunkStart = 3
+                recordOffset = 3
+                encoding = .utf8
+            }
+        }
+    }
+
+    private var chunkBytes: UnsafeMutablePointer<UInt8> { chunk.baseAddress!.assumingMemoryBound(to: UInt8.self) }
+
+    /// Runs the transition table over the buffered bytes until a record completes or the buffer
+    /// ends.
+    private mutating func scan() -> CSVReader.Item? {
+        let buffer = UnsafePointer(chunkBytes)
+        let end = chunkEnd
+        var position = chunkStart
+        while position < end {
+            if state == .skipping {
+                let item = skip(buffer, &position, end: end)
+                if let item { return item }
+                continue
+            }
+            let byte = buffer[position]
+            let entry = table[Int(state.rawValue) &* CSVTransitions.classCount &+ Int(classes[Int(byte)])]
+            let offset = chunkBase + position
+            position += 1
+            state = entry.next
+            switch entry.action {
+            case .none:
+                break
+            case .copyFirst, .copy, .copyQuoted:
+                if entry.action == .copyFirst { fieldStart = offset }
+                let quoted = entry.action == .copyQuoted
+                if quoted && byte == 0x0A { line += 1 }
+                position = copyRun(buffer, from: position - 1, end: end, stop: quoted ? Self.quotedStop : Self.unquotedStop)
+                if bytes.count > recordLimit {
+                    fail("record longer than \(recordLimit) bytes", at: recordOffset, line: recordLine, buffer, upTo: position)
+                }
+            case .openQuote:
+                quoteLine = line
+                fieldStart = offset + 1
+            case .escapeQuote:
+                escapes.append((ends.count, bytes.count - (ends.last ?? 0)))
+                bytes.append(UInt8(ascii: "\""))
+            case .endField:
+                endField()
+                if ends.count >= fieldLimit {
+                    fail("more than \(fieldLimit) fields in one record", at: offset, line: line, buffer, upTo: position)
+                }
+            case .endRecord:
+                endField()
+                line += 1
+                chunkStart = position
+                return endRecord(nextOffset: offset + 1)
+            case .quoteInUnquoted:
+                fail("a quote inside an unquoted field", at: offset, line: line, buffer, upTo: position)
+            case .nul:
+                fail("NUL byte in a field", at: offset, line: line, code: .FMT008, buffer, upTo: position)
+            case .textAfterQuote:
+                fail("text after a closing quote", at: offset, line: line, buffer, upTo: position)
+            case .loneCR:
+                fail("a carriage return not followed by a line feed outside quotes", at: offset - 1, line: line, buffer, upTo: position)
+            }
+        }
+        chunkStart = position
+        return nil
+    }
+
+    /// Copies the run of bytes from `start` up to the next byte with a `stop` bit (or `end`);
+    /// returns where it ended. A quoted run goes on over line ends, counting them: the record
+    /// length is checked once per run, so a run must end where the reader it replaced ended it.
+    @inline(__always)
+    private mutating func copyRun(_ buffer: UnsafePointer<UInt8>, from start: Int, end: Int, stop: UInt8) -> Int {
+        var runEnd = start + 1
+        while runEnd < end {
+            let byte = buffer[runEnd]
+            if stops[Int(byte)] & stop != 0 {
+                guard stop == Self.quotedStop && byte == 0x0A else { break }
+                line += 1
+            }
+            runEnd += 1
+        }
+        bytes.append(buffer + start, count: runEnd - start)
+        return runEnd
+    }
+
+    /// The one place a field ends: its end in `bytes` and its first byte in the file.
+    private mutating func endField() {
+        starts.append(fieldStart)
+        ends.append(bytes.count)
+    }
+
+    /// The current record is malformed: the problem is kept, with the record's bytes up to
+    /// `position`, and the rest of its line is skipped.
+    private mutating func fail(_ message: String, at offset: Int, line: Int, code: DiagnosticCode = .FMT007, _ buffer: UnsafePointer<UInt8>, upTo position: Int) {
+        pendingError = CSVError(message: message, record: recordNumber + 1, line: line, offset: offset, code: code, fatal: false, field: ends.count)
+        skippedBytes = 0
+        pendingRaw.removeAll(keepingCapacity: true)
+        pendingRaw.append(contentsOf: recordCarry)
+        pendingRawTruncated = recordCarryTruncated
+        let from = max(recordOffset - chunkBase, 0)
+        if from < position {
+            Self.keep(buffer + from, count: position - from, in: &pendingRaw, truncated: &pendingRawTruncated)
+        }
+        state = .skipping
+    }
+
+    /// Passes over a malformed record up to its line end (`memchr`), keeping what fits of it.
+    private mutating func skip(_ buffer: UnsafePointer<UInt8>, _ position: inout Int, end: Int) -> CSVReader.Item? {
+        if buffer[position] == 0x0A {
+            position += 1
+            line += 1
+            chunkStart = position
+            return skipDone()
+        }
+        let skipStart = position
+        if let found = memchr(buffer + position, 0x0A, end - position) {
+            position = UnsafePointer(found.assumingMemoryBound(to: UInt8.self)) - buffer
+        } else {
+            position = end
+        }
+        Self.keep(buffer + skipStart, count: position - skipStart, in: &pendingRaw, truncated: &pendingRawTruncated)
+        skippedBytes += position - skipStart
+        guard skippedBytes > CSVReader.maximumSkippedBytes else { return nil }
+        // No line end within the bound: a runaway (/dev/zero, a binary file) would be scanned
+        // forever. The input fails as a whole.
+        chunkStart = position
+        let item = runaway()
+        position = chunkStart
+        return item
+    }
+
+    /// Appends what fits of `count` bytes under `maximumRawBytes`; `truncated` once some did not.
+    private static func keep(_ start: UnsafePointer<UInt8>, count: Int, in kept: inout [UInt8], truncated: inout Bool) {
+        let room = CSVReader.maximumRawBytes - kept.count
+        if count > room { truncated = true }
+        guard room > 0, count > 0 else { return }
+        kept.append(contentsOf: UnsafeBufferPointer(start: start, count: min(count, room)))
+    }
+
+    /// A malformed record with no line end within `maximumSkippedBytes`: reported as fatal with
+    /// what was kept of it, and the reader stops (the rest is never scanned).
+    private mutating func runaway() -> CSVReader.Item? {
+        guard var problem = pendingError else { return nil }
+        problem.message += "; no line end follows within \(CSVReader.maximumSkippedBytes >> 10) KB, so the file is not read further"
+        problem.fatal = true
+        problem.raw = pendingRaw
+        problem.rawTruncated = true
+        resetRecord(nextOffset: chunkBase + chunkStart)
+        recordNumber += 1
+        // Nothing more comes out of this input.
+        atEnd = true
+        chunkStart = chunkEnd
+        return .malformed(problem)
+    }
+
+    private mutating func skipDone() -> CSVReader.Item? {
+        var problem = pendingError
+        if pendingRaw.last == 0x0D { pendingRaw.removeLast() }
+        problem?.raw = pendingRaw
+        problem?.rawTruncated = pendingRawTruncated
+        resetRecord(nextOffset: chunkBase + chunkStart)
+        recordNumber += 1
+        return problem.map(CSVReader.Item.malformed)
+    }
+
+    private mutating func finishAtEnd() -> CSVReader.Item? {
+        switch state {
+        case .skipping:
+            state = .fieldStart
+            if pendingError != nil { return skipDone() }
+            return nil
+        case .quoted:
+            let problem = CSVError(message: "unterminated quoted field (the quote opened on line \(quoteLine))", record: recordNumber + 1, line: line, offset: chunkBase + chunkEnd, code: .FMT007, fatal: true)
+            state = .fieldStart
+            resetRecord(nextOffset: chunkBase + chunkEnd)
+            recordNumber += 1
+            return .malformed(problem)
+        case .fieldStart where ends.count == 0:
+            return nil  // the file ended with a record end, as it should
+        case .fieldStart, .unquoted, .quoteInQuoted, .afterCR:
+            endField()
+            return endRecord(nextOffset: chunkBase + chunkEnd)
+        }
+    }
+
+    private mutating func resetRecord(nextOffset: Int) {
+        bytes.removeAll()
+        ends.removeAll()
+        starts.removeAll()
+        if !escapes.isEmpty { escapes.removeAll(keepingCapacity: true) }
+        pendingError = nil
+        if !recordCarry.isEmpty || recordCarryTruncated {
+            recordCarry.removeAll(keepingCapacity: true)
+            recordCarryTruncated = false
+        }
+        if !pendingRaw.isEmpty || pendingRawTruncated {
+            pendingRaw.removeAll(keepingCapacity: true)
+            pendingRawTruncated = false
+        }
+        state = .fieldStart
+        recordLine = line
+        recordOffset = nextOffset
+    }
+}
+
+extension CSVScanner {
+    private mutating func endRecord(nextOffset: Int) -> CSVReader.Item {
+        recordNumber += 1
+        let number = recordNumber
+        let startLine = recordLine
+        let startOffset = recordOffset
+        defer { resetRecord(nextOffset: nextOffset) }
+        let (fields, problem) = decodeFields(number: number, startLine: startLine)
+        if var problem {
+            problem.lossyFields = fields
+            return .malformed(problem)
+        }
+        if checksFieldCount {
+            if let header {
+                if fields.count != header.count {
+                    return .malformed(CSVError(message: "record has \(fields.count) field\(fields.count == 1 ? "" : "s"), the header has \(header.count)", record: number, line: startLine, offset: startOffset, code: .FMT007, fatal: false))
+                }
+            } else {
+                header = fields
+            }
+        }
+        return .record(CSVRecord(number: number, line: startLine, offset: startOffset, fields: fields))
+    }
+
+    /// The record's fields as Strings; with the first problem when some bytes cannot be decoded
+    /// (those fields then shown lossily). A field whose bytes equal the same field of the last
+    /// record shares its String.
+    private mutating func decodeFields(number: Int, startLine: Int) -> ([String], CSVError?) {
+        var fields: [String] = []
+        fields.reserveCapacity(ends.count)
+        var problem: CSVError?
+        let reusable = previousFields.count
+        var start = 0
+        for fieldIndex in 0..<ends.count {
+            let end = ends[fieldIndex]
+            let length = end - start
+            defer { start = end }
+            if length == 0 {
+                fields.append("")
+                continue
+            }
+            if fieldIndex < reusable {
+                let previousStart = fieldIndex == 0 ? 0 : previousEnds[fieldIndex - 1]
+                if previousEnds[fieldIndex] - previousStart == length, memcmp(previousBytes.base + previousStart, bytes.base + start, length) == 0 {
+                    fields.append(previousFields[fieldIndex])
+                    continue
+                }
+            }
+            let slice = bytes.buffer(start..<end)
+            do throws(TextDecodingError) {
+                fields.append(try TextDecoder.decode(slice, as: encoding))
+            } catch {
+                if problem == nil { problem = decodingProblem(error, field: fieldIndex, at: start, number: number, startLine: startLine) }
+                fields.append(TextDecoder.decodeLossy(slice, as: encoding))
+            }
+        }
+        if problem == nil {
+            swap(&bytes, &previousBytes)
+            swap(&ends, &previousEnds)
+            previousFields = fields
+        } else {
+            previousFields = []
+        }
+        return (fields, problem)
+    }
+
+    /// Names the undecodable byte by its line and offset in the file.
+    private func decodingProblem(_ error: TextDecodingError, field fieldIndex: Int, at start: Int, number: Int, startLine: Int) -> CSVError {
+        let bad = start + error.offset
+        let newlines = bytes.buffer(0..<bad).reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+        let escapesBefore = escapes.reduce(0) { $0 + ($1.field == fieldIndex && $1.index < error.offset ? 1 : 0) }
+        let fileOffset = starts[fieldIndex] + error.offset + escapesBefore
+        let message: String
+        switch error {
+        case .invalidUTF8:
+            message = "invalid UTF-8 (byte 0x\(String(bytes[bad], radix: 16, uppercase: true))); if the file comes from Spectrum on Windows, try --encoding windows-1252"
+        case .undefinedWindows1252(_, let byte):
+            message = "byte 0x\(String(byte, radix: 16, uppercase: true)) is not defined in Windows-1252"
+        }
+        return CSVError(message: message, record: number, line: startLine + newlines, offset: fileOffset, code: .FMT008, fatal: false, field: fieldIndex)
+    }
+}

@@ -1,0 +1,68 @@
+import Testing
+@testable import SOVCore
+
+/// The byte writer writes by raw pointers into slack it cuts off at the end; these check that
+/// what it writes is what the tree writer (`JSONWriter`) writes, byte for byte.
+@Suite("JSONByteOutput")
+struct JSONByteOutputTests {
+    private func bytes(_ body: (inout JSONByteOutput) -> Void) -> String {
+        var target: [UInt8] = Array("prefix ".utf8)
+        JSONByteOutput.write(into: &target, body)
+        #expect(target.starts(with: Array("prefix ".utf8)), "what the target held is kept")
+        return String(decoding: target.dropFirst(7), as: UTF8.self)
+    }
+
+    private func tree(_ body: (inout JSONTreeOutput) -> Void) -> String {
+        JSONTreeOutput.build(body).text
+    }
+
+    @Test("strings escape as JSONWriter escapes them, plain and escaped, short and long",
+          arguments: ["", "plain", "quote \" and backslash \\", "line\nfeed\r\ttab", "\u{0}\u{1}\u{1F}\u{7F}", "é ü 漢字 🚧", String(repeating: "x", count: 70_000), String(repeating: "\"\n", count: 5_000)])
+    func strings(_ text: String) {
+        func describe(_ output: inout some JSONOutput) {
+            output.object {
+                $0.member(text, text)
+                $0.key("list")
+                $0.array([text, text]) { $0.string($1) }
+            }
+        }
+        #expect(bytes { describe(&$0) } == tree { describe(&$0) })
+    }
+
+    @Test("integers and amounts are spelled as String(value) and Money.description spell them",
+          arguments: [Int64(0), 5, -5, 100, -100, 123_456_789, -1, Int64.max, Int64.min + 1])
+    func numbers(_ units: Int64) {
+        let amounts = [Money(minorUnits: units), Money(minorUnits: units, currency: Currency(code: "JPY", minorDigits: 0)), Money(minorUnits: units, currency: Currency(code: "XAU", minorDigits: 6))]
+        func describe(_ output: inout some JSONOutput) {
+            output.array(amounts) { output, amount in
+                output.object {
+                    $0.member("amount", amount)
+                    $0.member("units", int: Int(units))
+                    $0.member("none", Optional<Money>.none)
+                }
+            }
+        }
+        let written = bytes { describe(&$0) }
+        #expect(written == tree { describe(&$0) })
+        #expect(written.contains("\"amount\":\"\(amounts[0].description)\""))
+        #expect(written.contains("\"units\":\(units)"))
+    }
+
+    @Test("a document written as bytes is the same as its tree written")
+    func wholeValues() {
+        let value: JSONValue = .object(["a": .array([.null, .bool(true), .number("1.5"), .string("x\u{2028}y")]), "b": .object([])])
+        let written = bytes { output in
+            output.object {
+                $0.key("v")
+                $0.value(value)
+                $0.member("after", "z")
+                $0.member("flag", bool: false)
+            }
+        }
+        #expect(written == #"{"v":"# + value.text + #","after":"z","flag":false}"#)
+        var direct = JSONByteOutput(buffer: Array("[".utf8))
+        direct.value(.int(1))
+        direct.integer(-2)
+        #expect(String(decoding: direct.buffer, as: UTF8.self) == "[1,-2")
+    }
+}
