@@ -310,8 +310,8 @@ struct CSVReaderTests {
 
     /// Every item of `text` read `chunkSize` bytes at a time.
     private func readChunked(_ text: String, chunkSize: Int) throws -> [CSVReader.Item] {
-        let path = temporaryFile(text)
-        defer { unlink(path) }
+        let scratch = TemporaryFolder()
+        let path = scratch.write("chunked.csv", text)
         let reader = CSVReader(try InputFile(path: path), delimiter: UInt8(ascii: ","), encoding: .utf8, checksFieldCount: true, maximumRecordBytes: 64 << 20, maximumFieldsPerRecord: 10_000, chunkSize: chunkSize)
         var items: [CSVReader.Item] = []
         while let item = try reader.next() { items.append(item) }
