@@ -437,7 +437,8 @@ public final class BatchRunner {
             return
         }
 
-        let previous = try ledger?.entry(originId: originId, target: target)
+        // The hash first: an unchanged document never reads its stored copy.
+        let previous = try ledger?.entry(originId: originId, target: target, loadingDocument: false)
         if let previous {
             outcome.previousRun = previous.runId
             outcome.previousExportAt = previous.exportedAt
@@ -451,7 +452,8 @@ public final class BatchRunner {
                 return
             }
             outcome.action = .updated
-            let old = (try? JSONParser.parse(previous.document)) ?? .null
+            let stored = try ledger?.entryDocument(originId: originId, target: target) ?? ""
+            let old = (try? JSONParser.parse(stored)) ?? .null
             outcome.changes = DocumentChanges.describe(from: old, to: comparable)
         }
 
@@ -518,7 +520,7 @@ public final class BatchRunner {
                 LedgerExport(
                     originId: originId, target: target, kind: document.kind, contentHash: hash, fileName: unit.fileName,
                     projectId: projectId, contract: contract, billingItems: billingItems, document: comparableText,
-                    changes: outcome.changes),
+                    changes: outcome.changes, documentOfUnit: unit.seq),
                 runId: context.runId)
             if context.held.contains(ExportContext.heldKey(originId, target)) { try ledger.release(originId: originId, target: target) }
             outcome.unit = unit
@@ -593,7 +595,7 @@ public final class BatchRunner {
     private func unitPlan(originId: String, target: ExportTarget, _ context: ExportContext) throws -> UnitPlan {
         guard let ledger, let latest = try ledger.latestUnit(originId: originId, target: target) else {
             // A document the ledger knows only from before the outbox was exported as a file.
-            if try ledger?.entry(originId: originId, target: target) != nil { return UnitPlan(action: .update) }
+            if try ledger?.entry(originId: originId, target: target, loadingDocument: false) != nil { return UnitPlan(action: .update) }
             return UnitPlan(action: .create)
         }
         switch latest.state {

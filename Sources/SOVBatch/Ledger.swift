@@ -36,8 +36,12 @@ public struct LedgerExport: Sendable {
     public var document: String
     /// For an update: what changed, one entry per change.
     public var changes: [String]
+    /// The unit (recorded in the same transaction) that carries `document` too: the ledger then
+    /// copies it from there when the transaction commits (see `Ledger.deferredDocuments`).
+    public var documentOfUnit: Int64?
 
-    public init(originId: String, target: ExportTarget, kind: String, contentHash: String, fileName: String, projectId: String? = nil, contract: ContractKey? = nil, billingItems: [String] = [], document: String, changes: [String] = []) {
+    public init(originId: String, target: ExportTarget, kind: String, contentHash: String, fileName: String, projectId: String? = nil, contract: ContractKey? = nil, billingItems: [String] = [], document: String, changes: [String] = [], documentOfUnit: Int64? = nil) {
+        self.documentOfUnit = documentOfUnit
         self.originId = originId
         self.target = target
         self.kind = kind
@@ -102,6 +106,14 @@ public final class Ledger {
     public let location: LedgerLocation
     let connection: any LedgerConnection
     private var inTransaction = false
+    /// Set once the schema is the current one: a ledger never goes back to an older schema, so
+    /// the many `userVersion` checks need not ask the database each time.
+    private var current = false
+    /// Exports whose stored document is copied from their unit at commit. SQLite seeks a
+    /// WITHOUT ROWID row by reading its whole record, so while `exports` rows carry documents
+    /// of many KB, every foreign key check of a contract item (hundreds per contract) copies
+    /// several of them; rows written without the document until the commit keep those cheap.
+    private var deferredDocuments: [(originId: String, target: ExportTarget, seq: Int64)] = []
 
     /// Opens (and creates or migrates) the ledger at `path`: a file path (SQLite), or a
     /// `postgresql://USER@HOST:PORT/DB` URL (PostgreSQL; the password from PGPASSWORD,
@@ -128,9 +140,11 @@ public final class Ledger {
         if readOnly {
             let version = try userVersion()
             if version > Ledger.schemaVersion { throw newerSchema(version) }
+            current = version == Ledger.schemaVersion
             return
         }
         try migrate()
+        current = try userVersion() == Ledger.schemaVersion
     }
 
     /// Whether a ledger is there to open: a file that exists, or any server URL (the server
@@ -159,7 +173,8 @@ public final class Ledger {
     }
 
     func userVersion() throws -> Int {
-        try connection.schemaVersion()
+        if current { return Ledger.schemaVersion }
+        return try connection.schemaVersion()
     }
 
     private func newerSchema(_ version: Int) -> LedgerError {
@@ -250,9 +265,11 @@ public final class Ledger {
         defer { inTransaction = false }
         do {
             let result = try body()
+            try fillDeferredDocuments()
             try connection.commit()
             return result
         } catch {
+            deferredDocuments.removeAll()
             connection.rollback()
             throw error
         }
@@ -311,6 +328,7 @@ public final class Ledger {
     // MARK: Exports
 
     private static let entryColumns = "origin_id, target, kind, content_hash, version, run_id, exported_at, file_name, project_id, company, job, customer, document"
+    private static let entryColumnsWithoutDocument = "origin_id, target, kind, content_hash, version, run_id, exported_at, file_name, project_id, company, job, customer, ''"
 
     private func entry(_ row: [SQLiteValue]) -> LedgerEntry {
         var contract: ContractKey?
@@ -324,16 +342,29 @@ public final class Ledger {
             document: row[12].text ?? "")
     }
 
-    public func entry(originId: String, target: ExportTarget) throws -> LedgerEntry? {
+    /// - Parameter loadingDocument: false leaves `document` empty: an unchanged document is
+    ///   known by its hash, and its stored copy (the largest column) is read only when it changed.
+    public func entry(originId: String, target: ExportTarget, loadingDocument: Bool = true) throws -> LedgerEntry? {
         if try userVersion() == 0 { return nil }
+        if loadingDocument { try fillDeferredDocuments() }
+        let columns = loadingDocument ? Ledger.entryColumns : Ledger.entryColumnsWithoutDocument
         return try connection.query(
-            "SELECT \(Ledger.entryColumns) FROM exports WHERE origin_id = ? AND target = ?", [.text(originId), .text(target.rawValue)]
+            "SELECT \(columns) FROM exports WHERE origin_id = ? AND target = ?", [.text(originId), .text(target.rawValue)]
         ).first.map(entry)
+    }
+
+    /// The stored comparable document of an export (what `entry(loadingDocument: false)` leaves out).
+    public func entryDocument(originId: String, target: ExportTarget) throws -> String? {
+        try fillDeferredDocuments()
+        return try connection.query(
+            "SELECT document FROM exports WHERE origin_id = ? AND target = ?", [.text(originId), .text(target.rawValue)]
+        ).first?.first?.text
     }
 
     /// Every document the ledger knows, by origin id.
     public func entries() throws -> [LedgerEntry] {
         if try userVersion() == 0 { return [] }
+        try fillDeferredDocuments()
         return try connection.query("SELECT \(Ledger.entryColumns) FROM exports ORDER BY origin_id, target").map(entry)
     }
 
@@ -361,7 +392,7 @@ public final class Ledger {
     @discardableResult
     public func record(_ export: LedgerExport, runId: Int64, at time: String = Timestamp.now()) throws -> Int {
         try transaction {
-            let previous = try entry(originId: export.originId, target: export.target)
+            let previous = try entry(originId: export.originId, target: export.target, loadingDocument: false)
             let version = (previous?.version ?? 0) + 1
             try connection.query(
                 """
@@ -374,7 +405,7 @@ public final class Ledger {
                 [.text(export.originId), .text(export.target.rawValue), .text(export.kind), .text(export.contentHash),
                  .integer(Int64(version)), .integer(runId), .text(time), .text(export.fileName), .optional(export.projectId),
                  .optional(export.contract?.company), .optional(export.contract?.job), .optional(export.contract?.customer),
-                 .text(export.document)])
+                 .text("")])
             try connection.query(
                 """
                 INSERT INTO export_history (origin_id, target, version, content_hash, run_id, exported_at, action, changes)
@@ -383,12 +414,42 @@ public final class Ledger {
                 [.text(export.originId), .text(export.target.rawValue), .integer(Int64(version)), .text(export.contentHash),
                  .integer(runId), .text(time), .text(previous == nil ? "new" : "update"), .text(export.changes.joined(separator: "\n"))])
             try connection.query("DELETE FROM contract_items WHERE origin_id = ? AND target = ?", [.text(export.originId), .text(export.target.rawValue)])
-            for code in Set(export.billingItems).sorted() {
+            try insertContractItems(Set(export.billingItems).sorted(), originId: export.originId, target: export.target)
+            if let seq = export.documentOfUnit {
+                deferredDocuments.append((export.originId, export.target, seq))
+            } else {
                 try connection.query(
-                    "INSERT INTO contract_items (origin_id, target, code) VALUES (?, ?, ?)",
-                    [.text(export.originId), .text(export.target.rawValue), .text(code)])
+                    "UPDATE exports SET document = ? WHERE origin_id = ? AND target = ?",
+                    [.text(export.document), .text(export.originId), .text(export.target.rawValue)])
             }
             return version
+        }
+    }
+
+    private func fillDeferredDocuments() throws {
+        let pending = deferredDocuments
+        deferredDocuments.removeAll()
+        for (originId, target, seq) in pending {
+            try connection.query(
+                "UPDATE exports SET document = (SELECT document FROM units WHERE seq = ?) WHERE origin_id = ? AND target = ?",
+                [.integer(seq), .text(originId), .text(target.rawValue)])
+        }
+    }
+
+    /// On SQLite one statement for all codes (a JSON array through `json_each`), not one per
+    /// code: a contract has hundreds of them.
+    private func insertContractItems(_ codes: [String], originId: String, target: ExportTarget) throws {
+        guard !codes.isEmpty else { return }
+        if connection.dialect == .sqlite {
+            var list: [UInt8] = []
+            JSONWriter.write(.array(codes.map(JSONValue.string)), into: &list)
+            try connection.query(
+                "INSERT INTO contract_items (origin_id, target, code) SELECT ?, ?, value FROM json_each(?)",
+                [.text(originId), .text(target.rawValue), .text(String(decoding: list, as: UTF8.self))])
+            return
+        }
+        for code in codes {
+            try connection.query("INSERT INTO contract_items (origin_id, target, code) VALUES (?, ?, ?)", [.text(originId), .text(target.rawValue), .text(code)])
         }
     }
 

@@ -47,6 +47,9 @@ final class SQLiteConnection: LedgerConnection {
     /// `PATH.claims`, opened by the first claim: one byte per unit sequence, locked while a
     /// worker of this host delivers it (see `claim`).
     private var claimsDescriptor: Int32 = -1
+    /// Prepared statements by their SQL: a batch runs the same dozen statements thousands of
+    /// times, and preparing one costs more than running it.
+    private var statements: [String: SQLiteStatement] = [:]
 
     /// - Parameter readOnly: read without creating or changing any file (see `openForReading`).
     init(path: String, readOnly: Bool, busyTimeoutMilliseconds: Int32) throws(LedgerError) {
@@ -124,6 +127,7 @@ final class SQLiteConnection: LedgerConnection {
     }
 
     deinit {
+        statements.removeAll()
         sqlite3_close_v2(handle)
         if claimsDescriptor >= 0 { Glibc.close(claimsDescriptor) }
     }
@@ -198,10 +202,18 @@ final class SQLiteConnection: LedgerConnection {
         return SQLiteStatement(statement, connection: self)
     }
 
-    /// Runs `sql` with `values` bound in order, returning every row.
+    /// Runs `sql` with `values` bound in order, returning every row. The statement is kept for
+    /// the next call with the same SQL, reset (so it holds no read lock) whatever happens.
     @discardableResult
     func query(_ sql: String, _ values: [SQLiteValue] = []) throws(LedgerError) -> [[SQLiteValue]] {
-        let statement = try prepare(sql)
+        let statement: SQLiteStatement
+        if let cached = statements[sql] {
+            statement = cached
+        } else {
+            statement = try prepare(sql)
+            if statements.count < 64 { statements[sql] = statement }
+        }
+        defer { statement.reset() }
         for (index, value) in values.enumerated() { try statement.bind(Int32(index + 1), value) }
         var rows: [[SQLiteValue]] = []
         while let row = try statement.step() { rows.append(row) }
@@ -240,7 +252,8 @@ enum SQLiteValue: Sendable, Hashable {
 
 final class SQLiteStatement {
     private let statement: OpaquePointer
-    private let connection: SQLiteConnection
+    // Unowned: the connection keeps its statements, and must still be freed (and close the file).
+    private unowned let connection: SQLiteConnection
 
     init(_ statement: OpaquePointer, connection: SQLiteConnection) {
         self.statement = statement
@@ -249,6 +262,12 @@ final class SQLiteStatement {
 
     deinit {
         sqlite3_finalize(statement)
+    }
+
+    /// Ready to run again: stepped back to the start, values unbound.
+    func reset() {
+        sqlite3_reset(statement)
+        sqlite3_clear_bindings(statement)
     }
 
     /// SQLite copies the text (SQLITE_TRANSIENT) because Swift's string buffer is temporary.

@@ -158,3 +158,156 @@ public final class DocumentSpool {
         warnings.removeAll()
     }
 }
+
+/// Creates an unlinked temporary file (it goes when its descriptor is closed, however the
+/// process ends) in `TMPDIR`, or `/tmp`.
+func unlinkedTemporaryFile(_ purpose: String) throws(IOFailure) -> Int32 {
+    let folder = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
+    var template = Array("\(folder)/sov-spool.XXXXXX".utf8CString)
+    let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+    if fd < 0 {
+        throw IOFailure(path: folder, message: "cannot create a temporary file to hold \(purpose): \(String(cString: strerror(errno)))", status: .cannotCreate)
+    }
+    template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+    return fd
+}
+
+/// SOV line records waiting for their job header (SpectrumAssembler's join), written to an
+/// unlinked temporary file and read back by offset. A record is stored as the index of its
+/// shape (file, field names and binding, kept in memory once per input header), its line and
+/// its values; warnings are not stored (records with warnings stay in memory).
+final class JoinSpill {
+    private struct ShapeKey: Hashable {
+        var names: ObjectIdentifier
+        var file: String
+    }
+
+    private struct Shape {
+        var file: String
+        var names: FieldNames
+        var binding: LayoutBinding
+        var layout: SpectrumLayout?
+    }
+
+    private var shapes: [Shape] = []
+    private var shapeIndex: [ShapeKey: UInt32] = [:]
+    private var descriptor: Int32 = -1
+    /// Bytes not written to the file yet.
+    private var buffer: [UInt8] = []
+    private var written: Int64 = 0
+    /// What was last read from the file, and from where: lines of one contract are read in a row.
+    private var window: [UInt8] = []
+    private var windowStart: Int64 = 0
+    private static let chunk = 256 << 10
+
+    deinit {
+        if descriptor >= 0 { close(descriptor) }
+    }
+
+    /// Where the next record goes.
+    var end: Int64 { written + Int64(buffer.count) }
+
+    func append(_ staged: StagedRecord) throws(IOFailure) -> Int64 {
+        let offset = end
+        let record = staged.record
+        let key = ShapeKey(names: ObjectIdentifier(record.fieldNames), file: record.file)
+        let shape: UInt32
+        if let known = shapeIndex[key] {
+            shape = known
+        } else {
+            shape = UInt32(shapes.count)
+            shapes.append(Shape(file: record.file, names: record.fieldNames, binding: staged.binding, layout: record.layout))
+            shapeIndex[key] = shape
+        }
+        put(UInt64(shape))
+        put(UInt64(bitPattern: Int64(record.line)))
+        put(UInt64(record.values.count))
+        for value in record.values {
+            put(UInt64(value.utf8.count))
+            buffer.append(contentsOf: value.utf8)
+        }
+        if buffer.count >= JoinSpill.chunk { try flush() }
+        return offset
+    }
+
+    func read(at offset: Int64) throws(IOFailure) -> StagedRecord {
+        var position = offset
+        let shape = shapes[Int(try number(&position))]
+        let line = Int(Int64(bitPattern: try number(&position)))
+        let count = Int(try number(&position))
+        var values: [String] = []
+        values.reserveCapacity(count)
+        for _ in 0..<count {
+            let length = Int(try number(&position))
+            let start = try ensure(position, length)
+            values.append(String(decoding: window[start..<start + length], as: UTF8.self))
+            position += Int64(length)
+        }
+        let record = Record(file: shape.file, line: line, fieldNames: shape.names, values: values, layout: shape.layout)
+        return StagedRecord(record: record, binding: shape.binding)
+    }
+
+    /// Forgets every record from `offset` on (an input that turned out unusable).
+    func truncate(to offset: Int64) {
+        guard offset < end else { return }
+        if offset >= written {
+            buffer.removeSubrange(Int(offset - written)...)
+        } else {
+            buffer.removeAll()
+            written = offset
+            if descriptor >= 0 { _ = ftruncate(descriptor, off_t(offset)) }
+        }
+        window.removeAll()
+    }
+
+    private func put(_ value: UInt64) {
+        withUnsafeBytes(of: value.littleEndian) { buffer.append(contentsOf: $0) }
+    }
+
+    private func number(_ position: inout Int64) throws(IOFailure) -> UInt64 {
+        let start = try ensure(position, 8)
+        var value: UInt64 = 0
+        for index in 0..<8 { value |= UInt64(window[start + index]) << (8 * UInt64(index)) }
+        position += 8
+        return value
+    }
+
+    /// Makes `count` bytes from `offset` readable in `window`; returns where they start in it.
+    private func ensure(_ offset: Int64, _ count: Int) throws(IOFailure) -> Int {
+        if offset >= windowStart, offset + Int64(count) <= windowStart + Int64(window.count) { return Int(offset - windowStart) }
+        if !buffer.isEmpty { try flush() }
+        let size = max(count, JoinSpill.chunk)
+        window = [UInt8](repeating: 0, count: size)
+        var filled = 0
+        while filled < size {
+            let got = window.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress! + filled, size - filled, off_t(offset) + off_t(filled)) }
+            if got < 0 {
+                if errno == EINTR { continue }
+                throw IOFailure(path: "<spool>", message: "cannot read the temporary file: \(String(cString: strerror(errno)))", status: .ioError)
+            }
+            if got == 0 { break }
+            filled += got
+        }
+        window.removeSubrange(filled...)
+        windowStart = offset
+        guard filled >= count else {
+            throw IOFailure(path: "<spool>", message: "the temporary file is shorter than what was written to it", status: .ioError)
+        }
+        return 0
+    }
+
+    private func flush() throws(IOFailure) {
+        if descriptor < 0 { descriptor = try unlinkedTemporaryFile("SOV lines") }
+        var offset = 0
+        while offset < buffer.count {
+            let count = buffer.withUnsafeBytes { pwrite(descriptor, $0.baseAddress! + offset, $0.count - offset, off_t(written) + off_t(offset)) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw IOFailure(path: "<spool>", message: "cannot write the temporary file: \(String(cString: strerror(errno)))", status: .ioError)
+            }
+            offset += count
+        }
+        written += Int64(buffer.count)
+        buffer.removeAll(keepingCapacity: true)
+    }
+}

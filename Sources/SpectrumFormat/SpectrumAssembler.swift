@@ -15,8 +15,10 @@ public enum SpectrumOutput: Sendable {
 ///   largest document. Rows of one document that are not together make the file unusable,
 ///   since half a document must never be emitted.
 /// - Job header and SOV line records, from one file or several, are joined by Company + Job +
-///   Customer and emitted by `finish`, in the order their keys first appeared; memory is
-///   bounded by the number of contracts.
+///   Customer and emitted by `finish`, in the order their keys first appeared. Headers stay in
+///   memory (one per contract); past `spillAfterLines` held SOV lines the rest go to a temporary
+///   file (`JoinSpill`), so an export of lines whose headers never come (300,000 of them) does
+///   not hold them all: memory is bounded by the number of contracts and the largest one.
 /// - Data Exchange error rows (`Error_Code` A, I, M, E) are rejected with their description; W
 ///   is a warning, except the one saying the result exceeded the maximum: the export is
 ///   truncated and the whole file is unusable.
@@ -32,9 +34,21 @@ public final class SpectrumAssembler {
         var number: String
     }
 
+    /// An SOV line held for the join: in memory, or where the spill file has it. Indirect, so a
+    /// spilled line costs a few bytes rather than a record's size.
+    private enum HeldLine {
+        indirect case memory(StagedRecord)
+        case spilled(Int64)
+    }
+
     private struct JoinEntry {
         var header: StagedRecord?
-        var lines: [StagedRecord] = []
+        var lines: [HeldLine] = []
+    }
+
+    private enum JoinItem {
+        indirect case header(StagedRecord)
+        case line(HeldLine)
     }
 
     private var flatKey: ContractKey?
@@ -43,13 +57,22 @@ public final class SpectrumAssembler {
     private var orderKey: OrderKey?
     private var orderRows: [StagedRecord] = []
     private var orderKeysDone: Set<OrderKey> = []
-    private var pendingJoin: [(key: ContractKey, staged: StagedRecord)] = []
+    /// The current input's header and SOV line records, by runs of one key (an export lists a
+    /// contract's lines together, so the key is kept once per run, not once per line).
+    private var pendingJoin: [(key: ContractKey, items: [JoinItem])] = []
+    /// SOV lines held in memory; past `spillAfterLines` the next ones go to `spill`.
+    public let spillAfterLines: Int
+    private var linesInMemory = 0
+    private var spill: JoinSpill?
+    /// Where the current input's spilled lines start, to drop them if it turns out unusable.
+    private var spillFileStart: Int64 = 0
 
     private var joinOrder: [ContractKey] = []
     private var joined: [ContractKey: JoinEntry] = [:]
 
-    public init(profile: SpectrumProfile = .standard) {
+    public init(profile: SpectrumProfile = .standard, spillAfterLines: Int = 20_000) {
         self.profile = profile
+        self.spillAfterLines = spillAfterLines
         self.binder = LayoutBinder(profile: profile)
     }
 
@@ -102,8 +125,10 @@ public final class SpectrumAssembler {
             try emit(.rejected(Reject(record: record.json, diagnostics: [
                 .error(.FMT007, "the fields (\(record.names.prefix(12).joined(separator: ", "))\(record.count > 12 ? ", ..." : "")) match no Spectrum layout: a job header needs Job_Number with Job_Description, Contract_Number or Original_Contract; an SOV line Billing_Item; a change order Change_Order_Number. A --profile can rename fields" + Self.delimiterHint(record), at: record.location)
             ] + warnings)))
-        case .jobHeader?, .sovLine?:
-            pendingJoin.append((contractKey(record, binding), staged))
+        case .jobHeader?:
+            pend(contractKey(record, binding), .header(staged))
+        case .sovLine?:
+            pend(contractKey(record, binding), .line(try hold(staged)))
         case .flatContract?:
             let key = contractKey(record, binding)
             if key != flatKey {
@@ -132,22 +157,34 @@ public final class SpectrumAssembler {
         orderKeysDone.removeAll()
         let contributions = pendingJoin
         pendingJoin.removeAll()
-        for (key, staged) in contributions {
+        spillFileStart = spill?.end ?? 0
+        for (key, items) in contributions {
             if joined[key] == nil {
                 joined[key] = JoinEntry()
                 joinOrder.append(key)
             }
-            if staged.binding.layout == .jobHeader {
-                if let first = joined[key]?.header {
-                    try emit(.rejected(Reject(record: staged.record.json, diagnostics: [
-                        .error(.FMT007, "a second job header for contract \(key) (the first is at \(first.record.file):\(first.record.line))", at: staged.record.location)
-                    ])))
-                } else {
-                    joined[key]?.header = staged
+            for item in items {
+                switch item {
+                case .header(let staged):
+                    if let first = joined[key]?.header {
+                        try emit(.rejected(Reject(record: staged.record.json, diagnostics: [
+                            .error(.FMT007, "a second job header for contract \(key) (the first is at \(first.record.file):\(first.record.line))", at: staged.record.location)
+                        ])))
+                    } else {
+                        joined[key]?.header = staged
+                    }
+                case .line(let line):
+                    joined[key]?.lines.append(line)
                 }
-            } else {
-                joined[key]?.lines.append(staged)
             }
+        }
+    }
+
+    private func pend(_ key: ContractKey, _ item: JoinItem) {
+        if let last = pendingJoin.indices.last, pendingJoin[last].key == key {
+            pendingJoin[last].items.append(item)
+        } else {
+            pendingJoin.append((key, [item]))
         }
     }
 
@@ -159,7 +196,31 @@ public final class SpectrumAssembler {
         orderKey = nil
         orderRows.removeAll()
         orderKeysDone.removeAll()
+        for (_, items) in pendingJoin {
+            for item in items { if case .line(.memory) = item { linesInMemory -= 1 } }
+        }
         pendingJoin.removeAll()
+        spill?.truncate(to: spillFileStart)
+    }
+
+    /// Keeps an SOV line for the join: in memory up to `spillAfterLines`, then in the spill file.
+    private func hold(_ staged: StagedRecord) throws -> HeldLine {
+        // A record with warnings (a Spectrum W row) is rare and keeps them in memory.
+        guard linesInMemory >= spillAfterLines, staged.warnings.isEmpty else {
+            linesInMemory += 1
+            return .memory(staged)
+        }
+        if spill == nil { spill = JoinSpill() }
+        return .spilled(try spill!.append(staged))
+    }
+
+    private func lines(_ held: [HeldLine]) throws -> [StagedRecord] {
+        try held.map { line in
+            switch line {
+            case .memory(let staged): staged
+            case .spilled(let offset): try spill!.read(at: offset)
+            }
+        }
     }
 
     /// After the last input: one prime contract per joined key.
@@ -168,16 +229,21 @@ public final class SpectrumAssembler {
         joinOrder.removeAll()
         for key in keys {
             guard let entry = joined.removeValue(forKey: key) else { continue }
+            let held = try lines(entry.lines)
+            for line in entry.lines { if case .memory = line { linesInMemory -= 1 } }
             if let header = entry.header {
-                try emit(output(SpectrumDocuments.contract(header: header, lines: entry.lines, flat: false, profile: profile)))
-            } else if let first = entry.lines.first {
+                try emit(output(SpectrumDocuments.contract(header: header, lines: held, flat: false, profile: profile)))
+            } else if let first = held.first {
                 let origin = Origin(system: .spectrum, company: key.company, job: key.job, customer: key.customer)
                 try emit(.rejected(Reject(
-                    document: SpectrumDocuments.rawDocument("prime_contract", origin, entry.lines),
-                    diagnostics: [.error(.FMT004, "\(entry.lines.count) SOV line\(entry.lines.count == 1 ? "" : "s") for contract \(key) but no job header: give the header export (e.g. jobs.csv) in the same call; a flat export names the line amount Item_Original_Contract or Line_Amount", at: first.record.location)])))
+                    document: SpectrumDocuments.rawDocument("prime_contract", origin, held),
+                    diagnostics: [.error(.FMT004, "\(held.count) SOV line\(held.count == 1 ? "" : "s") for contract \(key) but no job header: give the header export (e.g. jobs.csv) in the same call; a flat export names the line amount Item_Original_Contract or Line_Amount", at: first.record.location)])))
             }
         }
         joined.removeAll()
+        linesInMemory = 0
+        spill = nil
+        spillFileStart = 0
     }
 
     private func finishFlat(emit: (SpectrumOutput) throws -> Void) throws {

@@ -246,3 +246,49 @@ struct LayoutAssemblyTests {
         #expect(result.contracts.map(\.title) == ["Renamed columns", "Credit job"])
     }
 }
+
+@Suite("Join spill")
+struct JoinSpillTests {
+    /// Headers and SOV lines over three inputs (the second unusable), in memory and spilled
+    /// after every line: the same documents and rejects, byte for byte.
+    private func run(spillAfterLines: Int) throws -> [String] {
+        let assembler = SpectrumAssembler(spillAfterLines: spillAfterLines)
+        var out: [String] = []
+        func emit(_ output: SpectrumOutput) {
+            switch output {
+            case .document(let document): out.append("document " + document.jsonLine)
+            case .rejected(let reject): out.append("reject " + reject.json.text)
+            case .warning(let warning): out.append("warning " + warning.humanLine)
+            }
+        }
+        let lineNames = FieldNames(["Company_Code", "Job_Number", "Customer_Code", "Billing_Item", "Billing_Description", "Original_Contract"])
+        let headerNames = FieldNames(["Company_Code", "Job_Number", "Customer_Code", "Contract_Number", "Job_Description", "Original_Contract"])
+        for job in 1...3 {
+            for item in 1...4 {
+                try assembler.add(Record(file: "sov.csv", line: job * 10 + item, fieldNames: lineNames, values: ["1", "J\(job)", "C", "0\(item)", "Item é \(item)", "\(item).00"]), emit: emit)
+            }
+        }
+        try assembler.endFile(emit: emit)
+        // Unusable: its lines (J4) and its header for J1 are dropped.
+        try assembler.add(Record(file: "bad.csv", line: 2, fieldNames: lineNames, values: ["1", "J4", "C", "01", "Dropped", "9.00"]), emit: emit)
+        try assembler.add(Record(file: "bad.csv", line: 3, fieldNames: headerNames, values: ["1", "J1", "C", "K", "Dropped", "10.00"]), emit: emit)
+        assembler.abandonFile()
+        try assembler.add(Record(file: "jobs.csv", line: 2, fieldNames: headerNames, values: ["1", "J1", "C", "K-1", "First", "10.00"]), emit: emit)
+        try assembler.add(Record(file: "jobs.csv", line: 3, fieldNames: headerNames, values: ["1", "J3", "C", "K-3", "Third", "10.00"]), emit: emit)
+        try assembler.add(Record(file: "jobs.csv", line: 4, fieldNames: lineNames, values: ["1", "J2", "C", "05", "Late line", ""]), emit: emit)
+        try assembler.endFile(emit: emit)
+        try assembler.finish(emit: emit)
+        return out
+    }
+
+    @Test("SOV lines spilled to a temporary file come back as they went in: same output as in memory")
+    func spilledIsSameAsInMemory() throws {
+        let inMemory = try run(spillAfterLines: 1_000)
+        let spilled = try run(spillAfterLines: 1)
+        #expect(spilled == inMemory)
+        #expect(inMemory.filter { $0.hasPrefix("document ") }.count == 2)  // J1, J3
+        #expect(inMemory.filter { $0.contains("FMT004") }.count == 1)  // J2: lines without a header
+        #expect(!inMemory.contains { $0.contains("Dropped") })
+        #expect(try run(spillAfterLines: 0) == inMemory)
+    }
+}

@@ -5,6 +5,9 @@ flat.xml  -- a SQL FOR XML flat contract export: 2,000 contracts x 100 SOV lines
 flat.csv  -- the same rows as CSV
 pccos.jsonl -- 100,000 Procore PCCO export events (5 lines, 4 markups each), JSON Lines
 project-map.csv -- maps every job, so validation passes
+sov-lines.csv -- 300,000 SOV line records (3,000 contracts x 100) without their job header
+    records: the Spectrum SOV line export given without jobs.csv. The parser holds such lines
+    for the join until the last input, then rejects each contract's lines (FMT004)
 """
 import json
 import random
@@ -14,6 +17,10 @@ from pathlib import Path
 CONTRACTS = 2000
 LINES = 100
 PCCOS = 100_000
+# SOV line records (Billing_Item without a line amount column, so not a flat export) whose job
+# header records never come: every one is held for the join until the end of the batch.
+ORPHAN_CONTRACTS = 3000
+ORPHAN_FIELDS = ["Company_Code", "Job_Number", "Customer_Code", "Billing_Item", "Billing_Description", "Original_Contract"]
 
 FIELDS = ["Company_Code", "Job_Number", "Customer_Code", "Contract_Number", "Job_Description",
           "Price_Method_Code", "Original_Contract",
@@ -54,6 +61,15 @@ def main(out):
         for c in range(CONTRACTS):
             job = f"{20 + c // 1000:02d}-{c % 1000:04d}"
             m.write(f"1,{job},CUST{c % 97:03d},{100000 + c},{900000 + c}\n")
+    orphans = random.Random(3)
+    with open(out / "sov-lines.csv", "w", encoding="utf-8", newline="") as sov:
+        sov.write(",".join(ORPHAN_FIELDS) + "\r\n")
+        for c in range(ORPHAN_CONTRACTS):
+            job = f"{40 + c // 1000:02d}-{c % 1000:04d}"
+            for i in range(LINES):
+                amount = orphans.randrange(100_00, 500_000_00)
+                sov.write(f"1,{job},CUST{c % 97:03d},{i:02d}-{i * 7 % 1000:03d},{WORDS[i % 15]} work package {i},"
+                          f"{amount // 100}.{amount % 100:02d}\r\n")
     rng = random.Random(7)
     with open(out / "pccos.jsonl", "w") as p:
         for n in range(PCCOS):
