@@ -6,6 +6,9 @@ import SOVCore
 enum ProcorePackageShape {
     static let primeTypes: Set<String> = ["PrimeContractChangeOrder", "ChangeOrderPackage"]
 
+    /// A line before markup, with its shares of the markups (`markup_line_items`).
+    private typealias PackageLine = (line: ChangeOrderLine, shares: [ProcoreObject])
+
     static func changeOrder(document: ProcoreObject, markupList: JSONValue?) -> ChangeOrder? {
         let problems = document.problems
         let currency = ProcoreCurrency.of(document)
@@ -15,60 +18,10 @@ enum ProcorePackageShape {
         let project = document.object("project")
         let projectId = project?.id("id") ?? document.id("project_id")
         let contractId = document.id("contract_id")
-
         // Lines first: a markup may name a prime line item by id, which the lines map to billing items.
-        var billingItemById: [String: String] = [:]
-        var lines: [(line: ChangeOrderLine, shares: [ProcoreObject])] = []
-        if !document.has("line_items") {
-            document.problem("line_items", .FMT004, "missing \"line_items\" (the change order's lines)")
-        }
-        for item in document.objects("line_items") ?? [] {
-            let amount = item.money("amount", currency) ?? item.money("total_amount", currency)
-            if amount == nil, !item.has("amount"), !item.has("total_amount") {
-                item.problem("amount", .FMT004, "missing the line amount before markup (\"amount\" or \"total_amount\")")
-            }
-            var lineId: String?
-            var billingItem: String?
-            if let primeItem = item.object("prime_contract_line_item") {
-                lineId = primeItem.id("id")
-                billingItem = primeItem.code("billing_item_code") ?? primeItem.code("origin_id").map(billingItemCode(fromOriginId:))
-                if let lineId, let billingItem { billingItemById[lineId] = billingItem }
-            }
-            let shares = item.objects("markup_line_items") ?? []
-            guard let amount else { continue }
-            lines.append((ChangeOrderLine(
-                description: item.text("description"), amount: amount,
-                associatedLine: billingItem, associatedLineId: lineId,
-                costCode: costCode(item), costType: item.object("line_item_type")?.code("code")), shares))
-        }
-
-        // Definitions from the markups list when there is one; the copies inside each line's
-        // `markup_line_items` lack the compounding, so they only serve when there is no list.
+        var (lines, billingItemById) = packageLines(document, currency)
         let markups = MarkupCollector(problems: problems, location: document.location)
-        let list = markupDefinitions(document, markupList)
-        for definition in list ?? [] where belongs(definition, projectId: projectId, contractId: contractId) {
-            markups.add(definition) { billingItemById[$0] }
-        }
-        for index in lines.indices {
-            for share in lines[index].shares {
-                let amount = share.money("amount", currency)
-                if !share.has("amount") { share.problem("amount", .FMT004, "missing the markup amount of this line") }
-                guard let definition = share.object("markup") else {
-                    if !share.has("markup") { share.problem("markup", .FMT004, "missing the markup this amount belongs to") }
-                    continue
-                }
-                let name: String?
-                if list != nil {
-                    name = markups.knownName(id: definition.code("id"), name: definition.text("name"))
-                    if name == nil {
-                        definition.problem("", .FMT004, "this share's markup is not in the markups list of the change order", value: definition.code("id") ?? definition.text("name"))
-                    }
-                } else {
-                    name = markups.add(definition) { billingItemById[$0] }
-                }
-                if let name, let amount { lines[index].line.procoreMarkup.append(MarkupAmount(name: name, amount: amount)) }
-            }
-        }
+        collectMarkups(document, markupList, projectId: projectId, contractId: contractId, into: markups, lines: &lines, billingItemById: billingItemById, currency)
 
         let originObject = document.object("origin")
         let number = document.requireText("number", "change order number")
@@ -94,7 +47,69 @@ enum ProcorePackageShape {
             lines: lines.map(\.line), markups: canonicalMarkups, procore: link)
     }
 
-    /// The document's own `markups`, else those given with `--markups`; nil when there are neither.
+    /// The package's lines, and the billing item of each prime line item they name by id.
+    private static func packageLines(_ document: ProcoreObject, _ currency: Currency) -> ([PackageLine], [String: String]) {
+        var billingItemById: [String: String] = [:]
+        var lines: [PackageLine] = []
+        if !document.has("line_items") {
+            document.problem("line_items", .FMT004, "missing \"line_items\" (the change order's lines)")
+        }
+        for item in document.objects("line_items") ?? [] {
+            let amount = item.money("amount", currency) ?? item.money("total_amount", currency)
+            if amount == nil, !item.has("amount"), !item.has("total_amount") {
+                item.problem("amount", .FMT004, "missing the line amount before markup (\"amount\" or \"total_amount\")")
+            }
+            var lineId: String?
+            var billingItem: String?
+            if let primeItem = item.object("prime_contract_line_item") {
+                lineId = primeItem.id("id")
+                billingItem = primeItem.code("billing_item_code") ?? primeItem.code("origin_id").map(billingItemCode(fromOriginId:))
+                if let lineId, let billingItem { billingItemById[lineId] = billingItem }
+            }
+            let shares = item.objects("markup_line_items") ?? []
+            guard let amount else { continue }
+            lines.append((ChangeOrderLine(
+                description: item.text("description"), amount: amount,
+                associatedLine: billingItem, associatedLineId: lineId,
+                costCode: costCode(item), costType: item.object("line_item_type")?.code("code")), shares))
+        }
+        return (lines, billingItemById)
+    }
+
+    /// The markup definitions into `markups`, and each line's share of them onto the line.
+    /// Definitions come from the markups list when there is one; the copies inside each line's
+    /// `markup_line_items` lack the compounding, so they only serve when there is no list.
+    private static func collectMarkups(
+        _ document: ProcoreObject, _ markupList: JSONValue?, projectId: String?, contractId: String?,
+        into markups: MarkupCollector, lines: inout [PackageLine], billingItemById: [String: String], _ currency: Currency
+    ) {
+        let list = markupDefinitions(document, markupList)
+        for definition in list ?? [] where belongs(definition, projectId: projectId, contractId: contractId) {
+            markups.add(definition) { billingItemById[$0] }
+        }
+        for index in lines.indices {
+            for share in lines[index].shares {
+                let amount = share.money("amount", currency)
+                if !share.has("amount") { share.problem("amount", .FMT004, "missing the markup amount of this line") }
+                guard let definition = share.object("markup") else {
+                    if !share.has("markup") { share.problem("markup", .FMT004, "missing the markup this amount belongs to") }
+                    continue
+                }
+                let name: String?
+                if list != nil {
+                    name = markups.knownName(id: definition.code("id"), name: definition.text("name"))
+                    if name == nil {
+                        definition.problem("", .FMT004, "this share's markup is not in the markups list of the change order", value: definition.code("id") ?? definition.text("name"))
+                    }
+                } else {
+                    name = markups.add(definition) { billingItemById[$0] }
+                }
+                if let name, let amount { lines[index].line.procoreMarkup.append(MarkupAmount(name: name, amount: amount)) }
+            }
+        }
+    }
+
+    /// The document's own `markups`, else those given with `--procore-markups`; nil when there are neither.
     private static func markupDefinitions(_ document: ProcoreObject, _ markupList: JSONValue?) -> [ProcoreObject]? {
         if document.has("markups") { return document.objects("markups") ?? [] }
         guard let markupList else { return nil }

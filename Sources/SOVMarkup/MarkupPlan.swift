@@ -43,92 +43,102 @@ struct MarkupPlan: Sendable {
     /// Checks `markups` and plans them. `field` names the list in diagnostics ("markups").
     /// Returns every problem found, not only the first; the plan only when there are none.
     static func make(_ markups: [Markup], at location: SourceLocation, field: String) -> (plan: MarkupPlan?, problems: [Diagnostic]) {
-        var problems: [Diagnostic] = []
-        func problem(_ code: DiagnosticCode, _ index: Int, _ member: String?, _ message: String, value: String? = nil) {
+        var problems = Problems(location: location, field: field)
+        for (index, markup) in markups.enumerated() { check(markup, index, among: markups, &problems) }
+        let horizontal = steps(of: .horizontal, markups, &problems)
+        let vertical = steps(of: .vertical, markups, &problems)
+        guard problems.found.isEmpty else { return (nil, problems.found) }
+        return (MarkupPlan(horizontal: horizontal, vertical: vertical), [])
+    }
+
+    /// The problems of one list, each at `field[index].member`.
+    struct Problems {
+        let location: SourceLocation
+        let field: String
+        var found: [Diagnostic] = []
+
+        mutating func add(_ code: DiagnosticCode, _ index: Int, _ member: String?, _ message: String, value: String? = nil) {
             let path = "\(field)[\(index)]" + (member.map { ".\($0)" } ?? "")
-            problems.append(.error(code, message, at: location.with(field: path), value: value))
+            found.append(.error(code, message, at: location.with(field: path), value: value))
         }
+    }
 
-        var firstIndexByName: [String: Int] = [:]
-        for (index, markup) in markups.enumerated() {
-            let label = "markup '\(markup.name)'"
-            if markup.name.trimmingSpaces.isEmpty {
-                problem(.FMT004, index, "name", "a markup needs a name (Procore's markup amounts refer to it by name)")
-            } else if let first = firstIndexByName[markup.name] {
-                problem(.MKP002, index, "name", "two markups are named '\(markup.name)' (\(field)[\(first)] and \(field)[\(index)]); names must be unique because markup amounts are matched by name", value: markup.name)
-            } else {
-                firstIndexByName[markup.name] = index
-            }
-            switch (markup.percent, markup.amount) {
-            case (nil, nil):
-                problem(.FMT004, index, "percent", "\(label) has neither a percent nor an amount")
-            case (.some(let percent), .some(let amount)):
-                problem(.FMT010, index, "amount", "\(label) has both a percent (\(percent)) and an amount (\(amount)); give one")
-            case (nil, .some):
-                if markup.set == .horizontal {
-                    problem(.MKP002, index, "amount", "\(label) is a lump sum on the horizontal set; a lump sum is only possible as a vertical markup")
-                }
-                if markup.compound != .none {
-                    problem(.MKP002, index, "compound", "\(label) is a lump sum and cannot compound other markups")
-                }
-            case (.some, nil):
-                break
-            }
-            switch calculation(markup.calculation) {
-            case nil:
-                let raw = markup.calculation ?? ""
-                let why = raw.trimmingSpaces.lowercased() == "margin"
-                    ? "Procore's margin calculation is not supported"
-                    : "unknown markup calculation type '\(raw)' (known: basic, compounding)"
-                problem(.MKP002, index, "calculation", "\(label): \(why); the document is refused rather than guessed at", value: raw)
-            case .compounding? where markup.percent == nil && markup.amount != nil:
-                problem(.MKP002, index, "calculation", "\(label) is a lump sum and cannot use the compounding calculation", value: markup.calculation)
-            default:
-                break
-            }
+    /// What is wrong with one definition on its own: its name, its percent or amount, its calculation.
+    private static func check(_ markup: Markup, _ index: Int, among markups: [Markup], _ problems: inout Problems) {
+        let label = "markup '\(markup.name)'"
+        let field = problems.field
+        if markup.name.trimmingSpaces.isEmpty {
+            problems.add(.FMT004, index, "name", "a markup needs a name (Procore's markup amounts refer to it by name)")
+        } else if let first = markups[..<index].firstIndex(where: { $0.name == markup.name }) {
+            problems.add(.MKP002, index, "name", "two markups are named '\(markup.name)' (\(field)[\(first)] and \(field)[\(index)]); names must be unique because markup amounts are matched by name", value: markup.name)
         }
+        switch (markup.percent, markup.amount) {
+        case (nil, nil):
+            problems.add(.FMT004, index, "percent", "\(label) has neither a percent nor an amount")
+        case (.some(let percent), .some(let amount)):
+            problems.add(.FMT010, index, "amount", "\(label) has both a percent (\(percent)) and an amount (\(amount)); give one")
+        case (nil, .some):
+            if markup.set == .horizontal {
+                problems.add(.MKP002, index, "amount", "\(label) is a lump sum on the horizontal set; a lump sum is only possible as a vertical markup")
+            }
+            if markup.compound != .none {
+                problems.add(.MKP002, index, "compound", "\(label) is a lump sum and cannot compound other markups")
+            }
+        case (.some, nil):
+            break
+        }
+        switch calculation(markup.calculation) {
+        case nil:
+            let raw = markup.calculation ?? ""
+            let why = raw.trimmingSpaces.lowercased() == "margin"
+                ? "Procore's margin calculation is not supported"
+                : "unknown markup calculation type '\(raw)' (known: basic, compounding)"
+            problems.add(.MKP002, index, "calculation", "\(label): \(why); the document is refused rather than guessed at", value: raw)
+        case .compounding? where markup.percent == nil && markup.amount != nil:
+            problems.add(.MKP002, index, "calculation", "\(label) is a lump sum and cannot use the compounding calculation", value: markup.calculation)
+        default:
+            break
+        }
+    }
 
-        var sets: [MarkupSet: [Step]] = [:]
-        for set in [MarkupSet.horizontal, .vertical] {
-            // Stable: equal positions keep the order of the list.
-            let members = markups.indices.filter { markups[$0].set == set }
-                .sorted { (markups[$0].position, $0) < (markups[$1].position, $1) }
-            var steps: [Step] = []
-            for (rank, index) in members.enumerated() {
-                let markup = markups[index]
-                var compound = markup.compound
-                if compound == .none, markup.percent != nil, calculation(markup.calculation) == .compounding {
-                    compound = .above
-                }
-                var compounds: [Int] = []
-                switch compound {
-                case .none:
-                    break
-                case .above:
-                    compounds = Array(0..<rank)
-                case .names(let names):
-                    for name in names {
-                        if name == markup.name {
-                            problem(.MKP002, index, "compound", "markup '\(markup.name)' cannot compound itself", value: name)
-                        } else if let above = members[..<rank].firstIndex(where: { markups[$0].name == name }) {
-                            let aboveRank = above - members.startIndex
-                            if !compounds.contains(aboveRank) { compounds.append(aboveRank) }
-                        } else if members[rank...].contains(where: { markups[$0].name == name }) {
-                            problem(.MKP002, index, "compound", "markup '\(markup.name)' compounds '\(name)', which comes after it in the \(set.rawValue) set; only markups above can be compounded", value: name)
-                        } else {
-                            problem(.MKP002, index, "compound", "markup '\(markup.name)' compounds '\(name)', which is not a \(set.rawValue) markup of this change order", value: name)
-                        }
+    /// The steps of one set, in position order (stable: equal positions keep the list's order),
+    /// each with the ranks of the markups above it that it compounds.
+    private static func steps(of set: MarkupSet, _ markups: [Markup], _ problems: inout Problems) -> [Step] {
+        let members = markups.indices.filter { markups[$0].set == set }
+            .sorted { (markups[$0].position, $0) < (markups[$1].position, $1) }
+        var steps: [Step] = []
+        for (rank, index) in members.enumerated() {
+            let markup = markups[index]
+            var compound = markup.compound
+            if compound == .none, markup.percent != nil, calculation(markup.calculation) == .compounding {
+                compound = .above
+            }
+            var compounds: [Int] = []
+            switch compound {
+            case .none:
+                break
+            case .above:
+                compounds = Array(0..<rank)
+            case .names(let names):
+                for name in names {
+                    if name == markup.name {
+                        problems.add(.MKP002, index, "compound", "markup '\(markup.name)' cannot compound itself", value: name)
+                    } else if let above = members[..<rank].firstIndex(where: { markups[$0].name == name }) {
+                        let aboveRank = above - members.startIndex
+                        if !compounds.contains(aboveRank) { compounds.append(aboveRank) }
+                    } else if members[rank...].contains(where: { markups[$0].name == name }) {
+                        problems.add(.MKP002, index, "compound", "markup '\(markup.name)' compounds '\(name)', which comes after it in the \(set.rawValue) set; only markups above can be compounded", value: name)
+                    } else {
+                        problems.add(.MKP002, index, "compound", "markup '\(markup.name)' compounds '\(name)', which is not a \(set.rawValue) markup of this change order", value: name)
                     }
                 }
-                steps.append(Step(
-                    index: index, name: markup.name, millionths: markup.percent?.millionths,
-                    lumpSum: markup.percent == nil ? markup.amount?.minorUnits : nil,
-                    compounds: compounds, primeLineItem: markup.primeLineItem))
             }
-            sets[set] = steps
+            steps.append(Step(
+                index: index, name: markup.name, millionths: markup.percent?.millionths,
+                lumpSum: markup.percent == nil ? markup.amount?.minorUnits : nil,
+                compounds: compounds, primeLineItem: markup.primeLineItem))
         }
-        guard problems.isEmpty else { return (nil, problems) }
-        return (MarkupPlan(horizontal: sets[.horizontal] ?? [], vertical: sets[.vertical] ?? []), [])
+        return steps
     }
 }
 
