@@ -7,24 +7,19 @@ public struct ChangeOrderDate: ValidationRule {
     public init() {}
 
     public func check(_ document: CanonicalDocument, in context: ValidationContext) -> [Diagnostic] {
-        guard case .changeOrder(let order) = document, order.date == nil else { return [] }
-        let hint = order.origin.system == .procore ? " (Procore: erp_custom_fields.transaction_date or date)" : ""
-        return [.error(code, "change order \(order.number) has no date\(hint); the change order date is required", at: order.source.with(field: FieldName.changeOrderDate.of(order.origin.system)))]
+        guard case .changeOrder(let order) = document else { return [] }
+        return Rulebook.changeOrderDate(order).map { [$0] } ?? []
     }
 }
 
 /// CO002: the billing item code a change order line points at fits Spectrum's 10 characters.
 public struct LineBillingItemLength: ValidationRule {
     public let code = DiagnosticCode.CO002
-    public static let maximumLength = 10
     public init() {}
 
     public func check(_ document: CanonicalDocument, in context: ValidationContext) -> [Diagnostic] {
         guard case .changeOrder(let order) = document else { return [] }
-        return order.lines.indices.compactMap { index in
-            guard let item = order.lines[index].associatedLine, item.count > Self.maximumLength else { return nil }
-            return .error(code, "billing item code '\(item)' on \(order.lineLabel(index)) has \(item.count) characters; Spectrum allows \(Self.maximumLength)", at: order.location(ofLine: index, field: .associatedLine), value: item)
-        }
+        return order.lines.indices.compactMap { Rulebook.billingItemLength(order, line: $0) }
     }
 }
 
@@ -36,17 +31,7 @@ public struct ApprovedStatus: ValidationRule {
 
     public func check(_ document: CanonicalDocument, in context: ValidationContext) -> [Diagnostic] {
         guard case .changeOrder(let order) = document else { return [] }
-        let location = order.source.with(field: FieldName.status.of(order.origin.system))
-        switch order.origin.system {
-        case .spectrum:
-            guard !order.approved else { return [] }
-            let status = order.status.map { "Status_Code '\($0)' is not a code the profile maps to approved" } ?? "Status_Code is blank"
-            return [.error(code, "change order \(order.number): \(status); only approved change orders are exported", at: location, value: order.status)]
-        case .procore:
-            guard order.status?.trimmingSpaces.lowercased() != "approved" else { return [] }
-            let status = order.status.map { "status '\($0)' is not approved" } ?? "status is missing"
-            return [.error(code, "change order \(order.number): \(status); only approved change orders are exported", at: location, value: order.status)]
-        }
+        return Rulebook.approval(order).map { [$0] } ?? []
     }
 }
 
@@ -67,11 +52,11 @@ public struct AssociatedLineItem: ValidationRule {
         var problems: [Diagnostic] = []
         for (index, line) in order.lines.enumerated() {
             let location = order.location(ofLine: index, field: .associatedLine)
-            guard let item = line.associatedLine, !item.isBlank else {
-                let idHint = line.associatedLineId.map { " (it names Procore line item \($0) but not that item's billing item code)" } ?? ""
-                problems.append(.error(code, "\(order.lineLabel(index)) designates no prime contract line item\(idHint); every line must", at: location, value: line.associatedLine))
+            if let missing = Rulebook.associatedLine(order, line: index) {
+                problems.append(missing)
                 continue
             }
+            guard let item = line.associatedLine else { continue }
             if let key, let known, !known.items.contains(item) {
                 problems.append(.error(code, "billing item '\(item)' on \(order.lineLabel(index)) is not on the SOV of prime contract \(key) (as seen in \(known.seenIn))", at: location, value: item))
             }
@@ -88,13 +73,10 @@ public struct AssociatedLineItem: ValidationRule {
 /// exempt: the Spectrum writer sends the fee as Fee_Amount, so 10.125 % is fine.
 public struct SpectrumLimits: ValidationRule {
     public let code = DiagnosticCode.CO005
-    public static let numberLength = 8
-    public static let descriptionLength = 250
-    public static let additionalDescriptionLength = 40
-    public static let revenueIntegerDigits = 10
-    public static let revenueDecimals = 2
-    public static let feeIntegerDigits = 3
-    public static let feeDecimals = 2
+    public static let revenueIntegerDigits = SpectrumLimit.amountIntegerDigits
+    public static let revenueDecimals = SpectrumLimit.amountDecimals
+    public static let feeIntegerDigits = SpectrumLimit.feeIntegerDigits
+    public static let feeDecimals = SpectrumLimit.feeDecimals
     /// The vertical markup a Spectrum reader makes of Fee_Percent / Fee_Amount (docs/FORMATS.md, "Layouts").
     public static let feeMarkupName = "Fee"
 
@@ -109,16 +91,15 @@ public struct SpectrumLimits: ValidationRule {
     }
 
     private func limits(_ order: ChangeOrder) -> [Diagnostic] {
-        var problems: [Diagnostic] = []
-        func tooLong(_ text: String?, _ limit: Int, _ spectrumName: String, at location: SourceLocation, _ what: String) {
-            guard let text, text.count > limit else { return }
-            problems.append(.error(code, "\(what) has \(text.count) characters; Spectrum's \(spectrumName) holds \(limit)", at: location, value: text))
-        }
-        tooLong(order.number, Self.numberLength, "Change_Order_Number", at: order.source.with(field: FieldName.changeOrderNumber.procore), "change order number '\(order.number)'")
-        tooLong(order.title, Self.descriptionLength, "Description", at: order.source.with(field: FieldName.title.procore), "the title")
-        tooLong(order.description, Self.descriptionLength, "Description", at: order.source.with(field: FieldName.description.procore), "the description")
+        var problems: [Diagnostic] = [
+            Rulebook.fieldLength(order.number, .changeOrderNumber, what: "change order number '\(order.number)'", at: order.source.with(field: FieldName.changeOrderNumber.procore)),
+            Rulebook.fieldLength(order.title, .description, what: "the title", at: order.source.with(field: FieldName.title.procore)),
+            Rulebook.fieldLength(order.description, .description, what: "the description", at: order.source.with(field: FieldName.description.procore)),
+        ].compactMap { $0 }
         for (index, line) in order.lines.enumerated() {
-            tooLong(line.additionalDescription, Self.additionalDescriptionLength, "Additional_Description", at: order.location(ofLine: index, field: .additionalDescription), "the additional description of \(order.lineLabel(index))")
+            if let long = Rulebook.fieldLength(line.additionalDescription, .additionalDescription, what: "the additional description of \(order.lineLabel(index))", at: order.location(ofLine: index, field: .additionalDescription)) {
+                problems.append(long)
+            }
         }
         problems += revenue(order)
         return problems

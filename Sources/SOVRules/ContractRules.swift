@@ -30,18 +30,7 @@ public struct UnitPriceContract: ValidationRule {
 
     public func check(_ document: CanonicalDocument, in context: ValidationContext) -> [Diagnostic] {
         guard case .primeContract(let contract) = document, contract.origin.system == .spectrum else { return [] }
-        var problems: [Diagnostic] = []
-        if let method = contract.priceMethod, method.trimmingSpaces.uppercased() == "U" {
-            problems.append(.error(code, "unit price contracts are not supported (Price_Method_Code U)", at: contract.source.with(field: "Price_Method_Code"), value: method))
-        }
-        for (index, line) in contract.lines.enumerated() where line.isUnitPriced {
-            let (field, value): (String, String?) =
-                if let price = line.unitPrice { ("Unit_Price", price.description) }
-                else if let quantity = line.quantity { ("Quantity", quantity) }
-                else { ("Unit_Of_Measure", line.unitOfMeasure) }
-            problems.append(.error(code, "SOV line \(index + 1) (billing item '\(line.code)') is unit-priced; unit price SOVs are not supported", at: (line.source ?? contract.source).with(field: field), value: value))
-        }
-        return problems
+        return Rulebook.unitPrice(contract)
     }
 }
 

@@ -153,37 +153,6 @@ extension SourceLocation {
     }
 }
 
-/// Field names as the user knows them: Spectrum's layout names for Spectrum documents,
-/// Procore's JSON names for Procore ones.
-struct FieldName {
-    let spectrum: String
-    let procore: String
-
-    func of(_ system: SourceSystem) -> String { system == .spectrum ? spectrum : procore }
-
-    static let company = FieldName(spectrum: "Company_Code", procore: "origin.company")
-    static let job = FieldName(spectrum: "Job_Number", procore: "origin.job")
-    static let customer = FieldName(spectrum: "Customer_Code", procore: "origin.customer")
-    static let changeOrderNumber = FieldName(spectrum: "Change_Order_Number", procore: "number")
-    static let changeOrderDate = FieldName(spectrum: "Change_Order_Date", procore: "date")
-    static let status = FieldName(spectrum: "Status_Code", procore: "status")
-    static let associatedLine = FieldName(spectrum: "CO_Billing_Item_Code", procore: "prime_contract_line_item")
-    static let title = FieldName(spectrum: "Description", procore: "title")
-    static let description = FieldName(spectrum: "Description", procore: "description")
-    static let additionalDescription = FieldName(spectrum: "Additional_Description", procore: "additional_description")
-    static let lineAmount = FieldName(spectrum: "Revenue", procore: "amount")
-}
-
-extension ChangeOrder {
-    /// Where line `index` is: its own source when the reader kept one, else the document's.
-    func location(ofLine index: Int, field: FieldName) -> SourceLocation {
-        (lines[index].source ?? source).with(field: field.of(origin.system))
-    }
-
-    /// "line 3" for messages, since JSON sources have no line of their own for each item.
-    func lineLabel(_ index: Int) -> String { "line \(index + 1)" }
-}
-
 extension String {
     /// Blank after trimming spaces (Spectrum pads codes with spaces).
     var isBlank: Bool { trimmingSpaces.isEmpty }

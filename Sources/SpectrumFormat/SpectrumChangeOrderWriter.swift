@@ -36,14 +36,15 @@ extension SpectrumChangeRequestWriter {
             checkAmount(amount, "Revenue", &problems)
             let description: String
             if let shared = additional[item] ?? nil {
-                if shared.spectrumWriterLength > 40 {
-                    let line = lines.firstIndex { $0.billingItem == item }
-                    problems.error(.CO005, "Additional_Description of billing item \(item) has \(shared.spectrumWriterLength) characters; Spectrum holds 40", line: line, field: "additional_description", value: shared)
+                let line = lines.firstIndex { $0.billingItem == item }
+                let place = line.map { (order.lines[$0].source ?? order.source).with(field: "lines[\($0)].additional_description") } ?? order.source.with(field: "additional_description")
+                if let long = Rulebook.fieldLength(shared, .additionalDescription, what: "the additional description of billing item \(item)", at: place) {
+                    problems.add(long)
                 }
                 description = shared
             } else {
                 if !fallbackWarned {
-                    fallback = fitted(fallback, to: 40, "Additional_Description", field: "title", &problems)
+                    fallback = fitted(fallback, to: SpectrumLimit.additionalDescription.length, SpectrumLimit.additionalDescription.name, field: "title", &problems)
                     fallbackWarned = true
                 }
                 description = fallback

@@ -49,9 +49,7 @@ public struct SpectrumChangeRequestWriter {
             problems.error(.FMT004, "change order \(order.number) has no computed markup: run sov-markup before sov-emit --to spectrum", field: "computed")
             return .rejected(problems.all)
         }
-        if !order.approved {
-            problems.error(.CO003, "change order \(order.number) is not approved (status '\(order.status ?? "")'); only approved change orders go to Spectrum", field: "status", value: order.status)
-        }
+        if let unapproved = Rulebook.approval(order) { problems.add(unapproved) }
         if order.lines.isEmpty {
             problems.error(.FMT004, "change order \(order.number) has no lines: there is nothing to send to Spectrum", field: "lines")
             return .rejected(problems.all)
@@ -112,9 +110,8 @@ public struct SpectrumChangeRequestWriter {
     func makeHeader(_ order: ChangeOrder, _ problems: inout SpectrumWriterProblems) -> Header? {
         let key = resolveKey(order)
         if let key {
-            for (name, value, limit) in [("Company_Code", key.company, 3), ("Job_Number", key.job, 10), ("Customer_Code", key.customer, 10)]
-            where value.spectrumWriterLength > limit {
-                problems.error(.CO005, "\(name) '\(value)' is longer than Spectrum's \(limit) characters", field: name, value: value)
+            for (field, value) in [(SpectrumLimit.company, key.company), (.job, key.job), (.customer, key.customer)] {
+                if let long = Rulebook.fieldLength(value, field, what: "\(field.name) '\(value)'", at: order.source.with(field: field.name)) { problems.add(long) }
             }
         } else {
             let known = [("company", order.origin.company), ("job", order.origin.job), ("customer", order.origin.customer)]
@@ -130,18 +127,21 @@ public struct SpectrumChangeRequestWriter {
         let number = config.numberPrefix + bareNumber
         if bareNumber.isEmpty {
             problems.error(.FMT004, "the change order has no number", field: "number")
-        } else if number.spectrumWriterLength > 8 {
-            problems.error(.CO005, "\(numberField) '\(number)' is longer than Spectrum's 8 characters" + (config.numberPrefix.isEmpty ? "" : " (prefix '\(config.numberPrefix)' included)"), field: "number", value: order.number)
+        } else if let long = Rulebook.fieldLength(
+            number, config.layout == .changeRequest ? .changeRequestNumber : .changeOrderNumber,
+            what: "\(numberField) '\(number)'" + (config.numberPrefix.isEmpty ? "" : " (prefix '\(config.numberPrefix)' included)"),
+            at: order.source.with(field: "number"), value: order.number) {
+            problems.add(long)
         }
 
         let description = changeOrderText(order)
-        if description.spectrumWriterLength > 250 {
-            problems.error(.CO005, "the change order's description has \(description.spectrumWriterLength) characters; Spectrum's \(config.layout == .changeRequest ? "CR_Description" : "Description") holds 250", field: order.title?.spectrumWriterTrimmed.isEmpty == false ? "title" : "description", value: description)
+        if let long = Rulebook.fieldLength(
+            description, config.layout == .changeRequest ? .changeRequestDescription : .description, what: "the change order's description",
+            at: order.source.with(field: order.title?.spectrumWriterTrimmed.isEmpty == false ? "title" : "description")) {
+            problems.add(long)
         }
 
-        if order.date == nil {
-            problems.error(.CO001, "change order \(order.number) has no date; Spectrum requires the origination date", field: "date")
-        }
+        if let undated = Rulebook.changeOrderDate(order) { problems.add(undated) }
         if order.approvedDate == nil {
             problems.warning(.FMT004, "change order \(order.number) has no approved date: Approved_Date is left out", field: "approved_date")
         }
@@ -202,11 +202,8 @@ public struct SpectrumChangeRequestWriter {
         var failed = false
         for (index, line) in order.lines.enumerated() {
             let item = line.associatedLine?.spectrumWriterTrimmed ?? ""
-            if item.isEmpty {
-                problems.error(.CO004, "line \(index + 1) has no associated prime contract line item (its Spectrum billing item)", line: index, field: "associated_line")
-                failed = true
-            } else if item.spectrumWriterLength > 10 {
-                problems.error(.CO002, "billing item '\(item)' is longer than Spectrum's 10 characters", line: index, field: "associated_line", value: item)
+            if let problem = Rulebook.associatedLine(order, line: index) ?? Rulebook.billingItemLength(order, line: index) {
+                problems.add(problem)
                 failed = true
             }
             var phase: String?
@@ -219,16 +216,16 @@ public struct SpectrumChangeRequestWriter {
                 revenueOnly.append(index)
             } else {
                 phase = code
-                if code.spectrumWriterLength > 20 {
-                    problems.error(.CO005, "phase '\(code)' (cost code '\(rawCode)' without separators) is longer than Spectrum's 20 characters", line: index, field: "cost_code", value: line.costCode)
+                if let long = Rulebook.fieldLength(code, .phase, what: "phase '\(code)' (cost code '\(rawCode)' without separators)", at: (line.source ?? order.source).with(field: "lines[\(index)].cost_code"), value: line.costCode) {
+                    problems.add(long)
                     failed = true
                 }
                 let type = line.costType?.spectrumWriterTrimmed ?? ""
                 if type.isEmpty {
                     problems.error(.FMT004, "line \(index + 1) has cost code '\(rawCode)' but no cost type; Spectrum's estimate needs both (Procore line item type)", line: index, field: "cost_type")
                     failed = true
-                } else if type.spectrumWriterLength > 3 {
-                    problems.error(.CO005, "cost type '\(type)' is longer than Spectrum's 3 characters", line: index, field: "cost_type", value: line.costType)
+                } else if let long = Rulebook.fieldLength(type, .costType, what: "cost type '\(type)'", at: (line.source ?? order.source).with(field: "lines[\(index)].cost_type"), value: line.costType) {
+                    problems.add(long)
                     failed = true
                 }
                 costType = type
@@ -258,7 +255,7 @@ public struct SpectrumChangeRequestWriter {
             billing.add(computed.lines[index].revenue, to: plan.billingItem, &problems)
         }
 
-        let itemDescription = fitted(changeOrderText(order), to: 30, "CR_Billing_Item_Description", field: "title", &problems)
+        let itemDescription = fitted(changeOrderText(order), to: SpectrumLimit.billingItemDescription.length, SpectrumLimit.billingItemDescription.name, field: "title", &problems)
 
         let base = headerFields(header, guid: guid)
         var records: [SpectrumExportRecord] = []
@@ -334,8 +331,8 @@ public struct SpectrumChangeRequestWriter {
 
     /// Spectrum's amounts are 10.2: at most ten digits before the point.
     func checkAmount(_ amount: Money, _ field: String, _ problems: inout SpectrumWriterProblems) {
-        if amount.integerDigitCount > 10 {
-            problems.error(.CO005, "\(field) \(amount) is beyond Spectrum's 10 digits before the decimal point", field: field, value: amount.description)
+        if amount.integerDigitCount > SpectrumLimit.amountIntegerDigits {
+            problems.error(.CO005, "\(field) \(amount) is beyond Spectrum's \(SpectrumLimit.amountIntegerDigits) digits before the decimal point", field: field, value: amount.description)
         }
     }
 
@@ -389,6 +386,11 @@ struct SpectrumWriterProblems {
 
     mutating func error(_ code: DiagnosticCode, _ message: String, line: Int? = nil, field: String? = nil, value: String? = nil) {
         errors.append(.error(code, message, at: location(line: line, field: field), value: value))
+    }
+
+    /// A problem a shared rule found (Rulebook), located by the rule.
+    mutating func add(_ diagnostic: Diagnostic) {
+        if diagnostic.isError { errors.append(diagnostic) } else { warnings.append(diagnostic) }
     }
 
     mutating func warning(_ code: DiagnosticCode, _ message: String, line: Int? = nil, field: String? = nil, value: String? = nil) {

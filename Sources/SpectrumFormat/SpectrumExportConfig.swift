@@ -150,14 +150,15 @@ public struct SpectrumExportConfig: Sendable, Hashable {
                 found.append(.error(.FMT008, "spectrum.\(name) contains \(XMLEscaping.describe(bad.scalar)), which XML 1.0 cannot carry", at: location))
             }
         }
-        check(authorizationId, "authorization_id", max: 20, required: false)
+        check(authorizationId, "authorization_id", max: SpectrumLimit.authorizationId.length, required: false)
         // Spectrum documents no length for change request status codes; CO status codes are <= 2.
-        check(changeRequestStatus, "cr_status", max: 10, required: true)
-        check(changeOrderStatus, "co_status", max: 2, required: true)
-        check(numberPrefix, "number_prefix", max: 7, required: false)
-        check(company, "company", max: 3, required: false)
-        check(job, "job", max: 10, required: false)
-        check(customer, "customer", max: 10, required: false)
+        check(changeRequestStatus, "cr_status", max: SpectrumLimit.changeRequestStatus.length, required: true)
+        check(changeOrderStatus, "co_status", max: SpectrumLimit.changeOrderStatus.length, required: true)
+        // A prefix leaves room for at least one character of the number.
+        check(numberPrefix, "number_prefix", max: SpectrumLimit.changeOrderNumber.length - 1, required: false)
+        check(company, "company", max: SpectrumLimit.company.length, required: false)
+        check(job, "job", max: SpectrumLimit.job.length, required: false)
+        check(customer, "customer", max: SpectrumLimit.customer.length, required: false)
         return found
     }
 }

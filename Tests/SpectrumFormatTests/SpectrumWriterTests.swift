@@ -272,7 +272,19 @@ struct SpectrumWriterLimitTests {
         lines[1].costType = "LONG"
         let result = F.export(F.order(lines: lines, number: "123456789", approved: false, date: nil))
         #expect(Set(F.codes(result)) == [.CO003, .CO005, .CO001, .CO004])
-        #expect(result.diagnostics.contains { $0.location.field == "lines[0].associated_line" && $0.location.file == "pcco.json" })
+        #expect(result.diagnostics.contains { $0.location.field == "prime_contract_line_item" && $0.location.file == "pcco.json" })
+    }
+
+    /// A rule the validator and the writer both check is said in the same words (Rulebook).
+    @Test func theWriterSaysARuleAsTheValidatorDoes() throws {
+        var lines = F.standardLines
+        lines[0].item = "ABCDEFGHIJKL"
+        let order = F.order(lines: lines, number: "123456789", approved: false, date: nil)
+        let result = F.export(order)
+        for rule in [Rulebook.approval(order), Rulebook.changeOrderDate(order), Rulebook.billingItemLength(order, line: 0)] {
+            let expected = try #require(rule)
+            #expect(result.diagnostics.contains(expected), "\(expected.humanLine)")
+        }
     }
 }
 
