@@ -75,7 +75,7 @@ let package = Package(
             name: "SOVCoreTests",
             dependencies: ["SOVCore", "SOVTestSupport", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
-        .testTarget(name: "SpectrumFormatTests", dependencies: ["SOVCLI", "SpectrumFormat", "SOVCore", "SOVTestSupport"]),
+        .testTarget(name: "SpectrumFormatTests", dependencies: ["SOVCLI", "SOVBatch", "SpectrumFormat", "SOVCore", "SOVTestSupport"]),
         .testTarget(name: "ProcoreFormatTests", dependencies: ["ProcoreFormat", "SOVCore", "SOVTestSupport"]),
         .testTarget(name: "SOVRulesTests", dependencies: ["SOVRules", "SOVCore", "SOVTestSupport"]),
         .testTarget(

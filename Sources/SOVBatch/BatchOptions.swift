@@ -92,12 +92,36 @@ extension BatchSettings {
     /// a literal).
     public func options(environmentAuthorizationId: String?) throws(OptionsError) -> BatchOptions {
         var options = try options()
-        do {
-            options.spectrumExport = try SpectrumExportConfig(
-                configuration: table("spectrum").map { .object([JSONMember("spectrum", $0)]) }, environmentAuthorizationId: environmentAuthorizationId)
-        } catch {
-            throw OptionsError(error.humanLine)
-        }
+        options.spectrumExport = try spectrumExport(environmentAuthorizationId: environmentAuthorizationId)
         return options
+    }
+
+    /// How Procore change orders are written for Spectrum: the `[spectrum]` settings, then a
+    /// non-blank Authorization_ID from the environment. A setting Spectrum would refuse on every
+    /// record is a usage error, said before any output.
+    public func spectrumExport(environmentAuthorizationId: String?) throws(OptionsError) -> SpectrumExportConfig {
+        var config = SpectrumExportConfig()
+        func trimmed(_ setting: Setting) -> String? { text(setting).map { String($0.trimmingSpaces) } }
+        func given(_ setting: Setting) -> String? { trimmed(setting).flatMap { $0.isEmpty ? nil : $0 } }
+        config.authorizationId = given(.spectrumAuthorizationId)
+        if let value = trimmed(.spectrumCRStatus) { config.changeRequestStatus = value }
+        if let value = trimmed(.spectrumCOStatus) { config.changeOrderStatus = value }
+        if let value = trimmed(.spectrumNumberPrefix) { config.numberPrefix = value }
+        if let value = given(.spectrumLayout) {
+            guard let layout = SpectrumExportLayout(rawValue: value) else { throw OptionsError(SettingChoice.spectrumLayout.refusal(value, setting: Setting.spectrumLayout.spoken)) }
+            config.layout = layout
+        }
+        if let value = given(.spectrumLongText) {
+            guard let longText = SpectrumLongText(rawValue: value) else { throw OptionsError(SettingChoice.longText.refusal(value, setting: Setting.spectrumLongText.spoken)) }
+            config.longText = longText
+        }
+        config.company = given(.spectrumCompany)
+        config.job = given(.spectrumJob)
+        config.customer = given(.spectrumCustomer)
+        if let fromEnvironment = environmentAuthorizationId.map({ String($0.trimmingSpaces) }), !fromEnvironment.isEmpty {
+            config.authorizationId = fromEnvironment
+        }
+        if let problem = config.problems().first { throw OptionsError(problem.humanLine) }
+        return config
     }
 }

@@ -231,21 +231,6 @@ public struct BatchSettings: Sendable, Equatable {
         for setting in Setting.all where wanted(setting) { kept.values[setting.key] = values[setting.key] }
         return kept
     }
-
-    /// A table (`spectrum`, `procore`) as the object its readers take, nil when nothing in it
-    /// was said.
-    public func table(_ name: String) -> JSONValue? {
-        let members = Setting.all.filter { $0.table == name }.compactMap { setting -> JSONMember? in
-            switch values[setting.key] {
-            case .text(let text)?: JSONMember(setting.name, .string(text))
-            case .paths(let paths)?: paths.first.map { JSONMember(setting.name, .string($0)) }
-            case .flag(let flag)?: JSONMember(setting.name, .bool(flag))
-            case .number(let number)?: JSONMember(setting.name, .number(String(number)))
-            case nil: nil
-            }
-        }
-        return members.isEmpty ? nil : .object(members)
-    }
 }
 
 extension BatchSettings {

@@ -7,23 +7,6 @@ import SOVDelivery
 import Glibc
 #endif
 
-/// Delivery settings given on the command line (each wins over the configuration file).
-public struct DeliveryFlags: Sendable {
-    public var procoreAPIURL: String?
-    public var procoreLoginURL: String?
-    public var procoreCompanyId: String?
-    public var procoreClientId: String?
-    public var spectrumDEXURL: String?
-
-    public init(procoreAPIURL: String? = nil, procoreLoginURL: String? = nil, procoreCompanyId: String? = nil, procoreClientId: String? = nil, spectrumDEXURL: String? = nil) {
-        self.procoreAPIURL = procoreAPIURL
-        self.procoreLoginURL = procoreLoginURL
-        self.procoreCompanyId = procoreCompanyId
-        self.procoreClientId = procoreClientId
-        self.spectrumDEXURL = spectrumDEXURL
-    }
-}
-
 /// Where each target is and how to sign in to it, resolved from flags, the configuration's
 /// `[procore]` and `[spectrum]` tables and the environment. Secrets come only from the
 /// environment or a file that nobody but its owner can read; they are never printed.
@@ -44,21 +27,21 @@ public struct DeliveryConfiguration: Sendable {
     }
 
     /// A setting that is wrong (not merely missing): exit 64, or 66 for a secret file that is not there.
-    public static func resolve(
-        procoreTable: JSONValue?, spectrumTable: JSONValue?, flags: DeliveryFlags, environment: [String: String]
-    ) throws(OptionsError) -> DeliveryConfiguration {
+    /// `settings` holds the flags over the configuration file (the key table's `procore.*` and
+    /// `spectrum.*` keys).
+    public static func resolve(_ settings: BatchSettings, environment: [String: String]) throws(OptionsError) -> DeliveryConfiguration {
         var configuration = DeliveryConfiguration()
-        func table(_ value: JSONValue?, _ key: String) -> String? { value?[key]?.scalarText.flatMap { $0.isEmpty ? nil : $0 } }
+        func given(_ setting: Setting) -> String? { settings.text(setting).flatMap { $0.isEmpty ? nil : $0 } }
 
         // Procore.
-        let apiText = flags.procoreAPIURL ?? table(procoreTable, "api_url")
-        let loginText = flags.procoreLoginURL ?? table(procoreTable, "login_url")
+        let apiText = given(.procoreAPIURL)
+        let loginText = given(.procoreLoginURL)
         let apiURL = try apiText.map { text throws(OptionsError) in try url(text, setting: "procore.api_url (--procore-api-url)") } ?? ProcoreSettings.defaultAPIURL
         let loginURL = try loginText.map { text throws(OptionsError) in try url(text, setting: "procore.login_url (--procore-login-url)") } ?? ProcoreSettings.defaultLoginURL
-        let companyId = flags.procoreCompanyId ?? table(procoreTable, "company_id")
-        let clientId = flags.procoreClientId ?? table(procoreTable, "client_id")
+        let companyId = given(.procoreCompanyId)
+        let clientId = given(.procoreClientId)
         var secret = environment[procoreSecretVariable].flatMap { $0.isEmpty ? nil : $0 }
-        if secret == nil, let file = table(procoreTable, "client_secret_file") {
+        if secret == nil, let file = given(.procoreClientSecretFile) {
             secret = try SecretFile.read(file, setting: "procore.client_secret_file")
         }
         if let companyId, !companyId.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
@@ -72,12 +55,12 @@ public struct DeliveryConfiguration: Sendable {
         }
 
         // Spectrum Data Exchange.
-        let dexText = flags.spectrumDEXURL ?? table(spectrumTable, "dex_url")
+        let dexText = given(.spectrumDEXURL)
         var authorization = environment[spectrumSecretVariable].flatMap { $0.isEmpty ? nil : $0 }
-        if authorization == nil, let file = table(spectrumTable, "authorization_id_file") {
+        if authorization == nil, let file = given(.spectrumAuthorizationIdFile) {
             authorization = try SecretFile.read(file, setting: "spectrum.authorization_id_file")
         }
-        if authorization == nil { authorization = table(spectrumTable, "authorization_id") }
+        if authorization == nil { authorization = given(.spectrumAuthorizationId) }
         if dexText == nil { configuration.spectrumMissing.append("spectrum.dex_url (or --spectrum-dex-url)") }
         if authorization == nil { configuration.spectrumMissing.append("the Authorization_ID (\(spectrumSecretVariable), or a 0600 file named by spectrum.authorization_id_file)") }
         if let dexText {

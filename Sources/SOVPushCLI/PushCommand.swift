@@ -44,6 +44,15 @@ public struct DeliveryOptionGroup: ParsableArguments {
         if let deadline, deadline <= 0 { throw ValidationError("--deadline must be above 0 seconds") }
     }
 
+    /// The delivery flags over `settings`.
+    public func apply(to settings: inout BatchSettings) throws(OptionsError) {
+        try settings.set(.procoreAPIURL, flag: procoreApiUrl)
+        try settings.set(.procoreLoginURL, flag: procoreLoginUrl)
+        try settings.set(.procoreCompanyId, flag: procoreCompanyId)
+        try settings.set(.procoreClientId, flag: procoreClientId)
+        try settings.set(.spectrumDEXURL, flag: spectrumDexUrl)
+    }
+
     /// The firm an exporting run serves, which its units are tagged with.
     public func firm(_ settings: BatchSettings) -> String? {
         companyId ?? procoreCompanyId ?? settings.text(.procoreCompanyId)
@@ -51,11 +60,9 @@ public struct DeliveryOptionGroup: ParsableArguments {
 
     /// The push options for `ledger`, with the configuration's tables (`settings`) under the flags.
     public func options(ledger: String, settings: BatchSettings) throws(OptionsError) -> PushOptions {
-        let flags = DeliveryFlags(
-            procoreAPIURL: procoreApiUrl, procoreLoginURL: procoreLoginUrl, procoreCompanyId: procoreCompanyId,
-            procoreClientId: procoreClientId, spectrumDEXURL: spectrumDexUrl)
-        let configuration = try DeliveryConfiguration.resolve(
-            procoreTable: settings.table("procore"), spectrumTable: settings.table("spectrum"), flags: flags, environment: ProcessInfo.processInfo.environment)
+        var resolved = settings
+        try apply(to: &resolved)
+        let configuration = try DeliveryConfiguration.resolve(resolved, environment: ProcessInfo.processInfo.environment)
         var options = PushOptions(ledger: ledger, configuration: configuration)
         options.targets = to == "all" ? Set(ExportTarget.allCases) : [ExportTarget(rawValue: to)!]
         options.maxAttempts = maxAttempts

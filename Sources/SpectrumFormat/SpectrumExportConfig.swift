@@ -26,9 +26,10 @@ public enum SpectrumLongText: String, Sendable, Hashable, CaseIterable {
 }
 
 /// Everything a site decides about its Spectrum import, filled the same way by `sov-emit` and by
-/// the batch runner: configuration file first, then the environment, then command-line options.
+/// the batch runner from the settings' `[spectrum]` keys (`BatchSettings.spectrumExport`, in
+/// SOVBatch: configuration file, then command-line options), then the environment.
 ///
-/// Configuration file (TOML or JSON, via `ConfigFile`), all keys optional, no others allowed:
+/// In a configuration file (TOML or JSON), all keys optional:
 /// ```toml
 /// [spectrum]
 /// authorization_id = "..."     # better in the environment: SPECTRUM_AUTHORIZATION_ID
@@ -51,16 +52,6 @@ public struct SpectrumExportConfig: Sendable, Hashable {
         .FMT004,
         "no Spectrum Authorization_ID: it is written empty and Spectrum refuses the records until it is filled in; set \(authorizationEnvironmentVariable) or spectrum.authorization_id in the configuration",
         at: SourceLocation(field: "Authorization_ID"))
-
-    /// The keys of a configuration's `spectrum` table; any other is refused, so that a
-    /// misspelling (`cr_stat`) is not silently replaced by a default.
-    /// `dex_url` and `authorization_id_file` are sov-push's (delivery), read by SOVPush.
-    public static let configKeys = ["authorization_id", "cr_status", "co_status", "number_prefix", "layout", "company", "job", "customer", "long_text", "dex_url", "authorization_id_file"]
-
-    /// What is said of a key of the `spectrum` table that is not in `configKeys`.
-    public static func unknownKeyMessage(_ key: String) -> String {
-        "unknown key '\(key)' in [spectrum]; known keys there: \(configKeys.joined(separator: ", "))"
-    }
 
     /// Data Exchange Authorization_ID (<= 20). nil: written empty, with one warning per run.
     public var authorizationId: String?
@@ -88,52 +79,6 @@ public struct SpectrumExportConfig: Sendable, Hashable {
         self.job = job
         self.customer = customer
         self.longText = longText
-    }
-
-    /// Reads the `spectrum` table of a configuration (nil: defaults), then lets a non-blank
-    /// authorization id from the environment win over the file's.
-    public init(configuration: JSONValue?, environmentAuthorizationId: String?, file: String? = nil) throws(Diagnostic) {
-        self.init()
-        if let table = configuration?["spectrum"] {
-            guard let members = table.members else {
-                throw Diagnostic.error(.FMT010, "'spectrum' in the configuration must be a table", at: SourceLocation(file: file, field: "spectrum"))
-            }
-            if let unknown = members.first(where: { !Self.configKeys.contains($0.key) }) {
-                throw Diagnostic.error(.FMT010, Self.unknownKeyMessage(unknown.key), at: SourceLocation(file: file, field: "spectrum.\(unknown.key)"))
-            }
-            func text(_ key: String) throws(Diagnostic) -> String? {
-                switch table[key] {
-                case nil, .null?: return nil
-                case .string(let value)?: return value.spectrumWriterTrimmed
-                case .number(let value)?: return value  // `company = 1` means the code "1"
-                default:
-                    throw Diagnostic.error(.FMT010, "spectrum.\(key) must be text", at: SourceLocation(file: file, field: "spectrum.\(key)"))
-                }
-            }
-            authorizationId = try text("authorization_id").flatMap { $0.isEmpty ? nil : $0 }
-            if let value = try text("cr_status") { changeRequestStatus = value }
-            if let value = try text("co_status") { changeOrderStatus = value }
-            if let value = try text("number_prefix") { numberPrefix = value }
-            if let value = try text("layout") {
-                guard let parsed = SpectrumExportLayout(rawValue: value) else {
-                    throw Diagnostic.error(.FMT010, "spectrum.layout must be change-request or change-order", at: SourceLocation(file: file, field: "spectrum.layout"), value: value)
-                }
-                layout = parsed
-            }
-            if let value = try text("long_text") {
-                guard let parsed = SpectrumLongText(rawValue: value) else {
-                    throw Diagnostic.error(.FMT010, "spectrum.long_text must be cut or reject", at: SourceLocation(file: file, field: "spectrum.long_text"), value: value)
-                }
-                longText = parsed
-            }
-            company = try text("company").flatMap { $0.isEmpty ? nil : $0 }
-            job = try text("job").flatMap { $0.isEmpty ? nil : $0 }
-            customer = try text("customer").flatMap { $0.isEmpty ? nil : $0 }
-        }
-        if let fromEnvironment = environmentAuthorizationId?.spectrumWriterTrimmed, !fromEnvironment.isEmpty {
-            authorizationId = fromEnvironment
-        }
-        if let problem = problems(file: file).first { throw problem }
     }
 
     /// Settings Spectrum would refuse on every record: better said once, before any output.

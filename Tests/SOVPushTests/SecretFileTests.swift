@@ -30,18 +30,17 @@ struct SecretFileTests {
 
     @Test func missingSettingsAreNamedAndSecretsNeverShown() throws {
         let configuration = try DeliveryConfiguration.resolve(
-            procoreTable: .object([JSONMember("company_id", .string("4264807"))]), spectrumTable: nil, flags: DeliveryFlags(),
-            environment: ["PROCORE_CLIENT_SECRET": "hunter2"])
+            BatchSettings([.procoreCompanyId: .text("4264807")]), environment: ["PROCORE_CLIENT_SECRET": "hunter2"])
         #expect(configuration.procore == nil)
         #expect(configuration.procoreMissing == ["procore.client_id (or --procore-client-id)"])
         let complete = try DeliveryConfiguration.resolve(
-            procoreTable: .object([JSONMember("company_id", .string("4264807")), JSONMember("client_id", .string("abc"))]), spectrumTable: nil,
-            flags: DeliveryFlags(procoreAPIURL: "http://127.0.0.1:9"), environment: ["PROCORE_CLIENT_SECRET": "hunter2"])
+            BatchSettings([.procoreCompanyId: .text("4264807"), .procoreClientId: .text("abc"), .procoreAPIURL: .text("http://127.0.0.1:9")]),
+            environment: ["PROCORE_CLIENT_SECRET": "hunter2"])
         let settings = try #require(complete.procore)
         #expect(settings.apiURL.absoluteString == "http://127.0.0.1:9")
         #expect(!"\(settings)".contains("hunter2"))
         #expect(throws: OptionsError.self) {
-            try DeliveryConfiguration.resolve(procoreTable: .object([JSONMember("company_id", .string("acme"))]), spectrumTable: nil, flags: DeliveryFlags(), environment: [:])
+            try DeliveryConfiguration.resolve(BatchSettings([.procoreCompanyId: .text("acme")]), environment: [:])
         }
     }
 }

@@ -1,3 +1,4 @@
+import SOVBatch
 import SOVCLI
 import SOVCore
 import SOVTestSupport
@@ -145,12 +146,14 @@ struct SpectrumWriterStageTests {
 
 @Suite("Spectrum writer: export configuration")
 struct SpectrumWriterConfigTests {
-    func parse(_ json: String) throws -> JSONValue {
-        try ConfigFile.parse(Array(json.utf8), name: "sov.json")
+    /// The `[spectrum]` settings of a configuration, as every command reads them.
+    func config(_ json: String, environment: String? = nil) throws -> SpectrumExportConfig {
+        let settings = try BatchSettings.parse(ConfigFile.parse(Array(json.utf8), name: "sov.json"), name: "site.toml", base: ".")
+        return try settings.spectrumExport(environmentAuthorizationId: environment)
     }
 
     @Test func defaults() throws {
-        let config = try SpectrumExportConfig(configuration: nil, environmentAuthorizationId: nil)
+        let config = try config("{}")
         #expect(config == SpectrumExportConfig())
         #expect(config.authorizationId == nil)
         #expect(config.changeRequestStatus == "A")
@@ -158,60 +161,45 @@ struct SpectrumWriterConfigTests {
     }
 
     @Test func fileThenEnvironment() throws {
-        let file = try parse("""
+        let file = """
             {"spectrum": {"authorization_id": "FROMFILE", "cr_status": "AP", "number_prefix": "P",
               "layout": "change-order", "company": 1, "customer": "OWN100"}}
-            """)
-        let fromFile = try SpectrumExportConfig(configuration: file, environmentAuthorizationId: nil)
-        #expect(fromFile == SpectrumExportConfig(authorizationId: "FROMFILE", changeRequestStatus: "AP", numberPrefix: "P", layout: .changeOrder, company: "1", customer: "OWN100"))
-        let fromEnvironment = try SpectrumExportConfig(configuration: file, environmentAuthorizationId: "FROMENV")
-        #expect(fromEnvironment.authorizationId == "FROMENV")
-        let blankEnvironment = try SpectrumExportConfig(configuration: file, environmentAuthorizationId: "  ")
-        #expect(blankEnvironment.authorizationId == "FROMFILE")
+            """
+        #expect(try config(file) == SpectrumExportConfig(authorizationId: "FROMFILE", changeRequestStatus: "AP", numberPrefix: "P", layout: .changeOrder, company: "1", customer: "OWN100"))
+        #expect(try config(file, environment: "FROMENV").authorizationId == "FROMENV")
+        #expect(try config(file, environment: "  ").authorizationId == "FROMFILE")
     }
 
     @Test func longTextIsCutOrReject() throws {
-        #expect(try SpectrumExportConfig(configuration: nil, environmentAuthorizationId: nil).longText == .cut)
-        let reject = try parse(#"{"spectrum": {"long_text": "reject"}}"#)
-        #expect(try SpectrumExportConfig(configuration: reject, environmentAuthorizationId: nil).longText == .reject)
-        let cut = try parse(#"{"spectrum": {"long_text": "cut"}}"#)
-        #expect(try SpectrumExportConfig(configuration: cut, environmentAuthorizationId: nil).longText == .cut)
-        let wrong = try parse(#"{"spectrum": {"long_text": "truncate"}}"#)
+        #expect(try config("{}").longText == .cut)
+        #expect(try config(#"{"spectrum": {"long_text": "reject"}}"#).longText == .reject)
+        #expect(try config(#"{"spectrum": {"long_text": "cut"}}"#).longText == .cut)
         do {
-            _ = try SpectrumExportConfig(configuration: wrong, environmentAuthorizationId: nil, file: "site.toml")
+            _ = try config(#"{"spectrum": {"long_text": "truncate"}}"#)
             Issue.record("long_text = truncate must be refused")
-        } catch {
-            #expect(error.code == .FMT010)
-            #expect(error.message == "spectrum.long_text must be cut or reject")
-            #expect(error.location.field == "spectrum.long_text")
+        } catch let error as OptionsError {
+            #expect(error.message == "site.toml: 'spectrum.long_text' must be cut or reject, not 'truncate'")
         }
     }
 
     /// A misspelt key (`cr_stat`) would otherwise leave the default in place without a word.
     @Test func anUnknownKeyInTheSpectrumTableIsRefused() throws {
-        let misspelt = try parse(#"{"inputs": ["x"], "spectrum": {"cr_stat": "AP"}}"#)
         do {
-            _ = try SpectrumExportConfig(configuration: misspelt, environmentAuthorizationId: nil, file: "site.toml")
+            _ = try config(#"{"inputs": ["x"], "spectrum": {"cr_stat": "AP"}}"#)
             Issue.record("an unknown key must be refused")
-        } catch {
-            #expect(error.code == .FMT010)
-            #expect(error.location.file == "site.toml")
-            #expect(error.location.field == "spectrum.cr_stat")
-            #expect(error.message == "unknown key 'cr_stat' in [spectrum]; known keys there: authorization_id, cr_status, co_status, number_prefix, layout, company, job, customer, long_text, dex_url, authorization_id_file")
+        } catch let error as OptionsError {
+            #expect(error.message == "site.toml: unknown key 'cr_stat' in [spectrum]; known keys there: authorization_id, cr_status, co_status, number_prefix, layout, company, job, customer, long_text, dex_url, authorization_id_file")
         }
         // Every documented key is known.
-        let all = try parse(#"{"spectrum": {"authorization_id": "X", "cr_status": "AP", "co_status": "A", "number_prefix": "P", "layout": "change-order", "company": "1", "job": "24-1017", "customer": "OWN100"}}"#)
-        #expect(try SpectrumExportConfig(configuration: all, environmentAuthorizationId: nil).changeRequestStatus == "AP")
+        let all = #"{"spectrum": {"authorization_id": "X", "cr_status": "AP", "co_status": "A", "number_prefix": "P", "layout": "change-order", "company": "1", "job": "24-1017", "customer": "OWN100"}}"#
+        #expect(try config(all).changeRequestStatus == "AP")
     }
 
     @Test func badSettingsAreSaidBeforeAnyOutput() throws {
-        let layout = try parse(#"{"spectrum": {"layout": "flat"}}"#)
-        let company = try parse(#"{"spectrum": {"company": "1234"}}"#)
-        let table = try parse(#"{"spectrum": "A"}"#)
-        #expect(throws: Diagnostic.self) { try SpectrumExportConfig(configuration: layout, environmentAuthorizationId: nil) }
-        #expect(throws: Diagnostic.self) { try SpectrumExportConfig(configuration: company, environmentAuthorizationId: nil) }
-        #expect(throws: Diagnostic.self) { try SpectrumExportConfig(configuration: table, environmentAuthorizationId: nil) }
-        #expect(throws: Diagnostic.self) { try SpectrumExportConfig(configuration: nil, environmentAuthorizationId: String(repeating: "x", count: 21)) }
+        #expect(throws: OptionsError.self) { try config(#"{"spectrum": {"layout": "flat"}}"#) }
+        #expect(throws: OptionsError.self) { try config(#"{"spectrum": {"company": "1234"}}"#) }
+        #expect(throws: OptionsError.self) { try config(#"{"spectrum": "A"}"#) }
+        #expect(throws: OptionsError.self) { try config("{}", environment: String(repeating: "x", count: 21)) }
         #expect(SpectrumExportConfig(changeOrderStatus: "ABC").problems().map(\.code) == [.CO005])
         #expect(SpectrumExportConfig(changeRequestStatus: "").problems().map(\.code) == [.FMT004])
     }
