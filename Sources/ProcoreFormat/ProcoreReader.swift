@@ -1,8 +1,9 @@
 import SOVCore
 
-/// A Procore JSON input that cannot be read at all: malformed JSON. The whole input is refused
-/// (exit 65), never half-imported.
-public struct ProcoreInputFailure: Error, Sendable, Hashable, CustomStringConvertible {
+/// Where and why a Procore JSON input is not JSON: the line, column and message a parse of the
+/// whole input gives. The whole input is refused as an `InputFailure` (exit 65), never
+/// half-imported.
+public struct ProcoreSyntaxError: Error, Sendable, Hashable, CustomStringConvertible {
     public var file: String
     public var line: Int
     public var column: Int
@@ -23,6 +24,11 @@ public struct ProcoreInputFailure: Error, Sendable, Hashable, CustomStringConver
     public var diagnostic: Diagnostic {
         .error(.FMT010, "malformed JSON at column \(column): \(message)", at: SourceLocation(file: file, line: line))
     }
+
+    /// The input this error makes unusable.
+    public var inputFailure: InputFailure {
+        InputFailure(path: file, status: status, message: "line \(line), column \(column): malformed JSON: \(message)", diagnostics: [diagnostic])
+    }
 }
 
 /// What one Procore input yields: canonical change orders, documents rejected with every problem
@@ -30,9 +36,9 @@ public struct ProcoreInputFailure: Error, Sendable, Hashable, CustomStringConver
 public struct ProcoreReadResult: Sendable {
     public var documents: [CanonicalDocument]
     public var rejects: [Reject]
-    public var failure: ProcoreInputFailure?
+    public var failure: ProcoreSyntaxError?
 
-    public init(documents: [CanonicalDocument] = [], rejects: [Reject] = [], failure: ProcoreInputFailure? = nil) {
+    public init(documents: [CanonicalDocument] = [], rejects: [Reject] = [], failure: ProcoreSyntaxError? = nil) {
         self.documents = documents
         self.rejects = rejects
         self.failure = failure
@@ -59,7 +65,7 @@ public enum ProcoreReader {
                 case .rejected(let reject): result.rejects.append(reject)
                 }
             }
-        } catch let failure as ProcoreInputFailure {
+        } catch let failure as ProcoreSyntaxError {
             return ProcoreReadResult(failure: failure)
         } catch {
             // Bytes in memory: there is nothing to read that could fail.

@@ -20,7 +20,7 @@ public enum ProcoreItem: Sendable {
 /// events is never held whole. A top-level array is taken element by element.
 ///
 /// Documents come out as they are read; a syntax error anywhere still fails the whole input
-/// (`ProcoreInputFailure`, exit 65), with the line, column and message a parse of the whole input
+/// (`ProcoreSyntaxError`, exit 65), with the line, column and message a parse of the whole input
 /// would give, so the caller must drop what came before it (sov-parse holds an input's documents
 /// until its end). `ProcoreReader.read(bytes:)` is this reader over bytes in memory.
 public final class ProcoreStreamReader {
@@ -55,7 +55,7 @@ public final class ProcoreStreamReader {
     /// more than one top-level value). Known once the first value has been read.
     private var numbered: Bool?
     private var record = 0
-    private var failure: ProcoreInputFailure?
+    private var failure: ProcoreSyntaxError?
 
     public init(_ input: InputFile, markups: JSONValue? = nil, maximumDocumentBytes: Int = ProcoreStreamReader.maximumDocumentBytes) {
         self.input = input
@@ -76,13 +76,13 @@ public final class ProcoreStreamReader {
         self.atEnd = true
     }
 
-    /// The next document, nil at the end. Throws `ProcoreInputFailure` when the input is not
+    /// The next document, nil at the end. Throws `ProcoreSyntaxError` when the input is not
     /// JSON (and from then on), `IOFailure` when reading fails.
     public func next() throws -> ProcoreItem? {
         if let failure { throw failure }
         do {
             return try step()
-        } catch let failure as ProcoreInputFailure {
+        } catch let failure as ProcoreSyntaxError {
             self.failure = failure
             throw failure
         }
@@ -148,8 +148,8 @@ public final class ProcoreStreamReader {
 
     private var column: Int { base + start - lineStart + 1 }
 
-    private func syntaxError(_ message: String) -> ProcoreInputFailure {
-        ProcoreInputFailure(file: file, line: line, column: column, message: message)
+    private func syntaxError(_ message: String) -> ProcoreSyntaxError {
+        ProcoreSyntaxError(file: file, line: line, column: column, message: message)
     }
 
     /// Reads more input after `end`, first moving the unconsumed bytes to the front, growing the
@@ -225,7 +225,7 @@ public final class ProcoreStreamReader {
             parsed = try JSONParser.parseValue(buffer, range: start..<end, line: line, column: column, depth: depth)
         } catch {
             guard let key = error.duplicateKey, start + length <= end else {
-                throw ProcoreInputFailure(file: file, line: error.line, column: error.column, message: error.message)
+                throw ProcoreSyntaxError(file: file, line: error.line, column: error.column, message: error.message)
             }
             // Well-formed but ambiguous: that document alone is rejected, kept as its text.
             let text = String(decoding: buffer[start..<(start + length)], as: UTF8.self)
@@ -279,8 +279,8 @@ public final class ProcoreStreamReader {
         return length
     }
 
-    private func tooLong(line: Int, column: Int) -> ProcoreInputFailure {
-        ProcoreInputFailure(file: file, line: line, column: column, message: "a JSON value longer than \(maximumDocumentBytes) bytes; a Procore change order is far smaller")
+    private func tooLong(line: Int, column: Int) -> ProcoreSyntaxError {
+        ProcoreSyntaxError(file: file, line: line, column: column, message: "a JSON value longer than \(maximumDocumentBytes) bytes; a Procore change order is far smaller")
     }
 
     private func unboundedExtent(depth baseDepth: Int) throws -> Int {

@@ -2,13 +2,6 @@ import ProcoreFormat
 import SOVCore
 import SpectrumFormat
 
-extension InputFailure {
-    /// Malformed Procore JSON: the whole input is unusable (exit 65), with line and column.
-    init(_ failure: ProcoreInputFailure) {
-        self.init(path: failure.file, status: failure.status, message: "line \(failure.line), column \(failure.column): malformed JSON: \(failure.message)", diagnostics: [failure.diagnostic])
-    }
-}
-
 /// The one way an input becomes canonical documents, for `sov-parse` and `sov-run` alike:
 /// Spectrum XML or CSV through the Spectrum parser (headers and SOV lines joined across inputs),
 /// Procore change order JSON through the Procore reader.
@@ -39,8 +32,8 @@ public final class DocumentInputReader {
                     case .rejected(let reject): try emit(.rejected(reject))
                     }
                 }
-            } catch let failure as ProcoreInputFailure {
-                throw InputFailure(failure)
+            } catch let failure as ProcoreSyntaxError {
+                throw failure.inputFailure
             } catch let failure as IOFailure {
                 throw InputFailure(failure)
             }

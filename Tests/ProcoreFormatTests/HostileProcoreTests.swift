@@ -20,7 +20,7 @@ import Glibc
     }
 
     /// The whole-input failure, checked to be the only outcome.
-    private static func failure(_ result: ProcoreReadResult, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws -> ProcoreInputFailure {
+    private static func failure(_ result: ProcoreReadResult, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws -> ProcoreSyntaxError {
         let failure = try #require(result.failure, sourceLocation: sourceLocation)
         #expect(result.documents.isEmpty && result.rejects.isEmpty, sourceLocation: sourceLocation)
         #expect(failure.status == ExitStatus.dataError, sourceLocation: sourceLocation)

@@ -11,14 +11,14 @@ import Glibc
 /// the whole input reads, and fail exactly where and how that parse fails.
 @Suite struct ProcoreStreamReaderTests {
     /// Everything a stream over a file yields, and the failure that ended it.
-    private static func stream(_ bytes: [UInt8], maximumDocumentBytes: Int = ProcoreStreamReader.maximumDocumentBytes) throws -> (items: [ProcoreItem], failure: ProcoreInputFailure?) {
+    private static func stream(_ bytes: [UInt8], maximumDocumentBytes: Int = ProcoreStreamReader.maximumDocumentBytes) throws -> (items: [ProcoreItem], failure: ProcoreSyntaxError?) {
         let scratch = TemporaryFolder()
         let path = scratch.write("input.json", bytes)
         let reader = ProcoreStreamReader(try InputFile(path: path), maximumDocumentBytes: maximumDocumentBytes)
         var items: [ProcoreItem] = []
         do {
             while let item = try reader.next() { items.append(item) }
-        } catch let failure as ProcoreInputFailure {
+        } catch let failure as ProcoreSyntaxError {
             return (items, failure)
         }
         return (items, nil)
