@@ -49,8 +49,9 @@ public struct EmitCommand: ParsableCommand {
 
     @OptionGroup public var writing: WritingOptions
 
-    @Option(name: .long, help: ArgumentHelp("TOML or JSON configuration; its [spectrum] table holds authorization_id, cr_status, co_status, number_prefix, layout, company, job, customer, long_text (flags win).", valueName: "file"))
-    public var config: String?
+    @OptionGroup public var configOption: ConfigOption
+
+    var config: String? { configOption.config }
 
     public init() {}
 

@@ -25,8 +25,9 @@ public struct LedgerCommand: ParsableCommand {
 
     /// The options every subcommand takes.
     public struct Common: ParsableArguments {
-        @Option(name: .long, help: ArgumentHelp("The ledger: a SQLite file (default ./sovbridge-ledger.sqlite) or postgresql://USER@HOST:PORT/DB (password from PGPASSWORD, ~/.pgpass or ?password_file=PATH).", valueName: "file|url"))
-        public var ledger: String = Ledger.defaultPath
+        @OptionGroup public var ledgerOption: LedgerOption
+
+        var ledger: String { ledgerOption.ledger ?? Ledger.defaultPath }
 
         @Flag(name: .long, help: "JSON Lines instead of a table.")
         public var json = false

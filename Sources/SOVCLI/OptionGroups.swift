@@ -117,3 +117,19 @@ public struct WritingOptions: ParsableArguments {
         try settings.set(.spectrumLongText, flag: longText)
     }
 }
+
+/// `--ledger`: every command that reads or writes the ledger.
+public struct LedgerOption: ParsableArguments {
+    @Option(name: Setting.ledger.optionName, help: Setting.ledger.optionHelp)
+    public var ledger: String?
+
+    public init() {}
+}
+
+/// `--config`: every command that reads a configuration file; each takes its own keys of it.
+public struct ConfigOption: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Read settings from a TOML (or .json) file: the keys of the settings table (README, \"Settings\"); each command takes its own, the file is checked whole, and flags win.", valueName: "file"))
+    public var config: String?
+
+    public init() {}
+}

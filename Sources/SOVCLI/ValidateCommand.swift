@@ -13,8 +13,10 @@ public struct ValidateCommand: ParsableCommand {
 
     @OptionGroup public var mapOption: ProjectMapOption
 
-    @Option(name: .long, help: ArgumentHelp("The batch runner's ledger, a SQLite file or a postgresql:// URL (read only): prime contracts exported in earlier runs count for PC001 and CO004.", valueName: "file|url"))
-    public var ledger: String?
+    /// Read only: prime contracts exported in earlier runs count for PC001 and CO004.
+    @OptionGroup public var ledgerOption: LedgerOption
+
+    var ledger: String? { ledgerOption.ledger }
 
     public init() {}
 

@@ -111,11 +111,13 @@ public struct DeliverCommand: ParsableCommand {
             (nothing lost: the next run resumes); 74 I/O error; 77 a target refused our credentials.
             """)
 
-    @Option(name: .long, help: ArgumentHelp("The ledger whose outbox is delivered: a SQLite file (default ./sovbridge-ledger.sqlite) or a postgresql:// URL.", valueName: "file|url"))
-    public var ledger: String?
+    @OptionGroup public var ledgerOption: LedgerOption
 
-    @Option(name: .long, help: ArgumentHelp("Read settings from a TOML (or .json) file: ledger, [procore], [spectrum]; flags win.", valueName: "file"))
-    public var config: String?
+    var ledger: String? { ledgerOption.ledger }
+
+    @OptionGroup public var configOption: ConfigOption
+
+    var config: String? { configOption.config }
 
     @Option(name: .long, help: ArgumentHelp("Write the delivery report here: one self-contained HTML page.", valueName: "file"))
     public var report: String?
@@ -171,8 +173,9 @@ public struct FetchERPRequestCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Write the payload here (default: standard output).", valueName: "file"))
     public var out: String?
 
-    @Option(name: .long, help: ArgumentHelp("Read [procore] settings from a TOML (or .json) file; flags win.", valueName: "file"))
-    public var config: String?
+    @OptionGroup public var configOption: ConfigOption
+
+    var config: String? { configOption.config }
 
     @OptionGroup public var delivery: DeliveryOptionGroup
 

@@ -15,8 +15,9 @@ public struct BatchFlags: ParsableArguments {
 
     @OptionGroup public var writing: WritingOptions
 
-    @Option(name: Setting.ledger.optionName, help: Setting.ledger.optionHelp)
-    public var ledger: String?
+    @OptionGroup public var ledgerOption: LedgerOption
+
+    public var ledger: String? { ledgerOption.ledger }
 
     @Option(name: Setting.report.optionName, help: Setting.report.optionHelp)
     public var report: String?
@@ -24,8 +25,9 @@ public struct BatchFlags: ParsableArguments {
     @Option(name: Setting.reportCSV.optionName, help: Setting.reportCSV.optionHelp)
     public var reportCsv: String?
 
-    @Option(name: .long, help: ArgumentHelp("Read settings from a TOML (or .json) file: the keys of the settings table (project_map, a [spectrum] table...); flags win.", valueName: "file"))
-    public var config: String?
+    @OptionGroup public var configOption: ConfigOption
+
+    public var config: String? { configOption.config }
 
     @Flag(name: .shortAndLong, help: ArgumentHelp(Setting.quiet.help))
     public var quiet = false
