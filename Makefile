@@ -22,6 +22,7 @@ test: build
 	$(SWIFT) test --no-parallel
 	@[ -n "$$SOV_TEST_POSTGRES_URL" ] || echo "note: SOV_TEST_POSTGRES_URL not set: the ledger suite ran against SQLite only (make test-postgres runs it against PostgreSQL too)"
 	@bash scripts/schema-check.sh "$$($(SWIFT) build --show-bin-path)"
+	@bash scripts/check-citations.sh
 
 # `make test` with a throwaway PostgreSQL cluster (installed from Debian's packages when missing):
 # the ledger suite then runs against both backends, as in CI. The cluster lives in a temporary
