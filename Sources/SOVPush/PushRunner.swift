@@ -136,30 +136,17 @@ public final class PushRunner {
             say("\(commandName): nothing to deliver in \(options.ledger)")
             return
         }
-        // A target with something to deliver must be configured; said before any call is made.
-        // Procore is needed too for the ERP loop of change orders that came as export events.
         var metas: [Int64: JSONValue] = [:]
         for unit in units { metas[unit.seq] = try ledger.unitMeta(seq: unit.seq) }
-        let erpLoop = units.contains { $0.target == .spectrum && metas[$0.seq]?["erp"] != nil }
-        for target in ExportTarget.allCases where units.contains(where: { $0.target == target }) || (target == .procore && erpLoop) {
-            let missing = target == .procore ? options.configuration.procoreMissing : options.configuration.spectrumMissing
-            if !missing.isEmpty && !options.dryRun {
-                let count = units.filter { $0.target == target }.count
-                stop(&result, .usage, "\(count) \(target.rawValue) unit\(count == 1 ? "" : "s") to deliver, but the configuration lacks \(missing.joined(separator: ", "))")
-                return
-            }
-        }
+        guard configured(for: units, metas: metas, &result) else { return }
 
-        var unavailable: [ExportTarget: String] = [:]
-        // Origin ids whose earlier unit did not get through in this run: their later units wait,
-        // so that a target never gets an update before its create.
-        var blocked: [String: String] = [:]
+        var order = DeliveryOrder()
         for unit in units {
             var delivery = UnitDelivery(unit: unit, result: .waiting)
             if let text = try ledger.unitDocument(seq: unit.seq) { delivery.document = try? JSONParser.parse(text) }
-            if let reason = try waitReason(unit, ledger: ledger, unavailable: unavailable, blocked: blocked) {
+            if let reason = try waitReason(unit, ledger: ledger, unavailable: order.unavailable, blocked: order.blocked) {
                 delivery.message = reason
-                blocked[unit.originId] = reason
+                order.blocked[unit.originId] = reason
                 result.deliveries.append(delivery)
                 say("\(commandName): \(unit.fileName): waits: \(reason)")
                 continue
@@ -174,7 +161,7 @@ public final class PushRunner {
                 guard try ledger.claim(unit.seq) else {
                     let reason = "another sov-push is delivering it"
                     delivery.message = reason
-                    blocked[unit.originId] = "another sov-push is delivering an earlier unit of it"
+                    order.blocked[unit.originId] = "another sov-push is delivering an earlier unit of it"
                     result.deliveries.append(delivery)
                     say("\(commandName): \(unit.fileName): waits: \(reason)")
                     continue
@@ -182,7 +169,7 @@ public final class PushRunner {
                 claimed = true
                 let current = try ledger.unit(seq: unit.seq)
                 guard let current, current.state == .pending || current.state == .failed else {
-                    if current?.state == .refused { blocked[unit.originId] = "an earlier unit of it was refused" }
+                    if current?.state == .refused { order.blocked[unit.originId] = "an earlier unit of it was refused" }
                     continue
                 }
             }
@@ -201,37 +188,70 @@ public final class PushRunner {
                 result.deliveries.append(delivery)
                 continue
             }
-            switch deliver(unit, body: body, meta: metas[unit.seq], ledger: ledger) {
-            case .delivered(let ids, let how):
-                delivery.result = .delivered
-                delivery.ids = ids
-                try ledger.transaction {
-                    for (key, id) in ids.sorted(by: { $0.key < $1.key }) { try ledger.setRemoteId(id, for: key, target: unit.target, unit: unit.seq) }
-                    try ledger.setState(unit.seq, .delivered, message: "delivered by \(commandName): \(how)", countAttempt: true)
-                }
-                fileDelivered(unit)
-            case .refused(let message):
-                delivery.result = .refused
-                delivery.message = message
-                blocked[unit.originId] = "an earlier unit of it was refused"
-                try ledger.setState(unit.seq, .refused, message: message, countAttempt: true)
-                say("\(commandName): \(unit.fileName): refused by \(unit.target.rawValue): \(message)", always: true)
-            case .failed(let message):
-                delivery.result = .failed
-                delivery.message = message
-                unavailable[unit.target] = "\(unit.target.rawValue) gave up earlier in this run: \(message)"
-                blocked[unit.originId] = "an earlier unit of it failed"
-                try ledger.setState(unit.seq, .failed, message: message, countAttempt: true)
-                say("\(commandName): \(unit.fileName): failed (stays for the next run): \(message)", always: true)
-            case .notPermitted(let message):
-                delivery.result = .failed
-                delivery.message = message
+            let outcome = deliver(unit, body: body, meta: metas[unit.seq], ledger: ledger)
+            guard try record(outcome, of: unit, &delivery, &order, ledger: ledger) else {
                 result.deliveries.append(delivery)
-                stop(&result, .notPermitted, message)
+                stop(&result, .notPermitted, delivery.message ?? "not permitted")
                 return
             }
             result.deliveries.append(delivery)
         }
+    }
+
+    /// What one push learns as it goes: targets that gave up, and documents whose earlier unit
+    /// did not get through (their later units wait, so a target never gets an update before its
+    /// create).
+    private struct DeliveryOrder {
+        var unavailable: [ExportTarget: String] = [:]
+        var blocked: [String: String] = [:]
+    }
+
+    /// Whether every target with something to deliver is configured; said before any call is
+    /// made. Procore is needed too for the ERP loop of change orders that came as export events.
+    private func configured(for units: [OutboxUnit], metas: [Int64: JSONValue], _ result: inout PushResult) -> Bool {
+        let erpLoop = units.contains { $0.target == .spectrum && metas[$0.seq]?["erp"] != nil }
+        for target in ExportTarget.allCases where units.contains(where: { $0.target == target }) || (target == .procore && erpLoop) {
+            let missing = target == .procore ? options.configuration.procoreMissing : options.configuration.spectrumMissing
+            if !missing.isEmpty && !options.dryRun {
+                let count = units.filter { $0.target == target }.count
+                stop(&result, .usage, "\(count) \(target.rawValue) unit\(count == 1 ? "" : "s") to deliver, but the configuration lacks \(missing.joined(separator: ", "))")
+                return false
+            }
+        }
+        return true
+    }
+
+    /// Records what became of one unit in the ledger and in `delivery`; false when the target
+    /// refused our credentials, which ends the push.
+    private func record(_ outcome: Outcome, of unit: OutboxUnit, _ delivery: inout UnitDelivery, _ order: inout DeliveryOrder, ledger: Ledger) throws -> Bool {
+        switch outcome {
+        case .delivered(let ids, let how):
+            delivery.result = .delivered
+            delivery.ids = ids
+            try ledger.transaction {
+                for (key, id) in ids.sorted(by: { $0.key < $1.key }) { try ledger.setRemoteId(id, for: key, target: unit.target, unit: unit.seq) }
+                try ledger.setState(unit.seq, .delivered, message: "delivered by \(commandName): \(how)", countAttempt: true)
+            }
+            fileDelivered(unit)
+        case .refused(let message):
+            delivery.result = .refused
+            delivery.message = message
+            order.blocked[unit.originId] = "an earlier unit of it was refused"
+            try ledger.setState(unit.seq, .refused, message: message, countAttempt: true)
+            say("\(commandName): \(unit.fileName): refused by \(unit.target.rawValue): \(message)", always: true)
+        case .failed(let message):
+            delivery.result = .failed
+            delivery.message = message
+            order.unavailable[unit.target] = "\(unit.target.rawValue) gave up earlier in this run: \(message)"
+            order.blocked[unit.originId] = "an earlier unit of it failed"
+            try ledger.setState(unit.seq, .failed, message: message, countAttempt: true)
+            say("\(commandName): \(unit.fileName): failed (stays for the next run): \(message)", always: true)
+        case .notPermitted(let message):
+            delivery.result = .failed
+            delivery.message = message
+            return false
+        }
+        return true
     }
 
     /// Why a unit cannot go yet, nil when it can.
