@@ -89,21 +89,7 @@ public final class DocumentSpool {
 
     /// Writes every held document to `sink`, in order, and empties the spool.
     public func commit(to sink: OutputSink) throws {
-        if spilled {
-            if lseek(descriptor, 0, SEEK_SET) < 0 {
-                throw IOFailure(path: "<spool>", message: "cannot rewind the temporary file", status: .ioError)
-            }
-            var chunk = [UInt8](repeating: 0, count: 1 << 20)
-            while true {
-                let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress!, $0.count) }
-                if count < 0 {
-                    if errno == EINTR { continue }
-                    throw IOFailure(path: "<spool>", message: "cannot read the temporary file", status: .ioError)
-                }
-                if count == 0 { break }
-                try sink.write(bytes: chunk[0..<count])
-            }
-        }
+        try readSpilled { try sink.write(bytes: $0) }
         encodeHeld()
         try sink.write(bytes: buffer)
         discard()
@@ -124,24 +110,28 @@ public final class DocumentSpool {
             }
             pending.append(contentsOf: bytes[start...])
         }
-        if spilled {
-            if lseek(descriptor, 0, SEEK_SET) < 0 {
-                throw IOFailure(path: "<spool>", message: "cannot rewind the temporary file", status: .ioError)
-            }
-            var chunk = [UInt8](repeating: 0, count: 1 << 20)
-            while true {
-                let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress!, $0.count) }
-                if count < 0 {
-                    if errno == EINTR { continue }
-                    throw IOFailure(path: "<spool>", message: "cannot read the temporary file", status: .ioError)
-                }
-                if count == 0 { break }
-                try lines(chunk[0..<count])
-            }
-        }
+        try readSpilled(lines)
         try lines(buffer[...])
         for document in held { try each(document) }
         discard()
+    }
+
+    /// The spilled JSON lines, from the start, a chunk at a time.
+    private func readSpilled(_ each: (ArraySlice<UInt8>) throws -> Void) throws {
+        guard spilled else { return }
+        if lseek(descriptor, 0, SEEK_SET) < 0 {
+            throw IOFailure(path: "<spool>", message: "cannot rewind the temporary file", status: .ioError)
+        }
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress!, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw IOFailure(path: "<spool>", message: "cannot read the temporary file", status: .ioError)
+            }
+            if count == 0 { break }
+            try each(chunk[0..<count])
+        }
     }
 
     /// Forgets every held document.

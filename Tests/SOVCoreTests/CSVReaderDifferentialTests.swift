@@ -1,3 +1,4 @@
+import SOVTestSupport
 import Testing
 @testable import SOVCore
 
@@ -74,17 +75,6 @@ private func items(legacy bytes: [UInt8], _ setup: Setup) throws -> [String] {
     return result
 }
 
-/// SplitMix64: a fixed sequence, so a failure can be replayed from its seed.
-private struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Pieces CSV is made of, weighted towards the ones that make states change.
 private let pieces: [[UInt8]] = [
@@ -97,7 +87,7 @@ private let pieces: [[UInt8]] = [
 struct CSVReaderDifferentialTests {
     @Test("random inputs read the same with every chunk size, delimiter, encoding and limit", arguments: 0..<8)
     func randomInputs(_ batch: Int) throws {
-        var random = SeededGenerator(state: UInt64(batch) &* 7919 &+ 17)
+        var random = SplitMix64(seed: UInt64(batch) &* 7919 &+ 17)
         for round in 0..<60 {
             var bytes: [UInt8] = round % 5 == 0 ? [0xEF, 0xBB, 0xBF] : []
             for _ in 0..<Int.random(in: 0...120, using: &random) {

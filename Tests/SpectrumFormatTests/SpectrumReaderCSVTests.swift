@@ -182,6 +182,19 @@ struct SpectrumReaderSpoolTests {
         #expect(try committed(spool).count == 1)
     }
 
+    @Test("drained documents come back as values, the spilled ones read back from the file, in order")
+    func drain() throws {
+        for limit in [600, 1 << 20] {
+            let spool = DocumentSpool(memoryLimit: limit)
+            let documents = (0..<20).map { document("D\($0)") }
+            for document in documents { try spool.append(document) }
+            var drained: [CanonicalDocument] = []
+            try spool.drain { drained.append($0) }
+            #expect(drained == documents, "memory limit \(limit)")
+            #expect(spool.count == 0)
+        }
+    }
+
     @Test("discarded documents are gone")
     func discard() throws {
         let spool = DocumentSpool(memoryLimit: 600)

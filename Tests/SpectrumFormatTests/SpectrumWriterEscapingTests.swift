@@ -1,5 +1,6 @@
 import SOVCore
 import SpectrumFormat
+import SOVTestSupport
 import Testing
 
 @Suite("Spectrum writer: XML text and GUIDs")
@@ -42,7 +43,7 @@ struct SpectrumWriterEscapingTests {
     }
 
     @Test func guidIsAVersion4UUID() {
-        var generator = F.SeededGenerator(seed: 1)
+        var generator = SplitMix64(seed: 1)
         var seen = Set<String>()
         for _ in 0..<200 {
             let guid = SpectrumGUID.make(using: &generator)
@@ -54,8 +55,8 @@ struct SpectrumWriterEscapingTests {
             seen.insert(guid)
         }
         #expect(seen.count == 200)
-        var again = F.SeededGenerator(seed: 1)
-        var first = F.SeededGenerator(seed: 1)
+        var again = SplitMix64(seed: 1)
+        var first = SplitMix64(seed: 1)
         #expect(SpectrumGUID.make(using: &again) == SpectrumGUID.make(using: &first))
         #expect(SpectrumGUID.make() != SpectrumGUID.make())
     }

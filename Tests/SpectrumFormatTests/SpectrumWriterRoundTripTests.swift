@@ -109,7 +109,7 @@ struct SpectrumWriterRoundTripTests {
 
     /// Random change orders: keys never repeat, and what is read back reconciles to the cent.
     @Test func randomChangeOrdersNeverRepeatAKeyAndAlwaysReconcile() throws {
-        var random = F.SeededGenerator(seed: 2025)
+        var random = SplitMix64(seed: 2025)
         let items = ["1000", "2000", "3000"]
         let codes = ["01-100", "01.100", "01 100", "02-200", nil]
         func amount(_ range: ClosedRange<Int64>) -> String { Money(minorUnits: Int64.random(in: range, using: &random)).description }

@@ -23,7 +23,7 @@ struct SpectrumWriterStageTests {
 
     func run(_ scratch: TemporaryFolder, inputs: [String], config: SpectrumExportConfig = SpectrumExportConfig(authorizationId: "SOVTEST"), outDir: String? = nil, keyLookup: @escaping (ChangeOrder) -> ContractKey? = { _ in nil }) throws -> Run {
         let report = StageReport(stage: "sov-emit", rejects: try OutputSink(creating: scratch.file("rejects.jsonl")), human: try OutputSink(creating: scratch.file("stderr.txt")))
-        var generator = F.SeededGenerator(seed: 3)
+        var generator = SplitMix64(seed: 3)
         let status = SpectrumExportStage.run(
             inputPaths: inputs, writer: SpectrumChangeRequestWriter(config: config, keyLookup: keyLookup), outDir: outDir,
             report: report, output: try OutputSink(creating: scratch.file("stdout.xml")), generator: &generator)

@@ -1,24 +1,13 @@
 import CLibXML2
 import SOVCore
 import SpectrumFormat
+import SOVTestSupport
 import Testing
 
 /// Fixtures and helpers of the Spectrum writer tests.
 enum WriterFixture {
     static func money(_ text: String) -> Money { try! Money.parse(text) }
 
-    /// A reproducible generator (SplitMix64) so GUIDs are the same on every run.
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     struct Line {
         var amount: String
@@ -83,7 +72,7 @@ enum WriterFixture {
     }
 
     static func export(_ order: ChangeOrder, _ writer: SpectrumChangeRequestWriter = writer()) -> SpectrumExportResult {
-        var generator = SeededGenerator(seed: 42)
+        var generator = SplitMix64(seed: 42)
         return writer.export(order, using: &generator)
     }
 

@@ -1,5 +1,6 @@
 import SOVCore
 import SpectrumFormat
+import SOVTestSupport
 import Testing
 
 @Suite("Spectrum writer: change request layout")
@@ -96,7 +97,7 @@ struct SpectrumWriterChangeRequestTests {
     }
 
     @Test func guidIsSharedByTheChangeOrderAndDiffersBetweenChangeOrders() throws {
-        var generator = F.SeededGenerator(seed: 7)
+        var generator = SplitMix64(seed: 7)
         let writer = F.writer()
         let first = try #require(writer.export(F.order(number: "1"), using: &generator).export)
         let second = try #require(writer.export(F.order(number: "2"), using: &generator).export)
