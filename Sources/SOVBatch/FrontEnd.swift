@@ -52,7 +52,7 @@ extension FrontEnd {
             let input: InputFile
             let format: InputFormat
             do {
-                input = try InputFile(path: path, followingLinks: followingLinks)
+                input = try open(path, followingLinks: followingLinks)
                 format = try InputFormat.sniff(input)
             } catch {
                 try sink.fail(InputFailure(error), dropped: 0)
@@ -74,6 +74,32 @@ extension FrontEnd {
         spool.discard()
     }
 
+    /// Opens one input (standard input for `-`); the one place inputs are opened.
+    static func open(_ path: String, followingLinks: Bool = true) throws(IOFailure) -> InputFile {
+        try InputFile(path: path, followingLinks: followingLinks)
+    }
+
+    /// The inputs of the stages after sov-parse, canonical JSON Lines, document by document:
+    /// each is judged alone, so they stream. A line that is no canonical document is rejected
+    /// with its raw text; an input that cannot be read is a failure, and the others go on.
+    public static func readCanonical(
+        _ paths: [String], document: (CanonicalDocument) throws -> Void, reject: (Reject) throws -> Void, fail: (InputFailure) throws -> Void
+    ) throws {
+        for path in paths {
+            do {
+                var reader = CanonicalReader(try open(path))
+                while let item = try reader.next() {
+                    switch item {
+                    case .malformed(let raw, let diagnostic): try reject(Reject(record: raw, diagnostics: [diagnostic]))
+                    case .document(let read): try document(read)
+                    }
+                }
+            } catch let failure as IOFailure {
+                try fail(InputFailure(failure))
+            }
+        }
+    }
+
     private static func take(_ event: SpectrumOutput, spool: DocumentSpool, sink: some InputSink) throws {
         switch event {
         case .document(let document): try spool.append(document)
@@ -92,29 +118,17 @@ extension StageReport {
     /// reader has what it wanted. Returns the exit status (docs/FORMATS.md, "Exit codes").
     public func runCanonical(inputPaths: [String], output: OutputSink, body: (CanonicalDocument) throws -> Void, finish: () throws -> Void = {}) -> ExitStatus {
         do {
-            for path in inputPaths {
-                let input: InputFile
-                do {
-                    input = try InputFile(path: path)
-                } catch {
-                    try fail(error.status, error.description)
-                    continue
-                }
-                var reader = CanonicalReader(input)
-                do {
-                    while let item = try reader.next() {
-                        countIn()
-                        switch item {
-                        case .malformed(let raw, let diagnostic):
-                            try reject(Reject(record: raw, diagnostics: [diagnostic]))
-                        case .document(let document):
-                            try body(document)
-                        }
-                    }
-                } catch let failure as IOFailure {
-                    try fail(failure.status, failure.description)
-                }
-            }
+            try FrontEnd.readCanonical(
+                inputPaths,
+                document: { document in
+                    countIn()
+                    try body(document)
+                },
+                reject: { reject in
+                    countIn()
+                    try self.reject(reject)
+                },
+                fail: { failure in try fail(failure.status, "\(failure.path): \(failure.message)") })
             try finish()
             try output.flush()
         } catch is OutputClosed {
