@@ -100,3 +100,15 @@ struct SettingsTableTests {
 extension Setting: CustomTestStringConvertible {
     public var testDescription: String { key }
 }
+
+/// docs/FORMATS.md is the reference of every code: none may be missing from its table.
+struct FormatsDocumentTests {
+    @Test func everyDiagnosticCodeIsInTheRulesTable() throws {
+        let text = try String(contentsOfFile: SettingsTableTests.root + "/docs/FORMATS.md", encoding: .utf8)
+        let table = try #require(text.range(of: "## Rules and codes")).upperBound
+        let section = text[table...]
+        for code in DiagnosticCode.allCases {
+            #expect(section.contains("| \(code.rawValue) |"), "\(code.rawValue) is missing from docs/FORMATS.md, \"Rules and codes\"")
+        }
+    }
+}
