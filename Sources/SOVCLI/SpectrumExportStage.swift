@@ -31,12 +31,12 @@ public enum SpectrumExportStage {
             body: { document in
                 guard case .changeOrder(let order) = document else {
                     let message = "\(document.displayName) cannot go to Spectrum: prime contracts go to Procore (sov-emit --to procore); --to spectrum takes change orders"
-                    try report.reject(Reject(document: document.json, diagnostics: [.error(.FMT009, message, at: document.source.with(field: "kind"))]))
+                    try report.reject(Reject(document: document, diagnostics: [.error(.FMT009, message, at: document.source.with(field: "kind"))]))
                     return
                 }
                 switch writer.export(order, using: &generator) {
                 case .rejected(let diagnostics):
-                    try report.reject(Reject(document: document.json, diagnostics: diagnostics))
+                    try report.reject(Reject(document: document, diagnostics: diagnostics))
                 case .exported(let export):
                     // A warning the same for every change order (no Authorization_ID) is said once.
                     for warning in export.warnings where saidWarnings.insert(warning.humanLine).inserted { report.warn(warning) }

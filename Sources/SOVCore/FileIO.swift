@@ -286,6 +286,11 @@ public final class OutputSink {
         try endLine()
     }
 
+    public func writeLine(_ reject: Reject) throws {
+        reject.writeJSON(into: &buffer)
+        try endLine()
+    }
+
     private func endLine() throws {
         buffer.append(0x0A)
         if buffer.count >= capacity { try flush() }

@@ -11,30 +11,58 @@ public enum Verdict: Sendable, Hashable {
 
     /// `document` as it came in, with every error found (and any warning).
     public static func rejected(_ document: CanonicalDocument, _ diagnostics: [Diagnostic]) -> Verdict {
-        .rejected(Reject(document: document.json, diagnostics: diagnostics))
+        .rejected(Reject(document: document, diagnostics: diagnostics))
     }
 }
 
 /// A document, or what is left of it, that a stage turned away: written to the rejects stream
 /// with every problem found so that nothing is lost (docs/FORMATS.md, "Rejects").
 public struct Reject: Sendable, Hashable {
-    /// The canonical document when there is one; otherwise the raw record or source text.
-    public var document: JSONValue?
+    /// The canonical document when there is one: written straight as bytes, never built as a
+    /// JSON tree only to be written again.
+    public var canonical: CanonicalDocument?
+    /// What is left of a document no canonical one could be made of (its raw records).
+    private var rawDocument: JSONValue?
     public var record: JSONValue?
     public var diagnostics: [Diagnostic]
 
     public init(document: JSONValue? = nil, record: JSONValue? = nil, diagnostics: [Diagnostic]) {
-        self.document = document
+        self.rawDocument = document
         self.record = record
         self.diagnostics = diagnostics
     }
 
-    public var json: JSONValue {
-        var members: [JSONMember] = []
-        if let document { members.append(JSONMember("document", document)) }
-        if let record { members.append(JSONMember("record", record)) }
-        members.append(JSONMember("diagnostics", .array(diagnostics.map(\.json))))
-        return .object(members)
+    public init(document: CanonicalDocument, diagnostics: [Diagnostic]) {
+        self.canonical = document
+        self.diagnostics = diagnostics
+    }
+
+    /// The document as the rejects stream carries it.
+    public var document: JSONValue? { canonical?.json ?? rawDocument }
+
+    func encode(into output: inout some JSONOutput) {
+        output.object { output in
+            if let canonical {
+                output.key("document")
+                canonical.encode(into: &output)
+            } else if let rawDocument {
+                output.key("document")
+                output.value(rawDocument)
+            }
+            if let record {
+                output.key("record")
+                output.value(record)
+            }
+            output.key("diagnostics")
+            output.array(diagnostics) { $0.value($1.json) }
+        }
+    }
+
+    public var json: JSONValue { JSONTreeOutput.build { encode(into: &$0) } }
+
+    /// Appends the reject's JSON line, without its newline.
+    public func writeJSON(into buffer: inout [UInt8]) {
+        JSONByteOutput.write(into: &buffer) { encode(into: &$0) }
     }
 }
 
@@ -77,7 +105,7 @@ public final class StageReport {
             say(diagnostic.humanLine)
         }
         for code in codes { rejectCodes[code, default: 0] += 1 }
-        if let rejectsSink { try rejectsSink.writeLine(reject.json) }
+        if let rejectsSink { try rejectsSink.writeLine(reject) }
     }
 
     /// A whole input that could not be used: said on stderr and remembered for the exit code.
