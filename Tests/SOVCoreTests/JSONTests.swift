@@ -201,6 +201,21 @@ struct DocumentCodecTests {
     }
 }
 
+/// A reject of a canonical document is written straight as bytes: the same bytes as the tree.
+struct RejectLineTests {
+    @Test func bytesAndTreeAgree() {
+        let diagnostics = [Diagnostic.error(.CO003, "status must be Approved", at: SourceLocation(file: "co.csv", line: 4, field: "Status_Code"), value: "P")]
+        for document in [CanonicalDocument.primeContract(DocumentCodecTests.sampleContract()), .changeOrder(DocumentCodecTests.sampleChangeOrder())] {
+            var bytes: [UInt8] = []
+            Reject(document: document, diagnostics: diagnostics).writeJSON(into: &bytes)
+            var tree: [UInt8] = []
+            JSONWriter.write(Reject(document: document.json, diagnostics: diagnostics).json, into: &tree)
+            #expect(bytes == tree)
+            #expect(Reject(document: document, diagnostics: diagnostics).document == document.json)
+        }
+    }
+}
+
 struct ProjectMapTests {
     let folder = TemporaryFolder()
 
