@@ -44,50 +44,62 @@ let package = Package(
         .target(name: "SOVRules", dependencies: ["SOVCore"]),
         .target(name: "SOVMarkup", dependencies: ["SOVCore"]),
         .target(name: "SOVDelivery", dependencies: ["SOVCore"]),
-        .target(name: "SOVPush", dependencies: ["SOVCore", "SOVBatch", "SOVDelivery"]),
+        .target(name: "SOVPush", dependencies: ["SOVCore", "SOVFrontEnd", "SOVBatch", "SOVDelivery"]),
+        // The front end: settings, and the one input loop every reading command goes through.
+        .target(name: "SOVFrontEnd", dependencies: ["SOVCore", "SpectrumFormat", "ProcoreFormat"]),
         .target(
             name: "SOVBatch",
-            dependencies: ["SOVCore", "SpectrumFormat", "ProcoreFormat", "SOVRules", "SOVMarkup", "CSQLite", "CPostgres"]
+            dependencies: ["SOVCore", "SOVFrontEnd", "SpectrumFormat", "ProcoreFormat", "SOVRules", "SOVMarkup", "CSQLite", "CPostgres"]
         ),
+        // The stages that need no ledger: sov-parse, sov-markup and sov-emit link neither SQLite
+        // nor libpq (nor what libpq brings: TLS, Kerberos, LDAP), which keeps them small.
         .target(
             name: "SOVCLI",
             dependencies: [
-                "SOVCore", "SpectrumFormat", "ProcoreFormat", "SOVRules", "SOVMarkup", "SOVBatch",
+                "SOVCore", "SpectrumFormat", "ProcoreFormat", "SOVRules", "SOVMarkup", "SOVFrontEnd",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // The commands that read the ledger but never deliver: sov-validate and sov-ledger.
+        .target(
+            name: "SOVLedgerCLI",
+            dependencies: [
+                "SOVCore", "SOVRules", "SOVFrontEnd", "SOVBatch", "SOVCLI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(name: "sov-parse", dependencies: ["SOVCLI"]),
-        .executableTarget(name: "sov-validate", dependencies: ["SOVCLI"]),
+        .executableTarget(name: "sov-validate", dependencies: ["SOVLedgerCLI"]),
         .executableTarget(name: "sov-markup", dependencies: ["SOVCLI"]),
         .executableTarget(name: "sov-emit", dependencies: ["SOVCLI"]),
         .target(
             name: "SOVPushCLI",
             dependencies: [
-                "SOVCore", "SOVBatch", "SOVPush", "SOVCLI",
+                "SOVCore", "SOVFrontEnd", "SOVBatch", "SOVPush", "SOVCLI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(name: "sov-run", dependencies: ["SOVPushCLI"]),
         .executableTarget(name: "sov-watch", dependencies: ["SOVPushCLI"]),
         .executableTarget(name: "sov-push", dependencies: ["SOVPushCLI"]),
-        .executableTarget(name: "sov-ledger", dependencies: ["SOVCLI"]),
+        .executableTarget(name: "sov-ledger", dependencies: ["SOVLedgerCLI"]),
         .testTarget(
             name: "SOVCoreTests",
             dependencies: ["SOVCore", "SOVTestSupport", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
-        .testTarget(name: "SpectrumFormatTests", dependencies: ["SOVCLI", "SOVBatch", "SpectrumFormat", "SOVCore", "SOVTestSupport"]),
+        .testTarget(name: "SpectrumFormatTests", dependencies: ["SOVCLI", "SOVFrontEnd", "SpectrumFormat", "SOVCore", "SOVTestSupport"]),
         .testTarget(name: "ProcoreFormatTests", dependencies: ["ProcoreFormat", "SOVCore", "SOVTestSupport"]),
         .testTarget(name: "SOVRulesTests", dependencies: ["SOVRules", "SOVCore", "SOVTestSupport"]),
         .testTarget(
             name: "SOVMarkupTests",
             dependencies: ["SOVMarkup", "SOVCore", "SOVTestSupport", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
-        .testTarget(name: "SOVBatchTests", dependencies: ["SOVBatch", "SOVCore", "SOVTestSupport"]),
+        .testTarget(name: "SOVBatchTests", dependencies: ["SOVBatch", "SOVFrontEnd", "SOVCore", "SOVTestSupport"]),
         // Test tools (the child-process runner, the temporary folder, the stand-ins' launcher), used by
         // every test target; never linked by anything shipped, and linking no CLI or executable.
         .target(name: "SOVTestSupport", dependencies: ["SOVCore", "SOVDelivery"], path: "Tests/Support"),
         .testTarget(name: "SOVDeliveryTests", dependencies: ["SOVDelivery", "SOVCore", "SOVTestSupport"]),
-        .testTarget(name: "SOVPushTests", dependencies: ["SOVPush", "SOVBatch", "SOVDelivery", "SOVCore", "SOVTestSupport"]),
+        .testTarget(name: "SOVPushTests", dependencies: ["SOVPush", "SOVFrontEnd", "SOVBatch", "SOVDelivery", "SOVCore", "SOVTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["SOVCore", "SpectrumFormat", "SOVTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

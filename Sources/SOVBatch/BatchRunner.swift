@@ -1,4 +1,5 @@
 import SOVCore
+import SOVFrontEnd
 
 /// Points in a run where its outputs reach a new state. The crash tests stop a run at each of
 /// them (by throwing from `BatchRunner.checkpoint`) to prove that a crash there loses nothing

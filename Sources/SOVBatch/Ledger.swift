@@ -1,8 +1,9 @@
-import CSQLite
-import SOVCore
 
 #if canImport(Glibc)
+import CSQLite
 import Glibc
+import SOVCore
+import SOVFrontEnd
 #endif
 
 /// What the ledger knows of one exported document: its latest export.
@@ -97,7 +98,7 @@ public struct RunRecord: Sendable, Hashable {
 /// (an advisory lock) and unit claims (docs/ARCHITECTURE.md, "Ledger backends").
 public final class Ledger {
     public static let schemaVersion = 2
-    public static let defaultPath = "sovbridge-ledger.sqlite"
+    public static let defaultPath = LedgerAddress.defaultPath
 
     /// The SQLite file's path, or the PostgreSQL server's URL (without any password): what
     /// messages and reports name.
@@ -154,7 +155,7 @@ public final class Ledger {
     }
 
     /// Whether `path` names a PostgreSQL server rather than a file (no folder to create for it).
-    public static func isServer(_ path: String) -> Bool { PostgresURL.isURL(path) }
+    public static func isServer(_ path: String) -> Bool { LedgerAddress.isServer(path) }
 
     /// Switching a new file to WAL needs a lock that SQLite does not wait for: when two runs
     /// create the ledger at the same moment, the second retries within the busy timeout.

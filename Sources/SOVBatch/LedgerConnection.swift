@@ -1,7 +1,8 @@
-import SOVCore
 
 #if canImport(Glibc)
 import Glibc
+import SOVCore
+import SOVFrontEnd
 #endif
 
 /// The SQL dialect behind a ledger connection: where the two differ (DDL, the schema version,
@@ -80,9 +81,7 @@ public struct PostgresURL: Sendable, Equatable {
     /// Where the password comes from, if a file holds it.
     public var passwordFile: String?
 
-    public static func isURL(_ text: String) -> Bool {
-        text.hasPrefix("postgresql://") || text.hasPrefix("postgres://")
-    }
+    public static func isURL(_ text: String) -> Bool { LedgerAddress.isServer(text) }
 
     public init(_ text: String) throws(LedgerError) {
         let (base, query) = PostgresURL.split(text)

@@ -1,5 +1,6 @@
 import ProcoreFormat
 import SOVCore
+import SOVFrontEnd
 import SOVMarkup
 import SOVRules
 import SpectrumFormat

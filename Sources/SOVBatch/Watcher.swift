@@ -1,8 +1,9 @@
-import SOVCore
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
+import SOVCore
+import SOVFrontEnd
+import Synchronization
 #endif
 
 /// The drop folder's layout (docs/ARCHITECTURE.md, "The drop folder"): producers put files in `inbox`; the watcher claims each

@@ -1,5 +1,5 @@
 import ArgumentParser
-import SOVBatch
+import SOVFrontEnd
 import SOVCore
 
 /// The option groups the commands share, each declared once. Names and help come from the key

@@ -1,6 +1,6 @@
 import ArgumentParser
 import ProcoreFormat
-import SOVBatch
+import SOVFrontEnd
 import SOVCore
 import SpectrumFormat
 

@@ -1,5 +1,5 @@
 import ArgumentParser
-import SOVBatch
+import SOVFrontEnd
 import SOVCore
 import SpectrumFormat
 

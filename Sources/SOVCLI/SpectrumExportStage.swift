@@ -1,4 +1,4 @@
-import SOVBatch
+import SOVFrontEnd
 import SOVCore
 import SpectrumFormat
 

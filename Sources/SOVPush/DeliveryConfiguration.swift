@@ -1,10 +1,11 @@
+
+#if canImport(Glibc)
 import Foundation
+import Glibc
 import SOVBatch
 import SOVCore
 import SOVDelivery
-
-#if canImport(Glibc)
-import Glibc
+import SOVFrontEnd
 #endif
 
 /// Where each target is and how to sign in to it, resolved from flags, the configuration's

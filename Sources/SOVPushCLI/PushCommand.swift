@@ -3,6 +3,7 @@ import Foundation
 import SOVBatch
 import SOVCLI
 import SOVCore
+import SOVFrontEnd
 import SOVPush
 
 /// The delivery options sov-push, `sov-run --push` and `sov-watch --push` share; each may also

@@ -2,6 +2,7 @@ import ArgumentParser
 import SOVBatch
 import SOVCLI
 import SOVCore
+import SOVFrontEnd
 import SOVPush
 
 /// The options `sov-run` and `sov-watch` share; any of them may also come from `--config FILE`

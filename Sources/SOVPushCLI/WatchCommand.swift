@@ -2,6 +2,7 @@ import ArgumentParser
 import SOVBatch
 import SOVCLI
 import SOVCore
+import SOVFrontEnd
 import SOVPush
 
 public struct WatchCommand: ParsableCommand {

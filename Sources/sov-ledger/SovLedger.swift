@@ -1,6 +1,6 @@
-import SOVCLI
+import SOVLedgerCLI
 
-/// `sov-ledger`: all of its logic is `LedgerCommand` in SOVCLI.
+/// `sov-ledger`: all of its logic is `LedgerCommand` in SOVLedgerCLI.
 @main
 enum SovLedger {
     static func main() {

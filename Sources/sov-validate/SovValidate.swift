@@ -1,6 +1,6 @@
-import SOVCLI
+import SOVLedgerCLI
 
-/// `sov-validate`: all of its logic is `ValidateCommand` in SOVCLI.
+/// `sov-validate`: all of its logic is `ValidateCommand` in SOVLedgerCLI.
 @main
 enum SovValidate {
     static func main() {

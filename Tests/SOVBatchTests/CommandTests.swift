@@ -1,11 +1,12 @@
-import Foundation
-import SOVTestSupport
-import SOVBatch
-import SOVCore
-import Testing
 
 #if canImport(Glibc)
+import Foundation
 import Glibc
+import SOVBatch
+import SOVCore
+import SOVFrontEnd
+import SOVTestSupport
+import Testing
 #endif
 
 struct ConfigurationTests {

@@ -1,11 +1,12 @@
-import Foundation
-import SOVTestSupport
-@testable import SOVBatch
-import SOVCore
-import Testing
 
 #if canImport(Glibc)
+@testable import SOVBatch
+import Foundation
 import Glibc
+import SOVCore
+import SOVFrontEnd
+import SOVTestSupport
+import Testing
 #endif
 
 /// Issue 16, the drop folder and folder inputs: nothing outside DIR is read, nothing is skipped

@@ -1,11 +1,12 @@
-import Foundation
-import SOVBatch
-import SOVCore
-import SOVTestSupport
-import Testing
 
 #if canImport(Glibc)
+import Foundation
 import Glibc
+import SOVBatch
+import SOVCore
+import SOVFrontEnd
+import SOVTestSupport
+import Testing
 #endif
 
 // Real process deaths. A watcher cannot be forked safely from Swift, and sov-watch cannot run

@@ -1,6 +1,7 @@
 import Foundation
 import SOVBatch
 import SOVCore
+import SOVFrontEnd
 import SOVTestSupport
 import Testing
 

@@ -1,7 +1,8 @@
 import Foundation
-import SOVTestSupport
 import SOVBatch
 import SOVCore
+import SOVFrontEnd
+import SOVTestSupport
 
 /// The pipeline the batch tests plug into the seam, made of real SOVCore pieces: canonical JSON
 /// Lines read with CanonicalReader, a few real rules over the batch and the export history, no

@@ -1,7 +1,8 @@
-import Foundation
-import SOVTestSupport
 @testable import SOVBatch
+import Foundation
 import SOVCore
+import SOVFrontEnd
+import SOVTestSupport
 import Testing
 
 /// A drop folder in a temporary folder, and a way to start watchers on it.

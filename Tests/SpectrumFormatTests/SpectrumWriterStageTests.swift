@@ -1,12 +1,12 @@
-import SOVBatch
-import SOVCLI
-import SOVCore
-import SOVTestSupport
-import SpectrumFormat
-import Testing
 
 #if canImport(Glibc)
 import Glibc
+import SOVCLI
+import SOVCore
+import SOVFrontEnd
+import SOVTestSupport
+import SpectrumFormat
+import Testing
 #endif
 
 /// `sov-emit --to spectrum` end to end on files: canonical JSON Lines in, envelope(s) and rejects out.

@@ -29,7 +29,7 @@ public struct BatchOptions: Sendable {
     public var projectMap: String?
     public var markups: String?
     public var primeContractStatus: ProcorePrimeContractStatus = .approved
-    public var ledger: String = Ledger.defaultPath
+    public var ledger: String = LedgerAddress.defaultPath
     /// Where export documents go, one file each; nil means standard output.
     public var out: String?
     public var rejects: String?
@@ -77,7 +77,7 @@ extension BatchSettings {
         options.procoreMarkups = text(.procoreMarkups)
         options.projectMap = text(.projectMap)
         options.markups = text(.markups)
-        options.ledger = text(.ledger) ?? Ledger.defaultPath
+        options.ledger = text(.ledger) ?? LedgerAddress.defaultPath
         options.out = text(.out)
         options.rejects = text(.rejects)
         options.report = text(.report)

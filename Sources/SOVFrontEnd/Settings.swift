@@ -315,7 +315,7 @@ extension BatchSettings {
         case .ledger:
             // A server URL is not a path beside the configuration.
             let text = try text()
-            return .text(Ledger.isServer(text) ? text : resolve(text))
+            return .text(LedgerAddress.isServer(text) ? text : resolve(text))
         case .text:
             return .text(try text())
         case .choice(let choice):
@@ -360,4 +360,15 @@ extension BatchSettings {
 extension String {
     /// `project-map` read as the documented `project_map`.
     fileprivate var replacingHyphens: String { String(map { $0 == "-" ? "_" : $0 }) }
+}
+
+/// Where a ledger is, as the settings say it: a SQLite file, or a PostgreSQL server's URL.
+public enum LedgerAddress {
+    /// The SQLite file a command uses when none is named.
+    public static let defaultPath = "sovbridge-ledger.sqlite"
+
+    /// A PostgreSQL server's URL, not a path beside a configuration file.
+    public static func isServer(_ text: String) -> Bool {
+        text.hasPrefix("postgresql://") || text.hasPrefix("postgres://")
+    }
 }

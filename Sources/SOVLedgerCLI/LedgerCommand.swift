@@ -1,5 +1,7 @@
 import ArgumentParser
 import SOVBatch
+import SOVCLI
+import SOVFrontEnd
 import SOVCore
 
 /// `sov-ledger`: what the ledger knows of the outbox, and the few changes a person makes to it.

@@ -1,5 +1,7 @@
 import ArgumentParser
 import SOVBatch
+import SOVCLI
+import SOVFrontEnd
 import SOVCore
 import SOVRules
 
