@@ -114,6 +114,7 @@ public final class Ledger {
     /// of many KB, every foreign key check of a contract item (hundreds per contract) copies
     /// several of them; rows written without the document until the commit keep those cheap.
     private var deferredDocuments: [(originId: String, target: ExportTarget, seq: Int64)] = []
+    private var savepointCount = 0
 
     /// Opens (and creates or migrates) the ledger at `path`: a file path (SQLite), or a
     /// `postgresql://USER@HOST:PORT/DB` URL (PostgreSQL; the password from PGPASSWORD,
@@ -273,6 +274,33 @@ public final class Ledger {
             connection.rollback()
             throw error
         }
+    }
+
+    /// A point inside the current write transaction that the work after it can be undone to
+    /// (an input of the batch found unusable after some of its documents were recorded).
+    public struct Savepoint {
+        let name: String
+        let deferred: Int
+    }
+
+    /// Marks a savepoint in the current transaction (SQLite and PostgreSQL both have them).
+    public func savepoint() throws -> Savepoint {
+        let point = Savepoint(name: "input_\(savepointCount)", deferred: deferredDocuments.count)
+        savepointCount += 1
+        try connection.execute("SAVEPOINT \(point.name)")
+        return point
+    }
+
+    /// Keeps what was done since `point`.
+    public func release(_ point: Savepoint) throws {
+        try connection.execute("RELEASE SAVEPOINT \(point.name)")
+    }
+
+    /// Undoes what was done since `point`; the transaction goes on.
+    public func rollback(to point: Savepoint) throws {
+        try connection.execute("ROLLBACK TO SAVEPOINT \(point.name)")
+        try connection.execute("RELEASE SAVEPOINT \(point.name)")
+        if deferredDocuments.count > point.deferred { deferredDocuments.removeSubrange(point.deferred...) }
     }
 
     // MARK: Runs
