@@ -92,4 +92,24 @@ import Testing
         #expect(reported.outcomes.map(\.action) == [.exported])
         #expect(reported.outcomes.first?.document?.originId == "spectrum:1:24-7001:OWN900")
     }
+
+    /// The canonical document is written to the ledger once, with its unit: the export's record
+    /// reads it from there, for the change description and updates of the next run.
+    @Test func theExportReadsItsDocumentFromItsUnit() throws {
+        let folder = TemporaryFolder()
+        let input = folder.write("a.csv", Self.header + "1,24-7001,OWN900,A,100.00,01,100.00\n")
+        let options = Self.options(folder, [input])
+        _ = try runBatch(options, pipeline: try BatchPipeline.standard(options))
+        let ledger = try Ledger(path: folder.file("ledger.sqlite"))
+        let entry = try #require(try ledger.entries().first)
+        let unit = try #require(try ledger.latestUnit(originId: entry.originId, target: entry.target))
+        #expect(!entry.document.isEmpty)
+        #expect(try ledger.unitDocument(seq: unit.seq) == entry.document)
+        #expect(try ledger.entryDocument(originId: entry.originId, target: entry.target) == entry.document)
+        // Changed: the update says what changed against that document.
+        let changed = folder.write("a.csv", Self.header + "1,24-7001,OWN900,A,120.00,01,120.00\n")
+        let (result, _, _) = try runBatch(Self.options(folder, [changed]), pipeline: try BatchPipeline.standard(options))
+        #expect(result.outcomes.map(\.action) == [.updated])
+        #expect(result.outcomes.first?.changes.isEmpty == false)
+    }
 }
