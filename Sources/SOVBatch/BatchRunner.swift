@@ -604,20 +604,7 @@ public final class BatchRunner {
         var outcome = DocumentOutcome(action: .exported, name: document.displayName, originId: originId, document: document, target: target, diagnostics: document.diagnostics)
 
         if let reason = try missingContract(document, target: target, state) {
-            outcome.action = .held
-            let diagnostic = Diagnostic.warning(.DEP001, "\(document.displayName) is held: \(reason); the ledger keeps it, and the first run that knows the contract exports it", at: document.source)
-            outcome.diagnostics.append(diagnostic)
-            if writes, let ledger {
-                var text: [UInt8] = []
-                JSONWriter.write(document.json, into: &text)
-                let contract: ContractKey? = if case .changeOrder(let order) = document { order.contract ?? order.origin.contractKey } else { nil }
-                try ledger.hold(HeldDocument(
-                    originId: originId, target: target, kind: document.kind, reason: reason, document: String(decoding: text, as: UTF8.self),
-                    contract: contract, runId: state.context.runId, heldAt: Timestamp.now()))
-            }
-            listOutcome(state, outcome, phase: .done)
-            state.progress.warned.append(diagnostic)
-            if options.dryRun { try emit(state, Array((BatchRunner.dryRunLine(outcome) + "\n").utf8)) }
+            try hold(document, target: target, reason: reason, outcome: outcome, state)
             return
         }
 
@@ -641,24 +628,7 @@ public final class BatchRunner {
             outcome.changes = DocumentChanges.describe(from: old, to: comparable)
         }
 
-        var plan = try unitPlan(originId: originId, target: target, state.context)
-        var made = try makeUnit(document, target: target, plan: plan)
-        outcome.supersededUnit = plan.superseding
-        if let superseding = plan.superseding, writes, let outbox = state.context.outbox {
-            // Moved before anything is recorded: should a consumer take the file first, it was
-            // delivered, and what follows it must be an update.
-            // A unit staged earlier in this same run leaves the staging folder with it.
-            let fromStaging = outbox.place(of: superseding.fileName) == .staging
-            state.progress.staged.removeAll { $0 == superseding.fileName }
-            if try outbox.supersede(superseding.fileName) {
-                state.progress.superseded.append((superseding.fileName, fromStaging))
-            } else {
-                try ledger?.setState(superseding.seq, .delivered, message: "taken from the outbox by a consumer")
-                plan = UnitPlan(action: .update, baseSeq: superseding.seq, superseding: nil)
-                made = try makeUnit(document, target: target, plan: plan)
-                outcome.supersededUnit = nil
-            }
-        }
+        let (plan, made) = try plannedUnit(document, target: target, outcome: &outcome, state)
         let exported: ExportedDocument
         switch made {
         case .rejected(let rejected):
@@ -681,6 +651,65 @@ public final class BatchRunner {
             if let key = contract.origin.contractKey { state.progress.contracts.insert(key) }
         }
 
+        try write(document, target: target, exported: exported, plan: plan, version: (previous?.version ?? 0) + 1, hash: hash, comparableText: comparableText, projectId: projectId, billingItems: billingItems, outcome: &outcome, state)
+        outcome.unitAction = plan.action
+        listOutcome(state, outcome, phase: .done)
+        // A warning that is the same for every document (no Authorization_ID) is said once.
+        for warning in outcome.diagnostics where !warning.isError && state.progress.saidWarnings.insert(warning.humanLine).inserted {
+            state.progress.warned.append(warning)
+        }
+        if options.dryRun { try emit(state, Array((BatchRunner.dryRunLine(outcome) + "\n").utf8)) }
+    }
+
+    /// DEP001: a change order whose prime contract is not known yet waits in the ledger.
+    private func hold(_ document: CanonicalDocument, target: ExportTarget, reason: String, outcome: DocumentOutcome, _ state: State) throws {
+        var outcome = outcome
+        outcome.action = .held
+        let originId = document.originId
+        let diagnostic = Diagnostic.warning(.DEP001, "\(document.displayName) is held: \(reason); the ledger keeps it, and the first run that knows the contract exports it", at: document.source)
+        outcome.diagnostics.append(diagnostic)
+        if writes, let ledger {
+            var text: [UInt8] = []
+            JSONWriter.write(document.json, into: &text)
+            let contract: ContractKey? = if case .changeOrder(let order) = document { order.contract ?? order.origin.contractKey } else { nil }
+            try ledger.hold(HeldDocument(
+                originId: originId, target: target, kind: document.kind, reason: reason, document: String(decoding: text, as: UTF8.self),
+                contract: contract, runId: state.context.runId, heldAt: Timestamp.now()))
+        }
+        listOutcome(state, outcome, phase: .done)
+        state.progress.warned.append(diagnostic)
+        if options.dryRun { try emit(state, Array((BatchRunner.dryRunLine(outcome) + "\n").utf8)) }
+    }
+
+    /// The unit's plan and bytes; a pending unit it replaces is moved to superseded/ first (or,
+    /// taken by a consumer meanwhile, counts as delivered, and the unit becomes an update).
+    private func plannedUnit(_ document: CanonicalDocument, target: ExportTarget, outcome: inout DocumentOutcome, _ state: State) throws -> (UnitPlan, ExportVerdict) {
+        let originId = document.originId
+        var plan = try unitPlan(originId: originId, target: target, state.context)
+        var made = try makeUnit(document, target: target, plan: plan)
+        outcome.supersededUnit = plan.superseding
+        if let superseding = plan.superseding, writes, let outbox = state.context.outbox {
+            // Moved before anything is recorded: should a consumer take the file first, it was
+            // delivered, and what follows it must be an update.
+            // A unit staged earlier in this same run leaves the staging folder with it.
+            let fromStaging = outbox.place(of: superseding.fileName) == .staging
+            state.progress.staged.removeAll { $0 == superseding.fileName }
+            if try outbox.supersede(superseding.fileName) {
+                state.progress.superseded.append((superseding.fileName, fromStaging))
+            } else {
+                try ledger?.setState(superseding.seq, .delivered, message: "taken from the outbox by a consumer")
+                plan = UnitPlan(action: .update, baseSeq: superseding.seq, superseding: nil)
+                made = try makeUnit(document, target: target, plan: plan)
+                outcome.supersededUnit = nil
+            }
+        }
+        return (plan, made)
+    }
+
+    /// The unit recorded in the ledger and staged in the outbox (or written to standard
+    /// output), and the export recorded against it.
+    private func write(_ document: CanonicalDocument, target: ExportTarget, exported: ExportedDocument, plan: UnitPlan, version: Int, hash: String, comparableText: String, projectId: String?, billingItems: [String], outcome: inout DocumentOutcome, _ state: State) throws {
+        let originId = document.originId
         if writes, let ledger {
             let contract: ContractKey? = switch document {
             case .primeContract(let prime): prime.origin.contractKey
@@ -689,7 +718,7 @@ public final class BatchRunner {
             let contractOriginId: String? = if target == .procore, case .changeOrder = document { contract?.originId } else { nil }
             let unit = try ledger.addUnit(
                 NewUnit(
-                    originId: originId, target: target, kind: document.kind, action: plan.action, version: (previous?.version ?? 0) + 1,
+                    originId: originId, target: target, kind: document.kind, action: plan.action, version: version,
                     state: state.context.outbox == nil ? .delivered : .pending, folder: state.context.outboxFolder, contentHash: hash,
                     baseSeq: plan.baseSeq, contractOriginId: contractOriginId, document: comparableText, body: exported.bytes,
                     meta: BatchRunner.unitMeta(document), companyId: options.companyId),
@@ -725,13 +754,6 @@ public final class BatchRunner {
             }
             outcome.outputFile = name
         }
-        outcome.unitAction = plan.action
-        listOutcome(state, outcome, phase: .done)
-        // A warning that is the same for every document (no Authorization_ID) is said once.
-        for warning in outcome.diagnostics where !warning.isError && state.progress.saidWarnings.insert(warning.humanLine).inserted {
-            state.progress.warned.append(warning)
-        }
-        if options.dryRun { try emit(state, Array((BatchRunner.dryRunLine(outcome) + "\n").utf8)) }
     }
 
     /// A unit that tells Procore a change order of its ERP export was not taken (its Request
