@@ -188,36 +188,7 @@ public enum ProcoreImportWriter {
             }
         }
 
-        var markupBodies: [JSONValue] = []
-        for (index, markup) in order.markups.enumerated().sorted(by: { ($0.element.set == .horizontal ? 0 : 1, $0.element.position, $0.offset) < ($1.element.set == .horizontal ? 0 : 1, $1.element.position, $1.offset) }) {
-            let field = location.with(field: "markups[\(index)]")
-            guard let percent = markup.percent else {
-                problems.append(.error(.MKP002, "markup '\(markup.name)' is a lump sum (\(markup.amount?.description ?? "no amount")); Procore markups are percentages", at: field, value: markup.amount?.description))
-                continue
-            }
-            switch markup.calculation?.lowercased() {
-            case nil, "basic"?, "compounding"?: break
-            case let other?:
-                problems.append(.error(.MKP002, "markup '\(markup.name)' uses calculation '\(other)', which SOVBridge does not support", at: field, value: other))
-            }
-            var definition: [JSONMember] = [
-                JSONMember("markup_set", .string(markup.set.rawValue)),
-                JSONMember("name", .string(markup.name)),
-                JSONMember("percentage", .string(percent.description)),
-                JSONMember("position", .int(markup.position)),
-            ]
-            switch markup.compound {
-            case .none: break  // Procore's basic calculation is the default (compound type null).
-            case .above: definition.append(JSONMember("compound", .object(["type": .string("above")])))
-            case .names(let names):
-                // Procore selects markups to compound by their ids, which it assigns on create.
-                problems.append(.error(.MKP002, "markup '\(markup.name)' compounds only \(names.joined(separator: ", ")); Procore selects those by ids it has not assigned yet", at: field))
-            }
-            if let item = markup.primeLineItem {
-                warnings.append(.warning(.MKP002, "markup '\(markup.name)' goes to billing item \(item) in Spectrum; Procore needs that item's id, so Procore will spread it across the lines", at: field, value: item))
-            }
-            markupBodies.append(.object([JSONMember("markup", .object(definition))]))
-        }
+        let markupBodies = markupRequests(order, problems: &problems, warnings: &warnings)
         guard let projectId, problems.isEmpty else { return .rejected(problems) }
 
         // Without a mapped id the contract is the one SOVBridge creates from this job: its id
@@ -266,6 +237,43 @@ public enum ProcoreImportWriter {
         return .written(ProcoreImport(
             kind: "change_order", originId: originId, projectId: projectId, requests: requests, warnings: warnings,
             contractOriginId: primeContractId == nil ? key.originId : nil))
+    }
+
+    /// The change order's markups as Procore markup bodies, horizontal before vertical, each set
+    /// by position; what Procore cannot take is a problem, what it takes differently a warning.
+    static func markupRequests(_ order: ChangeOrder, problems: inout [Diagnostic], warnings: inout [Diagnostic]) -> [JSONValue] {
+        let location = order.source
+        var markupBodies: [JSONValue] = []
+        for (index, markup) in order.markups.enumerated().sorted(by: { ($0.element.set == .horizontal ? 0 : 1, $0.element.position, $0.offset) < ($1.element.set == .horizontal ? 0 : 1, $1.element.position, $1.offset) }) {
+            let field = location.with(field: "markups[\(index)]")
+            guard let percent = markup.percent else {
+                problems.append(.error(.MKP002, "markup '\(markup.name)' is a lump sum (\(markup.amount?.description ?? "no amount")); Procore markups are percentages", at: field, value: markup.amount?.description))
+                continue
+            }
+            switch markup.calculation?.lowercased() {
+            case nil, "basic"?, "compounding"?: break
+            case let other?:
+                problems.append(.error(.MKP002, "markup '\(markup.name)' uses calculation '\(other)', which SOVBridge does not support", at: field, value: other))
+            }
+            var definition: [JSONMember] = [
+                JSONMember("markup_set", .string(markup.set.rawValue)),
+                JSONMember("name", .string(markup.name)),
+                JSONMember("percentage", .string(percent.description)),
+                JSONMember("position", .int(markup.position)),
+            ]
+            switch markup.compound {
+            case .none: break  // Procore's basic calculation is the default (compound type null).
+            case .above: definition.append(JSONMember("compound", .object(["type": .string("above")])))
+            case .names(let names):
+                // Procore selects markups to compound by their ids, which it assigns on create.
+                problems.append(.error(.MKP002, "markup '\(markup.name)' compounds only \(names.joined(separator: ", ")); Procore selects those by ids it has not assigned yet", at: field))
+            }
+            if let item = markup.primeLineItem {
+                warnings.append(.warning(.MKP002, "markup '\(markup.name)' goes to billing item \(item) in Spectrum; Procore needs that item's id, so Procore will spread it across the lines", at: field, value: item))
+            }
+            markupBodies.append(.object([JSONMember("markup", .object(definition))]))
+        }
+        return markupBodies
     }
 
     /// The SOV line a change order line changes (CO004), and the Spectrum fields its body has no

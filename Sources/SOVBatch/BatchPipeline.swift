@@ -1,4 +1,5 @@
 import SOVCore
+import SOVFrontEnd
 
 // MARK: - The pipeline seam
 //
@@ -88,11 +89,25 @@ public enum ExportVerdict {
     case rejected(Reject)
 }
 
+/// Judges documents one at a time, as they are read (SOVRules' `Validator`): a change order
+/// whose prime contract may still come is `.held`, and `finish()` judges the held ones, in
+/// input order, once the whole batch was seen.
+public protocol DocumentValidator {
+    mutating func validate(_ document: CanonicalDocument) -> Verdict
+    mutating func finish() -> [Verdict]
+}
+
 public struct BatchPipeline {
     public var parse: (_ paths: [String]) -> ParseOutput
     public var validate: (_ documents: [CanonicalDocument], _ history: ExportHistory) -> [Verdict]
     public var markup: (_ document: CanonicalDocument) -> Verdict
     public var export: (_ request: ExportRequest) -> ExportVerdict
+    /// The streaming seam (`standard` sets both): inputs read through the front end with their
+    /// documents handed on as read, and a validator that takes them one at a time, so a batch
+    /// is exported contract by contract as it is read. Nil: `parse` and `validate` over the
+    /// whole batch, as a test pipeline has them.
+    public var read: ((_ paths: [String], _ sink: any InputSink) throws -> Void)?
+    public var validator: ((_ history: ExportHistory) -> any DocumentValidator)?
 
     public init(
         parse: @escaping (_ paths: [String]) -> ParseOutput,
@@ -104,6 +119,51 @@ public struct BatchPipeline {
         self.validate = validate
         self.markup = markup
         self.export = export
+    }
+}
+
+/// A whole-batch `validate` as a `DocumentValidator`: every document held, all judged at the end.
+struct WholeBatchValidator: DocumentValidator {
+    let judge: (_ documents: [CanonicalDocument], _ history: ExportHistory) -> [Verdict]
+    let history: ExportHistory
+    var documents: [CanonicalDocument] = []
+
+    mutating func validate(_ document: CanonicalDocument) -> Verdict {
+        documents.append(document)
+        return .held(document)
+    }
+
+    mutating func finish() -> [Verdict] {
+        defer { documents.removeAll() }
+        return judge(documents, history)
+    }
+}
+
+extension BatchPipeline {
+    /// The inputs handed to `sink`, through `read`, or from `parse`'s whole-batch output (its
+    /// failures first, then its items as the joined input).
+    func stream(_ paths: [String], into sink: any InputSink) throws {
+        if let read {
+            try read(paths, sink)
+            return
+        }
+        let parsed = paths.isEmpty ? ParseOutput() : parse(paths)
+        for failure in parsed.failures {
+            try sink.begin(failure.path)
+            try sink.fail(failure, dropped: 0)
+        }
+        try sink.begin(FrontEnd.joinedInputs)
+        for item in parsed.items {
+            switch item {
+            case .document(let document): try sink.document(document)
+            case .rejected(let reject): try sink.reject(reject)
+            }
+        }
+        try sink.end(FrontEnd.joinedInputs)
+    }
+
+    func makeValidator(_ history: ExportHistory) -> any DocumentValidator {
+        validator?(history) ?? WholeBatchValidator(judge: validate, history: history)
     }
 }
 

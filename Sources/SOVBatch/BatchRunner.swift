@@ -39,14 +39,18 @@ public final class BatchRunner {
     /// Where a path read ends up, for what the runner says about entries it skipped (the drop
     /// folder reads in work/ and names the archive). Identity for sov-run.
     public var locate: @Sendable (String) -> String = { $0 }
+    /// Whether outcomes keep their documents: the run report (HTML and CSV) shows amounts and
+    /// lines from them; without a report they are let go as the batch streams, so memory does
+    /// not grow with the input. By default, when `--report` or `--report-csv` is given.
+    public var keepsDocuments: Bool
     /// Called at each durable point; what it throws aborts the run at once (tests simulate a
     /// crash this way). Nil in production.
     public var checkpoint: ((BatchCheckpoint) throws -> Void)?
 
-    private let human: OutputSink
-    private let standardOutput: OutputSink
-    private let progress: ProgressLine
-    private var ledger: Ledger?
+    let human: OutputSink
+    let standardOutput: OutputSink
+    let progress: ProgressLine
+    var ledger: Ledger?
     private let givenLedger: Bool
 
     /// - Parameters:
@@ -60,6 +64,7 @@ public final class BatchRunner {
         self.human = human
         self.standardOutput = standardOutput
         progress = ProgressLine(sink: human, enabled: (showProgress ?? FileSystem.isTerminal(2)) && !options.quiet)
+        keepsDocuments = options.report != nil || options.reportCSV != nil
     }
 
     /// Files named directly, and the files of folders named, subfolders included (names starting
@@ -155,10 +160,26 @@ public final class BatchRunner {
         return scan
     }
 
-    private final class State {
-        var result: RunResult
-        var rejectLines: [JSONValue] = []
-        var saidWarnings: Set<String> = []
+    /// Where an outcome (and its line in the rejects file) is listed: the report and the rejects
+    /// file keep the order of the stages, whatever order streaming decides things in.
+    enum Phase: Int {
+        /// An input unusable as a whole.
+        case failure
+        /// An entry of a folder that is not read.
+        case skipped
+        /// A record or document the reader turned away.
+        case read
+        /// Rejected by validation or markup: listed in the order the documents were read.
+        case check
+        /// Rejected on its way out (PC001 against the ledger, the exporter).
+        case export
+        /// Exported, updated, unchanged or held.
+        case done
+    }
+
+    /// Everything a run decides that an input unusable as a whole takes back: a value, so the
+    /// state before each input is kept by copying it (copy-on-write: cheap until changed).
+    struct Progress {
         /// Origin ids of the documents this batch brought (accepted or rejected).
         var seenOriginIds: Set<String> = []
         /// Prime contracts this batch rejected: their change orders are held, not exported.
@@ -166,7 +187,54 @@ public final class BatchRunner {
         /// Procore change orders from an ERP export event that this batch rejected: Procore is
         /// told (their Request Detail closed as failed) through a unit of their own.
         var erpRejects: [(document: ChangeOrder, diagnostics: [Diagnostic])] = []
+        var saidWarnings: Set<String> = []
+        /// Contracts exported (or found unchanged) in this run: their change orders may follow.
+        var contracts: Set<ContractKey> = []
+        /// Staged units, to publish once the ledger has committed them.
+        var staged: [String] = []
+        /// Pending units this run moved to superseded/, and whether from the staging folder.
+        var superseded: [(name: String, fromStaging: Bool)] = []
+        /// Outcomes with where they are listed (phase, then the document's place in the batch).
+        var outcomes: [(key: KeyedLines.Key, outcome: DocumentOutcome)] = []
+        var warned: [Diagnostic] = []
+        /// Change orders wait until every contract of the batch was exported: by their place in
+        /// the batch, marked up (nil while the validator holds them).
+        var changeOrders: [(index: Int, document: CanonicalDocument?)] = []
+        /// Documents the validator holds until the end of the batch, with their place in it.
+        var validatorHeld: [(index: Int, document: CanonicalDocument)] = []
+        /// Documents read so far: the next one's place in the batch.
+        var documentCount = 0
+        /// Outcomes listed so far, to keep ties in the order they came.
+        var sequence = 0
+        /// Outcomes of the export phase (exported, updated, unchanged, held) so far.
+        var doneCount = 0
+    }
+
+    /// What one run's export phase works with, fixed once it starts.
+    private struct ExportContext {
+        var outbox: Outbox?
+        /// The outbox's real path, as units record it.
+        var outboxFolder: String?
+        var runId: Int64
+        /// Documents the ledger held when the run began (`target origin_id`): only they have a
+        /// held row to release, so no other document costs a statement for it.
+        var held: Set<String> = []
+
+        static func heldKey(_ originId: String, _ target: ExportTarget) -> String { target.rawValue + " " + originId }
+    }
+
+    private final class State {
+        var result: RunResult
         let report: StageReport
+        var progress = Progress()
+        var context = ExportContext(runId: 0)
+        var validator: (any DocumentValidator)?
+        /// The rejects file's lines, in the order it lists them.
+        let rejectLines = KeyedLines()
+        /// What an input says on standard error and writes to standard output, held until it was
+        /// read whole (nil outside an input: said at once).
+        var pendingHuman: ByteSpool?
+        var pendingOutput: ByteSpool?
 
         init(result: RunResult, report: StageReport) {
             self.result = result
@@ -197,6 +265,12 @@ public final class BatchRunner {
 
     private func stop(_ state: State, _ failure: InputFailure) {
         state.result.fatal = failure
+        // Rolled back: what was rejected still is; nothing was exported.
+        let rejected = state.progress.outcomes.enumerated().filter { $0.element.outcome.action == .rejected }
+        for (_, entry) in rejected.sorted(by: { ($0.element.key, $0.offset) < ($1.element.key, $1.offset) }) {
+            state.result.outcomes.append(entry.outcome)
+        }
+        state.progress.outcomes.removeAll()
         progress.clear()
         try? state.report.fail(failure.status, "\(failure.path): \(failure.message)", diagnostics: failure.diagnostics)
     }
@@ -215,12 +289,62 @@ public final class BatchRunner {
         }
     }
 
+    /// A line for standard error: held while an input is being read, else said now.
+    private func say(_ state: State, _ line: String) throws {
+        guard !options.quiet else { return }
+        if let pending = state.pendingHuman {
+            try pending.append(line + "\n")
+        } else {
+            progress.clear()
+            state.report.say(line)
+        }
+    }
+
+    /// Bytes for standard output: held while an input is being read, else written now.
+    private func emit(_ state: State, _ bytes: [UInt8]) throws {
+        if let pending = state.pendingOutput {
+            try pending.append(bytes)
+        } else {
+            try standardOutput.write(bytes: bytes)
+        }
+    }
+
+    private func listOutcome(_ state: State, _ outcome: DocumentOutcome, phase: Phase, index: Int? = nil) {
+        var kept = outcome
+        if !keepsDocuments { kept.document = nil }
+        state.progress.sequence += 1
+        if phase == .done { state.progress.doneCount += 1 }
+        state.progress.outcomes.append((KeyedLines.Key(phase: phase.rawValue, index: index ?? state.progress.sequence), kept))
+    }
+
+    /// An input unusable as a whole, said at once: why, in the rejects file too.
+    private func failInput(_ state: State, _ failure: InputFailure) throws {
+        state.result.failures.append(failure)
+        progress.clear()
+        // Why it is unusable (e.g. the DOCTYPE and its line), as sov-parse says it.
+        for diagnostic in failure.diagnostics { state.report.say(diagnostic.humanLine) }
+        try state.report.fail(failure.status, "\(failure.path): \(failure.message)", diagnostics: failure.diagnostics)
+        if !failure.diagnostics.isEmpty {
+            state.progress.sequence += 1
+            try state.rejectLines.append(
+                Reject(record: .object(["file": .string(failure.path)]), diagnostics: failure.diagnostics).json,
+                key: KeyedLines.Key(phase: Phase.failure.rawValue, index: state.progress.sequence))
+        }
+    }
+
+    /// The batch, streamed (docs/ARCHITECTURE.md, "The outbox"): inside one ledger write
+    /// transaction, the outbox is first brought in line with the ledger, then each input is read
+    /// with its documents validated, marked up and (prime contracts) exported as they come,
+    /// under a savepoint: an input found unusable halfway is rolled back to it, its staged units
+    /// removed, and what the run had decided from it forgotten. Change orders wait (they are
+    /// small) until every contract is out, then go in the order they were read, then the
+    /// documents held by earlier runs. The staged units are made durable together and the
+    /// ledger commits; only then are they renamed into the outbox.
     private func runStages(_ state: State) throws {
-        let report = state.report
         let scan = BatchRunner.scan(options.inputs, followingLinks: options.followsLinks)
-        let (files, missing) = (scan.files, scan.failures)
+        let files = scan.files
         // Nothing to read at all (a mistyped path): no ledger, no output folder is created.
-        if !(files.isEmpty && !missing.isEmpty) {
+        if !(files.isEmpty && !scan.failures.isEmpty) {
             try openLedger()
             if !options.dryRun, let ledger {
                 state.result.runId = try ledger.startRun(mode: mode, inputs: options.inputs)
@@ -228,146 +352,47 @@ public final class BatchRunner {
             if !options.dryRun, let out = options.out { try AtomicFile.makeFolder(out) }
         }
         progress.update("\(self.commandName): reading \(files.count) input\(files.count == 1 ? "" : "s")")
-        let parsed = files.isEmpty ? ParseOutput() : pipeline.parse(files)
-        for failure in missing + parsed.failures {
-            state.result.failures.append(failure)
-            progress.clear()
-            // Why it is unusable (e.g. the DOCTYPE and its line), as sov-parse says it.
-            for diagnostic in failure.diagnostics { report.say(diagnostic.humanLine) }
-            try report.fail(failure.status, "\(failure.path): \(failure.message)", diagnostics: failure.diagnostics)
-            if !failure.diagnostics.isEmpty {
-                state.rejectLines.append(Reject(record: .object(["file": .string(failure.path)]), diagnostics: failure.diagnostics).json)
-            }
-        }
-
+        for failure in scan.failures { try failInput(state, failure) }
         // What a folder held and was not read: said per entry, in the rejects and the report.
         for skipped in scan.skipped {
-            report.countIn()
-            try self.reject(state, InputRename.apply(locate, to: skipped), document: nil)
+            try self.reject(state, InputRename.apply(locate, to: skipped), document: nil, phase: .skipped)
         }
 
-        var documents: [CanonicalDocument] = []
-        for item in parsed.items {
-            report.countIn()
-            switch item {
-            case .document(let document): documents.append(document)
-            case .rejected(let reject): try self.reject(state, reject, document: nil)
-            }
-        }
-
-        progress.update("\(self.commandName): checking \(documents.count) documents")
-        let history = try ledger?.exportHistory() ?? .empty
-        let verdicts = pipeline.validate(documents, history)
-        guard verdicts.count == documents.count else {
-            throw InputFailure(path: "validate", status: .software, message: "internal error: the validator gave \(verdicts.count) verdicts for \(documents.count) documents")
-        }
-        var ready: [CanonicalDocument] = []
-        for (document, verdict) in zip(documents, verdicts) {
-            switch verdict {
-            case .rejected(let reject): try self.reject(state, reject, document: document)
-            case .held: throw InputFailure(path: "validate", status: .software, message: "internal error: the validator held \(document.displayName) past the end of the batch")
-            case .accepted(let validated):
-                switch pipeline.markup(validated) {
-                case .rejected(let reject): try self.reject(state, reject, document: validated)
-                case .held: throw InputFailure(path: "markup", status: .software, message: "internal error: markup held \(validated.displayName)")
-                case .accepted(let marked): ready.append(marked)
-                }
-            }
-        }
-
-        try exportPhase(ready, state)
-    }
-
-    private func reject(_ state: State, _ reject: Reject, document: CanonicalDocument?) throws {
-        progress.clear()
-        try state.report.reject(reject)
-        state.rejectLines.append(reject.json)
-        let name: String
-        if let document {
-            name = document.displayName
-            state.seenOriginIds.insert(document.originId)
-            if case .primeContract(let contract) = document, let key = contract.origin.contractKey { state.rejectedContracts.insert(key) }
-            if case .changeOrder(let order) = document, order.erp?.requestDetailId != nil {
-                state.erpRejects.append((order, reject.diagnostics.filter(\.isError)))
-            }
-        } else {
-            // A record that never became a document: named by where it was.
-            let location = reject.diagnostics.first?.location
-            let place = [location?.file.map(AtomicFile.baseName(of:)), location?.line.map(String.init) ?? location?.record.map { "record \($0)" }]
-            name = "record " + place.compactMap { $0 }.joined(separator: ":")
-        }
-        let outcome = DocumentOutcome(
-            action: .rejected, name: name, originId: document?.originId, document: document,
-            target: document.map { ExportTarget(for: $0) }, diagnostics: reject.diagnostics)
-        state.result.outcomes.append(outcome)
-        if options.dryRun { try standardOutput.write(BatchRunner.dryRunLine(outcome) + "\n") }
-    }
-
-    // MARK: Export
-
-    /// What one run's export phase keeps track of.
-    private struct ExportContext {
-        var outbox: Outbox?
-        /// The outbox's real path, as units record it.
-        var outboxFolder: String?
-        var runId: Int64
-        /// Contracts exported (or found unchanged) in this run: their change orders may follow.
-        var contracts: Set<ContractKey> = []
-        /// Staged units, to publish once the ledger has committed them.
-        var staged: [String] = []
-        var outcomes: [DocumentOutcome] = []
-        var warned: [Diagnostic] = []
-        /// Documents the ledger held when the run began (`target origin_id`): only they have a
-        /// held row to release, so no other document costs a statement for it.
-        var held: Set<String> = []
-
-        static func heldKey(_ originId: String, _ target: ExportTarget) -> String { target.rawValue + " " + originId }
-    }
-
-    /// Contracts before change orders (a change order's import needs its contract in place), then
-    /// the documents held by earlier runs that this batch does not bring again.
-    private func exportPhase(_ ready: [CanonicalDocument], _ state: State) throws {
-        var documents = ready.filter { $0.isPrimeContract } + ready.filter { !$0.isPrimeContract }
-        for document in ready { state.seenOriginIds.insert(document.originId) }
-        let heldBefore = try ledger?.heldDocuments() ?? []
-        for held in heldBefore where !state.seenOriginIds.contains(held.originId) {
-            guard let document = try? CanonicalDocument(json: JSONParser.parse(held.document)) else {
-                progress.clear()
-                state.report.say("\(commandName): warning: the ledger's copy of held \(held.originId) cannot be read; run 'sov-ledger forget \(held.originId) --yes' and export it again")
-                continue
-            }
-            documents.append(document)
-        }
         let outbox = options.out.map(Outbox.init)
-        var context = ExportContext(outbox: outbox, outboxFolder: outbox.map { FileSystem.realPath($0.folder) }, runId: state.result.runId ?? 0)
-        context.held = Set(heldBefore.map { ExportContext.heldKey($0.originId, $0.target) })
+        state.context = ExportContext(outbox: outbox, outboxFolder: outbox.map { FileSystem.realPath($0.folder) }, runId: state.result.runId ?? 0)
 
         func exportAll() throws {
             if let outbox, let ledger, !options.dryRun {
                 try outbox.create()
                 let recovery = try outbox.recover(ledger)
                 if !(recovery.published.isEmpty && recovery.removed.isEmpty && recovery.restored.isEmpty) {
-                    progress.clear()
-                    state.report.say("\(commandName): \(outbox.folder): an interrupted run left units behind: \(recovery.published.count) recorded and now published, \(recovery.restored.count) put back from superseded/, \(recovery.removed.count) never recorded and removed (their documents are exported again)")
+                    try say(state, "\(commandName): \(outbox.folder): an interrupted run left units behind: \(recovery.published.count) recorded and now published, \(recovery.restored.count) put back from superseded/, \(recovery.removed.count) never recorded and removed (their documents are exported again)")
                 }
             }
-            for (index, document) in documents.enumerated() {
-                progress.update("\(self.commandName): \(index + 1)/\(documents.count) documents, \(state.result.outcomes(.rejected).count) rejected")
-                try export(document, state, &context)
+            let heldBefore = try ledger?.heldDocuments() ?? []
+            state.context.held = Set(heldBefore.map { ExportContext.heldKey($0.originId, $0.target) })
+            state.validator = pipeline.makeValidator(try ledger?.exportHistory() ?? .empty)
+            try pipeline.stream(files, into: BatchInputs(runner: self, state: state))
+            try finishChecks(state)
+            try exportChangeOrders(state)
+            for held in heldBefore where !state.progress.seenOriginIds.contains(held.originId) {
+                guard let document = try? CanonicalDocument(json: JSONParser.parse(held.document)) else {
+                    try say(state, "\(commandName): warning: the ledger's copy of held \(held.originId) cannot be read; run 'sov-ledger forget \(held.originId) --yes' and export it again")
+                    continue
+                }
+                try export(document, state)
             }
             if let ledger, !options.dryRun {
-                for (order, diagnostics) in state.erpRejects { try recordERPFailure(order, diagnostics, ledger: ledger, runId: context.runId) }
-            }
-            // A document held before and rejected now: the reject says what to fix; it no longer waits.
-            if let ledger, !options.dryRun {
-                for outcome in state.result.outcomes where outcome.action == .rejected {
-                    if let id = outcome.originId, let target = outcome.target, context.held.contains(ExportContext.heldKey(id, target)) {
+                for (order, diagnostics) in state.progress.erpRejects { try recordERPFailure(order, diagnostics, ledger: ledger, runId: state.context.runId) }
+                // A document held before and rejected now: the reject says what to fix; it no longer waits.
+                for (_, outcome) in state.progress.outcomes where outcome.action == .rejected {
+                    if let id = outcome.originId, let target = outcome.target, state.context.held.contains(ExportContext.heldKey(id, target)) {
                         try ledger.release(originId: id, target: target)
                     }
                 }
             }
             if options.dryRun { return }
-            try outbox?.makeDurable(context.staged)
+            try outbox?.makeDurable(state.progress.staged)
             if outbox == nil { try standardOutput.flush() }
         }
 
@@ -378,16 +403,19 @@ public final class BatchRunner {
             try checkpoint?(.committed)
         }
         // Committed: the outcomes stand, and the units go where consumers see them.
-        for outcome in context.outcomes {
-            state.result.outcomes.append(outcome)
-            state.report.countOut()
+        let listed = state.progress.outcomes.enumerated().sorted { ($0.element.key, $0.offset) < ($1.element.key, $1.offset) }
+        state.progress.outcomes.removeAll()
+        for (_, entry) in listed {
+            state.result.outcomes.append(entry.outcome)
+            state.report.countIn()
+            if entry.outcome.action != .rejected { state.report.countOut() }
         }
-        for warning in context.warned {
+        for warning in state.progress.warned {
             progress.clear()
             state.report.warn(warning)
         }
-        if let outbox, !context.staged.isEmpty {
-            for name in context.staged {
+        if let outbox, !state.progress.staged.isEmpty {
+            for name in state.progress.staged {
                 try outbox.publish(name)
                 try checkpoint?(.published(fileName: name))
             }
@@ -395,21 +423,177 @@ public final class BatchRunner {
         }
     }
 
+    /// The sink the front end streams a batch into (see `runStages`).
+    private final class BatchInputs: InputSink {
+        let runner: BatchRunner
+        let state: State
+        /// What an input may have to take back: the state before it, its savepoint, where the
+        /// rejects file stood.
+        private var before: (progress: Progress, validator: (any DocumentValidator)?, rejects: KeyedLines.Mark, savepoint: Ledger.Savepoint?)?
+
+        init(runner: BatchRunner, state: State) {
+            self.runner = runner
+            self.state = state
+        }
+
+        func begin(_ input: String) throws {
+            let savepoint = runner.writes ? try runner.ledger?.savepoint() : nil
+            before = (state.progress, state.validator, state.rejectLines.mark, savepoint)
+            state.pendingHuman = ByteSpool()
+            state.pendingOutput = ByteSpool()
+        }
+
+        func document(_ document: CanonicalDocument) throws {
+            try runner.check(document, state)
+        }
+
+        func reject(_ reject: Reject) throws {
+            try runner.reject(state, InputRename.apply(runner.locate, to: reject), document: nil, phase: .read)
+        }
+
+        func warn(_ diagnostic: Diagnostic) {}  // carried in the documents' diagnostics, or said by the report
+
+        func end(_ input: String) throws {
+            if let savepoint = before?.savepoint { try runner.ledger?.release(savepoint) }
+            before = nil
+            try flushPending()
+        }
+
+        func fail(_ failure: InputFailure, dropped: Int) throws {
+            if let before {
+                if let savepoint = before.savepoint { try runner.ledger?.rollback(to: savepoint) }
+                if let outbox = state.context.outbox {
+                    let kept = Set(before.progress.staged)
+                    for name in state.progress.staged where !kept.contains(name) { FileSystem.remove(outbox.staging + "/" + name) }
+                    for moved in state.progress.superseded.dropFirst(before.progress.superseded.count).reversed() {
+                        try outbox.restore(moved.name, toStaging: moved.fromStaging)
+                    }
+                }
+                state.progress = before.progress
+                state.validator = before.validator
+                try state.rejectLines.truncate(to: before.rejects)
+            }
+            before = nil
+            state.pendingHuman = nil
+            state.pendingOutput = nil
+            try runner.failInput(state, failure)
+        }
+
+        private func flushPending() throws {
+            let human = state.pendingHuman
+            let output = state.pendingOutput
+            state.pendingHuman = nil
+            state.pendingOutput = nil
+            if let human, !human.isEmpty {
+                runner.progress.clear()
+                try human.forEachChunk { try runner.human.write(bytes: $0) }
+            }
+            try output?.forEachChunk { try runner.standardOutput.write(bytes: $0) }
+        }
+    }
+
+    /// Whether this run records anything (not a dry run, and a ledger to record in).
+    var writes: Bool { !options.dryRun && ledger != nil }
+
+    /// One document as it is read: validated, marked up, and a prime contract exported at once;
+    /// a change order waits for the end of the batch.
+    private func check(_ document: CanonicalDocument, _ state: State) throws {
+        let index = state.progress.documentCount
+        state.progress.documentCount += 1
+        state.progress.seenOriginIds.insert(document.originId)
+        progress.update("\(self.commandName): \(index + 1) documents, \(state.progress.outcomes.count) done")
+        let verdict = state.validator?.validate(document) ?? .accepted(document)
+        if case .held = verdict {
+            state.progress.validatorHeld.append((index, document))
+            return
+        }
+        try judged(document, verdict, index: index, state)
+    }
+
+    /// A document the validator has judged: marked up, then exported (a prime contract) or
+    /// kept for after the contracts (a change order).
+    private func judged(_ document: CanonicalDocument, _ verdict: Verdict, index: Int, _ state: State) throws {
+        switch verdict {
+        case .rejected(let reject): try self.reject(state, reject, document: document, phase: .check, index: index)
+        case .held: throw InputFailure(path: "validate", status: .software, message: "internal error: the validator held \(document.displayName) past the end of the batch")
+        case .accepted(let validated):
+            switch pipeline.markup(validated) {
+            case .rejected(let reject): try self.reject(state, reject, document: validated, phase: .check, index: index)
+            case .held: throw InputFailure(path: "markup", status: .software, message: "internal error: markup held \(validated.displayName)")
+            case .accepted(let marked):
+                if marked.isPrimeContract {
+                    try export(marked, state)
+                } else {
+                    state.progress.changeOrders.append((index, marked))
+                }
+            }
+        }
+    }
+
+    /// The whole batch seen: the documents the validator held are judged.
+    private func finishChecks(_ state: State) throws {
+        guard var validator = state.validator else { return }
+        let verdicts = validator.finish()
+        state.validator = validator
+        let held = state.progress.validatorHeld
+        state.progress.validatorHeld.removeAll()
+        guard verdicts.count == held.count else {
+            throw InputFailure(path: "validate", status: .software, message: "internal error: the validator gave \(verdicts.count) verdicts for \(held.count) documents")
+        }
+        for (held, verdict) in zip(held, verdicts) { try judged(held.document, verdict, index: held.index, state) }
+    }
+
+    /// Change orders after every contract (a change order's import needs its contract in place),
+    /// in the order they were read.
+    private func exportChangeOrders(_ state: State) throws {
+        let orders = state.progress.changeOrders.sorted { $0.index < $1.index }
+        state.progress.changeOrders.removeAll()
+        for (_, document) in orders {
+            if let document { try export(document, state) }
+        }
+    }
+
+    private func reject(_ state: State, _ reject: Reject, document: CanonicalDocument?, phase: Phase, index: Int? = nil) throws {
+        for diagnostic in reject.diagnostics { try say(state, diagnostic.humanLine) }
+        state.progress.sequence += 1
+        let key = KeyedLines.Key(phase: phase.rawValue, index: index ?? state.progress.sequence)
+        try state.rejectLines.append(reject.json, key: key)
+        let name: String
+        if let document {
+            name = document.displayName
+            state.progress.seenOriginIds.insert(document.originId)
+            if case .primeContract(let contract) = document, let key = contract.origin.contractKey { state.progress.rejectedContracts.insert(key) }
+            if case .changeOrder(let order) = document, order.erp?.requestDetailId != nil {
+                state.progress.erpRejects.append((order, reject.diagnostics.filter(\.isError)))
+            }
+        } else {
+            // A record that never became a document: named by where it was.
+            let location = reject.diagnostics.first?.location
+            let place = [location?.file.map(AtomicFile.baseName(of:)), location?.line.map(String.init) ?? location?.record.map { "record \($0)" }]
+            name = "record " + place.compactMap { $0 }.joined(separator: ":")
+        }
+        let outcome = DocumentOutcome(
+            action: .rejected, name: name, originId: document?.originId, document: document,
+            target: document.map { ExportTarget(for: $0) }, diagnostics: reject.diagnostics)
+        listOutcome(state, outcome, phase: phase, index: key.index)
+        if options.dryRun { try emit(state, Array((BatchRunner.dryRunLine(outcome) + "\n").utf8)) }
+    }
+
     /// Why a change order bound for Procore cannot go yet (DEP001), nil when its prime contract
     /// is known: exported or unchanged in this run, in the ledger (not refused), or, when this
     /// batch did not reject it, by its id in the project map.
-    private func missingContract(_ document: CanonicalDocument, target: ExportTarget, _ state: State, _ context: ExportContext) throws -> String? {
+    private func missingContract(_ document: CanonicalDocument, target: ExportTarget, _ state: State) throws -> String? {
         guard target == .procore, case .changeOrder(let order) = document, let key = order.contract ?? order.origin.contractKey else { return nil }
-        if context.contracts.contains(key) { return nil }
+        if state.progress.contracts.contains(key) { return nil }
         if try ledger?.knowsContract(key, target: target) == true { return nil }
-        if state.rejectedContracts.contains(key) {
+        if state.progress.rejectedContracts.contains(key) {
             return "its prime contract \(key.originId) was rejected in this run and was not exported before"
         }
         if order.procore?.primeContractId != nil { return nil }
         return "its prime contract \(key.originId) is neither in this batch nor exported before, and the project map names no prime_contract_id for it"
     }
 
-    private func export(_ document: CanonicalDocument, _ state: State, _ context: inout ExportContext) throws {
+    private func export(_ document: CanonicalDocument, _ state: State) throws {
         let target = ExportTarget(for: document)
         let comparable = ContentHash.comparable(document)
         let comparableText = comparable.text
@@ -420,21 +604,8 @@ public final class BatchRunner {
 
         var outcome = DocumentOutcome(action: .exported, name: document.displayName, originId: originId, document: document, target: target, diagnostics: document.diagnostics)
 
-        if let reason = try missingContract(document, target: target, state, context) {
-            outcome.action = .held
-            let diagnostic = Diagnostic.warning(.DEP001, "\(document.displayName) is held: \(reason); the ledger keeps it, and the first run that knows the contract exports it", at: document.source)
-            outcome.diagnostics.append(diagnostic)
-            if writes, let ledger {
-                var text: [UInt8] = []
-                JSONWriter.write(document.json, into: &text)
-                let contract: ContractKey? = if case .changeOrder(let order) = document { order.contract ?? order.origin.contractKey } else { nil }
-                try ledger.hold(HeldDocument(
-                    originId: originId, target: target, kind: document.kind, reason: reason, document: String(decoding: text, as: UTF8.self),
-                    contract: contract, runId: context.runId, heldAt: Timestamp.now()))
-            }
-            context.outcomes.append(outcome)
-            context.warned.append(diagnostic)
-            if options.dryRun { try standardOutput.write(BatchRunner.dryRunLine(outcome) + "\n") }
+        if let reason = try missingContract(document, target: target, state) {
+            try hold(document, target: target, reason: reason, outcome: outcome, state)
             return
         }
 
@@ -446,10 +617,10 @@ public final class BatchRunner {
             if previous.contentHash == hash {
                 outcome.action = .unchanged
                 outcome.outputFile = previous.fileName
-                if case .primeContract(let contract) = document, let key = contract.origin.contractKey { context.contracts.insert(key) }
-                if writes, context.held.contains(ExportContext.heldKey(originId, target)) { try ledger?.release(originId: originId, target: target) }
-                context.outcomes.append(outcome)
-                if options.dryRun { try standardOutput.write(BatchRunner.dryRunLine(outcome) + "\n") }
+                if case .primeContract(let contract) = document, let key = contract.origin.contractKey { state.progress.contracts.insert(key) }
+                if writes, state.context.held.contains(ExportContext.heldKey(originId, target)) { try ledger?.release(originId: originId, target: target) }
+                listOutcome(state, outcome, phase: .done)
+                if options.dryRun { try emit(state, Array((BatchRunner.dryRunLine(outcome) + "\n").utf8)) }
                 return
             }
             outcome.action = .updated
@@ -458,25 +629,11 @@ public final class BatchRunner {
             outcome.changes = DocumentChanges.describe(from: old, to: comparable)
         }
 
-        var plan = try unitPlan(originId: originId, target: target, context)
-        var made = try makeUnit(document, target: target, plan: plan)
-        outcome.supersededUnit = plan.superseding
-        if let superseding = plan.superseding, writes, let outbox = context.outbox {
-            // Moved before anything is recorded: should a consumer take the file first, it was
-            // delivered, and what follows it must be an update.
-            // A unit staged earlier in this same run leaves the staging folder with it.
-            context.staged.removeAll { $0 == superseding.fileName }
-            if try !outbox.supersede(superseding.fileName) {
-                try ledger?.setState(superseding.seq, .delivered, message: "taken from the outbox by a consumer")
-                plan = UnitPlan(action: .update, baseSeq: superseding.seq, superseding: nil)
-                made = try makeUnit(document, target: target, plan: plan)
-                outcome.supersededUnit = nil
-            }
-        }
+        let (plan, made) = try plannedUnit(document, target: target, outcome: &outcome, state)
         let exported: ExportedDocument
         switch made {
         case .rejected(let rejected):
-            try reject(state, rejected, document: document)
+            try reject(state, rejected, document: document, phase: .export)
             return
         case .exported(let result): exported = result
         }
@@ -489,12 +646,71 @@ public final class BatchRunner {
             billingItems = contract.lines.map(\.code)
             if let projectId, let other = try ledger?.conflictingContract(projectId: projectId, target: target, originId: originId) {
                 let diagnostic = Diagnostic.error(.PC001, "Procore project \(projectId) already has prime contract \(other), exported in an earlier run; one prime contract per project", at: document.source)
-                try reject(state, Reject(document: document.json, diagnostics: [diagnostic]), document: document)
+                try reject(state, Reject(document: document.json, diagnostics: [diagnostic]), document: document, phase: .export)
                 return
             }
-            if let key = contract.origin.contractKey { context.contracts.insert(key) }
+            if let key = contract.origin.contractKey { state.progress.contracts.insert(key) }
         }
 
+        try write(document, target: target, exported: exported, plan: plan, version: (previous?.version ?? 0) + 1, hash: hash, comparableText: comparableText, projectId: projectId, billingItems: billingItems, outcome: &outcome, state)
+        outcome.unitAction = plan.action
+        listOutcome(state, outcome, phase: .done)
+        // A warning that is the same for every document (no Authorization_ID) is said once.
+        for warning in outcome.diagnostics where !warning.isError && state.progress.saidWarnings.insert(warning.humanLine).inserted {
+            state.progress.warned.append(warning)
+        }
+        if options.dryRun { try emit(state, Array((BatchRunner.dryRunLine(outcome) + "\n").utf8)) }
+    }
+
+    /// DEP001: a change order whose prime contract is not known yet waits in the ledger.
+    private func hold(_ document: CanonicalDocument, target: ExportTarget, reason: String, outcome: DocumentOutcome, _ state: State) throws {
+        var outcome = outcome
+        outcome.action = .held
+        let originId = document.originId
+        let diagnostic = Diagnostic.warning(.DEP001, "\(document.displayName) is held: \(reason); the ledger keeps it, and the first run that knows the contract exports it", at: document.source)
+        outcome.diagnostics.append(diagnostic)
+        if writes, let ledger {
+            var text: [UInt8] = []
+            JSONWriter.write(document.json, into: &text)
+            let contract: ContractKey? = if case .changeOrder(let order) = document { order.contract ?? order.origin.contractKey } else { nil }
+            try ledger.hold(HeldDocument(
+                originId: originId, target: target, kind: document.kind, reason: reason, document: String(decoding: text, as: UTF8.self),
+                contract: contract, runId: state.context.runId, heldAt: Timestamp.now()))
+        }
+        listOutcome(state, outcome, phase: .done)
+        state.progress.warned.append(diagnostic)
+        if options.dryRun { try emit(state, Array((BatchRunner.dryRunLine(outcome) + "\n").utf8)) }
+    }
+
+    /// The unit's plan and bytes; a pending unit it replaces is moved to superseded/ first (or,
+    /// taken by a consumer meanwhile, counts as delivered, and the unit becomes an update).
+    private func plannedUnit(_ document: CanonicalDocument, target: ExportTarget, outcome: inout DocumentOutcome, _ state: State) throws -> (UnitPlan, ExportVerdict) {
+        let originId = document.originId
+        var plan = try unitPlan(originId: originId, target: target, state.context)
+        var made = try makeUnit(document, target: target, plan: plan)
+        outcome.supersededUnit = plan.superseding
+        if let superseding = plan.superseding, writes, let outbox = state.context.outbox {
+            // Moved before anything is recorded: should a consumer take the file first, it was
+            // delivered, and what follows it must be an update.
+            // A unit staged earlier in this same run leaves the staging folder with it.
+            let fromStaging = outbox.place(of: superseding.fileName) == .staging
+            state.progress.staged.removeAll { $0 == superseding.fileName }
+            if try outbox.supersede(superseding.fileName) {
+                state.progress.superseded.append((superseding.fileName, fromStaging))
+            } else {
+                try ledger?.setState(superseding.seq, .delivered, message: "taken from the outbox by a consumer")
+                plan = UnitPlan(action: .update, baseSeq: superseding.seq, superseding: nil)
+                made = try makeUnit(document, target: target, plan: plan)
+                outcome.supersededUnit = nil
+            }
+        }
+        return (plan, made)
+    }
+
+    /// The unit recorded in the ledger and staged in the outbox (or written to standard
+    /// output), and the export recorded against it.
+    private func write(_ document: CanonicalDocument, target: ExportTarget, exported: ExportedDocument, plan: UnitPlan, version: Int, hash: String, comparableText: String, projectId: String?, billingItems: [String], outcome: inout DocumentOutcome, _ state: State) throws {
+        let originId = document.originId
         if writes, let ledger {
             let contract: ContractKey? = switch document {
             case .primeContract(let prime): prime.origin.contractKey
@@ -503,49 +719,42 @@ public final class BatchRunner {
             let contractOriginId: String? = if target == .procore, case .changeOrder = document { contract?.originId } else { nil }
             let unit = try ledger.addUnit(
                 NewUnit(
-                    originId: originId, target: target, kind: document.kind, action: plan.action, version: (previous?.version ?? 0) + 1,
-                    state: context.outbox == nil ? .delivered : .pending, folder: context.outboxFolder, contentHash: hash,
+                    originId: originId, target: target, kind: document.kind, action: plan.action, version: version,
+                    state: state.context.outbox == nil ? .delivered : .pending, folder: state.context.outboxFolder, contentHash: hash,
                     baseSeq: plan.baseSeq, contractOriginId: contractOriginId, document: comparableText, body: exported.bytes,
                     meta: BatchRunner.unitMeta(document), companyId: options.companyId),
-                runId: context.runId, name: { UnitName.make(seq: $0, originId: originId, fileExtension: target.fileExtension) })
+                runId: state.context.runId, name: { UnitName.make(seq: $0, originId: originId, fileExtension: target.fileExtension) })
             if let superseding = plan.superseding {
                 try ledger.setState(superseding.seq, .superseded, message: "replaced by unit \(unit.seq)", supersededBy: unit.seq)
             }
-            if let outbox = context.outbox {
+            if let outbox = state.context.outbox {
                 try outbox.stage(exported.bytes, name: unit.fileName)
-                context.staged.append(unit.fileName)
+                state.progress.staged.append(unit.fileName)
             } else {
-                try standardOutput.write(bytes: BatchRunner.standardOutputLine(exported, target: target, originId: originId, fileName: unit.fileName))
+                try emit(state, BatchRunner.standardOutputLine(exported, target: target, originId: originId, fileName: unit.fileName))
             }
             try ledger.record(
                 LedgerExport(
                     originId: originId, target: target, kind: document.kind, contentHash: hash, fileName: unit.fileName,
                     projectId: projectId, contract: contract, billingItems: billingItems, document: comparableText,
                     changes: outcome.changes, documentOfUnit: unit.seq),
-                runId: context.runId)
-            if context.held.contains(ExportContext.heldKey(originId, target)) { try ledger.release(originId: originId, target: target) }
+                runId: state.context.runId)
+            if state.context.held.contains(ExportContext.heldKey(originId, target)) { try ledger.release(originId: originId, target: target) }
             outcome.unit = unit
             outcome.outputFile = unit.fileName
             try checkpoint?(.staged(originId: originId))
         } else if !options.dryRun {
             // No ledger at all (a test pipeline): standard output or plain files, nothing recorded.
-            let name = UnitName.make(seq: Int64(context.outcomes.count + 1), originId: originId, fileExtension: target.fileExtension)
-            if let outbox = context.outbox {
+            let name = UnitName.make(seq: Int64(state.progress.doneCount + 1), originId: originId, fileExtension: target.fileExtension)
+            if let outbox = state.context.outbox {
                 try outbox.create()
                 try outbox.stage(exported.bytes, name: name)
-                context.staged.append(name)
+                state.progress.staged.append(name)
             } else {
-                try standardOutput.write(bytes: BatchRunner.standardOutputLine(exported, target: target, originId: originId, fileName: name))
+                try emit(state, BatchRunner.standardOutputLine(exported, target: target, originId: originId, fileName: name))
             }
             outcome.outputFile = name
         }
-        outcome.unitAction = plan.action
-        context.outcomes.append(outcome)
-        // A warning that is the same for every document (no Authorization_ID) is said once.
-        for warning in outcome.diagnostics where !warning.isError && state.saidWarnings.insert(warning.humanLine).inserted {
-            context.warned.append(warning)
-        }
-        if options.dryRun { try standardOutput.write(BatchRunner.dryRunLine(outcome) + "\n") }
     }
 
     /// A unit that tells Procore a change order of its ERP export was not taken (its Request
@@ -692,17 +901,8 @@ public final class BatchRunner {
         state.result.endedAt = Timestamp.now()
         if !options.dryRun {
             if let path = options.rejects, writesEmptyRejectsFile || !state.rejectLines.isEmpty {
-                var bytes: [UInt8] = []
-                for line in state.rejectLines {
-                    JSONWriter.write(line, into: &bytes)
-                    bytes.append(0x0A)
-                }
                 do {
-                    if replacesRejectsFile {
-                        try AtomicFile.write(bytes, to: path)
-                    } else {
-                        try AtomicFile.writeNew(bytes, to: path)
-                    }
+                    try state.rejectLines.writeFile(path, replacing: replacesRejectsFile)
                 } catch {
                     try? report.fail(error.status, "cannot write the rejects file: \(error.description)")
                     state.result.fatal = state.result.fatal ?? InputFailure(error)

@@ -37,8 +37,9 @@ public struct LedgerExport: Sendable {
     public var document: String
     /// For an update: what changed, one entry per change.
     public var changes: [String]
-    /// The unit (recorded in the same transaction) that carries `document` too: the ledger then
-    /// copies it from there when the transaction commits (see `Ledger.deferredDocuments`).
+    /// The unit (recorded in the same transaction) that carries `document` too: the export row
+    /// then stores no copy of its own and reads the unit's (found by the unit's file name, which
+    /// the export records), so a batch writes each canonical document to the ledger once.
     public var documentOfUnit: Int64?
 
     public init(originId: String, target: ExportTarget, kind: String, contentHash: String, fileName: String, projectId: String? = nil, contract: ContractKey? = nil, billingItems: [String] = [], document: String, changes: [String] = [], documentOfUnit: Int64? = nil) {
@@ -110,11 +111,7 @@ public final class Ledger {
     /// Set once the schema is the current one: a ledger never goes back to an older schema, so
     /// the many `userVersion` checks need not ask the database each time.
     private var current = false
-    /// Exports whose stored document is copied from their unit at commit. SQLite seeks a
-    /// WITHOUT ROWID row by reading its whole record, so while `exports` rows carry documents
-    /// of many KB, every foreign key check of a contract item (hundreds per contract) copies
-    /// several of them; rows written without the document until the commit keep those cheap.
-    private var deferredDocuments: [(originId: String, target: ExportTarget, seq: Int64)] = []
+    private var savepointCount = 0
 
     /// Opens (and creates or migrates) the ledger at `path`: a file path (SQLite), or a
     /// `postgresql://USER@HOST:PORT/DB` URL (PostgreSQL; the password from PGPASSWORD,
@@ -266,14 +263,37 @@ public final class Ledger {
         defer { inTransaction = false }
         do {
             let result = try body()
-            try fillDeferredDocuments()
             try connection.commit()
             return result
         } catch {
-            deferredDocuments.removeAll()
             connection.rollback()
             throw error
         }
+    }
+
+    /// A point inside the current write transaction that the work after it can be undone to
+    /// (an input of the batch found unusable after some of its documents were recorded).
+    public struct Savepoint {
+        let name: String
+    }
+
+    /// Marks a savepoint in the current transaction (SQLite and PostgreSQL both have them).
+    public func savepoint() throws -> Savepoint {
+        let point = Savepoint(name: "input_\(savepointCount)")
+        savepointCount += 1
+        try connection.execute("SAVEPOINT \(point.name)")
+        return point
+    }
+
+    /// Keeps what was done since `point`.
+    public func release(_ point: Savepoint) throws {
+        try connection.execute("RELEASE SAVEPOINT \(point.name)")
+    }
+
+    /// Undoes what was done since `point`; the transaction goes on.
+    public func rollback(to point: Savepoint) throws {
+        try connection.execute("ROLLBACK TO SAVEPOINT \(point.name)")
+        try connection.execute("RELEASE SAVEPOINT \(point.name)")
     }
 
     // MARK: Runs
@@ -329,6 +349,15 @@ public final class Ledger {
     // MARK: Exports
 
     private static let entryColumns = "origin_id, target, kind, content_hash, version, run_id, exported_at, file_name, project_id, company, job, customer, document"
+    /// What `entryColumns` reads: an export recorded with its unit keeps no copy of the
+    /// document (an empty `document`) and reads the unit's; older rows have their own.
+    private func selectedEntryColumns() throws -> String {
+        guard try userVersion() >= 2 else { return Ledger.entryColumns }
+        return "origin_id, target, kind, content_hash, version, run_id, exported_at, file_name, project_id, company, job, customer, \(Ledger.storedDocument)"
+    }
+
+    private static let storedDocument = "CASE WHEN exports.document <> '' THEN exports.document ELSE COALESCE((SELECT u.document FROM units u WHERE u.file_name = exports.file_name), '') END"
+
     private static let entryColumnsWithoutDocument = "origin_id, target, kind, content_hash, version, run_id, exported_at, file_name, project_id, company, job, customer, ''"
 
     private func entry(_ row: [SQLiteValue]) -> LedgerEntry {
@@ -347,8 +376,7 @@ public final class Ledger {
     ///   known by its hash, and its stored copy (the largest column) is read only when it changed.
     public func entry(originId: String, target: ExportTarget, loadingDocument: Bool = true) throws -> LedgerEntry? {
         if try userVersion() == 0 { return nil }
-        if loadingDocument { try fillDeferredDocuments() }
-        let columns = loadingDocument ? Ledger.entryColumns : Ledger.entryColumnsWithoutDocument
+        let columns = loadingDocument ? try selectedEntryColumns() : Ledger.entryColumnsWithoutDocument
         return try connection.query(
             "SELECT \(columns) FROM exports WHERE origin_id = ? AND target = ?", [.text(originId), .text(target.rawValue)]
         ).first.map(entry)
@@ -356,17 +384,16 @@ public final class Ledger {
 
     /// The stored comparable document of an export (what `entry(loadingDocument: false)` leaves out).
     public func entryDocument(originId: String, target: ExportTarget) throws -> String? {
-        try fillDeferredDocuments()
+        let column = try userVersion() >= 2 ? Ledger.storedDocument : "document"
         return try connection.query(
-            "SELECT document FROM exports WHERE origin_id = ? AND target = ?", [.text(originId), .text(target.rawValue)]
+            "SELECT \(column) FROM exports WHERE origin_id = ? AND target = ?", [.text(originId), .text(target.rawValue)]
         ).first?.first?.text
     }
 
     /// Every document the ledger knows, by origin id.
     public func entries() throws -> [LedgerEntry] {
         if try userVersion() == 0 { return [] }
-        try fillDeferredDocuments()
-        return try connection.query("SELECT \(Ledger.entryColumns) FROM exports ORDER BY origin_id, target").map(entry)
+        return try connection.query("SELECT \(try selectedEntryColumns()) FROM exports ORDER BY origin_id, target").map(entry)
     }
 
     /// Every export ever recorded for one document, oldest first: (version, action, changes, run).
@@ -416,24 +443,12 @@ public final class Ledger {
                  .integer(runId), .text(time), .text(previous == nil ? "new" : "update"), .text(export.changes.joined(separator: "\n"))])
             try connection.query("DELETE FROM contract_items WHERE origin_id = ? AND target = ?", [.text(export.originId), .text(export.target.rawValue)])
             try insertContractItems(Set(export.billingItems).sorted(), originId: export.originId, target: export.target)
-            if let seq = export.documentOfUnit {
-                deferredDocuments.append((export.originId, export.target, seq))
-            } else {
+            if export.documentOfUnit == nil {
                 try connection.query(
                     "UPDATE exports SET document = ? WHERE origin_id = ? AND target = ?",
                     [.text(export.document), .text(export.originId), .text(export.target.rawValue)])
             }
             return version
-        }
-    }
-
-    private func fillDeferredDocuments() throws {
-        let pending = deferredDocuments
-        deferredDocuments.removeAll()
-        for (originId, target, seq) in pending {
-            try connection.query(
-                "UPDATE exports SET document = (SELECT document FROM units WHERE seq = ?) WHERE origin_id = ? AND target = ?",
-                [.integer(seq), .text(originId), .text(target.rawValue)])
         }
     }
 

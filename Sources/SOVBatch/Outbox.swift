@@ -167,6 +167,14 @@ public struct Outbox: Sendable {
         }
     }
 
+    /// Takes back `supersede`: the file moved to superseded/ goes back where it was (an input of
+    /// the run turned out unusable after its document had replaced the pending unit).
+    public func restore(_ name: String, toStaging: Bool) throws(IOFailure) {
+        let from = superseded + "/" + name
+        guard FileSystem.exists(from) else { return }
+        try FileSystem.move(from, to: (toStaging ? staging : folder) + "/" + name)
+    }
+
     /// What recovery did.
     public struct Recovery: Sendable, Equatable {
         public var published: [String] = []

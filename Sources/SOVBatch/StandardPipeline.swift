@@ -6,6 +6,7 @@ import SOVRules
 import SpectrumFormat
 
 extension ExportHistory: KnownContracts {}
+extension Validator: DocumentValidator {}
 
 extension BatchPipeline {
     /// The pipeline `sov-run` and `sov-watch` use: the same library code as `sov-parse`,
@@ -39,7 +40,7 @@ extension BatchPipeline {
             map?.contractKey(projectId: order.procore?.projectId, primeContractId: order.procore?.primeContractId, job: order.origin.job)
         }
 
-        return BatchPipeline(
+        var pipeline = BatchPipeline(
             parse: { paths in parse(paths, reader: reader, followingLinks: options.followsLinks) },
             validate: { documents, history in
                 validate(documents, validator: Validator(projectMap: map, knownContracts: history))
@@ -83,6 +84,11 @@ extension BatchPipeline {
                     }
                 }
             })
+        pipeline.read = { paths, sink in
+            try FrontEnd.read(paths, reader: reader, followingLinks: options.followsLinks, mode: .streaming, into: sink)
+        }
+        pipeline.validator = { history in Validator(projectMap: map, knownContracts: history) }
+        return pipeline
     }
 
     /// Every input through the front end; an unusable input contributes nothing (its rejects

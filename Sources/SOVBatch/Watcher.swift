@@ -450,6 +450,7 @@ public final class Watcher {
         let runner = BatchRunner(pipeline: pipeline, options: batch, ledger: ledger, human: log, showProgress: false)
         runner.mode = "watch"
         runner.commandName = "sov-watch"
+        runner.keepsDocuments = options.batch.report != nil || options.batch.reportCSV != nil
         runner.writesEmptyRejectsFile = false
         runner.replacesRejectsFile = leftByACrash
         let located = InputRename(from: workPath, to: archivedPath)
@@ -459,6 +460,16 @@ public final class Watcher {
         if result.fatal == nil {
             let filed = result.failures.isEmpty ? archivedPath : failedPath
             result.inputs = result.inputs.map(InputRename(from: workPath, to: filed).path)
+            if !result.failures.isEmpty && pipeline.read != nil {
+                // Streamed documents were named for archive/; the input goes to failed/.
+                let refiled = InputRename(from: archivedPath, to: failedPath)
+                result.outcomes = result.outcomes.map { outcome in
+                    var renamed = outcome
+                    renamed.document = outcome.document.map(refiled.document)
+                    renamed.diagnostics = outcome.diagnostics.map(refiled.diagnostic)
+                    return renamed
+                }
+            }
         }
         passResults.append(result)
         defer { writeReport() }
@@ -532,7 +543,36 @@ public final class Watcher {
             output.failures = output.failures.map(rename.failure)
             return output
         }
+        if let read = pipeline.read {
+            // Streamed, the input is named up front as it will be archived; a failure names
+            // where an unusable input goes. (Should one file of a claimed folder fail, the folder
+            // goes to failed/ while the others' documents name archive/: `process` renames what
+            // the run result says.)
+            renamed.read = { paths, sink in
+                try read(paths, RenamingSink(sink, documents: InputRename(from: path, to: archived), failures: InputRename(from: path, to: failed)))
+            }
+        }
         return renamed
+    }
+
+    /// Hands on what the front end reads with its paths renamed.
+    final class RenamingSink: InputSink {
+        let sink: any InputSink
+        let documents: InputRename
+        let failures: InputRename
+
+        init(_ sink: any InputSink, documents: InputRename, failures: InputRename) {
+            self.sink = sink
+            self.documents = documents
+            self.failures = failures
+        }
+
+        func begin(_ input: String) throws { try sink.begin(documents.path(input)) }
+        func document(_ document: CanonicalDocument) throws { try sink.document(documents.document(document)) }
+        func reject(_ reject: Reject) throws { try sink.reject(documents.reject(reject)) }
+        func warn(_ diagnostic: Diagnostic) { sink.warn(documents.diagnostic(diagnostic)) }
+        func end(_ input: String) throws { try sink.end(documents.path(input)) }
+        func fail(_ failure: InputFailure, dropped: Int) throws { try sink.fail(failures.failure(failure), dropped: dropped) }
     }
 
     private func writeReport() {

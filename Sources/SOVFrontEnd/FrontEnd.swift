@@ -31,23 +31,66 @@ public enum FrontEnd {
 }
 
 /// What the front end hands on as it reads.
+///
+/// Each input is framed by `begin` and then `end` (read to its end) or `fail` (unusable as a
+/// whole), and after the last input the prime contracts joined across inputs come framed the
+/// same way, as the input `FrontEnd.joinedInputs`. In between, documents come one of two ways
+/// (`FrontEnd.Mode`): `held`, the input's documents in one `accept` once it was read whole (so
+/// an input that fails halfway hands on none: sov-parse); `streaming`, each `document` as it is
+/// read, so that memory does not grow with the input, and the sink undoes what an input handed
+/// on when it gets `fail` for it (sov-run and sov-watch, inside their ledger transaction).
 public protocol InputSink: AnyObject {
-    /// The documents of an input read to its end, in order (held until then, so an input that
-    /// fails halfway hands on none), then the prime contracts joined across inputs.
+    /// An input is about to be read (its path as given, or `FrontEnd.joinedInputs`).
+    func begin(_ input: String) throws
+    /// Held mode: the documents of an input read to its end, in order.
     func accept(_ documents: DocumentSpool) throws
+    /// Streaming mode: one document, as it was read.
+    func document(_ document: CanonicalDocument) throws
     /// A record or document turned away while reading, said at once.
     func reject(_ reject: Reject) throws
     func warn(_ diagnostic: Diagnostic)
-    /// An input unusable as a whole; `dropped` documents had been read from it before.
+    /// The input begun last was read to its end: what it handed on stands.
+    func end(_ input: String) throws
+    /// An input unusable as a whole; `dropped` documents had been read from it before. In
+    /// streaming mode, whatever it handed on since `begin` is to be undone.
     func fail(_ failure: InputFailure, dropped: Int) throws
 }
 
+extension InputSink {
+    public func begin(_ input: String) throws {}
+    public func end(_ input: String) throws {}
+    /// A sink that takes documents one at a time takes a held input's that way too.
+    public func accept(_ documents: DocumentSpool) throws {
+        try documents.drain { try document($0) }
+    }
+    public func document(_ document: CanonicalDocument) throws {}
+}
+
 extension FrontEnd {
+    /// How documents reach the sink: held per input until it was read whole, or streamed.
+    public enum Mode: Sendable {
+        case held
+        case streaming
+    }
+
+    /// What `begin` and `end` name for the prime contracts joined across inputs after the last one.
+    public static let joinedInputs = "<joined>"
+
     /// The one input loop: each path opened (no links followed when `followingLinks` is false),
-    /// its format sniffed and read through `reader`, its documents handed on only once it was read
-    /// to its end; then the documents joined across inputs. What `sink` throws ends the loop.
-    public static func read(_ paths: [String], reader: DocumentInputReader, followingLinks: Bool = true, into sink: some InputSink) throws {
-        let spool = DocumentSpool()
+    /// its format sniffed and read through `reader`, its documents handed on as `mode` says;
+    /// then the documents joined across inputs. What `sink` throws ends the loop.
+    public static func read(_ paths: [String], reader: DocumentInputReader, followingLinks: Bool = true, mode: Mode = .held, into sink: some InputSink) throws {
+        let spool = mode == .held ? DocumentSpool() : nil
+        var count = 0
+        func take(_ event: SpectrumOutput) throws {
+            switch event {
+            case .document(let document):
+                count += 1
+                if let spool { try spool.append(document) } else { try sink.document(document) }
+            case .rejected(let reject): try sink.reject(reject)
+            case .warning(let diagnostic): sink.warn(diagnostic)
+            }
+        }
         for path in paths {
             let input: InputFile
             let format: InputFormat
@@ -55,23 +98,32 @@ extension FrontEnd {
                 input = try open(path, followingLinks: followingLinks)
                 format = try InputFormat.sniff(input)
             } catch {
+                try sink.begin(path)
                 try sink.fail(InputFailure(error), dropped: 0)
                 continue
             }
+            try sink.begin(path)
+            count = 0
             do {
-                try reader.read(input, format: format) { event in try take(event, spool: spool, sink: sink) }
+                try reader.read(input, format: format, emit: take)
             } catch let failure as InputFailure {
-                let dropped = spool.count
-                spool.discard()
-                try sink.fail(failure, dropped: dropped)
+                spool?.discard()
+                try sink.fail(failure, dropped: count)
                 continue
             }
+            if let spool {
+                try sink.accept(spool)
+                spool.discard()
+            }
+            try sink.end(path)
+        }
+        try sink.begin(joinedInputs)
+        try reader.finish(emit: take)
+        if let spool {
             try sink.accept(spool)
             spool.discard()
         }
-        try reader.finish { event in try take(event, spool: spool, sink: sink) }
-        try sink.accept(spool)
-        spool.discard()
+        try sink.end(joinedInputs)
     }
 
     /// Opens one input (standard input for `-`); the one place inputs are opened.
@@ -97,14 +149,6 @@ extension FrontEnd {
             } catch let failure as IOFailure {
                 try fail(InputFailure(failure))
             }
-        }
-    }
-
-    private static func take(_ event: SpectrumOutput, spool: DocumentSpool, sink: some InputSink) throws {
-        switch event {
-        case .document(let document): try spool.append(document)
-        case .rejected(let reject): try sink.reject(reject)
-        case .warning(let diagnostic): sink.warn(diagnostic)
         }
     }
 }
