@@ -557,7 +557,7 @@ public final class BatchRunner {
         for diagnostic in reject.diagnostics { try say(state, diagnostic.humanLine) }
         state.progress.sequence += 1
         let key = KeyedLines.Key(phase: phase.rawValue, index: index ?? state.progress.sequence)
-        try state.rejectLines.append(reject.json, key: key)
+        try state.rejectLines.append(reject, key: key)
         let name: String
         if let document {
             name = document.displayName
@@ -646,7 +646,7 @@ public final class BatchRunner {
             billingItems = contract.lines.map(\.code)
             if let projectId, let other = try ledger?.conflictingContract(projectId: projectId, target: target, originId: originId) {
                 let diagnostic = Diagnostic.error(.PC001, "Procore project \(projectId) already has prime contract \(other), exported in an earlier run; one prime contract per project", at: document.source)
-                try reject(state, Reject(document: document.json, diagnostics: [diagnostic]), document: document, phase: .export)
+                try reject(state, Reject(document: document, diagnostics: [diagnostic]), document: document, phase: .export)
                 return
             }
             if let key = contract.origin.contractKey { state.progress.contracts.insert(key) }

@@ -129,6 +129,15 @@ final class KeyedLines {
 
     var mark: Mark { Mark(entries: entries.count, bytes: spool.count) }
 
+    /// A reject's line, a canonical document in it written straight as bytes.
+    func append(_ reject: Reject, key: Key) throws(IOFailure) {
+        var bytes: [UInt8] = []
+        reject.writeJSON(into: &bytes)
+        bytes.append(0x0A)
+        entries.append((key, spool.count, bytes.count))
+        try spool.append(bytes)
+    }
+
     func append(_ line: JSONValue, key: Key) throws(IOFailure) {
         var bytes: [UInt8] = []
         JSONWriter.write(line, into: &bytes)

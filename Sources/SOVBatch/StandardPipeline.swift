@@ -54,7 +54,7 @@ extension BatchPipeline {
                         // Exported before: update what that import created, never create it again.
                         guard let earlier = try? CanonicalDocument(json: JSONParser.parse(previous.document)) else {
                             let message = "\(request.document.displayName) was exported in run \(previous.runId), but the ledger's copy of that export cannot be read, so the update cannot be worked out"
-                            return .rejected(Reject(document: request.document.json, diagnostics: [.error(.FMT009, message, at: request.document.source)]))
+                            return .rejected(Reject(document: request.document, diagnostics: [.error(.FMT009, message, at: request.document.source)]))
                         }
                         outcome = ProcoreUpdatePlan.makeUpdate(for: request.document, previous: earlier, options: importOptions, projectLookup: procoreLookup)
                     } else {
@@ -62,7 +62,7 @@ extension BatchPipeline {
                     }
                     switch outcome {
                     case .rejected(let diagnostics):
-                        return .rejected(Reject(document: request.document.json, diagnostics: diagnostics))
+                        return .rejected(Reject(document: request.document, diagnostics: diagnostics))
                     case .written(let result):
                         var bytes: [UInt8] = []
                         JSONWriter.write(result.json, into: &bytes)
@@ -72,11 +72,11 @@ extension BatchPipeline {
                 case .spectrum:
                     guard case .changeOrder(let order) = request.document else {
                         let message = "\(request.document.displayName) cannot go to Spectrum: prime contracts go to Procore"
-                        return .rejected(Reject(document: request.document.json, diagnostics: [.error(.FMT009, message, at: request.document.source)]))
+                        return .rejected(Reject(document: request.document, diagnostics: [.error(.FMT009, message, at: request.document.source)]))
                     }
                     switch spectrumWriter.export(order) {
                     case .rejected(let diagnostics):
-                        return .rejected(Reject(document: request.document.json, diagnostics: diagnostics))
+                        return .rejected(Reject(document: request.document, diagnostics: diagnostics))
                     case .exported(let export):
                         return .exported(ExportedDocument(
                             fileName: request.target.fileName(for: request.document),
