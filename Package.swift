@@ -1,10 +1,11 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-// Arrows point one way (docs/ARCHITECTURE.md, "Modules and their arrows"): executables -> SOVCLI -> SOVBatch -> formats,
-// rules, markup -> SOVCore. SOVCore depends on nothing of ours. Delivery (an HTTP client) is
-// linked only by the executables that deliver: sov-push, sov-run and sov-watch go through
-// SOVPushCLI -> SOVPush -> SOVDelivery; the four stages never link it.
+// Arrows point one way (docs/ARCHITECTURE.md, "Modules and their arrows"): executables -> the
+// command modules -> SOVBatch -> SOVFrontEnd -> formats, rules, markup -> SOVCore. SOVCore
+// depends on nothing of ours. Delivery (an HTTP client) is linked only by the executables that
+// deliver: sov-push, sov-run and sov-watch go through SOVPushCLI -> SOVPush -> SOVDelivery; the
+// four stages never link it, and sov-parse, sov-markup and sov-emit link no ledger either.
 let package = Package(
     name: "SOVBridge",
     products: [
