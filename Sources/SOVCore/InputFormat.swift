@@ -1,5 +1,3 @@
-import SOVCore
-
 /// What an input holds, told from its first bytes rather than its name (content, not
 /// only the extension: docs/FORMATS.md, "Telling inputs apart"), so that standard input and misnamed files work too.
 public enum InputFormat: String, Sendable, Hashable {
@@ -20,9 +18,9 @@ public enum InputFormat: String, Sendable, Hashable {
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
         // UTF-16 is read by libxml2 only; a UTF-16 CSV is not a Spectrum export.
         if bytes.starts(with: [0xFF, 0xFE]) || bytes.starts(with: [0xFE, 0xFF]) {
-            return bytes.dropFirst(2).first(where: { $0 != 0 && !isPadding($0) }) == UInt8(ascii: "<") ? .xml : .csv
+            return bytes.dropFirst(2).first(where: { $0 != 0 && !isBlankByte($0) }) == UInt8(ascii: "<") ? .xml : .csv
         }
-        guard let first = bytes.first(where: { !isPadding($0) }) else { return .empty }
+        guard let first = bytes.first(where: { !isBlankByte($0) }) else { return .empty }
         switch first {
         case UInt8(ascii: "<"): return .xml
         case UInt8(ascii: "{"), UInt8(ascii: "["): return .json
@@ -83,64 +81,7 @@ public enum InputFormat: String, Sendable, Hashable {
     }
 }
 
-/// UTF-8 validity of a whole file, checked in constant memory. With `--encoding windows-1252`,
-/// a file that is valid UTF-8 throughout is read as UTF-8: Windows-1252 text with accented or
-/// typographic characters is practically never valid UTF-8, while a UTF-8 export given in the
-/// same call as a Windows-1252 one (sov.csv next to jobs.csv) would otherwise be garbled.
-public enum UTF8Check {
-    public enum Result: Sendable, Equatable {
-        case ascii
-        case validUTF8
-        case notUTF8
-    }
-
-    public static func check(path: String) throws(IOFailure) -> Result {
-        let input = try InputFile(path: path)
-        var validator = Validator()
-        var chunk = [UInt8](unsafeUninitializedCapacity: 1 << 20) { _, count in count = 1 << 20 }  // only read bytes are looked at
-        while true {
-            let count = try chunk.withUnsafeMutableBytes { buffer in
-                Swift.Result { () throws(IOFailure) in try input.read(into: buffer) }
-            }.get()
-            if count == 0 { break }
-            let valid = chunk.withUnsafeBufferPointer { validator.feed(UnsafeBufferPointer(rebasing: $0[0..<count])) }
-            if !valid { return .notUTF8 }
-        }
-        guard validator.pending == 0 else { return .notUTF8 }
-        return validator.sawMultibyte ? .validUTF8 : .ascii
-    }
-
-    /// Incremental UTF-8 validation (RFC 3629: no overlongs, no surrogates, nothing past U+10FFFF).
-    struct Validator {
-        /// Continuation bytes still expected.
-        var pending = 0
-        var lower: UInt8 = 0x80
-        var upper: UInt8 = 0xBF
-        var sawMultibyte = false
-
-        mutating func feed(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-            for byte in bytes {
-                if pending > 0 {
-                    guard byte >= lower, byte <= upper else { return false }
-                    pending -= 1
-                    lower = 0x80
-                    upper = 0xBF
-                    continue
-                }
-                if byte < 0x80 { continue }
-                sawMultibyte = true
-                switch byte {
-                case 0xC2...0xDF: pending = 1
-                case 0xE0: pending = 2; lower = 0xA0
-                case 0xE1...0xEC, 0xEE...0xEF: pending = 2
-                case 0xED: pending = 2; upper = 0x9F
-                case 0xF0: pending = 3; lower = 0x90
-                case 0xF1...0xF3: pending = 3
-                case 0xF4: pending = 3; upper = 0x8F
-                default: return false
-                }
-            }
-            return true
-        }
-    }
+/// White space before an input's first character: spaces, tabs and line ends.
+private func isBlankByte(_ byte: UInt8) -> Bool {
+    byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
 }
