@@ -61,7 +61,7 @@ public enum ProcoreReader {
         do {
             while let item = try reader.next() {
                 switch item {
-                case .document(let document): result.documents.append(document)
+                case .accepted(let document), .held(let document): result.documents.append(document)
                 case .rejected(let reject): result.rejects.append(reject)
                 }
             }

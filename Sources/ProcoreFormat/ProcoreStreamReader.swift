@@ -8,13 +8,6 @@ import Musl
 import Darwin
 #endif
 
-/// One Procore document read: a canonical change order, or the document rejected with every
-/// problem found.
-public enum ProcoreItem: Sendable {
-    case document(CanonicalDocument)
-    case rejected(Reject)
-}
-
 /// Reads a Procore JSON input (one object, an array of them, or JSON Lines) one document at a
 /// time, so memory follows the largest document, not the file: a JSON Lines export of 100,000
 /// events is never held whole. A top-level array is taken element by element.
@@ -78,7 +71,7 @@ public final class ProcoreStreamReader {
 
     /// The next document, nil at the end. Throws `ProcoreSyntaxError` when the input is not
     /// JSON (and from then on), `IOFailure` when reading fails.
-    public func next() throws -> ProcoreItem? {
+    public func next() throws -> Verdict? {
         if let failure { throw failure }
         do {
             return try step()
@@ -88,7 +81,7 @@ public final class ProcoreStreamReader {
         }
     }
 
-    private func step() throws -> ProcoreItem? {
+    private func step() throws -> Verdict? {
         while true {
             switch place {
             case .beforeFirstValue:
@@ -135,11 +128,11 @@ public final class ProcoreStreamReader {
         }
     }
 
-    private func take(_ value: JSONValue, line: Int) -> ProcoreItem {
+    private func take(_ value: JSONValue, line: Int) -> Verdict {
         record += 1
         let location = SourceLocation(file: file, line: line, record: numbered == true ? record : nil)
         switch ProcoreReader.changeOrder(from: value, at: location, markups: markups) {
-        case .success(let order): return .document(.changeOrder(order))
+        case .success(let order): return .accepted(.changeOrder(order))
         case .failure(let rejection): return .rejected(Reject(record: value, diagnostics: rejection.diagnostics))
         }
     }
@@ -255,7 +248,7 @@ public final class ProcoreStreamReader {
     }
 
     /// The value at `start` as a document, or its reject when an object in it repeats a key.
-    private func document(depth: Int) throws -> ProcoreItem {
+    private func document(depth: Int) throws -> Verdict {
         do {
             let (value, valueLine) = try parseValue(depth: depth)
             if depth == 0, numbered == nil { numbered = try skipWhitespace() }

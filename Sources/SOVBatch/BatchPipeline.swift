@@ -36,18 +36,11 @@ public enum ExportTarget: String, Sendable, Hashable, CaseIterable {
     }
 }
 
-/// One item read from the inputs.
-public enum ParsedItem {
-    case document(CanonicalDocument)
-    /// A record that could not become a document (FMT codes), with its raw fields.
-    case rejected(Reject)
-}
-
 public struct ParseOutput {
-    public var items: [ParsedItem]
+    public var items: [Verdict]
     public var failures: [InputFailure]
 
-    public init(items: [ParsedItem] = [], failures: [InputFailure] = []) {
+    public init(items: [Verdict] = [], failures: [InputFailure] = []) {
         self.items = items
         self.failures = failures
     }
@@ -155,7 +148,7 @@ extension BatchPipeline {
         try sink.begin(FrontEnd.joinedInputs)
         for item in parsed.items {
             switch item {
-            case .document(let document): try sink.document(document)
+            case .accepted(let document), .held(let document): try sink.document(document)
             case .rejected(let reject): try sink.reject(reject)
             }
         }

@@ -124,12 +124,12 @@ extension BatchPipeline {
 /// The batch's inputs, gathered: an input's rejects count only once the input was read whole.
 final class CollectedInputs: InputSink {
     var output = ParseOutput()
-    private var rejects: [ParsedItem] = []
+    private var rejects: [Verdict] = []
 
     func accept(_ documents: DocumentSpool) throws {
         output.items += rejects
         rejects.removeAll()
-        try documents.drain { output.items.append(.document($0)) }
+        try documents.drain { output.items.append(.accepted($0)) }
     }
 
     func reject(_ reject: Reject) throws { rejects.append(.rejected(reject)) }

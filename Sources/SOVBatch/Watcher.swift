@@ -536,7 +536,7 @@ public final class Watcher {
             let rename = InputRename(from: path, to: output.failures.isEmpty ? archived : failed)
             output.items = output.items.map { item in
                 switch item {
-                case .document(let document): .document(rename.document(document))
+                case .accepted(let document), .held(let document): .accepted(rename.document(document))
                 case .rejected(let reject): .rejected(rename.reject(reject))
                 }
             }

@@ -28,7 +28,7 @@ public final class DocumentInputReader {
             do {
                 while let item = try reader.next() {
                     switch item {
-                    case .document(let document): try emit(.document(document))
+                    case .accepted(let document), .held(let document): try emit(.document(document))
                     case .rejected(let reject): try emit(.rejected(reject))
                     }
                 }

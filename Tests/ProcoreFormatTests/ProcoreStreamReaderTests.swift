@@ -11,11 +11,11 @@ import Glibc
 /// the whole input reads, and fail exactly where and how that parse fails.
 @Suite struct ProcoreStreamReaderTests {
     /// Everything a stream over a file yields, and the failure that ended it.
-    private static func stream(_ bytes: [UInt8], maximumDocumentBytes: Int = ProcoreStreamReader.maximumDocumentBytes) throws -> (items: [ProcoreItem], failure: ProcoreSyntaxError?) {
+    private static func stream(_ bytes: [UInt8], maximumDocumentBytes: Int = ProcoreStreamReader.maximumDocumentBytes) throws -> (items: [Verdict], failure: ProcoreSyntaxError?) {
         let scratch = TemporaryFolder()
         let path = scratch.write("input.json", bytes)
         let reader = ProcoreStreamReader(try InputFile(path: path), maximumDocumentBytes: maximumDocumentBytes)
-        var items: [ProcoreItem] = []
+        var items: [Verdict] = []
         do {
             while let item = try reader.next() { items.append(item) }
         } catch let failure as ProcoreSyntaxError {
@@ -60,13 +60,13 @@ import Glibc
         let (items, failure) = try Self.stream(bytes)
         #expect(failure == nil)
         let numbers = items.compactMap { item -> String? in
-            if case .document(.changeOrder(let order)) = item { return order.number }
+            if case .accepted(.changeOrder(let order)) = item { return order.number }
             return nil
         }
         #expect(numbers == (1...300).map(String.init))
         #expect(whole.documents.count == 300)
         // Lines and record numbers as in the file: two lines after every seventh event.
-        if case .document(let last)? = items.last {
+        if case .accepted(let last)? = items.last {
             #expect(last.source.line == 300 + 300 / 7)
             #expect(last.source.record == 300)
         }

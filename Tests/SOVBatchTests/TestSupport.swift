@@ -26,13 +26,13 @@ enum TestPipeline {
         for path in paths {
             do {
                 var reader = CanonicalReader(try InputFile(path: path))
-                var items: [ParsedItem] = []
+                var items: [Verdict] = []
                 var anyJSON = false
                 while let item = try reader.next() {
                     switch item {
                     case .document(let document):
                         anyJSON = true
-                        items.append(.document(document))
+                        items.append(.accepted(document))
                     case .malformed(let raw, let diagnostic):
                         if case .string = raw {} else { anyJSON = true }
                         items.append(.rejected(Reject(record: raw, diagnostics: [diagnostic])))
