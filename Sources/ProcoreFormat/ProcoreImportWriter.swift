@@ -96,20 +96,35 @@ public enum ProcoreImportOutcome: Sendable, Hashable {
     case rejected([Diagnostic])
 }
 
+public enum ProcoreDraftOutcome: Sendable {
+    case ready(ProcoreImportDraft)
+    case rejected([Diagnostic])
+}
+
 /// Finds a Spectrum contract's Procore project (and prime contract): the project map plugs in here.
 public typealias ProcoreProjectLookup = (ContractKey) -> ProcoreLink?
 
 /// Turns canonical documents bound for Procore into the API calls that create them (docs/FORMATS.md, "Procore import JSON").
 /// Every body is written to validate against Procore's schema for its endpoint.
 public enum ProcoreImportWriter {
+    /// The import as a tree of requests (for code that looks inside: the update plan, tests).
     public static func makeImport(for document: CanonicalDocument, options: ProcoreImportOptions = ProcoreImportOptions(), projectLookup: ProcoreProjectLookup? = nil) -> ProcoreImportOutcome {
+        switch draft(for: document, options: options, projectLookup: projectLookup) {
+        case .ready(let draft): .written(draft.procoreImport)
+        case .rejected(let diagnostics): .rejected(diagnostics)
+        }
+    }
+
+    /// The document checked and its import described, to be written as bytes
+    /// (`ProcoreImportDraft.writeJSON(into:)`) or built as a tree.
+    public static func draft(for document: CanonicalDocument, options: ProcoreImportOptions = ProcoreImportOptions(), projectLookup: ProcoreProjectLookup? = nil) -> ProcoreDraftOutcome {
         switch document {
         case .primeContract(let contract): primeContractImport(contract, options: options, projectLookup: projectLookup)
         case .changeOrder(let order): changeOrderImport(order, projectLookup: projectLookup)
         }
     }
 
-    static func primeContractImport(_ contract: PrimeContract, options: ProcoreImportOptions, projectLookup: ProcoreProjectLookup?) -> ProcoreImportOutcome {
+    static func primeContractImport(_ contract: PrimeContract, options: ProcoreImportOptions, projectLookup: ProcoreProjectLookup?) -> ProcoreDraftOutcome {
         var problems: [Diagnostic] = []
         let location = contract.source
         guard let key = contract.origin.contractKey else {
@@ -121,52 +136,12 @@ public enum ProcoreImportWriter {
         let projectId = resolveProjectId(contract.procore, key: key, lookup: projectLookup, location: location, problems: &problems)
         guard let projectId, problems.isEmpty else { return .rejected(problems) }
 
-        let status = options.primeContractStatus
-        var fields: [JSONMember] = [JSONMember("number", .string(contract.number))]
-        if let title = contract.title { fields.append(JSONMember("title", .string(title))) }
-        if let description = contract.description { fields.append(JSONMember("description", .string(description))) }
-        fields.append(JSONMember("status", .string(status.rawValue)))
-        fields.append(JSONMember("executed", .bool(status.isExecuted)))
-        if let date = contract.contractDate { fields.append(JSONMember("contract_date", .string(date.iso))) }
-        if let date = contract.startDate { fields.append(JSONMember("contract_start_date", .string(date.iso))) }
-        if let date = contract.estimatedCompletionDate { fields.append(JSONMember("contract_estimated_completion_date", .string(date.iso))) }
-        if let date = contract.completionDate { fields.append(JSONMember("actual_completion_date", .string(date.iso))) }
-        if let percent = contract.retainagePercent { fields.append(JSONMember("retainage_percent", .string(percent.description))) }
-        fields.append(JSONMember("accounting_method", .string("amount")))
-        fields.append(JSONMember("origin_id", .string(key.originId)))
-        if let data = OriginData.text([
-            ("customer_code", contract.customer.code), ("customer_name", contract.customer.name),
-            ("owner_name", contract.ownerName), ("status_code", contract.status), ("price_method_code", contract.priceMethod),
-        ]) {
-            fields.append(JSONMember("origin_data", .string(data)))
-        }
-
-        var requests = [ProcoreRequest(
-            path: "/rest/v1.0/prime_contract",
-            body: .object([JSONMember("project_id", .number(projectId)), JSONMember("prime_contract", .object(fields))]))]
-        for line in contract.lines {
-            var item: [JSONMember] = [JSONMember("amount", .string(line.amount.description))]
-            if let description = line.description ?? line.additionalDescription {
-                item.append(JSONMember("description", .string(description)))
-            }
-            item.append(JSONMember("origin_id", .string("\(key.originId):\(line.code)")))
-            // Procore's line item has one text field; the billing item code and the second
-            // description line keep their Spectrum names here, readable by an integration.
-            if let data = OriginData.text([
-                ("billing_item", line.code),
-                ("additional_description", line.description == nil ? nil : line.additionalDescription),
-                ("group_code", line.group),
-            ]) {
-                item.append(JSONMember("origin_data", .string(data)))
-            }
-            requests.append(ProcoreRequest(
-                path: "/rest/v1.0/prime_contracts/\(ProcorePlaceholder.primeContractId)/line_items",
-                body: .object([JSONMember("project_id", .number(projectId)), JSONMember("line_item", .object(item))])))
-        }
-        return .written(ProcoreImport(kind: "prime_contract", originId: key.originId, projectId: projectId, requests: requests, warnings: []))
+        return .ready(ProcoreImportDraft(
+            kind: "prime_contract", originId: key.originId, projectId: projectId, warnings: [], contractOriginId: nil,
+            content: .primeContract(contract, key: key, status: options.primeContractStatus)))
     }
 
-    static func changeOrderImport(_ order: ChangeOrder, projectLookup: ProcoreProjectLookup?) -> ProcoreImportOutcome {
+    static func changeOrderImport(_ order: ChangeOrder, projectLookup: ProcoreProjectLookup?) -> ProcoreDraftOutcome {
         let location = order.source
         if order.origin.system == .procore {
             return .rejected([.error(.FMT009, "change order \(order.number) came from Procore: it goes to Spectrum (sov-emit --to spectrum), not back to Procore", at: location.with(field: "origin.system"), value: "procore")])
@@ -188,65 +163,23 @@ public enum ProcoreImportWriter {
             }
         }
 
-        let markupBodies = markupRequests(order, problems: &problems, warnings: &warnings)
+        let markups = markupRequests(order, problems: &problems, warnings: &warnings)
         guard let projectId, problems.isEmpty else { return .rejected(problems) }
-
-        // Without a mapped id the contract is the one SOVBridge creates from this job: its id
-        // is known only once that create is delivered, and the delivery fills it in (keyed by
-        // the contract's origin id, which the import names).
-        var fields: [JSONMember] = [
-            JSONMember("contract_id", primeContractId.map { .number($0) } ?? .string(ProcorePlaceholder.primeContractId)),
-            JSONMember("number", .string(order.number)),
-        ]
-        if let title = order.title ?? order.description { fields.append(JSONMember("title", .string(title))) }
-        if let description = order.description { fields.append(JSONMember("description", .string(description))) }
-        fields.append(JSONMember("status", .string("approved")))
-        fields.append(JSONMember("executed", .bool(order.executed ?? true)))
-        if let due = order.dueDate { fields.append(JSONMember("due_date", .string(due.iso))) }
-        // Spectrum's Approved_Date is the day the owner approved the change: in Procore, the day
-        // the signed change order came back. (Change_Order_Date has no field in this body.)
-        if let approved = order.approvedDate { fields.append(JSONMember("signed_change_order_received_date", .string(approved.iso))) }
-        if let days = order.scheduleImpactDays { fields.append(JSONMember("schedule_impact_amount", .int(days))) }
-
-        var requests = [ProcoreRequest(
-            path: "/rest/v1.0/projects/\(projectId)/prime_change_orders",
-            body: .object([JSONMember("change_order", .object(fields))]))]
-        for (index, line) in order.lines.enumerated() {
-            var item: [JSONMember] = [JSONMember("amount", .string(line.amount.description))]
-            if let description = line.description ?? line.additionalDescription {
-                item.append(JSONMember("description", .string(description)))
-            }
-            item.append(JSONMember("origin_id", .string("\(originId):line:\(index + 1)")))
-            if let data = changeOrderLineData(line, contractOriginId: key.originId) {
-                item.append(JSONMember("origin_data", .string(data)))
-            }
-            requests.append(ProcoreRequest(
-                path: "/rest/v1.0/potential_change_orders/\(ProcorePlaceholder.potentialChangeOrderId)/line_items",
-                body: .object([JSONMember("project_id", .number(projectId)), JSONMember("line_item", .object(item))])))
-        }
-        for body in markupBodies {
-            requests.append(ProcoreRequest(
-                path: "/rest/v1.0/financials/markups",
-                query: [
-                    JSONMember("project_id", .string(projectId)),
-                    JSONMember("holder_type", .string("PotentialChangeOrder")),
-                    JSONMember("holder_id", .string(ProcorePlaceholder.potentialChangeOrderId)),
-                ],
-                body: body))
-        }
-        return .written(ProcoreImport(
-            kind: "change_order", originId: originId, projectId: projectId, requests: requests, warnings: warnings,
-            contractOriginId: primeContractId == nil ? key.originId : nil))
+        return .ready(ProcoreImportDraft(
+            kind: "change_order", originId: originId, projectId: projectId, warnings: warnings,
+            contractOriginId: primeContractId == nil ? key.originId : nil,
+            content: .changeOrder(order, contractOriginId: key.originId, primeContractId: primeContractId, markups: markups)))
     }
 
-    /// The change order's markups as Procore markup bodies, horizontal before vertical, each set
-    /// by position; what Procore cannot take is a problem, what it takes differently a warning.
-    static func markupRequests(_ order: ChangeOrder, problems: inout [Diagnostic], warnings: inout [Diagnostic]) -> [JSONValue] {
+    /// The change order's markups in the order of their requests (horizontal before vertical,
+    /// each set by position); what Procore cannot take is a problem, what it takes differently a
+    /// warning.
+    static func markupRequests(_ order: ChangeOrder, problems: inout [Diagnostic], warnings: inout [Diagnostic]) -> [Markup] {
         let location = order.source
-        var markupBodies: [JSONValue] = []
+        var markups: [Markup] = []
         for (index, markup) in order.markups.enumerated().sorted(by: { ($0.element.set == .horizontal ? 0 : 1, $0.element.position, $0.offset) < ($1.element.set == .horizontal ? 0 : 1, $1.element.position, $1.offset) }) {
             let field = location.with(field: "markups[\(index)]")
-            guard let percent = markup.percent else {
+            guard markup.percent != nil else {
                 problems.append(.error(.MKP002, "markup '\(markup.name)' is a lump sum (\(markup.amount?.description ?? "no amount")); Procore markups are percentages", at: field, value: markup.amount?.description))
                 continue
             }
@@ -255,15 +188,10 @@ public enum ProcoreImportWriter {
             case let other?:
                 problems.append(.error(.MKP002, "markup '\(markup.name)' uses calculation '\(other)', which SOVBridge does not support", at: field, value: other))
             }
-            var definition: [JSONMember] = [
-                JSONMember("markup_set", .string(markup.set.rawValue)),
-                JSONMember("name", .string(markup.name)),
-                JSONMember("percentage", .string(percent.description)),
-                JSONMember("position", .int(markup.position)),
-            ]
             switch markup.compound {
-            case .none: break  // Procore's basic calculation is the default (compound type null).
-            case .above: definition.append(JSONMember("compound", .object(["type": .string("above")])))
+            // Procore's basic calculation is the default (compound type null); above is written
+            // {"type": "above"} (ProcoreImportDraft).
+            case .none, .above: break
             case .names(let names):
                 // Procore selects markups to compound by their ids, which it assigns on create.
                 problems.append(.error(.MKP002, "markup '\(markup.name)' compounds only \(names.joined(separator: ", ")); Procore selects those by ids it has not assigned yet", at: field))
@@ -271,9 +199,9 @@ public enum ProcoreImportWriter {
             if let item = markup.primeLineItem {
                 warnings.append(.warning(.MKP002, "markup '\(markup.name)' goes to billing item \(item) in Spectrum; Procore needs that item's id, so Procore will spread it across the lines", at: field, value: item))
             }
-            markupBodies.append(.object([JSONMember("markup", .object(definition))]))
+            markups.append(markup)
         }
-        return markupBodies
+        return markups
     }
 
     /// The SOV line a change order line changes (CO004), and the Spectrum fields its body has no

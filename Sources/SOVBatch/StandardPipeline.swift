@@ -49,26 +49,34 @@ extension BatchPipeline {
             export: { request in
                 switch request.target {
                 case .procore:
-                    let outcome: ProcoreImportOutcome
+                    var bytes: [UInt8] = []
+                    let projectId: String
                     if let previous = request.previous {
                         // Exported before: update what that import created, never create it again.
+                        // (The update compares the earlier and current bodies: built as trees.)
                         guard let earlier = try? CanonicalDocument(json: JSONParser.parse(previous.document)) else {
                             let message = "\(request.document.displayName) was exported in run \(previous.runId), but the ledger's copy of that export cannot be read, so the update cannot be worked out"
                             return .rejected(Reject(document: request.document, diagnostics: [.error(.FMT009, message, at: request.document.source)]))
                         }
-                        outcome = ProcoreUpdatePlan.makeUpdate(for: request.document, previous: earlier, options: importOptions, projectLookup: procoreLookup)
+                        switch ProcoreUpdatePlan.makeUpdate(for: request.document, previous: earlier, options: importOptions, projectLookup: procoreLookup) {
+                        case .rejected(let diagnostics):
+                            return .rejected(Reject(document: request.document, diagnostics: diagnostics))
+                        case .written(let update):
+                            JSONWriter.write(update.json, into: &bytes)
+                            projectId = update.projectId
+                        }
                     } else {
-                        outcome = ProcoreImportWriter.makeImport(for: request.document, options: importOptions, projectLookup: procoreLookup)
+                        // A create: described once and written straight as bytes.
+                        switch ProcoreImportWriter.draft(for: request.document, options: importOptions, projectLookup: procoreLookup) {
+                        case .rejected(let diagnostics):
+                            return .rejected(Reject(document: request.document, diagnostics: diagnostics))
+                        case .ready(let draft):
+                            draft.writeJSON(into: &bytes)
+                            projectId = draft.projectId
+                        }
                     }
-                    switch outcome {
-                    case .rejected(let diagnostics):
-                        return .rejected(Reject(document: request.document, diagnostics: diagnostics))
-                    case .written(let result):
-                        var bytes: [UInt8] = []
-                        JSONWriter.write(result.json, into: &bytes)
-                        bytes.append(0x0A)
-                        return .exported(ExportedDocument(fileName: request.target.fileName(for: request.document), bytes: bytes, projectId: result.projectId))
-                    }
+                    bytes.append(0x0A)
+                    return .exported(ExportedDocument(fileName: request.target.fileName(for: request.document), bytes: bytes, projectId: projectId))
                 case .spectrum:
                     guard case .changeOrder(let order) = request.document else {
                         let message = "\(request.document.displayName) cannot go to Spectrum: prime contracts go to Procore"

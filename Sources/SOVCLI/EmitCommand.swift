@@ -97,18 +97,18 @@ extension EmitCommand {
         return StageDriver.runCanonical(
             stage: "sov-emit", options: options, passesAccepted: false,
             process: { document in
-                switch ProcoreImportWriter.makeImport(for: document, options: importOptions, projectLookup: lookup) {
+                switch ProcoreImportWriter.draft(for: document, options: importOptions, projectLookup: lookup) {
                 case .rejected(let diagnostics):
                     return .rejected(document, diagnostics)
-                case .written(let result):
+                case .ready(let result):
                     warnings += result.warnings
+                    var bytes: [UInt8] = []
+                    result.writeJSON(into: &bytes)
+                    bytes.append(0x0A)
                     if let out {
-                        var bytes: [UInt8] = []
-                        JSONWriter.write(result.json, into: &bytes)
-                        bytes.append(0x0A)
                         try AtomicFile.write(bytes, to: out + "/" + result.fileName)
                     } else {
-                        try output.writeLine(result.json)
+                        try output.write(bytes: bytes)
                     }
                     written += 1
                     // Written here rather than passed on: the output is import JSON, not canonical.

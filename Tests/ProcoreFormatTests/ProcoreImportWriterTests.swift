@@ -40,6 +40,66 @@ private func strings(in value: JSONValue, at path: String = "") -> [(String, Str
         #expect(lines.joined(separator: "\n") + "\n" == golden)
     }
 
+    /// The bytes `sov-run` and `sov-emit` write (the draft, straight as bytes) are the golden
+    /// lines, and the same as the tree the update plan inspects, written.
+    @Test func draftBytesAreTheGoldenLinesAndTheTreeWritten() throws {
+        let lookup = try fixtureLookup()
+        let golden = try Fixture.text("golden/bound-for-procore.procore.jsonl").split(separator: "\n").map(String.init)
+        let documents = try Fixture.documents("canonical/bound-for-procore.jsonl")
+        #expect(documents.count == golden.count)
+        for (document, line) in zip(documents, golden) {
+            guard case .ready(let draft) = ProcoreImportWriter.draft(for: document, projectLookup: lookup) else {
+                Issue.record("\(document.displayName) was rejected")
+                continue
+            }
+            var bytes: [UInt8] = []
+            draft.writeJSON(into: &bytes)
+            #expect(String(decoding: bytes, as: UTF8.self) == line)
+            var treeBytes: [UInt8] = []
+            JSONWriter.write(draft.procoreImport.json, into: &treeBytes)
+            #expect(treeBytes == bytes)
+            #expect(draft.fileName == draft.procoreImport.fileName)
+        }
+    }
+
+    /// Text that needs escaping, non-ASCII text and every optional field present or absent: the
+    /// bytes match the tree written by `JSONWriter`, field for field.
+    @Test func draftBytesMatchTheTreeForTextThatNeedsEscaping() throws {
+        let lookup = try fixtureLookup()
+        for document in try Fixture.documents("canonical/bound-for-procore.jsonl") {
+            var changed = document
+            switch document {
+            case .primeContract(var contract):
+                contract.title = "Quote \" back\\slash \u{1} tab\t new\nline caf\u{E9} \u{1F3D7}"
+                contract.description = nil
+                contract.lines = contract.lines.map { line in
+                    var line = line
+                    line.description = line.description.map { $0 + " \u{7F}\"" }
+                    line.additionalDescription = "second & line = 2"
+                    return line
+                }
+                changed = .primeContract(contract)
+            case .changeOrder(var order):
+                order.title = nil
+                order.description = "Stra\u{DF}e \"Nord\"\r\n"
+                order.scheduleImpactDays = -3
+                changed = .changeOrder(order)
+            }
+            for options in ProcorePrimeContractStatus.allCases.map({ ProcoreImportOptions(primeContractStatus: $0) }) {
+                guard case .ready(let draft) = ProcoreImportWriter.draft(for: changed, options: options, projectLookup: lookup) else {
+                    Issue.record("\(changed.displayName) was rejected")
+                    continue
+                }
+                var bytes: [UInt8] = []
+                draft.writeJSON(into: &bytes)
+                var treeBytes: [UInt8] = []
+                JSONWriter.write(draft.json, into: &treeBytes)
+                #expect(bytes == treeBytes, "\(changed.displayName)")
+                #expect(try JSONParser.parse(String(decoding: bytes, as: UTF8.self)) == draft.procoreImport.json)
+            }
+        }
+    }
+
     @Test func primeContractRequestsCreateTheContractThenEachLine() throws {
         let document = try Fixture.documents("canonical/bound-for-procore.jsonl")[0]
         let result = try #require(written(ProcoreImportWriter.makeImport(for: document, projectLookup: try fixtureLookup())))

@@ -30,6 +30,28 @@ struct LedgerTests {
         #expect(try raw.query("PRAGMA user_version").first?.first?.integer == Int64(Ledger.schemaVersion))
     }
 
+    /// A new ledger is made of 64 KB pages; an existing one keeps its own (SQLite cannot change
+    /// a WAL database's page size), and is read and written as before.
+    @Test func aNewLedgerHas64KBPagesAndAnOldOneKeepsItsOwn() throws {
+        let folder = TemporaryFolder()
+        try ledgerWithOneContract(at: folder.file("new.sqlite"))
+        let fresh = try SQLiteConnection(path: folder.file("new.sqlite"), readOnly: true, busyTimeoutMilliseconds: 1000)
+        #expect(try fresh.query("PRAGMA page_size").first?.first?.integer == 65536)
+
+        // A ledger made before, in 4 KB pages.
+        do {
+            let old = try SQLiteConnection(path: folder.file("old.sqlite"), readOnly: false, busyTimeoutMilliseconds: 1000)
+            _ = try old.query("PRAGMA page_size = 4096")
+            _ = try old.query("PRAGMA journal_mode = WAL")
+        }
+        try ledgerWithOneContract(at: folder.file("old.sqlite"))
+        let ledger = try Ledger(path: folder.file("old.sqlite"))
+        #expect(try ledger.entries().map(\.originId) == [Fixtures.contract(job: "24-1017").originId])
+        #expect(try ledger.integrityCheck() == "ok")
+        let reread = try SQLiteConnection(path: folder.file("old.sqlite"), readOnly: true, busyTimeoutMilliseconds: 1000)
+        #expect(try reread.query("PRAGMA page_size").first?.first?.integer == 4096)
+    }
+
     @Test func recordsExportsUpdatesAndRuns() throws {
         let folder = TemporaryFolder()
         let ledger = try Ledger(path: folder.file("l.sqlite"))

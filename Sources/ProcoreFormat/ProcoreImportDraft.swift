@@ -1,0 +1,239 @@
+import SOVCore
+
+/// An import the writer has checked and can write: what `sov-emit --to procore` writes for one
+/// document, `{kind, origin_id, project_id, [contract_origin_id], requests}`, each request
+/// `{method, path, query, body}`. Its JSON is described once (`encode(into:)`), as
+/// `CanonicalDocument`'s is: written straight as bytes on the hot paths (`writeJSON(into:)`), or
+/// built as a tree (`procoreImport`) where something looks inside (the update plan, tests).
+public struct ProcoreImportDraft: Sendable {
+    public let kind: String
+    public let originId: String
+    public let projectId: String
+    /// Things the import cannot say to Procore, which did not stop it.
+    public let warnings: [Diagnostic]
+    /// See `ProcoreImport.contractOriginId`.
+    public let contractOriginId: String?
+    let content: Content
+
+    enum Content: Sendable {
+        case primeContract(PrimeContract, key: ContractKey, status: ProcorePrimeContractStatus)
+        /// `markups` in the order their requests go (horizontal before vertical, by position),
+        /// each with a percentage (the writer rejects the others).
+        case changeOrder(ChangeOrder, contractOriginId: String, primeContractId: String?, markups: [Markup])
+    }
+
+    /// The file name for `--out DIR`, from the origin id.
+    public var fileName: String { AtomicFile.safeFileName(originId) + ".json" }
+
+    /// Appends the import's JSON to `buffer` (no tree in between).
+    public func writeJSON(into buffer: inout [UInt8]) {
+        JSONByteOutput.write(into: &buffer) { encode(into: &$0) }
+    }
+
+    public var json: JSONValue { JSONTreeOutput.build { encode(into: &$0) } }
+
+    /// The import as a tree of requests, for code that compares or inspects bodies.
+    public var procoreImport: ProcoreImport {
+        let requests = json["requests"]?.arrayValue ?? []
+        return ProcoreImport(
+            kind: kind, originId: originId, projectId: projectId,
+            requests: requests.map { request in
+                ProcoreRequest(
+                    method: request["method"]?.stringValue ?? "POST", path: request["path"]?.stringValue ?? "",
+                    query: request["query"]?.members ?? [], body: request["body"] ?? .null)
+            },
+            warnings: warnings, contractOriginId: contractOriginId)
+    }
+
+    public func encode(into output: inout some JSONOutput) {
+        output.beginObject()
+        output.key("kind")
+        output.string(kind)
+        output.key("origin_id")
+        output.string(originId)
+        output.key("project_id")
+        output.number(projectId)
+        if let contractOriginId {
+            output.key("contract_origin_id")
+            output.string(contractOriginId)
+        }
+        output.key("requests")
+        output.beginArray()
+        switch content {
+        case .primeContract(let contract, let key, let status):
+            Self.encodeRequests(contract, key: key, status: status, projectId: projectId, into: &output)
+        case .changeOrder(let order, let contractOriginId, let primeContractId, let markups):
+            Self.encodeRequests(order, originId: originId, contractOriginId: contractOriginId, primeContractId: primeContractId, markups: markups, projectId: projectId, into: &output)
+        }
+        output.endArray()
+        output.endObject()
+    }
+
+    /// One request, `{method, path, query, body}`: `query` members (string values) or `{}`.
+    static func request<Output: JSONOutput>(
+        _ output: inout Output, method: String = "POST", path: String, query: [(String, String)] = [], body: (inout Output) -> Void
+    ) {
+        output.beginObject()
+        output.key("method")
+        output.string(method)
+        output.key("path")
+        output.string(path)
+        output.key("query")
+        output.beginObject()
+        for (name, value) in query {
+            output.key(name)
+            output.string(value)
+        }
+        output.endObject()
+        output.key("body")
+        body(&output)
+        output.endObject()
+    }
+
+    static func encodeRequests(_ contract: PrimeContract, key: ContractKey, status: ProcorePrimeContractStatus, projectId: String, into output: inout some JSONOutput) {
+        let originId = key.originId
+        request(&output, path: "/rest/v1.0/prime_contract") { output in
+            output.beginObject()
+            output.key("project_id")
+            output.number(projectId)
+            output.key("prime_contract")
+            output.beginObject()
+            output.key("number")
+            output.string(contract.number)
+            if let title = contract.title { output.key("title"); output.string(title) }
+            if let description = contract.description { output.key("description"); output.string(description) }
+            output.key("status")
+            output.string(status.rawValue)
+            output.key("executed")
+            output.bool(status.isExecuted)
+            if let date = contract.contractDate { output.key("contract_date"); output.string(date.iso) }
+            if let date = contract.startDate { output.key("contract_start_date"); output.string(date.iso) }
+            if let date = contract.estimatedCompletionDate { output.key("contract_estimated_completion_date"); output.string(date.iso) }
+            if let date = contract.completionDate { output.key("actual_completion_date"); output.string(date.iso) }
+            if let percent = contract.retainagePercent { output.key("retainage_percent"); output.string(percent.description) }
+            output.key("accounting_method")
+            output.string("amount")
+            output.key("origin_id")
+            output.string(originId)
+            if let data = OriginData.text([
+                ("customer_code", contract.customer.code), ("customer_name", contract.customer.name),
+                ("owner_name", contract.ownerName), ("status_code", contract.status), ("price_method_code", contract.priceMethod),
+            ]) {
+                output.key("origin_data")
+                output.string(data)
+            }
+            output.endObject()
+            output.endObject()
+        }
+        let linePath = "/rest/v1.0/prime_contracts/\(ProcorePlaceholder.primeContractId)/line_items"
+        for line in contract.lines {
+            request(&output, path: linePath) { output in
+                output.beginObject()
+                output.key("project_id")
+                output.number(projectId)
+                output.key("line_item")
+                output.beginObject()
+                output.key("amount")
+                output.money(line.amount)
+                if let description = line.description ?? line.additionalDescription {
+                    output.key("description")
+                    output.string(description)
+                }
+                output.key("origin_id")
+                output.string(originId + ":" + line.code)
+                // Procore's line item has one text field; the billing item code and the second
+                // description line keep their Spectrum names here, readable by an integration.
+                if let data = OriginData.text([
+                    ("billing_item", line.code),
+                    ("additional_description", line.description == nil ? nil : line.additionalDescription),
+                    ("group_code", line.group),
+                ]) {
+                    output.key("origin_data")
+                    output.string(data)
+                }
+                output.endObject()
+                output.endObject()
+            }
+        }
+    }
+
+    static func encodeRequests(
+        _ order: ChangeOrder, originId: String, contractOriginId: String, primeContractId: String?, markups: [Markup], projectId: String,
+        into output: inout some JSONOutput
+    ) {
+        request(&output, path: "/rest/v1.0/projects/\(projectId)/prime_change_orders") { output in
+            output.beginObject()
+            output.key("change_order")
+            output.beginObject()
+            // Without a mapped id the contract is the one SOVBridge creates from this job: its id
+            // is known only once that create is delivered, and the delivery fills it in (keyed by
+            // the contract's origin id, which the import names).
+            output.key("contract_id")
+            if let primeContractId { output.number(primeContractId) } else { output.string(ProcorePlaceholder.primeContractId) }
+            output.key("number")
+            output.string(order.number)
+            if let title = order.title ?? order.description { output.key("title"); output.string(title) }
+            if let description = order.description { output.key("description"); output.string(description) }
+            output.key("status")
+            output.string("approved")
+            output.key("executed")
+            output.bool(order.executed ?? true)
+            if let due = order.dueDate { output.key("due_date"); output.string(due.iso) }
+            // Spectrum's Approved_Date is the day the owner approved the change: in Procore, the day
+            // the signed change order came back. (Change_Order_Date has no field in this body.)
+            if let approved = order.approvedDate { output.key("signed_change_order_received_date"); output.string(approved.iso) }
+            if let days = order.scheduleImpactDays { output.key("schedule_impact_amount"); output.integer(days) }
+            output.endObject()
+            output.endObject()
+        }
+        let linePath = "/rest/v1.0/potential_change_orders/\(ProcorePlaceholder.potentialChangeOrderId)/line_items"
+        for (index, line) in order.lines.enumerated() {
+            request(&output, path: linePath) { output in
+                output.beginObject()
+                output.key("project_id")
+                output.number(projectId)
+                output.key("line_item")
+                output.beginObject()
+                output.key("amount")
+                output.money(line.amount)
+                if let description = line.description ?? line.additionalDescription {
+                    output.key("description")
+                    output.string(description)
+                }
+                output.key("origin_id")
+                output.string("\(originId):line:\(index + 1)")
+                if let data = ProcoreImportWriter.changeOrderLineData(line, contractOriginId: contractOriginId) {
+                    output.key("origin_data")
+                    output.string(data)
+                }
+                output.endObject()
+                output.endObject()
+            }
+        }
+        let query = [("project_id", projectId), ("holder_type", "PotentialChangeOrder"), ("holder_id", ProcorePlaceholder.potentialChangeOrderId)]
+        for markup in markups {
+            request(&output, path: "/rest/v1.0/financials/markups", query: query) { output in
+                output.beginObject()
+                output.key("markup")
+                output.beginObject()
+                output.key("markup_set")
+                output.string(markup.set.rawValue)
+                output.key("name")
+                output.string(markup.name)
+                output.key("percentage")
+                output.string(markup.percent?.description ?? "0")
+                output.key("position")
+                output.integer(markup.position)
+                if case .above = markup.compound {
+                    output.key("compound")
+                    output.beginObject()
+                    output.key("type")
+                    output.string("above")
+                    output.endObject()
+                }
+                output.endObject()
+                output.endObject()
+            }
+        }
+    }
+}
