@@ -130,9 +130,7 @@ public enum ProcoreImportWriter {
         guard let key = contract.origin.contractKey else {
             return .rejected([.error(.FMT004, "prime contract without its Spectrum company, job and customer: Procore needs them as its origin id", at: location.with(field: "origin"))])
         }
-        if contract.priceMethod?.uppercased() == "U" || contract.lines.contains(where: \.isUnitPriced) {
-            problems.append(.error(.PC002, "unit price contracts are not supported: Procore's prime contract is written with accounting method 'amount'", at: location.with(field: "price_method"), value: contract.priceMethod))
-        }
+        problems += Rulebook.unitPrice(contract)
         let projectId = resolveProjectId(contract.procore, key: key, lookup: projectLookup, location: location, problems: &problems)
         guard let projectId, problems.isEmpty else { return .rejected(problems) }
 
@@ -148,9 +146,7 @@ public enum ProcoreImportWriter {
         }
         var problems: [Diagnostic] = []
         var warnings: [Diagnostic] = []
-        if !order.approved {
-            problems.append(.error(.CO003, "change order \(order.number) is not approved; Procore receives approved change orders only", at: location.with(field: "status"), value: order.status))
-        }
+        if let unapproved = Rulebook.approval(order) { problems.append(unapproved) }
         guard let key = order.contract ?? order.origin.contractKey else {
             return .rejected(problems + [.error(.FMT004, "change order \(order.number) without its contract's Spectrum company, job and customer", at: location.with(field: "contract"))])
         }

@@ -182,6 +182,20 @@ private func strings(in value: JSONValue, at path: String = "") -> [(String, Str
         }
     }
 
+    /// The rules the validator and this writer both check are said in the same words (Rulebook).
+    @Test func theWriterSaysARuleAsTheValidatorDoes() throws {
+        let lookup = try fixtureLookup()
+        for document in try Fixture.documents("canonical/not-for-procore.jsonl") {
+            let said = rejected(ProcoreImportWriter.makeImport(for: document, projectLookup: lookup))
+            switch document {
+            case .changeOrder(let order):
+                if let rule = Rulebook.approval(order) { #expect(said.contains(rule), "\(rule.humanLine)") }
+            case .primeContract(let contract):
+                for rule in Rulebook.unitPrice(contract) { #expect(said.contains(rule), "\(rule.humanLine)") }
+            }
+        }
+    }
+
     @Test func documentsProcoreCannotTakeAreRejectedWithTheirCodes() throws {
         let lookup = try fixtureLookup()
         let outcomes = try Fixture.documents("canonical/not-for-procore.jsonl").map {
