@@ -53,6 +53,9 @@ public struct ExportRequest {
     /// The ledger's record of the last export of this document, nil when it is new. A writer
     /// may use it to send an update rather than a create.
     public var previous: LedgerEntry?
+    /// `previous.document` parsed, when the runner parsed it already (to say what changed), so
+    /// the writer does not parse the same text again.
+    public var previousJSON: JSONValue?
 
     public var isUpdate: Bool { previous != nil }
 }

@@ -51,6 +51,9 @@ public final class BatchRunner {
     let standardOutput: OutputSink
     let progress: ProgressLine
     var ledger: Ledger?
+    /// The stored document last read to say what changed, parsed: the update usually starts
+    /// from the same one, which is then not parsed again.
+    private var lastPrevious: (text: String, json: JSONValue)?
     private let givenLedger: Bool
 
     /// - Parameters:
@@ -626,6 +629,7 @@ public final class BatchRunner {
             outcome.action = .updated
             let stored = try ledger?.entryDocument(originId: originId, target: target) ?? ""
             let old = (try? JSONParser.parse(stored)) ?? .null
+            lastPrevious = (stored, old)
             outcome.changes = DocumentChanges.describe(from: old, to: comparable)
         }
 
@@ -842,7 +846,8 @@ public final class BatchRunner {
                 base = try ledger.entry(originId: document.originId, target: target)
             }
         }
-        return pipeline.export(ExportRequest(document: document, target: target, previous: base))
+        let parsed = base.flatMap { base in lastPrevious.flatMap { $0.text == base.document ? $0.json : nil } }
+        return pipeline.export(ExportRequest(document: document, target: target, previous: base, previousJSON: parsed))
     }
 
     /// Standard output carries JSON Lines whatever the targets: a Procore import object is one

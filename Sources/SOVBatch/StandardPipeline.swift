@@ -54,7 +54,9 @@ extension BatchPipeline {
                     if let previous = request.previous {
                         // Exported before: update what that import created, never create it again.
                         // (The update compares the earlier and current bodies: built as trees.)
-                        guard let earlier = try? CanonicalDocument(json: JSONParser.parse(previous.document)) else {
+                        guard let parsed = request.previousJSON ?? (try? JSONParser.parse(previous.document)),
+                            let earlier = try? CanonicalDocument(json: parsed)
+                        else {
                             let message = "\(request.document.displayName) was exported in run \(previous.runId), but the ledger's copy of that export cannot be read, so the update cannot be worked out"
                             return .rejected(Reject(document: request.document, diagnostics: [.error(.FMT009, message, at: request.document.source)]))
                         }
