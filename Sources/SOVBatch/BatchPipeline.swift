@@ -102,7 +102,9 @@ public struct BatchPipeline {
     /// documents handed on as read, and a validator that takes them one at a time, so a batch
     /// is exported contract by contract as it is read. Nil: `parse` and `validate` over the
     /// whole batch, as a test pipeline has them.
-    public var read: ((_ paths: [String], _ sink: any InputSink) throws -> Void)?
+    /// The inputs streamed through the front end; `naming` names each input as its documents
+    /// and messages should (the drop folder: as it will be archived).
+    public var read: ((_ paths: [String], _ naming: (String) -> String, _ sink: any InputSink) throws -> Void)?
     public var validator: ((_ history: ExportHistory) -> any DocumentValidator)?
 
     public init(
@@ -138,9 +140,9 @@ struct WholeBatchValidator: DocumentValidator {
 extension BatchPipeline {
     /// The inputs handed to `sink`, through `read`, or from `parse`'s whole-batch output (its
     /// failures first, then its items as the joined input).
-    func stream(_ paths: [String], into sink: any InputSink) throws {
+    func stream(_ paths: [String], naming: (String) -> String = { $0 }, into sink: any InputSink) throws {
         if let read {
-            try read(paths, sink)
+            try read(paths, naming, sink)
             return
         }
         let parsed = paths.isEmpty ? ParseOutput() : parse(paths)

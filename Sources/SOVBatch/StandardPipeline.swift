@@ -94,8 +94,8 @@ extension BatchPipeline {
                     }
                 }
             })
-        pipeline.read = { paths, sink in
-            try FrontEnd.read(paths, reader: reader, followingLinks: options.followsLinks, mode: .streaming, into: sink)
+        pipeline.read = { paths, naming, sink in
+            try FrontEnd.read(paths, reader: reader, followingLinks: options.followsLinks, mode: .streaming, naming: naming, into: sink)
         }
         pipeline.validator = { history in Validator(projectMap: map, knownContracts: history) }
         return pipeline

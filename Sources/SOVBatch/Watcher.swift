@@ -3,6 +3,7 @@
 import Glibc
 import SOVCore
 import SOVFrontEnd
+import SpectrumFormat
 import Synchronization
 #endif
 
@@ -544,35 +545,39 @@ public final class Watcher {
             return output
         }
         if let read = pipeline.read {
-            // Streamed, the input is named up front as it will be archived; a failure names
-            // where an unusable input goes. (Should one file of a claimed folder fail, the folder
-            // goes to failed/ while the others' documents name archive/: `process` renames what
-            // the run result says.)
-            renamed.read = { paths, sink in
-                try read(paths, RenamingSink(sink, documents: InputRename(from: path, to: archived), failures: InputRename(from: path, to: failed)))
+            // Streamed, the front end names the input up front as it will be archived, so its
+            // documents, rejects and warnings carry that name from the start; only a failure is
+            // renamed, to where an unusable input goes. (Should one file of a claimed folder
+            // fail, the folder goes to failed/ while the others' documents name archive/:
+            // `process` renames what the run result says.)
+            let archive = InputRename(from: path, to: archived)
+            renamed.read = { paths, _, sink in
+                try read(paths, archive.path, FailureNaming(sink, read: InputRename(from: path, to: failed), named: InputRename(from: archived, to: failed)))
             }
         }
         return renamed
     }
 
-    /// Hands on what the front end reads with its paths renamed.
-    final class RenamingSink: InputSink {
+    /// Hands on what the front end reads; a failure names where the unusable input is filed.
+    final class FailureNaming: InputSink {
         let sink: any InputSink
-        let documents: InputRename
-        let failures: InputRename
+        /// From the path read, and from the name the input was read under.
+        let read: InputRename
+        let named: InputRename
 
-        init(_ sink: any InputSink, documents: InputRename, failures: InputRename) {
+        init(_ sink: any InputSink, read: InputRename, named: InputRename) {
             self.sink = sink
-            self.documents = documents
-            self.failures = failures
+            self.read = read
+            self.named = named
         }
 
-        func begin(_ input: String) throws { try sink.begin(documents.path(input)) }
-        func document(_ document: CanonicalDocument) throws { try sink.document(documents.document(document)) }
-        func reject(_ reject: Reject) throws { try sink.reject(documents.reject(reject)) }
-        func warn(_ diagnostic: Diagnostic) { sink.warn(documents.diagnostic(diagnostic)) }
-        func end(_ input: String) throws { try sink.end(documents.path(input)) }
-        func fail(_ failure: InputFailure, dropped: Int) throws { try sink.fail(failures.failure(failure), dropped: dropped) }
+        func begin(_ input: String) throws { try sink.begin(input) }
+        func document(_ document: CanonicalDocument) throws { try sink.document(document) }
+        func accept(_ documents: DocumentSpool) throws { try sink.accept(documents) }
+        func reject(_ reject: Reject) throws { try sink.reject(reject) }
+        func warn(_ diagnostic: Diagnostic) { sink.warn(diagnostic) }
+        func end(_ input: String) throws { try sink.end(input) }
+        func fail(_ failure: InputFailure, dropped: Int) throws { try sink.fail(named.failure(read.failure(failure)), dropped: dropped) }
     }
 
     private func writeReport() {

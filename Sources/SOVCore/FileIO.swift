@@ -35,8 +35,11 @@ public struct IOFailure: Error, Sendable, CustomStringConvertible {
 
 /// An input opened for sequential reading: a file, or standard input for "-".
 public final class InputFile {
-    /// The name used in messages: the path, or "<stdin>".
+    /// The name used in messages and documents: the path, "<stdin>", or the name it was opened
+    /// under (the drop folder names an input as it will be archived).
     public let name: String
+    /// What was opened ("-": standard input).
+    public let path: String
     private let descriptor: Int32
     private let ownsDescriptor: Bool
 
@@ -45,9 +48,10 @@ public final class InputFile {
     /// (66) unless `specialFiles` (a configuration given as `<(command)`). With `followingLinks`
     /// false a symbolic link is refused as well (O_NOFOLLOW), which is how the drop folder opens
     /// what it was given: the check is on the descriptor opened, not on the name beforehand.
-    public init(path: String, specialFiles: Bool = false, followingLinks: Bool = true) throws(IOFailure) {
+    public init(path: String, named displayName: String? = nil, specialFiles: Bool = false, followingLinks: Bool = true) throws(IOFailure) {
+        self.path = path
         if path == "-" {
-            name = "<stdin>"
+            name = displayName ?? "<stdin>"
             descriptor = STDIN_FILENO
             ownsDescriptor = false
             return
@@ -76,7 +80,7 @@ public final class InputFile {
             throw IOFailure(path: path, message: "is \(InputFile.kindName(kind)), not a regular file; only files are read (give - to read standard input)", status: .noInput)
         }
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
-        name = path
+        name = displayName ?? path
         descriptor = fd
         ownsDescriptor = true
     }

@@ -79,7 +79,12 @@ extension FrontEnd {
     /// The one input loop: each path opened (no links followed when `followingLinks` is false),
     /// its format sniffed and read through `reader`, its documents handed on as `mode` says;
     /// then the documents joined across inputs. What `sink` throws ends the loop.
-    public static func read(_ paths: [String], reader: DocumentInputReader, followingLinks: Bool = true, mode: Mode = .held, into sink: some InputSink) throws {
+    /// `naming` gives the name an input is known by in documents and messages (the drop folder
+    /// names it as it will be archived, up front).
+    public static func read(
+        _ paths: [String], reader: DocumentInputReader, followingLinks: Bool = true, mode: Mode = .held,
+        naming: (String) -> String = { $0 }, into sink: some InputSink
+    ) throws {
         let spool = mode == .held ? DocumentSpool() : nil
         var count = 0
         func take(_ event: SpectrumOutput) throws {
@@ -95,14 +100,15 @@ extension FrontEnd {
             let input: InputFile
             let format: InputFormat
             do {
-                input = try open(path, followingLinks: followingLinks)
+                let name = naming(path)
+                input = try open(path, named: name == path ? nil : name, followingLinks: followingLinks)
                 format = try InputFormat.sniff(input)
             } catch {
-                try sink.begin(path)
+                try sink.begin(naming(path))
                 try sink.fail(InputFailure(error), dropped: 0)
                 continue
             }
-            try sink.begin(path)
+            try sink.begin(input.name)
             count = 0
             do {
                 try reader.read(input, format: format, emit: take)
@@ -115,7 +121,7 @@ extension FrontEnd {
                 try sink.accept(spool)
                 spool.discard()
             }
-            try sink.end(path)
+            try sink.end(input.name)
         }
         try sink.begin(joinedInputs)
         try reader.finish(emit: take)
@@ -127,8 +133,8 @@ extension FrontEnd {
     }
 
     /// Opens one input (standard input for `-`); the one place inputs are opened.
-    static func open(_ path: String, followingLinks: Bool = true) throws(IOFailure) -> InputFile {
-        try InputFile(path: path, followingLinks: followingLinks)
+    static func open(_ path: String, named name: String? = nil, followingLinks: Bool = true) throws(IOFailure) -> InputFile {
+        try InputFile(path: path, named: name, followingLinks: followingLinks)
     }
 
     /// The inputs of the stages after sov-parse, canonical JSON Lines, document by document:

@@ -49,7 +49,7 @@ public final class SpectrumParser {
             return try XMLRecordReader(input)
         case .csv:
             var encoding = options.csvEncoding
-            if encoding == .windows1252, input.name != "<stdin>", try UTF8Check.check(path: input.name) == .validUTF8 {
+            if encoding == .windows1252, input.path != "-", try UTF8Check.check(path: input.path) == .validUTF8 {
                 encoding = .utf8
                 try note(.warning(.FMT008, "read as UTF-8: the file is valid UTF-8 throughout, so windows-1252 does not apply to it", at: SourceLocation(file: input.name)))
             }
