@@ -133,6 +133,43 @@ public struct PackedRecords: Sendable {
         entries.append(Entry(line: line, fieldNames: fieldNames))
     }
 
+    /// Forgets the last `count` records, whose values start at `bytesFrom`.
+    mutating func removeLast(_ count: Int, bytesFrom: Int) {
+        var values = 0
+        for entry in entries.suffix(count) { values += entry.fieldNames.count }
+        entries.removeLast(count)
+        valueEnds.removeLast(values)
+        bytes.removeSubrange(bytesFrom...)
+    }
+
+    /// Takes the first records off as a batch: records are added while the batch holds fewer
+    /// than `maximumRecords` and fewer than `maximumBytes` bytes of values (so the record that
+    /// takes it to the byte limit is the last one).
+    mutating func removeFirst(maximumRecords: Int, maximumBytes: Int) -> PackedRecords {
+        var taken = 0
+        var values = 0
+        var byteEnd = 0
+        while taken < entries.count && taken < maximumRecords && byteEnd < maximumBytes {
+            values += entries[taken].fieldNames.count
+            byteEnd = values == 0 ? 0 : valueEnds[values - 1]
+            taken += 1
+        }
+        if taken == entries.count {
+            var all = PackedRecords(file: file)
+            swap(&all, &self)
+            return all
+        }
+        var batch = PackedRecords(file: file)
+        batch.bytes = Array(bytes[..<byteEnd])
+        batch.valueEnds = Array(valueEnds[..<values])
+        batch.entries = Array(entries[..<taken])
+        bytes.removeSubrange(..<byteEnd)
+        valueEnds.removeSubrange(..<values)
+        for index in valueEnds.indices { valueEnds[index] -= byteEnd }
+        entries.removeSubrange(..<taken)
+        return batch
+    }
+
     /// The records, values decoded.
     public func records() -> [RecordItem] {
         var items: [RecordItem] = []
