@@ -222,6 +222,13 @@ func isPadding(_ byte: UInt8) -> Bool {
 
 /// `text` without surrounding spaces, tabs and line ends; the same string when there are none.
 func trimmedSpaces(_ text: String) -> String {
+    // The fast path: a native string's bytes, looked at in place (nearly every value has no padding).
+    if let untouched = text.utf8.withContiguousStorageIfAvailable({ bytes -> Bool in
+        guard let first = bytes.first, let last = bytes.last else { return true }
+        return !isPadding(first) && !isPadding(last)
+    }), untouched {
+        return text
+    }
     let utf8 = text.utf8
     guard let first = utf8.first, let last = utf8.last, isPadding(first) || isPadding(last) else { return text }
     guard let start = utf8.firstIndex(where: { !isPadding($0) }) else { return "" }

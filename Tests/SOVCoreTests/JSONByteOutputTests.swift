@@ -29,6 +29,24 @@ struct JSONByteOutputTests {
         #expect(bytes { describe(&$0) } == tree { describe(&$0) })
     }
 
+    @Test("the eight-at-a-time escape check agrees with the byte check for every byte, at every position and length")
+    func escapeCheckByWords() {
+        for byte in 0...255 {
+            for length in 1...19 {
+                for position in 0..<length {
+                    var bytes = [UInt8](repeating: UInt8(ascii: "a"), count: length)
+                    bytes[position] = UInt8(byte)
+                    let expected = JSONByteOutput.needsEscape(UInt8(byte))
+                    bytes.withUnsafeBufferPointer { #expect(JSONByteOutput.anyNeedsEscape($0) == expected, "byte \(byte) at \(position) of \(length)") }
+                }
+            }
+        }
+        // Multi-byte UTF-8 around the bytes that matter sets off nothing by itself.
+        let text = Array("caf\u{E9} \u{2019}\u{4E2D}\u{1F600} ~}|{".utf8)
+        text.withUnsafeBufferPointer { #expect(!JSONByteOutput.anyNeedsEscape($0)) }
+        #expect([UInt8]().withUnsafeBufferPointer { JSONByteOutput.anyNeedsEscape($0) } == false)
+    }
+
     @Test("integers and amounts are spelled as String(value) and Money.description spell them",
           arguments: [Int64(0), 5, -5, 100, -100, 123_456_789, -1, Int64.max, Int64.min + 1])
     func numbers(_ units: Int64) {
