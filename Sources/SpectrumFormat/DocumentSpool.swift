@@ -106,11 +106,11 @@ public final class DocumentSpool {
                     throw IOFailure(path: "<spool>", message: "cannot read the temporary file", status: .ioError)
                 }
                 if count == 0 { break }
-                try sink.write(bytes: chunk[0..<count])
+                try chunk.withUnsafeBytes { try sink.write(raw: UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
             }
         }
         encodeHeld()
-        try sink.write(bytes: buffer)
+        try buffer.withUnsafeBytes { try sink.write(raw: $0) }
         discard()
     }
 

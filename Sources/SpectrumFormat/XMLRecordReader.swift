@@ -13,6 +13,10 @@ import Darwin
 /// outside quoted values), to refuse an element with more than `maximum` before libxml2 spends
 /// time on them. Comments, CDATA and processing instructions are not told apart from tags: at
 /// worst their text counts as one more tag, which no export comes near the bound with.
+///
+/// This runs over every byte of the input, so each state looks for the bytes that end it eight
+/// at a time (a word holds one of them exactly when a bit trick leaves a high bit set, and the
+/// lowest such bit is the first of them).
 struct AttributeCounter {
     static let maximum = 1_000
 
@@ -20,67 +24,89 @@ struct AttributeCounter {
     private var state = State.text
     private var quote: UInt8 = 0
     private var count = 0
+    private let maximum: Int
     private(set) var exceeded = false
 
-    /// Bytes that matter inside a start tag: `=`, the two quotes and `>`.
-    private static let startTagStops: [Bool] = (0..<256).map { $0 == 0x3D || $0 == 0x22 || $0 == 0x27 || $0 == 0x3E }
-
-    /// Index of the first `byte` in `bytes[index..<end]`, or `end` (memchr: most bytes are
-    /// passed over here, and this runs over every byte of the input).
-    private static func find(_ byte: UInt8, _ bytes: UnsafeRawBufferPointer, from index: Int, to end: Int) -> Int {
-        guard index < end, let found = memchr(bytes.baseAddress! + index, Int32(byte), end - index) else { return end }
-        return UnsafeRawPointer(found) - bytes.baseAddress!
+    init(maximum: Int = AttributeCounter.maximum) {
+        self.maximum = maximum
     }
 
-    mutating func scan(_ bytes: UnsafeRawBufferPointer) {
+    private static let ones: UInt64 = 0x0101_0101_0101_0101
+
+    /// High bits in the bytes of `word` that are zero (exact up to the first zero byte).
+    @inline(__always)
+    private static func zeroBytes(_ word: UInt64) -> UInt64 {
+        (word &- ones) & ~word & 0x8080_8080_8080_8080
+    }
+
+    /// Index of the first of `a`, `b`, `c`, `d` in `bytes[index..<end]`, or `end`.
+    @inline(__always)
+    private static func find(_ a: UInt8, _ b: UInt8, _ c: UInt8, _ d: UInt8, _ bytes: UnsafePointer<UInt8>, from index: Int, to end: Int) -> Int {
+        var index = index
+        let (wa, wb, wc, wd) = (ones &* UInt64(a), ones &* UInt64(b), ones &* UInt64(c), ones &* UInt64(d))
+        while index + 8 <= end {
+            let word = UInt64(littleEndian: UnsafeRawPointer(bytes + index).loadUnaligned(as: UInt64.self))
+            let found = zeroBytes(word ^ wa) | zeroBytes(word ^ wb) | zeroBytes(word ^ wc) | zeroBytes(word ^ wd)
+            if found != 0 { return index + found.trailingZeroBitCount >> 3 }
+            index += 8
+        }
+        while index < end {
+            let byte = bytes[index]
+            if byte == a || byte == b || byte == c || byte == d { return index }
+            index += 1
+        }
+        return end
+    }
+
+    mutating func scan(_ buffer: UnsafeRawBufferPointer) {
+        guard let base = buffer.baseAddress else { return }
+        let bytes = base.assumingMemoryBound(to: UInt8.self)
         var index = 0
-        let end = bytes.count
-        Self.startTagStops.withUnsafeBufferPointer { stops in
-            while index < end && !exceeded {
-                switch state {
-                case .text:
-                    // The fast path: most bytes are text, skipped up to the next '<'.
-                    index = Self.find(0x3C, bytes, from: index, to: end)
-                    if index < end {
-                        state = .lessThan
-                        index += 1
-                    }
-                case .lessThan:
-                    let byte = bytes[index]
-                    if byte == 0x2F || byte == 0x21 || byte == 0x3F {  // '/', '!', '?'
-                        state = .otherTag
-                    } else {
-                        state = .startTag
-                        count = 0
-                    }
+        let end = buffer.count
+        while index < end && !exceeded {
+            switch state {
+            case .text:
+                // Most bytes are text or names, passed over up to the next '<'.
+                index = Self.find(0x3C, 0x3C, 0x3C, 0x3C, bytes, from: index, to: end)
+                if index < end {
+                    state = .lessThan
                     index += 1
-                case .startTag:
-                    // Names and spaces are passed over; only '=', quotes and '>' change anything.
-                    while index < end && !stops[Int(bytes[index])] { index += 1 }
-                    guard index < end else { break }
-                    let byte = bytes[index]
+                }
+            case .lessThan:
+                let byte = bytes[index]
+                if byte == 0x2F || byte == 0x21 || byte == 0x3F {  // '/', '!', '?'
+                    state = .otherTag
+                } else {
+                    state = .startTag
+                    count = 0
+                }
+                index += 1
+            case .startTag:
+                // Names and spaces are passed over; only '=', quotes and '>' change anything.
+                index = Self.find(0x3D, 0x22, 0x27, 0x3E, bytes, from: index, to: end)
+                guard index < end else { break }
+                let byte = bytes[index]
+                index += 1
+                if byte == 0x3D {  // '='
+                    count += 1
+                    if count > maximum { exceeded = true }
+                } else if byte == 0x22 || byte == 0x27 {
+                    quote = byte
+                    state = .quoted
+                } else {  // '>'
+                    state = .text
+                }
+            case .quoted:
+                index = Self.find(quote, quote, quote, quote, bytes, from: index, to: end)
+                if index < end {
+                    state = .startTag
                     index += 1
-                    if byte == 0x3D {  // '='
-                        count += 1
-                        if count > AttributeCounter.maximum { exceeded = true }
-                    } else if byte == 0x22 || byte == 0x27 {
-                        quote = byte
-                        state = .quoted
-                    } else {  // '>'
-                        state = .text
-                    }
-                case .quoted:
-                    index = Self.find(quote, bytes, from: index, to: end)
-                    if index < end {
-                        state = .startTag
-                        index += 1
-                    }
-                case .otherTag:
-                    index = Self.find(0x3E, bytes, from: index, to: end)
-                    if index < end {
-                        state = .text
-                        index += 1
-                    }
+                }
+            case .otherTag:
+                index = Self.find(0x3E, 0x3E, 0x3E, 0x3E, bytes, from: index, to: end)
+                if index < end {
+                    state = .text
+                    index += 1
                 }
             }
         }
@@ -195,6 +221,7 @@ public final class XMLRecordReader: PackedRecordReader {
         guard let parser else {
             context.pointee.block.deallocate()
             context.pointee.taken.deallocate()
+            context.pointee.bytes.deallocate()
             context.deinitialize(count: 1)
             context.deallocate()
             genericError.deallocate()
@@ -215,6 +242,7 @@ public final class XMLRecordReader: PackedRecordReader {
         genericError.deallocate()
         context.pointee.block.deallocate()
         context.pointee.taken.deallocate()
+        context.pointee.bytes.deallocate()
         context.deinitialize(count: 1)
         context.deallocate()
     }
@@ -294,6 +322,42 @@ public final class XMLRecordReader: PackedRecordReader {
     }
 }
 
+/// Bytes on a stack: appended by copying, cut back by a count (no uniqueness check or generic
+/// append on the way, as an Array would have). Freed by its owner with `deallocate`.
+private struct ByteStack {
+    private(set) var base = UnsafeMutablePointer<UInt8>.allocate(capacity: 4096)
+    private(set) var count = 0
+    private var capacity = 4096
+
+    @inline(__always)
+    mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+        if count + bytes.count > capacity {
+            var grown = capacity
+            while count + bytes.count > grown { grown *= 2 }
+            let larger = UnsafeMutablePointer<UInt8>.allocate(capacity: grown)
+            larger.update(from: base, count: count)
+            base.deallocate()
+            base = larger
+            capacity = grown
+        }
+        (base + count).update(from: bytes.baseAddress!, count: bytes.count)
+        count += bytes.count
+    }
+
+    @inline(__always)
+    mutating func truncate(to newCount: Int) {
+        if newCount < count { count = newCount }
+    }
+
+    func slice(_ range: Range<Int>) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(start: base + range.lowerBound, count: range.count)
+    }
+
+    func deallocate() {
+        base.deallocate()
+    }
+}
+
 /// An element on the stack of open elements.
 private struct Frame {
     var nameID: Int32
@@ -367,7 +431,7 @@ private struct SAXContext {
     var fields: [Field] = []
     /// The values of the fields on the stack, one after another, then the text of the innermost
     /// open element. Bounded by `Record.maximumBytes` for the values and as much again for the text.
-    var bytes: [UInt8] = []
+    var bytes = ByteStack()
     /// A text or CDATA node came and the text is not empty. White space alone is no text (it is
     /// dropped between the children of a container), nor is an empty CDATA section.
     var hasText = false
@@ -541,7 +605,7 @@ private struct SAXContext {
         }
         // A text node's line is where its first piece ends; a CDATA section has none.
         if bytes.count == runStart { runLine = cdata ? 0 : parserLine }
-        bytes.append(contentsOf: piece)
+        bytes.append(piece)
     }
 
     /// The text node read is complete: it counts as text unless it is white space only.
@@ -559,7 +623,7 @@ private struct SAXContext {
 
     /// Drops the innermost open element's text.
     mutating func dropText() {
-        if bytes.count > textStart { bytes.removeSubrange(textStart...) }
+        bytes.truncate(to: textStart)
         hasText = false
     }
 
@@ -645,7 +709,7 @@ private struct SAXContext {
     /// Takes the fields from `start` on, and their values, off the stacks (keeping capacity).
     mutating func removeFields(from start: Int) {
         fields.removeSubrange(start...)
-        bytes.removeSubrange(textStart...)
+        bytes.truncate(to: textStart)
     }
 
     /// Adds the record of `frame`'s fields to `pending` and takes them off the stacks.
@@ -669,11 +733,9 @@ private struct SAXContext {
         }
         let byteStart = start == 0 ? 0 : fields[start - 1].end
         let valueEnd = textStart
-        bytes.withUnsafeBufferPointer { bytes in
-            pending.append(
-                line: frame.line, fieldNames: fieldNames, values: UnsafeBufferPointer(rebasing: bytes[byteStart..<valueEnd]),
-                ends: fields[start...].lazy.map { $0.end - byteStart })
-        }
+        pending.append(
+            line: frame.line, fieldNames: fieldNames, values: bytes.slice(byteStart..<valueEnd),
+            ends: fields[start...].lazy.map { $0.end - byteStart })
         removeFields(from: start)
     }
 }

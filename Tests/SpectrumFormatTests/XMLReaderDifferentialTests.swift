@@ -222,3 +222,102 @@ private struct SplitMix {
         return value ^ (value >> 31)
     }
 }
+
+/// The attribute counter as it was, byte by byte: the oracle of the word-at-a-time one.
+private struct ByteByByteAttributeCounter {
+    private enum State { case text, lessThan, startTag, quoted, otherTag }
+    private var state = State.text
+    private var quote: UInt8 = 0
+    private var count = 0
+    let maximum: Int
+    private(set) var exceeded = false
+
+    init(maximum: Int) {
+        self.maximum = maximum
+    }
+
+    mutating func scan(_ bytes: [UInt8]) {
+        for byte in bytes where !exceeded {
+            switch state {
+            case .text:
+                if byte == 0x3C { state = .lessThan }
+            case .lessThan:
+                if byte == 0x2F || byte == 0x21 || byte == 0x3F {
+                    state = .otherTag
+                } else {
+                    state = .startTag
+                    count = 0
+                }
+            case .startTag:
+                if byte == 0x3D {
+                    count += 1
+                    if count > maximum { exceeded = true }
+                } else if byte == 0x22 || byte == 0x27 {
+                    quote = byte
+                    state = .quoted
+                } else if byte == 0x3E {
+                    state = .text
+                }
+            case .quoted:
+                if byte == quote { state = .startTag }
+            case .otherTag:
+                if byte == 0x3E { state = .text }
+            }
+        }
+    }
+}
+
+@Suite("XML attribute counter")
+struct AttributeCounterTests {
+    @Test("eight bytes at a time, it trips in the same block as byte by byte, however the input is split")
+    func agreesWithByteByByte() {
+        var generator = SplitMixForCounter(seed: 1000)
+        let alphabet = Array("<<>>==\"'/!?a b\n".utf8) + [0x80, 0xC3]
+        for _ in 0..<3_000 {
+            let length = Int(generator.next() % 200)
+            let bytes = (0..<length).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] }
+            let maximum = Int(generator.next() % 4)
+            var expected = ByteByByteAttributeCounter(maximum: maximum)
+            var actual = AttributeCounter(maximum: maximum)
+            var start = 0
+            while start < bytes.count {
+                let end = min(bytes.count, start + 1 + Int(generator.next() % 40))
+                let block = Array(bytes[start..<end])
+                expected.scan(block)
+                block.withUnsafeBytes { actual.scan($0) }
+                #expect(actual.exceeded == expected.exceeded, "\(String(decoding: bytes, as: UTF8.self)) split at \(start)..<\(end), maximum \(maximum)")
+                start = end
+            }
+        }
+    }
+
+    @Test("an export's bound: 1,000 attributes pass, 1,001 do not, quoted '=' and '>' are no attributes")
+    func bound() {
+        func exceeded(_ text: String) -> Bool {
+            var counter = AttributeCounter()
+            Array(text.utf8).withUnsafeBytes { counter.scan($0) }
+            return counter.exceeded
+        }
+        let names = (0..<1_001).map { "a\($0)='x'" }
+        #expect(!exceeded("<row " + names.dropLast().joined(separator: " ") + ">"))
+        #expect(exceeded("<row " + names.joined(separator: " ") + ">"))
+        #expect(!exceeded("<row a='" + String(repeating: "=>", count: 2_000) + "'>"))
+        #expect(!exceeded("<!-- " + String(repeating: "a=1 ", count: 2_000) + "-->"))
+    }
+}
+
+private struct SplitMixForCounter {
+    var state: UInt64
+
+    init(seed: UInt64) {
+        state = seed
+    }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var value = state
+        value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
+        return value ^ (value >> 31)
+    }
+}
