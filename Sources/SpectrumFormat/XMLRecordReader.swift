@@ -59,10 +59,26 @@ struct AttributeCounter {
     }
 
     mutating func scan(_ buffer: UnsafeRawBufferPointer) {
-        guard let base = buffer.baseAddress else { return }
+        guard let base = buffer.baseAddress, !exceeded else { return }
         let bytes = base.assumingMemoryBound(to: UInt8.self)
-        var index = 0
         let end = buffer.count
+        // An export past its first lines has no '=' and seldom a quote: a block without either
+        // counts no attribute, and only its end state matters. After a '>' that does not follow
+        // a '<' the state is text whatever it was (only a '<' read as text leads to the state that
+        // takes a '>' as a name), so the block is read from its last such '>' on.
+        if state != .quoted, memchr(base, 0x3D, end) == nil, memchr(base, 0x22, end) == nil, memchr(base, 0x27, end) == nil {
+            var index = end - 1
+            while index >= 1 && !(bytes[index] == 0x3E && bytes[index - 1] != 0x3C) { index -= 1 }
+            if index >= 1 {
+                state = .text
+                return scan(bytes, from: index + 1, to: end)
+            }
+        }
+        scan(bytes, from: 0, to: end)
+    }
+
+    private mutating func scan(_ bytes: UnsafePointer<UInt8>, from start: Int, to end: Int) {
+        var index = start
         while index < end && !exceeded {
             switch state {
             case .text:

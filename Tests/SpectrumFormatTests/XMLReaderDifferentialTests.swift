@@ -273,9 +273,16 @@ struct AttributeCounterTests {
     func agreesWithByteByByte() {
         var generator = SplitMixForCounter(seed: 1000)
         let alphabet = Array("<<>>==\"'/!?a b\n".utf8) + [0x80, 0xC3]
-        for _ in 0..<3_000 {
+        // Without '=' and quotes (most of an export), blocks are read from their last '>'.
+        let plain = Array("<<<>>>/!?a b\n".utf8)
+        for round in 0..<6_000 {
             let length = Int(generator.next() % 200)
-            let bytes = (0..<length).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] }
+            var bytes: [UInt8] = []
+            for _ in 0..<length {
+                // Now and then an '=' or a quote among plain bytes, so blocks of both kinds follow each other.
+                let letters = round % 2 == 0 || generator.next() % 30 == 0 ? alphabet : plain
+                bytes.append(letters[Int(generator.next() % UInt64(letters.count))])
+            }
             let maximum = Int(generator.next() % 4)
             var expected = ByteByByteAttributeCounter(maximum: maximum)
             var actual = AttributeCounter(maximum: maximum)
