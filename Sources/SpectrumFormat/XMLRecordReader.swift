@@ -210,7 +210,9 @@ public final class XMLRecordReader: PackedRecordReader {
         handler.pointee.error = nil
         handler.pointee.fatalError = nil
         handler.pointee.serror = { parser, error in
-            guard let parser, let error else { return }
+            // An error raised while the parser is being created (before it knows our context)
+            // is not ours to keep; the parser is then not well formed, which reading finds.
+            guard let parser, let error, parser.assumingMemoryBound(to: xmlParserCtxt.self).pointee._private != nil else { return }
             SAXContext.of(parser).pointee.libraryError(error.pointee)
         }
         return handler
