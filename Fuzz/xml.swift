@@ -1,7 +1,7 @@
 import SOVCore
 import SpectrumFormat
 
-/// The Spectrum XML reader (libxml2's xmlTextReader) on arbitrary bytes, first record by record,
+/// The Spectrum XML reader (libxml2's SAX2 push parser) on arbitrary bytes, first record by record,
 /// then in packed batches (which must agree), then through the layouts into canonical documents,
 /// as `sov-parse` runs it.
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -49,6 +49,9 @@ public struct ParseCommand: ParsableCommand {
     }
 
     func execute() -> ExitStatus {
+        // An input's documents are held until it is read whole, then only written out: past 1 MB
+        // they wait in the spool's temporary file, so memory stays flat however large the input.
+        DocumentSpool.defaultMemoryLimit.store(1 << 20, ordering: .relaxed)
         let reader: DocumentInputReader
         do {
             var settings = BatchSettings()

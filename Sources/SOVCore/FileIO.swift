@@ -279,6 +279,31 @@ public final class OutputSink {
         if buffer.count >= capacity { try flush() }
     }
 
+    /// Writes `bytes`; a run of at least the buffer's size goes straight to the descriptor (after
+    /// what is buffered), without being copied into the buffer first.
+    public func write(raw bytes: UnsafeRawBufferPointer) throws {
+        guard bytes.count >= capacity else {
+            buffer.append(contentsOf: bytes)
+            if buffer.count >= capacity { try flush() }
+            return
+        }
+        try flush()
+        try writeAll(bytes)
+    }
+
+    private func writeAll(_ bytes: UnsafeRawBufferPointer) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let written = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                if errno == EPIPE { throw OutputClosed() }
+                throw IOFailure.fromErrno(name, "write failed", reading: false)
+            }
+            offset += written
+        }
+    }
+
     /// Writes one JSON value and a newline.
     public func writeLine(_ value: JSONValue) throws {
         JSONWriter.write(value, into: &buffer)

@@ -188,11 +188,7 @@ public struct JSONByteOutput: JSONOutput {
         var text = text
         text.withUTF8 { utf8 in
             let count = utf8.count
-            var plain = true
-            for byte in utf8 where JSONByteOutput.needsEscape(byte) {
-                plain = false
-                break
-            }
+            let plain = !JSONByteOutput.anyNeedsEscape(utf8)
             let comma = self.comma
             write(upTo: (plain ? count : 6 * count) + 4) { out in
                 out[0] = UInt8(ascii: ",")
@@ -209,6 +205,32 @@ public struct JSONByteOutput: JSONOutput {
                 return index + (colon ? 2 : 1)
             }
         }
+    }
+
+    /// Whether any of `bytes` needs escaping, eight at a time: a word has a byte below 0x20, or
+    /// equal to '"', '\\' or DEL, exactly when these bit tricks leave a high bit set (each is exact
+    /// as a yes or no; bytes of 0x80 and above set none of them).
+    @inline(__always)
+    static func anyNeedsEscape(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        @inline(__always) func hasZero(_ word: UInt64) -> Bool { (word &- ones) & ~word & highs != 0 }
+        let count = bytes.count
+        guard let base = bytes.baseAddress else { return false }
+        var index = 0
+        while index + 8 <= count {
+            let word = UInt64(littleEndian: UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
+            let below = (word &- ones &* 0x20) & ~word & highs
+            if below != 0 || hasZero(word ^ (ones &* 0x22)) || hasZero(word ^ (ones &* 0x5C)) || hasZero(word ^ (ones &* 0x7F)) {
+                return true
+            }
+            index += 8
+        }
+        while index < count {
+            if needsEscape(base[index]) { return true }
+            index += 1
+        }
+        return false
     }
 
     @inline(__always)

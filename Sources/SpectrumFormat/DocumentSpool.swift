@@ -1,4 +1,5 @@
 import SOVCore
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -24,7 +25,11 @@ public final class DocumentSpool {
     public private(set) var count = 0
     public private(set) var warnings: [Diagnostic] = []
 
-    public init(memoryLimit: Int = 8 << 20) {
+    /// The limit of a spool made without one. A program sets it once, before it reads (sov-parse
+    /// keeps it small: it only writes the documents out, so spilling costs it little).
+    public static let defaultMemoryLimit = Atomic<Int>(8 << 20)
+
+    public init(memoryLimit: Int = DocumentSpool.defaultMemoryLimit.load(ordering: .relaxed)) {
         self.memoryLimit = memoryLimit
     }
 
@@ -89,9 +94,10 @@ public final class DocumentSpool {
 
     /// Writes every held document to `sink`, in order, and empties the spool.
     public func commit(to sink: OutputSink) throws {
-        try readSpilled { try sink.write(bytes: $0) }
+        // Spilled runs go to the output as they are read, without a copy into the sink's buffer.
+        try readSpilled { run in try run.withUnsafeBytes { try sink.write(raw: $0) } }
         encodeHeld()
-        try sink.write(bytes: buffer)
+        try buffer.withUnsafeBytes { try sink.write(raw: $0) }
         discard()
     }
 

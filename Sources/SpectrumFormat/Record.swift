@@ -133,6 +133,43 @@ public struct PackedRecords: Sendable {
         entries.append(Entry(line: line, fieldNames: fieldNames))
     }
 
+    /// Forgets the last `count` records, whose values start at `bytesFrom`.
+    mutating func removeLast(_ count: Int, bytesFrom: Int) {
+        var values = 0
+        for entry in entries.suffix(count) { values += entry.fieldNames.count }
+        entries.removeLast(count)
+        valueEnds.removeLast(values)
+        bytes.removeSubrange(bytesFrom...)
+    }
+
+    /// Takes the first records off as a batch: records are added while the batch holds fewer
+    /// than `maximumRecords` and fewer than `maximumBytes` bytes of values (so the record that
+    /// takes it to the byte limit is the last one).
+    mutating func removeFirst(maximumRecords: Int, maximumBytes: Int) -> PackedRecords {
+        var taken = 0
+        var values = 0
+        var byteEnd = 0
+        while taken < entries.count && taken < maximumRecords && byteEnd < maximumBytes {
+            values += entries[taken].fieldNames.count
+            byteEnd = values == 0 ? 0 : valueEnds[values - 1]
+            taken += 1
+        }
+        if taken == entries.count {
+            var all = PackedRecords(file: file)
+            swap(&all, &self)
+            return all
+        }
+        var batch = PackedRecords(file: file)
+        batch.bytes = Array(bytes[..<byteEnd])
+        batch.valueEnds = Array(valueEnds[..<values])
+        batch.entries = Array(entries[..<taken])
+        bytes.removeSubrange(..<byteEnd)
+        valueEnds.removeSubrange(..<values)
+        for index in valueEnds.indices { valueEnds[index] -= byteEnd }
+        entries.removeSubrange(..<taken)
+        return batch
+    }
+
     /// The records, values decoded.
     public func records() -> [RecordItem] {
         var items: [RecordItem] = []
@@ -185,6 +222,13 @@ func isPadding(_ byte: UInt8) -> Bool {
 
 /// `text` without surrounding spaces, tabs and line ends; the same string when there are none.
 func trimmedSpaces(_ text: String) -> String {
+    // The fast path: a native string's bytes, looked at in place (nearly every value has no padding).
+    if let untouched = text.utf8.withContiguousStorageIfAvailable({ bytes -> Bool in
+        guard let first = bytes.first, let last = bytes.last else { return true }
+        return !isPadding(first) && !isPadding(last)
+    }), untouched {
+        return text
+    }
     let utf8 = text.utf8
     guard let first = utf8.first, let last = utf8.last, isPadding(first) || isPadding(last) else { return text }
     guard let start = utf8.firstIndex(where: { !isPadding($0) }) else { return "" }

@@ -1,5 +1,6 @@
 import Testing
 @testable import SOVCore
+import SOVTestSupport
 
 /// The byte writer writes by raw pointers into slack it cuts off at the end; these check that
 /// what it writes is what the tree writer (`JSONWriter`) writes, byte for byte.
@@ -27,6 +28,24 @@ struct JSONByteOutputTests {
             }
         }
         #expect(bytes { describe(&$0) } == tree { describe(&$0) })
+    }
+
+    @Test("the eight-at-a-time escape check agrees with the byte check for every byte, at every position and length")
+    func escapeCheckByWords() {
+        for byte in 0...255 {
+            for length in 1...19 {
+                for position in 0..<length {
+                    var bytes = [UInt8](repeating: UInt8(ascii: "a"), count: length)
+                    bytes[position] = UInt8(byte)
+                    let expected = JSONByteOutput.needsEscape(UInt8(byte))
+                    bytes.withUnsafeBufferPointer { #expect(JSONByteOutput.anyNeedsEscape($0) == expected, "byte \(byte) at \(position) of \(length)") }
+                }
+            }
+        }
+        // Multi-byte UTF-8 around the bytes that matter sets off nothing by itself.
+        let text = Array("caf\u{E9} \u{2019}\u{4E2D}\u{1F600} ~}|{".utf8)
+        text.withUnsafeBufferPointer { #expect(!JSONByteOutput.anyNeedsEscape($0)) }
+        #expect([UInt8]().withUnsafeBufferPointer { JSONByteOutput.anyNeedsEscape($0) } == false)
     }
 
     @Test("integers and amounts are spelled as String(value) and Money.description spell them",
@@ -64,5 +83,25 @@ struct JSONByteOutputTests {
         direct.value(.int(1))
         direct.integer(-2)
         #expect(String(decoding: direct.buffer, as: UTF8.self) == "[1,-2")
+    }
+}
+
+@Suite("OutputSink raw writes")
+struct OutputSinkRawWriteTests {
+    @Test("runs smaller and larger than the buffer, between buffered lines, arrive whole and in order")
+    func rawRuns() throws {
+        let scratch = TemporaryFolder()
+        let path = scratch.file("raw.out")
+        let sink = try OutputSink(creating: path)
+        var expected: [UInt8] = []
+        for (index, size) in [0, 1, 100, 65_535, 65_536, 70_000, 3, 1 << 20, 10].enumerated() {
+            try sink.write("line \(index)\n")
+            expected += Array("line \(index)\n".utf8)
+            let run = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ index) }
+            try run.withUnsafeBytes { try sink.write(raw: $0) }
+            expected += run
+        }
+        try sink.flush()
+        #expect(try InputFile(path: path).readAll() == expected)
     }
 }

@@ -243,3 +243,17 @@ struct LayoutMappingChangeOrderTests {
         #expect(try builtOrder(SpectrumDocuments.changeOrder(rows: [coRow("007", item: "01", revenue: "1.00", line: 2, days: "10.00")], profile: .standard)).scheduleImpactDays == 10)
     }
 }
+
+@Suite("trimmedSpaces")
+struct TrimmedSpacesTests {
+    @Test("padding of spaces, tabs and line ends goes from both ends, nothing else; a value without any is the same string", arguments: [
+        ("", ""), (" ", ""), (" \t\r\n", ""), ("24-1017", "24-1017"), ("  24-1017   ", "24-1017"), ("\t01\n", "01"),
+        ("a b", "a b"), (" a b ", "a b"), ("caf\u{E9}", "caf\u{E9}"), (" \u{2019}x\u{A0} ", "\u{2019}x\u{A0}"), ("\u{A0}x", "\u{A0}x"),
+    ])
+    func trims(_ text: String, _ expected: String) {
+        #expect(trimmedSpaces(text) == expected)
+        // A string that is not native UTF-8 (made from UTF-16) takes the slow path, to the same end.
+        let bridged = String(decoding: Array(text.utf16), as: UTF16.self)
+        #expect(trimmedSpaces(bridged) == expected)
+    }
+}

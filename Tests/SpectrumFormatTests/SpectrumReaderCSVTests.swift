@@ -195,6 +195,21 @@ struct SpectrumReaderSpoolTests {
         }
     }
 
+    @Test("a spool made without a limit takes the process's default; at sov-parse's 1 MB it writes what a spool that never spills writes")
+    func defaultLimit() throws {
+        #expect(DocumentSpool().memoryLimit == DocumentSpool.defaultMemoryLimit.load(ordering: .relaxed))
+        let small = DocumentSpool(memoryLimit: 1 << 20)
+        let large = DocumentSpool(memoryLimit: 1 << 30)
+        // About 512 bytes each by the spool's estimate: 5,000 of them pass 1 MB twice over.
+        for index in 0..<5_000 {
+            try small.append(document("L\(index)"))
+            try large.append(document("L\(index)"))
+        }
+        let spilled = try committed(small)
+        #expect(spilled.count == 5_000)
+        #expect(spilled == (try committed(large)))
+    }
+
     @Test("discarded documents are gone")
     func discard() throws {
         let spool = DocumentSpool(memoryLimit: 600)
