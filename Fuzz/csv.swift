@@ -104,7 +104,7 @@ private func readRecords(_ path: String, delimiter: UInt8, encoding: TextEncodin
                 CanonicalCheck.diagnostic(diagnostic)
             }
         }
-    } catch let unusable as InputUnusable {
+    } catch let unusable as InputFailure {
         CanonicalCheck.diagnostic(unusable.diagnostic)
     } catch {
         fatalError("unexpected error: \(error)")
@@ -122,7 +122,7 @@ private func parseDocuments(_ path: String, delimiter: UInt8, encoding: TextEnco
     }
     do {
         try parser.parse(try InputFile(path: path), format: .csv, emit: emit)
-    } catch is InputUnusable {
+    } catch is InputFailure {
     } catch {
         fatalError("unexpected error: \(error)")
     }

@@ -35,7 +35,7 @@ private func readRecords(_ path: String) -> (records: [Record], failed: Bool) {
         // The end stays the end.
         let after = try reader.next()
         precondition(after == nil, "a record after the end")
-    } catch let unusable as InputUnusable {
+    } catch let unusable as InputFailure {
         CanonicalCheck.diagnostic(unusable.diagnostic)
         precondition(unusable.diagnostic.location.file == path)
         return (records, true)
@@ -61,7 +61,7 @@ private func readPacked(_ path: String, expected: [Record], failed: Bool) {
                 records.append(record)
             }
         }
-    } catch is InputUnusable {
+    } catch is InputFailure {
         packedFailed = true
     } catch is IOFailure {
         packedFailed = true
@@ -86,7 +86,7 @@ private func parseDocuments(_ path: String) {
         }
         do {
             try parser.parse(try InputFile(path: path), format: .xml, emit: emit)
-        } catch is InputUnusable {
+        } catch is InputFailure {
         } catch is IOFailure {
         } catch {
             fatalError("unexpected error type: \(error)")

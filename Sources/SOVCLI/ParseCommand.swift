@@ -148,9 +148,9 @@ final class ParseRun: InputSink {
                     try report.reject(Reject(record: raw, diagnostics: [diagnostic]))
                 }
             }
-        } catch let unusable as InputUnusable {
-            report.say(unusable.diagnostic.humanLine)
-            try report.fail(.dataError, "\(input.name) is unusable as a whole", diagnostics: [unusable.diagnostic])
+        } catch let unusable as InputFailure {
+            for diagnostic in unusable.diagnostics { report.say(diagnostic.humanLine) }
+            try report.fail(unusable.status, "\(input.name) is unusable as a whole", diagnostics: unusable.diagnostics)
         } catch let failure as IOFailure {
             try report.fail(failure.status, failure.description)
         }

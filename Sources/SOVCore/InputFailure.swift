@@ -15,6 +15,12 @@ public struct InputFailure: Sendable, Error {
         self.diagnostics = diagnostics
     }
 
+    /// A reader's finding that makes the input unusable as a whole (malformed XML, a DOCTYPE, a
+    /// truncated export, a header no layout knows): 65, and nothing from the input is used.
+    public init(unusable diagnostic: Diagnostic) {
+        self.init(path: diagnostic.location.file ?? "-", status: .dataError, message: "unusable as a whole; nothing from it is used", diagnostics: [diagnostic])
+    }
+
     public init(_ failure: IOFailure) {
         self.init(path: failure.path, status: failure.status, message: failure.message)
     }

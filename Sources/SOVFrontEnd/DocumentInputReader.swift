@@ -40,8 +40,9 @@ public final class DocumentInputReader {
         case .xml, .csv:
             do {
                 try spectrum.parse(input, format: format, emit: emit)
-            } catch let unusable as InputUnusable {
-                throw InputFailure(path: input.name, status: unusable.status, message: "unusable as a whole; nothing from it is used", diagnostics: [unusable.diagnostic])
+            } catch var unusable as InputFailure {
+                unusable.path = input.name
+                throw unusable
             } catch let failure as IOFailure {
                 throw InputFailure(failure)
             }

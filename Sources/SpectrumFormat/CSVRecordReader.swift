@@ -41,7 +41,7 @@ public final class CSVRecordReader: RecordReader {
                 // Judged at the first row: a header alone is "no records", said as such.
                 if let check = headerCheck {
                     headerCheck = nil
-                    if let problem = check(header.names, headerLine) { throw InputUnusable(problem) }
+                    if let problem = check(header.names, headerLine) { throw InputFailure(unusable: problem) }
                 }
                 guard row.fields.count == header.count else {
                     let diagnostic = Diagnostic.error(
@@ -60,9 +60,9 @@ public final class CSVRecordReader: RecordReader {
                 if header == nil {
                     var headerProblem = diagnostic
                     headerProblem.message = "the header row cannot be read: " + diagnostic.message
-                    throw InputUnusable(headerProblem)
+                    throw InputFailure(unusable: headerProblem)
                 }
-                if problem.fatal { throw InputUnusable(diagnostic) }
+                if problem.fatal { throw InputFailure(unusable: diagnostic) }
                 // What the row holds is kept: its fields when only their bytes were undecodable
                 // (those bytes shown as U+FFFD), else its text as in the file.
                 var fields: JSONValue = .null

@@ -95,7 +95,7 @@ public enum RecordItem: Sendable {
     case malformed(raw: JSONValue, Diagnostic)
 }
 
-/// A reader of records from one input. `next()` throws `InputUnusable` when the input cannot be
+/// A reader of records from one input. `next()` throws `InputFailure` when the input cannot be
 /// used as a whole (malformed XML, a DOCTYPE, an unterminated CSV quote) and `IOFailure` when
 /// reading fails.
 public protocol RecordReader: AnyObject {
@@ -200,18 +200,6 @@ public protocol PackedRecordReader: RecordReader {
     /// held; nil at the end. When reading fails after some records, those records come first;
     /// the failure is thrown by the next call and every one after it.
     func nextPacked(maximumRecords: Int, maximumBytes: Int) throws -> PackedRecords?
-}
-
-/// An input that cannot be used as a whole (exit 65: docs/FORMATS.md, "Exit codes"): nothing read from it may be used.
-public struct InputUnusable: Error, Sendable, CustomStringConvertible {
-    public var diagnostic: Diagnostic
-
-    public init(_ diagnostic: Diagnostic) {
-        self.diagnostic = diagnostic
-    }
-
-    public var status: ExitStatus { .dataError }
-    public var description: String { diagnostic.humanLine }
 }
 
 /// Spectrum pads codes with spaces; values are trimmed of surrounding white space and nothing else.

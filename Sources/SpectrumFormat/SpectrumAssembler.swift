@@ -94,7 +94,7 @@ public final class SpectrumAssembler {
             case "W":
                 let lowered = description.lowercased()
                 if lowered.contains("exceed") && lowered.contains("max") {
-                    throw InputUnusable(.error(
+                    throw InputFailure(unusable: .error(
                         .SRC002, "the export is truncated (Spectrum: '\(description)'); the whole file is rejected rather than half imported: export less at a time (e.g. by job) and try again",
                         at: record.location, value: code))
                 }
@@ -116,7 +116,7 @@ public final class SpectrumAssembler {
         switch binding.layout {
         case nil:
             if let fault = record.value(named: "faultstring") {
-                throw InputUnusable(.error(.SRC001, "SOAP fault from Spectrum: \(trimmedSpaces(fault))", at: record.location))
+                throw InputFailure(unusable: .error(.SRC001, "SOAP fault from Spectrum: \(trimmedSpaces(fault))", at: record.location))
             }
             if !warnings.isEmpty, binding.has(.errorCode) {
                 for warning in warnings { try emit(.warning(warning)) }  // a W row without data
@@ -271,8 +271,8 @@ public final class SpectrumAssembler {
         }
     }
 
-    private func notGrouped(_ what: String, _ record: Record) -> InputUnusable {
-        InputUnusable(.error(
+    private func notGrouped(_ what: String, _ record: Record) -> InputFailure {
+        InputFailure(unusable: .error(
             .FMT007, "the rows of \(what) are not together (they appear again on line \(record.line) after other rows); the file is read as a stream, one document at a time: sort the export by Company_Code, Job_Number, Customer_Code\(record.layout == .changeOrder ? ", Change_Order_Number" : "")",
             at: record.location))
     }

@@ -26,7 +26,7 @@ public struct SpectrumReadOptions: Sendable {
 /// batch runner share. Feed it every input with `parse`, then call `finish` for the documents
 /// joined across inputs (job headers with their SOV lines).
 ///
-/// When `parse` throws (`InputUnusable`: malformed XML, a DOCTYPE, a truncated export, an
+/// When `parse` throws (`InputFailure`: malformed XML, a DOCTYPE, a truncated export, an
 /// unterminated CSV quote; or `IOFailure`), the caller must drop whatever this input emitted:
 /// the input is unusable as a whole (exit 65: docs/FORMATS.md, "Exit codes"), and the parser has already forgotten its
 /// records. `DocumentSpool` holds one input's documents until then.
@@ -67,7 +67,7 @@ public final class SpectrumParser {
             }
             return CSVRecordReader(input, delimiter: delimiter, encoding: encoding, headerCheck: check)
         case .json, .empty:
-            throw InputUnusable(.error(.FMT007, format == .empty ? "the input is empty" : "JSON is not a Spectrum export", at: SourceLocation(file: input.name)))
+            throw InputFailure(unusable: .error(.FMT007, format == .empty ? "the input is empty" : "JSON is not a Spectrum export", at: SourceLocation(file: input.name)))
         }
     }
 

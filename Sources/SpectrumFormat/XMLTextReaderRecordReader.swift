@@ -219,11 +219,11 @@ final class XMLTextReaderRecordReader: PackedRecordReader {
         context.deallocate()
     }
 
-    fileprivate static func unusable(_ file: String, _ message: String, line: Int?, code: DiagnosticCode = .FMT007) -> InputUnusable {
-        InputUnusable(.error(code, message, at: SourceLocation(file: file, line: line)))
+    fileprivate static func unusable(_ file: String, _ message: String, line: Int?, code: DiagnosticCode = .FMT007) -> InputFailure {
+        InputFailure(unusable: .error(code, message, at: SourceLocation(file: file, line: line)))
     }
 
-    static func doctypeRefusal(_ file: String, line: Int) -> InputUnusable {
+    static func doctypeRefusal(_ file: String, line: Int) -> InputFailure {
         unusable(file, "the document has a DOCTYPE (by this line); Spectrum exports have none, and a DTD can declare entities that read files or expand without bound, so it is rejected", line: line)
     }
 

@@ -214,7 +214,7 @@ struct HostileInputTests {
         #expect {
             try parser.parse(input, format: .empty) { _ in }
         } throws: { error in
-            let unusable = error as? InputUnusable
+            let unusable = error as? InputFailure
             return unusable?.diagnostic.message == "the input is empty" && unusable?.diagnostic.location.file == path
         }
     }

@@ -9,14 +9,14 @@ import Glibc
 
 private typealias Support = ReaderTestSupport
 
-private func items(_ bytes: [UInt8], delimiter: UInt8 = UInt8(ascii: ","), encoding: TextEncoding = .utf8) throws -> (items: [RecordItem], failure: InputUnusable?) {
+private func items(_ bytes: [UInt8], delimiter: UInt8 = UInt8(ascii: ","), encoding: TextEncoding = .utf8) throws -> (items: [RecordItem], failure: InputFailure?) {
     let scratch = TemporaryFolder()
     let path = scratch.write("input1.csv", bytes)
     let reader = CSVRecordReader(try InputFile(path: path), delimiter: delimiter, encoding: encoding)
     var found: [RecordItem] = []
     do {
         while let item = try reader.next() { found.append(item) }
-    } catch let failure as InputUnusable {
+    } catch let failure as InputFailure {
         return (found, failure)
     }
     return (found, nil)

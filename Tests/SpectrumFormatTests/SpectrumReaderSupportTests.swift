@@ -13,20 +13,20 @@ enum ReaderTestSupport {
     static func sample(_ name: String) -> String { Checkout.path("samples/\(name)") }
 
     /// All records of an XML text, or the error that made it unusable (with the records before it).
-    static func xmlRecords(_ text: String) throws -> (records: [Record], failure: InputUnusable?) {
+    static func xmlRecords(_ text: String) throws -> (records: [Record], failure: InputFailure?) {
         let scratch = TemporaryFolder()
         let path = scratch.write("input.xml", text)
         return try xmlRecords(path: path)
     }
 
-    static func xmlRecords(path: String) throws -> (records: [Record], failure: InputUnusable?) {
+    static func xmlRecords(path: String) throws -> (records: [Record], failure: InputFailure?) {
         let reader = try XMLRecordReader(InputFile(path: path))
         var records: [Record] = []
         do {
             while let item = try reader.next() {
                 if case .record(let record) = item { records.append(record) }
             }
-        } catch let failure as InputUnusable {
+        } catch let failure as InputFailure {
             return (records, failure)
         }
         return (records, nil)
@@ -38,7 +38,7 @@ enum ReaderTestSupport {
         var rejects: [Reject] = []
         var warnings: [Diagnostic] = []
         /// Inputs unusable as a whole, by path.
-        var unusable: [String: InputUnusable] = [:]
+        var unusable: [String: InputFailure] = [:]
 
         var contracts: [PrimeContract] {
             documents.compactMap { if case .primeContract(let contract) = $0 { contract } else { nil } }
@@ -68,7 +68,7 @@ enum ReaderTestSupport {
             do {
                 try parser.parse(input, format: format) { take($0, into: &held) }
                 result.documents += held
-            } catch let failure as InputUnusable {
+            } catch let failure as InputFailure {
                 result.unusable[path] = failure
             }
         }
@@ -102,4 +102,9 @@ struct SpectrumReaderSupportTests {
         let input = try InputFile(path: ReaderTestSupport.fixture("doctype.xml"))
         #expect(try InputFormat.sniff(input) == .xml)
     }
+}
+
+extension InputFailure {
+    /// The one finding a reader's unusable input carries.
+    var diagnostic: Diagnostic { diagnostics[0] }
 }

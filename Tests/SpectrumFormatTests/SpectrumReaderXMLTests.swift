@@ -271,19 +271,19 @@ struct SpectrumReaderXMLTests {
 
         let reader = try XMLRecordReader(InputFile(path: path))
         var packed: [[String]] = []
-        let failure = #expect(throws: InputUnusable.self) {
+        let failure = #expect(throws: InputFailure.self) {
             while let batch = try reader.nextPacked(maximumRecords: 5000, maximumBytes: 1 << 20) {
                 packed += values(batch.records())
             }
         }
         #expect(packed == expected.map(\.values))
         #expect(failure?.diagnostic.location.line == 2002)
-        #expect(throws: InputUnusable.self) { _ = try reader.nextPacked(maximumRecords: 5000, maximumBytes: 1 << 20) }
+        #expect(throws: InputFailure.self) { _ = try reader.nextPacked(maximumRecords: 5000, maximumBytes: 1 << 20) }
 
         // Through the prefetching thread, in the same order.
         let prefetched = RecordPrefetcher(try XMLRecordReader(InputFile(path: path)), batchSize: 64)
         var items: [RecordItem] = []
-        let prefetchedFailure = #expect(throws: InputUnusable.self) {
+        let prefetchedFailure = #expect(throws: InputFailure.self) {
             while let item = try prefetched.next() { items.append(item) }
         }
         #expect(values(items) == expected.map(\.values))
@@ -315,7 +315,7 @@ struct SpectrumReaderXMLTests {
             do {
                 _ = try reader.next()
                 Issue.record("a read after the failure succeeded")
-            } catch let unusable as InputUnusable {
+            } catch let unusable as InputFailure {
                 messages.append(unusable.diagnostic.message)
             }
         }

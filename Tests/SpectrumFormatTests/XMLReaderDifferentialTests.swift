@@ -22,14 +22,14 @@ struct XMLReaderDifferentialTests {
             text += "end\n"
             // The end stays the end.
             if (try? reader.nextPacked(maximumRecords: 1, maximumBytes: 1)) != nil { text += "a record after the end\n" }
-        } catch let unusable as InputUnusable {
+        } catch let unusable as InputFailure {
             let diagnostic = unusable.diagnostic
             text += "unusable \(diagnostic.code) line \(diagnostic.location.line ?? -1): \(diagnostic.message)\n"
             // And the failure stays.
             do {
                 _ = try reader.nextPacked(maximumRecords: 1, maximumBytes: 1)
                 text += "a read after the failure succeeded\n"
-            } catch let again as InputUnusable {
+            } catch let again as InputFailure {
                 if again.diagnostic.message != diagnostic.message { text += "another failure after the failure\n" }
             } catch {
                 text += "another error after the failure: \(error)\n"
