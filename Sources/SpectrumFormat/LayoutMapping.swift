@@ -13,11 +13,6 @@ public struct StagedRecord: Sendable {
     }
 }
 
-/// A document built from records, or everything known about it when it cannot be built.
-public enum BuiltDocument: Sendable {
-    case document(CanonicalDocument)
-    case rejected(Reject)
-}
 
 /// Every problem found while mapping one document (not only the first: docs/FORMATS.md, "Rules and codes").
 final class Problems {
@@ -218,7 +213,7 @@ public enum SpectrumDocuments {
 
     /// A prime contract from its header record and SOV line records. For a flat export the header
     /// is the first row and every row is also a line (`flat: true`).
-    public static func contract(header: StagedRecord, lines: [StagedRecord], flat: Bool, profile: SpectrumProfile) -> BuiltDocument {
+    public static func contract(header: StagedRecord, lines: [StagedRecord], flat: Bool, profile: SpectrumProfile) -> Verdict {
         let problems = Problems()
         let head = ValueReader(staged: header, profile: profile, problems: problems)
         let company = head.string(.companyCode, required: true)
@@ -281,11 +276,11 @@ public enum SpectrumDocuments {
             priceMethod: priceMethod, originalAmount: original, retainagePercent: retainage,
             contractDate: contractDate, startDate: startDate, estimatedCompletionDate: estimatedCompletion,
             completionDate: completion, lines: sovLines, diagnostics: uniqueWarnings(warnings))
-        return .document(.primeContract(contract))
+        return .accepted(.primeContract(contract))
     }
 
     /// A change order from its detail rows (ARChangeOrder: one row per line, header repeated).
-    public static func changeOrder(rows: [StagedRecord], profile: SpectrumProfile) -> BuiltDocument {
+    public static func changeOrder(rows: [StagedRecord], profile: SpectrumProfile) -> Verdict {
         precondition(!rows.isEmpty, "a change order has at least one row")
         let problems = Problems()
         let head = ValueReader(staged: rows[0], profile: profile, problems: problems)
@@ -338,7 +333,7 @@ public enum SpectrumDocuments {
             approvedDate: approvedDate, scheduleImpactDays: approvedDays,
             contract: ContractKey(company: company, job: job, customer: customer),
             lines: lines, markups: markups, diagnostics: warnings)
-        return .document(.changeOrder(order))
+        return .accepted(.changeOrder(order))
     }
 
     /// Header fields repeated on every row must agree; the first disagreement of each is reported.

@@ -264,9 +264,10 @@ public final class SpectrumAssembler {
         try emit(output(built))
     }
 
-    private func output(_ built: BuiltDocument) -> SpectrumOutput {
+    /// A document built from records (accepted), or everything known about it (rejected).
+    private func output(_ built: Verdict) -> SpectrumOutput {
         switch built {
-        case .document(let document): .document(document)
+        case .accepted(let document), .held(let document): .document(document)
         case .rejected(let reject): .rejected(reject)
         }
     }

@@ -4,23 +4,23 @@ import SOVCore
 
 private typealias Support = ReaderTestSupport
 
-private func builtContract(_ built: BuiltDocument) throws -> PrimeContract {
-    guard case .document(.primeContract(let contract)) = built else {
+private func builtContract(_ built: Verdict) throws -> PrimeContract {
+    guard case .accepted(.primeContract(let contract)) = built else {
         Issue.record("expected a prime contract, got \(built)")
         throw CancellationError()
     }
     return contract
 }
 
-private func builtOrder(_ built: BuiltDocument) throws -> ChangeOrder {
-    guard case .document(.changeOrder(let order)) = built else {
+private func builtOrder(_ built: Verdict) throws -> ChangeOrder {
+    guard case .accepted(.changeOrder(let order)) = built else {
         Issue.record("expected a change order, got \(built)")
         throw CancellationError()
     }
     return order
 }
 
-private func problems(_ built: BuiltDocument) -> [Diagnostic] {
+private func problems(_ built: Verdict) -> [Diagnostic] {
     if case .rejected(let reject) = built { return reject.diagnostics }
     return []
 }
