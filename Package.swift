@@ -88,7 +88,7 @@ let package = Package(
             name: "SOVCoreTests",
             dependencies: ["SOVCore", "SOVTestSupport", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
-        .testTarget(name: "SpectrumFormatTests", dependencies: ["SOVCLI", "SOVFrontEnd", "SpectrumFormat", "SOVCore", "SOVTestSupport"]),
+        .testTarget(name: "SpectrumFormatTests", dependencies: ["CLibXML2", "SOVCLI", "SOVFrontEnd", "SpectrumFormat", "SOVCore", "SOVTestSupport"]),
         .testTarget(name: "ProcoreFormatTests", dependencies: ["ProcoreFormat", "SOVCore", "SOVTestSupport"]),
         .testTarget(name: "SOVRulesTests", dependencies: ["SOVRules", "SOVCore", "SOVTestSupport"]),
         .testTarget(

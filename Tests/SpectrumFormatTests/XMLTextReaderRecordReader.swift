@@ -1,5 +1,6 @@
-internal import CLibXML2
+import CLibXML2
 import SOVCore
+@testable import SpectrumFormat
 
 #if canImport(Glibc)
 import Glibc
