@@ -81,16 +81,7 @@ final class ByteSpool {
     }
 
     private func spill() throws(IOFailure) {
-        if descriptor < 0 {
-            let folder = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
-            var template = Array("\(folder)/sov-run.XXXXXX".utf8CString)
-            let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-            if fd < 0 {
-                throw IOFailure(path: folder, message: "cannot create a temporary file: \(String(cString: strerror(errno)))", status: .cannotCreate)
-            }
-            template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
-            descriptor = fd
-        }
+        if descriptor < 0 { descriptor = try unlinkedTemporaryFile("the run's lines") }
         var done = 0
         while done < buffer.count {
             let written = buffer.withUnsafeBytes { pwrite(descriptor, $0.baseAddress! + done, $0.count - done, off_t(fileCount + done)) }

@@ -456,3 +456,16 @@ public enum AtomicFile {
         })
     }
 }
+
+/// Creates an unlinked temporary file (it goes when its descriptor is closed, however the
+/// process ends) in `TMPDIR`, or `/tmp`.
+public func unlinkedTemporaryFile(_ purpose: String) throws(IOFailure) -> Int32 {
+    let folder = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
+    var template = Array("\(folder)/sov-spool.XXXXXX".utf8CString)
+    let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+    if fd < 0 {
+        throw IOFailure(path: folder, message: "cannot create a temporary file to hold \(purpose): \(String(cString: strerror(errno)))", status: .cannotCreate)
+    }
+    template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+    return fd
+}

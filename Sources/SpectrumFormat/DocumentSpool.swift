@@ -65,16 +65,7 @@ public final class DocumentSpool {
 
     private func spill() throws(IOFailure) {
         encodeHeld()
-        if descriptor < 0 {
-            let folder = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
-            var template = Array("\(folder)/sov-parse.XXXXXX".utf8CString)
-            let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-            if fd < 0 {
-                throw IOFailure(path: folder, message: "cannot create a temporary file to hold documents: \(String(cString: strerror(errno)))", status: .cannotCreate)
-            }
-            template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
-            descriptor = fd
-        }
+        if descriptor < 0 { descriptor = try unlinkedTemporaryFile("documents") }
         try writeAll(buffer)
         spilled = true
         buffer.removeAll(keepingCapacity: true)
@@ -153,19 +144,6 @@ public final class DocumentSpool {
         count = 0
         warnings.removeAll()
     }
-}
-
-/// Creates an unlinked temporary file (it goes when its descriptor is closed, however the
-/// process ends) in `TMPDIR`, or `/tmp`.
-func unlinkedTemporaryFile(_ purpose: String) throws(IOFailure) -> Int32 {
-    let folder = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
-    var template = Array("\(folder)/sov-spool.XXXXXX".utf8CString)
-    let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-    if fd < 0 {
-        throw IOFailure(path: folder, message: "cannot create a temporary file to hold \(purpose): \(String(cString: strerror(errno)))", status: .cannotCreate)
-    }
-    template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
-    return fd
 }
 
 /// SOV line records waiting for their job header (SpectrumAssembler's join), written to an
