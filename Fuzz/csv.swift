@@ -113,10 +113,10 @@ private func readRecords(_ path: String, delimiter: UInt8, encoding: TextEncodin
 
 private func parseDocuments(_ path: String, delimiter: UInt8, encoding: TextEncoding) {
     let parser = SpectrumParser(options: SpectrumReadOptions(profile: SpectrumProfile(money: .accounting), encoding: encoding, delimiter: delimiter))
-    let emit: (SpectrumOutput) -> Void = { output in
+    let emit: (ReadEvent) -> Void = { output in
         switch output {
-        case .document(let document): CanonicalCheck.roundTrip(document)
-        case .rejected(let reject): CanonicalCheck.reject(reject)
+        case .read(.accepted(let document)), .read(.held(let document)): CanonicalCheck.roundTrip(document)
+        case .read(.rejected(let reject)): CanonicalCheck.reject(reject)
         case .warning(let diagnostic): CanonicalCheck.diagnostic(diagnostic)
         }
     }

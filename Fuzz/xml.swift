@@ -77,10 +77,10 @@ private func readPacked(_ path: String, expected: [Record], failed: Bool) {
 private func parseDocuments(_ path: String) {
     for profile in [SpectrumProfile.standard, SpectrumProfile(money: .accounting)] {
         let parser = SpectrumParser(options: SpectrumReadOptions(profile: profile))
-        let emit: (SpectrumOutput) -> Void = { output in
+        let emit: (ReadEvent) -> Void = { output in
             switch output {
-            case .document(let document): CanonicalCheck.roundTrip(document)
-            case .rejected(let reject): CanonicalCheck.reject(reject)
+            case .read(.accepted(let document)), .read(.held(let document)): CanonicalCheck.roundTrip(document)
+            case .read(.rejected(let reject)): CanonicalCheck.reject(reject)
             case .warning(let diagnostic): CanonicalCheck.diagnostic(diagnostic)
             }
         }

@@ -15,6 +15,17 @@ public enum Verdict: Sendable, Hashable {
     }
 }
 
+/// What reading an input gives, as it goes: what became of each document (`Verdict`: read, or
+/// rejected with its raw records), or a warning about the input itself.
+public enum ReadEvent: Sendable {
+    case read(Verdict)
+    /// A warning that belongs to no document (a Data Exchange W row without data, an encoding note).
+    case warning(Diagnostic)
+
+    public static func document(_ document: CanonicalDocument) -> ReadEvent { .read(.accepted(document)) }
+    public static func rejected(_ reject: Reject) -> ReadEvent { .read(.rejected(reject)) }
+}
+
 /// A document, or what is left of it, that a stage turned away: written to the rejects stream
 /// with every problem found so that nothing is lost (docs/FORMATS.md, "Rejects").
 public struct Reject: Sendable, Hashable {

@@ -17,7 +17,7 @@ public final class DocumentInputReader {
     /// Reads one input, emitting documents, rejected records and warnings as they come. Throws
     /// `InputFailure` when the input is unusable as a whole (malformed, a DOCTYPE, a truncated
     /// export): the caller then drops whatever this input emitted, so no input counts by half.
-    public func read(_ input: InputFile, format: InputFormat, emit: (SpectrumOutput) throws -> Void) throws {
+    public func read(_ input: InputFile, format: InputFormat, emit: (ReadEvent) throws -> Void) throws {
         switch format {
         case .empty:
             throw InputFailure(path: input.name, status: .dataError, message: "the input is empty (no header row, no records)")
@@ -27,10 +27,7 @@ public final class DocumentInputReader {
             let reader = ProcoreStreamReader(input, markups: procoreMarkups)
             do {
                 while let item = try reader.next() {
-                    switch item {
-                    case .accepted(let document), .held(let document): try emit(.document(document))
-                    case .rejected(let reject): try emit(.rejected(reject))
-                    }
+                    try emit(.read(item))
                 }
             } catch let failure as ProcoreSyntaxError {
                 throw failure.inputFailure
@@ -50,7 +47,7 @@ public final class DocumentInputReader {
     }
 
     /// After the last input: prime contracts joined from header and SOV line records.
-    public func finish(emit: (SpectrumOutput) throws -> Void) throws {
+    public func finish(emit: (ReadEvent) throws -> Void) throws {
         try spectrum.finish(emit: emit)
     }
 }

@@ -87,12 +87,12 @@ extension FrontEnd {
     ) throws {
         let spool = mode == .held ? DocumentSpool() : nil
         var count = 0
-        func take(_ event: SpectrumOutput) throws {
+        func take(_ event: ReadEvent) throws {
             switch event {
-            case .document(let document):
+            case .read(.accepted(let document)), .read(.held(let document)):
                 count += 1
                 if let spool { try spool.append(document) } else { try sink.document(document) }
-            case .rejected(let reject): try sink.reject(reject)
+            case .read(.rejected(let reject)): try sink.reject(reject)
             case .warning(let diagnostic): sink.warn(diagnostic)
             }
         }

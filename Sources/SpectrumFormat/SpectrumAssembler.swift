@@ -1,12 +1,6 @@
 import SOVCore
 
 /// What reading Spectrum input produces, in order.
-public enum SpectrumOutput: Sendable {
-    case document(CanonicalDocument)
-    case rejected(Reject)
-    /// A warning that belongs to no document (a Data Exchange W row without data, an encoding note).
-    case warning(Diagnostic)
-}
 
 /// Turns records into documents (docs/FORMATS.md, "Layouts").
 ///
@@ -76,7 +70,7 @@ public final class SpectrumAssembler {
         self.binder = LayoutBinder(profile: profile)
     }
 
-    public func add(_ record: Record, emit: (SpectrumOutput) throws -> Void) throws {
+    public func add(_ record: Record, emit: (ReadEvent) throws -> Void) throws {
         let binding = binder.binding(for: record.fieldNames)
         var record = record
         record.layout = binding.layout
@@ -150,7 +144,7 @@ public final class SpectrumAssembler {
 
     /// The input was read to its end: completes its streamed documents and hands its header and
     /// SOV records to the join.
-    public func endFile(emit: (SpectrumOutput) throws -> Void) throws {
+    public func endFile(emit: (ReadEvent) throws -> Void) throws {
         try finishFlat(emit: emit)
         try finishOrder(emit: emit)
         flatKeysDone.removeAll()
@@ -224,7 +218,7 @@ public final class SpectrumAssembler {
     }
 
     /// After the last input: one prime contract per joined key.
-    public func finish(emit: (SpectrumOutput) throws -> Void) throws {
+    public func finish(emit: (ReadEvent) throws -> Void) throws {
         let keys = joinOrder
         joinOrder.removeAll()
         for key in keys {
@@ -246,7 +240,7 @@ public final class SpectrumAssembler {
         spillFileStart = 0
     }
 
-    private func finishFlat(emit: (SpectrumOutput) throws -> Void) throws {
+    private func finishFlat(emit: (ReadEvent) throws -> Void) throws {
         guard let key = flatKey, let first = flatRows.first else { return }
         flatKeysDone.insert(key)
         let built = SpectrumDocuments.contract(header: first, lines: flatRows, flat: true, profile: profile)
@@ -255,7 +249,7 @@ public final class SpectrumAssembler {
         try emit(output(built))
     }
 
-    private func finishOrder(emit: (SpectrumOutput) throws -> Void) throws {
+    private func finishOrder(emit: (ReadEvent) throws -> Void) throws {
         guard let key = orderKey, !orderRows.isEmpty else { return }
         orderKeysDone.insert(key)
         let built = SpectrumDocuments.changeOrder(rows: orderRows, profile: profile)
@@ -265,12 +259,7 @@ public final class SpectrumAssembler {
     }
 
     /// A document built from records (accepted), or everything known about it (rejected).
-    private func output(_ built: Verdict) -> SpectrumOutput {
-        switch built {
-        case .accepted(let document), .held(let document): .document(document)
-        case .rejected(let reject): .rejected(reject)
-        }
-    }
+    private func output(_ built: Verdict) -> ReadEvent { .read(built) }
 
     private func notGrouped(_ what: String, _ record: Record) -> InputFailure {
         InputFailure(unusable: .error(

@@ -72,7 +72,7 @@ public final class SpectrumParser {
     }
 
     /// Reads one input into documents, emitting each as it completes.
-    public func parse(_ input: InputFile, format: InputFormat, emit: (SpectrumOutput) throws -> Void) throws {
+    public func parse(_ input: InputFile, format: InputFormat, emit: (ReadEvent) throws -> Void) throws {
         do {
             let base = try recordReader(for: input, format: format, checkingHeader: true) { try emit(.warning($0)) }
             let reader = RecordPrefetcher(base)
@@ -106,7 +106,7 @@ public final class SpectrumParser {
     }
 
     /// After the last input: the contracts joined from header and SOV line records.
-    public func finish(emit: (SpectrumOutput) throws -> Void) throws {
+    public func finish(emit: (ReadEvent) throws -> Void) throws {
         try assembler.finish(emit: emit)
     }
 

@@ -23,17 +23,17 @@ private let sovCSV = """
 
 /// Feeds records to an assembler and lists what it emits, in order.
 private final class Collector {
-    var outputs: [SpectrumOutput] = []
+    var outputs: [ReadEvent] = []
     var documents: [CanonicalDocument] {
-        outputs.compactMap { if case .document(let document) = $0 { document } else { nil } }
+        outputs.compactMap { if case .read(.accepted(let document)) = $0 { document } else { nil } }
     }
     var rejects: [Reject] {
-        outputs.compactMap { if case .rejected(let reject) = $0 { reject } else { nil } }
+        outputs.compactMap { if case .read(.rejected(let reject)) = $0 { reject } else { nil } }
     }
     var warnings: [Diagnostic] {
         outputs.compactMap { if case .warning(let warning) = $0 { warning } else { nil } }
     }
-    func emit(_ output: SpectrumOutput) { outputs.append(output) }
+    func emit(_ output: ReadEvent) { outputs.append(output) }
 }
 
 private func record(_ fields: KeyValuePairs<String, String>, line: Int, file: String = "rows.xml") -> Record {
@@ -254,10 +254,10 @@ struct JoinSpillTests {
     private func run(spillAfterLines: Int) throws -> [String] {
         let assembler = SpectrumAssembler(spillAfterLines: spillAfterLines)
         var out: [String] = []
-        func emit(_ output: SpectrumOutput) {
+        func emit(_ output: ReadEvent) {
             switch output {
-            case .document(let document): out.append("document " + document.jsonLine)
-            case .rejected(let reject): out.append("reject " + reject.json.text)
+            case .read(.accepted(let document)), .read(.held(let document)): out.append("document " + document.jsonLine)
+            case .read(.rejected(let reject)): out.append("reject " + reject.json.text)
             case .warning(let warning): out.append("warning " + warning.humanLine)
             }
         }

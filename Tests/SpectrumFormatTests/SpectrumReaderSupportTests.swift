@@ -54,10 +54,10 @@ enum ReaderTestSupport {
     static func parse(_ paths: [String], options: SpectrumReadOptions = SpectrumReadOptions()) throws -> ParseResult {
         let parser = SpectrumParser(options: options)
         var result = ParseResult()
-        func take(_ event: SpectrumOutput, into held: inout [CanonicalDocument]) {
+        func take(_ event: ReadEvent, into held: inout [CanonicalDocument]) {
             switch event {
-            case .document(let document): held.append(document)
-            case .rejected(let reject): result.rejects.append(reject)
+            case .read(.accepted(let document)), .read(.held(let document)): held.append(document)
+            case .read(.rejected(let reject)): result.rejects.append(reject)
             case .warning(let warning): result.warnings.append(warning)
             }
         }
