@@ -21,9 +21,12 @@ public enum ProcorePrimeContractStatus: String, Sendable, CaseIterable {
 
 public struct ProcoreImportOptions: Sendable, Hashable {
     public var primeContractStatus: ProcorePrimeContractStatus
+    /// The project map's file, for what MAP001 says (nil: none was given).
+    public var projectMapFile: String?
 
-    public init(primeContractStatus: ProcorePrimeContractStatus = .approved) {
+    public init(primeContractStatus: ProcorePrimeContractStatus = .approved, projectMapFile: String? = nil) {
         self.primeContractStatus = primeContractStatus
+        self.projectMapFile = projectMapFile
     }
 }
 
@@ -120,7 +123,7 @@ public enum ProcoreImportWriter {
     public static func draft(for document: CanonicalDocument, options: ProcoreImportOptions = ProcoreImportOptions(), projectLookup: ProcoreProjectLookup? = nil) -> ProcoreDraftOutcome {
         switch document {
         case .primeContract(let contract): primeContractImport(contract, options: options, projectLookup: projectLookup)
-        case .changeOrder(let order): changeOrderImport(order, projectLookup: projectLookup)
+        case .changeOrder(let order): changeOrderImport(order, options: options, projectLookup: projectLookup)
         }
     }
 
@@ -131,7 +134,7 @@ public enum ProcoreImportWriter {
             return .rejected([.error(.FMT004, "prime contract without its Spectrum company, job and customer: Procore needs them as its origin id", at: location.with(field: "origin"))])
         }
         problems += Rulebook.unitPrice(contract)
-        let projectId = resolveProjectId(contract.procore, key: key, lookup: projectLookup, location: location, problems: &problems)
+        let projectId = resolveProjectId(contract.procore, key: key, lookup: projectLookup, projectMapFile: options.projectMapFile, location: location, problems: &problems)
         guard let projectId, problems.isEmpty else { return .rejected(problems) }
 
         return .ready(ProcoreImportDraft(
@@ -139,7 +142,7 @@ public enum ProcoreImportWriter {
             content: .primeContract(contract, key: key, status: options.primeContractStatus)))
     }
 
-    static func changeOrderImport(_ order: ChangeOrder, projectLookup: ProcoreProjectLookup?) -> ProcoreDraftOutcome {
+    static func changeOrderImport(_ order: ChangeOrder, options: ProcoreImportOptions, projectLookup: ProcoreProjectLookup?) -> ProcoreDraftOutcome {
         let location = order.source
         if order.origin.system == .procore {
             return .rejected([.error(.FMT009, "change order \(order.number) came from Procore: it goes to Spectrum (sov-emit --to spectrum), not back to Procore", at: location.with(field: "origin.system"), value: "procore")])
@@ -151,7 +154,7 @@ public enum ProcoreImportWriter {
             return .rejected(problems + [.error(.FMT004, "change order \(order.number) without its contract's Spectrum company, job and customer", at: location.with(field: "contract"))])
         }
         let originId = "\(key.originId):co:\(order.number)"
-        let projectId = resolveProjectId(order.procore, key: key, lookup: projectLookup, location: location, problems: &problems)
+        let projectId = resolveProjectId(order.procore, key: key, lookup: projectLookup, projectMapFile: options.projectMapFile, location: location, problems: &problems)
         let primeContractId = order.procore?.primeContractId ?? projectLookup?(key)?.primeContractId
         if let primeContractId {
             if !isProcoreId(primeContractId) {
@@ -219,9 +222,9 @@ public enum ProcoreImportWriter {
     }
 
     /// The document's own link first (set by `sov-validate --project-map`), else the project map.
-    private static func resolveProjectId(_ link: ProcoreLink?, key: ContractKey, lookup: ProcoreProjectLookup?, location: SourceLocation, problems: inout [Diagnostic]) -> String? {
+    private static func resolveProjectId(_ link: ProcoreLink?, key: ContractKey, lookup: ProcoreProjectLookup?, projectMapFile: String?, location: SourceLocation, problems: inout [Diagnostic]) -> String? {
         guard let projectId = link?.projectId ?? lookup?(key)?.projectId else {
-            problems.append(.error(.MAP001, "no Procore project mapped for \(key) (give --project-map, or run sov-validate --project-map first)", at: location.with(field: "procore.project_id")))
+            problems.append(Rulebook.unmappedJob(key, at: location, projectMap: projectMapFile))
             return nil
         }
         guard isProcoreId(projectId) else {

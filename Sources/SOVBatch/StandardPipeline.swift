@@ -32,11 +32,11 @@ extension BatchPipeline {
             }
         }
         let markupStage = MarkupStage(defaults: defaults)
-        let importOptions = ProcoreImportOptions(primeContractStatus: options.primeContractStatus)
+        let importOptions = ProcoreImportOptions(primeContractStatus: options.primeContractStatus, projectMapFile: options.projectMap)
         let procoreLookup: ProcoreProjectLookup = { key in
             map?.mapping(for: key).map { ProcoreLink(projectId: $0.projectId, primeContractId: $0.primeContractId) }
         }
-        let spectrumWriter = SpectrumChangeRequestWriter(config: options.spectrumExport) { order in
+        let spectrumWriter = SpectrumChangeRequestWriter(config: options.spectrumExport, projectMapFile: options.projectMap) { order in
             map?.contractKey(projectId: order.procore?.projectId, primeContractId: order.procore?.primeContractId, job: order.origin.job)
         }
 

@@ -81,7 +81,7 @@ extension EmitCommand {
         case .failure(let status): return status
         case .success(let resolved): settings = resolved
         }
-        let importOptions = ProcoreImportOptions(primeContractStatus: settings.primeContractStatus)
+        let importOptions = ProcoreImportOptions(primeContractStatus: settings.primeContractStatus, projectMapFile: settings.projectMap)
         var lookup: ProcoreProjectLookup?
         switch StageDriver.loadOptionalProjectMap(settings.projectMap, stage: "sov-emit") {
         case .failure(let status): return status
@@ -137,7 +137,7 @@ extension EmitCommand {
         case .failure(let status): return status
         case .success(let loaded): map = loaded
         }
-        return SpectrumEmit.run(inputs: options, config: exportConfig, outDir: out) { order in
+        return SpectrumEmit.run(inputs: options, config: exportConfig, outDir: out, projectMapFile: settings.projectMap) { order in
             map?.contractKey(projectId: order.procore?.projectId, primeContractId: order.procore?.primeContractId, job: order.origin.job)
         }
     }

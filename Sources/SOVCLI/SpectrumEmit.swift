@@ -21,7 +21,7 @@ public enum SpectrumEmit {
     /// `keyLookup` finds company, job and customer for a Procore change order without them
     /// (the project map: `{ map.contractKey(projectId: $0.procore?.projectId,
     /// primeContractId: $0.procore?.primeContractId, job: $0.origin.job) }`).
-    public static func run(inputs: StageOptions, config: SpectrumExportConfig, outDir: String?, keyLookup: @escaping (ChangeOrder) -> ContractKey? = { _ in nil }) -> ExitStatus {
+    public static func run(inputs: StageOptions, config: SpectrumExportConfig, outDir: String?, projectMapFile: String? = nil, keyLookup: @escaping (ChangeOrder) -> ContractKey? = { _ in nil }) -> ExitStatus {
         StageDriver.prepareProcess()
         let stage = "sov-emit"
         let report: StageReport
@@ -31,7 +31,7 @@ public enum SpectrumEmit {
         }
         var generator = SystemRandomNumberGenerator()
         return SpectrumExportStage.run(
-            inputPaths: inputs.inputPaths, writer: SpectrumChangeRequestWriter(config: config, keyLookup: keyLookup),
+            inputPaths: inputs.inputPaths, writer: SpectrumChangeRequestWriter(config: config, projectMapFile: projectMapFile, keyLookup: keyLookup),
             outDir: outDir, report: report, output: OutputSink(), generator: &generator)
     }
 }

@@ -60,6 +60,33 @@ public enum Rulebook {
         return .error(.CO002, "billing item code '\(item)' on \(order.lineLabel(index)) has \(over) characters; Spectrum allows \(SpectrumLimit.billingItem.length)", at: order.location(ofLine: index, field: .associatedLine), value: String(item))
     }
 
+    /// MAP001: a Spectrum document bound for Procore needs the Procore project of its job.
+    /// `projectMap` is the map's file, nil when none was given.
+    public static func unmappedJob(_ key: ContractKey, at source: SourceLocation, projectMap: String?) -> Diagnostic {
+        let whereLooked = projectMap.map { "the project map \($0) has no row for it" } ?? "no --project-map was given"
+        return .error(.MAP001, "no Procore project for Spectrum job \(key.job) (company \(key.company), customer \(key.customer)): \(whereLooked)", at: source.with(field: "Job_Number"), value: key.job)
+    }
+
+    /// MAP003: a Procore change order bound for Spectrum needs the Spectrum company, job and
+    /// customer, from its origin or from the project map (`projectMap`, nil when none was given).
+    public static func unknownSpectrumContract(_ order: ChangeOrder, projectMap: String?) -> Diagnostic {
+        var tried: [String] = []
+        if let project = order.procore?.projectId { tried.append("project \(project)") }
+        if let prime = order.procore?.primeContractId { tried.append("prime contract \(prime)") }
+        if let job = order.origin.job { tried.append("job \(job)") }
+        let mapText: String
+        if let projectMap {
+            mapText = tried.isEmpty
+                ? "the document names no Procore project, prime contract or job to look up in the project map"
+                : "the project map \(projectMap) has no single row naming company and customer for \(tried.joined(separator: ", "))"
+        } else {
+            mapText = "no --project-map was given"
+        }
+        let missing = [("company", order.origin.company), ("job", order.origin.job), ("customer", order.origin.customer)]
+            .filter { $0.1 == nil }.map(\.0).joined(separator: ", ")
+        return .error(.MAP003, "the Spectrum contract of change order \(order.number) is unknown: origin has no \(missing), and \(mapText); add the project to the map, or give --company, --job and --customer where the writer runs", at: order.source.with(field: "origin"))
+    }
+
     /// CO005: `text` longer than Spectrum's `field`, said as "`what` has N characters; Spectrum's
     /// FIELD holds L".
     public static func fieldLength(_ text: String?, _ field: SpectrumLimit, what: String, at location: SourceLocation, value: String? = nil) -> Diagnostic? {

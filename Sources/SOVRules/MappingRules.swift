@@ -12,8 +12,7 @@ public struct ProjectMapped: ValidationRule {
         case .noContractKey, .mapped:
             return []
         case .unmapped(let key):
-            let whereLooked = context.projectMap.map { "the project map \($0.file) has no row for it" } ?? "no --project-map was given"
-            return [.error(code, "no Procore project for Spectrum job \(key.job) (company \(key.company), customer \(key.customer)): \(whereLooked)", at: location, value: key.job)]
+            return [Rulebook.unmappedJob(key, at: document.source, projectMap: context.projectMap?.file)]
         case .conflict(let key, let carried, let row):
             let mapSays = "project \(row.projectId)" + (row.primeContractId.map { ", prime contract \($0)" } ?? "")
             let documentSays = "project \(carried.projectId ?? "?")" + (carried.primeContractId.map { ", prime contract \($0)" } ?? "")
@@ -53,21 +52,7 @@ public struct SpectrumContractKnown: ValidationRule {
         guard case .changeOrder(let order) = document, order.origin.system == .procore,
             context.spectrumContract(for: order) == .unknown
         else { return [] }
-        var tried: [String] = []
-        if let project = order.procore?.projectId { tried.append("project \(project)") }
-        if let prime = order.procore?.primeContractId { tried.append("prime contract \(prime)") }
-        if let job = order.origin.job { tried.append("job \(job)") }
-        let mapText: String
-        if let map = context.projectMap {
-            mapText = tried.isEmpty
-                ? "the document names no Procore project, prime contract or job to look up in the project map"
-                : "the project map \(map.file) has no single row naming company and customer for \(tried.joined(separator: ", "))"
-        } else {
-            mapText = "no --project-map was given"
-        }
-        let missing = [("company", order.origin.company), ("job", order.origin.job), ("customer", order.origin.customer)]
-            .filter { $0.1 == nil }.map(\.0).joined(separator: ", ")
-        return [.error(code, "the Spectrum contract of this change order is unknown: origin has no \(missing), and \(mapText)", at: order.source.with(field: "origin"), value: nil)]
+        return [Rulebook.unknownSpectrumContract(order, projectMap: context.projectMap?.file)]
     }
 }
 

@@ -27,9 +27,13 @@ public struct SpectrumChangeRequestWriter {
     /// Finds company, job and customer for a change order that does not carry them (a Procore
     /// document): the project map, by project id, prime contract id or job.
     public var keyLookup: (ChangeOrder) -> ContractKey?
+    /// The project map's file, for what MAP003 says.
+    public var projectMapFile: String?
 
-    public init(config: SpectrumExportConfig, keyLookup: @escaping (ChangeOrder) -> ContractKey? = { _ in nil }) {
+    /// `projectMapFile`: the map `keyLookup` reads, for what MAP003 says (nil: none was given).
+    public init(config: SpectrumExportConfig, projectMapFile: String? = nil, keyLookup: @escaping (ChangeOrder) -> ContractKey? = { _ in nil }) {
         self.config = config
+        self.projectMapFile = projectMapFile
         self.keyLookup = keyLookup
     }
 
@@ -114,12 +118,7 @@ public struct SpectrumChangeRequestWriter {
                 if let long = Rulebook.fieldLength(value, field, what: "\(field.name) '\(value)'", at: order.source.with(field: field.name)) { problems.add(long) }
             }
         } else {
-            let known = [("company", order.origin.company), ("job", order.origin.job), ("customer", order.origin.customer)]
-                .compactMap { name, value in value.map { "\(name) \($0)" } }
-            problems.error(.MAP003, "change order \(order.number): Spectrum company, job and customer are not in the document"
-                + (known.isEmpty ? "" : " (it has \(known.joined(separator: ", ")))")
-                + " and not found in the project map by project id \(order.procore?.projectId ?? "-"), prime contract id \(order.procore?.primeContractId ?? "-") or job; add the project to the map or give --company, --job and --customer",
-                field: "origin")
+            problems.add(Rulebook.unknownSpectrumContract(order, projectMap: projectMapFile))
         }
 
         let numberField = config.layout == .changeRequest ? "Change_Request_Number" : "Change_Order_Number"

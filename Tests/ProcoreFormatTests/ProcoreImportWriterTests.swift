@@ -190,6 +190,9 @@ private func strings(in value: JSONValue, at path: String = "") -> [(String, Str
             switch document {
             case .changeOrder(let order):
                 if let rule = Rulebook.approval(order) { #expect(said.contains(rule), "\(rule.humanLine)") }
+                if said.contains(where: { $0.code == .MAP001 }), let key = order.contract ?? order.origin.contractKey {
+                    #expect(said.contains(Rulebook.unmappedJob(key, at: order.source, projectMap: nil)))
+                }
             case .primeContract(let contract):
                 for rule in Rulebook.unitPrice(contract) { #expect(said.contains(rule), "\(rule.humanLine)") }
             }

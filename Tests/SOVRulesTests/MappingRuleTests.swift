@@ -74,7 +74,7 @@ struct MappingRuleTests {
         let unknown = Fixture.procoreOrder(origin: Origin(system: .procore, job: "24-2040"), procore: ProcoreLink(projectId: "200"))
         let problems = rule.check(.changeOrder(unknown), in: Fixture.context())
         #expect(problems.map(\.code) == [.MAP003])
-        #expect(problems.first?.message == "the Spectrum contract of this change order is unknown: origin has no company, customer, and the project map map.csv has no single row naming company and customer for project 200, job 24-2040")
+        #expect(problems.first?.message == "the Spectrum contract of change order 007 is unknown: origin has no company, customer, and the project map map.csv has no single row naming company and customer for project 200, job 24-2040; add the project to the map, or give --company, --job and --customer where the writer runs")
         #expect(rule.codes(Fixture.procoreOrder(), in: Fixture.context(map: nil)) == [.MAP003])
         // Spectrum documents are not its concern.
         #expect(rule.codes(Fixture.spectrumOrder(), in: Fixture.context(map: nil)) == [])

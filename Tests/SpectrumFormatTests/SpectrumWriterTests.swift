@@ -276,6 +276,13 @@ struct SpectrumWriterLimitTests {
         #expect(result.diagnostics.contains { $0.location.field == "prime_contract_line_item" && $0.location.file == "pcco.json" })
     }
 
+    /// MAP003 as the validator says it, naming the project map the writer was given.
+    @Test func anUnknownSpectrumContractIsSaidAsTheValidatorSaysIt() {
+        let order = F.order(key: nil)
+        let result = F.export(order, SpectrumChangeRequestWriter(config: SpectrumExportConfig(authorizationId: "SOVTEST"), projectMapFile: "map.csv"))
+        #expect(result.diagnostics.contains(Rulebook.unknownSpectrumContract(order, projectMap: "map.csv")))
+    }
+
     /// A rule the validator and the writer both check is said in the same words (Rulebook).
     @Test func theWriterSaysARuleAsTheValidatorDoes() throws {
         var lines = F.standardLines
