@@ -1,7 +1,8 @@
-import SOVCore
 
 #if canImport(Glibc)
 import Glibc
+import SOVCore
+import SOVFrontEnd
 #endif
 
 /// Bytes appended in order and read back later: in memory up to `memoryLimit`, then in an

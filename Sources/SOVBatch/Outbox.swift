@@ -1,7 +1,8 @@
-import SOVCore
 
 #if canImport(Glibc)
 import Glibc
+import SOVCore
+import SOVFrontEnd
 #endif
 
 /// Names of unit files: `00000042-spectrum-1-24-1017-own100-3f2a9c01de.json`. The zero-padded

@@ -1,4 +1,5 @@
 import SOVCore
+import SOVFrontEnd
 
 /// The progress line of a long run: redrawn in place on stderr when stderr is a terminal, never
 /// otherwise (a log file or a pipe gets only the diagnostics and the summary).

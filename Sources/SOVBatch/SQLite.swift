@@ -1,8 +1,9 @@
-import CSQLite
-import SOVCore
 
 #if canImport(Glibc)
+import CSQLite
 import Glibc
+import SOVCore
+import SOVFrontEnd
 #endif
 
 /// A ledger problem: it could not be opened, read or written. Never a data problem.

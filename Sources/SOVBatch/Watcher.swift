@@ -368,7 +368,7 @@ public final class Watcher {
         var stillWritten = false
         func walk(_ path: [UInt8], depth: Int) {
             let text = String(decoding: path, as: UTF8.self)
-            guard depth <= BatchRunner.maximumFolderDepth, let entries = try? FileSystem.entries(in: text) else { return }
+            guard depth <= FrontEnd.maximumFolderDepth, let entries = try? FileSystem.entries(in: text) else { return }
             for child in entries {
                 if child.name.hasSuffix(".part") || child.name.hasSuffix(".tmp") { stillWritten = true }
                 guard let info = FileSystem.info(raw: child.raw, in: text) else { continue }
@@ -511,7 +511,7 @@ public final class Watcher {
     /// Gives every name below `folder` that is not UTF-8 its printable form (FileSystem.displayName)
     /// so it is read like the others; the folder is in work, the watcher's own.
     private func renameNonUTF8(in folder: String, depth: Int) {
-        guard depth <= BatchRunner.maximumFolderDepth, let entries = try? FileSystem.entries(in: folder) else { return }
+        guard depth <= FrontEnd.maximumFolderDepth, let entries = try? FileSystem.entries(in: folder) else { return }
         for entry in entries {
             var name = entry.name
             if !entry.isUTF8 {

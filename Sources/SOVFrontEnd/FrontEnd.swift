@@ -191,3 +191,101 @@ extension StageReport {
         return self.finish()
     }
 }
+
+extension FrontEnd {
+    // What the inputs named come to: files as named, folders walked. The one place a folder of
+    // inputs is read (sov-run's arguments, the drop folder's claimed entries).
+
+    /// Files named directly, and the files of folders named, subfolders included (names starting
+    /// with `.` and partial downloads `.tmp`/`.part` are left out), in path order.
+    public static func expand(_ inputs: [String]) -> (files: [String], failures: [InputFailure]) {
+        let scan = scan(inputs)
+        return (scan.files, scan.failures)
+    }
+
+    /// What the inputs named come to.
+    public struct InputScan: Sendable {
+        /// Files to read, in order: as named, and each folder's in byte order of their names,
+        /// depth first (a subfolder's files where its name sorts).
+        public var files: [String] = []
+        /// Inputs that are not there (66).
+        public var failures: [InputFailure] = []
+        /// Entries of a folder that are not read, each said as a reject (IO001) naming it: a
+        /// link (never followed in the drop folder; in sov-run not into a folder, which could
+        /// loop), a FIFO, device or socket, a name that is not UTF-8, a folder nested too deep.
+        public var skipped: [Reject] = []
+    }
+
+    /// Subfolders deeper than this are not read (and said): a dated drops/2026/11/27 is 3.
+    public static let maximumFolderDepth = 32
+
+    /// Scans the inputs. With `followingLinks` false (the drop folder) nothing below a folder
+    /// that is not a regular file or a folder is taken, links included.
+    public static func scan(_ inputs: [String], followingLinks: Bool = true) -> InputScan {
+        var scan = InputScan()
+        func skip(_ path: String, _ why: String) {
+            let location = SourceLocation(file: path)
+            scan.skipped.append(Reject(record: .object([JSONMember("file", .string(path))]), diagnostics: [.error(.IO001, "not read: \(why)", at: location)]))
+        }
+        func walk(_ folder: String, depth: Int) {
+            let entries: [FileSystem.Entry]
+            do {
+                entries = try FileSystem.entries(in: folder)
+            } catch {
+                scan.failures.append(InputFailure(error))
+                return
+            }
+            for entry in entries where !FileSystem.isPartialOrHidden(entry.name) {
+                let path = folder.hasSuffix("/") ? folder + entry.name : folder + "/" + entry.name
+                guard entry.isUTF8 else {
+                    skip(path, "the name is not valid UTF-8 (shown with its bytes as %XX); rename it and give it again")
+                    continue
+                }
+                guard let info = FileSystem.info(path) else {
+                    skip(path, "it vanished while the folder was read")
+                    continue
+                }
+                switch info.kind {
+                case .file:
+                    scan.files.append(path)
+                case .folder:
+                    if depth >= maximumFolderDepth {
+                        skip(path, "a folder nested more than \(maximumFolderDepth) levels deep")
+                    } else {
+                        walk(path, depth: depth + 1)
+                    }
+                case .other where info.isLink:
+                    guard followingLinks else {
+                        skip(path, "a symbolic link; only regular files inside the folder are read, links are never followed")
+                        continue
+                    }
+                    switch FileSystem.info(path, followingLinks: true)?.kind {
+                    case .file?: scan.files.append(path)
+                    case .folder?: skip(path, "a symbolic link to a folder; links to folders are not followed (they can loop): name the folder itself")
+                    case .other?: skip(path, "a symbolic link to a FIFO, device or socket; only files are read")
+                    case nil: skip(path, "a symbolic link to nothing")
+                    }
+                case .other:
+                    skip(path, "a FIFO, device or socket, not a regular file")
+                }
+            }
+        }
+        for input in inputs {
+            if input == "-" {
+                scan.files.append(input)
+                continue
+            }
+            guard let info = FileSystem.info(input, followingLinks: followingLinks) else {
+                scan.failures.append(InputFailure(path: input, status: .noInput, message: "no such file or folder"))
+                continue
+            }
+            if info.kind == .folder {
+                walk(input, depth: 0)
+            } else {
+                // A special file named directly is refused when opened (InputFile), with 66.
+                scan.files.append(input)
+            }
+        }
+        return scan
+    }
+}

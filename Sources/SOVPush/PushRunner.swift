@@ -2,6 +2,7 @@ import Foundation
 import SOVBatch
 import SOVCore
 import SOVDelivery
+import SOVFrontEnd
 
 /// What `sov-push` (and `sov-run --push`, `sov-watch --push`) is told.
 public struct PushOptions: Sendable {

@@ -74,14 +74,14 @@ struct DropFolderRoundTwoTests {
         try FileManager.default.createSymbolicLink(atPath: folder.file("in/loop"), withDestinationPath: folder.file("in"))
         try FileManager.default.createSymbolicLink(atPath: folder.file("in/link.jsonl"), withDestinationPath: folder.file("in/z.jsonl"))
         Self.create(raw: Array("bad".utf8) + [0xFF] + Array(".jsonl".utf8), in: folder.file("in"), "")
-        let scan = BatchRunner.scan([folder.file("in")])
+        let scan = FrontEnd.scan([folder.file("in")])
         #expect(scan.files == ["in/2026/11/a.jsonl", "in/2026/b.jsonl", "in/link.jsonl", "in/z.jsonl"].map(folder.file))
         let skipped = scan.skipped.compactMap { $0.diagnostics.first }
         #expect(skipped.map { $0.location.file ?? "" } == [folder.file("in/bad%FF.jsonl"), folder.file("in/loop")])
         #expect(skipped[0].message.contains("not valid UTF-8"))
         #expect(skipped[1].message.contains("links to folders are not followed"))
         // The drop folder's scan follows no link at all.
-        let confined = BatchRunner.scan([folder.file("in")], followingLinks: false)
+        let confined = FrontEnd.scan([folder.file("in")], followingLinks: false)
         #expect(confined.files == ["in/2026/11/a.jsonl", "in/2026/b.jsonl", "in/z.jsonl"].map(folder.file))
         // And a run reports them as rejects (exit 1), not success.
         let options = BatchOptions.test(folder, inputs: [folder.file("in")])

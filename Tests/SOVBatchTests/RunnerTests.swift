@@ -251,7 +251,7 @@ struct RunnerTests {
         folder.write("in/c.jsonl.part", "")
         folder.write("in/d.tmp", "")
         folder.write("in/sub/e.jsonl", "")
-        let (files, failures) = BatchRunner.expand([folder.file("in"), folder.file("x")])
+        let (files, failures) = FrontEnd.expand([folder.file("in"), folder.file("x")])
         // Subfolders are read too (issue 16), by the same rules.
         #expect(files == [folder.file("in/a.jsonl"), folder.file("in/b.jsonl"), folder.file("in/sub/e.jsonl")])
         #expect(failures.map(\.path) == [folder.file("x")])

@@ -166,18 +166,18 @@ public enum FileSystem {
     }
 
     /// `folder/raw` as a C path, for the calls that must reach a name that is not UTF-8.
-    static func rawPath(_ folder: String, _ raw: [UInt8]) -> [CChar] {
+    public static func rawPath(_ folder: String, _ raw: [UInt8]) -> [CChar] {
         (Array(folder.utf8) + [UInt8(ascii: "/")] + raw + [0]).map { CChar(bitPattern: $0) }
     }
 
     /// Renames a name given as bytes (`from` in `folder`) to a path; false with errno set.
-    static func renameRaw(_ raw: [UInt8], in folder: String, to path: String) -> Bool {
+    public static func renameRaw(_ raw: [UInt8], in folder: String, to path: String) -> Bool {
         let source = rawPath(folder, raw)
         return source.withUnsafeBufferPointer { Glibc.rename($0.baseAddress!, path) } == 0
     }
 
     /// What is at a name given as bytes, links not followed.
-    static func info(raw: [UInt8], in folder: String) -> Info? {
+    public static func info(raw: [UInt8], in folder: String) -> Info? {
         var status = stat()
         let path = rawPath(folder, raw)
         guard path.withUnsafeBufferPointer({ lstat($0.baseAddress!, &status) }) == 0 else { return nil }
@@ -281,7 +281,7 @@ public final class FolderLock {
     }
 
     /// The pid written in a lock file, if it says one.
-    static func holder(_ path: String) -> String? {
+    public static func holder(_ path: String) -> String? {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
         guard descriptor >= 0 else { return nil }
         defer { close(descriptor) }
