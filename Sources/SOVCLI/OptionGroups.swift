@@ -133,3 +133,27 @@ public struct ConfigOption: ParsableArguments {
 
     public init() {}
 }
+
+/// `--rejects FILE`: every command that turns things away writes them there.
+public struct RejectsOption: ParsableArguments {
+    @Option(name: Setting.rejects.optionName, help: ArgumentHelp("Write what was turned away here as JSON Lines: rejected documents ({\"document\", \"diagnostics\"}), or, for sov-push, the units a target refused.", valueName: "file"))
+    public var rejects: String?
+
+    public init() {}
+}
+
+/// `-q`, `--quiet`: every command that speaks on stderr.
+public struct QuietFlag: ParsableArguments {
+    @Flag(name: .shortAndLong, help: ArgumentHelp(Setting.quiet.help))
+    public var quiet = false
+
+    public init() {}
+}
+
+/// `--report FILE`: the commands that write an HTML report.
+public struct ReportOption: ParsableArguments {
+    @Option(name: Setting.report.optionName, help: Setting.report.optionHelp)
+    public var report: String?
+
+    public init() {}
+}

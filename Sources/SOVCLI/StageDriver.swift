@@ -11,11 +11,13 @@ public struct StageOptions: ParsableArguments {
     @Argument(help: "Input files; standard input when none or '-'.")
     public var inputs: [String] = []
 
-    @Option(name: .long, help: ArgumentHelp("Write rejected documents here as JSON Lines ({\"document\", \"diagnostics\"}).", valueName: "file"))
-    public var rejects: String?
+    @OptionGroup public var rejectsOption: RejectsOption
 
-    @Flag(name: .shortAndLong, help: "No diagnostics or summary on stderr (the rejects file and exit code still tell).")
-    public var quiet = false
+    public var rejects: String? { rejectsOption.rejects }
+
+    @OptionGroup public var quietFlag: QuietFlag
+
+    public var quiet: Bool { quietFlag.quiet }
 
     public init() {}
 

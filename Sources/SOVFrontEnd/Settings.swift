@@ -104,10 +104,10 @@ extension Setting {
     public static let ledger = Setting("ledger", flag: "ledger", .ledger, value: "file|url", "The ledger of what was exported: a SQLite file (default ./sovbridge-ledger.sqlite; for sov-watch DIR/sovbridge-ledger.sqlite) or a postgresql://USER@HOST:PORT/DB URL shared by many workers (the password from PGPASSWORD, ~/.pgpass or ?password_file=).", commands: ["sov-run", "sov-watch", "sov-push"])
     public static let out = Setting("out", flag: "out", .path, value: "dir", "Write each export document to its own file here, atomically (default: standard output).", commands: ["sov-run"])
     public static let rejects = Setting("rejects", flag: "rejects", .path, value: "file", "Write rejected documents here as JSON Lines.", commands: ["sov-run"])
-    public static let report = Setting("report", flag: "report", .path, value: "file", "Write the run report here: one self-contained HTML page.", commands: batch)
+    public static let report = Setting("report", flag: "report", .path, value: "file", "Write the report here: one self-contained HTML page (the run's, or sov-push's of its deliveries).", commands: batch)
     public static let reportCSV = Setting("report_csv", flag: "report-csv", .path, value: "dir", "Also write the report's tables as CSV files into this folder (contracts, change orders, rejects, held, warnings, documents).", commands: batch)
     public static let dryRun = Setting("dry_run", flag: "dry-run", .flag, value: "", "Write nothing (no outputs, no ledger); print what would be exported and why.", commands: ["sov-run"])
-    public static let quiet = Setting("quiet", flag: "quiet", .flag, value: "", "No diagnostics or summary on stderr (the rejects file, report and exit code still tell).", commands: ["sov-run", "sov-watch", "sov-push"])
+    public static let quiet = Setting("quiet", flag: "quiet", .flag, value: "", "No diagnostics or summary on stderr (sov-push still says refusals and failures); the rejects file, report and exit code still tell, and a fatal exit always says why.", commands: ["sov-run", "sov-watch", "sov-push"])
     public static let interval = Setting("interval", flag: "interval", .seconds, value: "seconds", "Seconds between scans of the inbox (default 5).", commands: ["sov-watch"])
 
     public static let spectrumAuthorizationId = Setting("spectrum.authorization_id", flag: nil, .text, value: "id", "Data Exchange Authorization_ID (better in SPECTRUM_AUTHORIZATION_ID, which wins).", commands: spectrumWriters)

@@ -120,17 +120,20 @@ public struct DeliverCommand: ParsableCommand {
 
     var config: String? { configOption.config }
 
-    @Option(name: .long, help: ArgumentHelp("Write the delivery report here: one self-contained HTML page.", valueName: "file"))
-    public var report: String?
+    @OptionGroup public var reportOption: ReportOption
 
-    @Option(name: .long, help: ArgumentHelp("Write refused units here as JSON Lines.", valueName: "file"))
-    public var rejects: String?
+    public var report: String? { reportOption.report }
+
+    @OptionGroup public var rejectsOption: RejectsOption
+
+    public var rejects: String? { rejectsOption.rejects }
 
     @Flag(name: .long, help: "Print the calls that would be made (method, path, a digest of the body); make none.")
     public var dryRun = false
 
-    @Flag(name: .shortAndLong, help: "Only refusals, failures and the reason for a fatal exit on stderr.")
-    public var quiet = false
+    @OptionGroup public var quietFlag: QuietFlag
+
+    public var quiet: Bool { quietFlag.quiet }
 
     @OptionGroup public var delivery: DeliveryOptionGroup
 

@@ -20,8 +20,9 @@ public struct BatchFlags: ParsableArguments {
 
     public var ledger: String? { ledgerOption.ledger }
 
-    @Option(name: Setting.report.optionName, help: Setting.report.optionHelp)
-    public var report: String?
+    @OptionGroup public var reportOption: ReportOption
+
+    public var report: String? { reportOption.report }
 
     @Option(name: Setting.reportCSV.optionName, help: Setting.reportCSV.optionHelp)
     public var reportCsv: String?
@@ -30,8 +31,9 @@ public struct BatchFlags: ParsableArguments {
 
     public var config: String? { configOption.config }
 
-    @Flag(name: .shortAndLong, help: ArgumentHelp(Setting.quiet.help))
-    public var quiet = false
+    @OptionGroup public var quietFlag: QuietFlag
+
+    public var quiet: Bool { quietFlag.quiet }
 
     public init() {}
 
@@ -57,8 +59,9 @@ public struct RunOutputFlags: ParsableArguments {
     @Option(name: Setting.out.optionName, help: Setting.out.optionHelp)
     public var out: String?
 
-    @Option(name: Setting.rejects.optionName, help: Setting.rejects.optionHelp)
-    public var rejects: String?
+    @OptionGroup public var rejectsOption: RejectsOption
+
+    public var rejects: String? { rejectsOption.rejects }
 
     @Flag(name: .long, inversion: .prefixedNo, help: ArgumentHelp(Setting.dryRun.help))
     public var dryRun: Bool?
