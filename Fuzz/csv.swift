@@ -105,7 +105,8 @@ private func readRecords(_ path: String, delimiter: UInt8, encoding: TextEncodin
             }
         }
     } catch let unusable as InputFailure {
-        CanonicalCheck.diagnostic(unusable.diagnostic)
+        precondition(unusable.diagnostics.count == 1, "an unusable input says one finding")
+        for diagnostic in unusable.diagnostics { CanonicalCheck.diagnostic(diagnostic) }
     } catch {
         fatalError("unexpected error: \(error)")
     }

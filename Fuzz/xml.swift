@@ -36,8 +36,11 @@ private func readRecords(_ path: String) -> (records: [Record], failed: Bool) {
         let after = try reader.next()
         precondition(after == nil, "a record after the end")
     } catch let unusable as InputFailure {
-        CanonicalCheck.diagnostic(unusable.diagnostic)
-        precondition(unusable.diagnostic.location.file == path)
+        precondition(unusable.diagnostics.count == 1, "an unusable input says one finding")
+        for diagnostic in unusable.diagnostics {
+            CanonicalCheck.diagnostic(diagnostic)
+            precondition(diagnostic.location.file == path)
+        }
         return (records, true)
     } catch is IOFailure {
         return (records, true)
