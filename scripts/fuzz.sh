@@ -45,10 +45,10 @@ for target in $targets; do
   echo "fuzz: building $target"
   # The linker's warnings about ASan's local symbols are noise; the log keeps them.
   # A harness may compile in a file of a module the script does not build (names: the drop
-  # folder's FileSystem.swift, which needs only SOVCore).
+  # folder's FileSystem.swift in SOVFrontEnd, which needs only SOVCore).
   extra=()
   case "$target" in
-    names) extra=(Sources/SOVBatch/FileSystem.swift) ;;
+    names) extra=(Sources/SOVFrontEnd/FileSystem.swift) ;;
   esac
   swiftc "${flags[@]}" "${xml_flags[@]}" -module-name "Fuzz_$target" Fuzz/"$target".swift Fuzz/Support/*.swift "${extra[@]}" \
     "$root"/obj/*.o -lxml2 -o "$root/bin/fuzz-$target" > "$root/logs/build-$target.log" 2>&1 \
