@@ -8,14 +8,16 @@ import SOVFrontEnd
 // through this struct of closures, in this order, and owns everything around them (routing to
 // a target, the ledger, skip-unchanged, updates, outputs, rejects, report, progress, exit codes).
 //
-//   parse(paths)              -> documents and per-record rejects; whole-input failures
-//   validate(documents, history) -> one verdict per document, in order (batch-wide rules such as
-//                                PC001 see the whole batch; `history` answers for earlier runs)
-//   markup(document)          -> verdict (the document gains its `computed` block)
-//   export(request)           -> the bytes for the target, or a reject
+//   read(paths, naming, sink)  -> each input's documents and rejects handed on as read, or its
+//                                 whole-input failure (the front end, streaming)
+//   validator(history)         -> judges documents one at a time, holding change orders whose
+//                                 contract may come later (`history` answers for earlier runs)
+//   markup(document)           -> verdict (the document gains its `computed` block)
+//   export(request)            -> the bytes for the target, or a reject
 //
-// `BatchPipeline.standard(_:)` builds the real one from SpectrumFormat, ProcoreFormat, SOVRules
-// and SOVMarkup (see StandardPipeline.swift); tests build one from SOVCore pieces.
+// `BatchPipeline.standard(_:)` builds the real one from the front end, SpectrumFormat,
+// ProcoreFormat, SOVRules and SOVMarkup (see StandardPipeline.swift). Tests build one from
+// SOVCore pieces with the whole-batch seam instead: parse(paths) and validate(documents, history).
 
 /// The system a document is exported to: the one its origin is not (docs/ARCHITECTURE.md, "The path of a record").
 public enum ExportTarget: String, Sendable, Hashable, CaseIterable {
@@ -94,18 +96,29 @@ public protocol DocumentValidator {
 }
 
 public struct BatchPipeline {
-    public var parse: (_ paths: [String]) -> ParseOutput
-    public var validate: (_ documents: [CanonicalDocument], _ history: ExportHistory) -> [Verdict]
-    public var markup: (_ document: CanonicalDocument) -> Verdict
-    public var export: (_ request: ExportRequest) -> ExportVerdict
-    /// The streaming seam (`standard` sets both): inputs read through the front end with their
+    /// The streaming seam (`standard`'s): inputs read through the front end with their
     /// documents handed on as read, and a validator that takes them one at a time, so a batch
-    /// is exported contract by contract as it is read. Nil: `parse` and `validate` over the
-    /// whole batch, as a test pipeline has them.
-    /// The inputs streamed through the front end; `naming` names each input as its documents
-    /// and messages should (the drop folder: as it will be archived).
+    /// is exported contract by contract as it is read. `naming` names each input as its
+    /// documents and messages should (the drop folder: as it will be archived).
     public var read: ((_ paths: [String], _ naming: (String) -> String, _ sink: any InputSink) throws -> Void)?
     public var validator: ((_ history: ExportHistory) -> any DocumentValidator)?
+    /// The whole-batch seam, as a test pipeline has it: used where `read` or `validator` is nil.
+    public var parse: ((_ paths: [String]) -> ParseOutput)?
+    public var validate: ((_ documents: [CanonicalDocument], _ history: ExportHistory) -> [Verdict])?
+    public var markup: (_ document: CanonicalDocument) -> Verdict
+    public var export: (_ request: ExportRequest) -> ExportVerdict
+
+    public init(
+        read: @escaping (_ paths: [String], _ naming: (String) -> String, _ sink: any InputSink) throws -> Void,
+        validator: @escaping (_ history: ExportHistory) -> any DocumentValidator,
+        markup: @escaping (_ document: CanonicalDocument) -> Verdict,
+        export: @escaping (_ request: ExportRequest) -> ExportVerdict
+    ) {
+        self.read = read
+        self.validator = validator
+        self.markup = markup
+        self.export = export
+    }
 
     public init(
         parse: @escaping (_ paths: [String]) -> ParseOutput,
@@ -145,6 +158,8 @@ extension BatchPipeline {
             try read(paths, naming, sink)
             return
         }
+        // Each init sets one of the two seams.
+        guard let parse else { preconditionFailure("a batch pipeline reads through read or parse") }
         let parsed = paths.isEmpty ? ParseOutput() : parse(paths)
         for failure in parsed.failures {
             try sink.begin(failure.path)
@@ -161,7 +176,9 @@ extension BatchPipeline {
     }
 
     func makeValidator(_ history: ExportHistory) -> any DocumentValidator {
-        validator?(history) ?? WholeBatchValidator(judge: validate, history: history)
+        if let validator { return validator(history) }
+        guard let validate else { preconditionFailure("a batch pipeline judges through validator or validate") }
+        return WholeBatchValidator(judge: validate, history: history)
     }
 }
 

@@ -40,11 +40,11 @@ extension BatchPipeline {
             map?.contractKey(projectId: order.procore?.projectId, primeContractId: order.procore?.primeContractId, job: order.origin.job)
         }
 
-        var pipeline = BatchPipeline(
-            parse: { paths in parse(paths, reader: reader, followingLinks: options.followsLinks) },
-            validate: { documents, history in
-                validate(documents, validator: Validator(projectMap: map, knownContracts: history))
+        return BatchPipeline(
+            read: { paths, naming, sink in
+                try FrontEnd.read(paths, reader: reader, followingLinks: options.followsLinks, mode: .streaming, naming: naming, into: sink)
             },
+            validator: { history in Validator(projectMap: map, knownContracts: history) },
             markup: { markupStage.process($0) },
             export: { request in
                 switch request.target {
@@ -94,60 +94,5 @@ extension BatchPipeline {
                     }
                 }
             })
-        pipeline.read = { paths, naming, sink in
-            try FrontEnd.read(paths, reader: reader, followingLinks: options.followsLinks, mode: .streaming, naming: naming, into: sink)
-        }
-        pipeline.validator = { history in Validator(projectMap: map, knownContracts: history) }
-        return pipeline
-    }
-
-    /// Every input through the front end; an unusable input contributes nothing (its rejects
-    /// neither: the input is reported as a whole), and contracts are joined across all inputs.
-    static func parse(_ paths: [String], reader: DocumentInputReader, followingLinks: Bool = true) -> ParseOutput {
-        let collected = CollectedInputs()
-        do {
-            try FrontEnd.read(paths, reader: reader, followingLinks: followingLinks, into: collected)
-        } catch {
-            collected.output.failures.append(InputFailure(path: paths.last ?? "-", status: .software, message: "internal error: \(error)"))
-        }
-        return collected.output
-    }
-
-    /// One verdict per document, in input order, though the validator holds some change orders
-    /// until it has seen the whole batch (CO004 against a contract anywhere in the batch).
-    static func validate(_ documents: [CanonicalDocument], validator initial: Validator) -> [Verdict] {
-        var validator = initial
-        var verdicts: [Verdict?] = Array(repeating: nil, count: documents.count)
-        var heldIndexes: [Int] = []
-        for (index, document) in documents.enumerated() {
-            switch validator.validate(document) {
-            case .held: heldIndexes.append(index)
-            case let verdict: verdicts[index] = verdict
-            }
-        }
-        // The held ones come back in input order.
-        for (index, result) in zip(heldIndexes, validator.finish()) { verdicts[index] = result }
-        return verdicts.map { $0 ?? .rejected(Reject(diagnostics: [.error(.IO001, "internal error: the validator gave no verdict")])) }
-    }
-}
-
-/// The batch's inputs, gathered: an input's rejects count only once the input was read whole.
-final class CollectedInputs: InputSink {
-    var output = ParseOutput()
-    private var rejects: [Verdict] = []
-
-    func accept(_ documents: DocumentSpool) throws {
-        output.items += rejects
-        rejects.removeAll()
-        try documents.drain { output.items.append(.accepted($0)) }
-    }
-
-    func reject(_ reject: Reject) throws { rejects.append(.rejected(reject)) }
-
-    func warn(_ diagnostic: Diagnostic) {}  // carried in the documents' diagnostics, or said by the report
-
-    func fail(_ failure: InputFailure, dropped: Int) throws {
-        rejects.removeAll()
-        output.failures.append(failure)
     }
 }

@@ -532,17 +532,20 @@ public final class Watcher {
     /// (validation, markup, export) locates its findings by the documents, so it follows.
     static func naming(_ pipeline: BatchPipeline, read path: String, archived: String, failed: String) -> BatchPipeline {
         var renamed = pipeline
-        renamed.parse = { paths in
-            var output = pipeline.parse(paths)
-            let rename = InputRename(from: path, to: output.failures.isEmpty ? archived : failed)
-            output.items = output.items.map { item in
-                switch item {
-                case .accepted(let document), .held(let document): .accepted(rename.document(document))
-                case .rejected(let reject): .rejected(rename.reject(reject))
+        // A whole-batch pipeline (a test's) is renamed after it parsed, when the outcome is known.
+        if let parse = pipeline.parse {
+            renamed.parse = { paths in
+                var output = parse(paths)
+                let rename = InputRename(from: path, to: output.failures.isEmpty ? archived : failed)
+                output.items = output.items.map { item in
+                    switch item {
+                    case .accepted(let document), .held(let document): .accepted(rename.document(document))
+                    case .rejected(let reject): .rejected(rename.reject(reject))
+                    }
                 }
+                output.failures = output.failures.map(rename.failure)
+                return output
             }
-            output.failures = output.failures.map(rename.failure)
-            return output
         }
         if let read = pipeline.read {
             // Streamed, the front end names the input up front as it will be archived, so its
