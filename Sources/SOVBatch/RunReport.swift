@@ -122,12 +122,8 @@ public enum RunReport {
                     row.spectrum.add(value)
                     if landed {
                         row.revised.add(value)
-                    } else if outcome.action == .held {
-                        row.held.add(value)
-                        row.heldCount += 1
                     } else {
-                        row.rejected.add(value)
-                        row.rejectedCount += 1
+                        row.setAside(value, held: outcome.action == .held)
                     }
                 case .changeOrder(let order) where order.origin.system == .spectrum:
                     let pending = outcome.action == .rejected && isPending(outcome)
@@ -140,12 +136,8 @@ public enum RunReport {
                     } else if pending {
                         row.pending.add(value)
                         row.pendingCount += 1
-                    } else if outcome.action == .held {
-                        row.held.add(value)
-                        row.heldCount += 1
                     } else {
-                        row.rejected.add(value)
-                        row.rejectedCount += 1
+                        row.setAside(value, held: outcome.action == .held)
                     }
                 case .changeOrder:
                     if landed {
@@ -198,6 +190,17 @@ public enum RunReport {
         var toSpectrumCount = 0
 
         var difference: Total? { spectrum.minus(revised) }
+
+        /// A Spectrum document that did not reach Procore: held for its contract, or rejected.
+        mutating func setAside(_ value: Money, held isHeld: Bool) {
+            if isHeld {
+                held.add(value)
+                heldCount += 1
+            } else {
+                rejected.add(value)
+                rejectedCount += 1
+            }
+        }
 
         /// Why Spectrum and Procore differ, in words; nil when they agree.
         var explanation: String? {
