@@ -90,6 +90,29 @@ public struct ProcoreImportDraft: Sendable {
         output.endObject()
     }
 
+    /// The body of a line item request, an SOV line's or a change order line's: one shape.
+    private static func lineItem(_ output: inout some JSONOutput, projectId: String, amount: Money, description: String?, originId: String, originData: String?) {
+        output.beginObject()
+        output.key("project_id")
+        output.number(projectId)
+        output.key("line_item")
+        output.beginObject()
+        output.key("amount")
+        output.money(amount)
+        if let description {
+            output.key("description")
+            output.string(description)
+        }
+        output.key("origin_id")
+        output.string(originId)
+        if let originData {
+            output.key("origin_data")
+            output.string(originData)
+        }
+        output.endObject()
+        output.endObject()
+    }
+
     static func encodeRequests(_ contract: PrimeContract, key: ContractKey, status: ProcorePrimeContractStatus, projectId: String, into output: inout some JSONOutput) {
         let originId = key.originId
         request(&output, path: "/rest/v1.0/prime_contract") { output in
@@ -127,32 +150,15 @@ public struct ProcoreImportDraft: Sendable {
         }
         let linePath = "/rest/v1.0/prime_contracts/\(ProcorePlaceholder.primeContractId)/line_items"
         for line in contract.lines {
+            // Procore's line item has one text field; the billing item code and the second
+            // description line keep their Spectrum names here, readable by an integration.
+            let data = OriginData.text([
+                ("billing_item", line.code),
+                ("additional_description", line.description == nil ? nil : line.additionalDescription),
+                ("group_code", line.group),
+            ])
             request(&output, path: linePath) { output in
-                output.beginObject()
-                output.key("project_id")
-                output.number(projectId)
-                output.key("line_item")
-                output.beginObject()
-                output.key("amount")
-                output.money(line.amount)
-                if let description = line.description ?? line.additionalDescription {
-                    output.key("description")
-                    output.string(description)
-                }
-                output.key("origin_id")
-                output.string(originId + ":" + line.code)
-                // Procore's line item has one text field; the billing item code and the second
-                // description line keep their Spectrum names here, readable by an integration.
-                if let data = OriginData.text([
-                    ("billing_item", line.code),
-                    ("additional_description", line.description == nil ? nil : line.additionalDescription),
-                    ("group_code", line.group),
-                ]) {
-                    output.key("origin_data")
-                    output.string(data)
-                }
-                output.endObject()
-                output.endObject()
+                lineItem(&output, projectId: projectId, amount: line.amount, description: line.description ?? line.additionalDescription, originId: originId + ":" + line.code, originData: data)
             }
         }
     }
@@ -188,26 +194,9 @@ public struct ProcoreImportDraft: Sendable {
         }
         let linePath = "/rest/v1.0/potential_change_orders/\(ProcorePlaceholder.potentialChangeOrderId)/line_items"
         for (index, line) in order.lines.enumerated() {
+            let data = ProcoreImportWriter.changeOrderLineData(line, contractOriginId: contractOriginId)
             request(&output, path: linePath) { output in
-                output.beginObject()
-                output.key("project_id")
-                output.number(projectId)
-                output.key("line_item")
-                output.beginObject()
-                output.key("amount")
-                output.money(line.amount)
-                if let description = line.description ?? line.additionalDescription {
-                    output.key("description")
-                    output.string(description)
-                }
-                output.key("origin_id")
-                output.string("\(originId):line:\(index + 1)")
-                if let data = ProcoreImportWriter.changeOrderLineData(line, contractOriginId: contractOriginId) {
-                    output.key("origin_data")
-                    output.string(data)
-                }
-                output.endObject()
-                output.endObject()
+                lineItem(&output, projectId: projectId, amount: line.amount, description: line.description ?? line.additionalDescription, originId: "\(originId):line:\(index + 1)", originData: data)
             }
         }
         let query = [("project_id", projectId), ("holder_type", "PotentialChangeOrder"), ("holder_id", ProcorePlaceholder.potentialChangeOrderId)]
