@@ -159,9 +159,8 @@ extension EmitCommand {
         if let config {
             do {
                 let value = try ConfigFile.load(config)
-                try BatchSettings.check(value, file: config)
+                let file = try BatchSettings.check(value, file: config, base: AtomicFile.parentFolder(of: config))
                 // Only the writing keys: the file's project map, inputs and outputs are sov-run's.
-                let file = try BatchSettings.parse(value, name: config, base: AtomicFile.parentFolder(of: config))
                 settings = settings.over(file.keeping { $0 == .primeContractStatus || $0.table == "spectrum" })
             } catch let diagnostic as Diagnostic {
                 StageDriver.printError("sov-emit: \(diagnostic.humanLine)")

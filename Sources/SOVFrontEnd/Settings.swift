@@ -256,12 +256,13 @@ extension BatchSettings {
         }
     }
 
-    /// Judges a configuration exactly as `parse` does (every key known, every value of its
+    /// Reads a configuration exactly as `parse` does (every key known, every value of its
     /// type), for a command that uses only part of it (sov-emit): a problem is a FMT010
-    /// diagnostic naming the file and the key.
-    public static func check(_ value: JSONValue, file: String?) throws(Diagnostic) {
+    /// diagnostic naming the file and the key. Relative paths are taken from `base`.
+    @discardableResult
+    public static func check(_ value: JSONValue, file: String?, base: String = ".") throws(Diagnostic) -> BatchSettings {
         do {
-            _ = try read(value, base: ".")
+            return try read(value, base: base)
         } catch {
             throw Diagnostic.error(.FMT010, error.message, at: SourceLocation(file: file, field: error.key))
         }
