@@ -40,7 +40,7 @@ public enum FrontEnd {
 /// read, so that memory does not grow with the input, and the sink undoes what an input handed
 /// on when it gets `fail` for it (sov-run and sov-watch, inside their ledger transaction).
 public protocol InputSink: AnyObject {
-    /// An input is about to be read (its path as given, or `FrontEnd.joinedInputs`).
+    /// An input is about to be read (the name it is read under, or `FrontEnd.joinedInputs`).
     func begin(_ input: String) throws
     /// Held mode: the documents of an input read to its end, in order.
     func accept(_ documents: DocumentSpool) throws
