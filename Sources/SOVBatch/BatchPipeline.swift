@@ -88,11 +88,12 @@ public enum ExportVerdict {
 }
 
 /// Judges documents one at a time, as they are read (SOVRules' `Validator`): a change order
-/// whose prime contract may still come is `.held`, and `finish()` judges the held ones, in
-/// input order, once the whole batch was seen.
+/// whose prime contract may still come is `.held`, kept by the caller, and `judgeHeld` judges
+/// each held one, in the order they were held, once the whole batch was seen.
 public protocol DocumentValidator {
     mutating func validate(_ document: CanonicalDocument) -> Verdict
-    mutating func finish() -> [Verdict]
+    /// Throws `InputFailure` (internal error) when it has no verdict for the document.
+    mutating func judgeHeld(_ document: CanonicalDocument) throws -> Verdict
 }
 
 public struct BatchPipeline {
@@ -133,20 +134,28 @@ public struct BatchPipeline {
     }
 }
 
-/// A whole-batch `validate` as a `DocumentValidator`: every document held, all judged at the end.
+/// A whole-batch `validate` as a `DocumentValidator` (test pipelines): every document held, and
+/// the whole batch judged at once when the first held one is asked for.
 struct WholeBatchValidator: DocumentValidator {
     let judge: (_ documents: [CanonicalDocument], _ history: ExportHistory) -> [Verdict]
     let history: ExportHistory
     var documents: [CanonicalDocument] = []
+    var verdicts: [Verdict]?
+    var next = 0
 
     mutating func validate(_ document: CanonicalDocument) -> Verdict {
         documents.append(document)
         return .held(document)
     }
 
-    mutating func finish() -> [Verdict] {
-        defer { documents.removeAll() }
-        return judge(documents, history)
+    mutating func judgeHeld(_ document: CanonicalDocument) throws -> Verdict {
+        let verdicts = self.verdicts ?? judge(documents, history)
+        self.verdicts = verdicts
+        guard verdicts.count == documents.count else {
+            throw InputFailure(path: "validate", status: .software, message: "internal error: the validator gave \(verdicts.count) verdicts for \(documents.count) documents")
+        }
+        defer { next += 1 }
+        return verdicts[next]
     }
 }
 

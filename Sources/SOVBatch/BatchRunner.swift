@@ -107,11 +107,6 @@ public final class BatchRunner {
         /// Outcomes with where they are listed (phase, then the document's place in the batch).
         var outcomes: [(key: KeyedLines.Key, outcome: DocumentOutcome)] = []
         var warned: [Diagnostic] = []
-        /// Change orders wait until every contract of the batch was exported: by their place in
-        /// the batch, marked up (nil while the validator holds them).
-        var changeOrders: [(index: Int, document: CanonicalDocument?)] = []
-        /// Documents the validator holds until the end of the batch, with their place in it.
-        var validatorHeld: [(index: Int, document: CanonicalDocument)] = []
         /// Documents read so far: the next one's place in the batch.
         var documentCount = 0
         /// Outcomes listed so far, to keep ties in the order they came.
@@ -145,6 +140,11 @@ public final class BatchRunner {
         /// read whole (nil outside an input: said at once).
         var pendingHuman: ByteSpool?
         var pendingOutput: ByteSpool?
+        /// Change orders, marked up, wait until every contract of the batch was exported; by
+        /// their place in the batch. On disk past a few MB: a batch of any size holds them.
+        let waitingOrders = DocumentSpill()
+        /// Documents the validator holds until the end of the batch, by their place in it.
+        let validatorHeld = DocumentSpill()
 
         init(result: RunResult, report: StageReport) {
             self.result = result
@@ -246,8 +246,8 @@ public final class BatchRunner {
     /// transaction, the outbox is first brought in line with the ledger, then each input is read
     /// with its documents validated, marked up and (prime contracts) exported as they come,
     /// under a savepoint: an input found unusable halfway is rolled back to it, its staged units
-    /// removed, and what the run had decided from it forgotten. Change orders wait (they are
-    /// small) until every contract is out, then go in the order they were read, then the
+    /// removed, and what the run had decided from it forgotten. Change orders wait (set aside on
+    /// disk past a few MB) until every contract is out, then go in the order they were read, then the
     /// documents held by earlier runs. The staged units are made durable together and the
     /// ledger commits; only then are they renamed into the outbox.
     private func runStages(_ state: State) throws {
@@ -312,13 +312,17 @@ public final class BatchRunner {
             try ledger!.transaction(exportAll)
             try checkpoint?(.committed)
         }
-        // Committed: the outcomes stand, and the units go where consumers see them.
-        let listed = state.progress.outcomes.enumerated().sorted { ($0.element.key, $0.offset) < ($1.element.key, $1.offset) }
+        // Committed: the outcomes stand, and the units go where consumers see them. Listed in
+        // order through their positions, not a sorted copy of them all.
+        let outcomes = state.progress.outcomes
         state.progress.outcomes.removeAll()
-        for (_, entry) in listed {
-            state.result.outcomes.append(entry.outcome)
+        let order = outcomes.indices.sorted { (outcomes[$0].key, $0) < (outcomes[$1].key, $1) }
+        state.result.outcomes.reserveCapacity(state.result.outcomes.count + order.count)
+        for position in order {
+            let outcome = outcomes[position].outcome
+            state.result.outcomes.append(outcome)
             state.report.countIn()
-            if entry.outcome.action != .rejected { state.report.countOut() }
+            if outcome.action != .rejected { state.report.countOut() }
         }
         for warning in state.progress.warned {
             progress.clear()
@@ -339,7 +343,10 @@ public final class BatchRunner {
         let state: State
         /// What an input may have to take back: the state before it, its savepoint, where the
         /// rejects file stood.
-        private var before: (progress: Progress, validator: (any DocumentValidator)?, rejects: KeyedLines.Mark, savepoint: Ledger.Savepoint?)?
+        private var before: (
+            progress: Progress, validator: (any DocumentValidator)?, rejects: KeyedLines.Mark,
+            waitingOrders: DocumentSpill.Mark, validatorHeld: DocumentSpill.Mark, savepoint: Ledger.Savepoint?
+        )?
 
         init(runner: BatchRunner, state: State) {
             self.runner = runner
@@ -348,7 +355,7 @@ public final class BatchRunner {
 
         func begin(_ input: String) throws {
             let savepoint = runner.writes ? try runner.ledger?.savepoint() : nil
-            before = (state.progress, state.validator, state.rejectLines.mark, savepoint)
+            before = (state.progress, state.validator, state.rejectLines.mark, state.waitingOrders.mark, state.validatorHeld.mark, savepoint)
             state.pendingHuman = ByteSpool()
             state.pendingOutput = ByteSpool()
         }
@@ -382,6 +389,8 @@ public final class BatchRunner {
                 state.progress = before.progress
                 state.validator = before.validator
                 try state.rejectLines.truncate(to: before.rejects)
+                try state.waitingOrders.truncate(to: before.waitingOrders)
+                try state.validatorHeld.truncate(to: before.validatorHeld)
             }
             before = nil
             state.pendingHuman = nil
@@ -414,7 +423,7 @@ public final class BatchRunner {
         progress.update("\(self.commandName): \(index + 1) documents, \(state.progress.outcomes.count) done")
         let verdict = state.validator?.validate(document) ?? .accepted(document)
         if case .held = verdict {
-            state.progress.validatorHeld.append((index, document))
+            try state.validatorHeld.append(document, place: index)
             return
         }
         try judged(document, verdict, index: index, state)
@@ -434,7 +443,7 @@ public final class BatchRunner {
                 if marked.isPrimeContract {
                     try export(marked, state)
                 } else {
-                    state.progress.changeOrders.append((index, marked))
+                    try state.waitingOrders.append(marked, place: index)
                 }
             }
         }
@@ -442,25 +451,16 @@ public final class BatchRunner {
 
     /// The whole batch seen: the documents the validator held are judged.
     private func finishChecks(_ state: State) throws {
-        guard var validator = state.validator else { return }
-        let verdicts = validator.finish()
-        state.validator = validator
-        let held = state.progress.validatorHeld
-        state.progress.validatorHeld.removeAll()
-        guard verdicts.count == held.count else {
-            throw InputFailure(path: "validate", status: .software, message: "internal error: the validator gave \(verdicts.count) verdicts for \(held.count) documents")
+        guard state.validator != nil else { return }
+        try state.validatorHeld.drain { index, document in
+            try judged(document, state.validator!.judgeHeld(document), index: index, state)
         }
-        for (held, verdict) in zip(held, verdicts) { try judged(held.document, verdict, index: held.index, state) }
     }
 
     /// Change orders after every contract (a change order's import needs its contract in place),
     /// in the order they were read.
     private func exportChangeOrders(_ state: State) throws {
-        let orders = state.progress.changeOrders.sorted { $0.index < $1.index }
-        state.progress.changeOrders.removeAll()
-        for (_, document) in orders {
-            if let document { try export(document, state) }
-        }
+        try state.waitingOrders.drain { _, document in try export(document, state) }
     }
 
     private func reject(_ state: State, _ reject: Reject, document: CanonicalDocument?, phase: Phase, index: Int? = nil) throws {
@@ -651,7 +651,6 @@ public final class BatchRunner {
                     changes: outcome.changes, documentOfUnit: unit.seq),
                 runId: state.context.runId)
             if state.context.held.contains(ExportContext.heldKey(originId, target)) { try ledger.release(originId: originId, target: target) }
-            outcome.unit = unit
             outcome.outputFile = unit.fileName
             try checkpoint?(.staged(originId: originId))
         } else if !options.dryRun {

@@ -20,8 +20,14 @@ public struct DocumentOutcome: Sendable {
     /// where it was (`jobs.csv:12`).
     public var name: String
     public var originId: String?
-    /// The latest version of the document (after markup, when it got that far).
-    public var document: CanonicalDocument?
+    /// The latest version of the document (after markup, when it got that far). Held out of
+    /// line: an outcome is listed for every document of a batch, and a document inline would
+    /// make each entry kilobytes even when it is nil.
+    public var document: CanonicalDocument? {
+        get { documentStorage?.value }
+        set { documentStorage = newValue.map(OutOfLine.init) }
+    }
+    private var documentStorage: OutOfLine<CanonicalDocument>?
     public var target: ExportTarget?
     /// For an update: what changed since the last export.
     public var changes: [String]
@@ -32,10 +38,12 @@ public struct DocumentOutcome: Sendable {
     /// For unchanged and updated documents: the run and time of the export before.
     public var previousRun: Int64?
     public var previousExportAt: String?
-    /// The outbox unit written for it (exported and updated documents).
-    public var unit: OutboxUnit?
     /// The pending unit this one replaced in the outbox (moved to `superseded/`).
-    public var supersededUnit: OutboxUnit?
+    public var supersededUnit: OutboxUnit? {
+        get { supersededStorage?.value }
+        set { supersededStorage = newValue.map(OutOfLine.init) }
+    }
+    private var supersededStorage: OutOfLine<OutboxUnit>?
     /// Whether the unit written (or that would be) creates the document or updates it.
     public var unitAction: UnitAction?
 
@@ -43,7 +51,7 @@ public struct DocumentOutcome: Sendable {
         self.action = action
         self.name = name
         self.originId = originId
-        self.document = document
+        self.documentStorage = document.map(OutOfLine.init)
         self.target = target
         self.changes = changes
         self.diagnostics = diagnostics
@@ -54,6 +62,12 @@ public struct DocumentOutcome: Sendable {
 
     /// The input file the document or record came from.
     public var inputFile: String? { document?.source.file ?? diagnostics.first?.location.file }
+}
+
+/// A value kept behind a reference, read only, so a struct holding it stays small.
+private final class OutOfLine<Value: Sendable>: Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }
 
 /// Everything one run did: what the report shows and the exit code sums up.

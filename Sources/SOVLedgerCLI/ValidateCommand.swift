@@ -46,19 +46,20 @@ public struct ValidateCommand: ParsableCommand {
             }
         }
         var validator = Validator(projectMap: map, knownContracts: history)
-        // How many diagnostics each held change order brought from earlier stages, in holding
-        // order (the order finish() returns them), so only this stage's warnings are said.
-        var heldEarlierDiagnostics: [Int] = []
+        // Held change orders wait on disk past a few MB, so an input of any size can hold them.
+        let held = DocumentSpill()
         let status = StageDriver.runCanonical(
             stage: "sov-validate", options: options,
             process: { document in
                 let verdict = validator.validate(document)
-                if case .held = verdict { heldEarlierDiagnostics.append(document.diagnostics.count) }
+                if case .held = verdict { try held.append(document, place: held.count) }
                 return verdict
             },
             finish: { report, output in
-                for (verdict, earlier) in zip(validator.finish(), heldEarlierDiagnostics) {
-                    try StageDriver.pass(verdict, earlierDiagnostics: earlier, report: report, output: output)
+                try held.drain { _, document in
+                    // Only this stage's warnings are said: the held document has the earlier ones.
+                    let verdict = validator.judgeHeld(document)
+                    try StageDriver.pass(verdict, earlierDiagnostics: document.diagnostics.count, report: report, output: output)
                 }
             })
         try exit(with: status)

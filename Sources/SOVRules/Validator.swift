@@ -6,12 +6,13 @@ import SOVCore
 ///
 /// Change orders are checked against their prime contract's SOV when that SOV is known (CO004).
 /// A contract anywhere in the same input counts, so a change order whose contract has not been
-/// seen yet is held until `finish()`; one whose contract came earlier is checked at once.
+/// seen yet is answered `held`, and the caller keeps it (where it likes: the batch runner and
+/// sov-validate set it aside on disk) and hands it to `judgeHeld` once the input was read whole;
+/// one whose contract came earlier is checked at once.
 /// Contracts are checked at once, in input order (PC001: the first contract of a project wins).
 public struct Validator {
     public private(set) var context: ValidationContext
     public let rules: [any ValidationRule]
-    private var held: [CanonicalDocument] = []
 
     /// Every rule this stage applies, in the order their problems are listed.
     public static let standardRules: [any ValidationRule] = [
@@ -26,11 +27,8 @@ public struct Validator {
         self.rules = rules
     }
 
-    /// Change orders waiting for the end of the input.
-    public var heldCount: Int { held.count }
-
-    /// Validates one document. A change order is `held` until `finish()` when its prime contract
-    /// may still come later in the input.
+    /// Validates one document. A change order is `held` when its prime contract may still come
+    /// later in the input: the caller keeps it for `judgeHeld`.
     public mutating func validate(_ document: CanonicalDocument) -> Verdict {
         switch document {
         case .primeContract(let contract):
@@ -39,19 +37,16 @@ public struct Validator {
             return result
         case .changeOrder(let order):
             if let key = context.contractKey(of: order), context.contractItems[key] == nil {
-                held.append(document)
                 return .held(document)
             }
             return judge(document)
         }
     }
 
-    /// Validates the held change orders, in input order, now that every contract of the input
-    /// is known. Call once at the end of the input.
-    public mutating func finish() -> [Verdict] {
-        let waiting = held
-        held.removeAll()
-        return waiting.map(judge)
+    /// Validates a change order that was `held`, now that every contract of the input is known.
+    /// Call at the end of the input for each held document, in the order they were held.
+    public mutating func judgeHeld(_ document: CanonicalDocument) -> Verdict {
+        judge(document)
     }
 
     /// Every problem the rules find in `document`, without remembering anything.
