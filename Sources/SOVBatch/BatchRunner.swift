@@ -43,6 +43,11 @@ public final class BatchRunner {
     /// lines from them; without a report they are let go as the batch streams, so memory does
     /// not grow with the input. By default, when `--report` or `--report-csv` is given.
     public var keepsDocuments: Bool
+    /// Whether the result lists every document's outcome (a report needs them, and so do
+    /// callers that look at them), or only the rejected ones with every document counted, so
+    /// that memory does not grow with the batch. sov-run and sov-watch list them all only for
+    /// a report.
+    public var listsEveryOutcome = true
     /// Called at each durable point; what it throws aborts the run at once (tests simulate a
     /// crash this way). Nil in production.
     public var checkpoint: ((BatchCheckpoint) throws -> Void)?
@@ -90,23 +95,29 @@ public final class BatchRunner {
     /// Everything a run decides that an input unusable as a whole takes back: a value, so the
     /// state before each input is kept by copying it (copy-on-write: cheap until changed).
     struct Progress {
-        /// Origin ids of the documents this batch brought (accepted or rejected).
+        /// Documents held by earlier runs that this batch brought again (accepted or rejected).
         var seenOriginIds: Set<String> = []
         /// Prime contracts this batch rejected: their change orders are held, not exported.
         var rejectedContracts: Set<ContractKey> = []
         /// Procore change orders from an ERP export event that this batch rejected: Procore is
         /// told (their Request Detail closed as failed) through a unit of their own.
         var erpRejects: [(document: ChangeOrder, diagnostics: [Diagnostic])] = []
-        var saidWarnings: Set<String> = []
+        /// Hashes of the warning lines said, so a warning the same for every document is said
+        /// once without keeping every line.
+        var saidWarnings: Set<Int> = []
         /// Contracts exported (or found unchanged) in this run: their change orders may follow.
         var contracts: Set<ContractKey> = []
         /// Staged units, to publish once the ledger has committed them.
         var staged: [String] = []
         /// Pending units this run moved to superseded/, and whether from the staging folder.
         var superseded: [(name: String, fromStaging: Bool)] = []
-        /// Outcomes with where they are listed (phase, then the document's place in the batch).
+        /// Outcomes with where they are listed (phase, then the document's place in the batch):
+        /// all of them, or the rejected ones when the runner does not list every outcome.
         var outcomes: [(key: KeyedLines.Key, outcome: DocumentOutcome)] = []
-        var warned: [Diagnostic] = []
+        /// Every outcome decided so far, counted, listed or not.
+        var counted = RunCounts()
+        /// Warnings in `State.warnings`, to say once the batch commits.
+        var warnedCount = 0
         /// Documents read so far: the next one's place in the batch.
         var documentCount = 0
         /// Outcomes listed so far, to keep ties in the order they came.
@@ -124,6 +135,9 @@ public final class BatchRunner {
         /// Documents the ledger held when the run began (`target origin_id`): only they have a
         /// held row to release, so no other document costs a statement for it.
         var held: Set<String> = []
+        /// Their origin ids: whether this batch brings one again is all the run needs to know
+        /// of the documents it saw.
+        var heldOriginIds: Set<String> = []
 
         static func heldKey(_ originId: String, _ target: ExportTarget) -> String { target.rawValue + " " + originId }
     }
@@ -145,6 +159,8 @@ public final class BatchRunner {
         let waitingOrders = DocumentSpill()
         /// Documents the validator holds until the end of the batch, by their place in it.
         let validatorHeld = DocumentSpill()
+        /// Warning lines of documents done, said once the batch commits; on disk past 1 MB.
+        let warnings = ByteSpool(memoryLimit: 1 << 20)
 
         init(result: RunResult, report: StageReport) {
             self.result = result
@@ -179,6 +195,7 @@ public final class BatchRunner {
         let rejected = state.progress.outcomes.enumerated().filter { $0.element.outcome.action == .rejected }
         for (_, entry) in rejected.sorted(by: { ($0.element.key, $0.offset) < ($1.element.key, $1.offset) }) {
             state.result.outcomes.append(entry.outcome)
+            state.result.documentCounts.tally(entry.outcome)
         }
         state.progress.outcomes.removeAll()
         progress.clear()
@@ -224,6 +241,8 @@ public final class BatchRunner {
         if !keepsDocuments { kept.document = nil }
         state.progress.sequence += 1
         if phase == .done { state.progress.doneCount += 1 }
+        state.progress.counted.tally(outcome)
+        guard listsEveryOutcome || outcome.action == .rejected else { return }
         state.progress.outcomes.append((KeyedLines.Key(phase: phase.rawValue, index: index ?? state.progress.sequence), kept))
     }
 
@@ -281,6 +300,7 @@ public final class BatchRunner {
             }
             let heldBefore = try ledger?.heldDocuments() ?? []
             state.context.held = Set(heldBefore.map { ExportContext.heldKey($0.originId, $0.target) })
+            state.context.heldOriginIds = Set(heldBefore.map(\.originId))
             state.validator = pipeline.makeValidator(try ledger?.exportHistory() ?? .empty)
             try pipeline.stream(files, into: BatchInputs(runner: self, state: state))
             try finishChecks(state)
@@ -318,15 +338,15 @@ public final class BatchRunner {
         state.progress.outcomes.removeAll()
         let order = outcomes.indices.sorted { (outcomes[$0].key, $0) < (outcomes[$1].key, $1) }
         state.result.outcomes.reserveCapacity(state.result.outcomes.count + order.count)
-        for position in order {
-            let outcome = outcomes[position].outcome
-            state.result.outcomes.append(outcome)
-            state.report.countIn()
-            if outcome.action != .rejected { state.report.countOut() }
-        }
-        for warning in state.progress.warned {
+        for position in order { state.result.outcomes.append(outcomes[position].outcome) }
+        let counted = state.progress.counted
+        state.progress.counted = RunCounts()
+        state.result.documentCounts.add(documentsOf: counted)
+        state.report.countIn(counted.documentsIn)
+        state.report.countOut(counted.documentsIn - counted.rejected)
+        if state.progress.warnedCount > 0 {
             progress.clear()
-            state.report.warn(warning)
+            state.report.warn(count: state.progress.warnedCount, lines: state.warnings)
         }
         if let outbox, !state.progress.staged.isEmpty {
             for name in state.progress.staged {
@@ -345,7 +365,7 @@ public final class BatchRunner {
         /// rejects file stood.
         private var before: (
             progress: Progress, validator: (any DocumentValidator)?, rejects: KeyedLines.Mark,
-            waitingOrders: DocumentSpill.Mark, validatorHeld: DocumentSpill.Mark, savepoint: Ledger.Savepoint?
+            waitingOrders: DocumentSpill.Mark, validatorHeld: DocumentSpill.Mark, warnings: Int, savepoint: Ledger.Savepoint?
         )?
 
         init(runner: BatchRunner, state: State) {
@@ -355,7 +375,7 @@ public final class BatchRunner {
 
         func begin(_ input: String) throws {
             let savepoint = runner.writes ? try runner.ledger?.savepoint() : nil
-            before = (state.progress, state.validator, state.rejectLines.mark, state.waitingOrders.mark, state.validatorHeld.mark, savepoint)
+            before = (state.progress, state.validator, state.rejectLines.mark, state.waitingOrders.mark, state.validatorHeld.mark, state.warnings.count, savepoint)
             state.pendingHuman = ByteSpool()
             state.pendingOutput = ByteSpool()
         }
@@ -391,6 +411,7 @@ public final class BatchRunner {
                 try state.rejectLines.truncate(to: before.rejects)
                 try state.waitingOrders.truncate(to: before.waitingOrders)
                 try state.validatorHeld.truncate(to: before.validatorHeld)
+                try state.warnings.truncate(to: before.warnings)
             }
             before = nil
             state.pendingHuman = nil
@@ -419,8 +440,8 @@ public final class BatchRunner {
     private func check(_ document: CanonicalDocument, _ state: State) throws {
         let index = state.progress.documentCount
         state.progress.documentCount += 1
-        state.progress.seenOriginIds.insert(document.originId)
-        progress.update("\(self.commandName): \(index + 1) documents, \(state.progress.outcomes.count) done")
+        if state.context.heldOriginIds.contains(document.originId) { state.progress.seenOriginIds.insert(document.originId) }
+        progress.update("\(self.commandName): \(index + 1) documents, \(state.progress.counted.documentsIn) done")
         let verdict = state.validator?.validate(document) ?? .accepted(document)
         if case .held = verdict {
             try state.validatorHeld.append(document, place: index)
@@ -471,7 +492,7 @@ public final class BatchRunner {
         let name: String
         if let document {
             name = document.displayName
-            state.progress.seenOriginIds.insert(document.originId)
+            if state.context.heldOriginIds.contains(document.originId) { state.progress.seenOriginIds.insert(document.originId) }
             if case .primeContract(let contract) = document, let key = contract.origin.contractKey { state.progress.rejectedContracts.insert(key) }
             if case .changeOrder(let order) = document, order.erp?.requestDetailId != nil {
                 state.progress.erpRejects.append((order, reject.diagnostics.filter(\.isError)))
@@ -567,10 +588,16 @@ public final class BatchRunner {
         outcome.unitAction = plan.action
         listOutcome(state, outcome, phase: .done)
         // A warning that is the same for every document (no Authorization_ID) is said once.
-        for warning in outcome.diagnostics where !warning.isError && state.progress.saidWarnings.insert(warning.humanLine).inserted {
-            state.progress.warned.append(warning)
-        }
+        for warning in outcome.diagnostics where !warning.isError { try warnLater(warning, state) }
         if options.dryRun { try emit(state, Array((BatchRunner.dryRunLine(outcome) + "\n").utf8)) }
+    }
+
+    /// A warning said once the batch commits; one said before (the same line) is not said again.
+    private func warnLater(_ warning: Diagnostic, _ state: State, always: Bool = false) throws {
+        let line = warning.humanLine
+        guard state.progress.saidWarnings.insert(line.hashValue).inserted || always else { return }
+        try state.warnings.append(line + "\n")
+        state.progress.warnedCount += 1
     }
 
     /// DEP001: a change order whose prime contract is not known yet waits in the ledger.
@@ -589,7 +616,7 @@ public final class BatchRunner {
                 contract: contract, runId: state.context.runId, heldAt: Timestamp.now()))
         }
         listOutcome(state, outcome, phase: .done)
-        state.progress.warned.append(diagnostic)
+        try warnLater(diagnostic, state, always: true)
         if options.dryRun { try emit(state, Array((BatchRunner.dryRunLine(outcome) + "\n").utf8)) }
     }
 
@@ -605,7 +632,7 @@ public final class BatchRunner {
             // delivered, and what follows it must be an update.
             // A unit staged earlier in this same run leaves the staging folder with it.
             let fromStaging = outbox.place(of: superseding.fileName) == .staging
-            state.progress.staged.removeAll { $0 == superseding.fileName }
+            if fromStaging { state.progress.staged.removeAll { $0 == superseding.fileName } }
             if try outbox.supersede(superseding.fileName) {
                 state.progress.superseded.append((superseding.fileName, fromStaging))
             } else {

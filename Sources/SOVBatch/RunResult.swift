@@ -64,6 +64,32 @@ public struct DocumentOutcome: Sendable {
     public var inputFile: String? { document?.source.file ?? diagnostics.first?.location.file }
 }
 
+extension RunCounts {
+    /// One more document, counted by what happened to it.
+    mutating func tally(_ outcome: DocumentOutcome) {
+        documentsIn += 1
+        switch outcome.action {
+        case .exported: exported += 1
+        case .updated: updated += 1
+        case .unchanged: unchanged += 1
+        case .rejected: rejected += 1
+        case .held: held += 1
+        }
+        if outcome.supersededUnit != nil { superseded += 1 }
+    }
+
+    /// The documents `other` counted, added to these.
+    mutating func add(documentsOf other: RunCounts) {
+        documentsIn += other.documentsIn
+        exported += other.exported
+        updated += other.updated
+        unchanged += other.unchanged
+        rejected += other.rejected
+        held += other.held
+        superseded += other.superseded
+    }
+}
+
 /// A value kept behind a reference, read only, so a struct holding it stays small.
 private final class OutOfLine<Value: Sendable>: Sendable {
     let value: Value
@@ -79,7 +105,12 @@ public struct RunResult: Sendable {
     public var endedAt: String
     public var inputs: [String]
     public var dryRun: Bool
+    /// What happened to each document, in the order the report lists them: every document's
+    /// when the runner lists them all (`BatchRunner.listsEveryOutcome`, a report needs them),
+    /// else the rejected ones only, so that a batch of any size takes no memory per document.
     public var outcomes: [DocumentOutcome]
+    /// Every document counted by what happened to it, listed in `outcomes` or not.
+    public var documentCounts: RunCounts
     /// Inputs that could not be used at all.
     public var failures: [InputFailure]
     /// A failure that stopped the run (ledger or output unusable); documents after it were not done.
@@ -94,26 +125,18 @@ public struct RunResult: Sendable {
         self.inputs = inputs
         self.dryRun = dryRun
         self.outcomes = outcomes
+        var counts = RunCounts()
+        for outcome in outcomes { counts.tally(outcome) }
+        self.documentCounts = counts
         self.failures = failures
         self.fatal = fatal
         self.status = status
     }
 
     public var counts: RunCounts {
-        var counts = RunCounts()
+        var counts = documentCounts
         counts.inputs = inputs.count
         counts.failedInputs = failures.count
-        counts.documentsIn = outcomes.count
-        for outcome in outcomes {
-            switch outcome.action {
-            case .exported: counts.exported += 1
-            case .updated: counts.updated += 1
-            case .unchanged: counts.unchanged += 1
-            case .rejected: counts.rejected += 1
-            case .held: counts.held += 1
-            }
-            if outcome.supersededUnit != nil { counts.superseded += 1 }
-        }
         return counts
     }
 

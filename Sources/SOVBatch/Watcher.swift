@@ -452,6 +452,7 @@ public final class Watcher {
         runner.mode = "watch"
         runner.commandName = "sov-watch"
         runner.keepsDocuments = options.batch.report != nil || options.batch.reportCSV != nil
+        runner.listsEveryOutcome = runner.keepsDocuments
         runner.writesEmptyRejectsFile = false
         runner.replacesRejectsFile = leftByACrash
         let located = InputRename(from: workPath, to: archivedPath)

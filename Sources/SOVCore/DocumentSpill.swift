@@ -10,7 +10,7 @@ public final class DocumentSpill {
     private let spool: ByteSpool
     private var entries: [(place: Int, offset: Int, length: Int)] = []
 
-    public init(memoryLimit: Int = 4 << 20) {
+    public init(memoryLimit: Int = 1 << 20) {
         spool = ByteSpool(memoryLimit: memoryLimit)
     }
 

@@ -108,6 +108,14 @@ public final class StageReport {
         say(diagnostic.humanLine)
     }
 
+    /// Warnings rendered as lines earlier (held until a batch commits): counted, and said
+    /// unless quiet.
+    public func warn(count: Int, lines: ByteSpool) {
+        warnings += count
+        guard !quiet else { return }
+        try? lines.forEachChunk { try humanSink.write(bytes: $0) }
+    }
+
     public func reject(_ reject: Reject) throws {
         rejected += 1
         var codes = Set<String>()

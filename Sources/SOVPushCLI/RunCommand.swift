@@ -149,7 +149,10 @@ public struct RunCommand: ParsableCommand {
             StageDriver.printError("sov-run: error: \(error.message)")
             try exit(with: error.status)
         }
-        let result = try BatchRunner(pipeline: pipeline, options: options).run()
+        let runner = BatchRunner(pipeline: pipeline, options: options)
+        // Without a report, only the rejected documents' outcomes are kept: memory stays flat.
+        runner.listsEveryOutcome = runner.keepsDocuments
+        let result = try runner.run()
         guard let pushOptions, result.fatal == nil else { try exit(with: result.status) }
         if options.dryRun {
             StageDriver.printError("sov-run: --push does nothing in a dry run (sov-push --dry-run shows the calls for what is pending)")

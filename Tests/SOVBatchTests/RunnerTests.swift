@@ -111,6 +111,35 @@ struct RunnerTests {
         #expect(folder.units("out") == ["spectrum-1-24-2000-own100.json"])
     }
 
+    /// Without a report sov-run keeps only the rejected documents' outcomes: the counts, the
+    /// messages, the rejects file and the units are those of a run that lists them all.
+    @Test func aRunThatListsOnlyRejectsCountsAndSaysTheSame() throws {
+        func run(listingAll: Bool) throws -> (result: RunResult, stderr: String, rejects: String?, units: [String]) {
+            let folder = TemporaryFolder()
+            let path = folder.write("in.jsonl", [
+                Fixtures.contract(job: "24-1017", total: "9999.00").jsonLine,  // PC003
+                Fixtures.contract(job: "24-2000").jsonLine,
+                Fixtures.changeOrder(job: "24-2000", associated: ["0100", "0999"]).jsonLine,  // CO004
+                Fixtures.changeOrder(job: "24-2000").jsonLine,
+                Fixtures.changeOrder(job: "24-3000", primeContract: "31504417").jsonLine,
+            ].joined(separator: "\n") + "\n")
+            let (result, _, stderr) = try runBatch(.test(folder, inputs: [path]), listsEveryOutcome: listingAll)
+            return (result, stderr.replacingOccurrences(of: folder.path, with: "FOLDER"), folder.text("rejects.jsonl")?.replacingOccurrences(of: folder.path, with: "FOLDER"), folder.units("out"))
+        }
+        let all = try run(listingAll: true)
+        let some = try run(listingAll: false)
+        #expect(all.result.outcomes.count == 5)
+        #expect(some.result.outcomes.map(\.action) == [.rejected, .rejected])
+        #expect(some.result.outcomes.map(\.name) == all.result.outcomes(.rejected).map(\.name))
+        #expect(some.result.outcomes.map(\.diagnostics) == all.result.outcomes(.rejected).map(\.diagnostics))
+        #expect(some.result.counts == all.result.counts)
+        #expect(some.result.counts.documentsIn == 5 && some.result.counts.rejected == 2 && some.result.counts.exported == 3)
+        #expect(some.result.status == all.result.status)
+        #expect(some.stderr == all.stderr)
+        #expect(some.rejects == all.rejects)
+        #expect(some.units == all.units)
+    }
+
     @Test func pc001CountsContractsFromEarlierRuns() throws {
         let folder = TemporaryFolder()
         _ = try runBatch(.test(folder, inputs: [folder.write("a.jsonl", Fixtures.jsonl([Fixtures.contract(job: "24-1017", project: "5001")]))]))

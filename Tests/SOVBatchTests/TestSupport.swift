@@ -178,10 +178,11 @@ extension BatchOptions {
 }
 
 /// Runs a batch with the test pipeline, capturing stdout and stderr.
-func runBatch(_ options: BatchOptions, pipeline: BatchPipeline = TestPipeline.make()) throws -> (result: RunResult, stdout: String, stderr: String) {
+func runBatch(_ options: BatchOptions, pipeline: BatchPipeline = TestPipeline.make(), listsEveryOutcome: Bool = true) throws -> (result: RunResult, stdout: String, stderr: String) {
     let out = CapturedOutput()
     let err = CapturedOutput()
     let runner = BatchRunner(pipeline: pipeline, options: options, human: err.sink, standardOutput: out.sink, showProgress: false)
+    runner.listsEveryOutcome = listsEveryOutcome
     let result = try runner.run()
     return (result, out.text, err.text)
 }

@@ -106,7 +106,10 @@ struct WatcherTests {
             return try watcher.pass()
         }()
         #expect(files.map(\.disposition) == [.archived, .archived])
-        #expect(files.flatMap(\.result.outcomes).map(\.action) == [.unchanged, .unchanged, .unchanged])
+        // Without a report the watcher lists only rejected outcomes; every document is counted.
+        #expect(files.map(\.result.counts.unchanged) == [2, 1])
+        #expect(files.map(\.result.counts.documentsIn) == [2, 1])
+        #expect(files.flatMap(\.result.outcomes).isEmpty)
         #expect(fixture.names("archive") == ["a.2.jsonl", "a.jsonl", "copy.jsonl"])
         #expect(fixture.units("outbox").count == 2)
         let after = try FileManager.default.attributesOfItem(atPath: fixture.temporary.file(fixture.temporary.unit("drop/outbox", "spectrum-1-24-1017-own100.json")))[.modificationDate] as? Date
