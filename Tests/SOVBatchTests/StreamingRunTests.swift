@@ -57,6 +57,30 @@ import Testing
         #expect(try ledger.integrityCheck() == "ok")
     }
 
+    /// Change orders wait for the end of the batch, set aside on disk: those of an input found
+    /// unusable halfway are taken back with it, and the others still go, in the order read.
+    @Test func changeOrdersSetAsideByAnInputUnusableHalfwayAreTakenBack() throws {
+        let folder = TemporaryFolder()
+        let header = "Company_Code,Job_Number,Customer_Code,Change_Order_Number,Description,Status_Code,Change_Order_Date,Approved_Date,CO_Billing_Item_Code,Revenue\n"
+        let map = folder.write("map.csv", "company,job,customer,project_id,prime_contract_id\n1,24-1031,DOT300,2791102,31612230\n")
+        let good = folder.write("a-good.csv", header + "1,24-1031,DOT300,001,First,A,11/04/2024,11/18/2024,05-100,100.00\n")
+        let bad = folder.write("b-bad.csv", header + """
+            1,24-1031,DOT300,002,Second,A,11/04/2024,11/18/2024,05-100,50.00
+            1,24-1031,DOT300,003,Third,A,11/04/2024,11/18/2024,05-100,70.00
+            1,24-1031,DOT300,002,Second,A,11/04/2024,11/18/2024,05-200,20.00
+
+            """)
+        let after = folder.write("c-good.csv", header + "1,24-1031,DOT300,004,Fourth,A,11/04/2024,11/18/2024,05-100,10.00\n")
+        var options = BatchOptions.test(folder, inputs: [good, bad, after], out: "out")
+        options.projectMap = map
+        let (result, _, stderr) = try runBatch(options, pipeline: try BatchPipeline.standard(options))
+        #expect(result.failures.map(\.path) == [bad], "\(stderr)")
+        #expect(result.outcomes.map(\.action) == [.exported, .exported], "\(stderr)")
+        #expect(result.outcomes.map(\.name).map { $0.contains("001") || $0.contains("004") } == [true, true])
+        #expect(Set(folder.units("out")) == ["spectrum-1-24-1031-dot300-co-001.json", "spectrum-1-24-1031-dot300-co-004.json"])
+        #expect(!stderr.contains("Second") && !stderr.contains("Third"))
+    }
+
     /// On standard output, an input unusable halfway writes nothing: its lines are held until it
     /// was read whole.
     @Test func standardOutputGetsNothingOfAnInputUnusableHalfway() throws {
