@@ -9,6 +9,8 @@ public protocol JSONOutput {
     mutating func endArray()
     /// The key of the next member of the open object; its value follows.
     mutating func key(_ key: String)
+    /// The same, for a key known ahead (`JSONKey`): the byte writer copies its JSON text.
+    mutating func key(_ key: JSONKey)
     mutating func string(_ text: String)
     /// A number's text, which must follow JSON's number grammar.
     mutating func number(_ text: String)
@@ -22,7 +24,25 @@ public protocol JSONOutput {
     mutating func money(_ value: Money)
 }
 
+/// A member name the canonical model writes on every line (`"code"`, `"source"`...), with its
+/// JSON text (`"code":`) made once: the byte writer copies those bytes rather than checking the
+/// name for escapes, member after member, line after line.
+public struct JSONKey: Sendable {
+    public let name: String
+    /// The name as a JSON string, then a colon.
+    let quoted: [UInt8]
+
+    public init(_ name: String) {
+        self.name = name
+        var quoted: [UInt8] = []
+        JSONWriter.writeString(name, into: &quoted)
+        quoted.append(UInt8(ascii: ":"))
+        self.quoted = quoted
+    }
+}
+
 extension JSONOutput {
+    public mutating func key(_ key: JSONKey) { self.key(key.name) }
     public mutating func integer(_ value: Int) { number(String(value)) }
     public mutating func money(_ value: Money) { string(value.description) }
 
@@ -72,6 +92,25 @@ extension JSONOutput {
     public mutating func member(_ name: String, bool value: Bool?) {
         key(name)
         if let value { bool(value) } else { null() }
+    }
+
+    /// The members above, under a key known ahead.
+    @inlinable
+    public mutating func member(_ name: JSONKey, _ text: String?) {
+        key(name)
+        if let text { string(text) } else { null() }
+    }
+
+    @inlinable
+    public mutating func member(_ name: JSONKey, _ value: Money?) {
+        key(name)
+        if let value { money(value) } else { null() }
+    }
+
+    @inlinable
+    public mutating func member(_ name: JSONKey, int value: Int?) {
+        key(name)
+        if let value { integer(value) } else { null() }
     }
 }
 
@@ -173,6 +212,18 @@ public struct JSONByteOutput: JSONOutput {
 
     public mutating func key(_ key: String) {
         quoted(key, colon: true)
+        needsComma = false
+    }
+
+    public mutating func key(_ key: JSONKey) {
+        key.quoted.withUnsafeBufferPointer { text in
+            let comma = self.comma
+            write(upTo: text.count + 1) { out in
+                out[0] = UInt8(ascii: ",")
+                (out + comma).update(from: text.baseAddress!, count: text.count)
+                return comma + text.count
+            }
+        }
         needsComma = false
     }
 
