@@ -38,7 +38,7 @@ struct ValueReader {
     /// The trimmed value, nil when the field is absent or blank.
     func text(_ field: SpectrumField) -> String? {
         guard let index = staged.binding.index(of: field) else { return nil }
-        let value = trimmedSpaces(record.values[index])
+        let value = record.trimmedValue(at: index)
         return value.isEmpty ? nil : value
     }
 
@@ -346,17 +346,20 @@ public enum SpectrumDocuments {
         var reported = [Bool](repeating: false, count: SpectrumField.allCases.count)
         for rowIndex in rows.indices {
             let binding = rows[rowIndex].binding
-            let values = rows[rowIndex].record.values
+            let row = rows[rowIndex].record
             for field in fields {
+                // Equal bytes are equal values: only a field whose bytes differ is looked at as text.
                 guard let expectedIndex = firstBinding.index(of: field), let index = binding.index(of: field),
-                    values[index] != first.values[expectedIndex], !reported[field.rawValue]
+                    !row.hasSameBytes(at: index, as: first, at: expectedIndex), !reported[field.rawValue]
                 else { continue }
+                let rawExpected = first.value(at: expectedIndex)
+                let rawValue = row.value(at: index)
+                guard rawValue != rawExpected else { continue }
                 // Padding may differ (Spectrum pads codes); the values themselves may not.
-                let expected = trimmedSpaces(first.values[expectedIndex])
-                let value = trimmedSpaces(values[index])
+                let expected = trimmedSpaces(rawExpected)
+                let value = trimmedSpaces(rawValue)
                 if value != expected {
                     reported[field.rawValue] = true
-                    let row = rows[rowIndex].record
                     problems.list.append(.error(
                         .FMT007, "\(field.name) differs between rows of \(what): '\(expected)' on line \(first.line), '\(value)' on line \(row.line)",
                         at: SourceLocation(file: row.file, line: row.line, field: row.names[index]), value: value))

@@ -12,8 +12,8 @@ import Darwin
 /// bounded queue, so that parsing (libxml2 or the CSV scanner) overlaps the caller's mapping and
 /// JSON writing. Order is kept; a reader's error arrives after the records read before it, as it
 /// would without the thread. Memory stays bounded: at most `depth` batches wait. A reader that
-/// can pack its records (`PackedRecordReader`) hands them over undecoded, so that making their
-/// Strings is done here, on the consumer's thread, and the two threads share the work evenly.
+/// can pack its records (`PackedRecordReader`) hands them over as bytes, several to a buffer,
+/// so that no String is made of a value no document keeps, and none on the reading thread.
 ///
 /// The wrapped reader belongs to the thread from `init` until the thread ends; `deinit` stops
 /// the thread (after the batch it is reading) and waits for it.
@@ -22,6 +22,8 @@ public final class RecordPrefetcher: RecordReader {
     private var thread: pthread_t?
     private var current: [RecordItem] = []
     private var index = 0
+    /// A packed batch being handed out, record by record.
+    private var packed: PackedRecords.Cursor?
     private var finished = false
     /// Used directly when no thread could be started.
     private var direct: (any RecordReader)?
@@ -55,14 +57,19 @@ public final class RecordPrefetcher: RecordReader {
                 index += 1
                 return current[index - 1]
             }
+            if packed != nil {
+                if let item = packed!.next() { return item }
+                packed = nil
+            }
             if finished { return nil }
             switch channel.take() {
             case .items(let items):
                 current = items
                 index = 0
             case .packed(let records):
-                current = records.records()
+                current = []
                 index = 0
+                packed = PackedRecords.Cursor(records)
             case .end:
                 finished = true
                 current = []

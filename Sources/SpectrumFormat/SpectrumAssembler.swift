@@ -124,11 +124,13 @@ public final class SpectrumAssembler {
         case .sovLine?:
             pend(contractKey(record, binding), .line(try hold(staged)))
         case .flatContract?:
-            let key = contractKey(record, binding)
-            if key != flatKey {
-                try finishFlat(emit: emit)
-                if flatKeysDone.contains(key) { throw notGrouped("contract \(key)", record) }
-                flatKey = key
+            if !continuesFlat(record, binding) {
+                let key = contractKey(record, binding)
+                if key != flatKey {
+                    try finishFlat(emit: emit)
+                    if flatKeysDone.contains(key) { throw notGrouped("contract \(key)", record) }
+                    flatKey = key
+                }
             }
             flatRows.append(staged)
         case .changeOrder?:
@@ -269,8 +271,23 @@ public final class SpectrumAssembler {
 
     private func value(_ field: SpectrumField, _ record: Record, _ binding: LayoutBinding) -> String? {
         guard let index = binding.index(of: field) else { return nil }
-        let text = trimmedSpaces(record.values[index])
+        let text = record.trimmedValue(at: index)
         return text.isEmpty ? nil : text
+    }
+
+    private static let keyFields: [SpectrumField] = [.companyCode, .jobNumber, .customerCode]
+
+    /// Whether `record` holds the bytes of the current flat contract's first row in Company_Code,
+    /// Job_Number and Customer_Code: then its key is that contract's, found with no String made
+    /// (a contract's rows come together). Otherwise the key is made and compared as text.
+    private func continuesFlat(_ record: Record, _ binding: LayoutBinding) -> Bool {
+        guard flatKey != nil, let first = flatRows.first else { return false }
+        for field in Self.keyFields {
+            guard let index = binding.index(of: field), let firstIndex = first.binding.index(of: field),
+                record.hasSameBytes(at: index, as: first.record, at: firstIndex)
+            else { return false }
+        }
+        return true
     }
 
     /// A CSV read with the wrong delimiter has one field whose name holds the real delimiter.
