@@ -433,7 +433,9 @@ extension CSVScanner {
 
     /// The last record's values, UTF-8, back to back, and where each ends; valid until the next
     /// record is read.
-    func withValues<Result>(_ body: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<Int>) throws -> Result) rethrows -> Result {
+    /// Mutating only so that the reader reaches it in place: called on a class's stored struct,
+    /// a non-mutating method is handed a copy of the whole scanner.
+    mutating func withValues<Result>(_ body: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<Int>) throws -> Result) rethrows -> Result {
         if valuesDecoded {
             return try body(decoded.buffer(0..<decoded.count), decodedEnds.buffer(0..<decodedEnds.count))
         }
@@ -441,7 +443,7 @@ extension CSVScanner {
     }
 
     /// The last record's values as Strings.
-    func valueStrings() -> [String] {
+    mutating func valueStrings() -> [String] {
         withValues { bytes, ends in
             var start = 0
             return ends.map { end in

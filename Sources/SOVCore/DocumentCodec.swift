@@ -217,8 +217,6 @@ extension PrimeContract {
     public var json: JSONValue { JSONTreeOutput.build { encode(into: &$0) } }
 
     func encode(into output: inout some JSONOutput) {
-        // No `output.object { }` here: inside its closure each `lines[index]` was copied out
-        // (a dozen retains per line) to be read.
         output.beginObject()
         encodeHead("prime_contract", origin, source, number: number, title: title, description: description, status: status, into: &output)
         output.key("customer")
@@ -275,6 +273,8 @@ extension PrimeContract {
 }
 
 extension SOVLine {
+    // Always inlined into the loop over a document's lines: called, it was handed a copy of the line.
+    @inline(__always)
     func encode(into output: inout some JSONOutput) {
         // Not `output.object { }`: its closure would capture a copy of the line (a dozen retains).
         output.beginObject()

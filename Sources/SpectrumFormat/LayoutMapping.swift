@@ -14,6 +14,74 @@ public struct StagedRecord: Sendable {
 }
 
 
+/// One SOV line read from its record, with the problems found in it, in the order found. For a
+/// flat export it is read on the prefetching thread (`prepare`, through `RecordPrefetcher`), so
+/// that the thread assembling documents only gathers it; otherwise when the contract is mapped.
+/// A class: records carry it (`Record.sovLine`) and are copied often, so it is one reference.
+/// Unchecked Sendable: it is made on the reading thread before its record is handed over, and
+/// only the consumer touches it after that (`takeLine`, once).
+public final class SOVLineReading: @unchecked Sendable {
+    /// Nil when the amount could not be read.
+    private var line: SOVLine?
+    private var taken = false
+    let problems: [Diagnostic]
+
+    /// The line, moved out rather than copied (a copy retains a dozen Strings, and the reading's
+    /// own would be released after); the mapping takes it once.
+    func takeLine() -> SOVLine? {
+        precondition(!taken, "an SOV line reading is taken once")
+        taken = true
+        var moved: SOVLine?
+        swap(&moved, &line)
+        return moved
+    }
+
+    init(_ staged: StagedRecord, flat: Bool, profile: SpectrumProfile) {
+        let problems = Problems()
+        let row = ValueReader(staged: staged, profile: profile, problems: problems)
+        let amountField: SpectrumField
+        if flat {
+            amountField = staged.binding.has(.itemOriginalContract) ? .itemOriginalContract : .lineAmount
+        } else {
+            amountField = .originalContract
+        }
+        // A blank billing item is left to the validator (PC004), which names the rule.
+        let code = row.string(.billingItem) ?? ""
+        let description = row.string(.billingDescription)
+        let additional = row.string(.additionalBillingDescription)
+        let amount = row.money(amountField, required: true)
+        let group = row.string(.groupCode)
+        // Cost_Center is Spectrum's revenue distribution unit, not a Procore cost code: a code
+        // Procore does not know would fail the import, so it is not carried as cost_code.
+        let unitPrice = row.unitPrice(.unitPrice)
+        let quantity = row.quantity(.quantity)
+        let unitOfMeasure = row.string(.unitOfMeasure)
+        line = amount.map { amount in
+            SOVLine(
+                code: code, description: description, additionalDescription: additional, amount: amount,
+                group: group, unitPrice: unitPrice, quantity: quantity,
+                unitOfMeasure: unitOfMeasure, source: staged.record.location)
+        }
+        self.problems = problems.list
+    }
+
+    /// Reads the SOV line of a flat contract row ahead, into the record (`Record.sovLine`), with
+    /// the binding the assembler will find for it. One per reading thread: its binder is not shared.
+    final class Preparer {
+        private let binder: LayoutBinder
+
+        init(profile: SpectrumProfile) {
+            binder = LayoutBinder(profile: profile)
+        }
+
+        func prepare(_ record: inout Record) {
+            let binding = binder.binding(for: record.fieldNames)
+            guard binding.layout == .flatContract, binding.duplicates.isEmpty else { return }
+            record.sovLine = SOVLineReading(StagedRecord(record: record, binding: binding), flat: true, profile: binder.profile)
+        }
+    }
+}
+
 /// Every problem found while mapping one document (not only the first: docs/FORMATS.md, "Rules and codes").
 final class Problems {
     var list: [Diagnostic] = []
@@ -66,6 +134,13 @@ struct ValueReader {
     }
 
     func money(_ field: SpectrumField, required: Bool = false) -> Money? {
+        // Plain amounts (no currency symbols to take off) parse from the bytes, with no String;
+        // whatever does not parse so is read below as text, which gives its exact problem.
+        if profile.currencySymbols.isEmpty, let index = staged.binding.index(of: field),
+            let amount = record.withTrimmedValue(at: index, { Money.parse(utf8: $0, format: profile.money) })
+        {
+            return amount
+        }
         guard let value = text(field) else {
             if required { _ = string(field, required: true) }
             return nil
@@ -239,33 +314,14 @@ public enum SpectrumDocuments {
         var sovLines: [SOVLine] = []
         sovLines.reserveCapacity(lines.count)
         for staged in lines {
-            let row = ValueReader(staged: staged, profile: profile, problems: problems)
-            let amountField: SpectrumField
-            if flat {
-                amountField = staged.binding.has(.itemOriginalContract) ? .itemOriginalContract : .lineAmount
-            } else {
-                amountField = .originalContract
-            }
-            // A blank billing item is left to the validator (PC004), which names the rule.
-            let code = row.string(.billingItem) ?? ""
-            let description = row.string(.billingDescription)
-            let additional = row.string(.additionalBillingDescription)
-            let amount = row.money(amountField, required: true)
-            let group = row.string(.groupCode)
-            // Cost_Center is Spectrum's revenue distribution unit, not a Procore cost code: a code
-            // Procore does not know would fail the import, so it is not carried as cost_code.
-            let unitPrice = row.unitPrice(.unitPrice)
-            let quantity = row.quantity(.quantity)
-            let unitOfMeasure = row.string(.unitOfMeasure)
-            if let amount {
-                sovLines.append(SOVLine(
-                    code: code, description: description, additionalDescription: additional, amount: amount,
-                    group: group, unitPrice: unitPrice, quantity: quantity,
-                    unitOfMeasure: unitOfMeasure, source: staged.record.location))
-            }
+            // Read ahead on the reading thread (`SOVLineReading.Preparer`) for a flat export's rows.
+            let reading = staged.record.sovLine ?? SOVLineReading(staged, flat: flat, profile: profile)
+            if !reading.problems.isEmpty { problems.list.append(contentsOf: reading.problems) }
+            if let line = reading.takeLine() { sovLines.append(line) }
         }
 
-        let warnings = ([header] + lines).flatMap(\.warnings)
+        // Not `([header] + lines)`: that copies every row to read their warnings.
+        let warnings = header.warnings + lines.flatMap(\.warnings)
         let origin = Origin(system: .spectrum, company: company, job: job, customer: customer, number: number)
         guard !problems.hasErrors, company != nil, let job, let customer, let original else {
             return .rejected(Reject(document: rawDocument("prime_contract", origin, flat ? lines : [header] + lines), diagnostics: problems.list + uniqueWarnings(warnings)))
@@ -344,13 +400,15 @@ public enum SpectrumDocuments {
         let first = staged.record
         let firstBinding = staged.binding
         var reported = [Bool](repeating: false, count: SpectrumField.allCases.count)
-        for rowIndex in rows.indices {
-            let binding = rows[rowIndex].binding
-            let row = rows[rowIndex].record
-            for field in fields {
+        // The fields the first row has, and where: looked up once, not once per row and field.
+        let present = fields.compactMap { field in firstBinding.index(of: field).map { (field, $0) } }
+        for staged in rows {
+            let binding = staged.binding
+            let row = staged.record
+            for (field, expectedIndex) in present {
                 // Equal bytes are equal values: only a field whose bytes differ is looked at as text.
-                guard let expectedIndex = firstBinding.index(of: field), let index = binding.index(of: field),
-                    !row.hasSameBytes(at: index, as: first, at: expectedIndex), !reported[field.rawValue]
+                guard let index = binding.index(of: field), !row.hasSameBytes(at: index, as: first, at: expectedIndex),
+                    !reported[field.rawValue]
                 else { continue }
                 let rawExpected = first.value(at: expectedIndex)
                 let rawValue = row.value(at: index)

@@ -59,6 +59,8 @@ public struct Record: Sendable {
     private var first: Int
     /// The layout that recognised the record, once known.
     public var layout: SpectrumLayout?
+    /// A flat contract row's SOV line, when it was read ahead on the reading thread.
+    var sovLine: SOVLineReading?
 
     public init(file: String, line: Int, fieldNames: FieldNames, values: [String], layout: SpectrumLayout? = nil) {
         precondition(fieldNames.count == values.count, "a record needs one value per field name")
@@ -92,6 +94,7 @@ public struct Record: Sendable {
             precondition(fieldNames.count == newValue.count, "a record needs one value per field name")
             storage = RecordValues(newValue)
             first = 0
+            sovLine = nil
         }
     }
 
@@ -116,6 +119,13 @@ public struct Record: Sendable {
         }
     }
 
+    /// Runs `body` on the UTF-8 bytes of field `index` without surrounding padding.
+    public func withTrimmedValue<Result>(at index: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
+        try storage.bytes.withUnsafeBufferPointer { bytes in
+            try body(UnsafeBufferPointer(rebasing: bytes[Self.trimmed(bytes, range(index))]))
+        }
+    }
+
     /// Whether the trimmed value of field `index` is empty.
     public func isBlank(at index: Int) -> Bool {
         storage.bytes.withUnsafeBufferPointer { Self.trimmed($0, range(index)).isEmpty }
@@ -134,6 +144,20 @@ public struct Record: Sendable {
                 range.isEmpty || memcmp(bytes.baseAddress! + range.lowerBound, otherBytes.baseAddress! + otherRange.lowerBound, range.count) == 0
             }
         }
+    }
+
+    /// Whether field `index` holds exactly `bytes`.
+    public func hasBytes(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int) -> Bool {
+        let range = range(index)
+        guard range.count == bytes.count else { return false }
+        guard !range.isEmpty else { return true }
+        return storage.bytes.withUnsafeBufferPointer { memcmp($0.baseAddress! + range.lowerBound, bytes.baseAddress!, range.count) == 0 }
+    }
+
+    /// Appends the raw bytes of field `index` to `target`.
+    public func appendValue(at index: Int, to target: inout [UInt8]) {
+        let range = range(index)
+        storage.bytes.withUnsafeBufferPointer { target.append(contentsOf: UnsafeBufferPointer(rebasing: $0[range])) }
     }
 
     /// `range` of `bytes` without padding at either end.
@@ -298,14 +322,26 @@ public struct PackedRecords: Sendable {
     struct Cursor {
         private let storage: RecordValues
         private let file: String
-        private let entries: [Entry]
+        private var entries: [Entry]
         private var index = 0
         private var value = 0
 
-        init(_ records: PackedRecords) {
+        /// With `ownCopies`, the records get a file name and field names of their own (equal to
+        /// the reader's): the reading thread makes records of one batch while the other thread
+        /// copies those of the last, and two threads counting references to one object (the
+        /// file name is in every record and every line's source) wait on each other's writes.
+        init(_ records: PackedRecords, ownCopies: Bool = false) {
             storage = RecordValues(bytes: records.bytes, ends: records.valueEnds)
-            file = records.file
+            file = ownCopies ? String(decoding: Array(records.file.utf8), as: UTF8.self) : records.file
             entries = records.entries
+            guard ownCopies else { return }
+            var copies: [(original: FieldNames, copy: FieldNames)] = []
+            for index in entries.indices {
+                guard case .record(let line, let names) = entries[index] else { continue }
+                let copy = copies.first { $0.original === names }?.copy ?? FieldNames(names.names)
+                if !copies.contains(where: { $0.original === names }) { copies.append((names, copy)) }
+                entries[index] = .record(line: line, fieldNames: copy)
+            }
         }
 
         mutating func next() -> RecordItem? {

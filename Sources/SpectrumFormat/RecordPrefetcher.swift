@@ -20,17 +20,19 @@ import Darwin
 public final class RecordPrefetcher: RecordReader {
     private let channel: RecordChannel
     private var thread: pthread_t?
+    /// The batch being handed out, last item first: each is moved out with `popLast`, not copied.
     private var current: [RecordItem] = []
-    private var index = 0
     /// A packed batch being handed out, record by record.
     private var packed: PackedRecords.Cursor?
     private var finished = false
     /// Used directly when no thread could be started.
     private var direct: (any RecordReader)?
 
-    public init(_ reader: any RecordReader, batchSize: Int = 256, depth: Int = 4) {
+    /// `prepare` runs on the reading thread on each record of a packing reader, before it is
+    /// handed over: work taken off the consumer's thread (the thread owns what it captures).
+    public init(_ reader: any RecordReader, batchSize: Int = 256, depth: Int = 4, prepare: ((inout Record) -> Void)? = nil) {
         channel = RecordChannel(depth: depth)
-        let work = ThreadWork(reader: reader, channel: channel, batchSize: batchSize)
+        let work = ThreadWork(reader: reader, channel: channel, batchSize: batchSize, prepare: prepare)
         let opaque = Unmanaged.passRetained(work).toOpaque()
         var thread = pthread_t()
         let started = pthread_create(&thread, nil, { opaque in
@@ -53,10 +55,7 @@ public final class RecordPrefetcher: RecordReader {
     public func next() throws -> RecordItem? {
         if let direct { return try direct.next() }
         while true {
-            if index < current.count {
-                index += 1
-                return current[index - 1]
-            }
+            if let item = current.popLast() { return item }
             if packed != nil {
                 if let item = packed!.next() { return item }
                 packed = nil
@@ -65,10 +64,8 @@ public final class RecordPrefetcher: RecordReader {
             switch channel.take() {
             case .items(let items):
                 current = items
-                index = 0
+                current.reverse()
             case .packed(let records):
-                current = []
-                index = 0
                 packed = PackedRecords.Cursor(records)
             case .end:
                 finished = true
@@ -89,11 +86,13 @@ private final class ThreadWork: @unchecked Sendable {
     private let reader: any RecordReader
     private let channel: RecordChannel
     private let batchSize: Int
+    private let prepare: ((inout Record) -> Void)?
 
-    init(reader: any RecordReader, channel: RecordChannel, batchSize: Int) {
+    init(reader: any RecordReader, channel: RecordChannel, batchSize: Int, prepare: ((inout Record) -> Void)?) {
         self.reader = reader
         self.channel = channel
         self.batchSize = batchSize
+        self.prepare = prepare
     }
 
     func run() {
@@ -126,7 +125,22 @@ extension ThreadWork {
     private func runPacked(_ reader: any PackedRecordReader) {
         do {
             while let records = try reader.nextPacked(maximumRecords: batchSize, maximumBytes: Self.maximumBatchBytes) {
-                guard channel.put(.packed(records)) else { return }
+                guard let prepare else {
+                    guard channel.put(.packed(records)) else { return }
+                    continue
+                }
+                var items: [RecordItem] = []
+                items.reserveCapacity(records.count)
+                var cursor = PackedRecords.Cursor(records, ownCopies: true)
+                while let item = cursor.next() {
+                    guard case .record(var record) = item else {
+                        items.append(item)
+                        continue
+                    }
+                    prepare(&record)
+                    items.append(.record(record))
+                }
+                guard channel.put(.items(items)) else { return }
             }
             _ = channel.put(.end)
         } catch {

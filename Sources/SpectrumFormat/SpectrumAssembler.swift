@@ -46,6 +46,11 @@ public final class SpectrumAssembler {
     }
 
     private var flatKey: ContractKey?
+    /// The raw bytes of the current flat contract's Company_Code, Job_Number and Customer_Code
+    /// (as its first row has them), back to back, and where each ends; empty when a key field is
+    /// missing from that row's fields.
+    private var flatKeyBytes: [UInt8] = []
+    private var flatKeyEnds: (company: Int, job: Int, customer: Int)?
     private var flatRows: [StagedRecord] = []
     private var flatKeysDone: Set<ContractKey> = []
     private var orderKey: OrderKey?
@@ -130,6 +135,7 @@ public final class SpectrumAssembler {
                     try finishFlat(emit: emit)
                     if flatKeysDone.contains(key) { throw notGrouped("contract \(key)", record) }
                     flatKey = key
+                    keepFlatKeyBytes(record, binding)
                 }
             }
             flatRows.append(staged)
@@ -275,19 +281,32 @@ public final class SpectrumAssembler {
         return text.isEmpty ? nil : text
     }
 
-    private static let keyFields: [SpectrumField] = [.companyCode, .jobNumber, .customerCode]
-
     /// Whether `record` holds the bytes of the current flat contract's first row in Company_Code,
     /// Job_Number and Customer_Code: then its key is that contract's, found with no String made
     /// (a contract's rows come together). Otherwise the key is made and compared as text.
     private func continuesFlat(_ record: Record, _ binding: LayoutBinding) -> Bool {
-        guard flatKey != nil, let first = flatRows.first else { return false }
-        for field in Self.keyFields {
-            guard let index = binding.index(of: field), let firstIndex = first.binding.index(of: field),
-                record.hasSameBytes(at: index, as: first.record, at: firstIndex)
-            else { return false }
+        guard flatKey != nil, let ends = flatKeyEnds, let company = binding.index(of: .companyCode),
+            let job = binding.index(of: .jobNumber), let customer = binding.index(of: .customerCode)
+        else { return false }
+        return flatKeyBytes.withUnsafeBufferPointer { bytes in
+            record.hasBytes(UnsafeBufferPointer(rebasing: bytes[..<ends.company]), at: company)
+                && record.hasBytes(UnsafeBufferPointer(rebasing: bytes[ends.company..<ends.job]), at: job)
+                && record.hasBytes(UnsafeBufferPointer(rebasing: bytes[ends.job..<ends.customer]), at: customer)
         }
-        return true
+    }
+
+    private func keepFlatKeyBytes(_ record: Record, _ binding: LayoutBinding) {
+        flatKeyBytes.removeAll(keepingCapacity: true)
+        flatKeyEnds = nil
+        guard let company = binding.index(of: .companyCode), let job = binding.index(of: .jobNumber),
+            let customer = binding.index(of: .customerCode)
+        else { return }
+        record.appendValue(at: company, to: &flatKeyBytes)
+        let companyEnd = flatKeyBytes.count
+        record.appendValue(at: job, to: &flatKeyBytes)
+        let jobEnd = flatKeyBytes.count
+        record.appendValue(at: customer, to: &flatKeyBytes)
+        flatKeyEnds = (companyEnd, jobEnd, flatKeyBytes.count)
     }
 
     /// A CSV read with the wrong delimiter has one field whose name holds the real delimiter.
