@@ -291,7 +291,7 @@ extension SOVLine {
         }
         if let source {
             output.key(.source)
-            source.encode(into: &output)
+            output.source(source)
         }
         output.endObject()
     }

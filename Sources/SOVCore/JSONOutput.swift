@@ -20,6 +20,9 @@ public protocol JSONOutput {
     mutating func value(_ value: JSONValue)
     /// A whole number (as `number(String(value))`).
     mutating func integer(_ value: Int)
+    /// A source location as an object (`SourceLocation.encode`); the byte writer reuses the text
+    /// before the line number when the file is the one it wrote last (a document's lines).
+    mutating func source(_ location: SourceLocation)
     /// An amount as a string, as `Money.description` spells it.
     mutating func money(_ value: Money)
 }
@@ -42,6 +45,7 @@ public struct JSONKey: Sendable {
 }
 
 extension JSONOutput {
+    public mutating func source(_ location: SourceLocation) { location.encode(into: &self) }
     public mutating func key(_ key: JSONKey) { self.key(key.name) }
     public mutating func integer(_ value: Int) { number(String(value)) }
     public mutating func money(_ value: Money) { string(value.description) }
@@ -125,6 +129,10 @@ public struct JSONByteOutput: JSONOutput {
     private var written: Int
     /// A value was written at this level, so the next one needs a comma before it.
     private var needsComma = false
+    /// The file of the last source location written with no record number, and where its text
+    /// (`{"file":...,"line":`, before the number) lies in `storage`.
+    private var sourceFile: String?
+    private var sourcePrefix: Range<Int> = 0..<0
 
     public init(buffer: [UInt8] = []) {
         storage = buffer
@@ -137,6 +145,7 @@ public struct JSONByteOutput: JSONOutput {
         set {
             storage = newValue
             written = newValue.count
+            sourceFile = nil
         }
     }
 
@@ -406,8 +415,46 @@ public struct JSONByteOutput: JSONOutput {
     }
 
     public mutating func null() {
-        raw("null")
+        let comma = self.comma
+        write(upTo: 5) { out in
+            out[0] = UInt8(ascii: ",")
+            out[comma] = UInt8(ascii: "n")
+            out[comma + 1] = UInt8(ascii: "u")
+            out[comma + 2] = UInt8(ascii: "l")
+            out[comma + 3] = UInt8(ascii: "l")
+            return comma + 4
+        }
         needsComma = true
+    }
+
+    /// The lines of a document share their file: its text is escaped and written once by
+    /// `SourceLocation.encode`, and copied from there for the next lines, only the number new.
+    public mutating func source(_ location: SourceLocation) {
+        guard location.record == nil, let file = location.file, let line = location.line else {
+            location.encode(into: &self)
+            return
+        }
+        if let sourceFile, sourceFile == file, !sourcePrefix.isEmpty {
+            let prefix = sourcePrefix
+            let back = written - prefix.lowerBound
+            let comma = self.comma
+            write(upTo: prefix.count + 23) { out in
+                out[0] = UInt8(ascii: ",")
+                // The prefix lies before `out` in the same buffer: the two never overlap.
+                (out + comma).update(from: out - back, count: prefix.count)
+                var index = comma + prefix.count
+                index += JSONByteOutput.digits(line.magnitude, negative: line < 0, into: out + index)
+                out[index] = UInt8(ascii: "}")
+                return index + 1
+            }
+            needsComma = true
+            return
+        }
+        let start = written + comma
+        location.encode(into: &self)
+        // What `encode` wrote ends with the line number and the closing brace.
+        sourceFile = file
+        sourcePrefix = start..<(written - 1 - String(line).utf8.count)
     }
 
     public mutating func value(_ value: JSONValue) {
