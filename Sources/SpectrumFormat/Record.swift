@@ -263,7 +263,7 @@ public struct PackedRecords: Sendable {
     mutating func append(line: Int, fieldNames: FieldNames, values: UnsafeBufferPointer<UInt8>, ends: some Sequence<Int>) {
         let base = bytes.count
         bytes.append(contentsOf: values)
-        for end in ends { valueEnds.append(base + end) }
+        valueEnds.append(contentsOf: ends.lazy.map { base + $0 })
         entries.append(.record(line: line, fieldNames: fieldNames))
     }
 
@@ -322,9 +322,12 @@ public struct PackedRecords: Sendable {
     struct Cursor {
         private let storage: RecordValues
         private let file: String
-        private var entries: [Entry]
+        private let entries: [Entry]
         private var index = 0
         private var value = 0
+        /// Field names the records get in place of the reader's (see `ownCopies`).
+        private var names: (original: FieldNames, copy: FieldNames)?
+        private let ownCopies: Bool
 
         /// With `ownCopies`, the records get a file name and field names of their own (equal to
         /// the reader's): the reading thread makes records of one batch while the other thread
@@ -334,22 +337,24 @@ public struct PackedRecords: Sendable {
             storage = RecordValues(bytes: records.bytes, ends: records.valueEnds)
             file = ownCopies ? String(decoding: Array(records.file.utf8), as: UTF8.self) : records.file
             entries = records.entries
-            guard ownCopies else { return }
-            var copies: [(original: FieldNames, copy: FieldNames)] = []
-            for index in entries.indices {
-                guard case .record(let line, let names) = entries[index] else { continue }
-                let copy = copies.first { $0.original === names }?.copy ?? FieldNames(names.names)
-                if !copies.contains(where: { $0.original === names }) { copies.append((names, copy)) }
-                entries[index] = .record(line: line, fieldNames: copy)
-            }
+            self.ownCopies = ownCopies
         }
 
         mutating func next() -> RecordItem? {
             guard index < entries.count else { return nil }
             defer { index += 1 }
             switch entries[index] {
-            case .record(let line, let fieldNames):
+            case .record(let line, var fieldNames):
                 defer { value += fieldNames.count }
+                if ownCopies {
+                    if let names, names.original === fieldNames {
+                        fieldNames = names.copy
+                    } else {
+                        let copy = FieldNames(fieldNames.names)
+                        names = (fieldNames, copy)
+                        fieldNames = copy
+                    }
+                }
                 return .record(Record(file: file, line: line, fieldNames: fieldNames, storage: storage, first: value))
             case .malformed(let raw, let diagnostic):
                 return .malformed(raw: raw, diagnostic)

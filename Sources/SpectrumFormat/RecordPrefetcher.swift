@@ -133,12 +133,13 @@ extension ThreadWork {
                 items.reserveCapacity(records.count)
                 var cursor = PackedRecords.Cursor(records, ownCopies: true)
                 while let item = cursor.next() {
-                    guard case .record(var record) = item else {
-                        items.append(item)
-                        continue
+                    switch consume item {
+                    case .record(var record):
+                        prepare(&record)
+                        items.append(.record(record))
+                    case let other:
+                        items.append(other)
                     }
-                    prepare(&record)
-                    items.append(.record(record))
                 }
                 guard channel.put(.items(items)) else { return }
             }
