@@ -235,7 +235,9 @@ extension PrimeContract {
         output.member("completion_date", completionDate)
         output.key("lines")
         output.beginArray()
-        for index in lines.indices { lines[index].encode(into: &output) }
+        lines.withUnsafeBufferPointer { lines in
+            for index in lines.indices { SOVLine.encode(lines.baseAddress! + index, into: &output) }
+        }
         output.endArray()
         encodeTail(procore, diagnostics, into: &output)
         output.endObject()
@@ -273,23 +275,22 @@ extension PrimeContract {
 }
 
 extension SOVLine {
-    // Always inlined into the loop over a document's lines: called, it was handed a copy of the line.
-    @inline(__always)
-    func encode(into output: inout some JSONOutput) {
-        // Not `output.object { }`: its closure would capture a copy of the line (a dozen retains).
+    /// The line where it lies in its document's buffer, read field by field: a line passed by
+    /// value (`lines[index].encode`) was first copied whole, a dozen retains and releases.
+    static func encode(_ line: UnsafePointer<SOVLine>, into output: inout some JSONOutput) {
         output.beginObject()
-        output.member(.code, code)
-        output.member(.description, description)
-        output.member(.additionalDescription, additionalDescription)
-        output.member(.amount, amount)
-        output.member(.costCode, costCode)
-        output.member(.group, group)
-        if isUnitPriced {
-            output.member(.unitPrice, unitPrice)
-            output.member(.quantity, quantity)
-            output.member(.unitOfMeasure, unitOfMeasure)
+        output.member(.code, line.pointee.code)
+        output.member(.description, line.pointee.description)
+        output.member(.additionalDescription, line.pointee.additionalDescription)
+        output.member(.amount, line.pointee.amount)
+        output.member(.costCode, line.pointee.costCode)
+        output.member(.group, line.pointee.group)
+        if line.pointee.isUnitPriced {
+            output.member(.unitPrice, line.pointee.unitPrice)
+            output.member(.quantity, line.pointee.quantity)
+            output.member(.unitOfMeasure, line.pointee.unitOfMeasure)
         }
-        if let source {
+        if let source = line.pointee.source {
             output.key(.source)
             output.source(source)
         }

@@ -65,6 +65,8 @@ public final class RecordPrefetcher: RecordReader {
             case .items(let items):
                 current = items
                 current.reverse()
+            case .lastFirst(let items):
+                current = items
             case .packed(let records):
                 packed = PackedRecords.Cursor(records)
             case .end:
@@ -129,19 +131,25 @@ extension ThreadWork {
                     guard channel.put(.packed(records)) else { return }
                     continue
                 }
-                var items: [RecordItem] = []
-                items.reserveCapacity(records.count)
+                // Last item first, as the consumer takes them (`popLast`, a move): reversing
+                // an array of items there copied each one twice over.
                 var cursor = PackedRecords.Cursor(records, ownCopies: true)
-                while let item = cursor.next() {
-                    switch consume item {
-                    case .record(var record):
-                        prepare(&record)
-                        items.append(.record(record))
-                    case let other:
-                        items.append(other)
+                let items = [RecordItem](unsafeUninitializedCapacity: records.count) { buffer, initialized in
+                    var slot = records.count
+                    while slot > 0, let item = cursor.next() {
+                        slot -= 1
+                        switch consume item {
+                        case .record(var record):
+                            prepare(&record)
+                            (buffer.baseAddress! + slot).initialize(to: .record(record))
+                        case let other:
+                            (buffer.baseAddress! + slot).initialize(to: other)
+                        }
                     }
+                    precondition(slot == 0, "a packed batch gives as many items as it counts")
+                    initialized = records.count
                 }
-                guard channel.put(.items(items)) else { return }
+                guard channel.put(.lastFirst(items)) else { return }
             }
             _ = channel.put(.end)
         } catch {
@@ -154,6 +162,8 @@ extension ThreadWork {
 final class RecordChannel: @unchecked Sendable {
     enum Batch: Sendable {
         case items([RecordItem])
+        /// Items in reverse order (the last first).
+        case lastFirst([RecordItem])
         case packed(PackedRecords)
         case end
         case failure(any Error)
