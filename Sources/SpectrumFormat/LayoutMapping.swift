@@ -56,11 +56,13 @@ public final class SOVLineReading: @unchecked Sendable {
         let unitPrice = row.unitPrice(.unitPrice)
         let quantity = row.quantity(.quantity)
         let unitOfMeasure = row.string(.unitOfMeasure)
-        line = amount.map { amount in
-            SOVLine(
+        if let amount {
+            line = SOVLine(
                 code: code, description: description, additionalDescription: additional, amount: amount,
                 group: group, unitPrice: unitPrice, quantity: quantity,
                 unitOfMeasure: unitOfMeasure, source: staged.record.location)
+        } else {
+            line = nil
         }
         self.problems = problems.list
     }
@@ -136,8 +138,9 @@ struct ValueReader {
     func money(_ field: SpectrumField, required: Bool = false) -> Money? {
         // Plain amounts (no currency symbols to take off) parse from the bytes, with no String;
         // whatever does not parse so is read below as text, which gives its exact problem.
+        let format = profile.money
         if profile.currencySymbols.isEmpty, let index = staged.binding.index(of: field),
-            let amount = record.withTrimmedValue(at: index, { Money.parse(utf8: $0, format: profile.money) })
+            let amount = record.withTrimmedValue(at: index, { Money.parse(utf8: $0, format: format) })
         {
             return amount
         }

@@ -263,7 +263,13 @@ public struct PackedRecords: Sendable {
     mutating func append(line: Int, fieldNames: FieldNames, values: UnsafeBufferPointer<UInt8>, ends: some Sequence<Int>) {
         let base = bytes.count
         bytes.append(contentsOf: values)
-        valueEnds.append(contentsOf: ends.lazy.map { base + $0 })
+        let firstEnd = valueEnds.count
+        valueEnds.append(contentsOf: ends)
+        if base != 0 {
+            valueEnds.withUnsafeMutableBufferPointer { valueEnds in
+                for index in firstEnd..<valueEnds.count { valueEnds[index] += base }
+            }
+        }
         entries.append(.record(line: line, fieldNames: fieldNames))
     }
 
