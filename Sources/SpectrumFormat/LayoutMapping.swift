@@ -282,6 +282,8 @@ public enum SpectrumDocuments {
         .contractNumber, .jobDescription, .customerName, .ownerName, .priceMethodCode, .originalContract,
         .statusCode, .startDate, .completeDate, .estCompleteDate, .contractDate, .retentionPercent, .comment,
     ]
+    /// The fields a flat export repeats on every line, which must agree within one contract.
+    static let flatRepeatedFields: [SpectrumField] = contractHeaderFields + [.companyCode, .jobNumber, .customerCode]
     /// Change order header fields repeated on every detail row. The fee (percent or amount) is
     /// the change order's, repeated like the rest (docs/FORMATS.md, "Layouts"; our ARChangeOrder writer repeats
     /// it too): adding Fee_Amount up across rows would count it once per billing item.
@@ -290,8 +292,10 @@ public enum SpectrumDocuments {
     ]
 
     /// A prime contract from its header record and SOV line records. For a flat export the header
-    /// is the first row and every row is also a line (`flat: true`).
-    public static func contract(header: StagedRecord, lines: [StagedRecord], flat: Bool, profile: SpectrumProfile) -> Verdict {
+    /// is the first row and every row is also a line (`flat: true`); `rowsToCheck`, when known,
+    /// are the only rows whose repeated fields may disagree with the first's (the others hold its
+    /// bytes).
+    public static func contract(header: StagedRecord, lines: [StagedRecord], flat: Bool, profile: SpectrumProfile, rowsToCheck: [Int]? = nil) -> Verdict {
         let problems = Problems()
         let head = ValueReader(staged: header, profile: profile, problems: problems)
         let company = head.string(.companyCode, required: true)
@@ -311,7 +315,7 @@ public enum SpectrumDocuments {
         let completion = head.date(.completeDate)
         let comment = head.string(.comment)
         if flat {
-            checkRepeated(contractHeaderFields + [.companyCode, .jobNumber, .customerCode], first: header, in: lines, what: "contract \(keyText(company, job, customer))", problems: problems)
+            checkRepeated(flatRepeatedFields, first: header, in: lines, only: rowsToCheck, what: "contract \(keyText(company, job, customer))", problems: problems)
         }
 
         var sovLines: [SOVLine] = []
@@ -399,15 +403,16 @@ public enum SpectrumDocuments {
     /// Each of `rows` against `first` (which may be one of them: it then agrees with itself).
     /// Takes the first row apart from the others rather than a joined array: a contract's rows are
     /// many, and copying them is most of what this would cost.
-    static func checkRepeated(_ fields: [SpectrumField], first staged: StagedRecord, in rows: [StagedRecord], what: String, problems: Problems) {
+    /// `only`: the rows to look at, when the others are known to hold the first row's bytes.
+    static func checkRepeated(_ fields: [SpectrumField], first staged: StagedRecord, in rows: [StagedRecord], only: [Int]? = nil, what: String, problems: Problems) {
         let first = staged.record
         let firstBinding = staged.binding
         var reported = [Bool](repeating: false, count: SpectrumField.allCases.count)
         // The fields the first row has, and where: looked up once, not once per row and field.
         let present = fields.compactMap { field in firstBinding.index(of: field).map { (field, $0) } }
-        for staged in rows {
-            let binding = staged.binding
-            let row = staged.record
+        for rowIndex in only ?? Array(rows.indices) {
+            let binding = rows[rowIndex].binding
+            let row = rows[rowIndex].record
             for (field, expectedIndex) in present {
                 // Equal bytes are equal values: only a field whose bytes differ is looked at as text.
                 guard let index = binding.index(of: field), !row.hasSameBytes(at: index, as: first, at: expectedIndex),

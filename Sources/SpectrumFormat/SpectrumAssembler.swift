@@ -46,12 +46,16 @@ public final class SpectrumAssembler {
     }
 
     private var flatKey: ContractKey?
-    /// The raw bytes of the current flat contract's Company_Code, Job_Number and Customer_Code
-    /// (as its first row has them), back to back, and where each ends; empty when a key field is
-    /// missing from that row's fields.
-    private var flatKeyBytes: [UInt8] = []
-    private var flatKeyEnds: (company: Int, job: Int, customer: Int)?
+    /// The current flat contract's first row as the next rows are compared with it: the raw
+    /// bytes of each field a flat export repeats (`SpectrumDocuments.flatRepeatedFields`) that it
+    /// has, back to back, with the field, its index and where it ends; and its binding.
+    private var flatFirstBytes: [UInt8] = []
+    private var flatFirstFields: [(field: SpectrumField, index: Int, end: Int)] = []
+    private var flatFirstBinding: LayoutBinding?
     private var flatRows: [StagedRecord] = []
+    /// The rows of the current flat contract (indices in `flatRows`) whose repeated fields are
+    /// not all byte for byte the first row's: the only ones whose agreement is left to check.
+    private var flatRowsToCheck: [Int] = []
     private var flatKeysDone: Set<ContractKey> = []
     private var orderKey: OrderKey?
     private var orderRows: [StagedRecord] = []
@@ -129,15 +133,19 @@ public final class SpectrumAssembler {
         case .sovLine?:
             pend(contractKey(record, binding), .line(try hold(staged)))
         case .flatContract?:
-            if !continuesFlat(record, binding) {
+            let comparison = flatKey == nil ? nil : compareWithFlatFirst(record, binding)
+            if comparison?.sameKey != true {
                 let key = contractKey(record, binding)
                 if key != flatKey {
                     try finishFlat(emit: emit)
                     if flatKeysDone.contains(key) { throw notGrouped("contract \(key)", record) }
                     flatKey = key
-                    keepFlatKeyBytes(record, binding)
+                    keepFlatFirst(record, binding)
+                    flatRows.append(staged)
+                    return
                 }
             }
+            if comparison?.same != true { flatRowsToCheck.append(flatRows.count) }
             flatRows.append(staged)
         case .changeOrder?:
             let key = OrderKey(contract: contractKey(record, binding), number: value(.changeOrderNumber, record, binding) ?? "")
@@ -194,6 +202,7 @@ public final class SpectrumAssembler {
     public func abandonFile() {
         flatKey = nil
         flatRows.removeAll()
+        flatRowsToCheck.removeAll()
         flatKeysDone.removeAll()
         orderKey = nil
         orderRows.removeAll()
@@ -251,9 +260,10 @@ public final class SpectrumAssembler {
     private func finishFlat(emit: (ReadEvent) throws -> Void) throws {
         guard let key = flatKey, let first = flatRows.first else { return }
         flatKeysDone.insert(key)
-        let built = SpectrumDocuments.contract(header: first, lines: flatRows, flat: true, profile: profile)
+        let built = SpectrumDocuments.contract(header: first, lines: flatRows, flat: true, profile: profile, rowsToCheck: flatRowsToCheck)
         flatKey = nil
         flatRows.removeAll(keepingCapacity: true)
+        flatRowsToCheck.removeAll(keepingCapacity: true)
         try emit(output(built))
     }
 
@@ -281,32 +291,41 @@ public final class SpectrumAssembler {
         return text.isEmpty ? nil : text
     }
 
-    /// Whether `record` holds the bytes of the current flat contract's first row in Company_Code,
-    /// Job_Number and Customer_Code: then its key is that contract's, found with no String made
-    /// (a contract's rows come together). Otherwise the key is made and compared as text.
-    private func continuesFlat(_ record: Record, _ binding: LayoutBinding) -> Bool {
-        guard flatKey != nil, let ends = flatKeyEnds, let company = binding.index(of: .companyCode),
-            let job = binding.index(of: .jobNumber), let customer = binding.index(of: .customerCode)
-        else { return false }
-        return flatKeyBytes.withUnsafeBufferPointer { bytes in
-            record.hasBytes(UnsafeBufferPointer(rebasing: bytes[..<ends.company]), at: company)
-                && record.hasBytes(UnsafeBufferPointer(rebasing: bytes[ends.company..<ends.job]), at: job)
-                && record.hasBytes(UnsafeBufferPointer(rebasing: bytes[ends.job..<ends.customer]), at: customer)
+    /// `record` against the current flat contract's first row, by bytes: whether it has that
+    /// row's Company_Code, Job_Number and Customer_Code (then its key is the contract's, found
+    /// with no String made; otherwise the key is made and compared as text), and whether every
+    /// repeated field is that row's too (then `checkRepeated` has nothing to look at in it:
+    /// equal bytes are equal values).
+    private func compareWithFlatFirst(_ record: Record, _ binding: LayoutBinding) -> (sameKey: Bool, same: Bool) {
+        let sameBinding = binding === flatFirstBinding
+        return flatFirstBytes.withUnsafeBufferPointer { bytes in
+            var keyFields = 0
+            var same = sameBinding
+            var start = 0
+            for (field, firstIndex, end) in flatFirstFields {
+                defer { start = end }
+                let index = sameBinding ? firstIndex : binding.index(of: field)
+                let equal = index.map { record.hasBytes(UnsafeBufferPointer(rebasing: bytes[start..<end]), at: $0) } ?? false
+                if field == .companyCode || field == .jobNumber || field == .customerCode {
+                    guard equal else { return (false, false) }
+                    keyFields += 1
+                } else if !equal {
+                    same = false
+                }
+            }
+            return (keyFields == 3, same && keyFields == 3)
         }
     }
 
-    private func keepFlatKeyBytes(_ record: Record, _ binding: LayoutBinding) {
-        flatKeyBytes.removeAll(keepingCapacity: true)
-        flatKeyEnds = nil
-        guard let company = binding.index(of: .companyCode), let job = binding.index(of: .jobNumber),
-            let customer = binding.index(of: .customerCode)
-        else { return }
-        record.appendValue(at: company, to: &flatKeyBytes)
-        let companyEnd = flatKeyBytes.count
-        record.appendValue(at: job, to: &flatKeyBytes)
-        let jobEnd = flatKeyBytes.count
-        record.appendValue(at: customer, to: &flatKeyBytes)
-        flatKeyEnds = (companyEnd, jobEnd, flatKeyBytes.count)
+    private func keepFlatFirst(_ record: Record, _ binding: LayoutBinding) {
+        flatFirstBytes.removeAll(keepingCapacity: true)
+        flatFirstFields.removeAll(keepingCapacity: true)
+        flatFirstBinding = binding
+        for field in SpectrumDocuments.flatRepeatedFields {
+            guard let index = binding.index(of: field) else { continue }
+            record.appendValue(at: index, to: &flatFirstBytes)
+            flatFirstFields.append((field, index, flatFirstBytes.count))
+        }
     }
 
     /// A CSV read with the wrong delimiter has one field whose name holds the real delimiter.
