@@ -235,7 +235,8 @@ public protocol RecordReader: AnyObject {
 public struct PackedRecords: Sendable {
     enum Entry: Sendable {
         case record(line: Int, fieldNames: FieldNames)
-        case malformed(raw: JSONValue, Diagnostic)
+        /// Boxed: rare, and large beside a record's entry.
+        indirect case malformed(raw: JSONValue, Diagnostic)
 
         var valueCount: Int {
             switch self {
@@ -263,12 +264,17 @@ public struct PackedRecords: Sendable {
     mutating func append(line: Int, fieldNames: FieldNames, values: UnsafeBufferPointer<UInt8>, ends: some Sequence<Int>) {
         let base = bytes.count
         bytes.append(contentsOf: values)
+        // Ends in one buffer (the CSV reader's) are copied in one go, then moved by `base`;
+        // others (the XML reader's, computed) are appended one by one, as they come.
         let firstEnd = valueEnds.count
-        valueEnds.append(contentsOf: ends)
-        if base != 0 {
-            valueEnds.withUnsafeMutableBufferPointer { valueEnds in
-                for index in firstEnd..<valueEnds.count { valueEnds[index] += base }
+        if ends.withContiguousStorageIfAvailable({ valueEnds.append(contentsOf: $0) }) != nil {
+            if base != 0 {
+                valueEnds.withUnsafeMutableBufferPointer { valueEnds in
+                    for index in firstEnd..<valueEnds.count { valueEnds[index] += base }
+                }
             }
+        } else {
+            for end in ends { valueEnds.append(base + end) }
         }
         entries.append(.record(line: line, fieldNames: fieldNames))
     }
