@@ -56,6 +56,13 @@ public final class CSVReader {
         case malformed(CSVError)
     }
 
+    /// An item of `nextRaw`: a record's values are read with `withValues`, as UTF-8 bytes,
+    /// with no String made (a reader that keeps few of them makes only those).
+    public enum RawItem {
+        case record(number: Int, line: Int, offset: Int)
+        case malformed(CSVError)
+    }
+
     private let input: InputFile
     public let maximumRecordBytes: Int
     /// Fields cost memory even when empty (a line of ten million commas), so their number is
@@ -96,7 +103,30 @@ public final class CSVReader {
 
     /// The next record or malformed record; nil at the end of the input.
     public func next() throws(IOFailure) -> Item? {
+        switch try scanner.next(input) {
+        case .record(let number, let line, let offset)?:
+            return .record(CSVRecord(number: number, line: line, offset: offset, fields: scanner.valueStrings()))
+        case .malformed(let problem)?:
+            return .malformed(problem)
+        case nil:
+            return nil
+        }
+    }
+
+    /// The same as `next`, with the record's values left as bytes for `withValues`.
+    public func nextRaw() throws(IOFailure) -> RawItem? {
         try scanner.next(input)
+    }
+
+    /// The values of the record `nextRaw` gave last: UTF-8 bytes back to back, and where each
+    /// value ends in them (one end per field). Valid only inside `body`, until the next read.
+    public func withValues<Result>(_ body: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<Int>) throws -> Result) rethrows -> Result {
+        try scanner.withValues(body)
+    }
+
+    /// The values of the record `nextRaw` gave last, as Strings.
+    public func valueStrings() -> [String] {
+        scanner.valueStrings()
     }
 }
 

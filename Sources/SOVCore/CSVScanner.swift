@@ -64,12 +64,14 @@ struct CSVScanner {
     private var skippedBytes = 0
     private(set) var header: [String]?
 
-    /// The last record decoded without a problem: its bytes and its Strings. A flat export
-    /// repeats the contract's fields on every line, so most fields equal the one above them;
-    /// such a field shares that String instead of being decoded (and allocated) again.
-    private var previousBytes: RawBuffer<UInt8>
-    private var previousEnds: RawBuffer<Int>
-    private var previousFields: [String] = []
+    /// The last record's values as UTF-8 (`withValues`): the scanned bytes themselves when they
+    /// needed no decoding (every ASCII record), else decoded into `decoded`. The scanned bytes
+    /// stay in `bytes` after the record is reset, until the next record is scanned over them.
+    private var decoded: RawBuffer<UInt8>
+    private var decodedEnds: RawBuffer<Int>
+    private var valuesDecoded = false
+    private var valueByteCount = 0
+    private var valueCount = 0
 
     init(delimiter: UInt8, encoding: TextEncoding, checksFieldCount: Bool, recordLimit: Int, fieldLimit: Int, chunkSize: Int) {
         self.delimiter = delimiter
@@ -79,9 +81,9 @@ struct CSVScanner {
         self.fieldLimit = fieldLimit
         chunk = .allocate(byteCount: max(chunkSize, 1), alignment: 16)
         bytes = RawBuffer(capacity: 4096)
-        previousBytes = RawBuffer(capacity: 4096)
+        decoded = RawBuffer(capacity: 4096)
         ends = RawBuffer(capacity: 64)
-        previousEnds = RawBuffer(capacity: 64)
+        decodedEnds = RawBuffer(capacity: 64)
         starts = RawBuffer(capacity: 64)
         classes = .allocate(capacity: 256)
         stops = .allocate(capacity: 256)
@@ -114,16 +116,16 @@ struct CSVScanner {
     func deallocate() {
         chunk.deallocate()
         bytes.deallocate()
-        previousBytes.deallocate()
+        decoded.deallocate()
         ends.deallocate()
-        previousEnds.deallocate()
+        decodedEnds.deallocate()
         starts.deallocate()
         classes.deallocate()
         stops.deallocate()
         table.deallocate()
     }
 
-    mutating func next(_ input: InputFile) throws(IOFailure) -> CSVReader.Item? {
+    mutating func next(_ input: InputFile) throws(IOFailure) -> CSVReader.RawItem? {
         while true {
             if chunkStart == chunkEnd {
                 if atEnd { return finishAtEnd() }
@@ -162,7 +164,7 @@ struct CSVScanner {
 
     /// Runs the transition table over the buffered bytes until a record completes or the buffer
     /// ends.
-    private mutating func scan() -> CSVReader.Item? {
+    private mutating func scan() -> CSVReader.RawItem? {
         let buffer = UnsafePointer(chunkBytes)
         let end = chunkEnd
         var position = chunkStart
@@ -258,7 +260,7 @@ struct CSVScanner {
     }
 
     /// Passes over a malformed record up to its line end (`memchr`), keeping what fits of it.
-    private mutating func skip(_ buffer: UnsafePointer<UInt8>, _ position: inout Int, end: Int) -> CSVReader.Item? {
+    private mutating func skip(_ buffer: UnsafePointer<UInt8>, _ position: inout Int, end: Int) -> CSVReader.RawItem? {
         if buffer[position] == 0x0A {
             position += 1
             line += 1
@@ -292,7 +294,7 @@ struct CSVScanner {
 
     /// A malformed record with no line end within `maximumSkippedBytes`: reported as fatal with
     /// what was kept of it, and the reader stops (the rest is never scanned).
-    private mutating func runaway() -> CSVReader.Item? {
+    private mutating func runaway() -> CSVReader.RawItem? {
         guard var problem = pendingError else { return nil }
         problem.message += "; no line end follows within \(CSVReader.maximumSkippedBytes >> 10) KB, so the file is not read further"
         problem.fatal = true
@@ -306,17 +308,17 @@ struct CSVScanner {
         return .malformed(problem)
     }
 
-    private mutating func skipDone() -> CSVReader.Item? {
+    private mutating func skipDone() -> CSVReader.RawItem? {
         var problem = pendingError
         if pendingRaw.last == 0x0D { pendingRaw.removeLast() }
         problem?.raw = pendingRaw
         problem?.rawTruncated = pendingRawTruncated
         resetRecord(nextOffset: chunkBase + chunkStart)
         recordNumber += 1
-        return problem.map(CSVReader.Item.malformed)
+        return problem.map(CSVReader.RawItem.malformed)
     }
 
-    private mutating func finishAtEnd() -> CSVReader.Item? {
+    private mutating func finishAtEnd() -> CSVReader.RawItem? {
         switch state {
         case .skipping:
             state = .fieldStart
@@ -357,69 +359,98 @@ struct CSVScanner {
 }
 
 extension CSVScanner {
-    private mutating func endRecord(nextOffset: Int) -> CSVReader.Item {
+    private mutating func endRecord(nextOffset: Int) -> CSVReader.RawItem {
         recordNumber += 1
         let number = recordNumber
         let startLine = recordLine
         let startOffset = recordOffset
         defer { resetRecord(nextOffset: nextOffset) }
-        let (fields, problem) = decodeFields(number: number, startLine: startLine)
-        if var problem {
-            problem.lossyFields = fields
-            return .malformed(problem)
-        }
+        if let problem = decodeValues(number: number, startLine: startLine) { return .malformed(problem) }
         if checksFieldCount {
             if let header {
-                if fields.count != header.count {
-                    return .malformed(CSVError(message: "record has \(fields.count) field\(fields.count == 1 ? "" : "s"), the header has \(header.count)", record: number, line: startLine, offset: startOffset, code: .FMT007, fatal: false))
+                if valueCount != header.count {
+                    return .malformed(CSVError(message: "record has \(valueCount) field\(valueCount == 1 ? "" : "s"), the header has \(header.count)", record: number, line: startLine, offset: startOffset, code: .FMT007, fatal: false))
                 }
             } else {
-                header = fields
+                header = valueStrings()
             }
         }
-        return .record(CSVRecord(number: number, line: startLine, offset: startOffset, fields: fields))
+        return .record(number: number, line: startLine, offset: startOffset)
     }
 
-    /// The record's fields as Strings; with the first problem when some bytes cannot be decoded
-    /// (those fields then shown lossily). A field whose bytes equal the same field of the last
-    /// record shares its String.
-    private mutating func decodeFields(number: Int, startLine: Int) -> ([String], CSVError?) {
-        var fields: [String] = []
-        fields.reserveCapacity(ends.count)
-        var problem: CSVError?
-        let reusable = previousFields.count
+    /// Makes the record's values UTF-8: bytes that need no decoding (ASCII, nearly every record)
+    /// stay where they were scanned; a field with other bytes is decoded by `TextDecoder`, as a
+    /// String of it would be. The first undecodable byte makes the record malformed, with every
+    /// field shown lossily (each undecodable byte as U+FFFD).
+    private mutating func decodeValues(number: Int, startLine: Int) -> CSVError? {
+        valueCount = ends.count
+        valueByteCount = bytes.count
+        valuesDecoded = false
+        guard Self.hasNonASCII(bytes.buffer(0..<bytes.count)) else { return nil }
+        decoded.removeAll()
+        decodedEnds.removeAll()
         var start = 0
         for fieldIndex in 0..<ends.count {
             let end = ends[fieldIndex]
-            let length = end - start
-            defer { start = end }
-            if length == 0 {
-                fields.append("")
-                continue
-            }
-            if fieldIndex < reusable {
-                let previousStart = fieldIndex == 0 ? 0 : previousEnds[fieldIndex - 1]
-                if previousEnds[fieldIndex] - previousStart == length, memcmp(previousBytes.base + previousStart, bytes.base + start, length) == 0 {
-                    fields.append(previousFields[fieldIndex])
-                    continue
+            let slice = bytes.buffer(start..<end)
+            if !Self.hasNonASCII(slice) {
+                if let base = slice.baseAddress, slice.count > 0 { decoded.append(base, count: slice.count) }
+            } else {
+                do throws(TextDecodingError) {
+                    var text = try TextDecoder.decode(slice, as: encoding)
+                    text.withUTF8 { decoded.append($0.baseAddress!, count: $0.count) }
+                } catch {
+                    var problem = decodingProblem(error, field: fieldIndex, at: start, number: number, startLine: startLine)
+                    problem.lossyFields = (0..<ends.count).map { index in
+                        TextDecoder.decodeLossy(bytes.buffer((index == 0 ? 0 : ends[index - 1])..<ends[index]), as: encoding)
+                    }
+                    return problem
                 }
             }
-            let slice = bytes.buffer(start..<end)
-            do throws(TextDecodingError) {
-                fields.append(try TextDecoder.decode(slice, as: encoding))
-            } catch {
-                if problem == nil { problem = decodingProblem(error, field: fieldIndex, at: start, number: number, startLine: startLine) }
-                fields.append(TextDecoder.decodeLossy(slice, as: encoding))
+            decodedEnds.append(decoded.count)
+            start = end
+        }
+        valuesDecoded = true
+        return nil
+    }
+
+    /// Whether any byte is 0x80 or above, eight at a time.
+    private static func hasNonASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = bytes.baseAddress else { return false }
+        let count = bytes.count
+        var index = 0
+        var high: UInt64 = 0
+        while index + 8 <= count {
+            high |= UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
+            index += 8
+        }
+        while index < count {
+            high |= UInt64(base[index])
+            index += 1
+        }
+        return high & 0x8080_8080_8080_8080 != 0
+    }
+
+    /// The last record's values, UTF-8, back to back, and where each ends; valid until the next
+    /// record is read.
+    /// Mutating only so that the reader reaches it in place: called on a class's stored struct,
+    /// a non-mutating method is handed a copy of the whole scanner.
+    mutating func withValues<Result>(_ body: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<Int>) throws -> Result) rethrows -> Result {
+        if valuesDecoded {
+            return try body(decoded.buffer(0..<decoded.count), decodedEnds.buffer(0..<decodedEnds.count))
+        }
+        return try body(bytes.buffer(0..<valueByteCount), ends.buffer(0..<valueCount))
+    }
+
+    /// The last record's values as Strings.
+    mutating func valueStrings() -> [String] {
+        withValues { bytes, ends in
+            var start = 0
+            return ends.map { end in
+                defer { start = end }
+                return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
             }
         }
-        if problem == nil {
-            swap(&bytes, &previousBytes)
-            swap(&ends, &previousEnds)
-            previousFields = fields
-        } else {
-            previousFields = []
-        }
-        return (fields, problem)
     }
 
     /// Names the undecodable byte by its line and offset in the file.

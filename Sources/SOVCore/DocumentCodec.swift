@@ -62,13 +62,31 @@ extension Origin {
     }
 }
 
+/// The keys written once per SOV line (a document has hundreds of lines), made once.
+extension JSONKey {
+    static let code = JSONKey("code")
+    static let description = JSONKey("description")
+    static let additionalDescription = JSONKey("additional_description")
+    static let amount = JSONKey("amount")
+    static let costCode = JSONKey("cost_code")
+    static let group = JSONKey("group")
+    static let unitPrice = JSONKey("unit_price")
+    static let quantity = JSONKey("quantity")
+    static let unitOfMeasure = JSONKey("unit_of_measure")
+    static let source = JSONKey("source")
+    static let file = JSONKey("file")
+    static let line = JSONKey("line")
+    static let record = JSONKey("record")
+}
+
 extension SourceLocation {
     func encode(into output: inout some JSONOutput) {
-        output.object {
-            $0.member("file", file)
-            $0.member("line", int: line)
-            if let record { $0.member("record", int: record) }
-        }
+        // Not `output.object { }`: its closure would capture a copy of the location, per line.
+        output.beginObject()
+        output.member(.file, file)
+        output.member(.line, int: line)
+        if let record { output.member(.record, int: record) }
+        output.endObject()
     }
 
     init(reader: FieldReader) throws(Diagnostic) {
@@ -199,44 +217,30 @@ extension PrimeContract {
     public var json: JSONValue { JSONTreeOutput.build { encode(into: &$0) } }
 
     func encode(into output: inout some JSONOutput) {
-        output.object { output in
-            encodeHead("prime_contract", origin, source, number: number, title: title, description: description, status: status, into: &output)
-            output.key("customer")
-            output.object {
-                $0.member("code", customer.code)
-                $0.member("name", customer.name)
-            }
-            output.member("owner_name", ownerName)
-            output.member("price_method", priceMethod)
-            output.member("currency", currency.code)
-            output.member("original_amount", originalAmount)
-            output.member("retainage_percent", retainagePercent)
-            output.member("contract_date", contractDate)
-            output.member("start_date", startDate)
-            output.member("estimated_completion_date", estimatedCompletionDate)
-            output.member("completion_date", completionDate)
-            output.key("lines")
-            output.array(lines) { output, line in
-                output.object { output in
-                    output.member("code", line.code)
-                    output.member("description", line.description)
-                    output.member("additional_description", line.additionalDescription)
-                    output.member("amount", line.amount)
-                    output.member("cost_code", line.costCode)
-                    output.member("group", line.group)
-                    if line.isUnitPriced {
-                        output.member("unit_price", line.unitPrice)
-                        output.member("quantity", line.quantity)
-                        output.member("unit_of_measure", line.unitOfMeasure)
-                    }
-                    if let source = line.source {
-                        output.key("source")
-                        source.encode(into: &output)
-                    }
-                }
-            }
-            encodeTail(procore, diagnostics, into: &output)
+        output.beginObject()
+        encodeHead("prime_contract", origin, source, number: number, title: title, description: description, status: status, into: &output)
+        output.key("customer")
+        output.object {
+            $0.member("code", customer.code)
+            $0.member("name", customer.name)
         }
+        output.member("owner_name", ownerName)
+        output.member("price_method", priceMethod)
+        output.member("currency", currency.code)
+        output.member("original_amount", originalAmount)
+        output.member("retainage_percent", retainagePercent)
+        output.member("contract_date", contractDate)
+        output.member("start_date", startDate)
+        output.member("estimated_completion_date", estimatedCompletionDate)
+        output.member("completion_date", completionDate)
+        output.key("lines")
+        output.beginArray()
+        lines.withUnsafeBufferPointer { lines in
+            for index in lines.indices { SOVLine.encode(lines.baseAddress! + index, into: &output) }
+        }
+        output.endArray()
+        encodeTail(procore, diagnostics, into: &output)
+        output.endObject()
     }
 
     init(reader: inout FieldReader) throws(Diagnostic) {
@@ -267,6 +271,30 @@ extension PrimeContract {
             completionDate: try reader.date("completion_date"), lines: lines,
             procore: try reader.optionalObject("procore").map { r throws(Diagnostic) in try ProcoreLink(reader: r) },
             diagnostics: try readDiagnostics(reader))
+    }
+}
+
+extension SOVLine {
+    /// The line where it lies in its document's buffer, read field by field: a line passed by
+    /// value (`lines[index].encode`) was first copied whole, a dozen retains and releases.
+    static func encode(_ line: UnsafePointer<SOVLine>, into output: inout some JSONOutput) {
+        output.beginObject()
+        output.member(.code, line.pointee.code)
+        output.member(.description, line.pointee.description)
+        output.member(.additionalDescription, line.pointee.additionalDescription)
+        output.member(.amount, line.pointee.amount)
+        output.member(.costCode, line.pointee.costCode)
+        output.member(.group, line.pointee.group)
+        if line.pointee.isUnitPriced {
+            output.member(.unitPrice, line.pointee.unitPrice)
+            output.member(.quantity, line.pointee.quantity)
+            output.member(.unitOfMeasure, line.pointee.unitOfMeasure)
+        }
+        if let source = line.pointee.source {
+            output.key(.source)
+            output.source(source)
+        }
+        output.endObject()
     }
 }
 

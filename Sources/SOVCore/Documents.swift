@@ -111,6 +111,9 @@ public struct SOVLine: Sendable, Hashable {
     public var unitOfMeasure: String?
     public var source: SourceLocation?
 
+    // Inlinable: called once per SOV line from the readers; across modules its arguments were
+    // retained again to be stored.
+    @inlinable
     public init(code: String, description: String? = nil, additionalDescription: String? = nil, amount: Money, costCode: String? = nil, group: String? = nil, unitPrice: Money? = nil, quantity: String? = nil, unitOfMeasure: String? = nil, source: SourceLocation? = nil) {
         self.code = code
         self.description = description

@@ -9,6 +9,8 @@ public protocol JSONOutput {
     mutating func endArray()
     /// The key of the next member of the open object; its value follows.
     mutating func key(_ key: String)
+    /// The same, for a key known ahead (`JSONKey`): the byte writer copies its JSON text.
+    mutating func key(_ key: JSONKey)
     mutating func string(_ text: String)
     /// A number's text, which must follow JSON's number grammar.
     mutating func number(_ text: String)
@@ -18,11 +20,33 @@ public protocol JSONOutput {
     mutating func value(_ value: JSONValue)
     /// A whole number (as `number(String(value))`).
     mutating func integer(_ value: Int)
+    /// A source location as an object (`SourceLocation.encode`); the byte writer reuses the text
+    /// before the line number when the file is the one it wrote last (a document's lines).
+    mutating func source(_ location: SourceLocation)
     /// An amount as a string, as `Money.description` spells it.
     mutating func money(_ value: Money)
 }
 
+/// A member name the canonical model writes on every line (`"code"`, `"source"`...), with its
+/// JSON text (`"code":`) made once: the byte writer copies those bytes rather than checking the
+/// name for escapes, member after member, line after line.
+public struct JSONKey: Sendable {
+    public let name: String
+    /// The name as a JSON string, then a colon.
+    let quoted: [UInt8]
+
+    public init(_ name: String) {
+        self.name = name
+        var quoted: [UInt8] = []
+        JSONWriter.writeString(name, into: &quoted)
+        quoted.append(UInt8(ascii: ":"))
+        self.quoted = quoted
+    }
+}
+
 extension JSONOutput {
+    public mutating func source(_ location: SourceLocation) { location.encode(into: &self) }
+    public mutating func key(_ key: JSONKey) { self.key(key.name) }
     public mutating func integer(_ value: Int) { number(String(value)) }
     public mutating func money(_ value: Money) { string(value.description) }
 
@@ -73,6 +97,25 @@ extension JSONOutput {
         key(name)
         if let value { bool(value) } else { null() }
     }
+
+    /// The members above, under a key known ahead.
+    @inlinable
+    public mutating func member(_ name: JSONKey, _ text: String?) {
+        key(name)
+        if let text { string(text) } else { null() }
+    }
+
+    @inlinable
+    public mutating func member(_ name: JSONKey, _ value: Money?) {
+        key(name)
+        if let value { money(value) } else { null() }
+    }
+
+    @inlinable
+    public mutating func member(_ name: JSONKey, int value: Int?) {
+        key(name)
+        if let value { integer(value) } else { null() }
+    }
 }
 
 /// Writes compact JSON straight into a byte buffer, with no tree in between.
@@ -86,6 +129,10 @@ public struct JSONByteOutput: JSONOutput {
     private var written: Int
     /// A value was written at this level, so the next one needs a comma before it.
     private var needsComma = false
+    /// The file of the last source location written with no record number, and where its text
+    /// (`{"file":...,"line":`, before the number) lies in `storage`.
+    private var sourceFile: String?
+    private var sourcePrefix: Range<Int> = 0..<0
 
     public init(buffer: [UInt8] = []) {
         storage = buffer
@@ -98,6 +145,7 @@ public struct JSONByteOutput: JSONOutput {
         set {
             storage = newValue
             written = newValue.count
+            sourceFile = nil
         }
     }
 
@@ -173,6 +221,18 @@ public struct JSONByteOutput: JSONOutput {
 
     public mutating func key(_ key: String) {
         quoted(key, colon: true)
+        needsComma = false
+    }
+
+    public mutating func key(_ key: JSONKey) {
+        key.quoted.withUnsafeBufferPointer { text in
+            let comma = self.comma
+            write(upTo: text.count + 1) { out in
+                out[0] = UInt8(ascii: ",")
+                (out + comma).update(from: text.baseAddress!, count: text.count)
+                return comma + text.count
+            }
+        }
         needsComma = false
     }
 
@@ -355,8 +415,46 @@ public struct JSONByteOutput: JSONOutput {
     }
 
     public mutating func null() {
-        raw("null")
+        let comma = self.comma
+        write(upTo: 5) { out in
+            out[0] = UInt8(ascii: ",")
+            out[comma] = UInt8(ascii: "n")
+            out[comma + 1] = UInt8(ascii: "u")
+            out[comma + 2] = UInt8(ascii: "l")
+            out[comma + 3] = UInt8(ascii: "l")
+            return comma + 4
+        }
         needsComma = true
+    }
+
+    /// The lines of a document share their file: its text is escaped and written once by
+    /// `SourceLocation.encode`, and copied from there for the next lines, only the number new.
+    public mutating func source(_ location: SourceLocation) {
+        guard location.record == nil, let file = location.file, let line = location.line else {
+            location.encode(into: &self)
+            return
+        }
+        if let sourceFile, sourceFile == file, !sourcePrefix.isEmpty {
+            let prefix = sourcePrefix
+            let back = written - prefix.lowerBound
+            let comma = self.comma
+            write(upTo: prefix.count + 23) { out in
+                out[0] = UInt8(ascii: ",")
+                // The prefix lies before `out` in the same buffer: the two never overlap.
+                (out + comma).update(from: out - back, count: prefix.count)
+                var index = comma + prefix.count
+                index += JSONByteOutput.digits(line.magnitude, negative: line < 0, into: out + index)
+                out[index] = UInt8(ascii: "}")
+                return index + 1
+            }
+            needsComma = true
+            return
+        }
+        let start = written + comma
+        location.encode(into: &self)
+        // What `encode` wrote ends with the line number and the closing brace.
+        sourceFile = file
+        sourcePrefix = start..<(written - 1 - String(line).utf8.count)
     }
 
     public mutating func value(_ value: JSONValue) {

@@ -110,6 +110,13 @@ public struct Money: Sendable, Hashable, Comparable, CustomStringConvertible {
         return Money(minorUnits: units, currency: currency)
     }
 
+    /// `parse` of text given as its UTF-8 bytes; nil where `parse` throws (a caller that needs
+    /// the error parses the text again as a String).
+    public static func parse(utf8 bytes: UnsafeBufferPointer<UInt8>, currency: Currency = .usd, format: MoneyFormat = .strict) -> Money? {
+        guard !bytes.isEmpty, case .value(let units) = scaledValue(bytes, scale: currency.minorDigits, format: format) else { return nil }
+        return Money(minorUnits: units, currency: currency)
+    }
+
     /// Parses a decimal of any scale (as Procore writes "299.0" or "299.000"), requiring that it
     /// be exact in the currency's minor unit: "12.3450" is fine, "12.345" is not.
     public static func parseExact(_ text: some StringProtocol, currency: Currency = .usd) throws(MoneyParseError) -> Money {

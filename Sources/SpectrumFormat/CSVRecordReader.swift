@@ -4,8 +4,9 @@ import SOVCore
 /// record. Built on SOVCore's strict RFC 4180 `CSVReader`; a malformed row, or one with another
 /// field count than the header, is yielded as such (the rest of the file flows on); an
 /// unterminated quote or an unreadable header row makes the whole input unusable. Blank lines
-/// carry no data and are skipped.
-public final class CSVRecordReader: RecordReader {
+/// carry no data and are skipped. Rows are packed as they are read (`PackedRecords`): a value
+/// becomes a String only where a document keeps it.
+public final class CSVRecordReader: PackedRecordReader {
     private let reader: CSVReader
     public let name: String
     public private(set) var header: FieldNames?
@@ -17,6 +18,8 @@ public final class CSVRecordReader: RecordReader {
     /// Rows whose every field is empty (`,,,,`, as Excel leaves after the data): skipped, since
     /// they hold nothing, and counted so that the reader says how many.
     public private(set) var blankRows: [Int] = []
+    /// A failure met after some records of a batch: thrown by the next call, and every one after.
+    private var failure: (any Error)?
 
     public init(_ input: InputFile, delimiter: UInt8 = UInt8(ascii: ","), encoding: TextEncoding = .utf8, headerCheck: (@Sendable ([String], Int) -> Diagnostic?)? = nil) {
         reader = CSVReader(input, delimiter: delimiter, encoding: encoding, checksFieldCount: false, maximumRecordBytes: Record.maximumBytes)
@@ -25,63 +28,95 @@ public final class CSVRecordReader: RecordReader {
     }
 
     public func next() throws -> RecordItem? {
-        while let item = try reader.next() {
-            switch item {
-            case .record(let row):
-                if row.fields.count == 1 && row.fields[0].isEmpty && (header?.count ?? 2) > 1 { continue }
-                guard let header else {
-                    header = FieldNames(row.fields)
-                    headerLine = row.line
-                    continue
-                }
-                if row.fields.allSatisfy({ $0.allSatisfy { $0 == " " || $0 == "\t" } }) {
-                    blankRows.append(row.line)
-                    continue
-                }
+        try nextPacked(maximumRecords: 1, maximumBytes: .max)?.records().first
+    }
+
+    public func nextPacked(maximumRecords: Int, maximumBytes: Int) throws -> PackedRecords? {
+        precondition(maximumRecords > 0 && maximumBytes > 0, "a batch holds at least one record")
+        if let failure { throw failure }
+        var batch = PackedRecords(file: name)
+        do {
+            while batch.count < maximumRecords && batch.byteCount < maximumBytes, try read(into: &batch) {}
+        } catch {
+            failure = error
+            if batch.isEmpty { throw error }
+        }
+        return batch.isEmpty ? nil : batch
+    }
+
+    /// Reads one row into `batch` (a record, a malformed row, or nothing for a skipped row);
+    /// false at the end of the input.
+    private func read(into batch: inout PackedRecords) throws -> Bool {
+        guard let item = try reader.nextRaw() else { return false }
+        switch item {
+        case .record(let number, let line, let offset):
+            enum Row { case skipped, header, blank, values(count: Int) }
+            let headerCount = header?.count
+            let row = reader.withValues { bytes, ends -> Row in
+                if ends.count == 1 && ends[0] == 0 && (headerCount ?? 2) > 1 { return .skipped }
+                if headerCount == nil { return .header }
+                if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return .blank }
+                return .values(count: ends.count)
+            }
+            switch row {
+            case .skipped:
+                return true
+            case .header:
+                header = FieldNames(reader.valueStrings())
+                headerLine = line
+                return true
+            case .blank:
+                blankRows.append(line)
+                return true
+            case .values(let count):
+                guard let header else { return true }
                 // Judged at the first row: a header alone is "no records", said as such.
                 if let check = headerCheck {
                     headerCheck = nil
                     if let problem = check(header.names, headerLine) { throw InputFailure(unusable: problem) }
                 }
-                guard row.fields.count == header.count else {
+                guard count == header.count else {
+                    let fields = reader.valueStrings()
                     let diagnostic = Diagnostic.error(
-                        .FMT007, "record has \(row.fields.count) field\(row.fields.count == 1 ? "" : "s"), the header has \(header.count) (record \(row.number), byte \(row.offset))",
-                        at: SourceLocation(file: name, line: row.line, record: row.number))
-                    var raw = Record(file: name, line: row.line, fieldNames: FieldNames(row.fields.indices.map { $0 < header.count ? header.names[$0] : "" }), values: row.fields).json
-                    raw = raw.setting("record", to: .int(row.number)).setting("byte", to: .int(row.offset))
-                    return .malformed(raw: raw, diagnostic)
+                        .FMT007, "record has \(count) field\(count == 1 ? "" : "s"), the header has \(header.count) (record \(number), byte \(offset))",
+                        at: SourceLocation(file: name, line: line, record: number))
+                    var raw = Record(file: name, line: line, fieldNames: FieldNames(fields.indices.map { $0 < header.count ? header.names[$0] : "" }), values: fields).json
+                    raw = raw.setting("record", to: .int(number)).setting("byte", to: .int(offset))
+                    batch.appendMalformed(raw: raw, diagnostic)
+                    return true
                 }
-                return .record(Record(file: name, line: row.line, fieldNames: header, values: row.fields))
-            case .malformed(let problem):
-                let fieldName = problem.field.flatMap { index in header.flatMap { index < $0.count ? $0.names[index] : nil } }
-                let diagnostic = Diagnostic.error(
-                    problem.code, "\(problem.message) (record \(problem.record), byte \(problem.offset))",
-                    at: SourceLocation(file: name, line: problem.line, record: problem.record, field: fieldName))
-                if header == nil {
-                    var headerProblem = diagnostic
-                    headerProblem.message = "the header row cannot be read: " + diagnostic.message
-                    throw InputFailure(unusable: headerProblem)
-                }
-                if problem.fatal { throw InputFailure(unusable: diagnostic) }
-                // What the row holds is kept: its fields when only their bytes were undecodable
-                // (those bytes shown as U+FFFD), else its text as in the file.
-                var fields: JSONValue = .null
-                if let header, let values = problem.lossyFields, values.count == header.count {
-                    fields = .object(Record.members(names: header.names, values: values))
-                }
-                var raw: [JSONMember] = [
-                    JSONMember("file", .string(name)), JSONMember("line", .int(problem.line)),
-                    JSONMember("record", .int(problem.record)), JSONMember("byte", .int(problem.offset)),
-                    JSONMember("layout", .null), JSONMember("fields", fields),
-                ]
-                if let bytes = problem.raw {
-                    raw.append(JSONMember("text", .string(TextDecoder.decodeLossy(bytes, as: reader.encoding))))
-                    if problem.rawTruncated { raw.append(JSONMember("text_truncated", .bool(true))) }
-                }
-                return .malformed(raw: .object(raw), diagnostic)
+                reader.withValues { bytes, ends in batch.append(line: line, fieldNames: header, values: bytes, ends: ends) }
+                return true
             }
+        case .malformed(let problem):
+            let fieldName = problem.field.flatMap { index in header.flatMap { index < $0.count ? $0.names[index] : nil } }
+            let diagnostic = Diagnostic.error(
+                problem.code, "\(problem.message) (record \(problem.record), byte \(problem.offset))",
+                at: SourceLocation(file: name, line: problem.line, record: problem.record, field: fieldName))
+            if header == nil {
+                var headerProblem = diagnostic
+                headerProblem.message = "the header row cannot be read: " + diagnostic.message
+                throw InputFailure(unusable: headerProblem)
+            }
+            if problem.fatal { throw InputFailure(unusable: diagnostic) }
+            // What the row holds is kept: its fields when only their bytes were undecodable
+            // (those bytes shown as U+FFFD), else its text as in the file.
+            var fields: JSONValue = .null
+            if let header, let values = problem.lossyFields, values.count == header.count {
+                fields = .object(Record.members(names: header.names, values: values))
+            }
+            var raw: [JSONMember] = [
+                JSONMember("file", .string(name)), JSONMember("line", .int(problem.line)),
+                JSONMember("record", .int(problem.record)), JSONMember("byte", .int(problem.offset)),
+                JSONMember("layout", .null), JSONMember("fields", fields),
+            ]
+            if let bytes = problem.raw {
+                raw.append(JSONMember("text", .string(TextDecoder.decodeLossy(bytes, as: reader.encoding))))
+                if problem.rawTruncated { raw.append(JSONMember("text_truncated", .bool(true))) }
+            }
+            batch.appendMalformed(raw: .object(raw), diagnostic)
+            return true
         }
-        return nil
     }
 }
 

@@ -14,6 +14,76 @@ public struct StagedRecord: Sendable {
 }
 
 
+/// One SOV line read from its record, with the problems found in it, in the order found. For a
+/// flat export it is read on the prefetching thread (`prepare`, through `RecordPrefetcher`), so
+/// that the thread assembling documents only gathers it; otherwise when the contract is mapped.
+/// A class: records carry it (`Record.sovLine`) and are copied often, so it is one reference.
+/// Unchecked Sendable: it is made on the reading thread before its record is handed over, and
+/// only the consumer touches it after that (`takeLine`, once).
+public final class SOVLineReading: @unchecked Sendable {
+    /// Nil when the amount could not be read.
+    private var line: SOVLine?
+    private var taken = false
+    let problems: [Diagnostic]
+
+    /// The line, moved out rather than copied (a copy retains a dozen Strings, and the reading's
+    /// own would be released after); the mapping takes it once.
+    func takeLine() -> SOVLine? {
+        precondition(!taken, "an SOV line reading is taken once")
+        taken = true
+        var moved: SOVLine?
+        swap(&moved, &line)
+        return moved
+    }
+
+    init(_ staged: StagedRecord, flat: Bool, profile: SpectrumProfile) {
+        let problems = Problems()
+        let row = ValueReader(staged: staged, profile: profile, problems: problems)
+        let amountField: SpectrumField
+        if flat {
+            amountField = staged.binding.has(.itemOriginalContract) ? .itemOriginalContract : .lineAmount
+        } else {
+            amountField = .originalContract
+        }
+        // A blank billing item is left to the validator (PC004), which names the rule.
+        let code = row.string(.billingItem) ?? ""
+        let description = row.string(.billingDescription)
+        let additional = row.string(.additionalBillingDescription)
+        let amount = row.money(amountField, required: true)
+        let group = row.string(.groupCode)
+        // Cost_Center is Spectrum's revenue distribution unit, not a Procore cost code: a code
+        // Procore does not know would fail the import, so it is not carried as cost_code.
+        let unitPrice = row.unitPrice(.unitPrice)
+        let quantity = row.quantity(.quantity)
+        let unitOfMeasure = row.string(.unitOfMeasure)
+        if let amount {
+            line = SOVLine(
+                code: code, description: description, additionalDescription: additional, amount: amount,
+                group: group, unitPrice: unitPrice, quantity: quantity,
+                unitOfMeasure: unitOfMeasure, source: staged.record.location)
+        } else {
+            line = nil
+        }
+        self.problems = problems.list
+    }
+
+    /// Reads the SOV line of a flat contract row ahead, into the record (`Record.sovLine`), with
+    /// the binding the assembler will find for it. One per reading thread: its binder is not shared.
+    final class Preparer {
+        private let binder: LayoutBinder
+
+        init(profile: SpectrumProfile) {
+            binder = LayoutBinder(profile: profile)
+        }
+
+        func prepare(_ record: inout Record) {
+            let binding = binder.binding(for: record.fieldNames)
+            guard binding.layout == .flatContract, binding.duplicates.isEmpty else { return }
+            record.sovLine = SOVLineReading(StagedRecord(record: record, binding: binding), flat: true, profile: binder.profile)
+        }
+    }
+}
+
 /// Every problem found while mapping one document (not only the first: docs/FORMATS.md, "Rules and codes").
 final class Problems {
     var list: [Diagnostic] = []
@@ -38,7 +108,7 @@ struct ValueReader {
     /// The trimmed value, nil when the field is absent or blank.
     func text(_ field: SpectrumField) -> String? {
         guard let index = staged.binding.index(of: field) else { return nil }
-        let value = trimmedSpaces(record.values[index])
+        let value = record.trimmedValue(at: index)
         return value.isEmpty ? nil : value
     }
 
@@ -66,6 +136,14 @@ struct ValueReader {
     }
 
     func money(_ field: SpectrumField, required: Bool = false) -> Money? {
+        // Plain amounts (no currency symbols to take off) parse from the bytes, with no String;
+        // whatever does not parse so is read below as text, which gives its exact problem.
+        let format = profile.money
+        if profile.currencySymbols.isEmpty, let index = staged.binding.index(of: field),
+            let amount = record.withTrimmedValue(at: index, { Money.parse(utf8: $0, format: format) })
+        {
+            return amount
+        }
         guard let value = text(field) else {
             if required { _ = string(field, required: true) }
             return nil
@@ -204,6 +282,8 @@ public enum SpectrumDocuments {
         .contractNumber, .jobDescription, .customerName, .ownerName, .priceMethodCode, .originalContract,
         .statusCode, .startDate, .completeDate, .estCompleteDate, .contractDate, .retentionPercent, .comment,
     ]
+    /// The fields a flat export repeats on every line, which must agree within one contract.
+    static let flatRepeatedFields: [SpectrumField] = contractHeaderFields + [.companyCode, .jobNumber, .customerCode]
     /// Change order header fields repeated on every detail row. The fee (percent or amount) is
     /// the change order's, repeated like the rest (docs/FORMATS.md, "Layouts"; our ARChangeOrder writer repeats
     /// it too): adding Fee_Amount up across rows would count it once per billing item.
@@ -212,8 +292,10 @@ public enum SpectrumDocuments {
     ]
 
     /// A prime contract from its header record and SOV line records. For a flat export the header
-    /// is the first row and every row is also a line (`flat: true`).
-    public static func contract(header: StagedRecord, lines: [StagedRecord], flat: Bool, profile: SpectrumProfile) -> Verdict {
+    /// is the first row and every row is also a line (`flat: true`); `rowsToCheck`, when known,
+    /// are the only rows whose repeated fields may disagree with the first's (the others hold its
+    /// bytes).
+    public static func contract(header: StagedRecord, lines: [StagedRecord], flat: Bool, profile: SpectrumProfile, rowsToCheck: [Int]? = nil) -> Verdict {
         let problems = Problems()
         let head = ValueReader(staged: header, profile: profile, problems: problems)
         let company = head.string(.companyCode, required: true)
@@ -233,39 +315,20 @@ public enum SpectrumDocuments {
         let completion = head.date(.completeDate)
         let comment = head.string(.comment)
         if flat {
-            checkRepeated(contractHeaderFields + [.companyCode, .jobNumber, .customerCode], first: header, in: lines, what: "contract \(keyText(company, job, customer))", problems: problems)
+            checkRepeated(flatRepeatedFields, first: header, in: lines, only: rowsToCheck, what: "contract \(keyText(company, job, customer))", problems: problems)
         }
 
         var sovLines: [SOVLine] = []
         sovLines.reserveCapacity(lines.count)
         for staged in lines {
-            let row = ValueReader(staged: staged, profile: profile, problems: problems)
-            let amountField: SpectrumField
-            if flat {
-                amountField = staged.binding.has(.itemOriginalContract) ? .itemOriginalContract : .lineAmount
-            } else {
-                amountField = .originalContract
-            }
-            // A blank billing item is left to the validator (PC004), which names the rule.
-            let code = row.string(.billingItem) ?? ""
-            let description = row.string(.billingDescription)
-            let additional = row.string(.additionalBillingDescription)
-            let amount = row.money(amountField, required: true)
-            let group = row.string(.groupCode)
-            // Cost_Center is Spectrum's revenue distribution unit, not a Procore cost code: a code
-            // Procore does not know would fail the import, so it is not carried as cost_code.
-            let unitPrice = row.unitPrice(.unitPrice)
-            let quantity = row.quantity(.quantity)
-            let unitOfMeasure = row.string(.unitOfMeasure)
-            if let amount {
-                sovLines.append(SOVLine(
-                    code: code, description: description, additionalDescription: additional, amount: amount,
-                    group: group, unitPrice: unitPrice, quantity: quantity,
-                    unitOfMeasure: unitOfMeasure, source: staged.record.location))
-            }
+            // Read ahead on the reading thread (`SOVLineReading.Preparer`) for a flat export's rows.
+            let reading = staged.record.sovLine ?? SOVLineReading(staged, flat: flat, profile: profile)
+            if !reading.problems.isEmpty { problems.list.append(contentsOf: reading.problems) }
+            if let line = reading.takeLine() { sovLines.append(line) }
         }
 
-        let warnings = ([header] + lines).flatMap(\.warnings)
+        // Not `([header] + lines)`: that copies every row to read their warnings.
+        let warnings = header.warnings + lines.flatMap(\.warnings)
         let origin = Origin(system: .spectrum, company: company, job: job, customer: customer, number: number)
         guard !problems.hasErrors, company != nil, let job, let customer, let original else {
             return .rejected(Reject(document: rawDocument("prime_contract", origin, flat ? lines : [header] + lines), diagnostics: problems.list + uniqueWarnings(warnings)))
@@ -340,23 +403,29 @@ public enum SpectrumDocuments {
     /// Each of `rows` against `first` (which may be one of them: it then agrees with itself).
     /// Takes the first row apart from the others rather than a joined array: a contract's rows are
     /// many, and copying them is most of what this would cost.
-    static func checkRepeated(_ fields: [SpectrumField], first staged: StagedRecord, in rows: [StagedRecord], what: String, problems: Problems) {
+    /// `only`: the rows to look at, when the others are known to hold the first row's bytes.
+    static func checkRepeated(_ fields: [SpectrumField], first staged: StagedRecord, in rows: [StagedRecord], only: [Int]? = nil, what: String, problems: Problems) {
         let first = staged.record
         let firstBinding = staged.binding
         var reported = [Bool](repeating: false, count: SpectrumField.allCases.count)
-        for rowIndex in rows.indices {
+        // The fields the first row has, and where: looked up once, not once per row and field.
+        let present = fields.compactMap { field in firstBinding.index(of: field).map { (field, $0) } }
+        for rowIndex in only ?? Array(rows.indices) {
             let binding = rows[rowIndex].binding
-            let values = rows[rowIndex].record.values
-            for field in fields {
-                guard let expectedIndex = firstBinding.index(of: field), let index = binding.index(of: field),
-                    values[index] != first.values[expectedIndex], !reported[field.rawValue]
+            let row = rows[rowIndex].record
+            for (field, expectedIndex) in present {
+                // Equal bytes are equal values: only a field whose bytes differ is looked at as text.
+                guard let index = binding.index(of: field), !row.hasSameBytes(at: index, as: first, at: expectedIndex),
+                    !reported[field.rawValue]
                 else { continue }
+                let rawExpected = first.value(at: expectedIndex)
+                let rawValue = row.value(at: index)
+                guard rawValue != rawExpected else { continue }
                 // Padding may differ (Spectrum pads codes); the values themselves may not.
-                let expected = trimmedSpaces(first.values[expectedIndex])
-                let value = trimmedSpaces(values[index])
+                let expected = trimmedSpaces(rawExpected)
+                let value = trimmedSpaces(rawValue)
                 if value != expected {
                     reported[field.rawValue] = true
-                    let row = rows[rowIndex].record
                     problems.list.append(.error(
                         .FMT007, "\(field.name) differs between rows of \(what): '\(expected)' on line \(first.line), '\(value)' on line \(row.line)",
                         at: SourceLocation(file: row.file, line: row.line, field: row.names[index]), value: value))

@@ -1,5 +1,13 @@
 import SOVCore
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The field names of a record, shared by every record of the same shape (a CSV header, an XML
 /// row shape), so that a layout is recognised once per shape rather than once per record.
 public final class FieldNames: Sendable {
@@ -13,6 +21,32 @@ public final class FieldNames: Sendable {
     public var count: Int { names.count }
 }
 
+/// The values of records, UTF-8, back to back, shared by the records of one batch: a record is
+/// a place in it, so that a batch of rows handed over makes no String and no array per row, and
+/// a value becomes a String only when a document keeps it.
+public final class RecordValues: Sendable {
+    let bytes: [UInt8]
+    /// Where each value ends in `bytes`; a value starts where the one before it ends.
+    let ends: [Int]
+
+    init(bytes: [UInt8], ends: [Int]) {
+        self.bytes = bytes
+        self.ends = ends
+    }
+
+    /// `values`, packed.
+    convenience init(_ values: [String]) {
+        var bytes: [UInt8] = []
+        var ends: [Int] = []
+        ends.reserveCapacity(values.count)
+        for value in values {
+            bytes.append(contentsOf: value.utf8)
+            ends.append(bytes.count)
+        }
+        self.init(bytes: bytes, ends: ends)
+    }
+}
+
 /// One row from any reader (docs/ARCHITECTURE.md, "The path of a record"): ordered fields, name -> raw text, with its position.
 /// Values are exactly as in the file: not trimmed, not converted.
 public struct Record: Sendable {
@@ -20,16 +54,26 @@ public struct Record: Sendable {
     /// Line the record starts on (the CSV row, the XML record element's start tag).
     public var line: Int
     public var fieldNames: FieldNames
-    public var values: [String]
+    /// The values: `storage`'s, from value `first` on, one per field name.
+    private var storage: RecordValues
+    private var first: Int
     /// The layout that recognised the record, once known.
     public var layout: SpectrumLayout?
+    /// A flat contract row's SOV line, when it was read ahead on the reading thread.
+    var sovLine: SOVLineReading?
 
     public init(file: String, line: Int, fieldNames: FieldNames, values: [String], layout: SpectrumLayout? = nil) {
         precondition(fieldNames.count == values.count, "a record needs one value per field name")
+        self.init(file: file, line: line, fieldNames: fieldNames, storage: RecordValues(values), first: 0, layout: layout)
+    }
+
+    /// A record whose values are `storage`'s from value `first` on (a reader's batch).
+    init(file: String, line: Int, fieldNames: FieldNames, storage: RecordValues, first: Int, layout: SpectrumLayout? = nil) {
         self.file = file
         self.line = line
         self.fieldNames = fieldNames
-        self.values = values
+        self.storage = storage
+        self.first = first
         self.layout = layout
     }
 
@@ -43,14 +87,97 @@ public struct Record: Sendable {
     /// memory (a CSV row over it is rejected, an XML element over it makes the input unusable).
     public static let maximumBytes = 1 << 20
 
+    /// The values as Strings (every one decoded: for code that looks at whole records).
+    public var values: [String] {
+        get { (0..<count).map { value(at: $0) } }
+        set {
+            precondition(fieldNames.count == newValue.count, "a record needs one value per field name")
+            storage = RecordValues(newValue)
+            first = 0
+            sovLine = nil
+        }
+    }
+
+    /// Where value `index` lies in `storage.bytes`.
+    @inline(__always)
+    private func range(_ index: Int) -> Range<Int> {
+        let slot = first + index
+        return (slot == 0 ? 0 : storage.ends[slot - 1])..<storage.ends[slot]
+    }
+
+    /// The raw value of field `index`, as in the file.
+    public func value(at index: Int) -> String {
+        let range = range(index)
+        return storage.bytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[range]), as: UTF8.self) }
+    }
+
+    /// The value of field `index` without surrounding spaces, tabs and line ends (`trimmedSpaces`).
+    public func trimmedValue(at index: Int) -> String {
+        storage.bytes.withUnsafeBufferPointer { bytes in
+            let trimmed = Self.trimmed(bytes, range(index))
+            return trimmed.isEmpty ? "" : String(decoding: UnsafeBufferPointer(rebasing: bytes[trimmed]), as: UTF8.self)
+        }
+    }
+
+    /// Runs `body` on the UTF-8 bytes of field `index` without surrounding padding.
+    public func withTrimmedValue<Result>(at index: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
+        try storage.bytes.withUnsafeBufferPointer { bytes in
+            try body(UnsafeBufferPointer(rebasing: bytes[Self.trimmed(bytes, range(index))]))
+        }
+    }
+
+    /// Whether the trimmed value of field `index` is empty.
+    public func isBlank(at index: Int) -> Bool {
+        storage.bytes.withUnsafeBufferPointer { Self.trimmed($0, range(index)).isEmpty }
+    }
+
+    /// Whether field `index` holds exactly the bytes of `other`'s field `otherIndex`. Equal bytes
+    /// are equal Strings; the converse does not hold (Strings compare by canonical equivalence),
+    /// so a caller that finds them different compares the Strings before it concludes anything.
+    public func hasSameBytes(at index: Int, as other: Record, at otherIndex: Int) -> Bool {
+        let range = range(index)
+        let otherRange = other.range(otherIndex)
+        guard range.count == otherRange.count else { return false }
+        if storage === other.storage && range == otherRange { return true }
+        return storage.bytes.withUnsafeBufferPointer { bytes in
+            other.storage.bytes.withUnsafeBufferPointer { otherBytes in
+                range.isEmpty || memcmp(bytes.baseAddress! + range.lowerBound, otherBytes.baseAddress! + otherRange.lowerBound, range.count) == 0
+            }
+        }
+    }
+
+    /// Whether field `index` holds exactly `bytes`.
+    public func hasBytes(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int) -> Bool {
+        let range = range(index)
+        guard range.count == bytes.count else { return false }
+        guard !range.isEmpty else { return true }
+        return storage.bytes.withUnsafeBufferPointer { memcmp($0.baseAddress! + range.lowerBound, bytes.baseAddress!, range.count) == 0 }
+    }
+
+    /// Appends the raw bytes of field `index` to `target`.
+    public func appendValue(at index: Int, to target: inout [UInt8]) {
+        let range = range(index)
+        storage.bytes.withUnsafeBufferPointer { target.append(contentsOf: UnsafeBufferPointer(rebasing: $0[range])) }
+    }
+
+    /// `range` of `bytes` without padding at either end.
+    @inline(__always)
+    private static func trimmed(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Range<Int> {
+        var lower = range.lowerBound
+        var upper = range.upperBound
+        while lower < upper && isPadding(bytes[lower]) { lower += 1 }
+        while upper > lower && isPadding(bytes[upper - 1]) { upper -= 1 }
+        return lower..<upper
+    }
+
     public var names: [String] { fieldNames.names }
-    public var count: Int { values.count }
+    public var count: Int { fieldNames.count }
 
     /// The raw value of the first field whose trimmed name matches `name`, ignoring case.
     public func value(named name: String) -> String? {
         let wanted = name.lowercased()
         for (index, candidate) in fieldNames.names.enumerated() where trimmedSpaces(candidate).lowercased() == wanted {
-            return values[index]
+            return value(at: index)
         }
         return nil
     }
@@ -102,13 +229,21 @@ public protocol RecordReader: AnyObject {
     func next() throws -> RecordItem?
 }
 
-/// Records whose values are still UTF-8 bytes, several to one buffer. A reader that parses on a
-/// thread of its own hands these over, so that making Strings of the values (validating,
-/// allocating) falls to the consumer's thread rather than lengthening the parsing thread's.
+/// Records whose values are still UTF-8 bytes, several to one buffer, as a reader on a thread
+/// of its own hands them over: the consumer makes Strings only of the values it keeps. A row
+/// that could not be read as a record (CSV) takes its place among them, with no values.
 public struct PackedRecords: Sendable {
-    struct Entry: Sendable {
-        var line: Int
-        var fieldNames: FieldNames
+    enum Entry: Sendable {
+        case record(line: Int, fieldNames: FieldNames)
+        /// Boxed: rare, and large beside a record's entry.
+        indirect case malformed(raw: JSONValue, Diagnostic)
+
+        var valueCount: Int {
+            switch self {
+            case .record(_, let fieldNames): fieldNames.count
+            case .malformed: 0
+            }
+        }
     }
 
     public let file: String
@@ -129,14 +264,30 @@ public struct PackedRecords: Sendable {
     mutating func append(line: Int, fieldNames: FieldNames, values: UnsafeBufferPointer<UInt8>, ends: some Sequence<Int>) {
         let base = bytes.count
         bytes.append(contentsOf: values)
-        for end in ends { valueEnds.append(base + end) }
-        entries.append(Entry(line: line, fieldNames: fieldNames))
+        // Ends in one buffer (the CSV reader's) are copied in one go, then moved by `base`;
+        // others (the XML reader's, computed) are appended one by one, as they come.
+        let firstEnd = valueEnds.count
+        if ends.withContiguousStorageIfAvailable({ valueEnds.append(contentsOf: $0) }) != nil {
+            if base != 0 {
+                valueEnds.withUnsafeMutableBufferPointer { valueEnds in
+                    for index in firstEnd..<valueEnds.count { valueEnds[index] += base }
+                }
+            }
+        } else {
+            for end in ends { valueEnds.append(base + end) }
+        }
+        entries.append(.record(line: line, fieldNames: fieldNames))
+    }
+
+    /// Adds a row that could not be read as a record.
+    mutating func appendMalformed(raw: JSONValue, _ diagnostic: Diagnostic) {
+        entries.append(.malformed(raw: raw, diagnostic))
     }
 
     /// Forgets the last `count` records, whose values start at `bytesFrom`.
     mutating func removeLast(_ count: Int, bytesFrom: Int) {
         var values = 0
-        for entry in entries.suffix(count) { values += entry.fieldNames.count }
+        for entry in entries.suffix(count) { values += entry.valueCount }
         entries.removeLast(count)
         valueEnds.removeLast(values)
         bytes.removeSubrange(bytesFrom...)
@@ -150,7 +301,7 @@ public struct PackedRecords: Sendable {
         var values = 0
         var byteEnd = 0
         while taken < entries.count && taken < maximumRecords && byteEnd < maximumBytes {
-            values += entries[taken].fieldNames.count
+            values += entries[taken].valueCount
             byteEnd = values == 0 ? 0 : valueEnds[values - 1]
             taken += 1
         }
@@ -170,26 +321,57 @@ public struct PackedRecords: Sendable {
         return batch
     }
 
-    /// The records, values decoded.
+    /// The records, their values left packed (one `RecordValues` for the batch).
     public func records() -> [RecordItem] {
         var items: [RecordItem] = []
         items.reserveCapacity(entries.count)
-        bytes.withUnsafeBufferPointer { bytes in
-            var value = 0
-            var start = 0
-            for entry in entries {
-                var values: [String] = []
-                values.reserveCapacity(entry.fieldNames.count)
-                for _ in 0..<entry.fieldNames.count {
-                    let end = valueEnds[value]
-                    values.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self))
-                    start = end
-                    value += 1
+        var cursor = Cursor(self)
+        while let item = cursor.next() { items.append(item) }
+        return items
+    }
+
+    /// Gives the records one at a time, without an array of them.
+    struct Cursor {
+        private let storage: RecordValues
+        private let file: String
+        private let entries: [Entry]
+        private var index = 0
+        private var value = 0
+        /// Field names the records get in place of the reader's (see `ownCopies`).
+        private var names: (original: FieldNames, copy: FieldNames)?
+        private let ownCopies: Bool
+
+        /// With `ownCopies`, the records get a file name and field names of their own (equal to
+        /// the reader's): the reading thread makes records of one batch while the other thread
+        /// copies those of the last, and two threads counting references to one object (the
+        /// file name is in every record and every line's source) wait on each other's writes.
+        init(_ records: PackedRecords, ownCopies: Bool = false) {
+            storage = RecordValues(bytes: records.bytes, ends: records.valueEnds)
+            file = ownCopies ? String(decoding: Array(records.file.utf8), as: UTF8.self) : records.file
+            entries = records.entries
+            self.ownCopies = ownCopies
+        }
+
+        mutating func next() -> RecordItem? {
+            guard index < entries.count else { return nil }
+            defer { index += 1 }
+            switch entries[index] {
+            case .record(let line, var fieldNames):
+                defer { value += fieldNames.count }
+                if ownCopies {
+                    if let names, names.original === fieldNames {
+                        fieldNames = names.copy
+                    } else {
+                        let copy = FieldNames(fieldNames.names)
+                        names = (fieldNames, copy)
+                        fieldNames = copy
+                    }
                 }
-                items.append(.record(Record(file: file, line: entry.line, fieldNames: entry.fieldNames, values: values)))
+                return .record(Record(file: file, line: line, fieldNames: fieldNames, storage: storage, first: value))
+            case .malformed(let raw, let diagnostic):
+                return .malformed(raw: raw, diagnostic)
             }
         }
-        return items
     }
 }
 

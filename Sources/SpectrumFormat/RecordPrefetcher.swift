@@ -12,23 +12,27 @@ import Darwin
 /// bounded queue, so that parsing (libxml2 or the CSV scanner) overlaps the caller's mapping and
 /// JSON writing. Order is kept; a reader's error arrives after the records read before it, as it
 /// would without the thread. Memory stays bounded: at most `depth` batches wait. A reader that
-/// can pack its records (`PackedRecordReader`) hands them over undecoded, so that making their
-/// Strings is done here, on the consumer's thread, and the two threads share the work evenly.
+/// can pack its records (`PackedRecordReader`) hands them over as bytes, several to a buffer,
+/// so that no String is made of a value no document keeps, and none on the reading thread.
 ///
 /// The wrapped reader belongs to the thread from `init` until the thread ends; `deinit` stops
 /// the thread (after the batch it is reading) and waits for it.
 public final class RecordPrefetcher: RecordReader {
     private let channel: RecordChannel
     private var thread: pthread_t?
+    /// The batch being handed out, last item first: each is moved out with `popLast`, not copied.
     private var current: [RecordItem] = []
-    private var index = 0
+    /// A packed batch being handed out, record by record.
+    private var packed: PackedRecords.Cursor?
     private var finished = false
     /// Used directly when no thread could be started.
     private var direct: (any RecordReader)?
 
-    public init(_ reader: any RecordReader, batchSize: Int = 256, depth: Int = 4) {
+    /// `prepare` runs on the reading thread on each record of a packing reader, before it is
+    /// handed over: work taken off the consumer's thread (the thread owns what it captures).
+    public init(_ reader: any RecordReader, batchSize: Int = 256, depth: Int = 4, prepare: ((inout Record) -> Void)? = nil) {
         channel = RecordChannel(depth: depth)
-        let work = ThreadWork(reader: reader, channel: channel, batchSize: batchSize)
+        let work = ThreadWork(reader: reader, channel: channel, batchSize: batchSize, prepare: prepare)
         let opaque = Unmanaged.passRetained(work).toOpaque()
         var thread = pthread_t()
         let started = pthread_create(&thread, nil, { opaque in
@@ -51,18 +55,20 @@ public final class RecordPrefetcher: RecordReader {
     public func next() throws -> RecordItem? {
         if let direct { return try direct.next() }
         while true {
-            if index < current.count {
-                index += 1
-                return current[index - 1]
+            if let item = current.popLast() { return item }
+            if packed != nil {
+                if let item = packed!.next() { return item }
+                packed = nil
             }
             if finished { return nil }
             switch channel.take() {
             case .items(let items):
                 current = items
-                index = 0
+                current.reverse()
+            case .lastFirst(let items):
+                current = items
             case .packed(let records):
-                current = records.records()
-                index = 0
+                packed = PackedRecords.Cursor(records)
             case .end:
                 finished = true
                 current = []
@@ -82,11 +88,13 @@ private final class ThreadWork: @unchecked Sendable {
     private let reader: any RecordReader
     private let channel: RecordChannel
     private let batchSize: Int
+    private let prepare: ((inout Record) -> Void)?
 
-    init(reader: any RecordReader, channel: RecordChannel, batchSize: Int) {
+    init(reader: any RecordReader, channel: RecordChannel, batchSize: Int, prepare: ((inout Record) -> Void)?) {
         self.reader = reader
         self.channel = channel
         self.batchSize = batchSize
+        self.prepare = prepare
     }
 
     func run() {
@@ -119,7 +127,29 @@ extension ThreadWork {
     private func runPacked(_ reader: any PackedRecordReader) {
         do {
             while let records = try reader.nextPacked(maximumRecords: batchSize, maximumBytes: Self.maximumBatchBytes) {
-                guard channel.put(.packed(records)) else { return }
+                guard let prepare else {
+                    guard channel.put(.packed(records)) else { return }
+                    continue
+                }
+                // Last item first, as the consumer takes them (`popLast`, a move): reversing
+                // an array of items there copied each one twice over.
+                var cursor = PackedRecords.Cursor(records, ownCopies: true)
+                let items = [RecordItem](unsafeUninitializedCapacity: records.count) { buffer, initialized in
+                    var slot = records.count
+                    while slot > 0, let item = cursor.next() {
+                        slot -= 1
+                        switch consume item {
+                        case .record(var record):
+                            prepare(&record)
+                            (buffer.baseAddress! + slot).initialize(to: .record(record))
+                        case let other:
+                            (buffer.baseAddress! + slot).initialize(to: other)
+                        }
+                    }
+                    precondition(slot == 0, "a packed batch gives as many items as it counts")
+                    initialized = records.count
+                }
+                guard channel.put(.lastFirst(items)) else { return }
             }
             _ = channel.put(.end)
         } catch {
@@ -132,6 +162,8 @@ extension ThreadWork {
 final class RecordChannel: @unchecked Sendable {
     enum Batch: Sendable {
         case items([RecordItem])
+        /// Items in reverse order (the last first).
+        case lastFirst([RecordItem])
         case packed(PackedRecords)
         case end
         case failure(any Error)

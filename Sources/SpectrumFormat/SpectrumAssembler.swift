@@ -46,7 +46,16 @@ public final class SpectrumAssembler {
     }
 
     private var flatKey: ContractKey?
+    /// The current flat contract's first row as the next rows are compared with it: the raw
+    /// bytes of each field a flat export repeats (`SpectrumDocuments.flatRepeatedFields`) that it
+    /// has, back to back, with the field, its index and where it ends; and its binding.
+    private var flatFirstBytes: [UInt8] = []
+    private var flatFirstFields: [(field: SpectrumField, index: Int, end: Int)] = []
+    private var flatFirstBinding: LayoutBinding?
     private var flatRows: [StagedRecord] = []
+    /// The rows of the current flat contract (indices in `flatRows`) whose repeated fields are
+    /// not all byte for byte the first row's: the only ones whose agreement is left to check.
+    private var flatRowsToCheck: [Int] = []
     private var flatKeysDone: Set<ContractKey> = []
     private var orderKey: OrderKey?
     private var orderRows: [StagedRecord] = []
@@ -124,12 +133,19 @@ public final class SpectrumAssembler {
         case .sovLine?:
             pend(contractKey(record, binding), .line(try hold(staged)))
         case .flatContract?:
-            let key = contractKey(record, binding)
-            if key != flatKey {
-                try finishFlat(emit: emit)
-                if flatKeysDone.contains(key) { throw notGrouped("contract \(key)", record) }
-                flatKey = key
+            let comparison = flatKey == nil ? nil : compareWithFlatFirst(record, binding)
+            if comparison?.sameKey != true {
+                let key = contractKey(record, binding)
+                if key != flatKey {
+                    try finishFlat(emit: emit)
+                    if flatKeysDone.contains(key) { throw notGrouped("contract \(key)", record) }
+                    flatKey = key
+                    keepFlatFirst(record, binding)
+                    flatRows.append(staged)
+                    return
+                }
             }
+            if comparison?.same != true { flatRowsToCheck.append(flatRows.count) }
             flatRows.append(staged)
         case .changeOrder?:
             let key = OrderKey(contract: contractKey(record, binding), number: value(.changeOrderNumber, record, binding) ?? "")
@@ -186,6 +202,7 @@ public final class SpectrumAssembler {
     public func abandonFile() {
         flatKey = nil
         flatRows.removeAll()
+        flatRowsToCheck.removeAll()
         flatKeysDone.removeAll()
         orderKey = nil
         orderRows.removeAll()
@@ -243,9 +260,10 @@ public final class SpectrumAssembler {
     private func finishFlat(emit: (ReadEvent) throws -> Void) throws {
         guard let key = flatKey, let first = flatRows.first else { return }
         flatKeysDone.insert(key)
-        let built = SpectrumDocuments.contract(header: first, lines: flatRows, flat: true, profile: profile)
+        let built = SpectrumDocuments.contract(header: first, lines: flatRows, flat: true, profile: profile, rowsToCheck: flatRowsToCheck)
         flatKey = nil
         flatRows.removeAll(keepingCapacity: true)
+        flatRowsToCheck.removeAll(keepingCapacity: true)
         try emit(output(built))
     }
 
@@ -269,8 +287,45 @@ public final class SpectrumAssembler {
 
     private func value(_ field: SpectrumField, _ record: Record, _ binding: LayoutBinding) -> String? {
         guard let index = binding.index(of: field) else { return nil }
-        let text = trimmedSpaces(record.values[index])
+        let text = record.trimmedValue(at: index)
         return text.isEmpty ? nil : text
+    }
+
+    /// `record` against the current flat contract's first row, by bytes: whether it has that
+    /// row's Company_Code, Job_Number and Customer_Code (then its key is the contract's, found
+    /// with no String made; otherwise the key is made and compared as text), and whether every
+    /// repeated field is that row's too (then `checkRepeated` has nothing to look at in it:
+    /// equal bytes are equal values).
+    private func compareWithFlatFirst(_ record: Record, _ binding: LayoutBinding) -> (sameKey: Bool, same: Bool) {
+        let sameBinding = binding === flatFirstBinding
+        return flatFirstBytes.withUnsafeBufferPointer { bytes in
+            var keyFields = 0
+            var same = sameBinding
+            var start = 0
+            for (field, firstIndex, end) in flatFirstFields {
+                defer { start = end }
+                let index = sameBinding ? firstIndex : binding.index(of: field)
+                let equal = index.map { record.hasBytes(UnsafeBufferPointer(rebasing: bytes[start..<end]), at: $0) } ?? false
+                if field == .companyCode || field == .jobNumber || field == .customerCode {
+                    guard equal else { return (false, false) }
+                    keyFields += 1
+                } else if !equal {
+                    same = false
+                }
+            }
+            return (keyFields == 3, same && keyFields == 3)
+        }
+    }
+
+    private func keepFlatFirst(_ record: Record, _ binding: LayoutBinding) {
+        flatFirstBytes.removeAll(keepingCapacity: true)
+        flatFirstFields.removeAll(keepingCapacity: true)
+        flatFirstBinding = binding
+        for field in SpectrumDocuments.flatRepeatedFields {
+            guard let index = binding.index(of: field) else { continue }
+            record.appendValue(at: index, to: &flatFirstBytes)
+            flatFirstFields.append((field, index, flatFirstBytes.count))
+        }
     }
 
     /// A CSV read with the wrong delimiter has one field whose name holds the real delimiter.

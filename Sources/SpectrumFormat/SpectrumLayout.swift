@@ -156,7 +156,9 @@ public final class LayoutBinder {
     }
 
     public func binding(for names: FieldNames) -> LayoutBinding {
-        if let lastNames, lastNames === names, let lastBinding { return lastBinding }
+        // Equal names bind alike: a batch's copy of the names (`PackedRecords.Cursor`) shares
+        // the array of the names before it, so `==` finds them equal at once.
+        if let lastNames, lastNames === names || lastNames.names == names.names, let lastBinding { return lastBinding }
         let binding: LayoutBinding
         if let cached = cache[ObjectIdentifier(names)] {
             binding = cached.binding

@@ -75,7 +75,14 @@ public final class SpectrumParser {
     public func parse(_ input: InputFile, format: InputFormat, emit: (ReadEvent) throws -> Void) throws {
         do {
             let base = try recordReader(for: input, format: format, checkingHeader: true) { try emit(.warning($0)) }
-            let reader = RecordPrefetcher(base)
+            // A flat CSV export's SOV lines are read on the prefetching thread, which the CSV
+            // scanner leaves time to spare; libxml2 leaves its thread none, so XML's are not.
+            var prepare: ((inout Record) -> Void)?
+            if format == .csv {
+                let preparer = SOVLineReading.Preparer(profile: options.profile)
+                prepare = { preparer.prepare(&$0) }
+            }
+            let reader = RecordPrefetcher(base, prepare: prepare)
             var rows = 0
             while let item = try reader.next() {
                 rows += 1

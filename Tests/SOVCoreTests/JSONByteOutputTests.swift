@@ -30,6 +30,33 @@ struct JSONByteOutputTests {
         #expect(bytes { describe(&$0) } == tree { describe(&$0) })
     }
 
+    @Test("source locations: the text before the line number is reused for the same file, and only then")
+    func sourceLocations() {
+        typealias Location = SOVCore.SourceLocation
+        let quoted = "/tmp/a \"quoted\"\n.csv"
+        var locations: [Location] = [Location(file: quoted, line: 2), Location(file: quoted, line: 10_000)]
+        locations.append(Location(file: quoted, line: -3))
+        locations.append(Location(file: quoted, line: 4, record: 7))
+        locations.append(Location(file: "b.csv", line: 5))
+        locations.append(Location(file: quoted, line: 6))
+        locations.append(Location(file: nil, line: 7))
+        locations.append(Location(file: "b.csv"))
+        locations.append(Location(file: "b.csv", line: 8))
+        locations.append(Location(file: "b.csv", line: 9, field: "X"))
+        locations.append(Location(file: "\u{E9}.csv", line: 0))
+        locations.append(Location(file: "\u{E9}.csv", line: 1))
+        func describe(_ output: inout some JSONOutput) {
+            output.array(locations) { output, location in
+                output.object {
+                    $0.key(.source)
+                    $0.source(location)
+                    $0.member("after", int: 1)
+                }
+            }
+        }
+        #expect(bytes { describe(&$0) } == tree { describe(&$0) })
+    }
+
     @Test("the eight-at-a-time escape check agrees with the byte check for every byte, at every position and length")
     func escapeCheckByWords() {
         for byte in 0...255 {
