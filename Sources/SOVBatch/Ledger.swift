@@ -98,7 +98,7 @@ public struct RunRecord: Sendable, Hashable {
 /// connection (`LedgerConnection`) rewrites placeholders and supplies the DDL, the write lock
 /// (an advisory lock) and unit claims (docs/ARCHITECTURE.md, "Ledger backends").
 public final class Ledger {
-    public static let schemaVersion = 2
+    public static let schemaVersion = 3
     public static let defaultPath = LedgerAddress.defaultPath
 
     /// The SQLite file's path, or the PostgreSQL server's URL (without any password): what
@@ -107,6 +107,8 @@ public final class Ledger {
     public let readOnly: Bool
     public let location: LedgerLocation
     let connection: any LedgerConnection
+    /// Packs unit bodies and documents on SQLite (schema 3); made at the first unit written.
+    lazy var packer = ZlibPacker()
     private var inTransaction = false
     /// Set once the schema is the current one: a ledger never goes back to an older schema, so
     /// the many `userVersion` checks need not ask the database each time.
@@ -192,7 +194,7 @@ public final class Ledger {
             let version = try userVersion()
             if version > Ledger.schemaVersion { throw newerSchema(version) }
             if connection.dialect == .postgresql {
-                if version < 2 { try createPostgresSchema() }
+                if version < 2 { try createPostgresSchema() } else if version < 3 { try addUnitStorage() }
                 return
             }
             if version < 1 {
@@ -253,6 +255,7 @@ public final class Ledger {
                     """)
             }
             if version < 2 { try migrateToOutbox() }
+            if version < 3 { try addUnitStorage() }
         }
     }
 
@@ -359,14 +362,20 @@ public final class Ledger {
     /// document (an empty `document`) and reads the unit's; older rows have their own.
     private func selectedEntryColumns() throws -> String {
         guard try userVersion() >= 2 else { return Ledger.entryColumns }
-        return "origin_id, target, kind, content_hash, version, run_id, exported_at, file_name, project_id, company, job, customer, \(Ledger.storedDocument)"
+        return "origin_id, target, kind, content_hash, version, run_id, exported_at, file_name, project_id, company, job, customer, \(Ledger.storedDocument), \(try storedDocumentForm())"
     }
 
     private static let storedDocument = "CASE WHEN exports.document <> '' THEN exports.document ELSE COALESCE((SELECT u.document FROM units u WHERE u.file_name = exports.file_name), '') END"
 
+    /// How `storedDocument` is stored (`units.stored_as`), NULL for an export's own copy.
+    private func storedDocumentForm() throws -> String {
+        guard try userVersion() >= 3 else { return "NULL" }
+        return "CASE WHEN exports.document <> '' THEN NULL ELSE (SELECT u.stored_as FROM units u WHERE u.file_name = exports.file_name) END"
+    }
+
     private static let entryColumnsWithoutDocument = "origin_id, target, kind, content_hash, version, run_id, exported_at, file_name, project_id, company, job, customer, ''"
 
-    private func entry(_ row: [SQLiteValue]) -> LedgerEntry {
+    private func entry(_ row: [SQLiteValue]) throws -> LedgerEntry {
         var contract: ContractKey?
         if let company = row[9].text, let job = row[10].text, let customer = row[11].text {
             contract = ContractKey(company: company, job: job, customer: customer)
@@ -375,7 +384,7 @@ public final class Ledger {
             originId: row[0].text ?? "", target: ExportTarget(rawValue: row[1].text ?? "") ?? .procore, kind: row[2].text ?? "",
             contentHash: row[3].text ?? "", version: Int(row[4].integer ?? 0), runId: row[5].integer ?? 0,
             exportedAt: row[6].text ?? "", fileName: row[7].text ?? "", projectId: row[8].text, contract: contract,
-            document: row[12].text ?? "")
+            document: try storedText(row[12], storedAs: row.count > 13 ? row[13] : .null) ?? "")
     }
 
     /// - Parameter loadingDocument: false leaves `document` empty: an unchanged document is
@@ -385,21 +394,22 @@ public final class Ledger {
         let columns = loadingDocument ? try selectedEntryColumns() : Ledger.entryColumnsWithoutDocument
         return try connection.query(
             "SELECT \(columns) FROM exports WHERE origin_id = ? AND target = ?", [.text(originId), .text(target.rawValue)]
-        ).first.map(entry)
+        ).first.map { row in try entry(row) }
     }
 
     /// The stored comparable document of an export (what `entry(loadingDocument: false)` leaves out).
     public func entryDocument(originId: String, target: ExportTarget) throws -> String? {
-        let column = try userVersion() >= 2 ? Ledger.storedDocument : "document"
-        return try connection.query(
+        let column = try userVersion() >= 2 ? Ledger.storedDocument + ", " + (try storedDocumentForm()) : "document, NULL"
+        guard let row = try connection.query(
             "SELECT \(column) FROM exports WHERE origin_id = ? AND target = ?", [.text(originId), .text(target.rawValue)]
-        ).first?.first?.text
+        ).first else { return nil }
+        return try storedText(row[0], storedAs: row[1])
     }
 
     /// Every document the ledger knows, by origin id.
     public func entries() throws -> [LedgerEntry] {
         if try userVersion() == 0 { return [] }
-        return try connection.query("SELECT \(try selectedEntryColumns()) FROM exports ORDER BY origin_id, target").map(entry)
+        return try connection.query("SELECT \(try selectedEntryColumns()) FROM exports ORDER BY origin_id, target").map { row in try entry(row) }
     }
 
     /// Every export ever recorded for one document, oldest first: (version, action, changes, run).
