@@ -128,11 +128,10 @@ public final class Ledger {
             let sqlite = try SQLiteConnection(path: file, readOnly: readOnly, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
             connection = sqlite
             if !readOnly {
-                // Only a new, empty file takes it (an existing ledger keeps its page size): a batch
-                // writes some 100 MB of rows, mostly unit bodies and documents that overflow 4 KB
-                // pages, and in 64 KB pages SQLite writes them (to the WAL, then the checkpoint)
-                // with a fifth of the system calls (2,000 contracts: 142,000 pwrite calls -> 26,000,
-                // 49,000 pread -> 4,000).
+                // Only a new, empty file takes it (an existing ledger keeps its page size). With
+                // packed units a batch of 2,000 contracts makes a 24 MB ledger in 4, 16 or 64 KB
+                // pages alike; 64 KB pages take the fewest system calls for it (pwrite 22,700 ->
+                // 1,500, pread 10,900 -> 730; docs/ARCHITECTURE.md, "Ledger backends").
                 try sqlite.execute("PRAGMA page_size = 65536")
                 let mode = try Ledger.switchToWAL(sqlite, waitingUpTo: busyTimeoutMilliseconds)
                 if mode.lowercased() != "wal" {
