@@ -177,13 +177,17 @@ extension Ledger {
             """)
     }
 
-    /// Schema 3: `units.stored_as` says how a unit's `document` and `body` are stored. NULL: as
-    /// given (every row written before, and every row on PostgreSQL, whose TOAST compresses
-    /// large values itself); `zlib`: both as zlib streams, on SQLite, where a 30 KB body took a
-    /// 64 KB page and was written twice (WAL, then checkpoint). Rows already there keep their
-    /// form and are read as before.
-    func addUnitStorage() throws {
+    /// Schema 3, what a batch writes made smaller; rows already there keep their form and are
+    /// read as before.
+    /// - `units.stored_as` says how a unit's `document` and `body` are stored. NULL: as given
+    ///   (every row written before, and every row on PostgreSQL, whose TOAST compresses large
+    ///   values itself); `zlib`: both as zlib streams, on SQLite, where a 30 KB body took a 64 KB
+    ///   page and was written twice (WAL, then checkpoint).
+    /// - `exports.billing_items`: a prime contract's codes as one JSON array
+    ///   (`Ledger.billingItemsText`), instead of a `contract_items` row each.
+    func addCompactStorage() throws {
         try connection.execute("ALTER TABLE units ADD COLUMN stored_as TEXT")
+        try connection.execute("ALTER TABLE exports ADD COLUMN billing_items TEXT")
         try connection.setSchemaVersion(3)
     }
 
@@ -226,7 +230,7 @@ extension Ledger {
     private func hasOutbox() throws -> Bool { try userVersion() >= 2 }
 
     /// Records a new unit and names its file from the sequence it got: `name(seq)`. On SQLite its
-    /// document and body are stored as zlib streams (`addUnitStorage`).
+    /// document and body are stored as zlib streams (`addCompactStorage`).
     public func addUnit(_ new: NewUnit, runId: Int64, name: (Int64) -> String, at time: String = Timestamp.now()) throws -> OutboxUnit {
         let packs = connection.dialect == .sqlite
         let document: SQLiteValue = packs ? .blob(packer.pack(new.document)) : .text(new.document)

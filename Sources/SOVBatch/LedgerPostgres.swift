@@ -41,6 +41,7 @@ extension Ledger {
                 job TEXT COLLATE "C",
                 customer TEXT COLLATE "C",
                 document TEXT COLLATE "C" NOT NULL,
+                billing_items TEXT COLLATE "C",
                 PRIMARY KEY (origin_id, target)
             );
             CREATE UNIQUE INDEX one_prime_contract_per_project

@@ -87,6 +87,7 @@ import Testing
         let raw = try place.raw()
         try raw.query("UPDATE units SET body = ?, document = ?", [.blob(Array("body before".utf8)), .text("{\"v\":1}")])
         try raw.execute("ALTER TABLE units DROP COLUMN stored_as")
+        try raw.execute("ALTER TABLE exports DROP COLUMN billing_items")
         try raw.setSchemaVersion(2)
 
         let old = try place.ledger(readOnly: true)
@@ -130,6 +131,10 @@ import Testing
             #expect(try reader.unitDocument(seq: unit.seq) == unit.document)
         }
         let entriesBefore = try reader.entries()
+        let historyBefore = try reader.exportHistory()
+        let contract = ContractKey(company: "1", job: "24-1017", customer: "OWN100")
+        let itemsBefore = try #require(try reader.billingItems(of: contract))
+        #expect(itemsBefore.contains("01-000") && itemsBefore.count > 3)
 
         let ledger = try Ledger(path: path)
         #expect(try ledger.userVersion() == 3)
@@ -138,6 +143,12 @@ import Testing
             #expect(try ledger.unitDocument(seq: unit.seq) == unit.document)
         }
         #expect(try ledger.entries() == entriesBefore)
+        // Billing items of contracts exported before schema 3 are rows of contract_items, read as before.
+        let historyAfter = try ledger.exportHistory()
+        #expect(historyAfter.billingItemsByContract == historyBefore.billingItemsByContract)
+        #expect(historyAfter.contractsByProject == historyBefore.contractsByProject)
+        #expect(!historyBefore.billingItemsByContract.isEmpty)
+        #expect(try ledger.billingItems(of: contract) == itemsBefore)
         #expect(entriesBefore.count == 7 && entriesBefore.allSatisfy { !$0.document.isEmpty })
         #expect(try ledger.integrityCheck() == "ok")
     }
@@ -152,5 +163,45 @@ import Testing
         #expect(throws: LedgerError.self) { try ledger.unitBody(seq: seq) }
         try raw.query("UPDATE units SET stored_as = 'lz9' WHERE seq = ?", [.integer(seq)])
         #expect(throws: LedgerError.self) { try ledger.unitDocument(seq: seq) }
+    }
+
+    /// A prime contract's billing items are one JSON array in exports.billing_items (schema 3);
+    /// an export recorded before keeps its contract_items rows until it is recorded again, and
+    /// the validator's questions get the same answers from both forms.
+    @Test(arguments: LedgerBackend.all)
+    func billingItemsAreOneValuePerContractAndOldRowsStillAnswer(_ backend: LedgerBackend) throws {
+        let place = try LedgerPlace(backend)
+        let ledger = try place.ledger()
+        let run = try ledger.startRun(mode: "run", inputs: [])
+        let key = ContractKey(company: "1", job: "24-1017", customer: "OWN100")
+        func export(_ origin: String, _ key: ContractKey, _ codes: [String]) -> LedgerExport {
+            LedgerExport(originId: origin, target: .procore, kind: "prime_contract", contentHash: "h", fileName: origin + ".json",
+                         contract: key, billingItems: codes, document: "{}")
+        }
+        try ledger.record(export("new", key, ["0200", "0100", "0200", "a\"b\n"]), runId: run)
+        let raw = try place.raw()
+        #expect(try raw.query("SELECT billing_items FROM exports WHERE origin_id = 'new'", []).first?.first == .text(#"["0100","0200","a\"b\n"]"#))
+        #expect(try raw.query("SELECT COUNT(*) FROM contract_items", []).first?.first == .integer(0))
+        #expect(try ledger.billingItems(of: key) == ["0100", "0200", "a\"b\n"])
+
+        // An export as schema 2 wrote it: its codes in contract_items, no billing_items.
+        let oldKey = ContractKey(company: "1", job: "24-2040", customer: "OWN400")
+        try ledger.record(export("old", oldKey, []), runId: run)
+        for code in ["0300", "0400"] {
+            try raw.query("INSERT INTO contract_items (origin_id, target, code) VALUES ('old', 'procore', ?)", [.text(code)])
+        }
+        #expect(try ledger.billingItems(of: oldKey) == ["0300", "0400"])
+        let history = try ledger.exportHistory()
+        #expect(history.billingItemsByContract[key] == ["0100", "0200", "a\"b\n"])
+        #expect(history.billingItemsByContract[oldKey] == ["0300", "0400"])
+        #expect(try ledger.billingItems(of: ContractKey(company: "1", job: "none", customer: "X")) == nil)
+
+        // Recorded again: the rows go, the value takes their place.
+        try ledger.record(export("old", oldKey, ["0500"]), runId: run)
+        #expect(try raw.query("SELECT COUNT(*) FROM contract_items", []).first?.first == .integer(0))
+        #expect(try ledger.billingItems(of: oldKey) == ["0500"])
+
+        try raw.query("UPDATE exports SET billing_items = 'not json' WHERE origin_id = 'old'", [])
+        #expect(throws: LedgerError.self) { try ledger.billingItems(of: oldKey) }
     }
 }
