@@ -457,8 +457,11 @@ public final class Ledger {
                 """,
                 [.text(export.originId), .text(export.target.rawValue), .integer(Int64(version)), .text(export.contentHash),
                  .integer(runId), .text(time), .text(previous == nil ? "new" : "update"), .text(export.changes.joined(separator: "\n"))])
-            // Rows of an export recorded before schema 3, which billing_items now replaces.
-            try connection.query("DELETE FROM contract_items WHERE origin_id = ? AND target = ?", [.text(export.originId), .text(export.target.rawValue)])
+            // Rows of an export recorded before schema 3, which billing_items now replaces (a new
+            // export has none: they refer to its row).
+            if previous != nil {
+                try connection.query("DELETE FROM contract_items WHERE origin_id = ? AND target = ?", [.text(export.originId), .text(export.target.rawValue)])
+            }
             if export.documentOfUnit == nil {
                 try connection.query(
                     "UPDATE exports SET document = ? WHERE origin_id = ? AND target = ?",

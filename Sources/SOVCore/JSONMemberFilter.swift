@@ -2,14 +2,22 @@
 /// (`ContentHash`) is its canonical JSON without where it came from and this run's warnings.
 public struct JSONMemberFilter: Sendable {
     /// Keys left out of the outermost object.
-    public var topLevel: [String]
+    public let topLevel: [String]
     /// Keys left out of every object, at any depth.
-    public var everywhere: [String]
+    public let everywhere: [String]
+
+    /// The UTF-8 lengths of all those keys, bit n for n bytes (all of 64 and more in bit 63): a
+    /// key of another length is kept without comparing strings, as nearly every key is.
+    private let lengths: UInt64
 
     public init(topLevel: [String], everywhere: [String]) {
         self.topLevel = topLevel
         self.everywhere = everywhere
+        lengths = (topLevel + everywhere).reduce(0) { $0 | JSONMemberFilter.lengthBit($1) }
     }
+
+    @inline(__always)
+    private static func lengthBit(_ key: String) -> UInt64 { 1 << UInt64(min(key.utf8.count, 63)) }
 
     /// `value` without the members left out, as if it stood at `depth` (1: inside the
     /// outermost object). For values handed over whole (`JSONOutput.value`).
@@ -28,7 +36,8 @@ public struct JSONMemberFilter: Sendable {
     /// Whether a member with `key`, in an object that is at `depth` (1: the outermost), goes.
     @inline(__always)
     func leavesOut(_ key: String, depth: Int) -> Bool {
-        everywhere.contains(key) || (depth == 1 && topLevel.contains(key))
+        guard lengths & JSONMemberFilter.lengthBit(key) != 0 else { return false }
+        return everywhere.contains(key) || (depth == 1 && topLevel.contains(key))
     }
 }
 
