@@ -39,6 +39,12 @@ let package = Package(
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
         ),
+        // zlib: the SQLite ledger stores unit bodies and documents deflated (docs/ARCHITECTURE.md, "Ledger backends").
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         .target(name: "SOVCore"),
         .target(name: "SpectrumFormat", dependencies: ["SOVCore", "CLibXML2"]),
         .target(name: "ProcoreFormat", dependencies: ["SOVCore"]),
@@ -50,7 +56,7 @@ let package = Package(
         .target(name: "SOVFrontEnd", dependencies: ["SOVCore", "SpectrumFormat", "ProcoreFormat"]),
         .target(
             name: "SOVBatch",
-            dependencies: ["SOVCore", "SOVFrontEnd", "SpectrumFormat", "ProcoreFormat", "SOVRules", "SOVMarkup", "CSQLite", "CPostgres"]
+            dependencies: ["SOVCore", "SOVFrontEnd", "SpectrumFormat", "ProcoreFormat", "SOVRules", "SOVMarkup", "CSQLite", "CPostgres", "CZlib"]
         ),
         // The stages that need no ledger: sov-parse, sov-markup and sov-emit link neither SQLite
         // nor libpq (nor what libpq brings: TLS, Kerberos, LDAP), which keeps them small.

@@ -248,25 +248,39 @@ public enum ProcoreImportWriter {
 /// which in a body would read as a `{placeholder}`.
 enum OriginData {
     static func text(_ fields: [(String, String?)]) -> String? {
-        let pairs = fields.compactMap { key, value in value.map { "\(key)=\(encoded($0))" } }
-        return pairs.isEmpty ? nil : pairs.joined(separator: "&")
+        // Written as bytes: a String built per escaped character cost 3,700 instructions per SOV
+        // line, 5% of sov-run.
+        var bytes: [UInt8] = []
+        for (key, value) in fields {
+            guard let value else { continue }
+            if !bytes.isEmpty { bytes.append(UInt8(ascii: "&")) }
+            bytes.append(contentsOf: key.utf8)
+            bytes.append(UInt8(ascii: "="))
+            append(value, to: &bytes)
+        }
+        return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self)
     }
 
     /// Percent-encoded UTF-8 (RFC 3986): unreserved characters, `:` and `/` as they are.
     static func encoded(_ value: String) -> String {
-        var result = ""
+        var bytes: [UInt8] = []
+        append(value, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private static let hexDigits: [UInt8] = Array("0123456789ABCDEF".utf8)
+
+    private static func append(_ value: String, to bytes: inout [UInt8]) {
         for byte in value.utf8 {
             switch byte {
             case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: ":"), UInt8(ascii: "/"):
-                result.unicodeScalars.append(Unicode.Scalar(byte))
+                bytes.append(byte)
             default:
-                let digits = Array("0123456789ABCDEF".unicodeScalars)
-                result += "%"
-                result.unicodeScalars.append(digits[Int(byte >> 4)])
-                result.unicodeScalars.append(digits[Int(byte & 0x0F)])
+                bytes.append(UInt8(ascii: "%"))
+                bytes.append(hexDigits[Int(byte >> 4)])
+                bytes.append(hexDigits[Int(byte & 0x0F)])
             }
         }
-        return result
     }
 }

@@ -526,9 +526,9 @@ public final class BatchRunner {
 
     private func export(_ document: CanonicalDocument, _ state: State) throws {
         let target = ExportTarget(for: document)
-        let comparable = ContentHash.comparable(document)
-        let comparableText = comparable.text
-        let hash = SHA256.hex(comparableText.utf8)
+        let comparableBytes = ContentHash.comparableText(document)
+        let hash = SHA256.hex(comparableBytes)
+        let comparableText = String(decoding: comparableBytes, as: UTF8.self)
         let originId = document.originId
         let ledger = self.ledger
         let writes = !options.dryRun && ledger != nil
@@ -558,7 +558,7 @@ public final class BatchRunner {
             let stored = try ledger?.entryDocument(originId: originId, target: target) ?? ""
             let old = (try? JSONParser.parse(stored)) ?? .null
             lastPrevious = (stored, old)
-            outcome.changes = DocumentChanges.describe(from: old, to: comparable)
+            outcome.changes = DocumentChanges.describe(from: old, to: (try? JSONParser.parse(comparableBytes)) ?? .null)
         }
 
         let (plan, made) = try plannedUnit(document, target: target, outcome: &outcome, state)

@@ -3,25 +3,32 @@ import SOVCore
 /// What the ledger compares between runs: the canonical document without where it came from.
 /// `source` (file and line, at any depth: lines carry one too) and `diagnostics` (warnings of
 /// this run) are left out, so the same contract read from another file name is "unchanged".
+///
+/// Ledgers hold SHA-256 hashes of exactly these bytes: a change to them would make every
+/// document "updated" after an upgrade. They were first made by filtering the document's tree
+/// and writing its text; that function is kept in the tests as the oracle these bytes must match
+/// (ContentHashTests).
 public enum ContentHash {
-    /// The document as the ledger stores and compares it.
+    /// What the comparable form leaves out. `erp` is how Procore's ERP loop is closed (ids of
+    /// the event), not what is exported.
+    static let leftOut = JSONMemberFilter(topLevel: ["diagnostics", "source", "erp"], everywhere: ["source"])
+
+    /// The document as the ledger stores and compares it: compact JSON, written straight from
+    /// the document (no tree in between).
+    public static func comparableText(_ document: CanonicalDocument) -> [UInt8] {
+        var bytes: [UInt8] = []
+        document.writeJSON(into: &bytes, omitting: leftOut)
+        return bytes
+    }
+
+    /// The comparable document as a tree, to say what changed.
     public static func comparable(_ document: CanonicalDocument) -> JSONValue {
-        guard case .object(let members) = document.json else { return document.json }
-        // `erp` is how Procore's ERP loop is closed (ids of the event), not what is exported.
-        return .object(members.filter { $0.key != "diagnostics" && $0.key != "source" && $0.key != "erp" }.map { JSONMember($0.key, withoutSource($0.value)) })
+        (try? JSONParser.parse(comparableText(document))) ?? .null
     }
 
     /// SHA-256 (hex) of the comparable document's compact JSON text.
     public static func of(_ document: CanonicalDocument) -> String {
-        SHA256.hex(comparable(document).text.utf8)
-    }
-
-    private static func withoutSource(_ value: JSONValue) -> JSONValue {
-        switch value {
-        case .object(let members): .object(members.filter { $0.key != "source" }.map { JSONMember($0.key, withoutSource($0.value)) })
-        case .array(let values): .array(values.map(withoutSource))
-        default: value
-        }
+        SHA256.hex(comparableText(document))
     }
 }
 

@@ -98,7 +98,7 @@ public struct RunRecord: Sendable, Hashable {
 /// connection (`LedgerConnection`) rewrites placeholders and supplies the DDL, the write lock
 /// (an advisory lock) and unit claims (docs/ARCHITECTURE.md, "Ledger backends").
 public final class Ledger {
-    public static let schemaVersion = 2
+    public static let schemaVersion = 3
     public static let defaultPath = LedgerAddress.defaultPath
 
     /// The SQLite file's path, or the PostgreSQL server's URL (without any password): what
@@ -107,6 +107,8 @@ public final class Ledger {
     public let readOnly: Bool
     public let location: LedgerLocation
     let connection: any LedgerConnection
+    /// Packs unit bodies and documents on SQLite (schema 3); made at the first unit written.
+    lazy var packer = ZlibPacker()
     private var inTransaction = false
     /// Set once the schema is the current one: a ledger never goes back to an older schema, so
     /// the many `userVersion` checks need not ask the database each time.
@@ -126,11 +128,10 @@ public final class Ledger {
             let sqlite = try SQLiteConnection(path: file, readOnly: readOnly, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
             connection = sqlite
             if !readOnly {
-                // Only a new, empty file takes it (an existing ledger keeps its page size): a batch
-                // writes some 100 MB of rows, mostly unit bodies and documents that overflow 4 KB
-                // pages, and in 64 KB pages SQLite writes them (to the WAL, then the checkpoint)
-                // with a fifth of the system calls (2,000 contracts: 142,000 pwrite calls -> 26,000,
-                // 49,000 pread -> 4,000).
+                // Only a new, empty file takes it (an existing ledger keeps its page size). With
+                // packed units a batch of 2,000 contracts makes a 24 MB ledger in 4, 16 or 64 KB
+                // pages alike; 64 KB pages take the fewest system calls for it (pwrite 22,700 ->
+                // 1,500, pread 10,900 -> 730; docs/ARCHITECTURE.md, "Ledger backends").
                 try sqlite.execute("PRAGMA page_size = 65536")
                 let mode = try Ledger.switchToWAL(sqlite, waitingUpTo: busyTimeoutMilliseconds)
                 if mode.lowercased() != "wal" {
@@ -192,7 +193,7 @@ public final class Ledger {
             let version = try userVersion()
             if version > Ledger.schemaVersion { throw newerSchema(version) }
             if connection.dialect == .postgresql {
-                if version < 2 { try createPostgresSchema() }
+                if version < 2 { try createPostgresSchema() } else if version < 3 { try addCompactStorage() }
                 return
             }
             if version < 1 {
@@ -253,6 +254,7 @@ public final class Ledger {
                     """)
             }
             if version < 2 { try migrateToOutbox() }
+            if version < 3 { try addCompactStorage() }
         }
     }
 
@@ -359,14 +361,20 @@ public final class Ledger {
     /// document (an empty `document`) and reads the unit's; older rows have their own.
     private func selectedEntryColumns() throws -> String {
         guard try userVersion() >= 2 else { return Ledger.entryColumns }
-        return "origin_id, target, kind, content_hash, version, run_id, exported_at, file_name, project_id, company, job, customer, \(Ledger.storedDocument)"
+        return "origin_id, target, kind, content_hash, version, run_id, exported_at, file_name, project_id, company, job, customer, \(Ledger.storedDocument), \(try storedDocumentForm())"
     }
 
     private static let storedDocument = "CASE WHEN exports.document <> '' THEN exports.document ELSE COALESCE((SELECT u.document FROM units u WHERE u.file_name = exports.file_name), '') END"
 
+    /// How `storedDocument` is stored (`units.stored_as`), NULL for an export's own copy.
+    private func storedDocumentForm() throws -> String {
+        guard try userVersion() >= 3 else { return "NULL" }
+        return "CASE WHEN exports.document <> '' THEN NULL ELSE (SELECT u.stored_as FROM units u WHERE u.file_name = exports.file_name) END"
+    }
+
     private static let entryColumnsWithoutDocument = "origin_id, target, kind, content_hash, version, run_id, exported_at, file_name, project_id, company, job, customer, ''"
 
-    private func entry(_ row: [SQLiteValue]) -> LedgerEntry {
+    private func entry(_ row: [SQLiteValue]) throws -> LedgerEntry {
         var contract: ContractKey?
         if let company = row[9].text, let job = row[10].text, let customer = row[11].text {
             contract = ContractKey(company: company, job: job, customer: customer)
@@ -375,7 +383,7 @@ public final class Ledger {
             originId: row[0].text ?? "", target: ExportTarget(rawValue: row[1].text ?? "") ?? .procore, kind: row[2].text ?? "",
             contentHash: row[3].text ?? "", version: Int(row[4].integer ?? 0), runId: row[5].integer ?? 0,
             exportedAt: row[6].text ?? "", fileName: row[7].text ?? "", projectId: row[8].text, contract: contract,
-            document: row[12].text ?? "")
+            document: try storedText(row[12], storedAs: row.count > 13 ? row[13] : .null) ?? "")
     }
 
     /// - Parameter loadingDocument: false leaves `document` empty: an unchanged document is
@@ -385,21 +393,22 @@ public final class Ledger {
         let columns = loadingDocument ? try selectedEntryColumns() : Ledger.entryColumnsWithoutDocument
         return try connection.query(
             "SELECT \(columns) FROM exports WHERE origin_id = ? AND target = ?", [.text(originId), .text(target.rawValue)]
-        ).first.map(entry)
+        ).first.map { row in try entry(row) }
     }
 
     /// The stored comparable document of an export (what `entry(loadingDocument: false)` leaves out).
     public func entryDocument(originId: String, target: ExportTarget) throws -> String? {
-        let column = try userVersion() >= 2 ? Ledger.storedDocument : "document"
-        return try connection.query(
+        let column = try userVersion() >= 2 ? Ledger.storedDocument + ", " + (try storedDocumentForm()) : "document, NULL"
+        guard let row = try connection.query(
             "SELECT \(column) FROM exports WHERE origin_id = ? AND target = ?", [.text(originId), .text(target.rawValue)]
-        ).first?.first?.text
+        ).first else { return nil }
+        return try storedText(row[0], storedAs: row[1])
     }
 
     /// Every document the ledger knows, by origin id.
     public func entries() throws -> [LedgerEntry] {
         if try userVersion() == 0 { return [] }
-        return try connection.query("SELECT \(try selectedEntryColumns()) FROM exports ORDER BY origin_id, target").map(entry)
+        return try connection.query("SELECT \(try selectedEntryColumns()) FROM exports ORDER BY origin_id, target").map { row in try entry(row) }
     }
 
     /// Every export ever recorded for one document, oldest first: (version, action, changes, run).
@@ -430,16 +439,17 @@ public final class Ledger {
             let version = (previous?.version ?? 0) + 1
             try connection.query(
                 """
-                INSERT INTO exports (\(Ledger.entryColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO exports (\(Ledger.entryColumns), billing_items) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (origin_id, target) DO UPDATE SET kind = excluded.kind, content_hash = excluded.content_hash,
                     version = excluded.version, run_id = excluded.run_id, exported_at = excluded.exported_at,
                     file_name = excluded.file_name, project_id = excluded.project_id, company = excluded.company,
-                    job = excluded.job, customer = excluded.customer, document = excluded.document
+                    job = excluded.job, customer = excluded.customer, document = excluded.document,
+                    billing_items = excluded.billing_items
                 """,
                 [.text(export.originId), .text(export.target.rawValue), .text(export.kind), .text(export.contentHash),
                  .integer(Int64(version)), .integer(runId), .text(time), .text(export.fileName), .optional(export.projectId),
                  .optional(export.contract?.company), .optional(export.contract?.job), .optional(export.contract?.customer),
-                 .text("")])
+                 .text(""), .optional(Ledger.billingItemsText(export.billingItems))])
             try connection.query(
                 """
                 INSERT INTO export_history (origin_id, target, version, content_hash, run_id, exported_at, action, changes)
@@ -447,8 +457,11 @@ public final class Ledger {
                 """,
                 [.text(export.originId), .text(export.target.rawValue), .integer(Int64(version)), .text(export.contentHash),
                  .integer(runId), .text(time), .text(previous == nil ? "new" : "update"), .text(export.changes.joined(separator: "\n"))])
-            try connection.query("DELETE FROM contract_items WHERE origin_id = ? AND target = ?", [.text(export.originId), .text(export.target.rawValue)])
-            try insertContractItems(Set(export.billingItems).sorted(), originId: export.originId, target: export.target)
+            // Rows of an export recorded before schema 3, which billing_items now replaces (a new
+            // export has none: they refer to its row).
+            if previous != nil {
+                try connection.query("DELETE FROM contract_items WHERE origin_id = ? AND target = ?", [.text(export.originId), .text(export.target.rawValue)])
+            }
             if export.documentOfUnit == nil {
                 try connection.query(
                     "UPDATE exports SET document = ? WHERE origin_id = ? AND target = ?",
@@ -458,22 +471,29 @@ public final class Ledger {
         }
     }
 
-    /// On SQLite one statement for all codes (a JSON array through `json_each`), not one per
-    /// code: a contract has hundreds of them.
-    private func insertContractItems(_ codes: [String], originId: String, target: ExportTarget) throws {
-        guard !codes.isEmpty else { return }
-        if connection.dialect == .sqlite {
-            var list: [UInt8] = []
-            JSONWriter.write(.array(codes.map(JSONValue.string)), into: &list)
-            try connection.query(
-                "INSERT INTO contract_items (origin_id, target, code) SELECT ?, ?, value FROM json_each(?)",
-                [.text(originId), .text(target.rawValue), .text(String(decoding: list, as: UTF8.self))])
-            return
-        }
-        for code in codes {
-            try connection.query("INSERT INTO contract_items (origin_id, target, code) VALUES (?, ?, ?)", [.text(originId), .text(target.rawValue), .text(code)])
-        }
+    /// A prime contract's billing item codes as `exports.billing_items` keeps them (schema 3): a
+    /// JSON array, sorted, without repeats; nil for none. They were a row each in
+    /// `contract_items`, 100 B-tree inserts per contract (9% of a run's instructions, 10 MB of a
+    /// 24 MB ledger); rows written there before are still read.
+    static func billingItemsText(_ codes: [String]) -> String? {
+        guard !codes.isEmpty else { return nil }
+        var list: [UInt8] = []
+        JSONWriter.write(.array(Set(codes).sorted().map(JSONValue.string)), into: &list)
+        return String(decoding: list, as: UTF8.self)
     }
+
+    /// The codes of `exports.billing_items`; a value that is not a JSON array of strings is a
+    /// damaged ledger (an error: the validator would otherwise miss codes it must check).
+    private func billingItems(in value: SQLiteValue) throws -> [String] {
+        guard let text = value.text else { return [] }
+        guard case .array(let items)? = try? JSONParser.parse(text), items.allSatisfy({ $0.stringValue != nil }) else {
+            throw LedgerError(path: path, message: "an export's billing items are damaged: not a JSON array of codes")
+        }
+        return items.compactMap(\.stringValue)
+    }
+
+    /// The column of `billingItems(in:)`, or NULL before schema 3 (a ledger opened to read).
+    private func billingItemsColumn() throws -> String { try userVersion() >= 3 ? "e.billing_items" : "NULL" }
 
     // MARK: For the validator
 
@@ -488,7 +508,7 @@ public final class Ledger {
         }
         for row in try connection.query(
             """
-            SELECT e.company, e.job, e.customer, i.code FROM exports e
+            SELECT e.company, e.job, e.customer, i.code, \(try billingItemsColumn()) FROM exports e
             LEFT JOIN contract_items i ON i.origin_id = e.origin_id AND i.target = e.target
             WHERE e.kind = 'prime_contract' AND e.company IS NOT NULL AND e.job IS NOT NULL AND e.customer IS NOT NULL
             """
@@ -497,6 +517,7 @@ public final class Ledger {
             let key = ContractKey(company: company, job: job, customer: customer)
             var codes = history.billingItemsByContract[key] ?? []
             if let code = row[3].text { codes.insert(code) }
+            codes.formUnion(try billingItems(in: row[4]))
             history.billingItemsByContract[key] = codes
         }
         return history
@@ -516,12 +537,14 @@ public final class Ledger {
         if try userVersion() == 0 { return nil }
         let rows = try connection.query(
             """
-            SELECT i.code FROM exports e LEFT JOIN contract_items i ON i.origin_id = e.origin_id AND i.target = e.target
+            SELECT i.code, \(try billingItemsColumn()) FROM exports e LEFT JOIN contract_items i ON i.origin_id = e.origin_id AND i.target = e.target
             WHERE e.kind = 'prime_contract' AND e.company = ? AND e.job = ? AND e.customer = ?
             """,
             [.text(contract.company), .text(contract.job), .text(contract.customer)])
         guard !rows.isEmpty else { return nil }
-        return Set(rows.compactMap { $0.first?.text })
+        var codes = Set(rows.compactMap { $0.first?.text })
+        for row in rows { codes.formUnion(try billingItems(in: row[1])) }
+        return codes
     }
 
     /// SQLite's own consistency check: "ok" when the file is sound. A PostgreSQL server keeps

@@ -1,6 +1,6 @@
 extension Ledger {
-    /// The PostgreSQL schema, version 2 (the outbox) from the start: a server ledger never had
-    /// schema 1. The same tables and columns as on SQLite, so every statement serves both;
+    /// The PostgreSQL schema, the current version from the start (a server ledger never had
+    /// schema 1). The same tables and columns as on SQLite, so every statement serves both;
     /// integers are BIGINT (Swift's Int64), blobs BYTEA, and text compares byte-wise (`COLLATE
     /// "C"`, as SQLite does) so that every ORDER BY lists in the same order on both.
     /// The database itself enforces what the code relies on: one prime contract per project and
@@ -41,6 +41,7 @@ extension Ledger {
                 job TEXT COLLATE "C",
                 customer TEXT COLLATE "C",
                 document TEXT COLLATE "C" NOT NULL,
+                billing_items TEXT COLLATE "C",
                 PRIMARY KEY (origin_id, target)
             );
             CREATE UNIQUE INDEX one_prime_contract_per_project
@@ -85,7 +86,8 @@ extension Ledger {
                 document TEXT COLLATE "C" NOT NULL,
                 body BYTEA NOT NULL,
                 meta TEXT COLLATE "C",
-                company_id TEXT COLLATE "C"
+                company_id TEXT COLLATE "C",
+                stored_as TEXT COLLATE "C"
             );
             CREATE INDEX units_by_origin ON units(origin_id, target, seq);
             CREATE INDEX units_by_state ON units(state, seq);

@@ -9,6 +9,17 @@ extension CanonicalDocument {
         JSONByteOutput.write(into: &buffer) { encode(into: &$0) }
     }
 
+    /// Appends the document's JSON without the members `filter` leaves out (the ledger's
+    /// comparable form), written straight as bytes as `writeJSON(into:)` writes it.
+    public func writeJSON(into buffer: inout [UInt8], omitting filter: JSONMemberFilter) {
+        JSONByteOutput.write(into: &buffer) { output in
+            var filtered = FilteringJSONOutput(base: JSONByteOutput(), filter: filter)
+            swap(&filtered.base, &output)
+            encode(into: &filtered)
+            swap(&filtered.base, &output)
+        }
+    }
+
     /// One JSON Lines line, without its newline.
     public var jsonLine: String {
         var buffer: [UInt8] = []

@@ -30,11 +30,17 @@ public struct ProjectMapping: Sendable, Hashable {
 /// (docs/FORMATS.md, "The project map"). Blank company or customer means any; prime_contract_id is optional.
 public struct ProjectMap: Sendable {
     public let file: String
-    public private(set) var mappings: [ProjectMapping]
+    public let mappings: [ProjectMapping]
+    /// Rows by job, in file order: every document is looked up, and a scan of a 2,000-row map
+    /// per document made a batch quadratic.
+    private let rowsByJob: [String: [Int]]
 
     public init(file: String = "<project map>", mappings: [ProjectMapping]) {
         self.file = file
         self.mappings = mappings
+        var rowsByJob: [String: [Int]] = [:]
+        for (index, row) in mappings.enumerated() { rowsByJob[row.job, default: []].append(index) }
+        self.rowsByJob = rowsByJob
     }
 
     public static let requiredColumns = ["job", "project_id"]
@@ -109,9 +115,15 @@ public struct ProjectMap: Sendable {
         return ProjectMap(file: path, mappings: mappings)
     }
 
-    /// The most specific row for a Spectrum contract (exact company and customer beat blanks).
+    /// The most specific row for a Spectrum contract (exact company and customer beat blanks);
+    /// among equally specific rows, the first in the file.
     public func mapping(for key: ContractKey) -> ProjectMapping? {
-        mappings.filter { $0.matches(key) }.max { $0.specificity < $1.specificity }
+        var best: ProjectMapping?
+        for index in rowsByJob[key.job] ?? [] {
+            let row = mappings[index]
+            if row.matches(key), best.map({ $0.specificity < row.specificity }) ?? true { best = row }
+        }
+        return best
     }
 
     /// The Spectrum contract of a Procore document: by prime contract id, else by project id, else

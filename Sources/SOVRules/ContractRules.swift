@@ -67,18 +67,22 @@ public struct BillingItemCodes: ValidationRule {
         guard case .primeContract(let contract) = document, contract.origin.system == .spectrum else { return [] }
         var problems: [Diagnostic] = []
         var firstLine: [String: Int] = [:]
+        // Every SOV line of every contract passes here: the location is made only for a problem,
+        // and characters are counted only past `maximumLength` bytes (never more characters than
+        // bytes); per line these cost more than the checks (7% of a sov-run).
+        firstLine.reserveCapacity(contract.lines.count)
         for (index, line) in contract.lines.enumerated() {
-            let location = (line.source ?? contract.source).with(field: "Billing_Item")
+            func location() -> SourceLocation { (line.source ?? contract.source).with(field: "Billing_Item") }
             if line.code.isBlank {
-                problems.append(.error(code, "SOV line \(index + 1) has no billing item code", at: location, value: line.code))
+                problems.append(.error(code, "SOV line \(index + 1) has no billing item code", at: location(), value: line.code))
                 continue
             }
-            if line.code.count > Self.maximumLength {
-                problems.append(.error(code, "billing item code '\(line.code)' on SOV line \(index + 1) has \(line.code.count) characters; Spectrum allows \(Self.maximumLength)", at: location, value: line.code))
+            if line.code.utf8.count > Self.maximumLength, line.code.count > Self.maximumLength {
+                problems.append(.error(code, "billing item code '\(line.code)' on SOV line \(index + 1) has \(line.code.count) characters; Spectrum allows \(Self.maximumLength)", at: location(), value: line.code))
             }
             if let first = firstLine[line.code] {
                 let firstWhere = contract.lines[first].source.map { " (\($0.shortText))" } ?? ""
-                problems.append(.error(code, "billing item code '\(line.code)' on SOV line \(index + 1) repeats SOV line \(first + 1)\(firstWhere)", at: location, value: line.code))
+                problems.append(.error(code, "billing item code '\(line.code)' on SOV line \(index + 1) repeats SOV line \(first + 1)\(firstWhere)", at: location(), value: line.code))
             } else {
                 firstLine[line.code] = index
             }

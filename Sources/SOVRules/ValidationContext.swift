@@ -154,6 +154,8 @@ extension SourceLocation {
 }
 
 extension String {
-    /// Blank after trimming spaces (Spectrum pads codes with spaces).
-    var isBlank: Bool { trimmingSpaces.isEmpty }
+    /// Blank after trimming spaces (Spectrum pads codes with spaces): nothing but spaces and tabs,
+    /// as `trimmingSpaces.isEmpty` says, without making the trimmed String (no other character
+    /// equals " " or "\t", so the bytes tell).
+    var isBlank: Bool { utf8.allSatisfy { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") } }
 }

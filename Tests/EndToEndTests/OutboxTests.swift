@@ -251,6 +251,42 @@ struct OutboxTests {
         #expect(show.stdoutText.contains("version 1: new in run 1"))
     }
 
+    /// A ledger of schema 2 (the release before units were stored packed; made by that release's
+    /// sov-run over the samples, edited as below, with a consumer taking one unit between its two
+    /// runs) is migrated in place: the same inputs are all unchanged (its content hashes still
+    /// match), and a change is an update worked out against the unit it stored unpacked.
+    @Test func aSchema2LedgerOfTheLastReleaseIsMigrated() throws {
+        let folder = TemporaryFolder()
+        let fixture = try #require(FileManager.default.contents(atPath: Checkout.path("Tests/Fixtures/ledger/v2-release-ledger.sqlite")))
+        folder.write("l.sqlite", fixture)
+        try FileManager.default.copyItem(atPath: Checkout.path("samples"), toPath: folder.file("samples"))
+        let sov = folder.file("samples/spectrum/sov.csv")
+        func edit(_ from: String, _ to: String) throws {
+            let text = try String(contentsOfFile: sov, encoding: .utf8)
+            #expect(text.contains(from))
+            try text.replacingOccurrences(of: from, with: to).write(toFile: sov, atomically: true, encoding: .utf8)
+        }
+        try edit("1,24-1017,OWN100,01-000,General Conditions,", "1,24-1017,OWN100,01-000,General Conditions and Fees,")
+        try edit("1,24-1022,OWN200,01-000,General Conditions,", "1,24-1022,OWN200,01-000,General Conditions (revised),")
+        let arguments = ["--config", folder.file("samples/sovbridge.toml"), "--ledger", folder.file("l.sqlite"), "--out", folder.file("out")]
+        let run = try Tool.run("sov-run", arguments)
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stderr.contains("0 exported, 0 updated, 7 unchanged, 2 rejected"), "\(run.stderr)")
+        #expect(folder.units("out").isEmpty)
+
+        try edit("General Conditions and Fees,", "General Conditions plus Fees,")
+        let changed = try Tool.run("sov-run", arguments)
+        #expect(changed.stderr.contains("0 exported, 1 updated, 6 unchanged"), "\(changed.stderr)")
+        let units = try ledgerList(folder.file("l.sqlite"))
+        #expect(units.count == 10)
+        let update = try #require(units.last)
+        #expect(update.text("action") == "update" && update.text("state") == "pending")
+        #expect(folder.text(folder.unit("out", try #require(folder.units("out").first)))?.contains("General Conditions plus Fees") == true)
+        let show = try Tool.run("sov-ledger", ["show", "spectrum:1:24-1017:OWN100", "--ledger", folder.file("l.sqlite")])
+        #expect(show.status == 0, "\(show.stderr)")
+        #expect(show.stdoutText.contains("version 3: update in run 4 (line 01-000: description changed)"), "\(show.stdoutText)")
+    }
+
     /// sov-ledger: show, retry, forget (which needs --yes and makes the next run export anew).
     @Test func theLedgerToolShowsAndMends() throws {
         let folder = TemporaryFolder()

@@ -332,6 +332,48 @@ private func strings(in value: JSONValue, at path: String = "") -> [(String, Str
         #expect(OriginData.text([("a", nil), ("b", nil)]) == nil)
         #expect(OriginData.text([("a", "x y"), ("b", nil), ("c", "é&=+%{}")]) == "a=x%20y&c=%C3%A9%26%3D%2B%25%7B%7D")
         #expect(OriginData.encoded("spectrum:1:24-1017:OWN100/01.0_~") == "spectrum:1:24-1017:OWN100/01.0_~")
+        #expect(OriginData.text([("", "")]) == "=")
+        #expect(OriginData.text([("a", ""), ("b", "")]) == "a=&b=")
+    }
+
+    /// The first version, built a String per character: the oracle the byte writer must match.
+    static func oracleText(_ fields: [(String, String?)]) -> String? {
+        func encoded(_ value: String) -> String {
+            var result = ""
+            for byte in value.utf8 {
+                switch byte {
+                case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                    UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: ":"), UInt8(ascii: "/"):
+                    result.unicodeScalars.append(Unicode.Scalar(byte))
+                default:
+                    let digits = Array("0123456789ABCDEF".unicodeScalars)
+                    result += "%"
+                    result.unicodeScalars.append(digits[Int(byte >> 4)])
+                    result.unicodeScalars.append(digits[Int(byte & 0x0F)])
+                }
+            }
+            return result
+        }
+        let pairs = fields.compactMap { key, value in value.map { "\(key)=\(encoded($0))" } }
+        return pairs.isEmpty ? nil : pairs.joined(separator: "&")
+    }
+
+    @Test func originDataAgreesWithTheFirstVersion() {
+        var state: UInt64 = 42
+        func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        let pieces = ["01-000", "General Conditions", "é", "&", "=", "%", "+", " ", "/", ":", "~", "中", "🏗️", "\u{0}", "\n", "\"", ""]
+        for _ in 0..<500 {
+            let fields: [(String, String?)] = (0..<Int(next() % 4)).map { index in
+                ("k\(index)", next() % 4 == 0 ? nil : (0..<Int(next() % 4)).map { _ in pieces[Int(next() % UInt64(pieces.count))] }.joined())
+            }
+            #expect(OriginData.text(fields) == Self.oracleText(fields))
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 import Foundation
 import SOVTestSupport
 import SOVBatch
-import SOVCore
+@testable import SOVCore
 import Testing
 
 struct SHA256Tests {
@@ -38,6 +38,32 @@ struct SHA256Tests {
         #expect(sha256sum.status == 0, "\(sha256sum.stderr)")
         let digests = sha256sum.stdoutText.split(separator: "\n").map { String($0.prefix(64)) }
         #expect(digests == expected)
+        // The Swift code too (the incremental hasher never goes through libcrypto).
+        let swift = (0...130).map { length in
+            var hasher = SHA256()
+            hasher.update((0..<length).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ length) })
+            return hasher.finish().map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+        }
+        #expect(swift == expected)
+    }
+
+    /// This test process links libpq, as every command with a ledger does: `hash` goes through
+    /// libcrypto, and gives what the Swift code gives, at every length around the block edges
+    /// and on large inputs, whole or fed in pieces.
+    @Test func libcryptoAndTheSwiftCodeAgree() {
+        #expect(OpenSSLSHA256.isAvailable)
+        var random = SplitMix64(seed: 256)
+        var inputs: [[UInt8]] = (0...200).map { length in (0..<length).map { _ in UInt8(truncatingIfNeeded: random.next()) } }
+        inputs.append((0..<1_000_003).map { _ in UInt8(truncatingIfNeeded: random.next()) })
+        for input in inputs {
+            var hasher = SHA256()
+            for piece in stride(from: 0, to: input.count, by: 977) { hasher.update(input[piece..<min(input.count, piece + 977)]) }
+            let swift = hasher.finish()
+            #expect(OpenSSLSHA256.hash(input) == swift)
+            #expect(SHA256.hash(input) == swift)
+        }
+        // Bytes that are not contiguous take the Swift code.
+        #expect(OpenSSLSHA256.hash(repeatElement(UInt8(1), count: 5)) == nil)
     }
 }
 

@@ -67,7 +67,7 @@ final class LedgerPlace {
         return LedgerExport(
             originId: document.originId, target: ExportTarget(for: document), kind: document.kind, contentHash: ContentHash.of(document),
             fileName: ExportTarget(for: document).fileName(for: document), projectId: project,
-            contract: document.origin.contractKey, billingItems: items, document: ContentHash.comparable(document).text, changes: changes)
+            contract: document.origin.contractKey, billingItems: items, document: String(decoding: ContentHash.comparableText(document), as: UTF8.self), changes: changes)
     }
 
     func newUnit(_ origin: String, body: [UInt8] = Array("{}".utf8), contract: String? = nil, action: UnitAction = .create, baseSeq: Int64? = nil) -> NewUnit {

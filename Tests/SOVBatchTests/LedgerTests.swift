@@ -17,7 +17,7 @@ struct LedgerTests {
         return LedgerExport(
             originId: document.originId, target: ExportTarget(for: document), kind: document.kind, contentHash: ContentHash.of(document),
             fileName: ExportTarget(for: document).fileName(for: document), projectId: project,
-            contract: document.origin.contractKey, billingItems: items, document: ContentHash.comparable(document).text, changes: changes)
+            contract: document.origin.contractKey, billingItems: items, document: String(decoding: ContentHash.comparableText(document), as: UTF8.self), changes: changes)
     }
 
     @Test func createsAVersionedWALDatabase() throws {

@@ -219,6 +219,33 @@ struct RejectLineTests {
 struct ProjectMapTests {
     let folder = TemporaryFolder()
 
+    /// The lookup before rows were indexed by job (a scan of every row): the oracle.
+    static func scanned(_ map: ProjectMap, _ key: ContractKey) -> ProjectMapping? {
+        map.mappings.filter { $0.matches(key) }.max { $0.specificity < $1.specificity }
+    }
+
+    /// Random maps with wildcards, repeated and conflicting rows: the indexed lookup picks the
+    /// same row as the scan (most specific; the first in the file among equals).
+    @Test func indexedLookupAgreesWithAScanOfEveryRow() {
+        var random = SplitMix64(seed: 7)
+        for _ in 0..<200 {
+            let rows = (0..<Int(random.next() % 12)).map { line in
+                ProjectMapping(
+                    company: random.next() % 3 == 0 ? nil : ["1", "2"][Int(random.next() % 2)], job: ["24-1017", "24-2040", "7"][Int(random.next() % 3)],
+                    customer: random.next() % 3 == 0 ? nil : ["OWN100", "OWN200"][Int(random.next() % 2)], projectId: String(line), primeContractId: nil, line: line)
+            }
+            let map = ProjectMap(mappings: rows)
+            for company in ["1", "2", "3"] {
+                for job in ["24-1017", "24-2040", "7", "99"] {
+                    for customer in ["OWN100", "OWN200", "X"] {
+                        let key = ContractKey(company: company, job: job, customer: customer)
+                        #expect(map.mapping(for: key) == Self.scanned(map, key))
+                    }
+                }
+            }
+        }
+    }
+
     func write(_ text: String) -> String { folder.write("map.csv", text) }
 
     @Test func specificRowsWinAndBlanksMatchAny() throws {

@@ -101,5 +101,15 @@ struct ContractRuleTests {
         #expect(problems[0].message == "SOV line 2 has no billing item code")
         #expect(problems[1].message == "billing item code 'ABCDEFGHIJK' on SOV line 3 has 11 characters; Spectrum allows 10")
         #expect(problems[2].message == "billing item code '100' on SOV line 4 repeats SOV line 1 (sov.csv:2)")
+        // Length in characters, not bytes: ten accented letters pass, eleven do not.
+        let accented = Fixture.contract(lines: [
+            SOVLine(code: String(repeating: "é", count: 10), amount: Fixture.money("1.00")),
+            SOVLine(code: String(repeating: "é", count: 11), amount: Fixture.money("1.00")),
+            SOVLine(code: "\t \t", amount: Fixture.money("1.00")), SOVLine(code: " \u{301}", amount: Fixture.money("1.00")),
+        ])
+        #expect(rule.check(.primeContract(accented), in: Fixture.context()).map(\.message) == [
+            "billing item code 'ééééééééééé' on SOV line 2 has 11 characters; Spectrum allows 10",
+            "SOV line 3 has no billing item code",
+        ])
     }
 }

@@ -1,0 +1,207 @@
+import Foundation
+import SOVTestSupport
+@testable import SOVBatch
+import SOVCore
+import Testing
+
+/// Ledger schema 3: on SQLite a unit's body and document are stored as zlib streams
+/// (`units.stored_as = 'zlib'`); rows written before, and every row on PostgreSQL, are stored as
+/// given. Whatever the form, the ledger gives back the bytes it was given.
+@Suite struct LedgerStorageTests {
+    @Test func zlibGivesBackWhatItPacked() {
+        let packer = ZlibPacker()
+        var random = SplitMix64(seed: 19)
+        let noise = (0..<70_000).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+        let samples: [[UInt8]] = [
+            [], Array("{}".utf8), Array(String(repeating: "{\"code\":\"01-000\",\"amount\":\"98500.00\"},", count: 3000).utf8), noise,
+            Array("Owner’s rep: \"Dana\" \u{0}\u{1F} ✓".utf8),
+        ]
+        for sample in samples {
+            let packed = packer.pack(sample)
+            #expect(ZlibPacker.unpack(packed) == sample)
+            // The same packer again, after a reset: the same stream.
+            #expect(packer.pack(sample) == packed)
+        }
+        #expect(packer.pack(samples[2]).count < samples[2].count / 20)
+        #expect(packer.pack("{\"a\":1}") == packer.pack(Array("{\"a\":1}".utf8)))
+    }
+
+    @Test func aDamagedStreamIsRefusedNotMisread() {
+        let packed = ZlibPacker().pack(Array(String(repeating: "line 01-000 General Conditions; ", count: 200).utf8))
+        var flipped = packed
+        flipped[packed.count / 2] ^= 0x40
+        #expect(ZlibPacker.unpack(flipped) == nil)
+        #expect(ZlibPacker.unpack(Array(packed.dropLast(3))) == nil)
+        #expect(ZlibPacker.unpack(packed + [0]) == nil)
+        #expect(ZlibPacker.unpack(Array("{\"plain\":true}".utf8)) == nil)
+        #expect(ZlibPacker.unpack([]) == nil)
+    }
+
+    func unit(_ origin: String, body: [UInt8], document: String) -> NewUnit {
+        NewUnit(originId: origin, target: .procore, kind: "prime_contract", action: .create, version: 1, contentHash: "h-" + origin,
+                document: document, body: body)
+    }
+
+    /// Bodies and documents come back byte for byte on both backends; only SQLite packs them.
+    @Test(arguments: LedgerBackend.all)
+    func unitsComeBackAsTheyWereGiven(_ backend: LedgerBackend) throws {
+        let place = try LedgerPlace(backend)
+        let ledger = try place.ledger()
+        let run = try ledger.startRun(mode: "run", inputs: [])
+        let document = "{\"kind\":\"prime_contract\",\"title\":\"St. Mary’s \\\"MOB\\\"\",\"lines\":[" + String(repeating: "{\"code\":\"01-000\"},", count: 500) + "{}]}"
+        let bodies: [[UInt8]] = [Array("{\"kind\":\"prime_contract\"}\n".utf8), [], Array(String(repeating: "<Record/>\r\n", count: 4000).utf8)]
+        var seqs: [Int64] = []
+        for (index, body) in bodies.enumerated() {
+            seqs.append(try ledger.addUnit(unit("o\(index)", body: body, document: document), runId: run, name: { "u\($0).json" }).seq)
+        }
+        for (seq, body) in zip(seqs, bodies) {
+            #expect(try ledger.unitBody(seq: seq) == body)
+            #expect(try ledger.unitDocument(seq: seq) == document)
+        }
+        let forms = try place.raw().query("SELECT stored_as FROM units ORDER BY seq", [])
+        switch backend {
+        case .sqlite: #expect(forms.allSatisfy { $0[0] == .text("zlib") })
+        case .postgresql: #expect(forms.allSatisfy { $0[0] == .null })
+        }
+        // The export recorded with its unit reads the unit's document.
+        try ledger.record(
+            LedgerExport(originId: "o0", target: .procore, kind: "prime_contract", contentHash: "h-o0", fileName: "u\(seqs[0]).json",
+                         document: document, documentOfUnit: seqs[0]), runId: run)
+        #expect(try ledger.entryDocument(originId: "o0", target: .procore) == document)
+        #expect(try ledger.entries().map(\.document) == [document])
+        #expect(try ledger.entry(originId: "o0", target: .procore)?.document == document)
+        #expect(try place.ledger(readOnly: true).unitBody(seq: seqs[2]) == bodies[2])
+    }
+
+    /// A ledger of schema 2 gains `stored_as` (NULL for its rows, which are read as they are)
+    /// and packs only what is written after.
+    @Test(arguments: LedgerBackend.all)
+    func aSchema2LedgerIsMigratedAndItsRowsReadAsTheyAre(_ backend: LedgerBackend) throws {
+        let place = try LedgerPlace(backend)
+        do {
+            let ledger = try place.ledger()
+            let run = try ledger.startRun(mode: "run", inputs: [])
+            _ = try ledger.addUnit(unit("before", body: Array("body before".utf8), document: "{\"v\":1}"), runId: run, name: { "u\($0).json" })
+        }
+        // Back to what schema 2 had: the row as given, no stored_as column.
+        let raw = try place.raw()
+        try raw.query("UPDATE units SET body = ?, document = ?", [.blob(Array("body before".utf8)), .text("{\"v\":1}")])
+        try raw.execute("ALTER TABLE units DROP COLUMN stored_as")
+        try raw.execute("ALTER TABLE exports DROP COLUMN billing_items")
+        try raw.setSchemaVersion(2)
+
+        let old = try place.ledger(readOnly: true)
+        #expect(try old.userVersion() == 2)
+        #expect(try old.unitBody(seq: 1) == Array("body before".utf8))
+        #expect(try old.unitDocument(seq: 1) == "{\"v\":1}")
+
+        let ledger = try place.ledger()
+        #expect(try ledger.userVersion() == 3)
+        #expect(try ledger.unitBody(seq: 1) == Array("body before".utf8))
+        #expect(try ledger.unitDocument(seq: 1) == "{\"v\":1}")
+        let run = try ledger.startRun(mode: "run", inputs: [])
+        let after = try ledger.addUnit(unit("after", body: Array("body after".utf8), document: "{\"v\":2}"), runId: run, name: { "u\($0).json" })
+        #expect(try ledger.unitBody(seq: after.seq) == Array("body after".utf8))
+        let forms = try place.raw().query("SELECT seq, stored_as FROM units ORDER BY seq", [])
+        #expect(forms.map { $0[1] } == [.null, backend == .sqlite ? .text("zlib") : .null])
+    }
+
+    /// A ledger written by the release before schema 3 (sov-run of main at schema 2 over the
+    /// samples, twice, with a consumer taking one unit between: pending, delivered, superseded
+    /// and update units, Procore JSON and Spectrum XML): every body and document reads back
+    /// exactly as it was stored, read-only (no migration) and after the migration.
+    @Test func theLastReleasesLedgerReadsAsItWas() throws {
+        let folder = TemporaryFolder()
+        let fixture = try #require(FileManager.default.contents(atPath: Checkout.path("Tests/Fixtures/ledger/v2-release-ledger.sqlite")))
+        let path = folder.write("l.sqlite", fixture)
+        var stored: [(seq: Int64, document: String, body: [UInt8])] = []
+        do {
+            let raw = try SQLiteConnection(path: path, readOnly: true, busyTimeoutMilliseconds: 1000)
+            #expect(try raw.schemaVersion() == 2)
+            for row in try raw.query("SELECT seq, document, body FROM units ORDER BY seq") {
+                stored.append((row[0].integer ?? 0, try #require(row[1].text), try #require(row[2].bytes)))
+            }
+        }
+        #expect(stored.count == 9)
+        #expect(stored.allSatisfy { !$0.body.isEmpty && !$0.document.isEmpty })
+
+        let reader = try Ledger(path: path, readOnly: true)
+        for unit in stored {
+            #expect(try reader.unitBody(seq: unit.seq) == unit.body)
+            #expect(try reader.unitDocument(seq: unit.seq) == unit.document)
+        }
+        let entriesBefore = try reader.entries()
+        let historyBefore = try reader.exportHistory()
+        let contract = ContractKey(company: "1", job: "24-1017", customer: "OWN100")
+        let itemsBefore = try #require(try reader.billingItems(of: contract))
+        #expect(itemsBefore.contains("01-000") && itemsBefore.count > 3)
+
+        let ledger = try Ledger(path: path)
+        #expect(try ledger.userVersion() == 3)
+        for unit in stored {
+            #expect(try ledger.unitBody(seq: unit.seq) == unit.body)
+            #expect(try ledger.unitDocument(seq: unit.seq) == unit.document)
+        }
+        #expect(try ledger.entries() == entriesBefore)
+        // Billing items of contracts exported before schema 3 are rows of contract_items, read as before.
+        let historyAfter = try ledger.exportHistory()
+        #expect(historyAfter.billingItemsByContract == historyBefore.billingItemsByContract)
+        #expect(historyAfter.contractsByProject == historyBefore.contractsByProject)
+        #expect(!historyBefore.billingItemsByContract.isEmpty)
+        #expect(try ledger.billingItems(of: contract) == itemsBefore)
+        #expect(entriesBefore.count == 7 && entriesBefore.allSatisfy { !$0.document.isEmpty })
+        #expect(try ledger.integrityCheck() == "ok")
+    }
+
+    @Test func aDamagedPackedUnitIsALedgerError() throws {
+        let folder = TemporaryFolder()
+        let ledger = try Ledger(path: folder.file("l.sqlite"))
+        let run = try ledger.startRun(mode: "run", inputs: [])
+        let seq = try ledger.addUnit(unit("o", body: Array(String(repeating: "abc", count: 100).utf8), document: "{}"), runId: run, name: { "u\($0).json" }).seq
+        let raw = try SQLiteConnection(path: folder.file("l.sqlite"), readOnly: false, busyTimeoutMilliseconds: 1000)
+        try raw.query("UPDATE units SET body = substr(body, 1, length(body) - 2) WHERE seq = ?", [.integer(seq)])
+        #expect(throws: LedgerError.self) { try ledger.unitBody(seq: seq) }
+        try raw.query("UPDATE units SET stored_as = 'lz9' WHERE seq = ?", [.integer(seq)])
+        #expect(throws: LedgerError.self) { try ledger.unitDocument(seq: seq) }
+    }
+
+    /// A prime contract's billing items are one JSON array in exports.billing_items (schema 3);
+    /// an export recorded before keeps its contract_items rows until it is recorded again, and
+    /// the validator's questions get the same answers from both forms.
+    @Test(arguments: LedgerBackend.all)
+    func billingItemsAreOneValuePerContractAndOldRowsStillAnswer(_ backend: LedgerBackend) throws {
+        let place = try LedgerPlace(backend)
+        let ledger = try place.ledger()
+        let run = try ledger.startRun(mode: "run", inputs: [])
+        let key = ContractKey(company: "1", job: "24-1017", customer: "OWN100")
+        func export(_ origin: String, _ key: ContractKey, _ codes: [String]) -> LedgerExport {
+            LedgerExport(originId: origin, target: .procore, kind: "prime_contract", contentHash: "h", fileName: origin + ".json",
+                         contract: key, billingItems: codes, document: "{}")
+        }
+        try ledger.record(export("new", key, ["0200", "0100", "0200", "a\"b\n"]), runId: run)
+        let raw = try place.raw()
+        #expect(try raw.query("SELECT billing_items FROM exports WHERE origin_id = 'new'", []).first?.first == .text(#"["0100","0200","a\"b\n"]"#))
+        #expect(try raw.query("SELECT COUNT(*) FROM contract_items", []).first?.first == .integer(0))
+        #expect(try ledger.billingItems(of: key) == ["0100", "0200", "a\"b\n"])
+
+        // An export as schema 2 wrote it: its codes in contract_items, no billing_items.
+        let oldKey = ContractKey(company: "1", job: "24-2040", customer: "OWN400")
+        try ledger.record(export("old", oldKey, []), runId: run)
+        for code in ["0300", "0400"] {
+            try raw.query("INSERT INTO contract_items (origin_id, target, code) VALUES ('old', 'procore', ?)", [.text(code)])
+        }
+        #expect(try ledger.billingItems(of: oldKey) == ["0300", "0400"])
+        let history = try ledger.exportHistory()
+        #expect(history.billingItemsByContract[key] == ["0100", "0200", "a\"b\n"])
+        #expect(history.billingItemsByContract[oldKey] == ["0300", "0400"])
+        #expect(try ledger.billingItems(of: ContractKey(company: "1", job: "none", customer: "X")) == nil)
+
+        // Recorded again: the rows go, the value takes their place.
+        try ledger.record(export("old", oldKey, ["0500"]), runId: run)
+        #expect(try raw.query("SELECT COUNT(*) FROM contract_items", []).first?.first == .integer(0))
+        #expect(try ledger.billingItems(of: oldKey) == ["0500"])
+
+        try raw.query("UPDATE exports SET billing_items = 'not json' WHERE origin_id = 'old'", [])
+        #expect(throws: LedgerError.self) { try ledger.billingItems(of: oldKey) }
+    }
+}
