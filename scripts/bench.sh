@@ -90,7 +90,7 @@ printf "%-44s %9s %7s MB/s %9s %5d MB\n" "sov-run again, unchanged (all skipped)
 # however many there are (20,000 Procore PCCO events, one run: it takes several seconds).
 head -n 20000 "$pccos" > "$tmp/pccos-20k.jsonl"
 saved_runs=$runs; runs=1
-measure sov-run-pccos "rm -rf '$tmp/prun' '$tmp/pccos.sqlite'*; '$bin/sov-run' --project-map '$map' --ledger '$tmp/pccos.sqlite' --out '$tmp/prun' '$tmp/pccos-20k.jsonl'"
+SET_ASIDE="$tmp/prun $tmp/pccos.sqlite $tmp/pccos.sqlite-wal $tmp/pccos.sqlite-shm" measure sov-run-pccos "'$bin/sov-run' --project-map '$map' --ledger '$tmp/pccos.sqlite' --out '$tmp/prun' '$tmp/pccos-20k.jsonl'"
 runs=$saved_runs
 printf "%-44s %9s %7s CO/s %9s %5d MB\n" "sov-run, 20000 PCCO events -> Spectrum + ledger" "$SECONDS_BEST" "$(rate 20000 "$SECONDS_BEST")" "" $((RSS_MAX_KB / 1024))
 rm -rf "$tmp/prun" "$tmp/pccos.sqlite"*
