@@ -79,9 +79,10 @@ public final class SpectrumAssembler {
         self.binder = LayoutBinder(profile: profile)
     }
 
-    public func add(_ record: Record, emit: (ReadEvent) throws -> Void) throws {
+    /// Consuming: the record is moved on into its `StagedRecord` (and from there into the rows
+    /// kept), not copied at each step.
+    public func add(_ record: consuming Record, emit: (ReadEvent) throws -> Void) throws {
         let binding = binder.binding(for: record.fieldNames)
-        var record = record
         record.layout = binding.layout
         var warnings: [Diagnostic] = []
 
@@ -115,32 +116,33 @@ public final class SpectrumAssembler {
             return
         }
 
-        let staged = StagedRecord(record: record, binding: binding, warnings: warnings)
+        let staged = StagedRecord(record: consume record, binding: binding, warnings: warnings)
+        // From here on the record is the staged one's.
         switch binding.layout {
         case nil:
-            if let fault = record.value(named: "faultstring") {
-                throw InputFailure(unusable: .error(.SRC001, "SOAP fault from Spectrum: \(trimmedSpaces(fault))", at: record.location))
+            if let fault = staged.record.value(named: "faultstring") {
+                throw InputFailure(unusable: .error(.SRC001, "SOAP fault from Spectrum: \(trimmedSpaces(fault))", at: staged.record.location))
             }
             if !warnings.isEmpty, binding.has(.errorCode) {
                 for warning in warnings { try emit(.warning(warning)) }  // a W row without data
                 return
             }
-            try emit(.rejected(Reject(record: record.json, diagnostics: [
-                .error(.FMT007, "the fields (\(record.names.prefix(12).joined(separator: ", "))\(record.count > 12 ? ", ..." : "")) match no Spectrum layout: a job header needs Job_Number with Job_Description, Contract_Number or Original_Contract; an SOV line Billing_Item; a change order Change_Order_Number. A --profile can rename fields" + Self.delimiterHint(record), at: record.location)
+            try emit(.rejected(Reject(record: staged.record.json, diagnostics: [
+                .error(.FMT007, "the fields (\(staged.record.names.prefix(12).joined(separator: ", "))\(staged.record.count > 12 ? ", ..." : "")) match no Spectrum layout: a job header needs Job_Number with Job_Description, Contract_Number or Original_Contract; an SOV line Billing_Item; a change order Change_Order_Number. A --profile can rename fields" + Self.delimiterHint(staged.record), at: staged.record.location)
             ] + warnings)))
         case .jobHeader?:
-            pend(contractKey(record, binding), .header(staged))
+            pend(contractKey(staged.record, binding), .header(staged))
         case .sovLine?:
-            pend(contractKey(record, binding), .line(try hold(staged)))
+            pend(contractKey(staged.record, binding), .line(try hold(staged)))
         case .flatContract?:
-            let comparison = flatKey == nil ? nil : compareWithFlatFirst(record, binding)
+            let comparison = flatKey == nil ? nil : compareWithFlatFirst(staged.record, binding)
             if comparison?.sameKey != true {
-                let key = contractKey(record, binding)
+                let key = contractKey(staged.record, binding)
                 if key != flatKey {
                     try finishFlat(emit: emit)
-                    if flatKeysDone.contains(key) { throw notGrouped("contract \(key)", record) }
+                    if flatKeysDone.contains(key) { throw notGrouped("contract \(key)", staged.record) }
                     flatKey = key
-                    keepFlatFirst(record, binding)
+                    keepFlatFirst(staged.record, binding)
                     flatRows.append(staged)
                     return
                 }
@@ -148,10 +150,10 @@ public final class SpectrumAssembler {
             if comparison?.same != true { flatRowsToCheck.append(flatRows.count) }
             flatRows.append(staged)
         case .changeOrder?:
-            let key = OrderKey(contract: contractKey(record, binding), number: value(.changeOrderNumber, record, binding) ?? "")
+            let key = OrderKey(contract: contractKey(staged.record, binding), number: value(.changeOrderNumber, staged.record, binding) ?? "")
             if key != orderKey {
                 try finishOrder(emit: emit)
-                if orderKeysDone.contains(key) { throw notGrouped("change order \(key.number) of \(key.contract)", record) }
+                if orderKeysDone.contains(key) { throw notGrouped("change order \(key.number) of \(key.contract)", staged.record) }
                 orderKey = key
             }
             orderRows.append(staged)
