@@ -324,9 +324,11 @@ public enum SpectrumDocuments {
 
         var sovLines: [SOVLine] = []
         sovLines.reserveCapacity(lines.count)
-        for staged in lines {
+        // By index: `for staged in lines` copied every row (a dozen retains and releases), and
+        // a row read ahead needs only its reading.
+        for index in lines.indices {
             // Read ahead on the reading thread (`SOVLineReading.Preparer`) for a flat export's rows.
-            let reading = staged.record.sovLine ?? SOVLineReading(staged, flat: flat, profile: profile)
+            let reading = lines[index].record.sovLine ?? SOVLineReading(lines[index], flat: flat, profile: profile)
             if !reading.problems.isEmpty { problems.list.append(contentsOf: reading.problems) }
             if let line = reading.takeLine() { sovLines.append(line) }
         }

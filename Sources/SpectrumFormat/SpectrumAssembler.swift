@@ -143,12 +143,13 @@ public final class SpectrumAssembler {
                     if flatKeysDone.contains(key) { throw notGrouped("contract \(key)", staged.record) }
                     flatKey = key
                     keepFlatFirst(staged.record, binding)
-                    flatRows.append(staged)
+                    flatRows.append(consume staged)
                     return
                 }
             }
             if comparison?.same != true { flatRowsToCheck.append(flatRows.count) }
-            flatRows.append(staged)
+            // Moved in: appending the `let` copied it, a dozen retains and releases per row.
+            flatRows.append(consume staged)
         case .changeOrder?:
             let key = OrderKey(contract: contractKey(staged.record, binding), number: value(.changeOrderNumber, staged.record, binding) ?? "")
             if key != orderKey {
@@ -156,7 +157,7 @@ public final class SpectrumAssembler {
                 if orderKeysDone.contains(key) { throw notGrouped("change order \(key.number) of \(key.contract)", staged.record) }
                 orderKey = key
             }
-            orderRows.append(staged)
+            orderRows.append(consume staged)
         }
     }
 
