@@ -136,15 +136,9 @@ extension ThreadWork {
                 var cursor = PackedRecords.Cursor(records, ownCopies: true)
                 let items = [RecordItem](unsafeUninitializedCapacity: records.count) { buffer, initialized in
                     var slot = records.count
-                    while slot > 0, let item = cursor.next() {
+                    while slot > 0, let item = cursor.next(preparing: prepare) {
                         slot -= 1
-                        switch consume item {
-                        case .record(var record):
-                            prepare(&record)
-                            (buffer.baseAddress! + slot).initialize(to: .record(record))
-                        case let other:
-                            (buffer.baseAddress! + slot).initialize(to: other)
-                        }
+                        (buffer.baseAddress! + slot).initialize(to: item)
                     }
                     precondition(slot == 0, "a packed batch gives as many items as it counts")
                     initialized = records.count
