@@ -45,17 +45,20 @@ public final class SpectrumAssembler {
         case line(HeldLine)
     }
 
-    private var flatKey: ContractKey?
+    // The current flat contract's state is reached for every row, only by the assembler's
+    // own methods, none reentered: unchecked, as each dynamic exclusivity check cost about
+    // 150 instructions.
+    @exclusivity(unchecked) private var flatKey: ContractKey?
     /// The current flat contract's first row as the next rows are compared with it: the raw
     /// bytes of each field a flat export repeats (`SpectrumDocuments.flatRepeatedFields`) that it
     /// has, back to back, with the field, its index and where it ends; and its binding.
-    private var flatFirstBytes: [UInt8] = []
-    private var flatFirstFields: [(field: SpectrumField, index: Int, end: Int)] = []
-    private var flatFirstBinding: LayoutBinding?
-    private var flatRows: [StagedRecord] = []
+    @exclusivity(unchecked) private var flatFirstBytes: [UInt8] = []
+    @exclusivity(unchecked) private var flatFirstFields: [(field: SpectrumField, index: Int, end: Int)] = []
+    @exclusivity(unchecked) private var flatFirstBinding: LayoutBinding?
+    @exclusivity(unchecked) private var flatRows: [StagedRecord] = []
     /// The rows of the current flat contract (indices in `flatRows`) whose repeated fields are
     /// not all byte for byte the first row's: the only ones whose agreement is left to check.
-    private var flatRowsToCheck: [Int] = []
+    @exclusivity(unchecked) private var flatRowsToCheck: [Int] = []
     private var flatKeysDone: Set<ContractKey> = []
     private var orderKey: OrderKey?
     private var orderRows: [StagedRecord] = []
