@@ -9,11 +9,13 @@ import SOVCore
 public final class CSVRecordReader: PackedRecordReader {
     private let reader: CSVReader
     public let name: String
-    public private(set) var header: FieldNames?
+    /// `header` and `headerCheck` are read for every row, and only by this reader's own methods,
+    /// one at a time: unchecked, as each dynamic exclusivity check cost about 150 instructions.
+    @exclusivity(unchecked) public private(set) var header: FieldNames?
 
     /// Judges the header row (its names and line) before any record: a problem there makes the
     /// whole input unusable, said once rather than on every row.
-    private var headerCheck: (@Sendable ([String], Int) -> Diagnostic?)?
+    @exclusivity(unchecked) private var headerCheck: (@Sendable ([String], Int) -> Diagnostic?)?
     private var headerLine = 1
     /// Rows whose every field is empty (`,,,,`, as Excel leaves after the data): skipped, since
     /// they hold nothing, and counted so that the reader says how many.

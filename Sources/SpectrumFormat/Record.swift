@@ -352,7 +352,9 @@ public struct PackedRecords: Sendable {
             self.ownCopies = ownCopies
         }
 
-        mutating func next() -> RecordItem? {
+        /// `prepare` runs on each record before it is wrapped in its item (preparing a record
+        /// taken out of an item copied it).
+        mutating func next(preparing prepare: ((inout Record) -> Void)? = nil) -> RecordItem? {
             guard index < entries.count else { return nil }
             defer { index += 1 }
             switch entries[index] {
@@ -367,7 +369,9 @@ public struct PackedRecords: Sendable {
                         fieldNames = copy
                     }
                 }
-                return .record(Record(file: file, line: line, fieldNames: fieldNames, storage: storage, first: value))
+                var record = Record(file: file, line: line, fieldNames: fieldNames, storage: storage, first: value)
+                prepare?(&record)
+                return .record(record)
             case .malformed(let raw, let diagnostic):
                 return .malformed(raw: raw, diagnostic)
             }

@@ -45,17 +45,20 @@ public final class SpectrumAssembler {
         case line(HeldLine)
     }
 
-    private var flatKey: ContractKey?
+    // The current flat contract's state is reached for every row, only by the assembler's
+    // own methods, none reentered: unchecked, as each dynamic exclusivity check cost about
+    // 150 instructions.
+    @exclusivity(unchecked) private var flatKey: ContractKey?
     /// The current flat contract's first row as the next rows are compared with it: the raw
     /// bytes of each field a flat export repeats (`SpectrumDocuments.flatRepeatedFields`) that it
     /// has, back to back, with the field, its index and where it ends; and its binding.
-    private var flatFirstBytes: [UInt8] = []
-    private var flatFirstFields: [(field: SpectrumField, index: Int, end: Int)] = []
-    private var flatFirstBinding: LayoutBinding?
-    private var flatRows: [StagedRecord] = []
+    @exclusivity(unchecked) private var flatFirstBytes: [UInt8] = []
+    @exclusivity(unchecked) private var flatFirstFields: [(field: SpectrumField, index: Int, end: Int)] = []
+    @exclusivity(unchecked) private var flatFirstBinding: LayoutBinding?
+    @exclusivity(unchecked) private var flatRows: [StagedRecord] = []
     /// The rows of the current flat contract (indices in `flatRows`) whose repeated fields are
     /// not all byte for byte the first row's: the only ones whose agreement is left to check.
-    private var flatRowsToCheck: [Int] = []
+    @exclusivity(unchecked) private var flatRowsToCheck: [Int] = []
     private var flatKeysDone: Set<ContractKey> = []
     private var orderKey: OrderKey?
     private var orderRows: [StagedRecord] = []
@@ -79,9 +82,10 @@ public final class SpectrumAssembler {
         self.binder = LayoutBinder(profile: profile)
     }
 
-    public func add(_ record: Record, emit: (ReadEvent) throws -> Void) throws {
+    /// Consuming: the record is moved on into its `StagedRecord` (and from there into the rows
+    /// kept), not copied at each step.
+    public func add(_ record: consuming Record, emit: (ReadEvent) throws -> Void) throws {
         let binding = binder.binding(for: record.fieldNames)
-        var record = record
         record.layout = binding.layout
         var warnings: [Diagnostic] = []
 
@@ -115,46 +119,48 @@ public final class SpectrumAssembler {
             return
         }
 
-        let staged = StagedRecord(record: record, binding: binding, warnings: warnings)
+        let staged = StagedRecord(record: consume record, binding: binding, warnings: warnings)
+        // From here on the record is the staged one's.
         switch binding.layout {
         case nil:
-            if let fault = record.value(named: "faultstring") {
-                throw InputFailure(unusable: .error(.SRC001, "SOAP fault from Spectrum: \(trimmedSpaces(fault))", at: record.location))
+            if let fault = staged.record.value(named: "faultstring") {
+                throw InputFailure(unusable: .error(.SRC001, "SOAP fault from Spectrum: \(trimmedSpaces(fault))", at: staged.record.location))
             }
             if !warnings.isEmpty, binding.has(.errorCode) {
                 for warning in warnings { try emit(.warning(warning)) }  // a W row without data
                 return
             }
-            try emit(.rejected(Reject(record: record.json, diagnostics: [
-                .error(.FMT007, "the fields (\(record.names.prefix(12).joined(separator: ", "))\(record.count > 12 ? ", ..." : "")) match no Spectrum layout: a job header needs Job_Number with Job_Description, Contract_Number or Original_Contract; an SOV line Billing_Item; a change order Change_Order_Number. A --profile can rename fields" + Self.delimiterHint(record), at: record.location)
+            try emit(.rejected(Reject(record: staged.record.json, diagnostics: [
+                .error(.FMT007, "the fields (\(staged.record.names.prefix(12).joined(separator: ", "))\(staged.record.count > 12 ? ", ..." : "")) match no Spectrum layout: a job header needs Job_Number with Job_Description, Contract_Number or Original_Contract; an SOV line Billing_Item; a change order Change_Order_Number. A --profile can rename fields" + Self.delimiterHint(staged.record), at: staged.record.location)
             ] + warnings)))
         case .jobHeader?:
-            pend(contractKey(record, binding), .header(staged))
+            pend(contractKey(staged.record, binding), .header(staged))
         case .sovLine?:
-            pend(contractKey(record, binding), .line(try hold(staged)))
+            pend(contractKey(staged.record, binding), .line(try hold(staged)))
         case .flatContract?:
-            let comparison = flatKey == nil ? nil : compareWithFlatFirst(record, binding)
+            let comparison = flatKey == nil ? nil : compareWithFlatFirst(staged.record, binding)
             if comparison?.sameKey != true {
-                let key = contractKey(record, binding)
+                let key = contractKey(staged.record, binding)
                 if key != flatKey {
                     try finishFlat(emit: emit)
-                    if flatKeysDone.contains(key) { throw notGrouped("contract \(key)", record) }
+                    if flatKeysDone.contains(key) { throw notGrouped("contract \(key)", staged.record) }
                     flatKey = key
-                    keepFlatFirst(record, binding)
-                    flatRows.append(staged)
+                    keepFlatFirst(staged.record, binding)
+                    flatRows.append(consume staged)
                     return
                 }
             }
             if comparison?.same != true { flatRowsToCheck.append(flatRows.count) }
-            flatRows.append(staged)
+            // Moved in: appending the `let` copied it, a dozen retains and releases per row.
+            flatRows.append(consume staged)
         case .changeOrder?:
-            let key = OrderKey(contract: contractKey(record, binding), number: value(.changeOrderNumber, record, binding) ?? "")
+            let key = OrderKey(contract: contractKey(staged.record, binding), number: value(.changeOrderNumber, staged.record, binding) ?? "")
             if key != orderKey {
                 try finishOrder(emit: emit)
-                if orderKeysDone.contains(key) { throw notGrouped("change order \(key.number) of \(key.contract)", record) }
+                if orderKeysDone.contains(key) { throw notGrouped("change order \(key.number) of \(key.contract)", staged.record) }
                 orderKey = key
             }
-            orderRows.append(staged)
+            orderRows.append(consume staged)
         }
     }
 

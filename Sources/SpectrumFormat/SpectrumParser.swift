@@ -86,7 +86,8 @@ public final class SpectrumParser {
             var rows = 0
             while let item = try reader.next() {
                 rows += 1
-                switch item {
+                // Consumed: the record is moved into the assembler, not copied.
+                switch consume item {
                 case .record(let record):
                     try assembler.add(record, emit: emit)
                 case .malformed(let raw, let diagnostic):

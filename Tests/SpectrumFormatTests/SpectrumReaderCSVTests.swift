@@ -268,6 +268,32 @@ struct SpectrumReaderPrefetchTests {
         #expect(seen == 20)
     }
 
+    @Test("a packing reader's records are each prepared once, in order, across batches; a malformed row is not", arguments: [1, 2, 3, 256])
+    func prepared(_ batchSize: Int) throws {
+        var text = "Job_Number,Billing_Item\n"
+        for row in 1...10 { text += row == 5 ? "only one field\n" : "24-\(row),\(row)\n" }
+        let scratch = TemporaryFolder()
+        let path = scratch.write("input1.csv", Array(text.utf8))
+        let prefetcher = RecordPrefetcher(CSVRecordReader(try InputFile(path: path)), batchSize: batchSize, depth: 2) { record in
+            #expect(record.layout == nil, "prepared twice: line \(record.line)")
+            record.layout = .sovLine
+        }
+        var lines: [Int] = []
+        var malformed = 0
+        while let item = try prefetcher.next() {
+            switch item {
+            case .record(let record):
+                #expect(record.layout == .sovLine)
+                #expect(record.value(at: 1) == String(record.line - 1))
+                lines.append(record.line)
+            case .malformed:
+                malformed += 1
+            }
+        }
+        #expect(lines == [2, 3, 4, 5, 7, 8, 9, 10, 11])
+        #expect(malformed == 1)
+    }
+
     @Test("a consumer that stops early stops the thread")
     func earlyStop() throws {
         var prefetcher: RecordPrefetcher? = RecordPrefetcher(CountingReader(count: 1_000_000, fails: false), batchSize: 16, depth: 2)
