@@ -2,25 +2,6 @@ import SOVTestSupport
 import Testing
 @testable import SOVCore
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
-/// Writes `bytes` to a fresh temporary file and returns its path.
-private func temporaryFile(_ bytes: [UInt8]) -> String {
-    var template = Array("/tmp/sov-csv-diff.XXXXXX".utf8CString)
-    let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-    precondition(fd >= 0, "cannot create a temporary file")
-    var offset = 0
-    while offset < bytes.count {
-        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
-        precondition(written > 0)
-        offset += written
-    }
-    close(fd)
-    return template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-}
-
 /// How a reader is set up for one comparison.
 private struct Setup: CustomStringConvertible {
     var delimiter = UInt8(ascii: ",")
@@ -42,8 +23,9 @@ private func describe(_ record: CSVRecord?, _ error: CSVError?) -> String {
 }
 
 private func items(new bytes: [UInt8], _ setup: Setup) throws -> [String] {
-    let path = temporaryFile(bytes)
-    defer { unlink(path) }
+    let folder = TemporaryFolder("sov-csv-diff")
+    defer { withExtendedLifetime(folder) {} }
+    let path = folder.write("input.csv", bytes)
     let reader = CSVReader(
         try InputFile(path: path), delimiter: setup.delimiter, encoding: setup.encoding, checksFieldCount: setup.checksFieldCount,
         maximumRecordBytes: setup.recordLimit, maximumFieldsPerRecord: setup.fieldLimit, chunkSize: setup.chunkSize)
@@ -61,8 +43,9 @@ private func items(new bytes: [UInt8], _ setup: Setup) throws -> [String] {
 /// The same through `nextRaw`: each record's values taken as bytes (`withValues`) and only then
 /// made Strings, as a packing reader takes them.
 private func items(raw bytes: [UInt8], _ setup: Setup) throws -> [String] {
-    let path = temporaryFile(bytes)
-    defer { unlink(path) }
+    let folder = TemporaryFolder("sov-csv-diff")
+    defer { withExtendedLifetime(folder) {} }
+    let path = folder.write("input.csv", bytes)
     let reader = CSVReader(
         try InputFile(path: path), delimiter: setup.delimiter, encoding: setup.encoding, checksFieldCount: setup.checksFieldCount,
         maximumRecordBytes: setup.recordLimit, maximumFieldsPerRecord: setup.fieldLimit, chunkSize: setup.chunkSize)
@@ -86,8 +69,9 @@ private func items(raw bytes: [UInt8], _ setup: Setup) throws -> [String] {
 }
 
 private func items(legacy bytes: [UInt8], _ setup: Setup) throws -> [String] {
-    let path = temporaryFile(bytes)
-    defer { unlink(path) }
+    let folder = TemporaryFolder("sov-csv-diff")
+    defer { withExtendedLifetime(folder) {} }
+    let path = folder.write("input.csv", bytes)
     let reader = LegacyCSVReader(
         try InputFile(path: path), delimiter: setup.delimiter, encoding: setup.encoding, checksFieldCount: setup.checksFieldCount,
         maximumRecordBytes: setup.recordLimit, maximumFieldsPerRecord: setup.fieldLimit, chunkSize: setup.chunkSize)

@@ -3,30 +3,12 @@ import SOVTestSupport
 import Testing
 @testable import SpectrumFormat
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Packed CSV records (values handed over as bytes) against the reader that made Strings of every
 /// field (`StringCSVRecordReader`): the same records, values, malformed rows, diagnostics,
 /// failures and blank rows, on random exports with quotes, CRLF, Windows-1252, a BOM, blank and
 /// ragged rows, in batches of every size.
 @Suite("CSVRecordReader against the String reader")
 struct CSVRecordReaderDifferentialTests {
-    private static func temporaryFile(_ bytes: [UInt8]) -> String {
-        var template = Array("/tmp/sov-csv-records.XXXXXX".utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        precondition(fd >= 0, "cannot create a temporary file")
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            precondition(written > 0)
-            offset += written
-        }
-        close(fd)
-        return template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-    }
-
     private static func describe(_ item: RecordItem) -> String {
         switch item {
         case .record(let record): "record \(record.file):\(record.line) \(record.names) \(record.values) \(record.json.text)"
@@ -84,8 +66,9 @@ struct CSVRecordReaderDifferentialTests {
             }
             let encoding: TextEncoding = Bool.random(using: &random) ? .utf8 : .windows1252
             let checks = Bool.random(using: &random)
-            let path = Self.temporaryFile(bytes)
-            defer { unlink(path) }
+            let folder = TemporaryFolder("sov-csv-records")
+            defer { withExtendedLifetime(folder) {} }
+            let path = folder.write("input.csv", bytes)
             let oracle = StringCSVRecordReader(try InputFile(path: path), encoding: encoding, headerCheck: checks ? Self.check : nil)
             let expected = Self.read(oracle) { oracle.blankRows }
             let single = CSVRecordReader(try InputFile(path: path), encoding: encoding, headerCheck: checks ? Self.check : nil)
