@@ -22,50 +22,52 @@ private func describe(_ record: CSVRecord?, _ error: CSVError?) -> String {
     return text
 }
 
-private func items(new bytes: [UInt8], _ setup: Setup) throws -> [String] {
+/// `bytes` read by a `CSVReader` set up as `setup` says: what `body` makes of its items, then
+/// the header and encoding it found.
+private func reading(_ bytes: [UInt8], _ setup: Setup, _ body: (CSVReader) throws -> [String]) throws -> [String] {
     let folder = TemporaryFolder("sov-csv-diff")
     defer { withExtendedLifetime(folder) {} }
-    let path = folder.write("input.csv", bytes)
     let reader = CSVReader(
-        try InputFile(path: path), delimiter: setup.delimiter, encoding: setup.encoding, checksFieldCount: setup.checksFieldCount,
-        maximumRecordBytes: setup.recordLimit, maximumFieldsPerRecord: setup.fieldLimit, chunkSize: setup.chunkSize)
-    var result: [String] = []
-    while let item = try reader.next() {
-        switch item {
-        case .record(let record): result.append(describe(record, nil))
-        case .malformed(let error): result.append(describe(nil, error))
+        try InputFile(path: folder.write("input.csv", bytes)), delimiter: setup.delimiter, encoding: setup.encoding,
+        checksFieldCount: setup.checksFieldCount, maximumRecordBytes: setup.recordLimit, maximumFieldsPerRecord: setup.fieldLimit,
+        chunkSize: setup.chunkSize)
+    return try body(reader) + ["header \(String(describing: reader.header)), encoding \(reader.encoding)"]
+}
+
+private func items(new bytes: [UInt8], _ setup: Setup) throws -> [String] {
+    try reading(bytes, setup) { reader in
+        var result: [String] = []
+        while let item = try reader.next() {
+            switch item {
+            case .record(let record): result.append(describe(record, nil))
+            case .malformed(let error): result.append(describe(nil, error))
+            }
         }
+        return result
     }
-    result.append("header \(String(describing: reader.header)), encoding \(reader.encoding)")
-    return result
 }
 
 /// The same through `nextRaw`: each record's values taken as bytes (`withValues`) and only then
 /// made Strings, as a packing reader takes them.
 private func items(raw bytes: [UInt8], _ setup: Setup) throws -> [String] {
-    let folder = TemporaryFolder("sov-csv-diff")
-    defer { withExtendedLifetime(folder) {} }
-    let path = folder.write("input.csv", bytes)
-    let reader = CSVReader(
-        try InputFile(path: path), delimiter: setup.delimiter, encoding: setup.encoding, checksFieldCount: setup.checksFieldCount,
-        maximumRecordBytes: setup.recordLimit, maximumFieldsPerRecord: setup.fieldLimit, chunkSize: setup.chunkSize)
-    var result: [String] = []
-    while let item = try reader.nextRaw() {
-        switch item {
-        case .record(let number, let line, let offset):
-            let fields = reader.withValues { bytes, ends in
-                var start = 0
-                return ends.map { end in
-                    defer { start = end }
-                    return String(validating: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self) ?? "<not UTF-8>"
+    try reading(bytes, setup) { reader in
+        var result: [String] = []
+        while let item = try reader.nextRaw() {
+            switch item {
+            case .record(let number, let line, let offset):
+                let fields = reader.withValues { bytes, ends in
+                    var start = 0
+                    return ends.map { end in
+                        defer { start = end }
+                        return String(validating: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self) ?? "<not UTF-8>"
+                    }
                 }
+                result.append(describe(CSVRecord(number: number, line: line, offset: offset, fields: fields), nil))
+            case .malformed(let error): result.append(describe(nil, error))
             }
-            result.append(describe(CSVRecord(number: number, line: line, offset: offset, fields: fields), nil))
-        case .malformed(let error): result.append(describe(nil, error))
         }
+        return result
     }
-    result.append("header \(String(describing: reader.header)), encoding \(reader.encoding)")
-    return result
 }
 
 private func items(legacy bytes: [UInt8], _ setup: Setup) throws -> [String] {
