@@ -226,9 +226,11 @@ extension Ledger {
     /// The column that says how a unit is stored, or NULL before schema 3 (a ledger opened to read).
     private func storedAsColumn() throws -> String { try userVersion() >= 3 ? "stored_as" : "NULL" }
 
-    /// The column that holds a unit's body: `document` for `zlib2` (one stream of both).
+    /// The column that holds a unit's body: `document` for `zlib2` (one stream of both), which
+    /// only SQLite writes (on PostgreSQL `document` is text and `body` bytea: no one CASE type).
     private func storedBodyColumn() throws -> String {
-        try userVersion() >= 3 ? "CASE WHEN stored_as = 'zlib2' THEN document ELSE body END" : "body"
+        guard connection.dialect == .sqlite, try userVersion() >= 3 else { return "body" }
+        return "CASE WHEN stored_as = 'zlib2' THEN document ELSE body END"
     }
 
     private static let unitColumns = "seq, origin_id, target, kind, action, version, state, file_name, content_hash, base_seq, contract_origin_id, run_id, created_at, state_at, attempts, message, superseded_by, folder, company_id"
