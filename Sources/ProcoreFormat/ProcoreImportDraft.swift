@@ -69,23 +69,38 @@ public struct ProcoreImportDraft: Sendable {
         output.endObject()
     }
 
+    /// Keys written once per line item: quoted once here, copied as bytes (`JSONKey`), where a
+    /// String key is checked for escapes and quoted on every write.
+    private enum Keys {
+        static let method = JSONKey("method")
+        static let path = JSONKey("path")
+        static let query = JSONKey("query")
+        static let body = JSONKey("body")
+        static let projectId = JSONKey("project_id")
+        static let lineItem = JSONKey("line_item")
+        static let amount = JSONKey("amount")
+        static let description = JSONKey("description")
+        static let originId = JSONKey("origin_id")
+        static let originData = JSONKey("origin_data")
+    }
+
     /// One request, `{method, path, query, body}`: `query` members (string values) or `{}`.
     static func request<Output: JSONOutput>(
         _ output: inout Output, method: String = "POST", path: String, query: [(String, String)] = [], body: (inout Output) -> Void
     ) {
         output.beginObject()
-        output.key("method")
+        output.key(Keys.method)
         output.string(method)
-        output.key("path")
+        output.key(Keys.path)
         output.string(path)
-        output.key("query")
+        output.key(Keys.query)
         output.beginObject()
         for (name, value) in query {
             output.key(name)
             output.string(value)
         }
         output.endObject()
-        output.key("body")
+        output.key(Keys.body)
         body(&output)
         output.endObject()
     }
@@ -93,20 +108,20 @@ public struct ProcoreImportDraft: Sendable {
     /// The body of a line item request, an SOV line's or a change order line's: one shape.
     private static func lineItem(_ output: inout some JSONOutput, projectId: String, amount: Money, description: String?, originId: String, originData: String?) {
         output.beginObject()
-        output.key("project_id")
+        output.key(Keys.projectId)
         output.number(projectId)
-        output.key("line_item")
+        output.key(Keys.lineItem)
         output.beginObject()
-        output.key("amount")
+        output.key(Keys.amount)
         output.money(amount)
         if let description {
-            output.key("description")
+            output.key(Keys.description)
             output.string(description)
         }
-        output.key("origin_id")
+        output.key(Keys.originId)
         output.string(originId)
         if let originData {
-            output.key("origin_data")
+            output.key(Keys.originData)
             output.string(originData)
         }
         output.endObject()
@@ -149,16 +164,20 @@ public struct ProcoreImportDraft: Sendable {
             output.endObject()
         }
         let linePath = "/rest/v1.0/prime_contracts/\(ProcorePlaceholder.primeContractId)/line_items"
+        let lineOriginPrefix = originId + ":"
+        // One buffer for every line's origin data, not an array of fields and one grown per line.
+        var dataBytes: [UInt8] = []
+        dataBytes.reserveCapacity(128)
         for line in contract.lines {
             // Procore's line item has one text field; the billing item code and the second
             // description line keep their Spectrum names here, readable by an integration.
-            let data = OriginData.text([
-                ("billing_item", line.code),
-                ("additional_description", line.description == nil ? nil : line.additionalDescription),
-                ("group_code", line.group),
-            ])
+            dataBytes.removeAll(keepingCapacity: true)
+            OriginData.add("billing_item", line.code, to: &dataBytes)
+            OriginData.add("additional_description", line.description == nil ? nil : line.additionalDescription, to: &dataBytes)
+            OriginData.add("group_code", line.group, to: &dataBytes)
+            let data = OriginData.text(of: dataBytes)
             request(&output, path: linePath) { output in
-                lineItem(&output, projectId: projectId, amount: line.amount, description: line.description ?? line.additionalDescription, originId: originId + ":" + line.code, originData: data)
+                lineItem(&output, projectId: projectId, amount: line.amount, description: line.description ?? line.additionalDescription, originId: lineOriginPrefix + line.code, originData: data)
             }
         }
     }

@@ -181,8 +181,10 @@ extension Ledger {
     /// read as before.
     /// - `units.stored_as` says how a unit's `document` and `body` are stored. NULL: as given
     ///   (every row written before, and every row on PostgreSQL, whose TOAST compresses large
-    ///   values itself); `zlib`: both as zlib streams, on SQLite, where a 30 KB body took a 64 KB
-    ///   page and was written twice (WAL, then checkpoint).
+    ///   values itself); on SQLite, where a 30 KB body took a 64 KB page and was written twice
+    ///   (WAL, then checkpoint), `zlib2`: both as one zlib stream in `document`
+    ///   (`ZlibPacker.pack(document:body:)`), `body` empty; `zlib`: each as its own zlib stream,
+    ///   what this release's first builds wrote (still read).
     /// - `exports.billing_items`: a prime contract's codes as one JSON array
     ///   (`Ledger.billingItemsText`), instead of a `contract_items` row each.
     func addCompactStorage() throws {
@@ -191,9 +193,12 @@ extension Ledger {
         try connection.setSchemaVersion(3)
     }
 
-    /// A unit's stored `document` or `body` as it was given; nil for NULL. A packed value that
-    /// does not unpack is a damaged ledger: an error, never other bytes.
-    func storedBytes(_ value: SQLiteValue, storedAs: SQLiteValue) throws -> [UInt8]? {
+    enum StoredPart { case document, body }
+
+    /// A unit's stored `document` or `body` (`part`) as it was given; nil for NULL. `value` is
+    /// the column that holds it: for `zlib2` always `document` (`storedBodyColumn`). A packed
+    /// value that does not unpack is a damaged ledger: an error, never other bytes.
+    func storedBytes(_ value: SQLiteValue, storedAs: SQLiteValue, part: StoredPart) throws -> [UInt8]? {
         switch storedAs {
         case .null:
             return value.bytes
@@ -202,18 +207,31 @@ extension Ledger {
                 throw LedgerError(path: path, message: "a unit's stored copy is damaged: it is no intact zlib stream")
             }
             return bytes
+        case .text("zlib2"):
+            guard case .blob(let packed) = value, let unit = ZlibPacker.unpackUnit(packed) else {
+                throw LedgerError(path: path, message: "a unit's stored copy is damaged: it is no intact zlib stream of a document and a body")
+            }
+            return Array(part == .document ? unit.document : unit.body)
         default:
             throw LedgerError(path: path, message: "a unit is stored as '\(storedAs.text ?? "?")', which this SOVBridge does not know")
         }
     }
 
+    /// A unit's stored document (read from its `document` column, whatever the form).
     func storedText(_ value: SQLiteValue, storedAs: SQLiteValue) throws -> String? {
         if case .null = storedAs, case .text(let text) = value { return text }
-        return try storedBytes(value, storedAs: storedAs).map { String(decoding: $0, as: UTF8.self) }
+        return try storedBytes(value, storedAs: storedAs, part: .document).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// The column that says how a unit is stored, or NULL before schema 3 (a ledger opened to read).
     private func storedAsColumn() throws -> String { try userVersion() >= 3 ? "stored_as" : "NULL" }
+
+    /// The column that holds a unit's body: `document` for `zlib2` (one stream of both), which
+    /// only SQLite writes (on PostgreSQL `document` is text and `body` bytea: no one CASE type).
+    private func storedBodyColumn() throws -> String {
+        guard connection.dialect == .sqlite, try userVersion() >= 3 else { return "body" }
+        return "CASE WHEN stored_as = 'zlib2' THEN document ELSE body END"
+    }
 
     private static let unitColumns = "seq, origin_id, target, kind, action, version, state, file_name, content_hash, base_seq, contract_origin_id, run_id, created_at, state_at, attempts, message, superseded_by, folder, company_id"
 
@@ -230,11 +248,11 @@ extension Ledger {
     private func hasOutbox() throws -> Bool { try userVersion() >= 2 }
 
     /// Records a new unit and names its file from the sequence it got: `name(seq)`. On SQLite its
-    /// document and body are stored as zlib streams (`addCompactStorage`).
+    /// document and body are stored as one zlib stream (`addCompactStorage`).
     public func addUnit(_ new: NewUnit, runId: Int64, name: (Int64) -> String, at time: String = Timestamp.now()) throws -> OutboxUnit {
         let packs = connection.dialect == .sqlite
-        let document: SQLiteValue = packs ? .blob(packer.pack(new.document)) : .text(new.document)
-        let body: SQLiteValue = .blob(packs ? packer.pack(new.body) : new.body)
+        let document: SQLiteValue = packs ? .blob(packer.pack(document: new.document, body: new.body)) : .text(new.document)
+        let body: SQLiteValue = .blob(packs ? [] : new.body)
         return try transaction {
             let seq = try connection.insert(
                 """
@@ -245,7 +263,7 @@ extension Ledger {
                 [.text(new.originId), .text(new.target.rawValue), .text(new.kind), .text(new.action.rawValue), .integer(Int64(new.version)),
                  .text(new.state.rawValue), .text("#unnamed-" + new.contentHash + "-" + time), .text(new.contentHash),
                  new.baseSeq.map(SQLiteValue.integer) ?? .null, .optional(new.contractOriginId), .integer(runId), .text(time), .text(time),
-                 document, body, .optional(new.folder), .optional(new.meta), .optional(new.companyId), packs ? .text("zlib") : .null],
+                 document, body, .optional(new.folder), .optional(new.meta), .optional(new.companyId), packs ? .text("zlib2") : .null],
                 returning: "seq")
             let fileName = name(seq)
             try connection.query("UPDATE units SET file_name = ? WHERE seq = ?", [.text(fileName), .integer(seq)])
@@ -307,8 +325,8 @@ extension Ledger {
 
     /// The bytes of a unit, as written to its file.
     public func unitBody(seq: Int64) throws -> [UInt8]? {
-        guard let row = try connection.query("SELECT body, \(try storedAsColumn()) FROM units WHERE seq = ?", [.integer(seq)]).first else { return nil }
-        return try storedBytes(row[0], storedAs: row[1])
+        guard let row = try connection.query("SELECT \(try storedBodyColumn()), \(try storedAsColumn()) FROM units WHERE seq = ?", [.integer(seq)]).first else { return nil }
+        return try storedBytes(row[0], storedAs: row[1], part: .body)
     }
 
     /// Moves a unit to `state`, with a message (a refusal, the last error, how it was delivered).

@@ -6,6 +6,8 @@ import CZlib
 /// the pages not written save several times that.
 ///
 /// One stream is kept and reset per value: setting one up allocates some 256 KB, a unit is 30 KB.
+/// (memLevel, windowBits and the RLE/filtered strategies were measured on 2,000 units: none was
+/// both faster and as small as the defaults at level 1.)
 final class ZlibPacker {
     /// Allocated, not a stored property: zlib's state points back at its stream, which therefore
     /// must never move.
@@ -48,6 +50,34 @@ final class ZlibPacker {
     func pack(_ text: String) -> [UInt8] {
         var text = text
         return text.withUTF8 { pack(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Input of `pack(document:body:)`, kept so a unit costs no allocation but its output.
+    private var unitScratch: [UInt8] = []
+
+    /// A unit's document and body as one zlib stream (`stored_as = 'zlib2'`): the document's
+    /// UTF-8 length as 4 bytes little-endian, the document, then the body. One stream, not two:
+    /// a body repeats much of its document, so on 2,000 units this is 26% less deflate time and
+    /// 12% fewer bytes, and one reset instead of two.
+    func pack(document: String, body: [UInt8]) -> [UInt8] {
+        var document = document
+        return document.withUTF8 { text in
+            precondition(text.count <= Int(UInt32.max), "zlib: a document over 4 GB")
+            unitScratch.removeAll(keepingCapacity: true)
+            withUnsafeBytes(of: UInt32(text.count).littleEndian) { unitScratch.append(contentsOf: $0) }
+            unitScratch.append(contentsOf: text)
+            unitScratch.append(contentsOf: body)
+            return unitScratch.withUnsafeBytes { pack($0) }
+        }
+    }
+
+    /// What `pack(document:body:)` was given; nil unless `bytes` is one intact stream whose
+    /// length prefix fits it.
+    static func unpackUnit(_ bytes: [UInt8]) -> (document: ArraySlice<UInt8>, body: ArraySlice<UInt8>)? {
+        guard let whole = unpack(bytes), whole.count >= 4 else { return nil }
+        let length = whole[0..<4].reversed().reduce(0) { $0 << 8 | Int($1) }
+        guard length <= whole.count - 4 else { return nil }
+        return (whole[4..<(4 + length)], whole[(4 + length)...])
     }
 
     /// What `pack` was given; nil unless `bytes` is exactly one whole, intact zlib stream (a

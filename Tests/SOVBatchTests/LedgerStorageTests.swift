@@ -4,9 +4,10 @@ import SOVTestSupport
 import SOVCore
 import Testing
 
-/// Ledger schema 3: on SQLite a unit's body and document are stored as zlib streams
-/// (`units.stored_as = 'zlib'`); rows written before, and every row on PostgreSQL, are stored as
-/// given. Whatever the form, the ledger gives back the bytes it was given.
+/// Ledger schema 3: on SQLite a unit's document and body are stored as one zlib stream
+/// (`units.stored_as = 'zlib2'`; `zlib`, a stream each, from this release's first builds, is
+/// still read); rows written before, and every row on PostgreSQL, are stored as given. Whatever
+/// the form, the ledger gives back the bytes it was given.
 @Suite struct LedgerStorageTests {
     @Test func zlibGivesBackWhatItPacked() {
         let packer = ZlibPacker()
@@ -24,6 +25,43 @@ import Testing
         }
         #expect(packer.pack(samples[2]).count < samples[2].count / 20)
         #expect(packer.pack("{\"a\":1}") == packer.pack(Array("{\"a\":1}".utf8)))
+    }
+
+    @Test func aUnitsDocumentAndBodyComeBackFromOneStream() {
+        let packer = ZlibPacker()
+        var random = SplitMix64(seed: 23)
+        let noise = (0..<70_000).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+        let cases: [(String, [UInt8])] = [
+            ("", []), ("{}", []), ("", Array("body".utf8)), ("Owner’s rep: \"Dana\" \u{0}", noise),
+            (String(repeating: "{\"code\":\"01-000\"},", count: 3000), Array(String(repeating: "{\"code\":\"01-000\"},", count: 3100).utf8)),
+        ]
+        for (document, body) in cases {
+            let packed = packer.pack(document: document, body: body)
+            let unit = ZlibPacker.unpackUnit(packed)
+            #expect(unit.map { Array($0.document) } == Array(document.utf8))
+            #expect(unit.map { Array($0.body) } == body)
+            #expect(packer.pack(document: document, body: body) == packed)
+        }
+        // A length prefix longer than what follows, or no prefix at all, is damage.
+        #expect(ZlibPacker.unpackUnit(packer.pack([9, 0, 0, 0, 1, 2, 3])) == nil)
+        #expect(ZlibPacker.unpackUnit(packer.pack([1, 0, 0])) == nil)
+        #expect(ZlibPacker.unpackUnit(packer.pack([0, 0, 0, 0])).map { $0.document.isEmpty && $0.body.isEmpty } == true)
+    }
+
+    /// Rows this release's first builds wrote (`zlib`: a stream each for document and body) still read.
+    @Test func aUnitStoredAsTwoStreamsStillReads() throws {
+        let folder = TemporaryFolder()
+        let ledger = try Ledger(path: folder.file("l.sqlite"))
+        let run = try ledger.startRun(mode: "run", inputs: [])
+        let seq = try ledger.addUnit(unit("o", body: [], document: "{}"), runId: run, name: { "u\($0).json" }).seq
+        let document = "{\"lines\":[" + String(repeating: "{\"code\":\"01-000\"},", count: 200) + "{}]}"
+        let body = Array(String(repeating: "{\"origin_id\":\"o:01-000\"}\n", count: 300).utf8)
+        let raw = try SQLiteConnection(path: folder.file("l.sqlite"), readOnly: false, busyTimeoutMilliseconds: 1000)
+        let packer = ZlibPacker()
+        try raw.query("UPDATE units SET document = ?, body = ?, stored_as = 'zlib' WHERE seq = ?",
+                      [.blob(packer.pack(document)), .blob(packer.pack(body)), .integer(seq)])
+        #expect(try ledger.unitBody(seq: seq) == body)
+        #expect(try ledger.unitDocument(seq: seq) == document)
     }
 
     @Test func aDamagedStreamIsRefusedNotMisread() {
@@ -60,7 +98,7 @@ import Testing
         }
         let forms = try place.raw().query("SELECT stored_as FROM units ORDER BY seq", [])
         switch backend {
-        case .sqlite: #expect(forms.allSatisfy { $0[0] == .text("zlib") })
+        case .sqlite: #expect(forms.allSatisfy { $0[0] == .text("zlib2") })
         case .postgresql: #expect(forms.allSatisfy { $0[0] == .null })
         }
         // The export recorded with its unit reads the unit's document.
@@ -103,7 +141,7 @@ import Testing
         let after = try ledger.addUnit(unit("after", body: Array("body after".utf8), document: "{\"v\":2}"), runId: run, name: { "u\($0).json" })
         #expect(try ledger.unitBody(seq: after.seq) == Array("body after".utf8))
         let forms = try place.raw().query("SELECT seq, stored_as FROM units ORDER BY seq", [])
-        #expect(forms.map { $0[1] } == [.null, backend == .sqlite ? .text("zlib") : .null])
+        #expect(forms.map { $0[1] } == [.null, backend == .sqlite ? .text("zlib2") : .null])
     }
 
     /// A ledger written by the release before schema 3 (sov-run of main at schema 2 over the
@@ -159,8 +197,9 @@ import Testing
         let run = try ledger.startRun(mode: "run", inputs: [])
         let seq = try ledger.addUnit(unit("o", body: Array(String(repeating: "abc", count: 100).utf8), document: "{}"), runId: run, name: { "u\($0).json" }).seq
         let raw = try SQLiteConnection(path: folder.file("l.sqlite"), readOnly: false, busyTimeoutMilliseconds: 1000)
-        try raw.query("UPDATE units SET body = substr(body, 1, length(body) - 2) WHERE seq = ?", [.integer(seq)])
+        try raw.query("UPDATE units SET document = substr(document, 1, length(document) - 2) WHERE seq = ?", [.integer(seq)])
         #expect(throws: LedgerError.self) { try ledger.unitBody(seq: seq) }
+        #expect(throws: LedgerError.self) { try ledger.unitDocument(seq: seq) }
         try raw.query("UPDATE units SET stored_as = 'lz9' WHERE seq = ?", [.integer(seq)])
         #expect(throws: LedgerError.self) { try ledger.unitDocument(seq: seq) }
     }
