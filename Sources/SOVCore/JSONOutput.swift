@@ -229,7 +229,7 @@ public struct JSONByteOutput: JSONOutput {
             let comma = self.comma
             write(upTo: text.count + 1) { out in
                 out[0] = UInt8(ascii: ",")
-                (out + comma).update(from: text.baseAddress!, count: text.count)
+                JSONByteOutput.copy(text.baseAddress!, count: text.count, to: out + comma)
                 return comma + text.count
             }
         }
@@ -242,55 +242,113 @@ public struct JSONByteOutput: JSONOutput {
     }
 
     /// `text` as a JSON string (after a comma when one is needed, before a colon for a key),
-    /// escaped as `JSONWriter.writeString` escapes it; a string with nothing to escape (nearly
-    /// every one) is copied in one go.
+    /// escaped as `JSONWriter.writeString` escapes it. The UTF-8 is taken without copying the
+    /// String (a small one is put on the stack by the standard library).
     private mutating func quoted(_ text: String, colon: Bool) {
-        var text = text
-        text.withUTF8 { utf8 in
-            let count = utf8.count
-            let plain = !JSONByteOutput.anyNeedsEscape(utf8)
-            let comma = self.comma
-            write(upTo: (plain ? count : 6 * count) + 4) { out in
-                out[0] = UInt8(ascii: ",")
-                out[comma] = UInt8(ascii: "\"")
-                var index = comma + 1
-                if plain {
-                    if count > 0 { (out + index).update(from: utf8.baseAddress!, count: count) }
-                    index += count
-                } else {
-                    index += JSONByteOutput.escape(utf8, into: out + index)
-                }
-                out[index] = UInt8(ascii: "\"")
-                out[index + 1] = UInt8(ascii: ":")
-                return index + (colon ? 2 : 1)
-            }
+        let done: Void? = text.utf8.withContiguousStorageIfAvailable { quoted($0, colon: colon) }
+        if done == nil {
+            var text = text
+            text.withUTF8 { quoted($0, colon: colon) }
         }
     }
 
-    /// Whether any of `bytes` needs escaping, eight at a time: a word has a byte below 0x20, or
-    /// equal to '"', '\\' or DEL, exactly when these bit tricks leave a high bit set (each is exact
-    /// as a yes or no; bytes of 0x80 and above set none of them).
-    @inline(__always)
-    static func anyNeedsEscape(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
-        @inline(__always) func hasZero(_ word: UInt64) -> Bool { (word &- ones) & ~word & highs != 0 }
-        let count = bytes.count
-        guard let base = bytes.baseAddress else { return false }
-        var index = 0
-        while index + 8 <= count {
-            let word = UInt64(littleEndian: UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
-            let below = (word &- ones &* 0x20) & ~word & highs
-            if below != 0 || hasZero(word ^ (ones &* 0x22)) || hasZero(word ^ (ones &* 0x5C)) || hasZero(word ^ (ones &* 0x7F)) {
-                return true
+    /// A string with nothing to escape (nearly every one) is checked and copied in one pass;
+    /// only one that needs escaping is written a second time, escaped.
+    private mutating func quoted(_ utf8: UnsafeBufferPointer<UInt8>, colon: Bool) {
+        let count = utf8.count
+        let comma = self.comma
+        var escaped = false
+        write(upTo: count + 4) { out in
+            guard JSONByteOutput.copyUnlessEscaped(utf8, to: out + comma + 1) else {
+                escaped = true
+                return 0
             }
-            index += 8
+            return JSONByteOutput.enclose(out, comma: comma, count: count, colon: colon)
         }
-        while index < count {
-            if needsEscape(base[index]) { return true }
-            index += 1
+        guard escaped else { return }
+        write(upTo: 6 * count + 4) { out in
+            let count = JSONByteOutput.escape(utf8, into: out + comma + 1)
+            return JSONByteOutput.enclose(out, comma: comma, count: count, colon: colon)
         }
-        return false
+    }
+
+    /// Puts the comma (when `comma` is 1), the quotes and the colon around the `count` bytes of
+    /// a string's text already at `out + comma + 1`; returns the length of the whole.
+    @inline(__always)
+    private static func enclose(_ out: UnsafeMutablePointer<UInt8>, comma: Int, count: Int, colon: Bool) -> Int {
+        out[0] = UInt8(ascii: ",")
+        out[comma] = UInt8(ascii: "\"")
+        let end = comma + 1 + count
+        out[end] = UInt8(ascii: "\"")
+        out[end + 1] = UInt8(ascii: ":")
+        return end + (colon ? 2 : 1)
+    }
+
+    /// Whether any byte of `word` needs escaping: one below 0x20, or equal to '"', '\\' or DEL,
+    /// exactly when these bit tricks leave a high bit set (each is exact as a yes or no; bytes of
+    /// 0x80 and above set none of them).
+    @inline(__always)
+    static func anyNeedsEscape<Word: FixedWidthInteger & UnsignedInteger>(_ word: Word) -> Bool {
+        let ones = Word.max / 0xFF
+        let highs = ones &<< 7
+        @inline(__always) func hasZero(_ word: Word) -> Bool { (word &- ones) & ~word & highs != 0 }
+        let below = (word &- ones &* 0x20) & ~word & highs
+        return below != 0 || hasZero(word ^ (ones &* 0x22)) || hasZero(word ^ (ones &* 0x5C)) || hasZero(word ^ (ones &* 0x7F))
+    }
+
+    /// Copies `bytes` to `out` unless one needs escaping (then what was copied is to be
+    /// ignored); returns whether none did. Eight bytes at a time, the last word overlapping the
+    /// one before (its bytes checked and stored twice, harmlessly), so that a short string is
+    /// a few loads and stores with no call and no byte loop; four at a time the same way below
+    /// eight bytes. Nothing is read or written outside `bytes` and its copy.
+    @inline(__always)
+    static func copyUnlessEscaped(_ bytes: UnsafeBufferPointer<UInt8>, to out: UnsafeMutablePointer<UInt8>) -> Bool {
+        let count = bytes.count
+        guard let base = bytes.baseAddress else { return true }
+        let source = UnsafeRawPointer(base)
+        let target = UnsafeMutableRawPointer(out)
+        @inline(__always) func move<Word: FixedWidthInteger & UnsignedInteger>(_: Word.Type, at offset: Int) -> Bool {
+            let word = source.loadUnaligned(fromByteOffset: offset, as: Word.self)
+            target.storeBytes(of: word, toByteOffset: offset, as: Word.self)
+            return !anyNeedsEscape(Word(littleEndian: word))
+        }
+        if count >= 8 {
+            var offset = 0
+            while offset + 8 < count {
+                guard move(UInt64.self, at: offset) else { return false }
+                offset += 8
+            }
+            return move(UInt64.self, at: count - 8)
+        }
+        if count >= 4 { return move(UInt32.self, at: 0) && move(UInt32.self, at: count - 4) }
+        for index in 0..<count {
+            guard !needsEscape(base[index]) else { return false }
+            out[index] = base[index]
+        }
+        return true
+    }
+
+    /// Copies `count` bytes from `source` to `target` (not overlapping): a short run (a key,
+    /// the text before a line number, an amount) by overlapping word moves, which costs less
+    /// than the call to `memmove` alone; a long one by `memmove`.
+    @inline(__always)
+    static func copy(_ source: UnsafePointer<UInt8>, count: Int, to target: UnsafeMutablePointer<UInt8>) {
+        guard count >= 8, count <= 64 else {
+            if count >= 8 {
+                target.update(from: source, count: count)
+            } else {
+                for index in 0..<count { target[index] = source[index] }
+            }
+            return
+        }
+        let from = UnsafeRawPointer(source)
+        let to = UnsafeMutableRawPointer(target)
+        var offset = 0
+        while offset + 8 < count {
+            to.storeBytes(of: from.loadUnaligned(fromByteOffset: offset, as: UInt64.self), toByteOffset: offset, as: UInt64.self)
+            offset += 8
+        }
+        to.storeBytes(of: from.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self), toByteOffset: count - 8, as: UInt64.self)
     }
 
     @inline(__always)
@@ -351,7 +409,7 @@ public struct JSONByteOutput: JSONOutput {
         let comma = self.comma
         write(upTo: 21) { out in
             out[0] = UInt8(ascii: ",")
-            return comma + JSONByteOutput.digits(value.magnitude, negative: value < 0, into: out + comma)
+            return comma + JSONByteOutput.digits(UInt64(value.magnitude), negative: value < 0, into: out + comma)
         }
         needsComma = true
     }
@@ -369,44 +427,42 @@ public struct JSONByteOutput: JSONOutput {
         needsComma = true
     }
 
-    /// Writes `magnitude` in decimal, after a minus sign when `negative`; returns the length.
-    static func digits(_ magnitude: UInt, negative: Bool, into out: UnsafeMutablePointer<UInt8>) -> Int {
-        var reversed: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        var count = 0
-        var rest = magnitude
-        withUnsafeMutableBytes(of: &reversed) { scratch in
-            repeat {
-                scratch[count] = UInt8(ascii: "0") + UInt8(rest % 10)
+    /// Writes `magnitude` in decimal, after a minus sign when `negative`, with a point before
+    /// its last `fractionDigits` digits (at least one digit before the point: "0.05"); returns
+    /// the length, at most 24. The digits are made from the last, into a stack buffer, then
+    /// copied: no String, one division (a multiplication) per digit.
+    static func digits(_ magnitude: UInt64, negative: Bool, fractionDigits: Int = 0, into out: UnsafeMutablePointer<UInt8>) -> Int {
+        // 20 digits, a leading zero, a point and a sign, at most.
+        var scratch: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        return withUnsafeMutableBytes(of: &scratch) { scratch in
+            let end = scratch.baseAddress!.assumingMemoryBound(to: UInt8.self) + scratch.count
+            var start = end
+            var rest = magnitude
+            @inline(__always) func digit() {
+                start -= 1
+                start.pointee = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
                 rest /= 10
-                count += 1
-            } while rest > 0
-            var index = 0
-            if negative {
-                out[0] = UInt8(ascii: "-")
-                index = 1
             }
-            for digit in 0..<count { out[index + digit] = scratch[count - 1 - digit] }
+            if fractionDigits > 0 {
+                for _ in 0..<fractionDigits { digit() }
+                start -= 1
+                start.pointee = UInt8(ascii: ".")
+            }
+            repeat { digit() } while rest > 0
+            if negative {
+                start -= 1
+                start.pointee = UInt8(ascii: "-")
+            }
+            let count = end - start
+            copy(start, count: count, to: out)
+            return count
         }
-        return count + (negative ? 1 : 0)
     }
 
     /// Writes `value` as `Money.description` spells it ("-1250.05"); returns the length.
+    @inline(__always)
     static func amount(_ value: Money, into out: UnsafeMutablePointer<UInt8>) -> Int {
-        let minorDigits = value.currency.minorDigits
-        let magnitude = value.minorUnits.magnitude
-        let divisor = UInt64(pow10[minorDigits])
-        var index = digits(UInt(magnitude / divisor), negative: value.minorUnits < 0, into: out)
-        guard minorDigits > 0 else { return index }
-        out[index] = UInt8(ascii: ".")
-        var fraction = magnitude % divisor
-        var position = index + minorDigits
-        while position > index {
-            out[position] = UInt8(ascii: "0") + UInt8(fraction % 10)
-            fraction /= 10
-            position -= 1
-        }
-        index += minorDigits + 1
-        return index
+        digits(value.minorUnits.magnitude, negative: value.minorUnits < 0, fractionDigits: value.currency.minorDigits, into: out)
     }
 
     public mutating func bool(_ value: Bool) {
@@ -441,9 +497,9 @@ public struct JSONByteOutput: JSONOutput {
             write(upTo: prefix.count + 23) { out in
                 out[0] = UInt8(ascii: ",")
                 // The prefix lies before `out` in the same buffer: the two never overlap.
-                (out + comma).update(from: out - back, count: prefix.count)
+                JSONByteOutput.copy(out - back, count: prefix.count, to: out + comma)
                 var index = comma + prefix.count
-                index += JSONByteOutput.digits(line.magnitude, negative: line < 0, into: out + index)
+                index += JSONByteOutput.digits(UInt64(line.magnitude), negative: line < 0, into: out + index)
                 out[index] = UInt8(ascii: "}")
                 return index + 1
             }
