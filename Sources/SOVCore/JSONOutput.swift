@@ -34,6 +34,9 @@ public struct JSONKey: Sendable {
     public let name: String
     /// The name as a JSON string, then a colon.
     let quoted: [UInt8]
+    /// The same bytes in words, when they fit (every member name of the model does): the byte
+    /// writer keeps them, no reference to count, and stores them with the value that follows.
+    let packed: PackedText?
 
     public init(_ name: String) {
         self.name = name
@@ -41,6 +44,28 @@ public struct JSONKey: Sendable {
         JSONWriter.writeString(name, into: &quoted)
         quoted.append(UInt8(ascii: ":"))
         self.quoted = quoted
+        packed = PackedText(quoted)
+    }
+}
+
+/// Up to 32 bytes held in words (zeros after them), stored four words at a time.
+struct PackedText: Sendable {
+    var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    var count = 0
+
+    init() {}
+
+    init?(_ bytes: [UInt8]) {
+        guard bytes.count <= 32 else { return nil }
+        withUnsafeMutableBytes(of: &words) { $0.copyBytes(from: bytes) }
+        count = bytes.count
+    }
+
+    /// Stores all 32 bytes at `target` (room for them needed): the `count` that matter, then
+    /// zeros for the writer to write over.
+    @inline(__always)
+    func store(at target: UnsafeMutablePointer<UInt8>) {
+        UnsafeMutableRawPointer(target).storeBytes(of: words, as: (UInt64, UInt64, UInt64, UInt64).self)
     }
 }
 
@@ -133,6 +158,9 @@ public struct JSONByteOutput: JSONOutput {
     /// (`{"file":...,"line":`, before the number) lies in `storage`.
     private var sourceFile: String?
     private var sourcePrefix: Range<Int> = 0..<0
+    /// A key known ahead (`key(_: JSONKey)`) not written yet: it goes out with its value, in the
+    /// value's write (one capacity check and one uniqueness check for the member, not two).
+    private var pendingKey = PackedText()
 
     public init(buffer: [UInt8] = []) {
         storage = buffer
@@ -146,6 +174,7 @@ public struct JSONByteOutput: JSONOutput {
             storage = newValue
             written = newValue.count
             sourceFile = nil
+            pendingKey.count = 0
         }
     }
 
@@ -196,12 +225,25 @@ public struct JSONByteOutput: JSONOutput {
     @inline(__always)
     private var comma: Int { needsComma ? 1 : 0 }
 
-    private mutating func open(_ bracket: UInt8) {
+    /// Lets `body` write a value (or a key given as a String) of at most `count` bytes, after
+    /// the comma it needs and the key pending for it; `body` returns how many it wrote.
+    @inline(__always)
+    private mutating func writeValue(upTo count: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Int) {
         let comma = self.comma
-        write(upTo: 2) { out in
+        let key = pendingKey
+        pendingKey.count = 0
+        write(upTo: count + 33) { out in
             out[0] = UInt8(ascii: ",")
-            out[comma] = bracket
-            return comma + 1
+            if key.count > 0 { key.store(at: out + comma) }
+            let start = comma + key.count
+            return start + body(out + start)
+        }
+    }
+
+    private mutating func open(_ bracket: UInt8) {
+        writeValue(upTo: 1) { out in
+            out[0] = bracket
+            return 1
         }
         needsComma = false
     }
@@ -225,6 +267,11 @@ public struct JSONByteOutput: JSONOutput {
     }
 
     public mutating func key(_ key: JSONKey) {
+        if let packed = key.packed {
+            // The comma before the member, if needed, goes out with the value.
+            pendingKey = packed
+            return
+        }
         key.quoted.withUnsafeBufferPointer { text in
             let comma = self.comma
             write(upTo: text.count + 1) { out in
@@ -256,32 +303,31 @@ public struct JSONByteOutput: JSONOutput {
     /// only one that needs escaping is written a second time, escaped.
     private mutating func quoted(_ utf8: UnsafeBufferPointer<UInt8>, colon: Bool) {
         let count = utf8.count
-        let comma = self.comma
         var escaped = false
-        write(upTo: count + 4) { out in
-            guard JSONByteOutput.copyUnlessEscaped(utf8, to: out + comma + 1) else {
+        writeValue(upTo: count + 3) { out in
+            out[0] = UInt8(ascii: "\"")
+            guard JSONByteOutput.copyUnlessEscaped(utf8, to: out + 1) else {
+                // The comma and the key stay; the string is written again, escaped.
                 escaped = true
                 return 0
             }
-            return JSONByteOutput.enclose(out, comma: comma, count: count, colon: colon)
+            return JSONByteOutput.closeQuote(out, count: count, colon: colon)
         }
         guard escaped else { return }
-        write(upTo: 6 * count + 4) { out in
-            let count = JSONByteOutput.escape(utf8, into: out + comma + 1)
-            return JSONByteOutput.enclose(out, comma: comma, count: count, colon: colon)
+        write(upTo: 6 * count + 3) { out in
+            out[0] = UInt8(ascii: "\"")
+            let count = JSONByteOutput.escape(utf8, into: out + 1)
+            return JSONByteOutput.closeQuote(out, count: count, colon: colon)
         }
     }
 
-    /// Puts the comma (when `comma` is 1), the quotes and the colon around the `count` bytes of
-    /// a string's text already at `out + comma + 1`; returns the length of the whole.
+    /// Puts the closing quote (and the colon of a key) after the opening quote at `out` and
+    /// the `count` bytes of text after it; returns the length of the whole.
     @inline(__always)
-    private static func enclose(_ out: UnsafeMutablePointer<UInt8>, comma: Int, count: Int, colon: Bool) -> Int {
-        out[0] = UInt8(ascii: ",")
-        out[comma] = UInt8(ascii: "\"")
-        let end = comma + 1 + count
-        out[end] = UInt8(ascii: "\"")
-        out[end + 1] = UInt8(ascii: ":")
-        return end + (colon ? 2 : 1)
+    private static func closeQuote(_ out: UnsafeMutablePointer<UInt8>, count: Int, colon: Bool) -> Int {
+        out[count + 1] = UInt8(ascii: "\"")
+        out[count + 2] = UInt8(ascii: ":")
+        return count + (colon ? 3 : 2)
     }
 
     /// Whether any byte of `word` needs escaping: one below 0x20, or equal to '"', '\\' or DEL,
@@ -396,33 +442,26 @@ public struct JSONByteOutput: JSONOutput {
     private mutating func raw(_ text: String) {
         var text = text
         text.withUTF8 { utf8 in
-            let comma = self.comma
-            write(upTo: utf8.count + 1) { out in
-                out[0] = UInt8(ascii: ",")
-                if utf8.count > 0 { (out + comma).update(from: utf8.baseAddress!, count: utf8.count) }
-                return comma + utf8.count
+            writeValue(upTo: utf8.count) { out in
+                if utf8.count > 0 { out.update(from: utf8.baseAddress!, count: utf8.count) }
+                return utf8.count
             }
         }
     }
 
     public mutating func integer(_ value: Int) {
-        let comma = self.comma
-        write(upTo: 21) { out in
-            out[0] = UInt8(ascii: ",")
-            return comma + JSONByteOutput.digits(UInt64(value.magnitude), negative: value < 0, into: out + comma)
+        writeValue(upTo: 20) { out in
+            JSONByteOutput.digits(UInt64(value.magnitude), negative: value < 0, into: out)
         }
         needsComma = true
     }
 
     public mutating func money(_ value: Money) {
-        let comma = self.comma
-        write(upTo: 32) { out in
-            out[0] = UInt8(ascii: ",")
-            out[comma] = UInt8(ascii: "\"")
-            var index = comma + 1
-            index += JSONByteOutput.amount(value, into: out + index)
-            out[index] = UInt8(ascii: "\"")
-            return index + 1
+        writeValue(upTo: 26) { out in
+            out[0] = UInt8(ascii: "\"")
+            let end = 1 + JSONByteOutput.amount(value, into: out + 1)
+            out[end] = UInt8(ascii: "\"")
+            return end + 1
         }
         needsComma = true
     }
@@ -471,14 +510,12 @@ public struct JSONByteOutput: JSONOutput {
     }
 
     public mutating func null() {
-        let comma = self.comma
-        write(upTo: 5) { out in
-            out[0] = UInt8(ascii: ",")
-            out[comma] = UInt8(ascii: "n")
-            out[comma + 1] = UInt8(ascii: "u")
-            out[comma + 2] = UInt8(ascii: "l")
-            out[comma + 3] = UInt8(ascii: "l")
-            return comma + 4
+        writeValue(upTo: 4) { out in
+            out[0] = UInt8(ascii: "n")
+            out[1] = UInt8(ascii: "u")
+            out[2] = UInt8(ascii: "l")
+            out[3] = UInt8(ascii: "l")
+            return 4
         }
         needsComma = true
     }
@@ -492,13 +529,12 @@ public struct JSONByteOutput: JSONOutput {
         }
         if let sourceFile, sourceFile == file, !sourcePrefix.isEmpty {
             let prefix = sourcePrefix
-            let back = written - prefix.lowerBound
-            let comma = self.comma
-            write(upTo: prefix.count + 23) { out in
-                out[0] = UInt8(ascii: ",")
+            // How far back from the value's first byte (after the comma and the key) it lies.
+            let back = written + comma + pendingKey.count - prefix.lowerBound
+            writeValue(upTo: prefix.count + 22) { out in
                 // The prefix lies before `out` in the same buffer: the two never overlap.
-                JSONByteOutput.copy(out - back, count: prefix.count, to: out + comma)
-                var index = comma + prefix.count
+                JSONByteOutput.copy(out - back, count: prefix.count, to: out)
+                var index = prefix.count
                 index += JSONByteOutput.digits(UInt64(line.magnitude), negative: line < 0, into: out + index)
                 out[index] = UInt8(ascii: "}")
                 return index + 1
@@ -506,7 +542,7 @@ public struct JSONByteOutput: JSONOutput {
             needsComma = true
             return
         }
-        let start = written + comma
+        let start = written + comma + pendingKey.count
         location.encode(into: &self)
         // What `encode` wrote ends with the line number and the closing brace.
         sourceFile = file
@@ -514,8 +550,9 @@ public struct JSONByteOutput: JSONOutput {
     }
 
     public mutating func value(_ value: JSONValue) {
+        // The comma and the pending key first.
+        writeValue(upTo: 0) { _ in 0 }
         trim()
-        if needsComma { storage.append(UInt8(ascii: ",")) }
         JSONWriter.write(value, into: &storage)
         written = storage.count
         needsComma = true

@@ -169,6 +169,33 @@ struct JSONByteOutputTests {
         #expect(written.contains("\"units\":\(units)"))
     }
 
+    @Test("a key known ahead, short or long, goes out with whatever value follows it")
+    func keysKnownAhead() {
+        let long = JSONKey("a member name longer than thirty-two bytes, with \"quotes\"")
+        let keys = [JSONKey.code, .source, long]
+        func describe(_ output: inout some JSONOutput) {
+            output.object { output in
+                for key in keys {
+                    output.key(key); output.beginObject(); output.endObject()
+                    output.key(key); output.array([1, 2]) { $0.integer($1) }
+                    output.member(key, Optional<String>.none)
+                    output.member(key, "needs \"escaping\"\n")
+                    output.member(key, "plain")
+                    output.member(key, Money(minorUnits: -5))
+                    output.member(key, int: 42)
+                    output.key(key); output.number("1.5e3")
+                    output.key(key); output.bool(true)
+                    output.key(key); output.value(.array([.string("v")]))
+                    output.key(key); output.source(SourceLocation(file: "k.csv", line: 3))
+                    output.key(key); output.source(SourceLocation(file: "k.csv", line: 4))
+                    output.key(key); output.source(SourceLocation(file: "k.csv", line: 5, record: 2))
+                    output.key("dynamic"); output.string("d")
+                }
+            }
+        }
+        #expect(bytes { describe(&$0) } == tree { describe(&$0) })
+    }
+
     @Test("a document written as bytes is the same as its tree written")
     func wholeValues() {
         let value: JSONValue = .object(["a": .array([.null, .bool(true), .number("1.5"), .string("x\u{2028}y")]), "b": .object([])])
