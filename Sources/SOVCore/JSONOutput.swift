@@ -337,9 +337,12 @@ public struct JSONByteOutput: JSONOutput {
     static func anyNeedsEscape<Word: FixedWidthInteger & UnsignedInteger>(_ word: Word) -> Bool {
         let ones = Word.max / 0xFF
         let highs = ones &<< 7
-        @inline(__always) func hasZero(_ word: Word) -> Bool { (word &- ones) & ~word & highs != 0 }
-        let below = (word &- ones &* 0x20) & ~word & highs
-        return below != 0 || hasZero(word ^ (ones &* 0x22)) || hasZero(word ^ (ones &* 0x5C)) || hasZero(word ^ (ones &* 0x7F))
+        // Zero bytes of a word leave their high bit set here (not only they, above a zero byte;
+        // but only when there is one).
+        @inline(__always) func zeros(_ word: Word) -> Word { (word &- ones) & ~word }
+        let below = (word &- ones &* 0x20) & ~word
+        // One test for the four, not a branch each.
+        return (below | zeros(word ^ (ones &* 0x22)) | zeros(word ^ (ones &* 0x5C)) | zeros(word ^ (ones &* 0x7F))) & highs != 0
     }
 
     /// Copies `bytes` to `out` unless one needs escaping (then what was copied is to be
