@@ -55,6 +55,25 @@ struct PackedText: Sendable {
 
     init() {}
 
+    /// `name` as a JSON string and a colon, when it needs no escaping and fits.
+    init?(key name: String) {
+        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        let count: Int? = name.utf8.withContiguousStorageIfAvailable { utf8 in
+            guard utf8.count <= 29 else { return nil }
+            return withUnsafeMutableBytes(of: &words) { raw in
+                let out = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+                out[0] = UInt8(ascii: "\"")
+                guard JSONByteOutput.copyUnlessEscaped(utf8, to: out + 1) else { return nil }
+                out[utf8.count + 1] = UInt8(ascii: "\"")
+                out[utf8.count + 2] = UInt8(ascii: ":")
+                return utf8.count + 3
+            }
+        } ?? nil
+        guard let count else { return nil }
+        self.words = words
+        self.count = count
+    }
+
     init?(_ bytes: [UInt8]) {
         guard bytes.count <= 32 else { return nil }
         withUnsafeMutableBytes(of: &words) { $0.copyBytes(from: bytes) }
@@ -262,6 +281,11 @@ public struct JSONByteOutput: JSONOutput {
     public mutating func endArray() { close(UInt8(ascii: "]")) }
 
     public mutating func key(_ key: String) {
+        // A short plain name is held as a key known ahead is, and goes out with its value.
+        if let packed = PackedText(key: key) {
+            pendingKey = packed
+            return
+        }
         quoted(key, colon: true)
         needsComma = false
     }

@@ -169,27 +169,28 @@ struct JSONByteOutputTests {
         #expect(written.contains("\"units\":\(units)"))
     }
 
-    @Test("a key known ahead, short or long, goes out with whatever value follows it")
-    func keysKnownAhead() {
-        let long = JSONKey("a member name longer than thirty-two bytes, with \"quotes\"")
-        let keys = [JSONKey.code, .source, long]
-        func describe(_ output: inout some JSONOutput) {
+    @Test("a key, known ahead or not, short or long, plain or escaped, goes out with whatever value follows it")
+    func keysBeforeValues() {
+        let known = [JSONKey.code, .source, JSONKey("a member name longer than thirty-two bytes, with \"quotes\"")]
+        let names = ["k", "", "a name of twenty-nine bytes!!", "a name of thirty bytes, just!!", "needs \"escaping\"", "\u{E9}t\u{E9}"]
+        #expect(names[2].utf8.count == 29 && names[3].utf8.count == 30)
+        func describe<Output: JSONOutput>(_ output: inout Output) {
+            let keys: [(inout Output) -> Void] = known.map { key in { $0.key(key) } } + names.map { name in { $0.key(name) } }
             output.object { output in
                 for key in keys {
-                    output.key(key); output.beginObject(); output.endObject()
-                    output.key(key); output.array([1, 2]) { $0.integer($1) }
-                    output.member(key, Optional<String>.none)
-                    output.member(key, "needs \"escaping\"\n")
-                    output.member(key, "plain")
-                    output.member(key, Money(minorUnits: -5))
-                    output.member(key, int: 42)
-                    output.key(key); output.number("1.5e3")
-                    output.key(key); output.bool(true)
-                    output.key(key); output.value(.array([.string("v")]))
-                    output.key(key); output.source(SourceLocation(file: "k.csv", line: 3))
-                    output.key(key); output.source(SourceLocation(file: "k.csv", line: 4))
-                    output.key(key); output.source(SourceLocation(file: "k.csv", line: 5, record: 2))
-                    output.key("dynamic"); output.string("d")
+                    key(&output); output.beginObject(); output.endObject()
+                    key(&output); output.array([1, 2]) { $0.integer($1) }
+                    key(&output); output.null()
+                    key(&output); output.string("needs \"escaping\"\n")
+                    key(&output); output.string("plain")
+                    key(&output); output.money(Money(minorUnits: -5))
+                    key(&output); output.integer(42)
+                    key(&output); output.number("1.5e3")
+                    key(&output); output.bool(true)
+                    key(&output); output.value(.array([.string("v")]))
+                    key(&output); output.source(SourceLocation(file: "k.csv", line: 3))
+                    key(&output); output.source(SourceLocation(file: "k.csv", line: 4))
+                    key(&output); output.source(SourceLocation(file: "k.csv", line: 5, record: 2))
                 }
             }
         }
