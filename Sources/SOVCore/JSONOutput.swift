@@ -34,6 +34,9 @@ public struct JSONKey: Sendable {
     public let name: String
     /// The name as a JSON string, then a colon.
     let quoted: [UInt8]
+    /// The same bytes in words, when they fit (every member name of the model does): the byte
+    /// writer keeps them, no reference to count, and stores them with the value that follows.
+    let packed: PackedText?
 
     public init(_ name: String) {
         self.name = name
@@ -41,6 +44,47 @@ public struct JSONKey: Sendable {
         JSONWriter.writeString(name, into: &quoted)
         quoted.append(UInt8(ascii: ":"))
         self.quoted = quoted
+        packed = PackedText(quoted)
+    }
+}
+
+/// Up to 32 bytes held in words (zeros after them), stored four words at a time.
+struct PackedText: Sendable {
+    var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    var count = 0
+
+    init() {}
+
+    /// `name` as a JSON string and a colon, when it needs no escaping and fits.
+    init?(key name: String) {
+        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        let count: Int? = name.utf8.withContiguousStorageIfAvailable { utf8 in
+            guard utf8.count <= 29 else { return nil }
+            return withUnsafeMutableBytes(of: &words) { raw in
+                let out = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+                out[0] = UInt8(ascii: "\"")
+                guard JSONByteOutput.copyUnlessEscaped(utf8, to: out + 1) else { return nil }
+                out[utf8.count + 1] = UInt8(ascii: "\"")
+                out[utf8.count + 2] = UInt8(ascii: ":")
+                return utf8.count + 3
+            }
+        } ?? nil
+        guard let count else { return nil }
+        self.words = words
+        self.count = count
+    }
+
+    init?(_ bytes: [UInt8]) {
+        guard bytes.count <= 32 else { return nil }
+        withUnsafeMutableBytes(of: &words) { $0.copyBytes(from: bytes) }
+        count = bytes.count
+    }
+
+    /// Stores all 32 bytes at `target` (room for them needed): the `count` that matter, then
+    /// zeros for the writer to write over.
+    @inline(__always)
+    func store(at target: UnsafeMutablePointer<UInt8>) {
+        UnsafeMutableRawPointer(target).storeBytes(of: words, as: (UInt64, UInt64, UInt64, UInt64).self)
     }
 }
 
@@ -133,6 +177,9 @@ public struct JSONByteOutput: JSONOutput {
     /// (`{"file":...,"line":`, before the number) lies in `storage`.
     private var sourceFile: String?
     private var sourcePrefix: Range<Int> = 0..<0
+    /// A key known ahead (`key(_: JSONKey)`) not written yet: it goes out with its value, in the
+    /// value's write (one capacity check and one uniqueness check for the member, not two).
+    private var pendingKey = PackedText()
 
     public init(buffer: [UInt8] = []) {
         storage = buffer
@@ -146,6 +193,7 @@ public struct JSONByteOutput: JSONOutput {
             storage = newValue
             written = newValue.count
             sourceFile = nil
+            pendingKey.count = 0
         }
     }
 
@@ -196,12 +244,25 @@ public struct JSONByteOutput: JSONOutput {
     @inline(__always)
     private var comma: Int { needsComma ? 1 : 0 }
 
-    private mutating func open(_ bracket: UInt8) {
+    /// Lets `body` write a value (or a key given as a String) of at most `count` bytes, after
+    /// the comma it needs and the key pending for it; `body` returns how many it wrote.
+    @inline(__always)
+    private mutating func writeValue(upTo count: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Int) {
         let comma = self.comma
-        write(upTo: 2) { out in
+        let key = pendingKey
+        pendingKey.count = 0
+        write(upTo: count + 33) { out in
             out[0] = UInt8(ascii: ",")
-            out[comma] = bracket
-            return comma + 1
+            if key.count > 0 { key.store(at: out + comma) }
+            let start = comma + key.count
+            return start + body(out + start)
+        }
+    }
+
+    private mutating func open(_ bracket: UInt8) {
+        writeValue(upTo: 1) { out in
+            out[0] = bracket
+            return 1
         }
         needsComma = false
     }
@@ -220,16 +281,26 @@ public struct JSONByteOutput: JSONOutput {
     public mutating func endArray() { close(UInt8(ascii: "]")) }
 
     public mutating func key(_ key: String) {
+        // A short plain name is held as a key known ahead is, and goes out with its value.
+        if let packed = PackedText(key: key) {
+            pendingKey = packed
+            return
+        }
         quoted(key, colon: true)
         needsComma = false
     }
 
     public mutating func key(_ key: JSONKey) {
+        if let packed = key.packed {
+            // The comma before the member, if needed, goes out with the value.
+            pendingKey = packed
+            return
+        }
         key.quoted.withUnsafeBufferPointer { text in
             let comma = self.comma
             write(upTo: text.count + 1) { out in
                 out[0] = UInt8(ascii: ",")
-                (out + comma).update(from: text.baseAddress!, count: text.count)
+                JSONByteOutput.copy(text.baseAddress!, count: text.count, to: out + comma)
                 return comma + text.count
             }
         }
@@ -242,55 +313,115 @@ public struct JSONByteOutput: JSONOutput {
     }
 
     /// `text` as a JSON string (after a comma when one is needed, before a colon for a key),
-    /// escaped as `JSONWriter.writeString` escapes it; a string with nothing to escape (nearly
-    /// every one) is copied in one go.
+    /// escaped as `JSONWriter.writeString` escapes it. The UTF-8 is taken without copying the
+    /// String (a small one is put on the stack by the standard library).
     private mutating func quoted(_ text: String, colon: Bool) {
-        var text = text
-        text.withUTF8 { utf8 in
-            let count = utf8.count
-            let plain = !JSONByteOutput.anyNeedsEscape(utf8)
-            let comma = self.comma
-            write(upTo: (plain ? count : 6 * count) + 4) { out in
-                out[0] = UInt8(ascii: ",")
-                out[comma] = UInt8(ascii: "\"")
-                var index = comma + 1
-                if plain {
-                    if count > 0 { (out + index).update(from: utf8.baseAddress!, count: count) }
-                    index += count
-                } else {
-                    index += JSONByteOutput.escape(utf8, into: out + index)
-                }
-                out[index] = UInt8(ascii: "\"")
-                out[index + 1] = UInt8(ascii: ":")
-                return index + (colon ? 2 : 1)
-            }
+        let done: Void? = text.utf8.withContiguousStorageIfAvailable { quoted($0, colon: colon) }
+        if done == nil {
+            var text = text
+            text.withUTF8 { quoted($0, colon: colon) }
         }
     }
 
-    /// Whether any of `bytes` needs escaping, eight at a time: a word has a byte below 0x20, or
-    /// equal to '"', '\\' or DEL, exactly when these bit tricks leave a high bit set (each is exact
-    /// as a yes or no; bytes of 0x80 and above set none of them).
-    @inline(__always)
-    static func anyNeedsEscape(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
-        @inline(__always) func hasZero(_ word: UInt64) -> Bool { (word &- ones) & ~word & highs != 0 }
-        let count = bytes.count
-        guard let base = bytes.baseAddress else { return false }
-        var index = 0
-        while index + 8 <= count {
-            let word = UInt64(littleEndian: UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
-            let below = (word &- ones &* 0x20) & ~word & highs
-            if below != 0 || hasZero(word ^ (ones &* 0x22)) || hasZero(word ^ (ones &* 0x5C)) || hasZero(word ^ (ones &* 0x7F)) {
-                return true
+    /// A string with nothing to escape (nearly every one) is checked and copied in one pass;
+    /// only one that needs escaping is written a second time, escaped.
+    private mutating func quoted(_ utf8: UnsafeBufferPointer<UInt8>, colon: Bool) {
+        let count = utf8.count
+        var escaped = false
+        writeValue(upTo: count + 3) { out in
+            out[0] = UInt8(ascii: "\"")
+            guard JSONByteOutput.copyUnlessEscaped(utf8, to: out + 1) else {
+                // The comma and the key stay; the string is written again, escaped.
+                escaped = true
+                return 0
             }
-            index += 8
+            return JSONByteOutput.closeQuote(out, count: count, colon: colon)
         }
-        while index < count {
-            if needsEscape(base[index]) { return true }
-            index += 1
+        guard escaped else { return }
+        write(upTo: 6 * count + 3) { out in
+            out[0] = UInt8(ascii: "\"")
+            let count = JSONByteOutput.escape(utf8, into: out + 1)
+            return JSONByteOutput.closeQuote(out, count: count, colon: colon)
         }
-        return false
+    }
+
+    /// Puts the closing quote (and the colon of a key) after the opening quote at `out` and
+    /// the `count` bytes of text after it; returns the length of the whole.
+    @inline(__always)
+    private static func closeQuote(_ out: UnsafeMutablePointer<UInt8>, count: Int, colon: Bool) -> Int {
+        out[count + 1] = UInt8(ascii: "\"")
+        out[count + 2] = UInt8(ascii: ":")
+        return count + (colon ? 3 : 2)
+    }
+
+    /// Whether any byte of `word` needs escaping: one below 0x20, or equal to '"', '\\' or DEL,
+    /// exactly when these bit tricks leave a high bit set (each is exact as a yes or no; bytes of
+    /// 0x80 and above set none of them).
+    @inline(__always)
+    static func anyNeedsEscape<Word: FixedWidthInteger & UnsignedInteger>(_ word: Word) -> Bool {
+        let ones = Word.max / 0xFF
+        let highs = ones &<< 7
+        // Zero bytes of a word leave their high bit set here (not only they, above a zero byte;
+        // but only when there is one).
+        @inline(__always) func zeros(_ word: Word) -> Word { (word &- ones) & ~word }
+        let below = (word &- ones &* 0x20) & ~word
+        // One test for the four, not a branch each.
+        return (below | zeros(word ^ (ones &* 0x22)) | zeros(word ^ (ones &* 0x5C)) | zeros(word ^ (ones &* 0x7F))) & highs != 0
+    }
+
+    /// Copies `bytes` to `out` unless one needs escaping (then what was copied is to be
+    /// ignored); returns whether none did. Eight bytes at a time, the last word overlapping the
+    /// one before (its bytes checked and stored twice, harmlessly), so that a short string is
+    /// a few loads and stores with no call and no byte loop; four at a time the same way below
+    /// eight bytes. Nothing is read or written outside `bytes` and its copy.
+    @inline(__always)
+    static func copyUnlessEscaped(_ bytes: UnsafeBufferPointer<UInt8>, to out: UnsafeMutablePointer<UInt8>) -> Bool {
+        let count = bytes.count
+        guard let base = bytes.baseAddress else { return true }
+        let source = UnsafeRawPointer(base)
+        let target = UnsafeMutableRawPointer(out)
+        @inline(__always) func move<Word: FixedWidthInteger & UnsignedInteger>(_: Word.Type, at offset: Int) -> Bool {
+            let word = source.loadUnaligned(fromByteOffset: offset, as: Word.self)
+            target.storeBytes(of: word, toByteOffset: offset, as: Word.self)
+            return !anyNeedsEscape(Word(littleEndian: word))
+        }
+        if count >= 8 {
+            var offset = 0
+            while offset + 8 < count {
+                guard move(UInt64.self, at: offset) else { return false }
+                offset += 8
+            }
+            return move(UInt64.self, at: count - 8)
+        }
+        if count >= 4 { return move(UInt32.self, at: 0) && move(UInt32.self, at: count - 4) }
+        for index in 0..<count {
+            guard !needsEscape(base[index]) else { return false }
+            out[index] = base[index]
+        }
+        return true
+    }
+
+    /// Copies `count` bytes from `source` to `target` (not overlapping): a short run (a key,
+    /// the text before a line number, an amount) by overlapping word moves, which costs less
+    /// than the call to `memmove` alone; a long one by `memmove`.
+    @inline(__always)
+    static func copy(_ source: UnsafePointer<UInt8>, count: Int, to target: UnsafeMutablePointer<UInt8>) {
+        guard count >= 8, count <= 64 else {
+            if count >= 8 {
+                target.update(from: source, count: count)
+            } else {
+                for index in 0..<count { target[index] = source[index] }
+            }
+            return
+        }
+        let from = UnsafeRawPointer(source)
+        let to = UnsafeMutableRawPointer(target)
+        var offset = 0
+        while offset + 8 < count {
+            to.storeBytes(of: from.loadUnaligned(fromByteOffset: offset, as: UInt64.self), toByteOffset: offset, as: UInt64.self)
+            offset += 8
+        }
+        to.storeBytes(of: from.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self), toByteOffset: count - 8, as: UInt64.self)
     }
 
     @inline(__always)
@@ -338,75 +469,81 @@ public struct JSONByteOutput: JSONOutput {
     private mutating func raw(_ text: String) {
         var text = text
         text.withUTF8 { utf8 in
-            let comma = self.comma
-            write(upTo: utf8.count + 1) { out in
-                out[0] = UInt8(ascii: ",")
-                if utf8.count > 0 { (out + comma).update(from: utf8.baseAddress!, count: utf8.count) }
-                return comma + utf8.count
+            writeValue(upTo: utf8.count) { out in
+                if utf8.count > 0 { out.update(from: utf8.baseAddress!, count: utf8.count) }
+                return utf8.count
             }
         }
     }
 
     public mutating func integer(_ value: Int) {
-        let comma = self.comma
-        write(upTo: 21) { out in
-            out[0] = UInt8(ascii: ",")
-            return comma + JSONByteOutput.digits(value.magnitude, negative: value < 0, into: out + comma)
+        writeValue(upTo: 20) { out in
+            JSONByteOutput.digits(UInt64(value.magnitude), negative: value < 0, into: out)
         }
         needsComma = true
     }
 
     public mutating func money(_ value: Money) {
-        let comma = self.comma
-        write(upTo: 32) { out in
-            out[0] = UInt8(ascii: ",")
-            out[comma] = UInt8(ascii: "\"")
-            var index = comma + 1
-            index += JSONByteOutput.amount(value, into: out + index)
-            out[index] = UInt8(ascii: "\"")
-            return index + 1
+        writeValue(upTo: 26) { out in
+            out[0] = UInt8(ascii: "\"")
+            let end = 1 + JSONByteOutput.amount(value, into: out + 1)
+            out[end] = UInt8(ascii: "\"")
+            return end + 1
         }
         needsComma = true
     }
 
-    /// Writes `magnitude` in decimal, after a minus sign when `negative`; returns the length.
-    static func digits(_ magnitude: UInt, negative: Bool, into out: UnsafeMutablePointer<UInt8>) -> Int {
-        var reversed: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        var count = 0
-        var rest = magnitude
-        withUnsafeMutableBytes(of: &reversed) { scratch in
-            repeat {
-                scratch[count] = UInt8(ascii: "0") + UInt8(rest % 10)
+    /// Writes `magnitude` in decimal, after a minus sign when `negative`, with a point before
+    /// its last `fractionDigits` digits (at least one digit before the point: "0.05"); returns
+    /// the length, at most 24. The digits are made from the last, two at a time from a table
+    /// (one division, a multiplication, per two), into a stack buffer, then copied: no String.
+    static func digits(_ magnitude: UInt64, negative: Bool, fractionDigits: Int = 0, into out: UnsafeMutablePointer<UInt8>) -> Int {
+        // "00" to "99": a literal, so no lazy global to check on each call.
+        let pairs: StaticString = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
+        let pairText = UnsafeRawPointer(pairs.utf8Start)
+        // 20 digits, a leading zero, a point and a sign, at most.
+        var scratch: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        return withUnsafeMutableBytes(of: &scratch) { scratch in
+            let end = scratch.baseAddress!.assumingMemoryBound(to: UInt8.self) + scratch.count
+            var start = end
+            var rest = magnitude
+            @inline(__always) func digit() {
+                start -= 1
+                start.pointee = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
                 rest /= 10
-                count += 1
-            } while rest > 0
-            var index = 0
-            if negative {
-                out[0] = UInt8(ascii: "-")
-                index = 1
             }
-            for digit in 0..<count { out[index + digit] = scratch[count - 1 - digit] }
+            @inline(__always) func pair() {
+                let (quotient, remainder) = rest.quotientAndRemainder(dividingBy: 100)
+                start -= 2
+                UnsafeMutableRawPointer(start).storeBytes(of: pairText.loadUnaligned(fromByteOffset: 2 * Int(remainder), as: UInt16.self), as: UInt16.self)
+                rest = quotient
+            }
+            if fractionDigits > 0 {
+                var left = fractionDigits
+                while left >= 2 {
+                    pair()
+                    left -= 2
+                }
+                if left == 1 { digit() }
+                start -= 1
+                start.pointee = UInt8(ascii: ".")
+            }
+            while rest >= 100 { pair() }
+            if rest >= 10 { pair() } else { digit() }
+            if negative {
+                start -= 1
+                start.pointee = UInt8(ascii: "-")
+            }
+            let count = end - start
+            copy(start, count: count, to: out)
+            return count
         }
-        return count + (negative ? 1 : 0)
     }
 
     /// Writes `value` as `Money.description` spells it ("-1250.05"); returns the length.
+    @inline(__always)
     static func amount(_ value: Money, into out: UnsafeMutablePointer<UInt8>) -> Int {
-        let minorDigits = value.currency.minorDigits
-        let magnitude = value.minorUnits.magnitude
-        let divisor = UInt64(pow10[minorDigits])
-        var index = digits(UInt(magnitude / divisor), negative: value.minorUnits < 0, into: out)
-        guard minorDigits > 0 else { return index }
-        out[index] = UInt8(ascii: ".")
-        var fraction = magnitude % divisor
-        var position = index + minorDigits
-        while position > index {
-            out[position] = UInt8(ascii: "0") + UInt8(fraction % 10)
-            fraction /= 10
-            position -= 1
-        }
-        index += minorDigits + 1
-        return index
+        digits(value.minorUnits.magnitude, negative: value.minorUnits < 0, fractionDigits: value.currency.minorDigits, into: out)
     }
 
     public mutating func bool(_ value: Bool) {
@@ -415,14 +552,12 @@ public struct JSONByteOutput: JSONOutput {
     }
 
     public mutating func null() {
-        let comma = self.comma
-        write(upTo: 5) { out in
-            out[0] = UInt8(ascii: ",")
-            out[comma] = UInt8(ascii: "n")
-            out[comma + 1] = UInt8(ascii: "u")
-            out[comma + 2] = UInt8(ascii: "l")
-            out[comma + 3] = UInt8(ascii: "l")
-            return comma + 4
+        writeValue(upTo: 4) { out in
+            out[0] = UInt8(ascii: "n")
+            out[1] = UInt8(ascii: "u")
+            out[2] = UInt8(ascii: "l")
+            out[3] = UInt8(ascii: "l")
+            return 4
         }
         needsComma = true
     }
@@ -436,21 +571,20 @@ public struct JSONByteOutput: JSONOutput {
         }
         if let sourceFile, sourceFile == file, !sourcePrefix.isEmpty {
             let prefix = sourcePrefix
-            let back = written - prefix.lowerBound
-            let comma = self.comma
-            write(upTo: prefix.count + 23) { out in
-                out[0] = UInt8(ascii: ",")
+            // How far back from the value's first byte (after the comma and the key) it lies.
+            let back = written + comma + pendingKey.count - prefix.lowerBound
+            writeValue(upTo: prefix.count + 22) { out in
                 // The prefix lies before `out` in the same buffer: the two never overlap.
-                (out + comma).update(from: out - back, count: prefix.count)
-                var index = comma + prefix.count
-                index += JSONByteOutput.digits(line.magnitude, negative: line < 0, into: out + index)
+                JSONByteOutput.copy(out - back, count: prefix.count, to: out)
+                var index = prefix.count
+                index += JSONByteOutput.digits(UInt64(line.magnitude), negative: line < 0, into: out + index)
                 out[index] = UInt8(ascii: "}")
                 return index + 1
             }
             needsComma = true
             return
         }
-        let start = written + comma
+        let start = written + comma + pendingKey.count
         location.encode(into: &self)
         // What `encode` wrote ends with the line number and the closing brace.
         sourceFile = file
@@ -458,8 +592,9 @@ public struct JSONByteOutput: JSONOutput {
     }
 
     public mutating func value(_ value: JSONValue) {
+        // The comma and the pending key first.
+        writeValue(upTo: 0) { _ in 0 }
         trim()
-        if needsComma { storage.append(UInt8(ascii: ",")) }
         JSONWriter.write(value, into: &storage)
         written = storage.count
         needsComma = true

@@ -57,7 +57,16 @@ struct JSONByteOutputTests {
         #expect(bytes { describe(&$0) } == tree { describe(&$0) })
     }
 
-    @Test("the eight-at-a-time escape check agrees with the byte check for every byte, at every position and length")
+    /// Copies `bytes` with the checking copy into a buffer with a guard byte on either side.
+    private func checkedCopy(_ bytes: [UInt8]) -> (plain: Bool, copied: [UInt8], guards: [UInt8]) {
+        var target = [UInt8](repeating: 0xEE, count: bytes.count + 2)
+        let plain = bytes.withUnsafeBufferPointer { source in
+            target.withUnsafeMutableBufferPointer { JSONByteOutput.copyUnlessEscaped(source, to: $0.baseAddress! + 1) }
+        }
+        return (plain, Array(target[1..<(bytes.count + 1)]), [target[0], target[bytes.count + 1]])
+    }
+
+    @Test("the word-at-a-time escape check agrees with the byte check for every byte, at every position and length, and copies exactly the bytes")
     func escapeCheckByWords() {
         for byte in 0...255 {
             for length in 1...19 {
@@ -65,14 +74,80 @@ struct JSONByteOutputTests {
                     var bytes = [UInt8](repeating: UInt8(ascii: "a"), count: length)
                     bytes[position] = UInt8(byte)
                     let expected = JSONByteOutput.needsEscape(UInt8(byte))
-                    bytes.withUnsafeBufferPointer { #expect(JSONByteOutput.anyNeedsEscape($0) == expected, "byte \(byte) at \(position) of \(length)") }
+                    let result = checkedCopy(bytes)
+                    #expect(result.plain == !expected, "byte \(byte) at \(position) of \(length)")
+                    if !expected { #expect(result.copied == bytes, "byte \(byte) at \(position) of \(length)") }
+                    #expect(result.guards == [0xEE, 0xEE], "nothing written outside the copy")
                 }
             }
         }
         // Multi-byte UTF-8 around the bytes that matter sets off nothing by itself.
         let text = Array("caf\u{E9} \u{2019}\u{4E2D}\u{1F600} ~}|{".utf8)
-        text.withUnsafeBufferPointer { #expect(!JSONByteOutput.anyNeedsEscape($0)) }
-        #expect([UInt8]().withUnsafeBufferPointer { JSONByteOutput.anyNeedsEscape($0) } == false)
+        #expect(checkedCopy(text).plain && checkedCopy(text).copied == text)
+        #expect(checkedCopy([]).plain)
+    }
+
+    @Test("the short-run copy copies every length exactly, and nothing else")
+    func shortCopies() {
+        for length in 0...80 {
+            let source = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+            var target = [UInt8](repeating: 0xEE, count: length + 2)
+            source.withUnsafeBufferPointer { source in
+                target.withUnsafeMutableBufferPointer { JSONByteOutput.copy(source.baseAddress ?? UnsafePointer(bitPattern: 1)!, count: length, to: $0.baseAddress! + 1) }
+            }
+            #expect(Array(target[1..<(length + 1)]) == source && target.first == 0xEE && target.last == 0xEE, "length \(length)")
+        }
+    }
+
+    @Test("random strings (every control character, quotes, backslashes, DEL, Unicode, empty) are written as JSONWriter writes them")
+    func randomStrings() {
+        var generator = SplitMix(seed: 0x5EED_0001)
+        let pieces: [String] = (0..<0x20).map { String(UnicodeScalar(UInt8($0))) } + ["\"", "\\", "\u{7F}", "a", "Z", "0", " ", "/", "~", "é", "\u{80}", "\u{2028}", "漢", "🚧", "ab", "-", ":"]
+        var texts: [String] = [""]
+        for _ in 0..<3_000 {
+            let length = Int(generator.next() % 40)
+            texts.append(String((0..<length).map { _ in pieces[Int(generator.next() % UInt64(pieces.count))] }.joined()))
+        }
+        // Mostly plain text, with at most one byte to escape, at every length around the words.
+        for length in 0..<40 {
+            texts.append(String(repeating: "x", count: length))
+            texts.append(String(repeating: "y", count: length) + pieces[Int(generator.next() % 34)])
+        }
+        func describe(_ output: inout some JSONOutput) {
+            output.array(texts) { output, text in
+                output.object {
+                    $0.member(text, text)
+                    $0.key(.code)
+                    $0.string(text)
+                }
+            }
+        }
+        #expect(bytes { describe(&$0) } == tree { describe(&$0) })
+    }
+
+    @Test("random amounts (negative, zero, large, every scale) and integers are spelled as Money.description and String(value)")
+    func randomNumbers() {
+        var generator = SplitMix(seed: 0x5EED_0002)
+        var units: [Int64] = [0, 1, -1, 9, 10, -10, 99, 100, 999_999, 1_000_000, Int64.max, Int64.min, Int64.min + 1]
+        for _ in 0..<3_000 {
+            let raw = Int64(bitPattern: generator.next())
+            // Spread over every number of digits, not just the largest.
+            units.append(raw >> (generator.next() % 64))
+        }
+        let currencies = (0...6).map { Currency(code: "C\($0)", minorDigits: $0) }
+        func describe(_ output: inout some JSONOutput) {
+            output.array(units) { output, units in
+                output.object {
+                    for currency in currencies { $0.member("a", Money(minorUnits: units, currency: currency)) }
+                    $0.member("i", int: Int(units))
+                    $0.key(.source)
+                    $0.source(SourceLocation(file: "f.csv", line: Int(units)))
+                }
+            }
+        }
+        let written = bytes { describe(&$0) }
+        #expect(written == tree { describe(&$0) })
+        #expect(written.contains("\"a\":\"-92233720368547.75808\""))
     }
 
     @Test("integers and amounts are spelled as String(value) and Money.description spell them",
@@ -92,6 +167,34 @@ struct JSONByteOutputTests {
         #expect(written == tree { describe(&$0) })
         #expect(written.contains("\"amount\":\"\(amounts[0].description)\""))
         #expect(written.contains("\"units\":\(units)"))
+    }
+
+    @Test("a key, known ahead or not, short or long, plain or escaped, goes out with whatever value follows it")
+    func keysBeforeValues() {
+        let known = [JSONKey.code, .source, JSONKey("a member name longer than thirty-two bytes, with \"quotes\"")]
+        let names = ["k", "", "a name of twenty-nine bytes!!", "a name of thirty bytes, just!!", "needs \"escaping\"", "\u{E9}t\u{E9}"]
+        #expect(names[2].utf8.count == 29 && names[3].utf8.count == 30)
+        func describe<Output: JSONOutput>(_ output: inout Output) {
+            let keys: [(inout Output) -> Void] = known.map { key in { $0.key(key) } } + names.map { name in { $0.key(name) } }
+            output.object { output in
+                for key in keys {
+                    key(&output); output.beginObject(); output.endObject()
+                    key(&output); output.array([1, 2]) { $0.integer($1) }
+                    key(&output); output.null()
+                    key(&output); output.string("needs \"escaping\"\n")
+                    key(&output); output.string("plain")
+                    key(&output); output.money(Money(minorUnits: -5))
+                    key(&output); output.integer(42)
+                    key(&output); output.number("1.5e3")
+                    key(&output); output.bool(true)
+                    key(&output); output.value(.array([.string("v")]))
+                    key(&output); output.source(SourceLocation(file: "k.csv", line: 3))
+                    key(&output); output.source(SourceLocation(file: "k.csv", line: 4))
+                    key(&output); output.source(SourceLocation(file: "k.csv", line: 5, record: 2))
+                }
+            }
+        }
+        #expect(bytes { describe(&$0) } == tree { describe(&$0) })
     }
 
     @Test("a document written as bytes is the same as its tree written")
@@ -130,5 +233,18 @@ struct OutputSinkRawWriteTests {
         }
         try sink.flush()
         #expect(try InputFile(path: path).readAll() == expected)
+    }
+}
+
+/// A small deterministic generator (SplitMix64), so that random tests repeat.
+private struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }
