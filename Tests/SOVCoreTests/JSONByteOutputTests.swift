@@ -101,7 +101,7 @@ struct JSONByteOutputTests {
 
     @Test("random strings (every control character, quotes, backslashes, DEL, Unicode, empty) are written as JSONWriter writes them")
     func randomStrings() {
-        var generator = SplitMix(seed: 0x5EED_0001)
+        var generator = SplitMix64(seed: 0x5EED_0001)
         let pieces: [String] = (0..<0x20).map { String(UnicodeScalar(UInt8($0))) } + ["\"", "\\", "\u{7F}", "a", "Z", "0", " ", "/", "~", "é", "\u{80}", "\u{2028}", "漢", "🚧", "ab", "-", ":"]
         var texts: [String] = [""]
         for _ in 0..<3_000 {
@@ -127,7 +127,7 @@ struct JSONByteOutputTests {
 
     @Test("random amounts (negative, zero, large, every scale) and integers are spelled as Money.description and String(value)")
     func randomNumbers() {
-        var generator = SplitMix(seed: 0x5EED_0002)
+        var generator = SplitMix64(seed: 0x5EED_0002)
         var units: [Int64] = [0, 1, -1, 9, 10, -10, 99, 100, 999_999, 1_000_000, Int64.max, Int64.min, Int64.min + 1]
         for _ in 0..<3_000 {
             let raw = Int64(bitPattern: generator.next())
@@ -233,18 +233,5 @@ struct OutputSinkRawWriteTests {
         }
         try sink.flush()
         #expect(try InputFile(path: path).readAll() == expected)
-    }
-}
-
-/// A small deterministic generator (SplitMix64), so that random tests repeat.
-private struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
