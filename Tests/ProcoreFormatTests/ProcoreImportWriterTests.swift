@@ -1,5 +1,6 @@
 import Testing
 import SOVCore
+import SOVTestSupport
 @testable import ProcoreFormat
 
 /// The fixture project map, as `sov-emit --project-map` loads it.
@@ -359,14 +360,8 @@ private func strings(in value: JSONValue, at path: String = "") -> [(String, Str
     }
 
     @Test func originDataAgreesWithTheFirstVersion() {
-        var state: UInt64 = 42
-        func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var random = SplitMix64(seed: 42)
+        func next() -> UInt64 { random.next() }
         let pieces = ["01-000", "General Conditions", "é", "&", "=", "%", "+", " ", "/", ":", "~", "中", "🏗️", "\u{0}", "\n", "\"", ""]
         for _ in 0..<500 {
             let fields: [(String, String?)] = (0..<Int(next() % 4)).map { index in

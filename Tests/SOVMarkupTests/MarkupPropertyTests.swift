@@ -1,6 +1,7 @@
 import PropertyBased
 import SOVCore
 import SOVMarkup
+import SOVTestSupport
 import Testing
 
 /// A second, independent implementation of the markup (docs/FORMATS.md, "Markup") in plain Int arithmetic (random inputs are
@@ -117,15 +118,11 @@ enum Reference {
 
 /// Deterministic random change orders from a seed (SplitMix64), so a failure names its seed.
 struct RandomOrders {
-    var state: UInt64
+    private var generator: SplitMix64
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    init(state: UInt64) { generator = SplitMix64(seed: state) }
+
+    mutating func next() -> UInt64 { generator.next() }
 
     mutating func int(_ range: ClosedRange<Int>) -> Int {
         range.lowerBound + Int(next() % UInt64(range.upperBound - range.lowerBound + 1))

@@ -143,7 +143,7 @@ struct XMLReaderDifferentialTests {
 
     @Test("random damage to an export: deleted, inserted and changed bytes, cut short")
     func damagedExportsAgree() throws {
-        var generator = SplitMix(seed: 19)
+        var generator = SplitMix64(seed: 19)
         let base = Array("<?xml version=\"1.0\"?>\n<rows>\n\(Self.rows(12))</rows>\n".utf8)
         let alphabet = Array("<>&/='\"!?[]x \n;#-:".utf8) + [0x92, 0x00, 0xC3]
         let scratch = TemporaryFolder()
@@ -165,7 +165,7 @@ struct XMLReaderDifferentialTests {
 
     @Test("random documents built from XML's pieces")
     func randomDocumentsAgree() throws {
-        var generator = SplitMix(seed: 2040)
+        var generator = SplitMix64(seed: 2040)
         let pieces = [
             "<row>", "</row>", "<a>", "</a>", "<b>", "</b>", "<p:c xmlns:p='urn:p'>", "</p:c>", "<e/>", "text", " ", "\n", "\r\n",
             "&amp;", "&#x41;", "&lt;", "<![CDATA[x<y]]>", "<![CDATA[]]>", "<!-- c -->", "<?pi d?>", "<d k='v'>", "</d>", "&bad;", "<",
@@ -203,23 +203,6 @@ struct XMLReaderDifferentialTests {
         }
         #expect(lines == Array(2..<70_012))
         #expect(values == (0..<70_010).map(String.init))
-    }
-}
-
-/// A small deterministic generator (SplitMix64), so a failing case can be run again.
-private struct SplitMix {
-    var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var value = state
-        value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
-        return value ^ (value >> 31)
     }
 }
 
@@ -271,7 +254,7 @@ private struct ByteByByteAttributeCounter {
 struct AttributeCounterTests {
     @Test("eight bytes at a time, it trips in the same block as byte by byte, however the input is split")
     func agreesWithByteByByte() {
-        var generator = SplitMixForCounter(seed: 1000)
+        var generator = SplitMix64(seed: 1000)
         let alphabet = Array("<<>>==\"'/!?a b\n".utf8) + [0x80, 0xC3]
         // Without '=' and quotes (most of an export), blocks are read from their last '>'.
         let plain = Array("<<<>>>/!?a b\n".utf8)
@@ -313,18 +296,3 @@ struct AttributeCounterTests {
     }
 }
 
-private struct SplitMixForCounter {
-    var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var value = state
-        value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
-        return value ^ (value >> 31)
-    }
-}
