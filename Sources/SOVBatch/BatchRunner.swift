@@ -123,7 +123,7 @@ public final class BatchRunner {
         /// Outcomes listed so far, to keep ties in the order they came.
         var sequence = 0
         /// Outcomes of the export phase (exported, updated, unchanged, held) so far.
-        var doneCount = 0
+        var doneCount: Int { counted.exported + counted.updated + counted.unchanged + counted.held }
     }
 
     /// What one run's export phase works with, fixed once it starts.
@@ -240,7 +240,6 @@ public final class BatchRunner {
         var kept = outcome
         if !keepsDocuments { kept.document = nil }
         state.progress.sequence += 1
-        if phase == .done { state.progress.doneCount += 1 }
         state.progress.counted.tally(outcome)
         guard listsEveryOutcome || outcome.action == .rejected else { return }
         state.progress.outcomes.append((KeyedLines.Key(phase: phase.rawValue, index: index ?? state.progress.sequence), kept))
