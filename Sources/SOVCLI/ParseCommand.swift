@@ -18,7 +18,8 @@ public struct ParseCommand: ParsableCommand {
 
             An input that is unusable as a whole (malformed XML, a DOCTYPE, a truncated Data Exchange \
             export, an unterminated CSV quote) contributes nothing: its documents are held until it has \
-            been read to its end. Rejected records and documents go to --rejects with their raw fields.
+            been read to its end (into a file of its own, they are written as read and cut off again \
+            if it fails). Rejected records and documents go to --rejects with their raw fields.
 
             Procore JSON is the ERP export event Procore sends when a PCCO is accepted for export \
             (create_prime_contract_change_order, whole or its request_data) or a REST change order \
@@ -90,7 +91,9 @@ public struct ParseCommand: ParsableCommand {
                     }
                 }
             } else {
-                try FrontEnd.read(options.inputPaths, reader: reader, into: run)
+                // Into a file or /dev/null the documents go as they are read, and a failing input's
+                // are taken back; into a pipe or terminal they are held until the input ends.
+                try FrontEnd.read(options.inputPaths, reader: reader, mode: run.output.takeBack == nil ? .held : .streaming, into: run)
             }
             try run.output.flush()
         } catch is OutputClosed {
@@ -105,9 +108,18 @@ public struct ParseCommand: ParsableCommand {
 }
 
 /// One `sov-parse` run: what the front end hands on, written as canonical JSON Lines.
+///
+/// Held mode: an input's documents come in one `accept` once it was read whole. Streaming mode
+/// (the output can take back what was written, `OutputSink.takeBack`): each is written as it is
+/// read, and an input that fails is cut back to where it began. Either way the output, the
+/// counts and the warnings said are the same.
 final class ParseRun: InputSink {
     let report: StageReport
     let output = OutputSink()
+    /// Streaming mode: where the current input began, and what it handed on so far.
+    private var inputStart: Int64 = 0
+    private var streamed = 0
+    private var streamedWarnings: [Diagnostic] = []
 
     init(report: StageReport) {
         self.report = report
@@ -120,6 +132,28 @@ final class ParseRun: InputSink {
         try documents.commit(to: output)
     }
 
+    func begin(_ input: String) throws {
+        guard output.takeBack != nil else { return }
+        inputStart = try output.mark()
+        streamed = 0
+        streamedWarnings.removeAll()
+    }
+
+    func document(_ document: CanonicalDocument) throws {
+        streamed += 1
+        for diagnostic in document.diagnostics where !diagnostic.isError { streamedWarnings.append(diagnostic) }
+        try output.writeLine(document)
+    }
+
+    func end(_ input: String) throws {
+        guard output.takeBack != nil else { return }
+        for warning in streamedWarnings { report.warn(warning) }
+        report.countIn(streamed)
+        report.countOut(streamed)
+        streamed = 0
+        streamedWarnings.removeAll()
+    }
+
     func reject(_ reject: Reject) throws {
         report.countIn()
         try report.reject(reject)
@@ -130,6 +164,11 @@ final class ParseRun: InputSink {
     }
 
     func fail(_ failure: InputFailure, dropped: Int) throws {
+        if output.takeBack != nil {
+            try output.cut(to: inputStart)
+            streamed = 0
+            streamedWarnings.removeAll()
+        }
         for diagnostic in failure.diagnostics { report.say(diagnostic.humanLine) }
         let held = dropped > 0 ? " (\(dropped) document\(dropped == 1 ? "" : "s") read before the problem dropped)" : ""
         try report.fail(failure.status, "\(failure.path): \(failure.message)" + held, diagnostics: failure.diagnostics)

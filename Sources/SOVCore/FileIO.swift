@@ -340,6 +340,59 @@ public final class OutputSink {
         }
         buffer.removeAll(keepingCapacity: true)
     }
+
+    // MARK: Taking back what was written
+
+    /// How what was written since a `mark` can be taken back: cut off a regular file again, or
+    /// nothing to take back from /dev/null. Nil for a pipe, a terminal or a socket (a reader may
+    /// have it already), and for a file that is also standard error (cutting would take our
+    /// messages too) or open for appending (another writer may append after us).
+    public enum TakeBack: Sendable, Equatable {
+        case truncate
+        case discarded
+    }
+
+    public private(set) lazy var takeBack: TakeBack? = Self.takeBack(of: descriptor)
+
+    static func takeBack(of descriptor: Int32) -> TakeBack? {
+        var output = stat()
+        guard fstat(descriptor, &output) == 0 else { return nil }
+        switch output.st_mode & S_IFMT {
+        case S_IFCHR:
+            var null = stat()
+            guard stat("/dev/null", &null) == 0, (null.st_mode & S_IFMT) == S_IFCHR, null.st_rdev == output.st_rdev else { return nil }
+            return .discarded
+        case S_IFREG:
+            if fcntl(descriptor, F_GETFL) & O_APPEND != 0 { return nil }
+            for other in [STDERR_FILENO, STDOUT_FILENO] where other != descriptor {
+                var shared = stat()
+                if fstat(other, &shared) == 0, shared.st_dev == output.st_dev, shared.st_ino == output.st_ino { return nil }
+            }
+            return lseek(descriptor, 0, SEEK_CUR) < 0 ? nil : .truncate
+        default:
+            return nil
+        }
+    }
+
+    /// Where the output stands, everything buffered written: what `cut(to:)` goes back to.
+    /// Only where `takeBack` is not nil.
+    public func mark() throws -> Int64 {
+        try flush()
+        guard takeBack == .truncate else { return 0 }
+        let offset = lseek(descriptor, 0, SEEK_CUR)
+        if offset < 0 { throw IOFailure.fromErrno(name, "cannot tell where the output stands", reading: false) }
+        return Int64(offset)
+    }
+
+    /// Takes back everything written since `mark` returned `offset`: the buffer dropped, the file
+    /// cut to that length, the next write there.
+    public func cut(to offset: Int64) throws {
+        buffer.removeAll(keepingCapacity: true)
+        guard takeBack == .truncate else { return }
+        if ftruncate(descriptor, off_t(offset)) != 0 || lseek(descriptor, off_t(offset), SEEK_SET) < 0 {
+            throw IOFailure.fromErrno(name, "cannot take back what was written", reading: false)
+        }
+    }
 }
 
 /// A file that appears whole or not at all: written to a temporary name in the same folder,

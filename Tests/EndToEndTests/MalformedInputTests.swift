@@ -44,6 +44,44 @@ struct MalformedInputTests {
         #expect(run.stderrLines.contains("sov-run: error: Tests/Fixtures/spectrum/doctype.xml: unusable as a whole; nothing from it is used"), "the path once")
     }
 
+    /// sov-parse writes into a file (or /dev/null) as it reads and cuts a failing input's
+    /// documents off again; into a pipe it holds them. The two give the same bytes, statuses and
+    /// messages, and a file appended to is held like a pipe.
+    @Test func anInputFailingHalfwayIsCutOffAFileAsItIsHeldFromAPipe() throws {
+        let folder = TemporaryFolder()
+        let header = "Company_Code,Job_Number,Customer_Code,Job_Description,Original_Contract,Billing_Item,Line_Amount\n"
+        let good = folder.write("good.csv", header + "1,24-7001,OWN900,A,100.00,01,100.00\n1,24-7002,OWN900,B,50.00,01,50.00\n")
+        // 400 contracts read (past the output's 64 KB buffer, so some reach the file), then a
+        // quote that never ends: unusable as a whole.
+        let contracts = (0..<400).map { "1,24-\(7100 + $0),OWN900,C,75.00,01,75.00\n" }.joined()
+        let bad = folder.write("bad.csv", header + contracts + "1,24-7600,\"OWN")
+        let later = folder.write("later.csv", header + "1,24-7201,OWN900,E,10.00,01,10.00\n")
+        let inputs = [good, bad, later]
+
+        let piped = try Tool.runShell(#""$1" "${@:3}" | cat > "$2""#, [Checkout.executable("sov-parse"), folder.file("piped.jsonl")] + inputs)
+        let filed = try Tool.runShell(#""$1" "${@:3}" > "$2""#, [Checkout.executable("sov-parse"), folder.file("filed.jsonl")] + inputs)
+        // Appending: the file's earlier content stays, and it is held as for a pipe.
+        let earlier = "{\"kind\":\"earlier\"}\n"
+        folder.write("appended.jsonl", earlier)
+        let appended = try Tool.runShell(#""$1" "${@:3}" >> "$2""#, [Checkout.executable("sov-parse"), folder.file("appended.jsonl")] + inputs)
+        let discarded = try Tool.runShell(#""$1" "${@:2}" > /dev/null"#, [Checkout.executable("sov-parse")] + inputs)
+
+        let pipedText = try String(contentsOfFile: folder.file("piped.jsonl"), encoding: .utf8)
+        let jobs = pipedText.split(separator: "\n").map { try? JSONParser.parse(String($0)).text("origin", "job") }
+        #expect(jobs == ["24-7001", "24-7002", "24-7201"], "nothing of bad.csv")
+        #expect(try String(contentsOfFile: folder.file("filed.jsonl"), encoding: .utf8) == pipedText)
+        #expect(try String(contentsOfFile: folder.file("appended.jsonl"), encoding: .utf8) == earlier + pipedText)
+        for outcome in [piped, filed, appended, discarded] {
+            // bash's status is sov-parse's (the last command, or the pipeline's last: cat's).
+            #expect(outcome.stderr == filed.stderr)
+        }
+        #expect(filed.status == 65)
+        #expect(discarded.status == 65)
+        #expect(appended.status == 65)
+        #expect(filed.stderrLines.contains { $0.hasPrefix("sov-parse: error: \(bad): ") && $0.hasSuffix("(399 documents read before the problem dropped)") }, "\(filed.stderr)")
+        #expect(filed.stderrLines.last == "sov-parse: 3 in, 3 out, 0 rejected")
+    }
+
     @Test func aCSVRowWithTheWrongFieldCountIsRejectedAndTheRestGoesOn() throws {
         let folder = TemporaryFolder()
         let csv = folder.write("contracts.csv", """
