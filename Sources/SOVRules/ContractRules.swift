@@ -72,7 +72,7 @@ public struct BillingItemCodes: ValidationRule {
         let lines = contract.lines
         // Spectrum lists an SOV by billing item: codes that ascend cannot repeat, and the
         // dictionary of first lines (a hash and an insert per line) is made only otherwise.
-        let mayRepeat = !Self.ascendStrictly(lines)
+        let mayRepeat = !Self.ascendStrictly(lines, skippingBlanks: true)
         var firstLine: [String: Int] = [:]
         if mayRepeat { firstLine.reserveCapacity(lines.count) }
         // Fields read in place: a copy of each line retained and released all its strings.
@@ -97,19 +97,29 @@ public struct BillingItemCodes: ValidationRule {
         return problems
     }
 
-    /// Whether the codes that are not blank are ASCII and each sorts after the one before, byte
-    /// by byte: then no two are equal (for ASCII, String equality is byte equality).
-    static func ascendStrictly(_ lines: [SOVLine]) -> Bool {
+    /// Whether the codes (those not blank, when `skippingBlanks`) are ASCII and each sorts after
+    /// the one before, byte by byte: then no two are equal (for ASCII, String equality is byte
+    /// equality).
+    static func ascendStrictly(_ lines: [SOVLine], skippingBlanks: Bool) -> Bool {
+        ascendStrictly(count: lines.count, skippingBlanks: skippingBlanks) { lines[$0].code }
+    }
+
+    static func ascendStrictly(_ codes: [String], skippingBlanks: Bool) -> Bool {
+        ascendStrictly(count: codes.count, skippingBlanks: skippingBlanks) { codes[$0] }
+    }
+
+    @inline(__always)
+    private static func ascendStrictly(count: Int, skippingBlanks: Bool, code: (Int) -> String) -> Bool {
         var previous: String?
-        for index in lines.indices {
-            let code = lines[index].code
-            if code.isBlank { continue }
+        for index in 0..<count {
+            let code = code(index)
+            if skippingBlanks, code.isBlank { continue }
             let ascends = code.utf8.withContiguousStorageIfAvailable { current -> Bool in
                 var bits: UInt8 = 0
                 for byte in current { bits |= byte }
                 guard bits < 0x80 else { return false }
                 guard let previous else { return true }
-                return previous.utf8.withContiguousStorageIfAvailable { precedes($0, current) } ?? false
+                return previous.utf8.withContiguousStorageIfAvailable { compare($0, current) < 0 } ?? false
             }
             guard ascends == true else { return false }
             previous = code
@@ -117,11 +127,12 @@ public struct BillingItemCodes: ValidationRule {
         return true
     }
 
-    /// Whether `first` sorts before `second`, byte by byte (a prefix first).
-    private static func precedes(_ first: UnsafeBufferPointer<UInt8>, _ second: UnsafeBufferPointer<UInt8>) -> Bool {
+    /// How `first` sorts against `second`, byte by byte (a prefix first): below zero, zero when
+    /// they are the same bytes, above zero.
+    static func compare(_ first: UnsafeBufferPointer<UInt8>, _ second: UnsafeBufferPointer<UInt8>) -> Int {
         for index in 0..<min(first.count, second.count) where first[index] != second[index] {
-            return first[index] < second[index]
+            return first[index] < second[index] ? -1 : 1
         }
-        return first.count < second.count
+        return first.count - second.count
     }
 }
