@@ -25,9 +25,23 @@ public struct ProcoreImportDraft: Sendable {
     /// The file name for `--out DIR`, from the origin id.
     public var fileName: String { AtomicFile.safeFileName(originId) + ".json" }
 
-    /// Appends the import's JSON to `buffer` (no tree in between).
+    /// Appends the import's JSON to `buffer` (no tree in between). A prime contract's line item
+    /// requests, nearly all of its bytes, are written by `ProcoreLineItemBytes`.
     public func writeJSON(into buffer: inout [UInt8]) {
-        JSONByteOutput.write(into: &buffer) { encode(into: &$0) }
+        guard case .primeContract(let contract, let key, let status) = content else {
+            JSONByteOutput.write(into: &buffer) { encode(into: &$0) }
+            return
+        }
+        JSONByteOutput.write(into: &buffer) { output in
+            encodeOpening(into: &output)
+            Self.encodeContractRequest(contract, key: key, status: status, projectId: projectId, into: &output)
+        }
+        var lineItems = ProcoreLineItemBytes(path: Self.contractLinePath, projectId: projectId, contractOriginId: key.originId, lines: contract.lines.count)
+        lineItems.append(contract.lines)
+        // The closing brackets and the caller's newline.
+        lineItems.copy(to: &buffer, extra: 3)
+        buffer.append(UInt8(ascii: "]"))
+        buffer.append(UInt8(ascii: "}"))
     }
 
     public var json: JSONValue { JSONTreeOutput.build { encode(into: &$0) } }
@@ -46,6 +60,19 @@ public struct ProcoreImportDraft: Sendable {
     }
 
     public func encode(into output: inout some JSONOutput) {
+        encodeOpening(into: &output)
+        switch content {
+        case .primeContract(let contract, let key, let status):
+            Self.encodeRequests(contract, key: key, status: status, projectId: projectId, into: &output)
+        case .changeOrder(let order, let contractOriginId, let primeContractId, let markups):
+            Self.encodeRequests(order, originId: originId, contractOriginId: contractOriginId, primeContractId: primeContractId, markups: markups, projectId: projectId, into: &output)
+        }
+        output.endArray()
+        output.endObject()
+    }
+
+    /// The import up to its first request: `{kind, origin_id, project_id, [contract_origin_id], requests: [`.
+    private func encodeOpening(into output: inout some JSONOutput) {
         output.beginObject()
         output.key("kind")
         output.string(kind)
@@ -59,14 +86,6 @@ public struct ProcoreImportDraft: Sendable {
         }
         output.key("requests")
         output.beginArray()
-        switch content {
-        case .primeContract(let contract, let key, let status):
-            Self.encodeRequests(contract, key: key, status: status, projectId: projectId, into: &output)
-        case .changeOrder(let order, let contractOriginId, let primeContractId, let markups):
-            Self.encodeRequests(order, originId: originId, contractOriginId: contractOriginId, primeContractId: primeContractId, markups: markups, projectId: projectId, into: &output)
-        }
-        output.endArray()
-        output.endObject()
     }
 
     /// Keys written once per line item: quoted once here, copied as bytes (`JSONKey`), where a
@@ -128,7 +147,34 @@ public struct ProcoreImportDraft: Sendable {
         output.endObject()
     }
 
+    /// Where an SOV line's line item is created, under the prime contract the first request creates.
+    static let contractLinePath = "/rest/v1.0/prime_contracts/\(ProcorePlaceholder.primeContractId)/line_items"
+
+    /// The requests of a prime contract: the contract, then a line item per SOV line (which
+    /// `writeJSON` writes as `ProcoreLineItemBytes`: the same bytes).
     static func encodeRequests(_ contract: PrimeContract, key: ContractKey, status: ProcorePrimeContractStatus, projectId: String, into output: inout some JSONOutput) {
+        encodeContractRequest(contract, key: key, status: status, projectId: projectId, into: &output)
+        let originId = key.originId
+        let lineOriginPrefix = originId + ":"
+        // One buffer for every line's origin data, not an array of fields and one grown per line.
+        var dataBytes: [UInt8] = []
+        dataBytes.reserveCapacity(128)
+        for line in contract.lines {
+            // Procore's line item has one text field; the billing item code and the second
+            // description line keep their Spectrum names here, readable by an integration.
+            dataBytes.removeAll(keepingCapacity: true)
+            OriginData.add("billing_item", line.code, to: &dataBytes)
+            OriginData.add("additional_description", line.description == nil ? nil : line.additionalDescription, to: &dataBytes)
+            OriginData.add("group_code", line.group, to: &dataBytes)
+            let data = OriginData.text(of: dataBytes)
+            request(&output, path: contractLinePath) { output in
+                lineItem(&output, projectId: projectId, amount: line.amount, description: line.description ?? line.additionalDescription, originId: lineOriginPrefix + line.code, originData: data)
+            }
+        }
+    }
+
+    /// The request creating the prime contract.
+    static func encodeContractRequest(_ contract: PrimeContract, key: ContractKey, status: ProcorePrimeContractStatus, projectId: String, into output: inout some JSONOutput) {
         let originId = key.originId
         request(&output, path: "/rest/v1.0/prime_contract") { output in
             output.beginObject()
@@ -162,23 +208,6 @@ public struct ProcoreImportDraft: Sendable {
             }
             output.endObject()
             output.endObject()
-        }
-        let linePath = "/rest/v1.0/prime_contracts/\(ProcorePlaceholder.primeContractId)/line_items"
-        let lineOriginPrefix = originId + ":"
-        // One buffer for every line's origin data, not an array of fields and one grown per line.
-        var dataBytes: [UInt8] = []
-        dataBytes.reserveCapacity(128)
-        for line in contract.lines {
-            // Procore's line item has one text field; the billing item code and the second
-            // description line keep their Spectrum names here, readable by an integration.
-            dataBytes.removeAll(keepingCapacity: true)
-            OriginData.add("billing_item", line.code, to: &dataBytes)
-            OriginData.add("additional_description", line.description == nil ? nil : line.additionalDescription, to: &dataBytes)
-            OriginData.add("group_code", line.group, to: &dataBytes)
-            let data = OriginData.text(of: dataBytes)
-            request(&output, path: linePath) { output in
-                lineItem(&output, projectId: projectId, amount: line.amount, description: line.description ?? line.additionalDescription, originId: lineOriginPrefix + line.code, originData: data)
-            }
         }
     }
 

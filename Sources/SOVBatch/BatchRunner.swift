@@ -560,7 +560,7 @@ public final class BatchRunner {
             outcome.changes = DocumentChanges.describe(from: old, to: (try? JSONParser.parse(comparableBytes)) ?? .null)
         }
 
-        let (plan, made) = try plannedUnit(document, target: target, outcome: &outcome, state)
+        let (plan, made) = try plannedUnit(document, target: target, exportedBefore: previous != nil, outcome: &outcome, state)
         let exported: ExportedDocument
         switch made {
         case .rejected(let rejected):
@@ -621,9 +621,10 @@ public final class BatchRunner {
 
     /// The unit's plan and bytes; a pending unit it replaces is moved to superseded/ first (or,
     /// taken by a consumer meanwhile, counts as delivered, and the unit becomes an update).
-    private func plannedUnit(_ document: CanonicalDocument, target: ExportTarget, outcome: inout DocumentOutcome, _ state: State) throws -> (UnitPlan, ExportVerdict) {
+    /// - Parameter exportedBefore: whether the ledger has an export of the document (`Ledger.entry`).
+    private func plannedUnit(_ document: CanonicalDocument, target: ExportTarget, exportedBefore: Bool, outcome: inout DocumentOutcome, _ state: State) throws -> (UnitPlan, ExportVerdict) {
         let originId = document.originId
-        var plan = try unitPlan(originId: originId, target: target, state.context)
+        var plan = try unitPlan(originId: originId, target: target, exportedBefore: exportedBefore, state.context)
         var made = try makeUnit(document, target: target, plan: plan)
         outcome.supersededUnit = plan.superseding
         if let superseding = plan.superseding, writes, let outbox = state.context.outbox {
@@ -738,11 +739,11 @@ public final class BatchRunner {
         var superseding: OutboxUnit?
     }
 
-    private func unitPlan(originId: String, target: ExportTarget, _ context: ExportContext) throws -> UnitPlan {
+    private func unitPlan(originId: String, target: ExportTarget, exportedBefore: Bool, _ context: ExportContext) throws -> UnitPlan {
         guard let ledger, let latest = try ledger.latestUnit(originId: originId, target: target) else {
-            // A document the ledger knows only from before the outbox was exported as a file.
-            if try ledger?.entry(originId: originId, target: target, loadingDocument: false) != nil { return UnitPlan(action: .update) }
-            return UnitPlan(action: .create)
+            // A document the ledger knows only from before the outbox was exported as a file
+            // (the caller asked the ledger already: not asked again).
+            return UnitPlan(action: exportedBefore ? .update : .create)
         }
         switch latest.state {
         case .delivered, .superseded:

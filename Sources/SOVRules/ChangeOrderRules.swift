@@ -57,7 +57,7 @@ public struct AssociatedLineItem: ValidationRule {
                 continue
             }
             guard let item = line.associatedLine else { continue }
-            if let key, let known, !known.items.contains(item) {
+            if let key, let known, !known.contains(item) {
                 problems.append(.error(code, "billing item '\(item)' on \(order.lineLabel(index)) is not on the SOV of prime contract \(key) (as seen in \(known.seenIn))", at: location, value: item))
             }
         }

@@ -66,27 +66,73 @@ public struct BillingItemCodes: ValidationRule {
     public func check(_ document: CanonicalDocument, in context: ValidationContext) -> [Diagnostic] {
         guard case .primeContract(let contract) = document, contract.origin.system == .spectrum else { return [] }
         var problems: [Diagnostic] = []
-        var firstLine: [String: Int] = [:]
         // Every SOV line of every contract passes here: the location is made only for a problem,
         // and characters are counted only past `maximumLength` bytes (never more characters than
         // bytes); per line these cost more than the checks (7% of a sov-run).
-        firstLine.reserveCapacity(contract.lines.count)
-        for (index, line) in contract.lines.enumerated() {
-            func location() -> SourceLocation { (line.source ?? contract.source).with(field: "Billing_Item") }
-            if line.code.isBlank {
-                problems.append(.error(code, "SOV line \(index + 1) has no billing item code", at: location(), value: line.code))
+        let lines = contract.lines
+        // Spectrum lists an SOV by billing item: codes that ascend cannot repeat, and the
+        // dictionary of first lines (a hash and an insert per line) is made only otherwise.
+        let mayRepeat = !Self.ascendStrictly(lines, skippingBlanks: true)
+        var firstLine: [String: Int] = [:]
+        if mayRepeat { firstLine.reserveCapacity(lines.count) }
+        // Fields read in place: a copy of each line retained and released all its strings.
+        for index in lines.indices {
+            let lineCode = lines[index].code
+            func location() -> SourceLocation { (lines[index].source ?? contract.source).with(field: "Billing_Item") }
+            if lineCode.isBlank {
+                problems.append(.error(code, "SOV line \(index + 1) has no billing item code", at: location(), value: lineCode))
                 continue
             }
-            if line.code.utf8.count > Self.maximumLength, line.code.count > Self.maximumLength {
-                problems.append(.error(code, "billing item code '\(line.code)' on SOV line \(index + 1) has \(line.code.count) characters; Spectrum allows \(Self.maximumLength)", at: location(), value: line.code))
+            if lineCode.utf8.count > Self.maximumLength, lineCode.count > Self.maximumLength {
+                problems.append(.error(code, "billing item code '\(lineCode)' on SOV line \(index + 1) has \(lineCode.count) characters; Spectrum allows \(Self.maximumLength)", at: location(), value: lineCode))
             }
-            if let first = firstLine[line.code] {
-                let firstWhere = contract.lines[first].source.map { " (\($0.shortText))" } ?? ""
-                problems.append(.error(code, "billing item code '\(line.code)' on SOV line \(index + 1) repeats SOV line \(first + 1)\(firstWhere)", at: location(), value: line.code))
+            guard mayRepeat else { continue }
+            if let first = firstLine[lineCode] {
+                let firstWhere = lines[first].source.map { " (\($0.shortText))" } ?? ""
+                problems.append(.error(code, "billing item code '\(lineCode)' on SOV line \(index + 1) repeats SOV line \(first + 1)\(firstWhere)", at: location(), value: lineCode))
             } else {
-                firstLine[line.code] = index
+                firstLine[lineCode] = index
             }
         }
         return problems
+    }
+
+    /// Whether the codes (those not blank, when `skippingBlanks`) are ASCII and each sorts after
+    /// the one before, byte by byte: then no two are equal (for ASCII, String equality is byte
+    /// equality).
+    static func ascendStrictly(_ lines: [SOVLine], skippingBlanks: Bool) -> Bool {
+        ascendStrictly(count: lines.count, skippingBlanks: skippingBlanks) { lines[$0].code }
+    }
+
+    static func ascendStrictly(_ codes: [String], skippingBlanks: Bool) -> Bool {
+        ascendStrictly(count: codes.count, skippingBlanks: skippingBlanks) { codes[$0] }
+    }
+
+    @inline(__always)
+    private static func ascendStrictly(count: Int, skippingBlanks: Bool, code: (Int) -> String) -> Bool {
+        var previous: String?
+        for index in 0..<count {
+            let code = code(index)
+            if skippingBlanks, code.isBlank { continue }
+            let ascends = code.utf8.withContiguousStorageIfAvailable { current -> Bool in
+                var bits: UInt8 = 0
+                for byte in current { bits |= byte }
+                guard bits < 0x80 else { return false }
+                guard let previous else { return true }
+                return previous.utf8.withContiguousStorageIfAvailable { compare($0, current) < 0 } ?? false
+            }
+            guard ascends == true else { return false }
+            previous = code
+        }
+        return true
+    }
+
+    /// How `first` sorts against `second`, byte by byte (a prefix first): below zero, zero when
+    /// they are the same bytes, above zero.
+    static func compare(_ first: UnsafeBufferPointer<UInt8>, _ second: UnsafeBufferPointer<UInt8>) -> Int {
+        for index in 0..<min(first.count, second.count) where first[index] != second[index] {
+            return first[index] < second[index] ? -1 : 1
+        }
+        return first.count - second.count
     }
 }

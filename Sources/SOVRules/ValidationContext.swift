@@ -26,9 +26,73 @@ public struct ProjectClaim: Sendable, Hashable {
 
 /// The billing items of a prime contract whose SOV the validator has seen (CO004).
 public struct KnownBillingItems: Sendable, Hashable {
-    public var items: Set<String>
+    /// A set of the codes (the ledger's), or an SOV's codes as listed when they ascend (as
+    /// Spectrum lists them), searched by halves: every contract of a batch is recorded, few have
+    /// change orders, and a set cost a hash and an insert per SOV line.
+    private enum Codes: Sendable {
+        case set(Set<String>)
+        /// Codes that are ASCII and ascend strictly (`BillingItemCodes.ascendStrictly`).
+        case ascending([String])
+    }
+
+    private var codes: Codes
     /// Where the SOV was seen, for messages: "jobs.csv:4" (this input) or "the ledger".
     public var seenIn: String
+
+    public init(items: Set<String>, seenIn: String) {
+        codes = .set(items)
+        self.seenIn = seenIn
+    }
+
+    /// The codes of an SOV's lines, blank ones too.
+    init(lines: [SOVLine], seenIn: String) {
+        let listed = lines.map(\.code)
+        codes = BillingItemCodes.ascendStrictly(listed, skippingBlanks: false) ? .ascending(listed) : .set(Set(listed))
+        self.seenIn = seenIn
+    }
+
+    public var items: Set<String> {
+        switch codes {
+        case .set(let items): items
+        case .ascending(let listed): Set(listed)
+        }
+    }
+
+    /// Whether `code` is one of them (String equality, as a set of them would say).
+    public func contains(_ code: String) -> Bool {
+        switch codes {
+        case .set(let items):
+            return items.contains(code)
+        case .ascending(let listed):
+            // Bytes decide only for ASCII: other text may equal an ASCII code ("\u{212A}" is "K").
+            let found = code.utf8.withContiguousStorageIfAvailable { wanted -> Bool? in
+                guard wanted.allSatisfy({ $0 < 0x80 }) else { return nil }
+                var low = 0
+                var high = listed.count
+                while low < high {
+                    let middle = (low + high) / 2
+                    let order = listed[middle].utf8.withContiguousStorageIfAvailable { BillingItemCodes.compare($0, wanted) }
+                    switch order {
+                    case nil: return nil
+                    case 0?: return true
+                    case let sign? where sign < 0: low = middle + 1
+                    default: high = middle
+                    }
+                }
+                return false
+            } ?? nil
+            return found ?? listed.contains(code)
+        }
+    }
+
+    public static func == (left: KnownBillingItems, right: KnownBillingItems) -> Bool {
+        left.seenIn == right.seenIn && left.items == right.items
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(items)
+        hasher.combine(seenIn)
+    }
 }
 
 /// Where a Spectrum document goes in Procore (MAP001, PC001).
@@ -136,7 +200,7 @@ public struct ValidationContext {
         guard contract.origin.system == .spectrum else { return }
         let document = CanonicalDocument.primeContract(contract)
         if let key = contract.origin.contractKey, contractItems[key] == nil {
-            contractItems[key] = KnownBillingItems(items: Set(contract.lines.map(\.code)), seenIn: contract.source.shortText)
+            contractItems[key] = KnownBillingItems(lines: contract.lines, seenIn: contract.source.shortText)
         }
         if let projectId = target.link?.projectId, claims[projectId] == nil {
             claims[projectId] = ProjectClaim(originId: document.originId, displayName: document.displayName, source: contract.source)

@@ -101,6 +101,56 @@ private func strings(in value: JSONValue, at path: String = "") -> [(String, Str
         }
     }
 
+    /// The line item requests `writeJSON` writes by pointer (`ProcoreLineItemBytes`) are the ones
+    /// the tree describes: codes and texts that need escaping or percent-encoding at every place
+    /// of an eight-byte word, amounts of any sign and size, and each optional field absent.
+    @Test func lineItemBytesMatchTheTreeForEveryKindOfLine() throws {
+        let lookup = try fixtureLookup()
+        guard case .primeContract(var contract) = try Fixture.documents("canonical/bound-for-procore.jsonl").first(where: { $0.kind == "prime_contract" }) else {
+            Issue.record("no prime contract in the fixture")
+            return
+        }
+        let texts = [
+            "", "A", "01-000", "plain text", "1234567", "12345678", "123456789", "quote\"", "\\back", "tab\there", "new\nline",
+            "\u{1}", "x\u{7F}", "caf\u{E9} \u{1F3D7}", "0123456\"", "01234567\"", "& = % + ? # { }", "\u{1F}2345678901234567",
+        ]
+        let amounts: [Int64] = [0, 1, -1, 5, -5, 99, 100, -100, 123_456, -987_654_321, Int64.max, Int64.min + 1]
+        var lines: [SOVLine] = []
+        for (index, text) in texts.enumerated() {
+            for variant in 0..<4 {
+                let amount = amounts[(index + variant) % amounts.count]
+                lines.append(SOVLine(
+                    code: text + String(variant), description: variant == 0 || variant == 3 ? nil : "d " + text,
+                    additionalDescription: variant == 1 ? nil : text + " more", amount: Money(minorUnits: amount, currency: variant == 2 ? .cad : .usd),
+                    group: variant == 3 ? nil : "g/" + text))
+            }
+        }
+        contract.lines = lines
+        contract.origin.job = "24-\"1017\\"
+        contract.procore = ProcoreLink(projectId: "5551234", primeContractId: nil)
+        guard case .ready(let draft) = ProcoreImportWriter.draft(for: .primeContract(contract), projectLookup: lookup) else {
+            Issue.record("the contract was rejected")
+            return
+        }
+        var bytes: [UInt8] = [UInt8(ascii: "x")]
+        draft.writeJSON(into: &bytes)
+        var treeBytes: [UInt8] = [UInt8(ascii: "x")]
+        JSONWriter.write(draft.json, into: &treeBytes)
+        #expect(String(decoding: bytes, as: UTF8.self) == String(decoding: treeBytes, as: UTF8.self))
+        #expect(draft.json["requests"]?.arrayValue?.count == lines.count + 1)
+    }
+
+    @Test func amountsAreSpelledAsMoneyDescriptionSpellsThem() {
+        for units: Int64 in [0, 7, -7, 10, 99, -100, 101, 1_000_000, -1_234_567_890_123, Int64.max, Int64.min] {
+            for currency in [Currency.usd, Currency(code: "JPY", minorDigits: 0), Currency(code: "XBH", minorDigits: 6)] {
+                let money = Money(minorUnits: units, currency: currency)
+                var out = [UInt8](repeating: 0, count: 32)
+                let count = out.withUnsafeMutableBufferPointer { ProcoreLineItemBytes.amount(money, into: $0.baseAddress!) }
+                #expect(String(decoding: out[..<count], as: UTF8.self) == money.description)
+            }
+        }
+    }
+
     @Test func primeContractRequestsCreateTheContractThenEachLine() throws {
         let document = try Fixture.documents("canonical/bound-for-procore.jsonl")[0]
         let result = try #require(written(ProcoreImportWriter.makeImport(for: document, projectLookup: try fixtureLookup())))

@@ -81,6 +81,29 @@ struct ChangeOrderRuleTests {
         #expect(rule.codes(Fixture.spectrumOrder(lines: stray), in: Fixture.context(known: ledger)) == [.CO004])
     }
 
+    /// The SOV of a contract of this input, its codes ascending (kept as listed, searched by
+    /// halves) or not (a set): the same items are found, by String equality.
+    @Test func co004ItemsOfAnSOVSeenInThisInput() {
+        let kelvin = "\u{212A}"  // the Kelvin sign: the same String as "K"
+        let ascending = ["01", "01-000", "02", "1", "A", "AB", "K", "Z", "a", "z"]
+        let cases: [(codes: [String], on: [String], off: [String])] = [
+            (ascending, ascending + [kelvin], ["", "0", "01-", "00", "03", "AA", "ABC", "k", "zz", "\u{E9}"]),
+            (ascending.reversed(), ascending + [kelvin], ["0", "01-", "AA", "k", "zz"]),
+            (["10", "2", "\u{E9}"], ["10", "2", "e\u{301}", "\u{E9}"], ["1", "e", "20"]),
+            (["01", " ", "02"], ["01", "02"], ["03"]),
+        ]
+        for (codes, on, off) in cases {
+            var validator = Validator(projectMap: Fixture.map)
+            let lines = codes.map { SOVLine(code: $0, amount: Fixture.money("1.00")) }
+            _ = validator.validate(.primeContract(Fixture.contract(original: "\(codes.count).00", lines: lines)))
+            for item in on + off {
+                let order = Fixture.spectrumOrder(lines: [ChangeOrderLine(amount: Fixture.money("1.00"), associatedLine: item)])
+                let found = !validator.check(.changeOrder(order)).contains { $0.code == .CO004 }
+                #expect(found == on.contains(item), "\(item) of \(codes)")
+            }
+        }
+    }
+
     @Test func co005ProcoreOrderFitsSpectrum() {
         let rule = SpectrumLimits()
         #expect(rule.codes(Fixture.procoreOrder(number: "12345678", description: String(repeating: "d", count: 250))) == [])

@@ -112,4 +112,22 @@ struct ContractRuleTests {
             "SOV line 3 has no billing item code",
         ])
     }
+
+    /// Codes that ascend skip the dictionary of first lines; any other order, and any code not
+    /// ASCII (where equal Strings may differ in bytes), still finds every repeat.
+    @Test func pc004RepeatsAreFoundInAnyOrder() {
+        let rule = BillingItemCodes()
+        func repeats(_ codes: [String]) -> [String] {
+            let contract = Fixture.contract(lines: codes.map { SOVLine(code: $0, amount: Fixture.money("1.00")) })
+            return rule.check(.primeContract(contract), in: Fixture.context()).map(\.message)
+        }
+        #expect(repeats(["01-000", "01-001", " ", "02", "02-0", "10"]) == ["SOV line 3 has no billing item code"])
+        #expect(repeats(["01", "02", "02", "03"]) == ["billing item code '02' on SOV line 3 repeats SOV line 2"])
+        #expect(repeats(["01", "02", " ", "02"]).count == 2)
+        #expect(repeats(["03", "02", "01", "03"]) == ["billing item code '03' on SOV line 4 repeats SOV line 1"])
+        #expect(repeats(["A", "AB", "A"]) == ["billing item code 'A' on SOV line 3 repeats SOV line 1"])
+        // "é" precomposed, then as "e" and a combining accent: the same String, bytes that ascend.
+        #expect(repeats(["\u{E9}", "e\u{301}"]) == ["billing item code 'e\u{301}' on SOV line 2 repeats SOV line 1"])
+        #expect(repeats(["e\u{301}", "\u{E9}"]).count == 1)
+    }
 }

@@ -100,6 +100,8 @@ struct MappingRuleTests {
         let problems = ProjectMapCheck.problems(in: bad)
         #expect(problems.map(\.code) == [.FMT006, .FMT006, .MAP001])
         #expect(problems.map(\.location.line) == [2, 2, 4])
+        #expect(problems.map(\.location.field) == ["project_id", "prime_contract_id", "project_id"])
+        #expect(problems.allSatisfy { $0.location.file == "bad.csv" })
         #expect(problems[2].message == "this row maps job B like line 3 but to another project or prime contract")
     }
 
