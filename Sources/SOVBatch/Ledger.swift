@@ -525,10 +525,14 @@ public final class Ledger {
     /// JSON array, sorted, without repeats; nil for none. They were a row each in
     /// `contract_items`, 100 B-tree inserts per contract (9% of a run's instructions, 10 MB of a
     /// 24 MB ledger); rows written there before are still read.
+    /// A contract's lines usually come in code order: codes already strictly ascending are sorted
+    /// and without repeats as they are, and skip the set and the sort (130,000 instructions of a
+    /// 100-line contract's 180,000).
     static func billingItemsText(_ codes: [String]) -> String? {
         guard !codes.isEmpty else { return nil }
+        let ascending = zip(codes, codes.dropFirst()).allSatisfy { $0 < $1 }
         var list: [UInt8] = []
-        JSONWriter.write(.array(Set(codes).sorted().map(JSONValue.string)), into: &list)
+        JSONWriter.write(.array((ascending ? codes : Set(codes).sorted()).map(JSONValue.string)), into: &list)
         return String(decoding: list, as: UTF8.self)
     }
 

@@ -344,6 +344,23 @@ import Testing
         #expect(try reader.integrityCheck() == "ok")
     }
 
+    /// Codes already in order take a shorter way to the same value: sorted, without repeats.
+    @Test func billingItemsTextIsSortedWithoutRepeatsInEveryOrder() {
+        var random = SplitMix64(seed: 47)
+        var lists: [[String]] = [["01-000"], ["01-000", "01-000"], ["00-000", "01-007", "02-014"], ["02-014", "01-007", "00-000"],
+                                 ["a", "b", "b", "c"], ["é", "e\u{301}", "z"], ["0100", "0200", "a\"b\n"]]
+        for _ in 0..<50 {
+            let codes = (0..<Int(random.next() % 40 + 1)).map { _ in String(format: "%02d-%03d", Int(random.next() % 30), Int(random.next() % 5)) }
+            lists.append(random.next() % 2 == 0 ? codes : Set(codes).sorted())
+        }
+        for codes in lists {
+            var expected: [UInt8] = []
+            JSONWriter.write(.array(Set(codes).sorted().map(JSONValue.string)), into: &expected)
+            #expect(Ledger.billingItemsText(codes) == String(decoding: expected, as: UTF8.self))
+        }
+        #expect(Ledger.billingItemsText([]) == nil)
+    }
+
     /// A prime contract's billing items are one JSON array in exports.billing_items (schema 3);
     /// an export recorded before keeps its contract_items rows until it is recorded again, and
     /// the validator's questions get the same answers from both forms.
