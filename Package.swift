@@ -46,7 +46,7 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"])]
         ),
         // libdeflate: writes those zlib streams (the same format, read back by zlib's inflate) in
-        // a third of zlib's instructions at level 1 (docs/ARCHITECTURE.md, "Ledger backends").
+        // two thirds of zlib's time at level 1 (docs/ARCHITECTURE.md, "Ledger backends").
         .systemLibrary(
             name: "CLibDeflate",
             pkgConfig: "libdeflate",

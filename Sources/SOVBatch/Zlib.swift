@@ -6,9 +6,9 @@ import CZlib
 /// backends"). Level 1: a batch's 58 MB of bodies become about 3 MB in a tenth of a second, and
 /// the pages not written save several times that.
 ///
-/// Written by libdeflate (the whole buffer at once, which is all a unit needs): on 2,000 units
-/// at level 1 it takes a third of zlib's instructions for streams a few percent smaller, in
-/// the same format, and they are read back with zlib's inflate as before (`unpack`). One
+/// Written by libdeflate (the whole buffer at once, which is all a unit needs): on 200 units at
+/// level 1 it takes 35% less time than zlib's deflate (18% fewer instructions) for streams 1%
+/// smaller, in the same format, read back with zlib's inflate as before (`unpack`). One
 /// compressor is kept: allocating one costs more than packing a unit.
 final class ZlibPacker {
     private let compressor: OpaquePointer
