@@ -107,8 +107,16 @@ public final class Ledger {
     public let readOnly: Bool
     public let location: LedgerLocation
     let connection: any LedgerConnection
-    /// Packs unit bodies and documents on SQLite (schema 3); made at the first unit written.
+    /// Packs unit bodies and documents on SQLite (schema 3) on its own thread; started at the
+    /// first unit written. nil if no thread could be started: `packer` then packs in line.
+    lazy var unitPacker: UnitPacker? = UnitPacker()
     lazy var packer = ZlibPacker()
+    /// Units recorded in the open transaction whose packed copy is not written yet: their
+    /// `document` is empty until `writePendingPacks`, which every commit, savepoint and read of
+    /// a unit's stored copy calls first (docs/ARCHITECTURE.md, "Ledger backends").
+    var unwrittenPacks: Set<Int64> = []
+    /// Packs taken back from `unitPacker`, in order, not yet written.
+    var packsToWrite: [UnitPacker.Packed] = []
     private var inTransaction = false
     /// Set once the schema is the current one: a ledger never goes back to an older schema, so
     /// the many `userVersion` checks need not ask the database each time.
@@ -271,12 +279,44 @@ public final class Ledger {
         defer { inTransaction = false }
         do {
             let result = try body()
+            try writePendingPacks()
             try connection.commit()
             return result
         } catch {
+            dropPendingPacks()
             connection.rollback()
             throw error
         }
+    }
+
+    /// Writes the packs of the units waiting for them (`unwrittenPacks`), waiting for the
+    /// packing thread to finish the last. A unit leaves `unwrittenPacks` only once its pack is
+    /// written, so a failed write leaves the rest to the next call, and the commit refuses.
+    func writePendingPacks() throws {
+        if unwrittenPacks.isEmpty { return }
+        if let unitPacker { packsToWrite += unitPacker.all() }
+        try writeTakenPacks()
+        if !unwrittenPacks.isEmpty {
+            throw LedgerError(path: path, message: "\(unwrittenPacks.count) units were recorded without their packed copy")
+        }
+    }
+
+    /// Writes the packs already taken back from the packing thread.
+    func writeTakenPacks() throws {
+        var written = 0
+        defer { packsToWrite.removeFirst(written) }
+        for pack in packsToWrite {
+            try connection.query("UPDATE units SET document = ? WHERE seq = ?", [.blob(pack.bytes), .integer(pack.seq)])
+            unwrittenPacks.remove(pack.seq)
+            written += 1
+        }
+    }
+
+    /// The transaction is rolled back: the units are gone, and so is any use for their packs.
+    private func dropPendingPacks() {
+        if !unwrittenPacks.isEmpty, let unitPacker { _ = unitPacker.all() }
+        unwrittenPacks.removeAll()
+        packsToWrite.removeAll()
     }
 
     /// A point inside the current write transaction that the work after it can be undone to
@@ -286,7 +326,12 @@ public final class Ledger {
     }
 
     /// Marks a savepoint in the current transaction (SQLite and PostgreSQL both have them).
+    /// Every savepoint operation writes the pending packs first: a rollback to a savepoint then
+    /// never meets a unit recorded before it whose pack is still to be written (a pack written
+    /// after the savepoint would be undone with what followed), and a unit rolled back, whose
+    /// sequence the next unit may take again, has no pack left to come.
     public func savepoint() throws -> Savepoint {
+        try writePendingPacks()
         let point = Savepoint(name: "input_\(savepointCount)")
         savepointCount += 1
         try connection.execute("SAVEPOINT \(point.name)")
@@ -295,11 +340,13 @@ public final class Ledger {
 
     /// Keeps what was done since `point`.
     public func release(_ point: Savepoint) throws {
+        try writePendingPacks()
         try connection.execute("RELEASE SAVEPOINT \(point.name)")
     }
 
     /// Undoes what was done since `point`; the transaction goes on.
     public func rollback(to point: Savepoint) throws {
+        try writePendingPacks()
         try connection.execute("ROLLBACK TO SAVEPOINT \(point.name)")
         try connection.execute("RELEASE SAVEPOINT \(point.name)")
     }
@@ -390,6 +437,7 @@ public final class Ledger {
     ///   known by its hash, and its stored copy (the largest column) is read only when it changed.
     public func entry(originId: String, target: ExportTarget, loadingDocument: Bool = true) throws -> LedgerEntry? {
         if try userVersion() == 0 { return nil }
+        if loadingDocument { try writePendingPacks() }
         let columns = loadingDocument ? try selectedEntryColumns() : Ledger.entryColumnsWithoutDocument
         return try connection.query(
             "SELECT \(columns) FROM exports WHERE origin_id = ? AND target = ?", [.text(originId), .text(target.rawValue)]
@@ -398,6 +446,7 @@ public final class Ledger {
 
     /// The stored comparable document of an export (what `entry(loadingDocument: false)` leaves out).
     public func entryDocument(originId: String, target: ExportTarget) throws -> String? {
+        try writePendingPacks()
         let column = try userVersion() >= 2 ? Ledger.storedDocument + ", " + (try storedDocumentForm()) : "document, NULL"
         guard let row = try connection.query(
             "SELECT \(column) FROM exports WHERE origin_id = ? AND target = ?", [.text(originId), .text(target.rawValue)]
@@ -408,6 +457,7 @@ public final class Ledger {
     /// Every document the ledger knows, by origin id.
     public func entries() throws -> [LedgerEntry] {
         if try userVersion() == 0 { return [] }
+        try writePendingPacks()
         return try connection.query("SELECT \(try selectedEntryColumns()) FROM exports ORDER BY origin_id, target").map { row in try entry(row) }
     }
 
@@ -437,15 +487,20 @@ public final class Ledger {
         try transaction {
             let previous = try entry(originId: export.originId, target: export.target, loadingDocument: false)
             let version = (previous?.version ?? 0) + 1
+            // A document not exported before (read above, in this transaction) has no row to
+            // conflict with: a plain INSERT, which SQLite runs in about a third of the upsert's
+            // time when foreign keys are on.
             try connection.query(
                 """
                 INSERT INTO exports (\(Ledger.entryColumns), billing_items) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """ + (previous == nil ? "" : """
+
                 ON CONFLICT (origin_id, target) DO UPDATE SET kind = excluded.kind, content_hash = excluded.content_hash,
                     version = excluded.version, run_id = excluded.run_id, exported_at = excluded.exported_at,
                     file_name = excluded.file_name, project_id = excluded.project_id, company = excluded.company,
                     job = excluded.job, customer = excluded.customer, document = excluded.document,
                     billing_items = excluded.billing_items
-                """,
+                """),
                 [.text(export.originId), .text(export.target.rawValue), .text(export.kind), .text(export.contentHash),
                  .integer(Int64(version)), .integer(runId), .text(time), .text(export.fileName), .optional(export.projectId),
                  .optional(export.contract?.company), .optional(export.contract?.job), .optional(export.contract?.customer),
@@ -475,10 +530,14 @@ public final class Ledger {
     /// JSON array, sorted, without repeats; nil for none. They were a row each in
     /// `contract_items`, 100 B-tree inserts per contract (9% of a run's instructions, 10 MB of a
     /// 24 MB ledger); rows written there before are still read.
+    /// A contract's lines usually come in code order: codes already strictly ascending are sorted
+    /// and without repeats as they are, and skip the set and the sort (130,000 instructions of a
+    /// 100-line contract's 180,000).
     static func billingItemsText(_ codes: [String]) -> String? {
         guard !codes.isEmpty else { return nil }
+        let ascending = zip(codes, codes.dropFirst()).allSatisfy { $0 < $1 }
         var list: [UInt8] = []
-        JSONWriter.write(.array(Set(codes).sorted().map(JSONValue.string)), into: &list)
+        JSONWriter.write(.array((ascending ? codes : Set(codes).sorted()).map(JSONValue.string)), into: &list)
         return String(decoding: list, as: UTF8.self)
     }
 

@@ -248,10 +248,13 @@ extension Ledger {
     private func hasOutbox() throws -> Bool { try userVersion() >= 2 }
 
     /// Records a new unit and names its file from the sequence it got: `name(seq)`. On SQLite its
-    /// document and body are stored as one zlib stream (`addCompactStorage`).
+    /// document and body are stored as one zlib stream (`addCompactStorage`), packed on the
+    /// packing thread while the caller goes on: the row is written with an empty `document`,
+    /// filled in before anything commits or reads it (`writePendingPacks`).
     public func addUnit(_ new: NewUnit, runId: Int64, name: (Int64) -> String, at time: String = Timestamp.now()) throws -> OutboxUnit {
         let packs = connection.dialect == .sqlite
-        let document: SQLiteValue = packs ? .blob(packer.pack(document: new.document, body: new.body)) : .text(new.document)
+        let inBackground = packs && unitPacker != nil
+        let document: SQLiteValue = !packs ? .text(new.document) : inBackground ? .blob([]) : .blob(packer.pack(document: new.document, body: new.body))
         let body: SQLiteValue = .blob(packs ? [] : new.body)
         return try transaction {
             let seq = try connection.insert(
@@ -265,6 +268,11 @@ extension Ledger {
                  new.baseSeq.map(SQLiteValue.integer) ?? .null, .optional(new.contractOriginId), .integer(runId), .text(time), .text(time),
                  document, body, .optional(new.folder), .optional(new.meta), .optional(new.companyId), packs ? .text("zlib2") : .null],
                 returning: "seq")
+            if inBackground, let unitPacker {
+                unwrittenPacks.insert(seq)
+                packsToWrite += unitPacker.add(seq: seq, document: new.document, body: new.body)
+                try writeTakenPacks()
+            }
             let fileName = name(seq)
             try connection.query("UPDATE units SET file_name = ? WHERE seq = ?", [.text(fileName), .integer(seq)])
             return OutboxUnit(
@@ -313,6 +321,7 @@ extension Ledger {
 
     /// The comparable document a unit carries (what an update after it is worked out against).
     public func unitDocument(seq: Int64) throws -> String? {
+        if unwrittenPacks.contains(seq) { try writePendingPacks() }
         guard let row = try connection.query("SELECT document, \(try storedAsColumn()) FROM units WHERE seq = ?", [.integer(seq)]).first else { return nil }
         return try storedText(row[0], storedAs: row[1])
     }
@@ -325,6 +334,7 @@ extension Ledger {
 
     /// The bytes of a unit, as written to its file.
     public func unitBody(seq: Int64) throws -> [UInt8]? {
+        if unwrittenPacks.contains(seq) { try writePendingPacks() }
         guard let row = try connection.query("SELECT \(try storedBodyColumn()), \(try storedAsColumn()) FROM units WHERE seq = ?", [.integer(seq)]).first else { return nil }
         return try storedBytes(row[0], storedAs: row[1], part: .body)
     }

@@ -204,6 +204,163 @@ import Testing
         #expect(throws: LedgerError.self) { try ledger.unitDocument(seq: seq) }
     }
 
+    /// Units of varied documents and bodies (empty, repetitive, incompressible, over 64 KB).
+    func variedUnits(_ count: Int, seed: UInt64) -> [(document: String, body: [UInt8])] {
+        var random = SplitMix64(seed: seed)
+        return (0..<count).map { index in
+            let lines = Int(random.next() % 300)
+            let document = "{\"n\":\(index),\"lines\":[" + String(repeating: "{\"code\":\"01-\(index)\"},", count: lines) + "{}]}"
+            let body: [UInt8] = switch index % 4 {
+            case 0: []
+            case 1: Array(String(repeating: "{\"origin_id\":\"o\(index):01-000\"}\n", count: lines * 10).utf8)
+            case 2: (0..<Int(random.next() % 90_000)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+            default: Array(document.utf8) + Array("\n".utf8)
+            }
+            return (document, body)
+        }
+    }
+
+    /// Units are packed on the ledger's packing thread: one read back in the transaction that
+    /// added it (before its pack could be written) is what was added, on both backends, and so
+    /// is the export that reads its unit's document.
+    @Test(arguments: LedgerBackend.all)
+    func aUnitReadInItsOwnTransactionIsWhatWasAdded(_ backend: LedgerBackend) throws {
+        let place = try LedgerPlace(backend)
+        let ledger = try place.ledger()
+        let run = try ledger.startRun(mode: "run", inputs: [])
+        let units = variedUnits(24, seed: 31)
+        var seqs: [Int64] = []
+        try ledger.transaction {
+            for (index, unit) in units.enumerated() {
+                let seq = try ledger.addUnit(self.unit("o\(index)", body: unit.body, document: unit.document), runId: run, name: { "u\($0).json" }).seq
+                seqs.append(seq)
+                // At once, and the one before (whose pack may be on its way meanwhile).
+                #expect(try ledger.unitDocument(seq: seq) == unit.document)
+                if index > 0 { #expect(try ledger.unitBody(seq: seqs[index - 1]) == units[index - 1].body) }
+                try ledger.record(
+                    LedgerExport(originId: "o\(index)", target: .procore, kind: "prime_contract", contentHash: "h-o\(index)",
+                                 fileName: "u\(seq).json", document: unit.document, documentOfUnit: seq), runId: run)
+                #expect(try ledger.entryDocument(originId: "o\(index)", target: .procore) == unit.document)
+            }
+            let last = try #require(seqs.last)
+            _ = try ledger.addUnit(self.unit("extra", body: [1, 2, 3], document: "{}"), runId: run, name: { "u\($0).json" })
+            #expect(try ledger.entry(originId: "o0", target: .procore)?.document == units[0].document)
+            let documents = try ledger.entries().map(\.document)
+            #expect(documents.count == units.count && Set(documents) == Set(units.map(\.document)))
+            #expect(try ledger.unitBody(seq: last) == units[units.count - 1].body)
+        }
+        for (seq, unit) in zip(seqs, units) {
+            #expect(try ledger.unitDocument(seq: seq) == unit.document)
+            #expect(try ledger.unitBody(seq: seq) == unit.body)
+        }
+    }
+
+    /// Rolled back to a savepoint, the units after it go with their packs; the units added next
+    /// (on SQLite taking the same sequence numbers again) get their own.
+    @Test(arguments: LedgerBackend.all)
+    func afterARollbackToASavepointNewUnitsGetTheirOwnPacks(_ backend: LedgerBackend) throws {
+        let place = try LedgerPlace(backend)
+        let ledger = try place.ledger()
+        let run = try ledger.startRun(mode: "run", inputs: [])
+        let units = variedUnits(12, seed: 37)
+        func add(_ index: Int) throws -> Int64 {
+            try ledger.addUnit(unit("o\(index)", body: units[index].body, document: units[index].document), runId: run, name: { "u\($0)-\(index).json" }).seq
+        }
+        var kept: [(seq: Int64, index: Int)] = []
+        try ledger.transaction {
+            kept.append((try add(0), 0))
+            kept.append((try add(1), 1))
+            let point = try ledger.savepoint()
+            let undone = [try add(2), try add(3), try add(4)]
+            try ledger.rollback(to: point)
+            for seq in undone { #expect(try ledger.unit(seq: seq) == nil) }
+            let again = [try add(5), try add(6), try add(7)]
+            if backend == .sqlite { #expect(again == undone) }
+            kept += zip(again, 5...7).map { ($0, $1) }
+            let second = try ledger.savepoint()
+            kept.append((try add(8), 8))
+            try ledger.release(second)
+            kept.append((try add(9), 9))
+            for (seq, index) in kept { #expect(try ledger.unitDocument(seq: seq) == units[index].document) }
+        }
+        #expect(try ledger.units().map(\.seq) == kept.map(\.seq))
+        for (seq, index) in kept {
+            #expect(try ledger.unitDocument(seq: seq) == units[index].document)
+            #expect(try ledger.unitBody(seq: seq) == units[index].body)
+        }
+    }
+
+    /// A transaction that fails leaves no unit and no pack behind, and the next one packs as ever.
+    @Test func aFailedTransactionLeavesNoPackBehind() throws {
+        struct Stop: Error {}
+        let folder = TemporaryFolder()
+        let ledger = try Ledger(path: folder.file("l.sqlite"))
+        let run = try ledger.startRun(mode: "run", inputs: [])
+        let units = variedUnits(8, seed: 41)
+        #expect(throws: Stop.self) {
+            try ledger.transaction {
+                for (index, unit) in units.enumerated() {
+                    _ = try ledger.addUnit(self.unit("o\(index)", body: unit.body, document: unit.document), runId: run, name: { "u\($0).json" })
+                }
+                throw Stop()
+            }
+        }
+        #expect(try ledger.units().isEmpty)
+        let seq = try ledger.addUnit(unit("after", body: units[2].body, document: units[2].document), runId: run, name: { "u\($0).json" }).seq
+        #expect(try ledger.unitBody(seq: seq) == units[2].body)
+        #expect(try ledger.unitDocument(seq: seq) == units[2].document)
+    }
+
+    /// A batch of many units in one transaction, committed: every one reads back intact, from
+    /// another connection too, and every stored value is one zlib stream that zlib's inflate
+    /// (`ZlibPacker.unpackUnit`, which reads every ledger) takes whole.
+    @Test func manyUnitsInOneTransactionAreAllStoredIntact() throws {
+        let folder = TemporaryFolder()
+        let path = folder.file("l.sqlite")
+        let ledger = try Ledger(path: path)
+        let run = try ledger.startRun(mode: "run", inputs: [])
+        let units = variedUnits(400, seed: 43)
+        let seqs = try ledger.transaction {
+            try units.enumerated().map { index, unit in
+                try ledger.addUnit(self.unit("o\(index)", body: unit.body, document: unit.document), runId: run, name: { "u\($0).json" }).seq
+            }
+        }
+        let reader = try Ledger(path: path, readOnly: true)
+        for (seq, unit) in zip(seqs, units) {
+            #expect(try reader.unitDocument(seq: seq) == unit.document)
+            #expect(try reader.unitBody(seq: seq) == unit.body)
+        }
+        let raw = try SQLiteConnection(path: path, readOnly: true, busyTimeoutMilliseconds: 1000)
+        let rows = try raw.query("SELECT seq, document, body, stored_as FROM units ORDER BY seq")
+        #expect(rows.count == units.count)
+        for (row, unit) in zip(rows, units) {
+            #expect(row[2] == .blob([]) && row[3] == .text("zlib2"))
+            let packed = try #require(row[1].bytes)
+            // A zlib header (deflate, 32 KB window) and the fastest-level flag.
+            #expect(packed.prefix(2) == [0x78, 0x01])
+            let whole = try #require(ZlibPacker.unpackUnit(packed))
+            #expect(Array(whole.document) == Array(unit.document.utf8) && Array(whole.body) == unit.body)
+        }
+        #expect(try reader.integrityCheck() == "ok")
+    }
+
+    /// Codes already in order take a shorter way to the same value: sorted, without repeats.
+    @Test func billingItemsTextIsSortedWithoutRepeatsInEveryOrder() {
+        var random = SplitMix64(seed: 47)
+        var lists: [[String]] = [["01-000"], ["01-000", "01-000"], ["00-000", "01-007", "02-014"], ["02-014", "01-007", "00-000"],
+                                 ["a", "b", "b", "c"], ["é", "e\u{301}", "z"], ["0100", "0200", "a\"b\n"]]
+        for _ in 0..<50 {
+            let codes = (0..<Int(random.next() % 40 + 1)).map { _ in String(format: "%02d-%03d", Int(random.next() % 30), Int(random.next() % 5)) }
+            lists.append(random.next() % 2 == 0 ? codes : Set(codes).sorted())
+        }
+        for codes in lists {
+            var expected: [UInt8] = []
+            JSONWriter.write(.array(Set(codes).sorted().map(JSONValue.string)), into: &expected)
+            #expect(Ledger.billingItemsText(codes) == String(decoding: expected, as: UTF8.self))
+        }
+        #expect(Ledger.billingItemsText([]) == nil)
+    }
+
     /// A prime contract's billing items are one JSON array in exports.billing_items (schema 3);
     /// an export recorded before keeps its contract_items rows until it is recorded again, and
     /// the validator's questions get the same answers from both forms.
