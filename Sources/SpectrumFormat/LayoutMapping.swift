@@ -38,15 +38,20 @@ public final class SOVLineReading: @unchecked Sendable {
         return moved
     }
 
+    private init(line: consuming SOVLine?, problems: [Diagnostic]) {
+        self.line = line
+        self.problems = problems
+    }
+
     /// Consuming: the row's reader takes `staged` over (a borrowed one was copied into it).
-    init(_ staged: consuming StagedRecord, flat: Bool, profile: SpectrumProfile) {
-        let problems = Problems()
+    convenience init(_ staged: consuming StagedRecord, flat: Bool, profile: SpectrumProfile) {
         let amountField: SpectrumField
         if flat {
             amountField = staged.binding.has(.itemOriginalContract) ? .itemOriginalContract : .lineAmount
         } else {
             amountField = .originalContract
         }
+        let problems = Problems()
         let source = staged.record.location
         let row = ValueReader(staged: staged, profile: profile, problems: problems)
         // A blank billing item is left to the validator (PC004), which names the rule.
@@ -60,29 +65,89 @@ public final class SOVLineReading: @unchecked Sendable {
         let unitPrice = row.unitPrice(.unitPrice)
         let quantity = row.quantity(.quantity)
         let unitOfMeasure = row.string(.unitOfMeasure)
+        var line: SOVLine?
         if let amount {
             line = SOVLine(
                 code: code, description: description, additionalDescription: additional, amount: amount,
                 group: group, unitPrice: unitPrice, quantity: quantity,
                 unitOfMeasure: unitOfMeasure, source: source)
-        } else {
-            line = nil
         }
-        self.problems = problems.list
+        self.init(line: line, problems: problems.list)
+    }
+
+    /// The line of a row in which every value reads with no problem (nearly every row), read
+    /// as the full reading (`init(_:flat:profile:)`) reads it but with no copy of the record,
+    /// the binding or the profile and no `Problems`; nil for a row with any problem, which the
+    /// full reading then names. The line is made in place: returned from a function, it was
+    /// copied whole and the copy destroyed (about 500 instructions a row).
+    fileprivate init?(plain record: Record, _ binding: LayoutBinding, amountField: SpectrumField, money: MoneyFormat) {
+        guard let code = Self.plainText(record, binding, .billingItem),
+            let description = Self.plainText(record, binding, .billingDescription),
+            let additional = Self.plainText(record, binding, .additionalBillingDescription),
+            let amount = Self.plainMoney(record, binding, amountField, money), let amount,
+            let group = Self.plainText(record, binding, .groupCode),
+            let unitPrice = Self.plainMoney(record, binding, .unitPrice, money),
+            let quantity = Self.plainText(record, binding, .quantity),
+            let unitOfMeasure = Self.plainText(record, binding, .unitOfMeasure)
+        else { return nil }
+        if let quantity, !isDecimal(quantity) { return nil }
+        // Made in a variable and moved into the property: made in the property's place, the
+        // line was copied whole and the first one destroyed.
+        let made: SOVLine? = SOVLine(
+            code: code ?? "", description: description, additionalDescription: additional, amount: amount,
+            group: group, unitPrice: unitPrice.flatMap { $0.isZero ? nil : $0 },
+            quantity: quantity.flatMap { text in text.utf8.allSatisfy { $0 == UInt8(ascii: "0") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "+") } ? nil : text },
+            unitOfMeasure: unitOfMeasure, source: record.location)
+        line = consume made
+        problems = []
+    }
+
+    /// `ValueReader.string`'s value when it finds no problem (`.some(nil)`: absent or blank);
+    /// nil when the value is longer than the field allows in bytes (in characters it may not
+    /// be: the full reading counts them).
+    private static func plainText(_ record: Record, _ binding: LayoutBinding, _ field: SpectrumField) -> String?? {
+        guard let index = binding.index(of: field) else { return .some(nil) }
+        let value = record.trimmedValue(at: index)
+        if value.isEmpty { return .some(nil) }
+        if let limit = field.maximumLength, value.utf8.count > limit { return nil }
+        return .some(value)
+    }
+
+    /// `ValueReader.money`'s amount when it parses from the bytes (`.some(nil)`: absent or
+    /// blank); nil when it does not (the full reading says why).
+    private static func plainMoney(_ record: Record, _ binding: LayoutBinding, _ field: SpectrumField, _ format: MoneyFormat) -> Money?? {
+        guard let index = binding.index(of: field) else { return .some(nil) }
+        return record.withTrimmedValue(at: index) { bytes -> Money?? in
+            if bytes.isEmpty { return .some(nil) }
+            guard let amount = Money.parse(utf8: bytes, format: format) else { return nil }
+            return .some(amount)
+        }
     }
 
     /// Reads the SOV line of a flat contract row ahead, into the record (`Record.sovLine`), with
     /// the binding the assembler will find for it. One per reading thread: its binder is not shared.
     final class Preparer {
         private let binder: LayoutBinder
+        /// What the plain reading needs of the profile, taken once: passing the profile copied
+        /// it, three times a row.
+        private let readsPlain: Bool
+        private let money: MoneyFormat
 
         init(profile: SpectrumProfile) {
             binder = LayoutBinder(profile: profile)
+            readsPlain = profile.currencySymbols.isEmpty
+            money = profile.money
         }
 
         func prepare(_ record: inout Record) {
             let binding = binder.binding(for: record.fieldNames)
             guard binding.layout == .flatContract, binding.duplicates.isEmpty else { return }
+            let amountField: SpectrumField = binding.has(.itemOriginalContract) ? .itemOriginalContract : .lineAmount
+            // The plain reading first, with no copy of the record into a `StagedRecord`.
+            if readsPlain, let reading = SOVLineReading(plain: record, binding, amountField: amountField, money: money) {
+                record.sovLine = reading
+                return
+            }
             record.sovLine = SOVLineReading(StagedRecord(record: record, binding: binding), flat: true, profile: binder.profile)
         }
     }

@@ -260,6 +260,13 @@ public struct PackedRecords: Sendable {
     public var isEmpty: Bool { entries.isEmpty }
     var byteCount: Int { bytes.count }
 
+    /// Makes room for this many value bytes, values and entries.
+    mutating func reserve(bytes byteCount: Int, values: Int, entries entryCount: Int) {
+        bytes.reserveCapacity(byteCount)
+        valueEnds.reserveCapacity(values)
+        entries.reserveCapacity(entryCount)
+    }
+
     /// Adds a record whose values are `values` (one per field name), concatenated.
     mutating func append(line: Int, fieldNames: FieldNames, values: UnsafeBufferPointer<UInt8>, ends: some Sequence<Int>) {
         let base = bytes.count
