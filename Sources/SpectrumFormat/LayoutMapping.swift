@@ -78,9 +78,8 @@ public final class SOVLineReading: @unchecked Sendable {
     /// The line of a row in which every value reads with no problem (nearly every row), read
     /// as the full reading (`init(_:flat:profile:)`) reads it but with no copy of the record,
     /// the binding or the profile and no `Problems`; nil for a row with any problem, which the
-    /// full reading then names. The line is made in place: returned from a function, it was
-    /// copied whole and the copy destroyed (about 500 instructions a row).
-    fileprivate init?(plain record: Record, _ binding: LayoutBinding, amountField: SpectrumField, money: MoneyFormat) {
+    /// full reading then names.
+    fileprivate static func plainLine(_ record: Record, _ binding: LayoutBinding, amountField: SpectrumField, money: MoneyFormat) -> SOVLine? {
         guard let code = Self.plainText(record, binding, .billingItem),
             let description = Self.plainText(record, binding, .billingDescription),
             let additional = Self.plainText(record, binding, .additionalBillingDescription),
@@ -91,15 +90,12 @@ public final class SOVLineReading: @unchecked Sendable {
             let unitOfMeasure = Self.plainText(record, binding, .unitOfMeasure)
         else { return nil }
         if let quantity, !isDecimal(quantity) { return nil }
-        // Made in a variable and moved into the property: made in the property's place, the
-        // line was copied whole and the first one destroyed.
-        let made: SOVLine? = SOVLine(
+        let price = unitPrice.flatMap { $0.isZero ? nil : $0 }
+        let units = quantity.flatMap { text in text.utf8.allSatisfy { $0 == UInt8(ascii: "0") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "+") } ? nil : text }
+        let location = record.location
+        return SOVLine(
             code: code ?? "", description: description, additionalDescription: additional, amount: amount,
-            group: group, unitPrice: unitPrice.flatMap { $0.isZero ? nil : $0 },
-            quantity: quantity.flatMap { text in text.utf8.allSatisfy { $0 == UInt8(ascii: "0") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "+") } ? nil : text },
-            unitOfMeasure: unitOfMeasure, source: record.location)
-        line = consume made
-        problems = []
+            group: group, unitPrice: price, quantity: units, unitOfMeasure: unitOfMeasure, source: location)
     }
 
     /// `ValueReader.string`'s value when it finds no problem (`.some(nil)`: absent or blank);
@@ -132,6 +128,10 @@ public final class SOVLineReading: @unchecked Sendable {
         /// it, three times a row.
         private let readsPlain: Bool
         private let money: MoneyFormat
+        /// The lines of the batch being prepared, and the values its records share, which tell
+        /// one batch from the next (held, so that no later batch's can take its address).
+        private var batch: SOVLinesAhead?
+        private var batchValues: RecordValues?
 
         init(profile: SpectrumProfile) {
             binder = LayoutBinder(profile: profile)
@@ -143,14 +143,75 @@ public final class SOVLineReading: @unchecked Sendable {
             let binding = binder.binding(for: record.fieldNames)
             guard binding.layout == .flatContract, binding.duplicates.isEmpty else { return }
             let amountField: SpectrumField = binding.has(.itemOriginalContract) ? .itemOriginalContract : .lineAmount
-            // The plain reading first, with no copy of the record into a `StagedRecord`.
-            if readsPlain, let reading = SOVLineReading(plain: record, binding, amountField: amountField, money: money) {
-                record.sovLine = reading
-                return
+            if record.valueStorage !== batchValues {
+                // A new batch: what is handed over with the last one is no longer touched here.
+                batchValues = record.valueStorage
+                batch = SOVLinesAhead()
             }
-            record.sovLine = SOVLineReading(StagedRecord(record: record, binding: binding), flat: true, profile: binder.profile)
+            let lines = batch!
+            // The plain reading first, with no copy of the record into a `StagedRecord`.
+            let plain = readsPlain ? SOVLineReading.plainLine(record, binding, amountField: amountField, money: money) : nil
+            if case .some = plain {
+                record.sovLine = lines.add(.line(plain.unsafelyUnwrapped))
+            } else {
+                record.sovLine = lines.add(.reading(SOVLineReading(StagedRecord(record: record, binding: binding), flat: true, profile: binder.profile)))
+            }
         }
     }
+}
+
+/// The SOV lines read ahead for the flat rows of one batch (`SOVLineReading.Preparer`): one
+/// allocation for a batch, where a reading a row made one a row, allocated on the reading thread
+/// and freed on the other (glibc then takes its arena's lock on both: about 400 instructions a
+/// row between them). Unchecked Sendable: the reading thread adds to it until the batch is
+/// handed over, and only the consumer touches it after that (`take`, once a line).
+final class SOVLinesAhead: @unchecked Sendable {
+    enum Entry {
+        /// A line read with no problem.
+        case line(SOVLine)
+        /// A row read in full (it has a problem, or its line could not be read plainly).
+        case reading(SOVLineReading)
+        case taken
+    }
+
+    /// Unchecked: reached only through `add` and `take`, never reentered, and a dynamic
+    /// exclusivity check on every row cost about 80 instructions.
+    @exclusivity(unchecked) private var entries: [Entry] = []
+
+    init() {
+        entries.reserveCapacity(256)
+    }
+
+    func add(_ entry: consuming Entry) -> SOVLineAhead {
+        entries.append(entry)
+        return SOVLineAhead(lines: self, slot: entries.count - 1)
+    }
+
+    /// The line of `slot`, moved out; its problems go to `problems`.
+    fileprivate func take(_ slot: Int, problems: Problems) -> SOVLine? {
+        // Moved out of its place and `.taken` put there (a swap copied the entry).
+        let entry = entries.withUnsafeMutableBufferPointer { buffer in
+            let place = buffer.baseAddress! + slot
+            let entry = place.move()
+            place.initialize(to: .taken)
+            return entry
+        }
+        switch consume entry {
+        case .line(let line):
+            return line
+        case .reading(let reading):
+            if !reading.problems.isEmpty { problems.list.append(contentsOf: reading.problems) }
+            return reading.takeLine()
+        case .taken:
+            preconditionFailure("an SOV line read ahead is taken once")
+        }
+    }
+}
+
+/// A record's place among the lines read ahead for its batch.
+struct SOVLineAhead: Sendable {
+    let lines: SOVLinesAhead
+    let slot: Int
 }
 
 /// Every problem found while mapping one document (not only the first: docs/FORMATS.md, "Rules and codes").
@@ -395,7 +456,11 @@ public enum SpectrumDocuments {
         // a row read ahead needs only its reading.
         for index in lines.indices {
             // Read ahead on the reading thread (`SOVLineReading.Preparer`) for a flat export's rows.
-            let reading = lines[index].record.sovLine ?? SOVLineReading(lines[index], flat: flat, profile: profile)
+            if let ahead = lines[index].record.sovLine {
+                if let line = ahead.lines.take(ahead.slot, problems: problems) { sovLines.append(line) }
+                continue
+            }
+            let reading = SOVLineReading(lines[index], flat: flat, profile: profile)
             if !reading.problems.isEmpty { problems.list.append(contentsOf: reading.problems) }
             if let line = reading.takeLine() { sovLines.append(line) }
         }

@@ -55,6 +55,10 @@ public final class SpectrumAssembler {
     @exclusivity(unchecked) private var flatFirstBytes: [UInt8] = []
     @exclusivity(unchecked) private var flatFirstFields: [(field: SpectrumField, index: Int, end: Int)] = []
     @exclusivity(unchecked) private var flatFirstBinding: LayoutBinding?
+    /// The same fields as (index, end) pairs, and which of them are key fields (bit k: the
+    /// k-th): a row of the first row's binding is compared in one pass over them.
+    @exclusivity(unchecked) private var flatFirstSlots: [Record.ValueSlot] = []
+    @exclusivity(unchecked) private var flatFirstKeyMask: UInt64 = 0
     @exclusivity(unchecked) private var flatRows: [StagedRecord] = []
     /// The rows of the current flat contract (indices in `flatRows`) whose repeated fields are
     /// not all byte for byte the first row's: the only ones whose agreement is left to check.
@@ -304,6 +308,16 @@ public final class SpectrumAssembler {
     /// equal bytes are equal values).
     private func compareWithFlatFirst(_ record: Record, _ binding: LayoutBinding) -> (sameKey: Bool, same: Bool) {
         let sameBinding = binding === flatFirstBinding
+        if sameBinding {
+            // Nearly every row: one pass over the first row's fields, by their indices.
+            let equal = flatFirstBytes.withUnsafeBufferPointer { bytes in
+                flatFirstSlots.withUnsafeBufferPointer { record.equalValues(bytes, $0) }
+            }
+            let keyMask = flatFirstKeyMask
+            guard equal & keyMask == keyMask, keyMask.nonzeroBitCount == 3 else { return (false, false) }
+            let all: UInt64 = flatFirstSlots.count >= 64 ? ~0 : (1 &<< UInt64(flatFirstSlots.count)) &- 1
+            return (true, equal == all)
+        }
         return flatFirstBytes.withUnsafeBufferPointer { bytes in
             var keyFields = 0
             var same = sameBinding
@@ -326,11 +340,17 @@ public final class SpectrumAssembler {
     private func keepFlatFirst(_ record: Record, _ binding: LayoutBinding) {
         flatFirstBytes.removeAll(keepingCapacity: true)
         flatFirstFields.removeAll(keepingCapacity: true)
+        flatFirstSlots.removeAll(keepingCapacity: true)
+        flatFirstKeyMask = 0
         flatFirstBinding = binding
         for field in SpectrumDocuments.flatRepeatedFields {
             guard let index = binding.index(of: field) else { continue }
             record.appendValue(at: index, to: &flatFirstBytes)
+            if field == .companyCode || field == .jobNumber || field == .customerCode {
+                flatFirstKeyMask |= 1 << UInt64(flatFirstFields.count)
+            }
             flatFirstFields.append((field, index, flatFirstBytes.count))
+            flatFirstSlots.append(Record.ValueSlot(index: index, end: flatFirstBytes.count))
         }
     }
 
