@@ -465,8 +465,10 @@ public enum SpectrumDocuments {
             if let line = reading.takeLine() { sovLines.append(line) }
         }
 
-        // Not `([header] + lines)`: that copies every row to read their warnings.
-        let warnings = header.warnings + lines.flatMap(\.warnings)
+        // Not `([header] + lines)`: that copies every row to read their warnings; and only
+        // rows that have some (`flatMap` appended every row's empty array, growing as it went).
+        var warnings = header.warnings
+        for index in lines.indices where !lines[index].warnings.isEmpty { warnings += lines[index].warnings }
         let origin = Origin(system: .spectrum, company: company, job: job, customer: customer, number: number)
         guard !problems.hasErrors, company != nil, let job, let customer, let original else {
             return .rejected(Reject(document: rawDocument("prime_contract", origin, flat ? lines : [header] + lines), diagnostics: problems.list + uniqueWarnings(warnings)))

@@ -170,9 +170,10 @@ public struct Record: Sendable {
     func equalValues(_ expected: UnsafeBufferPointer<UInt8>, _ slots: UnsafeBufferPointer<ValueSlot>) -> UInt64 {
         storage.bytes.withUnsafeBufferPointer { bytes in
             storage.ends.withUnsafeBufferPointer { ends in
+                let count = min(slots.count, 64)
                 var equal: UInt64 = 0
                 var start = 0
-                for position in 0..<min(slots.count, 64) {
+                for position in 0..<count {
                     let slot = slots[position]
                     defer { start = slot.end }
                     let at = first + slot.index
@@ -184,6 +185,21 @@ public struct Record: Sendable {
                     }
                 }
                 return equal
+            }
+        }
+    }
+
+    /// Whether the fields from `index` on, one per element of `ends`, hold exactly `expected`:
+    /// each field ending where `ends` says (counted from the first field's start), their bytes
+    /// (one span, the fields being next to each other) those of `expected`.
+    func hasSpan(from index: Int, ends expectedEnds: UnsafeBufferPointer<Int>, bytes expected: UnsafeBufferPointer<UInt8>) -> Bool {
+        storage.bytes.withUnsafeBufferPointer { bytes in
+            storage.ends.withUnsafeBufferPointer { ends in
+                let at = first + index
+                let lower = at == 0 ? 0 : ends[at - 1]
+                for field in 0..<expectedEnds.count where ends[at + field] - lower != expectedEnds[field] { return false }
+                let count = expectedEnds.last ?? 0
+                return count == 0 || Self.sameBytes(bytes.baseAddress! + lower, expected.baseAddress!, count)
             }
         }
     }
