@@ -40,7 +40,8 @@ public final class CSVRecordReader: PackedRecordReader {
         precondition(maximumRecords > 0 && maximumBytes > 0, "a batch holds at least one record")
         if let failure { throw failure }
         var batch = PackedRecords(file: name)
-        batch.reserve(bytes: lastBatch.bytes, values: lastBatch.values, entries: lastBatch.entries)
+        // An eighth more: the next batch's rows may be a little longer.
+        batch.reserve(bytes: lastBatch.bytes + lastBatch.bytes / 8, values: lastBatch.values + lastBatch.values / 8, entries: lastBatch.entries)
         defer { lastBatch = (batch.bytes.count, batch.valueEnds.count, batch.entries.count) }
         do {
             while batch.count < maximumRecords && batch.byteCount < maximumBytes, try read(into: &batch) {}
