@@ -79,7 +79,9 @@ public final class SOVLineReading: @unchecked Sendable {
     /// as the full reading (`init(_:flat:profile:)`) reads it but with no copy of the record,
     /// the binding or the profile and no `Problems`; nil for a row with any problem, which the
     /// full reading then names.
-    fileprivate static func plainLine(_ record: Record, _ binding: LayoutBinding, amountField: SpectrumField, money: MoneyFormat) -> SOVLine? {
+    /// Added to `lines` where it is made: returned as an optional and unwrapped, the line was
+    /// copied whole (a dozen retains) and the first one destroyed.
+    fileprivate static func plainLine(_ record: Record, _ binding: LayoutBinding, amountField: SpectrumField, money: MoneyFormat, into lines: SOVLinesAhead) -> SOVLineAhead? {
         guard let code = Self.plainText(record, binding, .billingItem),
             let description = Self.plainText(record, binding, .billingDescription),
             let additional = Self.plainText(record, binding, .additionalBillingDescription),
@@ -93,9 +95,9 @@ public final class SOVLineReading: @unchecked Sendable {
         let price = unitPrice.flatMap { $0.isZero ? nil : $0 }
         let units = quantity.flatMap { text in text.utf8.allSatisfy { $0 == UInt8(ascii: "0") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "+") } ? nil : text }
         let location = record.location
-        return SOVLine(
+        return lines.add(.line(SOVLine(
             code: code ?? "", description: description, additionalDescription: additional, amount: amount,
-            group: group, unitPrice: price, quantity: units, unitOfMeasure: unitOfMeasure, source: location)
+            group: group, unitPrice: price, quantity: units, unitOfMeasure: unitOfMeasure, source: location)))
     }
 
     /// `ValueReader.string`'s value when it finds no problem (`.some(nil)`: absent or blank);
@@ -150,9 +152,8 @@ public final class SOVLineReading: @unchecked Sendable {
             }
             let lines = batch!
             // The plain reading first, with no copy of the record into a `StagedRecord`.
-            let plain = readsPlain ? SOVLineReading.plainLine(record, binding, amountField: amountField, money: money) : nil
-            if case .some = plain {
-                record.sovLine = lines.add(.line(plain.unsafelyUnwrapped))
+            if readsPlain, let ahead = SOVLineReading.plainLine(record, binding, amountField: amountField, money: money, into: lines) {
+                record.sovLine = ahead
             } else {
                 record.sovLine = lines.add(.reading(SOVLineReading(StagedRecord(record: record, binding: binding), flat: true, profile: binder.profile)))
             }
