@@ -79,8 +79,8 @@ public final class SOVLineReading: @unchecked Sendable {
     /// as the full reading (`init(_:flat:profile:)`) reads it but with no copy of the record,
     /// the binding or the profile and no `Problems`; nil for a row with any problem, which the
     /// full reading then names.
-    /// Added to `lines` where it is made: returned as an optional and unwrapped, the line was
-    /// copied whole (a dozen retains) and the first one destroyed.
+    /// Added to `lines` here: returned as an optional and unwrapped by the caller, the line was
+    /// copied whole once more (a dozen retains) and the first one destroyed.
     fileprivate static func plainLine(_ record: Record, _ binding: LayoutBinding, amountField: SpectrumField, money: MoneyFormat, into lines: SOVLinesAhead) -> SOVLineAhead? {
         guard let code = Self.plainText(record, binding, .billingItem),
             let description = Self.plainText(record, binding, .billingDescription),
@@ -163,8 +163,8 @@ public final class SOVLineReading: @unchecked Sendable {
 
 /// The SOV lines read ahead for the flat rows of one batch (`SOVLineReading.Preparer`): one
 /// allocation for a batch, where a reading a row made one a row, allocated on the reading thread
-/// and freed on the other (glibc then takes its arena's lock on both: about 400 instructions a
-/// row between them). Unchecked Sendable: the reading thread adds to it until the batch is
+/// and freed on the other (glibc's slow paths on both: measured, about 300 instructions a row
+/// between the two threads). Unchecked Sendable: the reading thread adds to it until the batch is
 /// handed over, and only the consumer touches it after that (`take`, once a line).
 final class SOVLinesAhead: @unchecked Sendable {
     enum Entry {
