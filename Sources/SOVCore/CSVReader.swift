@@ -217,6 +217,16 @@ struct RawBuffer<Element: BitwiseCopyable> {
 
     mutating func removeAll() { count = 0 }
 
+    /// Counts `added` elements written past the end (into room made by `reserve`).
+    @inline(__always)
+    mutating func added(_ added: Int) { count += added }
+
+    /// Makes room for `added` more elements.
+    @inline(__always)
+    mutating func reserve(_ added: Int) {
+        if count + added > capacity { grow(count + added) }
+    }
+
     private mutating func grow(_ needed: Int) {
         let bigger = max(needed, capacity * 2)
         let moved = UnsafeMutablePointer<Element>.allocate(capacity: bigger)

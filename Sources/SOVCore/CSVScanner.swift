@@ -14,6 +14,10 @@ import Darwin
 /// table (`CSVTransitions`); runs of ordinary bytes are found with a stop table and copied with
 /// one `memcpy`; a malformed record's line end is found with `memchr`. Fields go back to back
 /// into `bytes`, and `endField` is the one place a field ends.
+///
+/// A record that starts in the buffer and ends in it with no quote, NUL or lone CR (nearly
+/// every row of an export) is taken in one go (`plainRecord`): its line end by `memchr`, its
+/// delimiters eight bytes at a time, its fields copied eight bytes at a time.
 struct CSVScanner {
     let delimiter: UInt8
     private(set) var encoding: TextEncoding
@@ -31,7 +35,20 @@ struct CSVScanner {
     private static let unquotedStop: UInt8 = 1
     private static let quotedStop: UInt8 = 2
 
+    /// The bytes read; the allocation runs `wordSlack` bytes past it, so that a word read at
+    /// any byte of it stays inside.
     private let chunk: UnsafeMutableRawBufferPointer
+    private static let wordSlack = 8
+    /// Whether `plainRecord` can be used: not when the delimiter is itself a byte it looks for.
+    private let readsPlainRecords: Bool
+    /// Where the next quote, CR and NUL are in the buffer, at or after where they were last
+    /// looked for (the buffer's end when there is none); -1 when not looked for since the last
+    /// refill. One `memchr` each serves every record up to the byte found.
+    private var nextQuote = -1
+    private var nextCR = -1
+    private var nextNUL = -1
+    /// Set by `plainRecord` for a record it found all ASCII, so that it is not looked at again.
+    private var knownASCII = false
     private var chunkStart = 0
     private var chunkEnd = 0
     /// Absolute offset of chunk[0].
@@ -79,7 +96,9 @@ struct CSVScanner {
         self.checksFieldCount = checksFieldCount
         self.recordLimit = recordLimit
         self.fieldLimit = fieldLimit
-        chunk = .allocate(byteCount: max(chunkSize, 1), alignment: 16)
+        chunk = UnsafeMutableRawBufferPointer(
+            start: .allocate(byteCount: max(chunkSize, 1) + Self.wordSlack, alignment: 16), count: max(chunkSize, 1))
+        readsPlainRecords = ![0x0A, 0x0D, UInt8(ascii: "\""), 0].contains(delimiter)
         bytes = RawBuffer(capacity: 4096)
         decoded = RawBuffer(capacity: 4096)
         ends = RawBuffer(capacity: 64)
@@ -147,6 +166,9 @@ struct CSVScanner {
         chunkBase += chunkEnd
         chunkStart = 0
         chunkEnd = 0
+        nextQuote = -1
+        nextCR = -1
+        nextNUL = -1
         let count = try input.read(into: chunk)
         chunkEnd = count
         if !startedFile {
@@ -169,6 +191,14 @@ struct CSVScanner {
         let end = chunkEnd
         var position = chunkStart
         while position < end {
+            // At a record's first byte (none of it in an earlier buffer).
+            if state == .fieldStart && ends.count == 0 && readsPlainRecords && recordCarry.isEmpty,
+                let next = plainRecord(buffer, from: position, end: end)
+            {
+                line += 1
+                chunkStart = next
+                return endRecord(nextOffset: chunkBase + next)
+            }
             if state == .skipping {
                 let item = skip(buffer, &position, end: end)
                 if let item { return item }
@@ -218,6 +248,109 @@ struct CSVScanner {
         }
         chunkStart = position
         return nil
+    }
+
+    /// Reads the record starting at `start` when it ends in the buffer and holds no quote, NUL
+    /// or CR but the one before its line feed: its fields go into `bytes` and `ends`, as the
+    /// transition table would put them, and the position after its line feed is returned. Nil,
+    /// with nothing kept, for any other record (and one over a limit), left to the table.
+    private mutating func plainRecord(_ buffer: UnsafePointer<UInt8>, from start: Int, end: Int) -> Int? {
+        guard let found = memchr(buffer + start, 0x0A, end - start) else { return nil }
+        let lineEnd = UnsafePointer(found.assumingMemoryBound(to: UInt8.self)) - buffer
+        var contentEnd = lineEnd
+        if nextCR < start { nextCR = Self.find(0x0D, buffer, from: start, end: end) }
+        if nextCR < lineEnd {
+            guard nextCR == lineEnd - 1 else { return nil }
+            contentEnd = nextCR
+        }
+        if nextQuote < start { nextQuote = Self.find(UInt8(ascii: "\""), buffer, from: start, end: end) }
+        if nextNUL < start { nextNUL = Self.find(0, buffer, from: start, end: end) }
+        guard nextQuote >= contentEnd, nextNUL >= contentEnd, contentEnd - start <= recordLimit else { return nil }
+
+        // Written through locals, with the counts set once at the end: stores through a
+        // pointer could be stores to `self` for all the compiler knows, which made it reload
+        // every property after each one.
+        let maximumFields = min(contentEnd - start + 1, fieldLimit)
+        bytes.reserve(contentEnd - start + Self.wordSlack)
+        ends.reserve(maximumFields)
+        let valueBase = bytes.base + bytes.count
+        let endBase = ends.base + ends.count
+        var fieldCount = 0
+        var valueCount = 0
+        let source = UnsafeRawPointer(buffer)
+        let delimiters = UInt64(delimiter) &* Self.everyByte
+        var fieldFirst = start
+        var high: UInt64 = 0
+        var index = start
+        var word: UInt64 = 0
+        var matches: UInt64 = 0
+        while true {
+            if index + 8 <= contentEnd {
+                word = UInt64(littleEndian: source.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+                matches = Self.zeroBytes(word ^ delimiters)
+            } else if index < contentEnd {
+                // The last bytes: those past the record's end are not looked at.
+                let kept: UInt64 = (1 &<< ((contentEnd - index) &* 8)) &- 1
+                word = UInt64(littleEndian: source.loadUnaligned(fromByteOffset: index, as: UInt64.self)) & kept
+                matches = Self.zeroBytes(word ^ delimiters) & kept
+            } else {
+                break
+            }
+            high |= word
+            while matches != 0 {
+                let at = index &+ matches.trailingZeroBitCount &>> 3
+                Self.copyWords(buffer + fieldFirst, count: at &- fieldFirst, to: valueBase + valueCount)
+                valueCount &+= at &- fieldFirst
+                endBase[fieldCount] = valueCount
+                fieldCount &+= 1
+                // The table's limit, checked where it checks it: at each delimiter.
+                if fieldCount >= maximumFields { return nil }
+                fieldFirst = at &+ 1
+                matches &= matches &- 1
+            }
+            index &+= 8
+        }
+        Self.copyWords(buffer + fieldFirst, count: contentEnd &- fieldFirst, to: valueBase + valueCount)
+        valueCount &+= contentEnd &- fieldFirst
+        endBase[fieldCount] = valueCount
+        bytes.added(valueCount)
+        ends.added(fieldCount + 1)
+        if high & (0x80 &* Self.everyByte) == 0 {
+            knownASCII = true
+        } else {
+            // Where each field starts in the file, for a decoding error to name its byte.
+            starts.append(chunkBase + start)
+            for index in start..<contentEnd where buffer[index] == delimiter { starts.append(chunkBase + index + 1) }
+        }
+        return lineEnd + 1
+    }
+
+    private static let everyByte: UInt64 = 0x0101_0101_0101_0101
+
+    /// 0x80 in each byte of `word` that is zero, 0 in the others (exact: no carry crosses bytes).
+    @inline(__always)
+    private static func zeroBytes(_ word: UInt64) -> UInt64 {
+        let low: UInt64 = 0x7F &* everyByte
+        return ~(((word & low) &+ low) | word | low)
+    }
+
+    /// Copies `count` bytes eight at a time, reading and writing up to seven bytes past them
+    /// (the caller has room and readable bytes there).
+    @inline(__always)
+    private static func copyWords(_ source: UnsafePointer<UInt8>, count: Int, to target: UnsafeMutablePointer<UInt8>) {
+        let from = UnsafeRawPointer(source)
+        let to = UnsafeMutableRawPointer(target)
+        var offset = 0
+        while offset < count {
+            to.storeBytes(of: from.loadUnaligned(fromByteOffset: offset, as: UInt64.self), toByteOffset: offset, as: UInt64.self)
+            offset &+= 8
+        }
+    }
+
+    /// The first `byte` from `start` on, or `end`.
+    private static func find(_ byte: UInt8, _ buffer: UnsafePointer<UInt8>, from start: Int, end: Int) -> Int {
+        guard let found = memchr(buffer + start, Int32(byte), end - start) else { return end }
+        return UnsafePointer(found.assumingMemoryBound(to: UInt8.self)) - buffer
     }
 
     /// Copies the run of bytes from `start` up to the next byte with a `stop` bit (or `end`);
@@ -344,6 +477,7 @@ struct CSVScanner {
         starts.removeAll()
         if !escapes.isEmpty { escapes.removeAll(keepingCapacity: true) }
         pendingError = nil
+        knownASCII = false
         if !recordCarry.isEmpty || recordCarryTruncated {
             recordCarry.removeAll(keepingCapacity: true)
             recordCarryTruncated = false
@@ -386,7 +520,7 @@ extension CSVScanner {
         valueCount = ends.count
         valueByteCount = bytes.count
         valuesDecoded = false
-        guard Self.hasNonASCII(bytes.buffer(0..<bytes.count)) else { return nil }
+        guard !knownASCII, Self.hasNonASCII(bytes.buffer(0..<bytes.count)) else { return nil }
         decoded.removeAll()
         decodedEnds.removeAll()
         var start = 0

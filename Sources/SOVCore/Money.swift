@@ -189,6 +189,45 @@ func parseScaled(_ text: Substring, scale: Int, format: MoneyFormat) throws(Mone
     }
 }
 
+/// The value of the plainest spelling, which every format accepts alike: `-`, digits, and a
+/// point with 1...`scale` digits after it, with few enough digits that nothing can overflow.
+/// Nil for anything else, which `scaledValue` reads whole (and finds what is wrong with it).
+@inline(__always)
+private func plainScaledValue(_ bytes: UnsafeBufferPointer<UInt8>, scale: Int) -> Int64? {
+    let count = bytes.count
+    var index = 0
+    let negative = count > 0 && bytes[0] == UInt8(ascii: "-")
+    if negative { index = 1 }
+    let wholeStart = index
+    var whole: Int64 = 0
+    while index < count {
+        let digit = bytes[index] &- UInt8(ascii: "0")
+        guard digit < 10 else { break }
+        whole = whole &* 10 &+ Int64(digit)
+        index += 1
+    }
+    // Under 10^18 in all: no product or sum below can overflow.
+    guard index > wholeStart, index - wholeStart + scale <= 18 else { return nil }
+    var scaled = whole
+    var digits = 0
+    if index < count {
+        guard bytes[index] == UInt8(ascii: "."), count - index - 1 >= 1, count - index - 1 <= scale else { return nil }
+        index += 1
+        while index < count {
+            let digit = bytes[index] &- UInt8(ascii: "0")
+            guard digit < 10 else { return nil }
+            scaled = scaled &* 10 &+ Int64(digit)
+            digits += 1
+            index += 1
+        }
+    }
+    while digits < scale {
+        scaled = scaled &* 10
+        digits += 1
+    }
+    return negative ? -scaled : scaled
+}
+
 private enum ScaledValue {
     case value(Int64)
     case malformed, tooManyDecimals, outOfRange
@@ -196,6 +235,7 @@ private enum ScaledValue {
 
 /// The grammar of `parseScaled`, over bytes; the first fault met, in reading order, is the answer.
 private func scaledValue(_ all: UnsafeBufferPointer<UInt8>, scale: Int, format: MoneyFormat) -> ScaledValue {
+    if let value = plainScaledValue(all, scale: scale) { return .value(value) }
     var start = 0
     var end = all.count
     var negative = false

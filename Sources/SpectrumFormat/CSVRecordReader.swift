@@ -22,6 +22,9 @@ public final class CSVRecordReader: PackedRecordReader {
     public private(set) var blankRows: [Int] = []
     /// A failure met after some records of a batch: thrown by the next call, and every one after.
     private var failure: (any Error)?
+    /// The last batch's sizes: the next one is made that large at once, not grown step by step
+    /// (each step a copy of what it held and an allocation).
+    private var lastBatch = (bytes: 0, values: 0, entries: 0)
 
     public init(_ input: InputFile, delimiter: UInt8 = UInt8(ascii: ","), encoding: TextEncoding = .utf8, headerCheck: (@Sendable ([String], Int) -> Diagnostic?)? = nil) {
         reader = CSVReader(input, delimiter: delimiter, encoding: encoding, checksFieldCount: false, maximumRecordBytes: Record.maximumBytes)
@@ -37,6 +40,9 @@ public final class CSVRecordReader: PackedRecordReader {
         precondition(maximumRecords > 0 && maximumBytes > 0, "a batch holds at least one record")
         if let failure { throw failure }
         var batch = PackedRecords(file: name)
+        // An eighth more: the next batch's rows may be a little longer.
+        batch.reserve(bytes: lastBatch.bytes + lastBatch.bytes / 8, values: lastBatch.values + lastBatch.values / 8, entries: lastBatch.entries)
+        defer { lastBatch = (batch.bytes.count, batch.valueEnds.count, batch.entries.count) }
         do {
             while batch.count < maximumRecords && batch.byteCount < maximumBytes, try read(into: &batch) {}
         } catch {

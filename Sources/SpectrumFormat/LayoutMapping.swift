@@ -38,15 +38,20 @@ public final class SOVLineReading: @unchecked Sendable {
         return moved
     }
 
+    private init(line: consuming SOVLine?, problems: [Diagnostic]) {
+        self.line = line
+        self.problems = problems
+    }
+
     /// Consuming: the row's reader takes `staged` over (a borrowed one was copied into it).
-    init(_ staged: consuming StagedRecord, flat: Bool, profile: SpectrumProfile) {
-        let problems = Problems()
+    convenience init(_ staged: consuming StagedRecord, flat: Bool, profile: SpectrumProfile) {
         let amountField: SpectrumField
         if flat {
             amountField = staged.binding.has(.itemOriginalContract) ? .itemOriginalContract : .lineAmount
         } else {
             amountField = .originalContract
         }
+        let problems = Problems()
         let source = staged.record.location
         let row = ValueReader(staged: staged, profile: profile, problems: problems)
         // A blank billing item is left to the validator (PC004), which names the rule.
@@ -60,32 +65,154 @@ public final class SOVLineReading: @unchecked Sendable {
         let unitPrice = row.unitPrice(.unitPrice)
         let quantity = row.quantity(.quantity)
         let unitOfMeasure = row.string(.unitOfMeasure)
+        var line: SOVLine?
         if let amount {
             line = SOVLine(
                 code: code, description: description, additionalDescription: additional, amount: amount,
                 group: group, unitPrice: unitPrice, quantity: quantity,
                 unitOfMeasure: unitOfMeasure, source: source)
-        } else {
-            line = nil
         }
-        self.problems = problems.list
+        self.init(line: line, problems: problems.list)
+    }
+
+    /// The line of a row in which every value reads with no problem (nearly every row), read
+    /// as the full reading (`init(_:flat:profile:)`) reads it but with no copy of the record,
+    /// the binding or the profile and no `Problems`; nil for a row with any problem, which the
+    /// full reading then names.
+    /// Added to `lines` here: returned as an optional and unwrapped by the caller, the line was
+    /// copied whole once more (a dozen retains) and the first one destroyed.
+    fileprivate static func plainLine(_ record: Record, _ binding: LayoutBinding, amountField: SpectrumField, money: MoneyFormat, into lines: SOVLinesAhead) -> SOVLineAhead? {
+        guard let code = Self.plainText(record, binding, .billingItem),
+            let description = Self.plainText(record, binding, .billingDescription),
+            let additional = Self.plainText(record, binding, .additionalBillingDescription),
+            let amount = Self.plainMoney(record, binding, amountField, money), let amount,
+            let group = Self.plainText(record, binding, .groupCode),
+            let unitPrice = Self.plainMoney(record, binding, .unitPrice, money),
+            let quantity = Self.plainText(record, binding, .quantity),
+            let unitOfMeasure = Self.plainText(record, binding, .unitOfMeasure)
+        else { return nil }
+        if let quantity, !isDecimal(quantity) { return nil }
+        let price = unitPrice.flatMap { $0.isZero ? nil : $0 }
+        let units = quantity.flatMap { text in text.utf8.allSatisfy { $0 == UInt8(ascii: "0") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "+") } ? nil : text }
+        let location = record.location
+        return lines.add(.line(SOVLine(
+            code: code ?? "", description: description, additionalDescription: additional, amount: amount,
+            group: group, unitPrice: price, quantity: units, unitOfMeasure: unitOfMeasure, source: location)))
+    }
+
+    /// `ValueReader.string`'s value when it finds no problem (`.some(nil)`: absent or blank);
+    /// nil when the value is longer than the field allows in bytes (in characters it may not
+    /// be: the full reading counts them).
+    private static func plainText(_ record: Record, _ binding: LayoutBinding, _ field: SpectrumField) -> String?? {
+        guard let index = binding.index(of: field) else { return .some(nil) }
+        let value = record.trimmedValue(at: index)
+        if value.isEmpty { return .some(nil) }
+        if let limit = field.maximumLength, value.utf8.count > limit { return nil }
+        return .some(value)
+    }
+
+    /// `ValueReader.money`'s amount when it parses from the bytes (`.some(nil)`: absent or
+    /// blank); nil when it does not (the full reading says why).
+    private static func plainMoney(_ record: Record, _ binding: LayoutBinding, _ field: SpectrumField, _ format: MoneyFormat) -> Money?? {
+        guard let index = binding.index(of: field) else { return .some(nil) }
+        return record.withTrimmedValue(at: index) { bytes -> Money?? in
+            if bytes.isEmpty { return .some(nil) }
+            guard let amount = Money.parse(utf8: bytes, format: format) else { return nil }
+            return .some(amount)
+        }
     }
 
     /// Reads the SOV line of a flat contract row ahead, into the record (`Record.sovLine`), with
     /// the binding the assembler will find for it. One per reading thread: its binder is not shared.
     final class Preparer {
         private let binder: LayoutBinder
+        /// What the plain reading needs of the profile, taken once: passing the profile copied
+        /// it, three times a row.
+        private let readsPlain: Bool
+        private let money: MoneyFormat
+        /// The lines of the batch being prepared, and the values its records share, which tell
+        /// one batch from the next (held, so that no later batch's can take its address).
+        private var batch: SOVLinesAhead?
+        private var batchValues: RecordValues?
 
         init(profile: SpectrumProfile) {
             binder = LayoutBinder(profile: profile)
+            readsPlain = profile.currencySymbols.isEmpty
+            money = profile.money
         }
 
         func prepare(_ record: inout Record) {
             let binding = binder.binding(for: record.fieldNames)
             guard binding.layout == .flatContract, binding.duplicates.isEmpty else { return }
-            record.sovLine = SOVLineReading(StagedRecord(record: record, binding: binding), flat: true, profile: binder.profile)
+            let amountField: SpectrumField = binding.has(.itemOriginalContract) ? .itemOriginalContract : .lineAmount
+            if record.valueStorage !== batchValues {
+                // A new batch: what is handed over with the last one is no longer touched here.
+                batchValues = record.valueStorage
+                batch = SOVLinesAhead()
+            }
+            let lines = batch!
+            // The plain reading first, with no copy of the record into a `StagedRecord`.
+            if readsPlain, let ahead = SOVLineReading.plainLine(record, binding, amountField: amountField, money: money, into: lines) {
+                record.sovLine = ahead
+            } else {
+                record.sovLine = lines.add(.reading(SOVLineReading(StagedRecord(record: record, binding: binding), flat: true, profile: binder.profile)))
+            }
         }
     }
+}
+
+/// The SOV lines read ahead for the flat rows of one batch (`SOVLineReading.Preparer`): one
+/// allocation for a batch, where a reading a row made one a row, allocated on the reading thread
+/// and freed on the other (glibc's slow paths on both: measured, about 300 instructions a row
+/// between the two threads). Unchecked Sendable: the reading thread adds to it until the batch is
+/// handed over, and only the consumer touches it after that (`take`, once a line).
+final class SOVLinesAhead: @unchecked Sendable {
+    enum Entry {
+        /// A line read with no problem.
+        case line(SOVLine)
+        /// A row read in full (it has a problem, or its line could not be read plainly).
+        case reading(SOVLineReading)
+        case taken
+    }
+
+    /// Unchecked: reached only through `add` and `take`, never reentered, and a dynamic
+    /// exclusivity check on every row cost about 80 instructions.
+    @exclusivity(unchecked) private var entries: [Entry] = []
+
+    init() {
+        entries.reserveCapacity(256)
+    }
+
+    func add(_ entry: consuming Entry) -> SOVLineAhead {
+        entries.append(entry)
+        return SOVLineAhead(lines: self, slot: entries.count - 1)
+    }
+
+    /// The line of `slot`, moved out; its problems go to `problems`.
+    fileprivate func take(_ slot: Int, problems: Problems) -> SOVLine? {
+        // Moved out of its place and `.taken` put there (a swap copied the entry).
+        let entry = entries.withUnsafeMutableBufferPointer { buffer in
+            let place = buffer.baseAddress! + slot
+            let entry = place.move()
+            place.initialize(to: .taken)
+            return entry
+        }
+        switch consume entry {
+        case .line(let line):
+            return line
+        case .reading(let reading):
+            if !reading.problems.isEmpty { problems.list.append(contentsOf: reading.problems) }
+            return reading.takeLine()
+        case .taken:
+            preconditionFailure("an SOV line read ahead is taken once")
+        }
+    }
+}
+
+/// A record's place among the lines read ahead for its batch.
+struct SOVLineAhead: Sendable {
+    let lines: SOVLinesAhead
+    let slot: Int
 }
 
 /// Every problem found while mapping one document (not only the first: docs/FORMATS.md, "Rules and codes").
@@ -330,13 +457,19 @@ public enum SpectrumDocuments {
         // a row read ahead needs only its reading.
         for index in lines.indices {
             // Read ahead on the reading thread (`SOVLineReading.Preparer`) for a flat export's rows.
-            let reading = lines[index].record.sovLine ?? SOVLineReading(lines[index], flat: flat, profile: profile)
+            if let ahead = lines[index].record.sovLine {
+                if let line = ahead.lines.take(ahead.slot, problems: problems) { sovLines.append(line) }
+                continue
+            }
+            let reading = SOVLineReading(lines[index], flat: flat, profile: profile)
             if !reading.problems.isEmpty { problems.list.append(contentsOf: reading.problems) }
             if let line = reading.takeLine() { sovLines.append(line) }
         }
 
-        // Not `([header] + lines)`: that copies every row to read their warnings.
-        let warnings = header.warnings + lines.flatMap(\.warnings)
+        // Not `([header] + lines)`: that copies every row to read their warnings; and only
+        // rows that have some (`flatMap` appended every row's empty array, growing as it went).
+        var warnings = header.warnings
+        for index in lines.indices where !lines[index].warnings.isEmpty { warnings += lines[index].warnings }
         let origin = Origin(system: .spectrum, company: company, job: job, customer: customer, number: number)
         guard !problems.hasErrors, company != nil, let job, let customer, let original else {
             return .rejected(Reject(document: rawDocument("prime_contract", origin, flat ? lines : [header] + lines), diagnostics: problems.list + uniqueWarnings(warnings)))

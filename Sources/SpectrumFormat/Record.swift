@@ -60,7 +60,7 @@ public struct Record: Sendable {
     /// The layout that recognised the record, once known.
     public var layout: SpectrumLayout?
     /// A flat contract row's SOV line, when it was read ahead on the reading thread.
-    var sovLine: SOVLineReading?
+    var sovLine: SOVLineAhead?
 
     public init(file: String, line: Int, fieldNames: FieldNames, values: [String], layout: SpectrumLayout? = nil) {
         precondition(fieldNames.count == values.count, "a record needs one value per field name")
@@ -97,6 +97,9 @@ public struct Record: Sendable {
             sovLine = nil
         }
     }
+
+    /// The values this record's are among (shared by the records of a batch).
+    var valueStorage: RecordValues { storage }
 
     /// Where value `index` lies in `storage.bytes`.
     @inline(__always)
@@ -152,6 +155,71 @@ public struct Record: Sendable {
         guard range.count == bytes.count else { return false }
         guard !range.isEmpty else { return true }
         return storage.bytes.withUnsafeBufferPointer { memcmp($0.baseAddress! + range.lowerBound, bytes.baseAddress!, range.count) == 0 }
+    }
+
+    /// A field of a record and where its expected bytes end among others, back to back.
+    struct ValueSlot {
+        var index: Int
+        var end: Int
+    }
+
+    /// Which of `slots` hold exactly their expected bytes (`expected`, back to back, each
+    /// ending at its slot's `end`): bit k for the k-th slot (the first 64 slots). One pass with
+    /// the record's bytes in hand, words compared inline: a `hasBytes` per field, each with its
+    /// own access to the storage and a `memcmp` call, cost several times as much.
+    func equalValues(_ expected: UnsafeBufferPointer<UInt8>, _ slots: UnsafeBufferPointer<ValueSlot>) -> UInt64 {
+        storage.bytes.withUnsafeBufferPointer { bytes in
+            storage.ends.withUnsafeBufferPointer { ends in
+                let count = min(slots.count, 64)
+                var equal: UInt64 = 0
+                var start = 0
+                for position in 0..<count {
+                    let slot = slots[position]
+                    defer { start = slot.end }
+                    let at = first + slot.index
+                    let lower = at == 0 ? 0 : ends[at - 1]
+                    let count = ends[at] - lower
+                    guard count == slot.end - start else { continue }
+                    if count == 0 || Self.sameBytes(bytes.baseAddress! + lower, expected.baseAddress! + start, count) {
+                        equal |= 1 &<< UInt64(position)
+                    }
+                }
+                return equal
+            }
+        }
+    }
+
+    /// Whether the fields from `index` on, one per element of `ends`, hold exactly `expected`:
+    /// each field ending where `ends` says (counted from the first field's start), their bytes
+    /// (one span, the fields being next to each other) those of `expected`.
+    func hasSpan(from index: Int, ends expectedEnds: UnsafeBufferPointer<Int>, bytes expected: UnsafeBufferPointer<UInt8>) -> Bool {
+        storage.bytes.withUnsafeBufferPointer { bytes in
+            storage.ends.withUnsafeBufferPointer { ends in
+                let at = first + index
+                let lower = at == 0 ? 0 : ends[at - 1]
+                for field in 0..<expectedEnds.count where ends[at + field] - lower != expectedEnds[field] { return false }
+                let count = expectedEnds.last ?? 0
+                return count == 0 || Self.sameBytes(bytes.baseAddress! + lower, expected.baseAddress!, count)
+            }
+        }
+    }
+
+    /// Whether `count` (> 0) bytes at `a` and `b` are equal: eight at a time, the last word
+    /// overlapping the one before, or byte by byte below eight.
+    @inline(__always)
+    private static func sameBytes(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+        guard count >= 8 else {
+            for index in 0..<count where a[index] != b[index] { return false }
+            return true
+        }
+        let left = UnsafeRawPointer(a)
+        let right = UnsafeRawPointer(b)
+        var offset = 0
+        while offset + 8 < count {
+            if left.loadUnaligned(fromByteOffset: offset, as: UInt64.self) != right.loadUnaligned(fromByteOffset: offset, as: UInt64.self) { return false }
+            offset += 8
+        }
+        return left.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self) == right.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
     }
 
     /// Appends the raw bytes of field `index` to `target`.
@@ -259,6 +327,13 @@ public struct PackedRecords: Sendable {
     public var count: Int { entries.count }
     public var isEmpty: Bool { entries.isEmpty }
     var byteCount: Int { bytes.count }
+
+    /// Makes room for this many value bytes, values and entries.
+    mutating func reserve(bytes byteCount: Int, values: Int, entries entryCount: Int) {
+        bytes.reserveCapacity(byteCount)
+        valueEnds.reserveCapacity(values)
+        entries.reserveCapacity(entryCount)
+    }
 
     /// Adds a record whose values are `values` (one per field name), concatenated.
     mutating func append(line: Int, fieldNames: FieldNames, values: UnsafeBufferPointer<UInt8>, ends: some Sequence<Int>) {

@@ -55,6 +55,14 @@ public final class SpectrumAssembler {
     @exclusivity(unchecked) private var flatFirstBytes: [UInt8] = []
     @exclusivity(unchecked) private var flatFirstFields: [(field: SpectrumField, index: Int, end: Int)] = []
     @exclusivity(unchecked) private var flatFirstBinding: LayoutBinding?
+    /// The same fields as (index, end) pairs, and which of them are key fields (bit k: the
+    /// k-th): a row of the first row's binding is compared in one pass over them.
+    @exclusivity(unchecked) private var flatFirstSlots: [Record.ValueSlot] = []
+    @exclusivity(unchecked) private var flatFirstKeyMask: UInt64 = 0
+    /// When those fields are next to each other in the record (a flat export's usually are):
+    /// the first one's index, and where each ends counted from its start.
+    @exclusivity(unchecked) private var flatFirstSpan: Int?
+    @exclusivity(unchecked) private var flatFirstSpanEnds: [Int] = []
     @exclusivity(unchecked) private var flatRows: [StagedRecord] = []
     /// The rows of the current flat contract (indices in `flatRows`) whose repeated fields are
     /// not all byte for byte the first row's: the only ones whose agreement is left to check.
@@ -304,6 +312,23 @@ public final class SpectrumAssembler {
     /// equal bytes are equal values).
     private func compareWithFlatFirst(_ record: Record, _ binding: LayoutBinding) -> (sameKey: Bool, same: Bool) {
         let sameBinding = binding === flatFirstBinding
+        if sameBinding {
+            let keyMask = flatFirstKeyMask
+            if let span = flatFirstSpan, flatFirstBytes.withUnsafeBufferPointer({ bytes in
+                flatFirstSpanEnds.withUnsafeBufferPointer { record.hasSpan(from: span, ends: $0, bytes: bytes) }
+            }) {
+                // Nearly every row: every field the first row's, compared as one span.
+                let keys = keyMask.nonzeroBitCount == 3
+                return (keys, keys)
+            }
+            // One pass over the first row's fields, by their indices.
+            let equal = flatFirstBytes.withUnsafeBufferPointer { bytes in
+                flatFirstSlots.withUnsafeBufferPointer { record.equalValues(bytes, $0) }
+            }
+            guard equal & keyMask == keyMask, keyMask.nonzeroBitCount == 3 else { return (false, false) }
+            let all: UInt64 = flatFirstSlots.count >= 64 ? ~0 : (1 &<< UInt64(flatFirstSlots.count)) &- 1
+            return (true, equal == all)
+        }
         return flatFirstBytes.withUnsafeBufferPointer { bytes in
             var keyFields = 0
             var same = sameBinding
@@ -326,12 +351,22 @@ public final class SpectrumAssembler {
     private func keepFlatFirst(_ record: Record, _ binding: LayoutBinding) {
         flatFirstBytes.removeAll(keepingCapacity: true)
         flatFirstFields.removeAll(keepingCapacity: true)
+        flatFirstSlots.removeAll(keepingCapacity: true)
+        flatFirstKeyMask = 0
         flatFirstBinding = binding
-        for field in SpectrumDocuments.flatRepeatedFields {
-            guard let index = binding.index(of: field) else { continue }
+        // In the record's order: fields next to each other there are compared as one span.
+        let present = SpectrumDocuments.flatRepeatedFields.compactMap { field in binding.index(of: field).map { (field, $0) } }
+        for (field, index) in present.sorted(by: { $0.1 < $1.1 }) {
             record.appendValue(at: index, to: &flatFirstBytes)
+            if field == .companyCode || field == .jobNumber || field == .customerCode {
+                flatFirstKeyMask |= 1 << UInt64(flatFirstFields.count)
+            }
             flatFirstFields.append((field, index, flatFirstBytes.count))
+            flatFirstSlots.append(Record.ValueSlot(index: index, end: flatFirstBytes.count))
         }
+        let adjacent = flatFirstSlots.indices.dropFirst().allSatisfy { flatFirstSlots[$0].index == flatFirstSlots[$0 - 1].index + 1 }
+        flatFirstSpan = adjacent ? flatFirstSlots.first?.index : nil
+        flatFirstSpanEnds = flatFirstSlots.map(\.end)
     }
 
     /// A CSV read with the wrong delimiter has one field whose name holds the real delimiter.

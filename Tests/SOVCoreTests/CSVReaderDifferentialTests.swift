@@ -149,4 +149,39 @@ struct CSVReaderDifferentialTests {
         #expect(actual == (try items(legacy: bytes, setup)))
         #expect(actual.contains { $0.contains("fatal: true") && $0.contains("rawTruncated: true") })
     }
+
+    /// Rows of ordinary fields are read eight bytes at a time (`plainRecord`): fields of every
+    /// length, so that delimiters and line ends fall at every place in a word, with now and then
+    /// a byte that sends the row back to the transition table (a quote, a NUL, a lone CR, a CR
+    /// before the line feed, a byte over 0x7F, valid or not).
+    @Test("rows of plain fields read the same, whatever falls where", arguments: 0..<6)
+    func plainRows(_ batch: Int) throws {
+        var random = SplitMix64(seed: UInt64(batch) &* 104_729 &+ 3)
+        let odd: [[UInt8]] = [Array("\"".utf8), [0], Array("\r".utf8), Array("\r\n".utf8), Array("é".utf8), [0xE9], [0xFF], Array(";".utf8)]
+        for round in 0..<40 {
+            var bytes: [UInt8] = []
+            for _ in 0..<Int.random(in: 0...40, using: &random) {
+                for field in 0..<Int.random(in: 1...14, using: &random) {
+                    if field > 0 { bytes.append(UInt8(ascii: ",")) }
+                    for _ in 0..<Int.random(in: 0...19, using: &random) {
+                        bytes.append(UInt8(ascii: "a") + UInt8(Int.random(in: 0..<26, using: &random)))
+                    }
+                    if Int.random(in: 0..<60, using: &random) == 0 { bytes += odd[Int.random(in: 0..<odd.count, using: &random)] }
+                }
+                bytes += Int.random(in: 0..<3, using: &random) == 0 ? Array("\r\n".utf8) : [0x0A]
+            }
+            if Bool.random(using: &random), !bytes.isEmpty { bytes.removeLast() }
+            var setup = Setup()
+            setup.chunkSize = [7, 64, 100, 1 << 20][Int.random(in: 0..<4, using: &random)]
+            setup.encoding = Bool.random(using: &random) ? .utf8 : .windows1252
+            setup.checksFieldCount = Bool.random(using: &random)
+            if Int.random(in: 0..<4, using: &random) == 0 {
+                setup.recordLimit = Int.random(in: 1...200, using: &random)
+                setup.fieldLimit = Int.random(in: 1...16, using: &random)
+            }
+            let expected = try items(legacy: bytes, setup)
+            #expect(try items(new: bytes, setup) == expected, "seed batch \(batch) round \(round), \(setup), input \(bytes)")
+            #expect(try items(raw: bytes, setup) == expected, "bytes: seed batch \(batch) round \(round), \(setup), input \(bytes)")
+        }
+    }
 }

@@ -197,6 +197,41 @@ struct JSONByteOutputTests {
         #expect(bytes { describe(&$0) } == tree { describe(&$0) })
     }
 
+    @Test("SOV lines, written in one go where they can be (`sovLine`), are the tree's, byte for byte", arguments: 0..<4)
+    func sovLines(_ seed: Int) {
+        typealias Location = SOVCore.SourceLocation
+        var random = SplitMix64(seed: UInt64(seed) &* 613 &+ 9)
+        let texts: [String?] = [nil, "", "00-000", "Concrete work package 0", "quote \" here", "tab\there", "\u{E9}t\u{E9} \u{1F6A7}", String(repeating: "x", count: 300)]
+        let files: [String?] = ["/tmp/a.csv", "/tmp/a.csv", "/tmp/a.csv", "b \"q\".csv", nil]
+        func pick<T>(_ values: [T]) -> T { values[Int.random(in: 0..<values.count, using: &random)] }
+        for round in 0..<30 {
+            var lines: [SOVLine] = []
+            for _ in 0..<Int.random(in: 0...12, using: &random) {
+                let unitPriced = Int.random(in: 0..<6, using: &random) == 0
+                let location: Location? = Int.random(in: 0..<10, using: &random) == 0 ? nil
+                    : Location(file: pick(files), line: Int.random(in: 0..<9, using: &random) == 0 ? nil : Int.random(in: -5...100_000, using: &random),
+                        record: Int.random(in: 0..<12, using: &random) == 0 ? 3 : nil)
+                lines.append(SOVLine(
+                    code: pick(texts) ?? "", description: pick(texts), additionalDescription: pick(texts),
+                    amount: Money(minorUnits: Int64.random(in: -1_000_000_000...1_000_000_000, using: &random)),
+                    costCode: pick(texts), group: pick(texts), unitPrice: unitPriced ? Money(minorUnits: 250) : nil,
+                    quantity: unitPriced ? pick(texts) : nil, unitOfMeasure: unitPriced ? pick(texts) : nil, source: location))
+            }
+            func describe(_ output: inout some JSONOutput) {
+                output.beginObject()
+                output.key("lines")
+                output.beginArray()
+                lines.withUnsafeBufferPointer { buffer in
+                    for index in buffer.indices { SOVLine.encode(buffer.baseAddress! + index, into: &output) }
+                }
+                output.endArray()
+                output.member("after", "z")
+                output.endObject()
+            }
+            #expect(bytes { describe(&$0) } == tree { describe(&$0) }, "seed \(seed) round \(round)")
+        }
+    }
+
     @Test("a document written as bytes is the same as its tree written")
     func wholeValues() {
         let value: JSONValue = .object(["a": .array([.null, .bool(true), .number("1.5"), .string("x\u{2028}y")]), "b": .object([])])

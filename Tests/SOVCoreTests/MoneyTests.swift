@@ -1,4 +1,5 @@
 import PropertyBased
+import SOVTestSupport
 import Testing
 
 @testable import SOVCore
@@ -168,5 +169,50 @@ struct CalendarDateTests {
 
     @Test func writesSpectrumForm() {
         #expect(CalendarDate(year: 2025, month: 3, day: 4)?.spectrum == "03/04/2025")
+    }
+}
+
+/// Plain amounts (`-`, digits, a point and decimals) are read by a shorter path than the full
+/// grammar: at every length around where Int64 runs out, and every scale, it gives what the
+/// grammar gives. Oracle: the value computed in Int128 from the digits.
+struct PlainAmountTests {
+    @Test("plain amounts of every length and scale", arguments: 0...6)
+    func plainAmounts(_ scale: Int) {
+        var random = SplitMix64(seed: UInt64(scale) &+ 41)
+        let currency = Currency(code: "XTS", minorDigits: scale)
+        for _ in 0..<400 {
+            let negative = Bool.random(using: &random)
+            let wholeDigits = Int.random(in: 1...21, using: &random)
+            let fractionDigits = Bool.random(using: &random) ? 0 : Int.random(in: 1...(scale + 2), using: &random)
+            let digits = (0..<(wholeDigits + fractionDigits)).map { _ in Character(String(Int.random(in: 0...9, using: &random))) }
+            var text = negative ? "-" : ""
+            text += String(digits.prefix(wholeDigits))
+            if fractionDigits > 0 { text += "." + String(digits.suffix(fractionDigits)) }
+
+            var whole: Int128 = 0
+            for digit in digits.prefix(wholeDigits) { whole = whole * 10 + Int128(digit.wholeNumberValue!) }
+            var fraction: Int128 = 0
+            for digit in digits.suffix(fractionDigits) { fraction = fraction * 10 + Int128(digit.wholeNumberValue!) }
+            var scaled = whole
+            for _ in 0..<scale { scaled *= 10 }
+            var fractionScaled = fraction
+            for _ in 0..<max(scale - fractionDigits, 0) { fractionScaled *= 10 }
+            let magnitude = scaled + fractionScaled
+            let expected: Result<Int64, MoneyParseError>
+            if whole > Int128(Int64.max) {
+                expected = .failure(.outOfRange(text))
+            } else if fractionDigits > scale {
+                expected = .failure(.tooManyDecimals(text, allowed: scale))
+            } else if magnitude > Int128(Int64.max) {
+                expected = .failure(.outOfRange(text))
+            } else {
+                expected = .success(Int64(negative ? -magnitude : magnitude))
+            }
+            let actual = Result { () throws(MoneyParseError) -> Int64 in try Money.parse(text, currency: currency).minorUnits }
+            #expect(actual == expected, "\(text) at scale \(scale)")
+            let bytes = Array(text.utf8)
+            let fromBytes = bytes.withUnsafeBufferPointer { Money.parse(utf8: $0, currency: currency)?.minorUnits }
+            #expect(fromBytes == (try? expected.get()), "\(text) at scale \(scale), from bytes")
+        }
     }
 }
