@@ -289,7 +289,7 @@ extension SOVLine {
     /// The line where it lies in its document's buffer, read field by field: a line passed by
     /// value (`lines[index].encode`) was first copied whole, a dozen retains and releases.
     static func encode(_ line: UnsafePointer<SOVLine>, into output: inout some JSONOutput) {
-        if output.sovLine(line) { return }
+        if output.sovLine(line, withSource: true) { return }
         output.beginObject()
         output.member(.code, line.pointee.code)
         output.member(.description, line.pointee.description)

@@ -33,6 +33,12 @@ public struct JSONMemberFilter: Sendable {
         }
     }
 
+    /// Whether a lump-sum SOV line below the outermost object keeps every member but perhaps
+    /// its source (which `leavesOut` then says): `FilteringJSONOutput` may have it written whole.
+    var keepsSOVLineMembers: Bool {
+        ![JSONKey.code, .description, .additionalDescription, .amount, .costCode, .group].contains { everywhere.contains($0.name) }
+    }
+
     /// Whether a member with `key`, in an object that is at `depth` (1: the outermost), goes.
     @inline(__always)
     func leavesOut(_ key: String, depth: Int) -> Bool {
@@ -54,9 +60,13 @@ struct FilteringJSONOutput<Base: JSONOutput>: JSONOutput {
     /// Containers open inside a value being left out (0: none is being left out).
     private var droppedDepth = 0
 
+    /// `filter.keepsSOVLineMembers`, worked out once.
+    private let keepsLineMembers: Bool
+
     init(base: Base, filter: JSONMemberFilter) {
         self.base = base
         self.filter = filter
+        keepsLineMembers = filter.keepsSOVLineMembers
     }
 
     /// Whether the value starting now goes (and, for a container, everything in it).
@@ -112,6 +122,22 @@ struct FilteringJSONOutput<Base: JSONOutput>: JSONOutput {
             return
         }
         base.key(key)
+    }
+
+    mutating func key(_ key: JSONKey) {
+        if droppedDepth > 0 { return }
+        if filter.leavesOut(key.name, depth: depth) {
+            dropsNext = true
+            return
+        }
+        base.key(key)
+    }
+
+    /// A line below the outermost object, none of whose members but its source is left out,
+    /// goes to the base writer whole (without its source when that is left out).
+    mutating func sovLine(_ line: UnsafePointer<SOVLine>, withSource: Bool) -> Bool {
+        guard droppedDepth == 0, !dropsNext, depth >= 1, keepsLineMembers else { return false }
+        return base.sovLine(line, withSource: withSource && !filter.leavesOut(JSONKey.source.name, depth: depth + 1))
     }
 
     mutating func string(_ text: String) {

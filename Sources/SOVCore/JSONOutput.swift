@@ -26,9 +26,10 @@ public protocol JSONOutput {
     /// An amount as a string, as `Money.description` spells it.
     mutating func money(_ value: Money)
     /// Writes an SOV line in one go when the writer can (`JSONByteOutput`, for a line whose
-    /// source follows the last one written); false, with nothing written, otherwise (then the
-    /// line is described member by member, `SOVLine.encode`).
-    mutating func sovLine(_ line: UnsafePointer<SOVLine>) -> Bool
+    /// source follows the last one written, or, `withSource` false, a line written without its
+    /// source); false, with nothing written, otherwise (then the line is described member by
+    /// member, `SOVLine.encode`).
+    mutating func sovLine(_ line: UnsafePointer<SOVLine>, withSource: Bool) -> Bool
 }
 
 /// A member name the canonical model writes on every line (`"code"`, `"source"`...), with its
@@ -93,7 +94,7 @@ struct PackedText: Sendable {
 }
 
 extension JSONOutput {
-    public mutating func sovLine(_ line: UnsafePointer<SOVLine>) -> Bool { false }
+    public mutating func sovLine(_ line: UnsafePointer<SOVLine>, withSource: Bool) -> Bool { false }
     public mutating func source(_ location: SourceLocation) { location.encode(into: &self) }
     public mutating func key(_ key: JSONKey) { self.key(key.name) }
     public mutating func integer(_ value: Int) { number(String(value)) }
@@ -601,11 +602,17 @@ public struct JSONByteOutput: JSONOutput {
     /// written in one pass, after one capacity check, byte for byte as `SOVLine.encode` writes
     /// it member by member (about a third of the instructions: no pending key, comma flag or
     /// buffer check per member). Anything else is left to `SOVLine.encode`, with nothing written.
-    public mutating func sovLine(_ line: UnsafePointer<SOVLine>) -> Bool {
-        guard line.pointee.unitPrice == nil, line.pointee.quantity == nil, line.pointee.unitOfMeasure == nil,
-            let location = line.pointee.source, location.record == nil, let number = location.line,
-            let file = location.file, let sourceFile, sourceFile == file, !sourcePrefix.isEmpty
-        else { return false }
+    /// Without its source (`withSource` false: the ledger's comparable form), any lump-sum line
+    /// with no text to escape.
+    public mutating func sovLine(_ line: UnsafePointer<SOVLine>, withSource: Bool) -> Bool {
+        guard line.pointee.unitPrice == nil, line.pointee.quantity == nil, line.pointee.unitOfMeasure == nil else { return false }
+        var number = 0
+        if withSource {
+            guard let location = line.pointee.source, location.record == nil, let line = location.line,
+                let file = location.file, let sourceFile, sourceFile == file, !sourcePrefix.isEmpty
+            else { return false }
+            number = line
+        }
         func length(_ text: String?) -> Int { text?.utf8.count ?? 0 }
         let bound = length(line.pointee.code) + length(line.pointee.description) + length(line.pointee.additionalDescription)
             + length(line.pointee.costCode) + length(line.pointee.group) + sourcePrefix.count + pendingKey.count + 256
@@ -634,6 +641,10 @@ public struct JSONByteOutput: JSONOutput {
             guard JSONByteOutput.putString(line.pointee.costCode, &out) else { return nil }
             JSONByteOutput.putText(",\"group\":", &out)
             guard JSONByteOutput.putString(line.pointee.group, &out) else { return nil }
+            guard withSource else {
+                JSONByteOutput.putText("}", &out)
+                return out - base
+            }
             JSONByteOutput.putText(",\"source\":", &out)
             // The text before the line number, as `source` wrote it for the first line.
             JSONByteOutput.copy(base + prefix.lowerBound, count: prefix.count, to: out)
