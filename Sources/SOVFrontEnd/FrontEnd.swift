@@ -80,10 +80,27 @@ extension FrontEnd {
     /// its format sniffed and read through `reader`, its documents handed on as `mode` says;
     /// then the documents joined across inputs. What `sink` throws ends the loop.
     /// `naming` gives the name an input is known by in documents and messages (the drop folder
-    /// names it as it will be archived, up front).
+    /// names it as it will be archived, up front; it is asked once per path, before any is read).
+    ///
+    /// In streaming mode the loop runs on a reading thread of its own (ReadingThread.swift)
+    /// unless `usingReadingThread` is false: the sink is still told everything in the same order,
+    /// on the calling thread, and the reader is the reading thread's until `read` returns.
     public static func read(
         _ paths: [String], reader: DocumentInputReader, followingLinks: Bool = true, mode: Mode = .held,
-        naming: (String) -> String = { $0 }, into sink: some InputSink
+        usingReadingThread: Bool = true, naming: (String) -> String = { $0 }, into sink: some InputSink
+    ) throws {
+        if mode == .streaming && usingReadingThread,
+            try readOnReadingThread(paths, reader: reader, followingLinks: followingLinks, naming: naming, into: sink)
+        {
+            return
+        }
+        try readHere(paths, reader: reader, followingLinks: followingLinks, mode: mode, naming: naming, into: sink)
+    }
+
+    /// The input loop itself, on the calling thread.
+    static func readHere(
+        _ paths: [String], reader: DocumentInputReader, followingLinks: Bool, mode: Mode,
+        naming: (String) -> String, into sink: some InputSink
     ) throws {
         let spool = mode == .held ? DocumentSpool() : nil
         var count = 0

@@ -1,0 +1,226 @@
+import SOVCore
+import SpectrumFormat
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+// MARK: - The reading thread (streaming mode)
+//
+// In streaming mode (sov-run, sov-watch) the input loop (open, sniff, parse, assemble) runs on a
+// thread of its own, so that it overlaps the caller's judging and exporting. It hands what it
+// would tell the sink over a bounded queue; the calling thread takes the events off in order and
+// tells the real sink, so the sink sees the same calls in the same order, on the calling thread.
+// What the sink throws stops the reading thread at its next event, and is rethrown once that
+// thread has ended; what the reading throws comes out after the events before it, as without the
+// thread. The thread always ends before `read` returns or throws.
+
+/// One call the front end makes on its sink, as the reading thread hands it over.
+enum SinkEvent: Sendable {
+    case begin(String)
+    case document(CanonicalDocument)
+    case reject(Reject)
+    case warn(Diagnostic)
+    case end(String)
+    case fail(InputFailure, dropped: Int)
+    /// The loop returned: nothing follows.
+    case finished
+    /// The loop threw (not the sink): rethrown on the calling thread, nothing follows.
+    case error(any Error)
+}
+
+/// The reading thread's error when the calling thread stopped taking events: it unwinds the
+/// loop (the parser abandons its file) and is never seen by the caller.
+struct ReadingStopped: Error {}
+
+/// A bounded single-producer, single-consumer queue of sink events (pthread mutex + conditions).
+/// The consumer takes everything queued at once, so that the two threads meet once per batch of
+/// events rather than once per event while the reading thread is ahead; a side is woken only when
+/// it waits.
+final class SinkEventQueue: @unchecked Sendable {
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let notEmpty = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private let notFull = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    // Guarded by `mutex`.
+    private var events: [SinkEvent] = []
+    private var cancelled = false
+    private var producerWaits = false
+    private var consumerWaits = false
+    /// Events queued at most (documents among them): with the batch the consumer is working
+    /// through, at most twice this many documents are in hand between the two threads.
+    let capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        events.reserveCapacity(capacity)
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(notEmpty, nil)
+        pthread_cond_init(notFull, nil)
+    }
+
+    deinit {
+        pthread_cond_destroy(notFull)
+        pthread_cond_destroy(notEmpty)
+        pthread_mutex_destroy(mutex)
+        notFull.deallocate()
+        notEmpty.deallocate()
+        mutex.deallocate()
+    }
+
+    /// Waits for room; false when the consumer has stopped (the event is dropped).
+    func put(_ event: SinkEvent) -> Bool {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        while events.count >= capacity && !cancelled {
+            producerWaits = true
+            pthread_cond_wait(notFull, mutex)
+        }
+        producerWaits = false
+        if cancelled { return false }
+        events.append(event)
+        if consumerWaits { pthread_cond_signal(notEmpty) }
+        return true
+    }
+
+    /// Waits for at least one event, then moves all queued into `batch` (which must be empty);
+    /// the queue keeps `batch`'s storage for the next ones.
+    func take(into batch: inout [SinkEvent]) {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        while events.isEmpty {
+            consumerWaits = true
+            pthread_cond_wait(notEmpty, mutex)
+        }
+        consumerWaits = false
+        swap(&batch, &events)
+        if producerWaits { pthread_cond_signal(notFull) }
+    }
+
+    /// The consumer stops: queued events are dropped and the producer's next `put` fails.
+    func cancel() {
+        pthread_mutex_lock(mutex)
+        cancelled = true
+        events.removeAll()
+        pthread_cond_signal(notFull)
+        pthread_mutex_unlock(mutex)
+    }
+}
+
+/// The sink the reading thread's loop tells: each call queued as an event.
+final class QueuedSink: InputSink {
+    let queue: SinkEventQueue
+
+    init(_ queue: SinkEventQueue) {
+        self.queue = queue
+    }
+
+    private func put(_ event: SinkEvent) throws {
+        guard queue.put(event) else { throw ReadingStopped() }
+    }
+
+    func begin(_ input: String) throws { try put(.begin(input)) }
+    func document(_ document: CanonicalDocument) throws { try put(.document(document)) }
+    func accept(_ documents: DocumentSpool) throws {
+        // Streaming mode only: documents never come held through this sink.
+        try documents.drain { try put(.document($0)) }
+    }
+    func reject(_ reject: Reject) throws { try put(.reject(reject)) }
+    /// Not throwing: a stopped consumer is noticed at the next event that can throw.
+    func warn(_ diagnostic: Diagnostic) { _ = queue.put(.warn(diagnostic)) }
+    func end(_ input: String) throws { try put(.end(input)) }
+    func fail(_ failure: InputFailure, dropped: Int) throws { try put(.fail(failure, dropped: dropped)) }
+}
+
+/// What the reading thread runs: the input loop, into the queue.
+private final class ReadingWork: @unchecked Sendable {
+    // The reader is not Sendable: the calling thread hands it over here and does not touch it
+    // until it has joined this thread, so one thread at a time uses it.
+    private let reader: DocumentInputReader
+    private let paths: [String]
+    private let names: [String: String]
+    private let followingLinks: Bool
+    private let queue: SinkEventQueue
+
+    init(reader: DocumentInputReader, paths: [String], names: [String: String], followingLinks: Bool, queue: SinkEventQueue) {
+        self.reader = reader
+        self.paths = paths
+        self.names = names
+        self.followingLinks = followingLinks
+        self.queue = queue
+    }
+
+    func run() {
+        do {
+            try FrontEnd.readHere(
+                paths, reader: reader, followingLinks: followingLinks, mode: .streaming,
+                naming: { [names] in names[$0] ?? $0 }, into: QueuedSink(queue))
+            _ = queue.put(.finished)
+        } catch is ReadingStopped {
+            // The consumer stopped; it rethrows its own error.
+        } catch {
+            _ = queue.put(.error(error))
+        }
+    }
+}
+
+extension FrontEnd {
+    /// Events the reading thread may have queued ahead of the sink: with the batch being told,
+    /// at most twice this many documents are held between the threads.
+    static let readingQueueCapacity = 16
+
+    /// Streaming mode's loop on a thread of its own (see the top of this file); false, having
+    /// read nothing, when no thread could be started.
+    static func readOnReadingThread(
+        _ paths: [String], reader: DocumentInputReader, followingLinks: Bool,
+        naming: (String) -> String, into sink: some InputSink
+    ) throws -> Bool {
+        // Named here, up front: `naming` is the caller's and stays on its thread.
+        var names: [String: String] = [:]
+        for path in paths where names[path] == nil { names[path] = naming(path) }
+        let queue = SinkEventQueue(capacity: readingQueueCapacity)
+        let work = ReadingWork(reader: reader, paths: paths, names: names, followingLinks: followingLinks, queue: queue)
+        let opaque = Unmanaged.passRetained(work).toOpaque()
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        // As deep as the main thread's usual stack: the parsers recurse (nested JSON).
+        pthread_attr_setstacksize(&attributes, 8 << 20)
+        var thread = pthread_t()
+        let started = pthread_create(&thread, &attributes, { opaque in
+            Unmanaged<ReadingWork>.fromOpaque(opaque!).takeRetainedValue().run()
+            return nil
+        }, opaque)
+        pthread_attr_destroy(&attributes)
+        guard started == 0 else {
+            Unmanaged<ReadingWork>.fromOpaque(opaque).release()
+            return false
+        }
+        // Whatever ends the taking (the end, the reading's error, the sink's), the thread is
+        // stopped at its next event and joined before this returns or throws.
+        defer {
+            queue.cancel()
+            pthread_join(thread, nil)
+        }
+        var batch: [SinkEvent] = []
+        batch.reserveCapacity(readingQueueCapacity)
+        while true {
+            queue.take(into: &batch)
+            for event in batch {
+                switch event {
+                case .begin(let input): try sink.begin(input)
+                case .document(let document): try sink.document(document)
+                case .reject(let reject): try sink.reject(reject)
+                case .warn(let diagnostic): sink.warn(diagnostic)
+                case .end(let input): try sink.end(input)
+                case .fail(let failure, let dropped): try sink.fail(failure, dropped: dropped)
+                case .finished: return true
+                case .error(let error): throw error
+                }
+            }
+            batch.removeAll(keepingCapacity: true)
+        }
+    }
+}
