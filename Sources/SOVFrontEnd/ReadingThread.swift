@@ -40,13 +40,16 @@ struct ReadingStopped: Error {}
 /// A bounded single-producer, single-consumer queue of sink events (pthread mutex + conditions).
 /// The consumer takes everything queued at once, so that the two threads meet once per batch of
 /// events rather than once per event while the reading thread is ahead; a side is woken only when
-/// it waits.
+/// it waits. The consumer hands each batch it is done with back, and the producer destroys it:
+/// freeing a document is work the reading thread has time for and the sink's thread has not.
 final class SinkEventQueue: @unchecked Sendable {
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let notEmpty = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private let notFull = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     // Guarded by `mutex`.
     private var events: [SinkEvent] = []
+    /// A batch the consumer is done with, for the producer to destroy (at most one).
+    private var spent: [SinkEvent] = []
     private var cancelled = false
     private var producerWaits = false
     private var consumerWaits = false
@@ -71,8 +74,10 @@ final class SinkEventQueue: @unchecked Sendable {
         mutex.deallocate()
     }
 
-    /// Waits for room; false when the consumer has stopped (the event is dropped).
-    func put(_ event: SinkEvent) -> Bool {
+    /// Waits for room; false when the consumer has stopped (the event is dropped). A batch the
+    /// consumer handed back comes out in `spent` (which must be empty), for the caller to
+    /// destroy outside the lock.
+    func put(_ event: SinkEvent, spent collected: inout [SinkEvent]) -> Bool {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         while events.count >= capacity && !cancelled {
@@ -83,12 +88,25 @@ final class SinkEventQueue: @unchecked Sendable {
         if cancelled { return false }
         events.append(event)
         if consumerWaits { pthread_cond_signal(notEmpty) }
+        if !spent.isEmpty { swap(&spent, &collected) }
         return true
     }
 
-    /// Waits for at least one event, then moves all queued into `batch` (which must be empty);
-    /// the queue keeps `batch`'s storage for the next ones.
+    /// `put`, a batch handed back destroyed at once (the last events).
+    func put(_ event: SinkEvent) -> Bool {
+        var spent: [SinkEvent] = []
+        return put(event, spent: &spent)
+    }
+
+    /// Hands back `batch` (the events told, for the producer to destroy), waits for at least one
+    /// event, then moves all queued into `batch`; the queue keeps the storage it had for the
+    /// next ones.
     func take(into batch: inout [SinkEvent]) {
+        pthread_mutex_lock(mutex)
+        if spent.isEmpty { swap(&spent, &batch) }
+        pthread_mutex_unlock(mutex)
+        // The producer has not collected the last one yet: this one is destroyed here.
+        batch.removeAll(keepingCapacity: true)
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         while events.isEmpty {
@@ -105,6 +123,7 @@ final class SinkEventQueue: @unchecked Sendable {
         pthread_mutex_lock(mutex)
         cancelled = true
         events.removeAll()
+        spent.removeAll()
         pthread_cond_signal(notFull)
         pthread_mutex_unlock(mutex)
     }
@@ -113,13 +132,16 @@ final class SinkEventQueue: @unchecked Sendable {
 /// The sink the reading thread's loop tells: each call queued as an event.
 final class QueuedSink: InputSink {
     let queue: SinkEventQueue
+    /// Events the consumer handed back, destroyed here.
+    private var spent: [SinkEvent] = []
 
     init(_ queue: SinkEventQueue) {
         self.queue = queue
     }
 
     private func put(_ event: SinkEvent) throws {
-        guard queue.put(event) else { throw ReadingStopped() }
+        guard queue.put(event, spent: &spent) else { throw ReadingStopped() }
+        if !spent.isEmpty { spent.removeAll(keepingCapacity: true) }
     }
 
     func begin(_ input: String) throws { try put(.begin(input)) }
@@ -130,7 +152,7 @@ final class QueuedSink: InputSink {
     }
     func reject(_ reject: Reject) throws { try put(.reject(reject)) }
     /// Not throwing: a stopped consumer is noticed at the next event that can throw.
-    func warn(_ diagnostic: Diagnostic) { _ = queue.put(.warn(diagnostic)) }
+    func warn(_ diagnostic: Diagnostic) { _ = try? put(.warn(diagnostic)) }
     func end(_ input: String) throws { try put(.end(input)) }
     func fail(_ failure: InputFailure, dropped: Int) throws { try put(.fail(failure, dropped: dropped)) }
 }
@@ -168,8 +190,9 @@ private final class ReadingWork: @unchecked Sendable {
 }
 
 extension FrontEnd {
-    /// Events the reading thread may have queued ahead of the sink: with the batch being told,
-    /// at most twice this many documents are held between the threads.
+    /// Events the reading thread may have queued ahead of the sink. With the batch being told
+    /// and up to two told ones the reading thread has yet to free, at most four times this many
+    /// documents are in hand between the threads (64; a document is freed, not kept, by then).
     static let readingQueueCapacity = 16
 
     /// Streaming mode's loop on a thread of its own (see the top of this file); false, having
@@ -220,7 +243,6 @@ extension FrontEnd {
                 case .error(let error): throw error
                 }
             }
-            batch.removeAll(keepingCapacity: true)
         }
     }
 }
