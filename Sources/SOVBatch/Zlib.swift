@@ -1,5 +1,6 @@
 import CLibDeflate
 import CZlib
+import SOVCore
 
 /// zlib streams (RFC 1950: deflate with an Adler-32 check of the whole), in which the SQLite
 /// ledger stores unit bodies and documents (ledger schema 3; docs/ARCHITECTURE.md, "Ledger
@@ -157,7 +158,7 @@ final class UnitPacker {
 }
 
 /// What the ledger's thread and the packing thread share: units to pack, units packed (a
-/// pthread mutex and condition guard every field).
+/// `ThreadMonitor` guards every field).
 final class UnitPackQueue: @unchecked Sendable {
     struct Unit: Sendable {
         var seq: Int64
@@ -170,8 +171,7 @@ final class UnitPackQueue: @unchecked Sendable {
         var bytes: [UInt8]
     }
 
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    private let changed = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private let monitor = ThreadMonitor()
     private var waiting: [Unit] = []
     /// Whether the packing thread holds a unit it took from `waiting`.
     private var packing = false
@@ -181,34 +181,25 @@ final class UnitPackQueue: @unchecked Sendable {
 
     init(depth: Int) {
         self.depth = depth
-        pthread_mutex_init(mutex, nil)
-        pthread_cond_init(changed, nil)
-    }
-
-    deinit {
-        pthread_cond_destroy(changed)
-        pthread_mutex_destroy(mutex)
-        changed.deallocate()
-        mutex.deallocate()
     }
 
     func add(_ unit: Unit) -> [Packed] {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        while waiting.count + (packing ? 1 : 0) >= depth { pthread_cond_wait(changed, mutex) }
+        monitor.lock()
+        defer { monitor.unlock() }
+        while waiting.count + (packing ? 1 : 0) >= depth { monitor.wait() }
         waiting.append(unit)
-        pthread_cond_broadcast(changed)
+        monitor.broadcast()
         return takePacked()
     }
 
     func takeAll() -> [Packed] {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        while !waiting.isEmpty || packing { pthread_cond_wait(changed, mutex) }
+        monitor.lock()
+        defer { monitor.unlock() }
+        while !waiting.isEmpty || packing { monitor.wait() }
         return takePacked()
     }
 
-    /// With the mutex held.
+    /// With the monitor locked.
     private func takePacked() -> [Packed] {
         guard !packed.isEmpty else { return [] }
         defer { packed = [] }
@@ -216,29 +207,29 @@ final class UnitPackQueue: @unchecked Sendable {
     }
 
     func stop() {
-        pthread_mutex_lock(mutex)
+        monitor.lock()
         stopped = true
-        pthread_cond_broadcast(changed)
-        pthread_mutex_unlock(mutex)
+        monitor.broadcast()
+        monitor.unlock()
     }
 
     /// The packing thread: takes units in order until stopped (units still waiting then are
     /// dropped: only a ledger going away stops it, with nothing left to write).
     func packUntilStopped() {
         let packer = ZlibPacker()
-        pthread_mutex_lock(mutex)
+        monitor.lock()
         while true {
-            while waiting.isEmpty && !stopped { pthread_cond_wait(changed, mutex) }
+            while waiting.isEmpty && !stopped { monitor.wait() }
             if stopped { break }
             let unit = waiting.removeFirst()
             packing = true
-            pthread_mutex_unlock(mutex)
+            monitor.unlock()
             let bytes = packer.pack(document: unit.document, body: unit.body)
-            pthread_mutex_lock(mutex)
+            monitor.lock()
             packed.append(Packed(seq: unit.seq, bytes: bytes))
             packing = false
-            pthread_cond_broadcast(changed)
+            monitor.broadcast()
         }
-        pthread_mutex_unlock(mutex)
+        monitor.unlock()
     }
 }

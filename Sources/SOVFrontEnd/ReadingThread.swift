@@ -37,16 +37,17 @@ enum SinkEvent: Sendable {
 /// loop (the parser abandons its file) and is never seen by the caller.
 struct ReadingStopped: Error {}
 
-/// A bounded single-producer, single-consumer queue of sink events (pthread mutex + conditions).
+/// A bounded single-producer, single-consumer queue of sink events (a `ThreadMonitor` with two conditions).
 /// The consumer takes everything queued at once, so that the two threads meet once per batch of
 /// events rather than once per event while the reading thread is ahead; a side is woken only when
 /// it waits. The consumer hands each batch it is done with back, and the producer destroys it:
 /// freeing a document is work the reading thread has time for and the sink's thread has not.
 final class SinkEventQueue: @unchecked Sendable {
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    private let notEmpty = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-    private let notFull = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-    // Guarded by `mutex`.
+    private let monitor = ThreadMonitor(conditions: 2)
+    /// The monitor's conditions.
+    private static let notEmpty = 0
+    private static let notFull = 1
+    // Guarded by `monitor`.
     private var events: [SinkEvent] = []
     /// A batch the consumer is done with, for the producer to destroy (at most one).
     private var spent: [SinkEvent] = []
@@ -60,34 +61,22 @@ final class SinkEventQueue: @unchecked Sendable {
     init(capacity: Int) {
         self.capacity = capacity
         events.reserveCapacity(capacity)
-        pthread_mutex_init(mutex, nil)
-        pthread_cond_init(notEmpty, nil)
-        pthread_cond_init(notFull, nil)
-    }
-
-    deinit {
-        pthread_cond_destroy(notFull)
-        pthread_cond_destroy(notEmpty)
-        pthread_mutex_destroy(mutex)
-        notFull.deallocate()
-        notEmpty.deallocate()
-        mutex.deallocate()
     }
 
     /// Waits for room; false when the consumer has stopped (the event is dropped). A batch the
     /// consumer handed back comes out in `spent` (which must be empty), for the caller to
     /// destroy outside the lock.
     func put(_ event: SinkEvent, spent collected: inout [SinkEvent]) -> Bool {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
+        monitor.lock()
+        defer { monitor.unlock() }
         while events.count >= capacity && !cancelled {
             producerWaits = true
-            pthread_cond_wait(notFull, mutex)
+            monitor.wait(Self.notFull)
         }
         producerWaits = false
         if cancelled { return false }
         events.append(event)
-        if consumerWaits { pthread_cond_signal(notEmpty) }
+        if consumerWaits { monitor.signal(Self.notEmpty) }
         if !spent.isEmpty { swap(&spent, &collected) }
         return true
     }
@@ -102,30 +91,30 @@ final class SinkEventQueue: @unchecked Sendable {
     /// event, then moves all queued into `batch`; the queue keeps the storage it had for the
     /// next ones.
     func take(into batch: inout [SinkEvent]) {
-        pthread_mutex_lock(mutex)
+        monitor.lock()
         if spent.isEmpty { swap(&spent, &batch) }
-        pthread_mutex_unlock(mutex)
+        monitor.unlock()
         // The producer has not collected the last one yet: this one is destroyed here.
         batch.removeAll(keepingCapacity: true)
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
+        monitor.lock()
+        defer { monitor.unlock() }
         while events.isEmpty {
             consumerWaits = true
-            pthread_cond_wait(notEmpty, mutex)
+            monitor.wait(Self.notEmpty)
         }
         consumerWaits = false
         swap(&batch, &events)
-        if producerWaits { pthread_cond_signal(notFull) }
+        if producerWaits { monitor.signal(Self.notFull) }
     }
 
     /// The consumer stops: queued events are dropped and the producer's next `put` fails.
     func cancel() {
-        pthread_mutex_lock(mutex)
+        monitor.lock()
         cancelled = true
         events.removeAll()
         spent.removeAll()
-        pthread_cond_signal(notFull)
-        pthread_mutex_unlock(mutex)
+        monitor.signal(Self.notFull)
+        monitor.unlock()
     }
 }
 

@@ -154,7 +154,7 @@ extension ThreadWork {
     }
 }
 
-/// A bounded single-producer, single-consumer queue of record batches (pthread mutex + condition).
+/// A bounded single-producer, single-consumer queue of record batches (a `ThreadMonitor`).
 final class RecordChannel: @unchecked Sendable {
     enum Batch: Sendable {
         case items([RecordItem])
@@ -165,8 +165,7 @@ final class RecordChannel: @unchecked Sendable {
         case failure(any Error)
     }
 
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    private let changed = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private let monitor = ThreadMonitor()
     private var batches: [Batch] = []
     private var head = 0
     private var cancelled = false
@@ -174,32 +173,23 @@ final class RecordChannel: @unchecked Sendable {
 
     init(depth: Int) {
         self.depth = depth
-        pthread_mutex_init(mutex, nil)
-        pthread_cond_init(changed, nil)
-    }
-
-    deinit {
-        pthread_cond_destroy(changed)
-        pthread_mutex_destroy(mutex)
-        changed.deallocate()
-        mutex.deallocate()
     }
 
     /// Waits for room; false when the consumer has gone.
     func put(_ batch: Batch) -> Bool {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        while batches.count - head >= depth && !cancelled { pthread_cond_wait(changed, mutex) }
+        monitor.lock()
+        defer { monitor.unlock() }
+        while batches.count - head >= depth && !cancelled { monitor.wait() }
         if cancelled { return false }
         batches.append(batch)
-        pthread_cond_broadcast(changed)
+        monitor.broadcast()
         return true
     }
 
     func take() -> Batch {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        while batches.count == head { pthread_cond_wait(changed, mutex) }
+        monitor.lock()
+        defer { monitor.unlock() }
+        while batches.count == head { monitor.wait() }
         let batch = batches[head]
         // Let go of the batch now: when the reader stays ahead, `head` never catches up with
         // the end and the array is never emptied, so taken batches must not stay in it.
@@ -212,23 +202,23 @@ final class RecordChannel: @unchecked Sendable {
             batches.removeFirst(head)
             head = 0
         }
-        pthread_cond_broadcast(changed)
+        monitor.broadcast()
         return batch
     }
 
     /// Batches the queue still holds, taken or not (what its memory follows).
     var storedBatches: Int {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
+        monitor.lock()
+        defer { monitor.unlock() }
         return batches.count
     }
 
     func cancel() {
-        pthread_mutex_lock(mutex)
+        monitor.lock()
         cancelled = true
         batches.removeAll()
         head = 0
-        pthread_cond_broadcast(changed)
-        pthread_mutex_unlock(mutex)
+        monitor.broadcast()
+        monitor.unlock()
     }
 }
