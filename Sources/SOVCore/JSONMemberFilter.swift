@@ -9,11 +9,15 @@ public struct JSONMemberFilter: Sendable {
     /// The UTF-8 lengths of all those keys, bit n for n bytes (all of 64 and more in bit 63): a
     /// key of another length is kept without comparing strings, as nearly every key is.
     private let lengths: UInt64
+    /// Whether a lump-sum SOV line below the outermost object keeps every member but perhaps
+    /// its source (which `leavesOut` then says): `FilteringJSONOutput` may have it written whole.
+    let keepsSOVLineMembers: Bool
 
     public init(topLevel: [String], everywhere: [String]) {
         self.topLevel = topLevel
         self.everywhere = everywhere
         lengths = (topLevel + everywhere).reduce(0) { $0 | JSONMemberFilter.lengthBit($1) }
+        keepsSOVLineMembers = ![JSONKey.code, .description, .additionalDescription, .amount, .costCode, .group].contains { everywhere.contains($0.name) }
     }
 
     @inline(__always)
@@ -31,12 +35,6 @@ public struct JSONMemberFilter: Sendable {
         default:
             return value
         }
-    }
-
-    /// Whether a lump-sum SOV line below the outermost object keeps every member but perhaps
-    /// its source (which `leavesOut` then says): `FilteringJSONOutput` may have it written whole.
-    var keepsSOVLineMembers: Bool {
-        ![JSONKey.code, .description, .additionalDescription, .amount, .costCode, .group].contains { everywhere.contains($0.name) }
     }
 
     /// Whether a member with `key`, in an object that is at `depth` (1: the outermost), goes.
@@ -60,13 +58,9 @@ struct FilteringJSONOutput<Base: JSONOutput>: JSONOutput {
     /// Containers open inside a value being left out (0: none is being left out).
     private var droppedDepth = 0
 
-    /// `filter.keepsSOVLineMembers`, worked out once.
-    private let keepsLineMembers: Bool
-
     init(base: Base, filter: JSONMemberFilter) {
         self.base = base
         self.filter = filter
-        keepsLineMembers = filter.keepsSOVLineMembers
     }
 
     /// Whether the value starting now goes (and, for a container, everything in it).
@@ -115,28 +109,29 @@ struct FilteringJSONOutput<Base: JSONOutput>: JSONOutput {
         base.endArray()
     }
 
-    mutating func key(_ key: String) {
-        if droppedDepth > 0 { return }
-        if filter.leavesOut(key, depth: depth) {
+    /// Whether the member named `name` goes on to `base` (if not, its value is left out too).
+    @inline(__always)
+    private mutating func passes(key name: String) -> Bool {
+        if droppedDepth > 0 { return false }
+        if filter.leavesOut(name, depth: depth) {
             dropsNext = true
-            return
+            return false
         }
-        base.key(key)
+        return true
+    }
+
+    mutating func key(_ key: String) {
+        if passes(key: key) { base.key(key) }
     }
 
     mutating func key(_ key: JSONKey) {
-        if droppedDepth > 0 { return }
-        if filter.leavesOut(key.name, depth: depth) {
-            dropsNext = true
-            return
-        }
-        base.key(key)
+        if passes(key: key.name) { base.key(key) }
     }
 
     /// A line below the outermost object, none of whose members but its source is left out,
     /// goes to the base writer whole (without its source when that is left out).
     mutating func sovLine(_ line: UnsafePointer<SOVLine>, withSource: Bool) -> Bool {
-        guard droppedDepth == 0, !dropsNext, depth >= 1, keepsLineMembers else { return false }
+        guard droppedDepth == 0, !dropsNext, depth >= 1, filter.keepsSOVLineMembers else { return false }
         return base.sovLine(line, withSource: withSource && !filter.leavesOut(JSONKey.source.name, depth: depth + 1))
     }
 

@@ -608,10 +608,10 @@ public struct JSONByteOutput: JSONOutput {
         guard line.pointee.unitPrice == nil, line.pointee.quantity == nil, line.pointee.unitOfMeasure == nil else { return false }
         var number = 0
         if withSource {
-            guard let location = line.pointee.source, location.record == nil, let line = location.line,
+            guard let location = line.pointee.source, location.record == nil, let lineNumber = location.line,
                 let file = location.file, let sourceFile, sourceFile == file, !sourcePrefix.isEmpty
             else { return false }
-            number = line
+            number = lineNumber
         }
         func length(_ text: String?) -> Int { text?.utf8.count ?? 0 }
         let bound = length(line.pointee.code) + length(line.pointee.description) + length(line.pointee.additionalDescription)
