@@ -118,7 +118,8 @@ public struct ParseCommand: ParsableCommand {
 final class ParseRun: InputSink {
     let report: StageReport
     let output = OutputSink()
-    /// Streaming mode: where the current input began, and what it handed on so far.
+    /// Streaming mode: where the current input began, and what it handed on so far (set anew
+    /// by `begin`, which comes before anything of an input).
     private var inputStart: Int64 = 0
     private var streamed = 0
     private var streamedWarnings: [Diagnostic] = []
@@ -152,8 +153,6 @@ final class ParseRun: InputSink {
         for warning in streamedWarnings { report.warn(warning) }
         report.countIn(streamed)
         report.countOut(streamed)
-        streamed = 0
-        streamedWarnings.removeAll()
     }
 
     func reject(_ reject: Reject) throws {
@@ -166,11 +165,7 @@ final class ParseRun: InputSink {
     }
 
     func fail(_ failure: InputFailure, dropped: Int) throws {
-        if output.takeBack != nil {
-            try output.cut(to: inputStart)
-            streamed = 0
-            streamedWarnings.removeAll()
-        }
+        if output.takeBack != nil { try output.cut(to: inputStart) }
         for diagnostic in failure.diagnostics { report.say(diagnostic.humanLine) }
         let held = dropped > 0 ? " (\(dropped) document\(dropped == 1 ? "" : "s") read before the problem dropped)" : ""
         try report.fail(failure.status, "\(failure.path): \(failure.message)" + held, diagnostics: failure.diagnostics)
