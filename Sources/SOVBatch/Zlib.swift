@@ -128,16 +128,7 @@ final class UnitPacker {
     /// nil when no thread can be started (the caller then packs on its own thread).
     init?(depth: Int = 4) {
         let queue = UnitPackQueue(depth: depth)
-        let opaque = Unmanaged.passRetained(queue).toOpaque()
-        var thread = pthread_t()
-        let started = pthread_create(&thread, nil, { opaque in
-            Unmanaged<UnitPackQueue>.fromOpaque(opaque!).takeRetainedValue().packUntilStopped()
-            return nil
-        }, opaque)
-        guard started == 0 else {
-            Unmanaged<UnitPackQueue>.fromOpaque(opaque).release()
-            return nil
-        }
+        guard let thread = BackgroundThread.start({ queue.packUntilStopped() }) else { return nil }
         self.queue = queue
         self.thread = thread
     }

@@ -39,3 +39,36 @@ public final class ThreadMonitor: @unchecked Sendable {
     public func signal(_ condition: Int = 0) { pthread_cond_signal(conditions + condition) }
     public func broadcast(_ condition: Int = 0) { pthread_cond_broadcast(conditions + condition) }
 }
+
+/// The threads a batch starts of its own (the CSV reader's, the front end's, the ledger's
+/// packing thread), each running one body and joined by its owner.
+public enum BackgroundThread {
+    /// Starts a thread running `body`; nil when none could be started (`body` is then let go
+    /// unrun, and the caller does the work itself). `stackSize` in bytes, or the default.
+    public static func start(stackSize: Int? = nil, _ body: @escaping @Sendable () -> Void) -> pthread_t? {
+        let opaque = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        defer { pthread_attr_destroy(&attributes) }
+        if let stackSize { pthread_attr_setstacksize(&attributes, stackSize) }
+        var thread = pthread_t()
+        let started = pthread_create(&thread, &attributes, { opaque in
+            Unmanaged<ThreadBody>.fromOpaque(opaque!).takeRetainedValue().run()
+            return nil
+        }, opaque)
+        guard started == 0 else {
+            Unmanaged<ThreadBody>.fromOpaque(opaque).release()
+            return nil
+        }
+        return thread
+    }
+}
+
+/// What `BackgroundThread.start` hands the new thread, retained until it has run.
+private final class ThreadBody {
+    let run: @Sendable () -> Void
+
+    init(_ run: @escaping @Sendable () -> Void) {
+        self.run = run
+    }
+}

@@ -195,21 +195,8 @@ extension FrontEnd {
         for path in paths where names[path] == nil { names[path] = naming(path) }
         let queue = SinkEventQueue(capacity: readingQueueCapacity)
         let work = ReadingWork(reader: reader, paths: paths, names: names, followingLinks: followingLinks, queue: queue)
-        let opaque = Unmanaged.passRetained(work).toOpaque()
-        var attributes = pthread_attr_t()
-        pthread_attr_init(&attributes)
         // As deep as the main thread's usual stack: the parsers recurse (nested JSON).
-        pthread_attr_setstacksize(&attributes, 8 << 20)
-        var thread = pthread_t()
-        let started = pthread_create(&thread, &attributes, { opaque in
-            Unmanaged<ReadingWork>.fromOpaque(opaque!).takeRetainedValue().run()
-            return nil
-        }, opaque)
-        pthread_attr_destroy(&attributes)
-        guard started == 0 else {
-            Unmanaged<ReadingWork>.fromOpaque(opaque).release()
-            return false
-        }
+        guard let thread = BackgroundThread.start(stackSize: 8 << 20, { work.run() }) else { return false }
         // Whatever ends the taking (the end, the reading's error, the sink's), the thread is
         // stopped at its next event and joined before this returns or throws.
         defer {

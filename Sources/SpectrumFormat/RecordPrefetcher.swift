@@ -35,16 +35,9 @@ public final class RecordPrefetcher: RecordReader {
     public init(_ reader: any RecordReader, batchSize: Int = 256, depth: Int = 4, prepare: ((inout Record) -> Void)? = nil) {
         channel = RecordChannel(depth: depth)
         let work = ThreadWork(reader: reader, channel: channel, batchSize: batchSize, prepare: prepare)
-        let opaque = Unmanaged.passRetained(work).toOpaque()
-        var thread = pthread_t()
-        let started = pthread_create(&thread, nil, { opaque in
-            Unmanaged<ThreadWork>.fromOpaque(opaque!).takeRetainedValue().run()
-            return nil
-        }, opaque)
-        if started == 0 {
+        if let thread = BackgroundThread.start({ work.run() }) {
             self.thread = thread
         } else {
-            Unmanaged<ThreadWork>.fromOpaque(opaque).release()
             direct = reader
         }
     }
