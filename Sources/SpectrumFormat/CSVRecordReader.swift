@@ -84,51 +84,67 @@ public final class CSVRecordReader: PackedRecordReader {
                     if let problem = check(header.names, headerLine) { throw InputFailure(unusable: problem) }
                 }
                 guard count == header.count else {
-                    let fields = reader.valueStrings()
-                    let diagnostic = Diagnostic.error(
-                        .FMT007, "record has \(count) field\(count == 1 ? "" : "s"), the header has \(header.count) (record \(number), byte \(offset))",
-                        at: SourceLocation(file: name, line: line, record: number))
-                    var raw = Record(file: name, line: line, fieldNames: FieldNames(fields.indices.map { $0 < header.count ? header.names[$0] : "" }), values: fields).json
-                    raw = raw.setting("record", to: .int(number)).setting("byte", to: .int(offset))
-                    batch.appendMalformed(raw: raw, diagnostic)
+                    let reject = Self.fieldCountReject(reader.valueStrings(), header: header, file: name, line: line, record: number, offset: offset)
+                    batch.appendMalformed(raw: reject.raw, reject.diagnostic)
                     return true
                 }
                 reader.withValues { bytes, ends in batch.append(line: line, fieldNames: header, values: bytes, ends: ends) }
                 return true
             }
         case .malformed(let problem):
-            let fieldName = problem.field.flatMap { index in header.flatMap { index < $0.count ? $0.names[index] : nil } }
-            let diagnostic = Diagnostic.error(
-                problem.code, "\(problem.message) (record \(problem.record), byte \(problem.offset))",
-                at: SourceLocation(file: name, line: problem.line, record: problem.record, field: fieldName))
-            if header == nil {
-                var headerProblem = diagnostic
-                headerProblem.message = "the header row cannot be read: " + diagnostic.message
-                throw InputFailure(unusable: headerProblem)
-            }
-            if problem.fatal { throw InputFailure(unusable: diagnostic) }
-            // What the row holds is kept: its fields when only their bytes were undecodable
-            // (those bytes shown as U+FFFD), else its text as in the file.
-            var fields: JSONValue = .null
-            if let header, let values = problem.lossyFields, values.count == header.count {
-                fields = .object(Record.members(names: header.names, values: values))
-            }
-            var raw: [JSONMember] = [
-                JSONMember("file", .string(name)), JSONMember("line", .int(problem.line)),
-                JSONMember("record", .int(problem.record)), JSONMember("byte", .int(problem.offset)),
-                JSONMember("layout", .null), JSONMember("fields", fields),
-            ]
-            if let bytes = problem.raw {
-                raw.append(JSONMember("text", .string(TextDecoder.decodeLossy(bytes, as: reader.encoding))))
-                if problem.rawTruncated { raw.append(JSONMember("text_truncated", .bool(true))) }
-            }
-            batch.appendMalformed(raw: .object(raw), diagnostic)
+            let reject = try Self.malformedReject(problem, header: header, file: name, encoding: reader.encoding)
+            batch.appendMalformed(raw: reject.raw, reject.diagnostic)
             return true
         }
     }
 }
 
 extension CSVRecordReader {
+    /// A reject: what went wrong with a row, and the row as the rejects file shows it.
+    typealias RowReject = (raw: JSONValue, diagnostic: Diagnostic)
+
+    /// A row whose field count is not the header's (FMT007): its fields under the header's
+    /// names, extra ones unnamed.
+    static func fieldCountReject(_ fields: [String], header: FieldNames, file: String, line: Int, record: Int, offset: Int) -> RowReject {
+        let diagnostic = Diagnostic.error(
+            .FMT007, "record has \(fields.count) field\(fields.count == 1 ? "" : "s"), the header has \(header.count) (record \(record), byte \(offset))",
+            at: SourceLocation(file: file, line: line, record: record))
+        var raw = Record(file: file, line: line, fieldNames: FieldNames(fields.indices.map { $0 < header.count ? header.names[$0] : "" }), values: fields).json
+        raw = raw.setting("record", to: .int(record)).setting("byte", to: .int(offset))
+        return (raw, diagnostic)
+    }
+
+    /// A row the CSV reader could not read: its reject, or, when it is the header row or the
+    /// problem ends the file (an unterminated quote), the input's failure.
+    static func malformedReject(_ problem: CSVError, header: FieldNames?, file: String, encoding: TextEncoding) throws(InputFailure) -> RowReject {
+        let fieldName = problem.field.flatMap { index in header.flatMap { index < $0.count ? $0.names[index] : nil } }
+        let diagnostic = Diagnostic.error(
+            problem.code, "\(problem.message) (record \(problem.record), byte \(problem.offset))",
+            at: SourceLocation(file: file, line: problem.line, record: problem.record, field: fieldName))
+        if header == nil {
+            var headerProblem = diagnostic
+            headerProblem.message = "the header row cannot be read: " + diagnostic.message
+            throw InputFailure(unusable: headerProblem)
+        }
+        if problem.fatal { throw InputFailure(unusable: diagnostic) }
+        // What the row holds is kept: its fields when only their bytes were undecodable
+        // (those bytes shown as U+FFFD), else its text as in the file.
+        var fields: JSONValue = .null
+        if let header, let values = problem.lossyFields, values.count == header.count {
+            fields = .object(Record.members(names: header.names, values: values))
+        }
+        var raw: [JSONMember] = [
+            JSONMember("file", .string(file)), JSONMember("line", .int(problem.line)),
+            JSONMember("record", .int(problem.record)), JSONMember("byte", .int(problem.offset)),
+            JSONMember("layout", .null), JSONMember("fields", fields),
+        ]
+        if let bytes = problem.raw {
+            raw.append(JSONMember("text", .string(TextDecoder.decodeLossy(bytes, as: encoding))))
+            if problem.rawTruncated { raw.append(JSONMember("text_truncated", .bool(true))) }
+        }
+        return (.object(raw), diagnostic)
+    }
+
     /// `--delimiter auto`: the delimiter of a header line that holds no comma and exactly one of
     /// `;`, tab and `|`; a comma otherwise (the line then reads as it always did).
     public static func sniffDelimiter(headerLine: [UInt8]) -> UInt8 {

@@ -3,7 +3,9 @@ import SOVCore
 
 /// The CSV record reader as it was before rows were packed: each row's fields made into Strings
 /// by `CSVReader.next`, then judged as Strings. Kept as the oracle `CSVRecordReader` (which packs
-/// rows as bytes) is compared with, on random exports (CSVRecordReaderDifferentialTests).
+/// rows as bytes) is compared with, on random exports (CSVRecordReaderDifferentialTests). Rows
+/// that are rejected (a wrong field count, a problem the CSV reader reports) are judged by the
+/// same functions as there: packing never changed them.
 final class StringCSVRecordReader: RecordReader {
     private let reader: CSVReader
     let name: String
@@ -43,41 +45,14 @@ final class StringCSVRecordReader: RecordReader {
                     if let problem = check(header.names, headerLine) { throw InputFailure(unusable: problem) }
                 }
                 guard row.fields.count == header.count else {
-                    let diagnostic = Diagnostic.error(
-                        .FMT007, "record has \(row.fields.count) field\(row.fields.count == 1 ? "" : "s"), the header has \(header.count) (record \(row.number), byte \(row.offset))",
-                        at: SourceLocation(file: name, line: row.line, record: row.number))
-                    var raw = Record(file: name, line: row.line, fieldNames: FieldNames(row.fields.indices.map { $0 < header.count ? header.names[$0] : "" }), values: row.fields).json
-                    raw = raw.setting("record", to: .int(row.number)).setting("byte", to: .int(row.offset))
-                    return .malformed(raw: raw, diagnostic)
+                    let reject = CSVRecordReader.fieldCountReject(row.fields, header: header, file: name, line: row.line, record: row.number, offset: row.offset)
+                    return .malformed(raw: reject.raw, reject.diagnostic)
                 }
                 return .record(Record(file: name, line: row.line, fieldNames: header, values: row.fields))
             case .malformed(let problem):
-                let fieldName = problem.field.flatMap { index in header.flatMap { index < $0.count ? $0.names[index] : nil } }
-                let diagnostic = Diagnostic.error(
-                    problem.code, "\(problem.message) (record \(problem.record), byte \(problem.offset))",
-                    at: SourceLocation(file: name, line: problem.line, record: problem.record, field: fieldName))
-                if header == nil {
-                    var headerProblem = diagnostic
-                    headerProblem.message = "the header row cannot be read: " + diagnostic.message
-                    throw InputFailure(unusable: headerProblem)
-                }
-                if problem.fatal { throw InputFailure(unusable: diagnostic) }
-                // What the row holds is kept: its fields when only their bytes were undecodable
-                // (those bytes shown as U+FFFD), else its text as in the file.
-                var fields: JSONValue = .null
-                if let header, let values = problem.lossyFields, values.count == header.count {
-                    fields = .object(Record.members(names: header.names, values: values))
-                }
-                var raw: [JSONMember] = [
-                    JSONMember("file", .string(name)), JSONMember("line", .int(problem.line)),
-                    JSONMember("record", .int(problem.record)), JSONMember("byte", .int(problem.offset)),
-                    JSONMember("layout", .null), JSONMember("fields", fields),
-                ]
-                if let bytes = problem.raw {
-                    raw.append(JSONMember("text", .string(TextDecoder.decodeLossy(bytes, as: reader.encoding))))
-                    if problem.rawTruncated { raw.append(JSONMember("text_truncated", .bool(true))) }
-                }
-                return .malformed(raw: .object(raw), diagnostic)
+                // Rows the reader cannot read are judged as the packing reader judges them.
+                let reject = try CSVRecordReader.malformedReject(problem, header: header, file: name, encoding: reader.encoding)
+                return .malformed(raw: reject.raw, reject.diagnostic)
             }
         }
         return nil
