@@ -348,10 +348,7 @@ public final class BatchRunner {
             state.report.warn(count: state.progress.warnedCount, lines: state.warnings)
         }
         if let outbox, !state.progress.staged.isEmpty {
-            for name in state.progress.staged {
-                try outbox.publish(name)
-                try checkpoint?(.published(fileName: name))
-            }
+            try outbox.publish(state.progress.staged) { name in try checkpoint?(.published(fileName: name)) }
             AtomicFile.syncFolder(outbox.folder)
         }
     }

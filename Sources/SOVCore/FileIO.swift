@@ -428,13 +428,15 @@ public enum AtomicFile {
     /// (the outbox's staging) whose half-written files a recovery removes, and that is synced
     /// as a whole afterwards. Fails (EEXIST) rather than replace anything.
     public static func createNew(_ bytes: [UInt8], at path: String) throws(IOFailure) {
-        try create(path, flags: O_EXCL, bytes, sync: false)
+        try create(path, in: AT_FDCWD, flags: O_EXCL, bytes, sync: false)
     }
 
-    /// Opens `path` for writing (with `flags` besides create), writes `bytes` whole, optionally
-    /// fsyncs, and closes it; on any failure the file is removed and the failure thrown.
-    private static func create(_ path: String, flags: Int32, _ bytes: [UInt8], sync: Bool) throws(IOFailure) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | flags, 0o644)
+    /// Opens `name` in the folder `folder` (a descriptor, or AT_FDCWD for a path) for writing,
+    /// with `flags` besides create, writes `bytes` whole, optionally fsyncs, and closes it; on
+    /// any failure the file is removed and the failure thrown, naming `path`.
+    static func create(_ name: String, in folder: Int32, path: String? = nil, flags: Int32, _ bytes: [UInt8], sync: Bool) throws(IOFailure) {
+        let path = path ?? name
+        let fd = openat(folder, name, O_WRONLY | O_CREAT | O_CLOEXEC | flags, 0o644)
         if fd < 0 { throw IOFailure.fromErrno(path, "cannot create", reading: false) }
         var offset = 0
         var failure: IOFailure?
@@ -450,7 +452,7 @@ public enum AtomicFile {
         if failure == nil, sync, fsync(fd) != 0 { failure = IOFailure.fromErrno(path, "fsync failed", reading: false) }
         close(fd)
         if let failure {
-            unlink(path)
+            unlinkat(folder, name, 0)
             throw failure
         }
     }
@@ -465,7 +467,7 @@ public enum AtomicFile {
 
     private static func writeTemporary(_ bytes: [UInt8], beside path: String, sync: Bool) throws(IOFailure) -> String {
         let temporary = temporaryName(beside: path)
-        try create(temporary, flags: O_TRUNC, bytes, sync: sync)
+        try create(temporary, in: AT_FDCWD, flags: O_TRUNC, bytes, sync: sync)
         return temporary
     }
 
@@ -507,6 +509,76 @@ public enum AtomicFile {
             default: "_"
             }
         })
+    }
+}
+
+/// A folder held open, so that a batch of files in it is created and renamed by name
+/// (`openat`, `renameat2`) instead of by a path the kernel walks again for every file.
+public final class OpenFolder: Sendable {
+    public let path: String
+    let descriptor: Int32
+
+    public init(_ path: String) throws(IOFailure) {
+        self.path = path
+        descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if descriptor < 0 { throw IOFailure.fromErrno(path, "cannot open folder", reading: false) }
+    }
+
+    deinit { close(descriptor) }
+
+    /// `AtomicFile.createNew` for `name` in this folder: written in place, not synced, never
+    /// over another file (EEXIST).
+    public func createNew(_ bytes: [UInt8], named name: String) throws(IOFailure) {
+        try AtomicFile.create(name, in: descriptor, path: path + "/" + name, flags: O_EXCL, bytes, sync: false)
+    }
+
+    public func contains(_ name: String) -> Bool {
+        var status = stat()
+        return fstatat(descriptor, name, &status, AT_SYMLINK_NOFOLLOW) == 0
+    }
+
+    public enum Move: Sendable, Equatable {
+        case moved
+        /// There was no such file here: someone moved it first.
+        case missing
+        /// `target` has a file of this name, which stays as it was.
+        case taken
+    }
+
+    /// Renames `name` to the same name in `target`, never over a file already there.
+    public func move(_ name: String, to target: OpenFolder) throws(IOFailure) -> Move {
+        switch Self.renameWithoutReplacing(name, from: descriptor, to: target.descriptor) {
+        case 0: return .moved
+        case ENOENT where !contains(name): return .missing
+        case EEXIST: return .taken
+        case let code:
+            errno = code
+            throw IOFailure.fromErrno(path + "/" + name, "cannot move to \(target.path)", reading: false)
+        }
+    }
+
+    public func sync() { fsync(descriptor) }
+
+    private typealias RenameAt2 = @convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32
+    /// glibc declares renameat2 only for _GNU_SOURCE, which Swift's Glibc module does not set.
+    private static let renameat2Function: RenameAt2? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "renameat2") else { return nil }
+        return unsafeBitCast(symbol, to: RenameAt2.self)
+    }()
+    private static let renameNoReplace: UInt32 = 1
+
+    /// 0, or the errno. One atomic step where the kernel and the file system can
+    /// (RENAME_NOREPLACE); elsewhere a check, then a rename (a file another process creates
+    /// between the two would be replaced: nothing of ours does).
+    private static func renameWithoutReplacing(_ name: String, from: Int32, to: Int32) -> Int32 {
+        if let renameat2 = renameat2Function {
+            if renameat2(from, name, to, name, renameNoReplace) == 0 { return 0 }
+            let code = errno
+            if code != EINVAL && code != ENOSYS { return code }
+        }
+        var status = stat()
+        if fstatat(to, name, &status, AT_SYMLINK_NOFOLLOW) == 0 { return EEXIST }
+        return renameat(from, name, to, name) == 0 ? 0 : errno
     }
 }
 
