@@ -51,6 +51,9 @@ public final class BatchRunner {
     /// Called at each durable point; what it throws aborts the run at once (tests simulate a
     /// crash this way). Nil in production.
     public var checkpoint: ((BatchCheckpoint) throws -> Void)?
+    /// For tests: the staging thread writes a unit's file only when the run needs it on disk
+    /// (`UnitStager`'s `writesOnlyWhenAsked`).
+    var stagingWritesOnlyWhenAsked = false
 
     let human: OutputSink
     let standardOutput: OutputSink
@@ -129,6 +132,9 @@ public final class BatchRunner {
     /// What one run's export phase works with, fixed once it starts.
     private struct ExportContext {
         var outbox: Outbox?
+        /// Writes the units into the outbox's staging folder while the batch is in the ledger's
+        /// transaction. Whatever looks at that folder calls its `finish` first.
+        var stager: UnitStager?
         /// The outbox's real path, as units record it.
         var outboxFolder: String?
         var runId: Int64
@@ -296,6 +302,7 @@ public final class BatchRunner {
                 if !(recovery.published.isEmpty && recovery.removed.isEmpty && recovery.restored.isEmpty) {
                     try say(state, "\(commandName): \(outbox.folder): an interrupted run left units behind: \(recovery.published.count) recorded and now published, \(recovery.restored.count) put back from superseded/, \(recovery.removed.count) never recorded and removed (their documents are exported again)")
                 }
+                state.context.stager = try UnitStager(outbox, writesOnlyWhenAsked: stagingWritesOnlyWhenAsked)
             }
             let heldBefore = try ledger?.heldDocuments() ?? []
             state.context.held = Set(heldBefore.map { ExportContext.heldKey($0.originId, $0.target) })
@@ -321,6 +328,7 @@ public final class BatchRunner {
                 }
             }
             if options.dryRun { return }
+            try state.context.stager?.finish()
             try outbox?.makeDurable(state.progress.staged)
             if outbox == nil { try standardOutput.flush() }
         }
@@ -328,6 +336,8 @@ public final class BatchRunner {
         if options.dryRun || ledger == nil {
             try exportAll()
         } else {
+            // Whatever happens, the staging thread stops here (joined), with every unit it wrote.
+            defer { state.context.stager = nil }
             try ledger!.transaction(exportAll)
             try checkpoint?(.committed)
         }
@@ -396,6 +406,7 @@ public final class BatchRunner {
             if let before {
                 if let savepoint = before.savepoint { try runner.ledger?.rollback(to: savepoint) }
                 if let outbox = state.context.outbox {
+                    try state.context.stager?.finish()
                     let kept = Set(before.progress.staged)
                     for name in state.progress.staged where !kept.contains(name) { FileSystem.remove(outbox.staging + "/" + name) }
                     for moved in state.progress.superseded.dropFirst(before.progress.superseded.count).reversed() {
@@ -628,6 +639,7 @@ public final class BatchRunner {
             // Moved before anything is recorded: should a consumer take the file first, it was
             // delivered, and what follows it must be an update.
             // A unit staged earlier in this same run leaves the staging folder with it.
+            try state.context.stager?.finish()
             let fromStaging = outbox.place(of: superseding.fileName) == .staging
             if fromStaging { state.progress.staged.removeAll { $0 == superseding.fileName } }
             if try outbox.supersede(superseding.fileName) {
@@ -663,7 +675,11 @@ public final class BatchRunner {
                 try ledger.setState(superseding.seq, .superseded, message: "replaced by unit \(unit.seq)", supersededBy: unit.seq)
             }
             if let outbox = state.context.outbox {
-                try outbox.stage(exported.bytes, name: unit.fileName)
+                if let stager = state.context.stager {
+                    try stager.stage(exported.bytes, name: unit.fileName)
+                } else {
+                    try outbox.stage(exported.bytes, name: unit.fileName)
+                }
                 state.progress.staged.append(unit.fileName)
             } else {
                 try emit(state, BatchRunner.standardOutputLine(exported, target: target, originId: originId, fileName: unit.fileName))
@@ -676,7 +692,10 @@ public final class BatchRunner {
                 runId: state.context.runId)
             if state.context.held.contains(ExportContext.heldKey(originId, target)) { try ledger.release(originId: originId, target: target) }
             outcome.outputFile = unit.fileName
-            try checkpoint?(.staged(originId: originId))
+            if let checkpoint {
+                try state.context.stager?.finish()
+                try checkpoint(.staged(originId: originId))
+            }
         } else if !options.dryRun {
             // No ledger at all (a test pipeline): standard output or plain files, nothing recorded.
             let name = UnitName.make(seq: Int64(state.progress.doneCount + 1), originId: originId, fileExtension: target.fileExtension)
@@ -754,6 +773,7 @@ public final class BatchRunner {
             guard let outbox = context.outbox, latest.folder == context.outboxFolder else {
                 return UnitPlan(action: .update, baseSeq: latest.seq)
             }
+            try context.stager?.finish()
             switch outbox.place(of: latest.fileName) {
             case .outbox, .staging, .superseded:
                 return UnitPlan(action: latest.action, baseSeq: latest.baseSeq, superseding: latest)

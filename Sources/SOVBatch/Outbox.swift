@@ -74,7 +74,8 @@ public enum DerivedName {
 /// delivering. A unit reaches it in three steps, so that whatever the kill point and whatever a
 /// consumer takes meanwhile, every unit appears in it exactly once:
 ///
-/// 1. `stage`: the unit is written to `DIR/.staging/`, which consumers do not look at;
+/// 1. `stage`: the unit is written to `DIR/.staging/`, which consumers do not look at (for a
+///    batch, by `UnitStager` on a thread of its own);
 /// 2. `makeDurable`, then the ledger commits the unit as `pending`;
 /// 3. `publish`: renamed from `.staging/` into `DIR`, atomically.
 ///
