@@ -40,9 +40,11 @@ public final class SpectrumAssembler {
         var lines: [HeldLine] = []
     }
 
-    private enum JoinItem {
-        indirect case header(StagedRecord)
-        case line(HeldLine)
+    /// A run of one key's records in the current input: what it gives the join.
+    private struct JoinRun {
+        var key: ContractKey
+        var headers: [StagedRecord] = []
+        var lines: [HeldLine] = []
     }
 
     // The current flat contract's state is reached for every row, only by the assembler's
@@ -73,7 +75,8 @@ public final class SpectrumAssembler {
     private var orderKeysDone: Set<OrderKey> = []
     /// The current input's header and SOV line records, by runs of one key (an export lists a
     /// contract's lines together, so the key is kept once per run, not once per line).
-    private var pendingJoin: [(key: ContractKey, items: [JoinItem])] = []
+    /// A key's first run moves its lines into the join whole, not copied line by line.
+    private var pendingJoin: [JoinRun] = []
     /// SOV lines held in memory; past `spillAfterLines` the next ones go to `spill`.
     public let spillAfterLines: Int
     private var linesInMemory = 0
@@ -142,9 +145,10 @@ public final class SpectrumAssembler {
                 .error(.FMT007, "the fields (\(staged.record.names.prefix(12).joined(separator: ", "))\(staged.record.count > 12 ? ", ..." : "")) match no Spectrum layout: a job header needs Job_Number with Job_Description, Contract_Number or Original_Contract; an SOV line Billing_Item; a change order Change_Order_Number. A --profile can rename fields" + Self.delimiterHint(staged.record), at: staged.record.location)
             ] + warnings)))
         case .jobHeader?:
-            pend(contractKey(staged.record, binding), .header(staged))
+            pendingJoin[pendingRun(for: contractKey(staged.record, binding))].headers.append(staged)
         case .sovLine?:
-            pend(contractKey(staged.record, binding), .line(try hold(staged)))
+            let line = try hold(staged)
+            pendingJoin[pendingRun(for: contractKey(staged.record, binding))].lines.append(line)
         case .flatContract?:
             let comparison = flatKey == nil ? nil : compareWithFlatFirst(staged.record, binding)
             if comparison?.sameKey != true {
@@ -179,37 +183,36 @@ public final class SpectrumAssembler {
         try finishOrder(emit: emit)
         flatKeysDone.removeAll()
         orderKeysDone.removeAll()
-        let contributions = pendingJoin
-        pendingJoin.removeAll()
+        var contributions = pendingJoin
+        pendingJoin = []
         spillFileStart = spill?.end ?? 0
-        for (key, items) in contributions {
+        // Each run is let go once joined: the join's references are never held twice.
+        for index in contributions.indices {
+            let run = contributions[index]
+            contributions[index] = JoinRun(key: run.key)
+            let key = run.key
             if joined[key] == nil {
-                joined[key] = JoinEntry()
+                joined[key] = JoinEntry(header: nil, lines: run.lines)
                 joinOrder.append(key)
+            } else {
+                joined[key]!.lines.append(contentsOf: run.lines)
             }
-            for item in items {
-                switch item {
-                case .header(let staged):
-                    if let first = joined[key]?.header {
-                        try emit(.rejected(Reject(record: staged.record.json, diagnostics: [
-                            .error(.FMT007, "a second job header for contract \(key) (the first is at \(first.record.file):\(first.record.line))", at: staged.record.location)
-                        ])))
-                    } else {
-                        joined[key]?.header = staged
-                    }
-                case .line(let line):
-                    joined[key]?.lines.append(line)
+            for staged in run.headers {
+                if let first = joined[key]!.header {
+                    try emit(.rejected(Reject(record: staged.record.json, diagnostics: [
+                        .error(.FMT007, "a second job header for contract \(key) (the first is at \(first.record.file):\(first.record.line))", at: staged.record.location)
+                    ])))
+                } else {
+                    joined[key]!.header = staged
                 }
             }
         }
     }
 
-    private func pend(_ key: ContractKey, _ item: JoinItem) {
-        if let last = pendingJoin.indices.last, pendingJoin[last].key == key {
-            pendingJoin[last].items.append(item)
-        } else {
-            pendingJoin.append((key, [item]))
-        }
+    /// The index of the run the next record of `key` belongs to: the last one, or a new one.
+    private func pendingRun(for key: ContractKey) -> Int {
+        if pendingJoin.last?.key != key { pendingJoin.append(JoinRun(key: key)) }
+        return pendingJoin.count - 1
     }
 
     /// The input turned out unusable: forgets everything it contributed.
@@ -221,8 +224,8 @@ public final class SpectrumAssembler {
         orderKey = nil
         orderRows.removeAll()
         orderKeysDone.removeAll()
-        for (_, items) in pendingJoin {
-            for item in items { if case .line(.memory) = item { linesInMemory -= 1 } }
+        for run in pendingJoin {
+            for line in run.lines { if case .memory = line { linesInMemory -= 1 } }
         }
         pendingJoin.removeAll()
         spill?.truncate(to: spillFileStart)
