@@ -21,7 +21,10 @@ public struct IOFailure: Error, Sendable, CustomStringConvertible {
     public var description: String { "\(path): \(message)" }
 
     static func fromErrno(_ path: String, _ action: String, reading: Bool) -> IOFailure {
-        let code = errno
+        from(errno: errno, path, action, reading: reading)
+    }
+
+    static func from(errno code: Int32, _ path: String, _ action: String, reading: Bool) -> IOFailure {
         let text = String(cString: strerror(code))
         let status: ExitStatus
         if reading {
@@ -552,12 +555,9 @@ public final class OpenFolder: Sendable {
         case ENOENT where !contains(name): return .missing
         case EEXIST: return .taken
         case let code:
-            errno = code
-            throw IOFailure.fromErrno(path + "/" + name, "cannot move to \(target.path)", reading: false)
+            throw IOFailure.from(errno: code, path + "/" + name, "cannot move to \(target.path)", reading: false)
         }
     }
-
-    public func sync() { fsync(descriptor) }
 
     private typealias RenameAt2 = @convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32
     /// glibc declares renameat2 only for _GNU_SOURCE, which Swift's Glibc module does not set.
