@@ -13,19 +13,30 @@ public enum UnitName {
     public static let maximumBytes = 120
     static let slugBytes = 60
 
+    /// Made as bytes in one buffer: a batch names every unit, on its main thread.
     public static func make(seq: Int64, originId: String, fileExtension: String) -> String {
-        let number = String(seq)
-        let padded = String(repeating: "0", count: max(0, 8 - number.count)) + number
-        let hash = String(SHA256.hex(originId.utf8).prefix(10))
-        let slug = self.slug(originId, maximumBytes: slugBytes)
-        let name = "\(padded)-\(slug.isEmpty ? "" : slug + "-")\(hash).\(fileExtension)"
-        precondition(name.utf8.count <= maximumBytes, "unit name over \(maximumBytes) bytes")
-        return name
+        var name: [UInt8] = []
+        name.reserveCapacity(maximumBytes)
+        let number = Array(String(seq).utf8)
+        name.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: max(0, 8 - number.count)))
+        name.append(contentsOf: number)
+        name.append(UInt8(ascii: "-"))
+        if appendSlug(of: originId, maximumBytes: slugBytes, to: &name) { name.append(UInt8(ascii: "-")) }
+        let digits = Array("0123456789abcdef".utf8)
+        for byte in SHA256.hash(originId.utf8).prefix(5) {
+            name.append(digits[Int(byte >> 4)])
+            name.append(digits[Int(byte & 0xF)])
+        }
+        name.append(UInt8(ascii: "."))
+        name.append(contentsOf: fileExtension.utf8)
+        precondition(name.count <= maximumBytes, "unit name over \(maximumBytes) bytes")
+        return String(decoding: name, as: UTF8.self)
     }
 
-    /// Letters and digits of `text` in lower case, any run of other characters as one `-`.
-    static func slug(_ text: String, maximumBytes: Int) -> String {
-        var slug = ""
+    /// Appends the slug of `text` (its letters and digits in lower case, any run of other
+    /// characters as one `-`, at most `maximumBytes`) to `bytes`; false when it is empty.
+    private static func appendSlug(of text: String, maximumBytes: Int, to bytes: inout [UInt8]) -> Bool {
+        let start = bytes.count
         var pendingDash = false
         for byte in text.utf8 {
             let lower: UInt8
@@ -33,15 +44,15 @@ public enum UnitName {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"): lower = byte
             case UInt8(ascii: "A")...UInt8(ascii: "Z"): lower = byte + 32
             default:
-                pendingDash = !slug.isEmpty
+                pendingDash = bytes.count > start
                 continue
             }
-            if slug.utf8.count + (pendingDash ? 2 : 1) > maximumBytes { break }
-            if pendingDash { slug.append("-") }
+            if bytes.count - start + (pendingDash ? 2 : 1) > maximumBytes { break }
+            if pendingDash { bytes.append(UInt8(ascii: "-")) }
             pendingDash = false
-            slug.unicodeScalars.append(Unicode.Scalar(lower))
+            bytes.append(lower)
         }
-        return slug
+        return bytes.count > start
     }
 }
 

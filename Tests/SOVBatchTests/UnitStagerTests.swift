@@ -105,3 +105,47 @@ import Testing
         #expect(units.map(\.action) == [.create, .create])
     }
 }
+
+/// Unit file names, against the way they were first made (strings joined, the whole hash
+/// written out): a name is in the ledger and on the consumer's side, so it must never change.
+@Suite struct UnitNameTests {
+    private static func firstWay(seq: Int64, originId: String, fileExtension: String) -> String {
+        let number = String(seq)
+        let padded = String(repeating: "0", count: max(0, 8 - number.count)) + number
+        let hash = String(SHA256.hex(originId.utf8).prefix(10))
+        var slug = ""
+        var pendingDash = false
+        for byte in originId.utf8 {
+            let lower: UInt8
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"): lower = byte
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): lower = byte + 32
+            default:
+                pendingDash = !slug.isEmpty
+                continue
+            }
+            if slug.utf8.count + (pendingDash ? 2 : 1) > 60 { break }
+            if pendingDash { slug.append("-") }
+            pendingDash = false
+            slug.unicodeScalars.append(Unicode.Scalar(lower))
+        }
+        return "\(padded)-\(slug.isEmpty ? "" : slug + "-")\(hash).\(fileExtension)"
+    }
+
+    @Test func namesAreMadeAsTheyAlwaysWere() {
+        var random = SplitMix64(seed: 42)
+        let pieces = ["spectrum", ":", "1", "24-1017", "OWN100", "/", "é", "Ü", "-", " ", "___", "x", "ZZ", "09", "✓", "\u{0}", "a.b", "CO-003", "::"]
+        var ids = ["", ":", "---", "spectrum:1:24-1017:OWN100", "procore:pcco:77", String(repeating: "Ab9-", count: 40), "ÉÉÉ", "a", String(repeating: "z", count: 61)]
+        for _ in 0..<2_000 {
+            ids.append((0..<Int(random.next() % 12)).map { _ in pieces[Int(random.next() % UInt64(pieces.count))] }.joined())
+        }
+        let seqs: [Int64] = [1, 9, 42, 12_345_678, 99_999_999, 100_000_000, 1_234_567_890_123]
+        for (index, id) in ids.enumerated() {
+            let seq = seqs[index % seqs.count]
+            for ext in ["json", "xml"] {
+                #expect(UnitName.make(seq: seq, originId: id, fileExtension: ext) == Self.firstWay(seq: seq, originId: id, fileExtension: ext), "\(id)")
+            }
+        }
+        #expect(UnitName.make(seq: 42, originId: "spectrum:1:24-1017:OWN100", fileExtension: "json").hasPrefix("00000042-spectrum-1-24-1017-own100-"))
+    }
+}
