@@ -45,12 +45,12 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
-        // libdeflate: writes those zlib streams (the same format, read back by zlib's inflate) in
-        // two thirds of zlib's time at level 1 (docs/ARCHITECTURE.md, "Ledger backends").
+        // zstd: the form the SQLite ledger writes them in now, in half libdeflate's time at level 1
+        // (zlib reads the rows written before; docs/ARCHITECTURE.md, "Ledger backends").
         .systemLibrary(
-            name: "CLibDeflate",
-            pkgConfig: "libdeflate",
-            providers: [.apt(["libdeflate-dev"])]
+            name: "CZstd",
+            pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"])]
         ),
         .target(name: "SOVCore"),
         .target(name: "SpectrumFormat", dependencies: ["SOVCore", "CLibXML2"]),
@@ -63,7 +63,7 @@ let package = Package(
         .target(name: "SOVFrontEnd", dependencies: ["SOVCore", "SpectrumFormat", "ProcoreFormat"]),
         .target(
             name: "SOVBatch",
-            dependencies: ["SOVCore", "SOVFrontEnd", "SpectrumFormat", "ProcoreFormat", "SOVRules", "SOVMarkup", "CSQLite", "CPostgres", "CZlib", "CLibDeflate"]
+            dependencies: ["SOVCore", "SOVFrontEnd", "SpectrumFormat", "ProcoreFormat", "SOVRules", "SOVMarkup", "CSQLite", "CPostgres", "CZlib", "CZstd"]
         ),
         // The stages that need no ledger: sov-parse, sov-markup and sov-emit link neither SQLite
         // nor libpq (nor what libpq brings: TLS, Kerberos, LDAP), which keeps them small.

@@ -6,10 +6,10 @@ set -euo pipefail
 need_apt=()
 pkg-config --exists libxml-2.0 2>/dev/null || need_apt+=(libxml2-dev)
 pkg-config --exists sqlite3 2>/dev/null || need_apt+=(libsqlite3-dev)
-# The SQLite ledger stores unit bodies and documents as zlib streams.
+# The SQLite ledger stores unit bodies and documents as zstd frames (zstd), and reads the zlib
+# streams earlier releases wrote (zlib).
+pkg-config --exists libzstd 2>/dev/null || need_apt+=(libzstd-dev)
 pkg-config --exists zlib 2>/dev/null || need_apt+=(zlib1g-dev)
-# ... written by libdeflate (zlib reads them back).
-pkg-config --exists libdeflate 2>/dev/null || need_apt+=(libdeflate-dev)
 # The PostgreSQL ledger is built in: its client library is needed to build at all.
 pkg-config --exists libpq 2>/dev/null || need_apt+=(libpq-dev)
 # The server only to test against one (make test-postgres, CI): SOV_SETUP_POSTGRES=1.

@@ -110,7 +110,7 @@ public final class Ledger {
     /// Packs unit bodies and documents on SQLite (schema 3) on its own thread; started at the
     /// first unit written. nil if no thread could be started: `packer` then packs in line.
     lazy var unitPacker: UnitPacker? = UnitPacker()
-    lazy var packer = ZlibPacker()
+    lazy var packer = ZstdPacker()
     /// Units recorded in the open transaction whose packed copy is not written yet: their
     /// `document` is empty until `writePendingPacks`, which every commit, savepoint and read of
     /// a unit's stored copy calls first (docs/ARCHITECTURE.md, "Ledger backends").

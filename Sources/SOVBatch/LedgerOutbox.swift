@@ -182,9 +182,10 @@ extension Ledger {
     /// - `units.stored_as` says how a unit's `document` and `body` are stored. NULL: as given
     ///   (every row written before, and every row on PostgreSQL, whose TOAST compresses large
     ///   values itself); on SQLite, where a 30 KB body took a 64 KB page and was written twice
-    ///   (WAL, then checkpoint), `zlib2`: both as one zlib stream in `document`
-    ///   (`ZlibPacker.pack(document:body:)`), `body` empty; `zlib`: each as its own zlib stream,
-    ///   what this release's first builds wrote (still read).
+    ///   (WAL, then checkpoint), `zstd2`: both as one zstd frame in `document`
+    ///   (`ZstdPacker.pack(document:body:)`), `body` empty. Read as well: `zlib2`, the same as
+    ///   one zlib stream (written until round five of issue 19), and `zlib`, each as its own
+    ///   zlib stream (this release's first builds).
     /// - `exports.billing_items`: a prime contract's codes as one JSON array
     ///   (`Ledger.billingItemsText`), instead of a `contract_items` row each.
     func addCompactStorage() throws {
@@ -196,7 +197,7 @@ extension Ledger {
     enum StoredPart { case document, body }
 
     /// A unit's stored `document` or `body` (`part`) as it was given; nil for NULL. `value` is
-    /// the column that holds it: for `zlib2` always `document` (`storedBodyColumn`). A packed
+    /// the column that holds it: for `zstd2` and `zlib2` always `document` (`storedBodyColumn`). A packed
     /// value that does not unpack is a damaged ledger: an error, never other bytes.
     func storedBytes(_ value: SQLiteValue, storedAs: SQLiteValue, part: StoredPart) throws -> [UInt8]? {
         switch storedAs {
@@ -210,6 +211,11 @@ extension Ledger {
         case .text("zlib2"):
             guard case .blob(let packed) = value, let unit = ZlibPacker.unpackUnit(packed) else {
                 throw LedgerError(path: path, message: "a unit's stored copy is damaged: it is no intact zlib stream of a document and a body")
+            }
+            return Array(part == .document ? unit.document : unit.body)
+        case .text(ZstdPacker.storedAs):
+            guard case .blob(let packed) = value, let unit = ZstdPacker.unpackUnit(packed) else {
+                throw LedgerError(path: path, message: "a unit's stored copy is damaged: it is no intact zstd frame of a document and a body")
             }
             return Array(part == .document ? unit.document : unit.body)
         default:
@@ -226,11 +232,11 @@ extension Ledger {
     /// The column that says how a unit is stored, or NULL before schema 3 (a ledger opened to read).
     private func storedAsColumn() throws -> String { try userVersion() >= 3 ? "stored_as" : "NULL" }
 
-    /// The column that holds a unit's body: `document` for `zlib2` (one stream of both), which
+    /// The column that holds a unit's body: `document` for `zstd2` and `zlib2` (one frame or stream of both), which
     /// only SQLite writes (on PostgreSQL `document` is text and `body` bytea: no one CASE type).
     private func storedBodyColumn() throws -> String {
         guard connection.dialect == .sqlite, try userVersion() >= 3 else { return "body" }
-        return "CASE WHEN stored_as = 'zlib2' THEN document ELSE body END"
+        return "CASE WHEN stored_as IN ('zstd2', 'zlib2') THEN document ELSE body END"
     }
 
     private static let unitColumns = "seq, origin_id, target, kind, action, version, state, file_name, content_hash, base_seq, contract_origin_id, run_id, created_at, state_at, attempts, message, superseded_by, folder, company_id"
@@ -248,7 +254,7 @@ extension Ledger {
     private func hasOutbox() throws -> Bool { try userVersion() >= 2 }
 
     /// Records a new unit and names its file from the sequence it got: `name(seq)`. On SQLite its
-    /// document and body are stored as one zlib stream (`addCompactStorage`), packed on the
+    /// document and body are stored as one zstd frame (`addCompactStorage`), packed on the
     /// packing thread while the caller goes on: the row is written with an empty `document`,
     /// filled in before anything commits or reads it (`writePendingPacks`).
     public func addUnit(_ new: NewUnit, runId: Int64, name: (Int64) -> String, at time: String = Timestamp.now()) throws -> OutboxUnit {
@@ -266,7 +272,7 @@ extension Ledger {
                 [.text(new.originId), .text(new.target.rawValue), .text(new.kind), .text(new.action.rawValue), .integer(Int64(new.version)),
                  .text(new.state.rawValue), .text("#unnamed-" + new.contentHash + "-" + time), .text(new.contentHash),
                  new.baseSeq.map(SQLiteValue.integer) ?? .null, .optional(new.contractOriginId), .integer(runId), .text(time), .text(time),
-                 document, body, .optional(new.folder), .optional(new.meta), .optional(new.companyId), packs ? .text("zlib2") : .null],
+                 document, body, .optional(new.folder), .optional(new.meta), .optional(new.companyId), packs ? .text(ZstdPacker.storedAs) : .null],
                 returning: "seq")
             if inBackground, let unitPacker {
                 unwrittenPacks.insert(seq)

@@ -4,13 +4,26 @@ import SOVTestSupport
 import SOVCore
 import Testing
 
-/// Ledger schema 3: on SQLite a unit's document and body are stored as one zlib stream
-/// (`units.stored_as = 'zlib2'`; `zlib`, a stream each, from this release's first builds, is
-/// still read); rows written before, and every row on PostgreSQL, are stored as given. Whatever
-/// the form, the ledger gives back the bytes it was given.
+/// Ledger schema 3: on SQLite a unit's document and body are stored as one zstd frame
+/// (`units.stored_as = 'zstd2'`; `zlib2`, one zlib stream, and `zlib`, a stream each, which
+/// earlier builds wrote, are still read); rows written before, and every row on PostgreSQL, are
+/// stored as given. Whatever the form, the ledger gives back the bytes it was given.
 @Suite struct LedgerStorageTests {
-    @Test func zlibGivesBackWhatItPacked() {
-        let packer = ZlibPacker()
+    /// The two packed forms, as the tests use them.
+    enum Form: String, CaseIterable, Sendable {
+        case zlib, zstd
+
+        func pack(_ bytes: [UInt8]) -> [UInt8] { self == .zlib ? ZlibPacker.pack(bytes) : ZstdPacker().pack(bytes) }
+        func unpack(_ bytes: [UInt8]) -> [UInt8]? { self == .zlib ? ZlibPacker.unpack(bytes) : ZstdPacker.unpack(bytes) }
+        func pack(document: String, body: [UInt8]) -> [UInt8] {
+            self == .zlib ? ZlibPacker.pack(document: document, body: body) : ZstdPacker().pack(document: document, body: body)
+        }
+        func unpackUnit(_ bytes: [UInt8]) -> (document: ArraySlice<UInt8>, body: ArraySlice<UInt8>)? {
+            self == .zlib ? ZlibPacker.unpackUnit(bytes) : ZstdPacker.unpackUnit(bytes)
+        }
+    }
+
+    @Test(arguments: Form.allCases) func eachFormGivesBackWhatItPacked(_ form: Form) {
         var random = SplitMix64(seed: 19)
         let noise = (0..<70_000).map { _ in UInt8(truncatingIfNeeded: random.next()) }
         let samples: [[UInt8]] = [
@@ -18,17 +31,17 @@ import Testing
             Array("Owner’s rep: \"Dana\" \u{0}\u{1F} ✓".utf8),
         ]
         for sample in samples {
-            let packed = packer.pack(sample)
-            #expect(ZlibPacker.unpack(packed) == sample)
-            // The same packer again, after a reset: the same stream.
-            #expect(packer.pack(sample) == packed)
+            let packed = form.pack(sample)
+            #expect(form.unpack(packed) == sample)
+            #expect(form.pack(sample) == packed)
         }
-        #expect(packer.pack(samples[2]).count < samples[2].count / 20)
-        #expect(packer.pack("{\"a\":1}") == packer.pack(Array("{\"a\":1}".utf8)))
+        // One packer, many values (as the packing thread keeps one): each comes back whole.
+        let packer = ZstdPacker()
+        for sample in samples + samples.reversed() { #expect(ZstdPacker.unpack(packer.pack(sample)) == sample) }
+        #expect(form.pack(samples[2]).count < samples[2].count / 20)
     }
 
-    @Test func aUnitsDocumentAndBodyComeBackFromOneStream() {
-        let packer = ZlibPacker()
+    @Test(arguments: Form.allCases) func aUnitsDocumentAndBodyComeBackFromOneStream(_ form: Form) {
         var random = SplitMix64(seed: 23)
         let noise = (0..<70_000).map { _ in UInt8(truncatingIfNeeded: random.next()) }
         let cases: [(String, [UInt8])] = [
@@ -36,16 +49,16 @@ import Testing
             (String(repeating: "{\"code\":\"01-000\"},", count: 3000), Array(String(repeating: "{\"code\":\"01-000\"},", count: 3100).utf8)),
         ]
         for (document, body) in cases {
-            let packed = packer.pack(document: document, body: body)
-            let unit = ZlibPacker.unpackUnit(packed)
+            let packed = form.pack(document: document, body: body)
+            let unit = form.unpackUnit(packed)
             #expect(unit.map { Array($0.document) } == Array(document.utf8))
             #expect(unit.map { Array($0.body) } == body)
-            #expect(packer.pack(document: document, body: body) == packed)
+            #expect(form.pack(document: document, body: body) == packed)
         }
         // A length prefix longer than what follows, or no prefix at all, is damage.
-        #expect(ZlibPacker.unpackUnit(packer.pack([9, 0, 0, 0, 1, 2, 3])) == nil)
-        #expect(ZlibPacker.unpackUnit(packer.pack([1, 0, 0])) == nil)
-        #expect(ZlibPacker.unpackUnit(packer.pack([0, 0, 0, 0])).map { $0.document.isEmpty && $0.body.isEmpty } == true)
+        #expect(form.unpackUnit(form.pack([9, 0, 0, 0, 1, 2, 3])) == nil)
+        #expect(form.unpackUnit(form.pack([1, 0, 0])) == nil)
+        #expect(form.unpackUnit(form.pack([0, 0, 0, 0])).map { $0.document.isEmpty && $0.body.isEmpty } == true)
     }
 
     /// Rows this release's first builds wrote (`zlib`: a stream each for document and body) still read.
@@ -57,22 +70,51 @@ import Testing
         let document = "{\"lines\":[" + String(repeating: "{\"code\":\"01-000\"},", count: 200) + "{}]}"
         let body = Array(String(repeating: "{\"origin_id\":\"o:01-000\"}\n", count: 300).utf8)
         let raw = try SQLiteConnection(path: folder.file("l.sqlite"), readOnly: false, busyTimeoutMilliseconds: 1000)
-        let packer = ZlibPacker()
         try raw.query("UPDATE units SET document = ?, body = ?, stored_as = 'zlib' WHERE seq = ?",
-                      [.blob(packer.pack(document)), .blob(packer.pack(body)), .integer(seq)])
+                      [.blob(ZlibPacker.pack(document)), .blob(ZlibPacker.pack(body)), .integer(seq)])
         #expect(try ledger.unitBody(seq: seq) == body)
         #expect(try ledger.unitDocument(seq: seq) == document)
     }
 
-    @Test func aDamagedStreamIsRefusedNotMisread() {
-        let packed = ZlibPacker().pack(Array(String(repeating: "line 01-000 General Conditions; ", count: 200).utf8))
-        var flipped = packed
-        flipped[packed.count / 2] ^= 0x40
-        #expect(ZlibPacker.unpack(flipped) == nil)
-        #expect(ZlibPacker.unpack(Array(packed.dropLast(3))) == nil)
-        #expect(ZlibPacker.unpack(packed + [0]) == nil)
-        #expect(ZlibPacker.unpack(Array("{\"plain\":true}".utf8)) == nil)
-        #expect(ZlibPacker.unpack([]) == nil)
+    /// Rows written before zstd (`zlib2`: document and body as one zlib stream) still read.
+    @Test func aUnitStoredAsOneZlibStreamStillReads() throws {
+        let folder = TemporaryFolder()
+        let ledger = try Ledger(path: folder.file("l.sqlite"))
+        let run = try ledger.startRun(mode: "run", inputs: [])
+        let seq = try ledger.addUnit(unit("o", body: [], document: "{}"), runId: run, name: { "u\($0).json" }).seq
+        let document = "{\"lines\":[" + String(repeating: "{\"code\":\"01-000\"},", count: 200) + "{}]}"
+        let body = Array(String(repeating: "{\"origin_id\":\"o:01-000\"}\n", count: 300).utf8)
+        let raw = try SQLiteConnection(path: folder.file("l.sqlite"), readOnly: false, busyTimeoutMilliseconds: 1000)
+        try raw.query("UPDATE units SET document = ?, body = ?, stored_as = 'zlib2' WHERE seq = ?",
+                      [.blob(ZlibPacker.pack(document: document, body: body)), .blob([]), .integer(seq)])
+        #expect(try ledger.unitBody(seq: seq) == body)
+        #expect(try ledger.unitDocument(seq: seq) == document)
+        // A form this build does not know is said, not misread.
+        try raw.query("UPDATE units SET stored_as = 'brotli' WHERE seq = ?", [.integer(seq)])
+        #expect(throws: LedgerError.self) { try ledger.unitBody(seq: seq) }
+    }
+
+    @Test(arguments: Form.allCases) func aDamagedStreamIsRefusedNotMisread(_ form: Form) {
+        var random = SplitMix64(seed: 7)
+        let text = (0..<400).map { "line \($0 % 37)-000 General Conditions \(random.next() % 1000); " }.joined()
+        let packed = form.pack(Array(text.utf8))
+        #expect(form.unpack(packed) == Array(text.utf8))
+        // Any one byte changed, anywhere: refused, or (a bit the content does not depend on) the
+        // same content; never other bytes.
+        var refused = 0
+        for position in stride(from: 0, to: packed.count, by: max(1, packed.count / 97)) {
+            var flipped = packed
+            flipped[position] ^= 0x40
+            let unpacked = form.unpack(flipped)
+            #expect(unpacked == nil || unpacked == Array(text.utf8), "byte \(position) of \(packed.count)")
+            if unpacked == nil { refused += 1 }
+        }
+        #expect(refused > 80)
+        #expect(form.unpack(Array(packed.dropLast(3))) == nil)
+        #expect(form.unpack(packed + [0]) == nil)
+        #expect(form.unpack(packed + packed) == nil)
+        #expect(form.unpack(Array("{\"plain\":true}".utf8)) == nil)
+        #expect(form.unpack([]) == nil)
     }
 
     func unit(_ origin: String, body: [UInt8], document: String) -> NewUnit {
@@ -98,7 +140,7 @@ import Testing
         }
         let forms = try place.raw().query("SELECT stored_as FROM units ORDER BY seq", [])
         switch backend {
-        case .sqlite: #expect(forms.allSatisfy { $0[0] == .text("zlib2") })
+        case .sqlite: #expect(forms.allSatisfy { $0[0] == .text("zstd2") })
         case .postgresql: #expect(forms.allSatisfy { $0[0] == .null })
         }
         // The export recorded with its unit reads the unit's document.
@@ -141,7 +183,7 @@ import Testing
         let after = try ledger.addUnit(unit("after", body: Array("body after".utf8), document: "{\"v\":2}"), runId: run, name: { "u\($0).json" })
         #expect(try ledger.unitBody(seq: after.seq) == Array("body after".utf8))
         let forms = try place.raw().query("SELECT seq, stored_as FROM units ORDER BY seq", [])
-        #expect(forms.map { $0[1] } == [.null, backend == .sqlite ? .text("zlib2") : .null])
+        #expect(forms.map { $0[1] } == [.null, backend == .sqlite ? .text("zstd2") : .null])
     }
 
     /// A ledger written by the release before schema 3 (sov-run of main at schema 2 over the
@@ -334,11 +376,11 @@ import Testing
         let rows = try raw.query("SELECT seq, document, body, stored_as FROM units ORDER BY seq")
         #expect(rows.count == units.count)
         for (row, unit) in zip(rows, units) {
-            #expect(row[2] == .blob([]) && row[3] == .text("zlib2"))
+            #expect(row[2] == .blob([]) && row[3] == .text("zstd2"))
             let packed = try #require(row[1].bytes)
-            // A zlib header (deflate, 32 KB window) and the fastest-level flag.
-            #expect(packed.prefix(2) == [0x78, 0x01])
-            let whole = try #require(ZlibPacker.unpackUnit(packed))
+            // A zstd frame's magic number, little-endian.
+            #expect(packed.prefix(4) == [0x28, 0xB5, 0x2F, 0xFD])
+            let whole = try #require(ZstdPacker.unpackUnit(packed))
             #expect(Array(whole.document) == Array(unit.document.utf8) && Array(whole.body) == unit.body)
         }
         #expect(try reader.integrityCheck() == "ok")
