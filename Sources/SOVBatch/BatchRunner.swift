@@ -636,10 +636,10 @@ public final class BatchRunner {
         var made = try makeUnit(document, target: target, plan: plan)
         outcome.supersededUnit = plan.superseding
         if let superseding = plan.superseding, writes, let outbox = state.context.outbox {
+            try state.context.stager?.finish()
             // Moved before anything is recorded: should a consumer take the file first, it was
             // delivered, and what follows it must be an update.
             // A unit staged earlier in this same run leaves the staging folder with it.
-            try state.context.stager?.finish()
             let fromStaging = outbox.place(of: superseding.fileName) == .staging
             if fromStaging { state.progress.staged.removeAll { $0 == superseding.fileName } }
             if try outbox.supersede(superseding.fileName) {
