@@ -52,6 +52,31 @@ struct LedgerTests {
         #expect(try reread.query("PRAGMA page_size").first?.first?.integer == 4096)
     }
 
+    /// Text is bound from the String's own bytes; what SQLite stores is what it stored when it
+    /// was handed a C string: the text up to its first NUL, empty text as text (not NULL), any
+    /// length. A parameter a call leaves out is NULL, whatever the call before bound.
+    @Test func textIsBoundAsACStringWasAndLeftOutParametersAreNull() throws {
+        let folder = TemporaryFolder()
+        let connection = try SQLiteConnection(path: folder.file("bind.sqlite"), readOnly: false, busyTimeoutMilliseconds: 1000)
+        var texts = ["", "a", "ab\u{0}cd", "\u{0}", "\u{0}tail", "é漢🚧", "e\u{301}", "fifteen bytes!!", "sixteen bytes!!!", "'; DROP TABLE x; --"]
+        texts.append(String(repeating: "0123456789", count: 10_000))
+        texts.append(String(repeating: "é", count: 5_000) + "\u{0}" + "after")
+        texts.append(String("  padded field  ".dropFirst(2).dropLast(2)))
+        for text in texts {
+            let row = try #require(try connection.query("SELECT ?, typeof(?2), hex(CAST(?2 AS BLOB))", [.text(text), .text(text)]).first)
+            let expected = String(decoding: text.utf8.prefix { $0 != 0 }, as: UTF8.self)
+            #expect(row[0] == .text(expected), "\(text.prefix(20))")
+            #expect(row[1] == .text("text"))
+            #expect(row[2] == .text(expected.utf8.map { String(format: "%02X", $0) }.joined()))
+        }
+        let both = try connection.query("SELECT ?, ?", [.text("first"), .integer(2)])
+        #expect(both.first == [.text("first"), .integer(2)])
+        let one = try connection.query("SELECT ?, ?", [.text("again")])
+        #expect(one.first == [.text("again"), .null])
+        let none = try connection.query("SELECT ?, ?")
+        #expect(none.first == [.null, .null])
+    }
+
     @Test func recordsExportsUpdatesAndRuns() throws {
         let folder = TemporaryFolder()
         let ledger = try Ledger(path: folder.file("l.sqlite"))
