@@ -5,23 +5,24 @@ import SOVCore
 /// rendering (5,800 instructions a line through `JSONByteOutput`, with a String built per line
 /// for the origin id and one for the origin data). What every request of a contract shares
 /// (method, path, query, project id, up to the amount) is made once; per line only the amount,
-/// the description, the origin id and the origin data are written, by pointer into a buffer kept
-/// from line to line (an `Array.append` per piece cost 100 to 170 instructions).
+/// the description, the origin id and the origin data are written, by pointer into the room the
+/// caller made for all of them (`room(for:)`): into the import's own array, so that its 30 KB
+/// are not written to a buffer of their own first and copied (an `Array.append` per piece cost
+/// 100 to 170 instructions).
 ///
 /// The bytes are those `ProcoreImportDraft.encodeRequests` describes, as `JSONByteOutput` writes
 /// them (ProcoreImportWriterTests compares the two, for text that needs escaping too).
-struct ProcoreLineItemBytes: ~Copyable {
+struct ProcoreLineItemBytes {
     /// `,{"method":"POST","path":...,"query":{},"body":{"project_id":N,"line_item":{"amount":"`
     private let opening: [UInt8]
     /// The line's origin id up to its billing item code: the contract's, escaped, and `:`.
     private let originIdPrefix: [UInt8]
+    /// Where `write` writes; set by it.
     private var storage: UnsafeMutablePointer<UInt8>
-    private var capacity: Int
-    /// Bytes written in `storage`.
+    /// Bytes written at `storage`.
     private var count = 0
 
-    /// - Parameter lines: how many lines are to come, to size the buffer once.
-    init(path: String, projectId: String, contractOriginId: String, lines: Int) {
+    init(path: String, projectId: String, contractOriginId: String) {
         var opening: [UInt8] = []
         opening.append(contentsOf: #",{"method":"POST","path":"#.utf8)
         JSONWriter.writeString(path, into: &opening)
@@ -32,27 +33,36 @@ struct ProcoreLineItemBytes: ~Copyable {
         var quoted: [UInt8] = []
         JSONWriter.writeString(contractOriginId + ":", into: &quoted)
         originIdPrefix = Array(quoted.dropFirst().dropLast())
-        capacity = max(1 << 10, lines * (opening.count + originIdPrefix.count + 160))
-        storage = .allocate(capacity: capacity)
+        // None until `write` is given one.
+        storage = UnsafeMutablePointer(bitPattern: 1)!
     }
 
-    deinit { storage.deallocate() }
-
-    /// Appends what was written to `bytes`, and `extra` more bytes to come.
-    func copy(to bytes: inout [UInt8], extra: Int) {
-        bytes.reserveCapacity(bytes.count + count + extra)
-        bytes.append(contentsOf: UnsafeBufferPointer(start: storage, count: count))
+    /// At most how many bytes the requests of `lines` take. Escaped text takes at most 6 bytes a
+    /// byte (`\u0001`); percent-encoded, 3. The code is in the origin id and in the origin data;
+    /// the description is the first description, else the second, and the second goes in the
+    /// origin data too. Fixed text and the amount take less than 160 bytes.
+    func room(for lines: [SOVLine]) -> Int {
+        var room = 0
+        for index in lines.indices {
+            room += opening.count + 160 + originIdPrefix.count + 9 * lines[index].code.utf8.count
+                + 6 * ((lines[index].description?.utf8.count ?? 0) + (lines[index].additionalDescription?.utf8.count ?? 0))
+                + 3 * (lines[index].group?.utf8.count ?? 0)
+        }
+        return room
     }
 
-    /// Room for `more` bytes after those written.
-    private mutating func reserve(_ more: Int) {
-        guard count + more > capacity else { return }
-        let larger = max(capacity * 2, count + more)
-        let moved = UnsafeMutablePointer<UInt8>.allocate(capacity: larger)
-        moved.update(from: storage, count: count)
-        storage.deallocate()
-        storage = moved
-        capacity = larger
+    /// Writes the requests of `lines` (each after a comma, as the requests before them are) at
+    /// `start`, which has `room(for: lines)` bytes; returns how many it wrote.
+    mutating func write(_ lines: [SOVLine], to start: UnsafeMutablePointer<UInt8>) -> Int {
+        storage = start
+        count = 0
+        // Fields read in place: a copy of each line retained and released all its strings.
+        for index in lines.indices {
+            let description = lines[index].description ?? lines[index].additionalDescription
+            let additional = lines[index].description == nil ? nil : lines[index].additionalDescription
+            append(amount: lines[index].amount, description: description, code: lines[index].code, additional: additional, group: lines[index].group)
+        }
+        return count
     }
 
     /// Writes `text` (room reserved).
@@ -73,21 +83,7 @@ struct ProcoreLineItemBytes: ~Copyable {
         count += bytes.count
     }
 
-    /// The requests of `lines`, after the requests before them (so each after a comma).
-    mutating func append(_ lines: [SOVLine]) {
-        // Fields read in place: a copy of each line retained and released all its strings.
-        for index in lines.indices {
-            let description = lines[index].description ?? lines[index].additionalDescription
-            let additional = lines[index].description == nil ? nil : lines[index].additionalDescription
-            append(amount: lines[index].amount, description: description, code: lines[index].code, additional: additional, group: lines[index].group)
-        }
-    }
-
     private mutating func append(amount: Money, description: String?, code: String, additional: String?, group: String?) {
-        // Escaped text takes at most 6 bytes a byte (`\u0001`); percent-encoded, 3. The code is
-        // in the origin id and in the origin data.
-        reserve(opening.count + 160 + originIdPrefix.count + 9 * code.utf8.count + 6 * (description?.utf8.count ?? 0)
-            + 3 * (additional?.utf8.count ?? 0) + 3 * (group?.utf8.count ?? 0))
         put(opening)
         count += Self.amount(amount, into: storage + count)
         put(#"""#)
@@ -149,18 +145,23 @@ struct ProcoreLineItemBytes: ~Copyable {
 
     /// Whether any byte of `text` needs escaping: eight bytes at a time, with the bit tricks of
     /// `JSONByteOutput` (a byte below 0x20, or '"', '\\' or DEL, leaves a high bit set).
+    /// The bytes after the last whole word are checked as one more word: the last eight bytes
+    /// (some checked twice), or, for text shorter than a word, its bytes padded with `A`s, which
+    /// need no escape (a byte at a time, they cost as much as the rest).
     static func anyNeedsEscape(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
         let raw = UnsafeRawPointer(text.baseAddress!)
+        guard text.count >= 8 else {
+            var word: UInt64 = 0x4141_4141_4141_4141
+            withUnsafeMutableBytes(of: &word) { $0.baseAddress!.copyMemory(from: raw, byteCount: text.count) }
+            return anyNeedsEscape(UInt64(littleEndian: word))
+        }
         var offset = 0
         while offset + 8 <= text.count {
             if anyNeedsEscape(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self))) { return true }
             offset += 8
         }
-        while offset < text.count {
-            if needsEscape(text[offset]) { return true }
-            offset += 1
-        }
-        return false
+        guard offset < text.count else { return false }
+        return anyNeedsEscape(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: text.count - 8, as: UInt64.self)))
     }
 
     @inline(__always)
@@ -174,9 +175,10 @@ struct ProcoreLineItemBytes: ~Copyable {
         return (below | zeros(word ^ (ones &* 0x22)) | zeros(word ^ (ones &* 0x5C)) | zeros(word ^ (ones &* 0x7F))) & highs != 0
     }
 
-    /// Whether a byte must be escaped in a JSON string, as `JSONWriter.writeString` decides.
+    /// Whether a byte must be escaped in a JSON string, as `JSONWriter.writeString` decides (the
+    /// tests check `anyNeedsEscape` against it).
     @inline(__always)
-    private static func needsEscape(_ byte: UInt8) -> Bool {
+    static func needsEscape(_ byte: UInt8) -> Bool {
         byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == 0x7F
     }
 

@@ -136,8 +136,45 @@ private func strings(in value: JSONValue, at path: String = "") -> [(String, Str
         draft.writeJSON(into: &bytes)
         var treeBytes: [UInt8] = [UInt8(ascii: "x")]
         JSONWriter.write(draft.json, into: &treeBytes)
-        #expect(String(decoding: bytes, as: UTF8.self) == String(decoding: treeBytes, as: UTF8.self))
+        #expect(bytes == treeBytes)
         #expect(draft.json["requests"]?.arrayValue?.count == lines.count + 1)
+
+        // Written into an array that holds more before it, or nothing; with one line, or none.
+        for (prefix, someLines) in [(Array("{\"earlier\":1}\n".utf8), Array(lines.prefix(1))), ([], []), (Array(repeating: UInt8(ascii: " "), count: 5_000), lines)] {
+            contract.lines = someLines
+            guard case .ready(let draft) = ProcoreImportWriter.draft(for: .primeContract(contract), projectLookup: lookup) else { continue }
+            var bytes = prefix
+            draft.writeJSON(into: &bytes)
+            var treeBytes = prefix
+            JSONWriter.write(draft.json, into: &treeBytes)
+            #expect(bytes == treeBytes, "\(prefix.count) bytes before, \(someLines.count) lines")
+        }
+    }
+
+    /// The word-wise check says what a byte-by-byte check says, for text of every length up to
+    /// five words, with a byte to escape (or none) at every place, the tail word overlapping or
+    /// padded included.
+    @Test func anyNeedsEscapeAgreesWithEveryByte() {
+        var random = SplitMix64(seed: 0xE5CA_9E)
+        let plain: [UInt8] = Array("Az09 -_/&=%+?#{}~".utf8) + [0x80, 0xC3, 0xA9, 0xF0, 0x9F, 0xFF]
+        let escaped: [UInt8] = [0x00, 0x01, 0x09, 0x0A, 0x1F, UInt8(ascii: "\""), UInt8(ascii: "\\"), 0x7F]
+        for length in 0...40 {
+            for place in -1..<length {
+                for round in 0..<4 {
+                    var text = (0..<length).map { _ in plain[Int(random.next() % UInt64(plain.count))] }
+                    if place >= 0 { text[place] = escaped[Int(random.next() % UInt64(escaped.count))] }
+                    // Sometimes a second one later, or only bytes next to the escaped ones.
+                    if round == 3, length > 0 { text[Int(random.next() % UInt64(length))] = 0x20 }
+                    let expected = text.contains(where: ProcoreLineItemBytes.needsEscape)
+                    // A buffer with bytes around it that would need escaping, never read.
+                    var framed = [0x22] + text + [0x00]
+                    let found = framed.withUnsafeMutableBufferPointer { buffer in
+                        ProcoreLineItemBytes.anyNeedsEscape(UnsafeBufferPointer(rebasing: buffer[1..<(1 + length)]))
+                    }
+                    #expect(found == expected, "\(text)")
+                }
+            }
+        }
     }
 
     @Test func amountsAreSpelledAsMoneyDescriptionSpellsThem() {
