@@ -174,6 +174,8 @@ extension StringProtocol {
         while end > start, bytes[end - 1] == UInt8(ascii: " ") || bytes[end - 1] == UInt8(ascii: "\t") { end -= 1 }
         if start > 0, start < bytes.count, bytes[start] >= 0x80 { return nil }
         if end < bytes.count, end > start, bytes[end - 1] >= 0x80 { return nil }
+        // Nothing to cut (nearly every field): the String itself, not a copy.
+        if start == 0, end == bytes.count, let whole = self as? String { return whole }
         return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
     }
 
