@@ -438,11 +438,13 @@ public final class Ledger {
     public func entry(originId: String, target: ExportTarget, loadingDocument: Bool = true) throws -> LedgerEntry? {
         if try userVersion() == 0 { return nil }
         if loadingDocument { try writePendingPacks() }
-        let columns = loadingDocument ? try selectedEntryColumns() : Ledger.entryColumnsWithoutDocument
-        return try connection.query(
-            "SELECT \(columns) FROM exports WHERE origin_id = ? AND target = ?", [.text(originId), .text(target.rawValue)]
-        ).first.map { row in try entry(row) }
+        let sql = loadingDocument ? "SELECT \(try selectedEntryColumns()) FROM exports WHERE origin_id = ? AND target = ?" : Ledger.entryWithoutDocumentSQL
+        return try connection.query(sql, [.text(originId), .text(target.rawValue)]).first.map { row in try entry(row) }
     }
+
+    /// The text of the statements a batch runs for every document, made once rather than at
+    /// each call (and hashed from the same storage by the statement cache).
+    private static let entryWithoutDocumentSQL = "SELECT \(entryColumnsWithoutDocument) FROM exports WHERE origin_id = ? AND target = ?"
 
     /// The stored comparable document of an export (what `entry(loadingDocument: false)` leaves out).
     public func entryDocument(originId: String, target: ExportTarget) throws -> String? {
@@ -491,16 +493,7 @@ public final class Ledger {
             // conflict with: a plain INSERT, which SQLite runs in about a third of the upsert's
             // time when foreign keys are on.
             try connection.query(
-                """
-                INSERT INTO exports (\(Ledger.entryColumns), billing_items) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """ + (previous == nil ? "" : """
-
-                ON CONFLICT (origin_id, target) DO UPDATE SET kind = excluded.kind, content_hash = excluded.content_hash,
-                    version = excluded.version, run_id = excluded.run_id, exported_at = excluded.exported_at,
-                    file_name = excluded.file_name, project_id = excluded.project_id, company = excluded.company,
-                    job = excluded.job, customer = excluded.customer, document = excluded.document,
-                    billing_items = excluded.billing_items
-                """),
+                previous == nil ? Ledger.insertExportSQL : Ledger.upsertExportSQL,
                 [.text(export.originId), .text(export.target.rawValue), .text(export.kind), .text(export.contentHash),
                  .integer(Int64(version)), .integer(runId), .text(time), .text(export.fileName), .optional(export.projectId),
                  .optional(export.contract?.company), .optional(export.contract?.job), .optional(export.contract?.customer),
@@ -525,6 +518,18 @@ public final class Ledger {
             return version
         }
     }
+
+    private static let insertExportSQL = """
+        INSERT INTO exports (\(Ledger.entryColumns), billing_items) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
+    private static let upsertExportSQL = insertExportSQL + """
+
+        ON CONFLICT (origin_id, target) DO UPDATE SET kind = excluded.kind, content_hash = excluded.content_hash,
+            version = excluded.version, run_id = excluded.run_id, exported_at = excluded.exported_at,
+            file_name = excluded.file_name, project_id = excluded.project_id, company = excluded.company,
+            job = excluded.job, customer = excluded.customer, document = excluded.document,
+            billing_items = excluded.billing_items
+        """
 
     /// A prime contract's billing item codes as `exports.billing_items` keeps them (schema 3): a
     /// JSON array, sorted, without repeats; nil for none. They were a row each in

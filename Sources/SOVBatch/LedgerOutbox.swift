@@ -286,11 +286,11 @@ extension Ledger {
     /// The newest unit of a document that a newer version has not replaced.
     public func latestUnit(originId: String, target: ExportTarget) throws -> OutboxUnit? {
         guard try hasOutbox() else { return nil }
-        return try connection.query(
-            "SELECT \(Ledger.unitColumns) FROM units WHERE origin_id = ? AND target = ? AND state <> 'superseded' ORDER BY seq DESC LIMIT 1",
-            [.text(originId), .text(target.rawValue)]
-        ).first.map(unit)
+        return try connection.query(Ledger.latestUnitSQL, [.text(originId), .text(target.rawValue)]).first.map(unit)
     }
+
+    /// Asked for every document of a batch: the text made once, not at each call.
+    private static let latestUnitSQL = "SELECT \(Ledger.unitColumns) FROM units WHERE origin_id = ? AND target = ? AND state <> 'superseded' ORDER BY seq DESC LIMIT 1"
 
     public func unit(seq: Int64) throws -> OutboxUnit? {
         guard try hasOutbox() else { return nil }
