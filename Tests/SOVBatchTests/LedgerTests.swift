@@ -77,6 +77,23 @@ struct LedgerTests {
         #expect(none.first == [.null, .null])
     }
 
+    /// Time stamps are written digit by digit for years 0 to 9999, as the padded interpolation
+    /// (kept for other years) writes them.
+    @Test func timeStampsAreThePaddedOnes() {
+        var random = SplitMix64(seed: 0x7173_7A3D)
+        var seconds: [Int] = [0, 1, 59, 60, 3599, 86_399, 86_400, -1, -86_400, 951_782_400, 1_741_944_413, 4_102_444_799, 4_102_444_800,
+                              253_402_300_799, 253_402_300_800, -62_135_596_800, -62_167_219_200, -62_167_219_201, -62_198_755_201]
+        for _ in 0..<3_000 { seconds.append(Int(Int64(bitPattern: random.next()) % 400_000_000_000)) }
+        for second in seconds {
+            var time = time_t(second)
+            var parts = tm()
+            gmtime_r(&time, &parts)
+            let stamp = Timestamp.format(seconds: second)
+            #expect(Array(stamp.utf8) == Array(Timestamp.paddedFormat(parts).utf8), "\(second)")
+        }
+        #expect(Timestamp.format(seconds: 1_741_944_413) == "2025-03-14T09:26:53Z")
+    }
+
     @Test func recordsExportsUpdatesAndRuns() throws {
         let folder = TemporaryFolder()
         let ledger = try Ledger(path: folder.file("l.sqlite"))
