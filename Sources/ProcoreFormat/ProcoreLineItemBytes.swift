@@ -200,32 +200,9 @@ struct ProcoreLineItemBytes {
     }
 
     /// The amount as `Money.description` spells it (`-1250.05`), without quotes, at `out` (room
-    /// for 22 bytes); returns its length.
+    /// for 24 bytes); returns its length. `JSONByteOutput`'s digits, two at a time, where one at
+    /// a time cost twice as many instructions.
     static func amount(_ amount: Money, into out: UnsafeMutablePointer<UInt8>) -> Int {
-        let minorDigits = amount.currency.minorDigits
-        // A sign, 20 digits and a point at most, written from the end.
-        var scratch: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        return withUnsafeMutableBytes(of: &scratch) { scratch in
-            let end = scratch.count
-            var start = end
-            var rest = amount.minorUnits.magnitude
-            @inline(__always) func digit() {
-                start -= 1
-                scratch[start] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
-                rest /= 10
-            }
-            for _ in 0..<minorDigits { digit() }
-            if minorDigits > 0 {
-                start -= 1
-                scratch[start] = UInt8(ascii: ".")
-            }
-            repeat { digit() } while rest > 0
-            if amount.minorUnits < 0 {
-                start -= 1
-                scratch[start] = UInt8(ascii: "-")
-            }
-            out.update(from: scratch.baseAddress!.assumingMemoryBound(to: UInt8.self) + start, count: end - start)
-            return end - start
-        }
+        JSONByteOutput.amount(amount, into: out)
     }
 }

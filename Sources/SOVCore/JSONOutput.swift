@@ -548,7 +548,7 @@ public struct JSONByteOutput: JSONOutput {
 
     /// Writes `value` as `Money.description` spells it ("-1250.05"); returns the length.
     @inline(__always)
-    static func amount(_ value: Money, into out: UnsafeMutablePointer<UInt8>) -> Int {
+    public static func amount(_ value: Money, into out: UnsafeMutablePointer<UInt8>) -> Int {
         digits(value.minorUnits.magnitude, negative: value.minorUnits < 0, fractionDigits: value.currency.minorDigits, into: out)
     }
 
