@@ -65,10 +65,10 @@ struct ProcoreLineItemBytes {
         return count
     }
 
-    /// Writes `text` (room reserved).
+    /// Writes `text` (room reserved), by `JSONByteOutput`'s word moves.
     @inline(__always)
     private mutating func put(_ text: StaticString) {
-        (storage + count).update(from: text.utf8Start, count: text.utf8CodeUnitCount)
+        JSONByteOutput.copy(text.utf8Start, count: text.utf8CodeUnitCount, to: storage + count)
         count += text.utf8CodeUnitCount
     }
 
@@ -79,7 +79,7 @@ struct ProcoreLineItemBytes {
 
     @inline(__always)
     private mutating func put(_ bytes: UnsafeBufferPointer<UInt8>) {
-        if let base = bytes.baseAddress { (storage + count).update(from: base, count: bytes.count) }
+        if let base = bytes.baseAddress { JSONByteOutput.copy(base, count: bytes.count, to: storage + count) }
         count += bytes.count
     }
 
@@ -130,56 +130,14 @@ struct ProcoreLineItemBytes {
     }
 
     /// What `text` is inside a JSON string, escaped as `JSONWriter.writeString` escapes it
-    /// (room reserved). Copied and checked in one pass; escaped again only when it needs it.
+    /// (room reserved): copied and checked in one pass by `JSONByteOutput` (eight bytes at a
+    /// time), escaped by it only when it needs it.
     private mutating func putContents(_ text: UnsafeBufferPointer<UInt8>) {
-        guard let base = text.baseAddress else { return }
-        (storage + count).update(from: base, count: text.count)
-        guard Self.anyNeedsEscape(text) else {
-            count += text.count
+        guard JSONByteOutput.copyUnlessEscaped(text, to: storage + count) else {
+            count += JSONByteOutput.escape(text, into: storage + count)
             return
         }
-        var escaped: [UInt8] = []
-        JSONWriter.writeString(String(decoding: text, as: UTF8.self), into: &escaped)
-        escaped.withUnsafeBufferPointer { put(UnsafeBufferPointer(rebasing: $0.dropFirst().dropLast())) }
-    }
-
-    /// Whether any byte of `text` needs escaping: eight bytes at a time, with the bit tricks of
-    /// `JSONByteOutput` (a byte below 0x20, or '"', '\\' or DEL, leaves a high bit set).
-    /// The bytes after the last whole word are checked as one more word: the last eight bytes
-    /// (some checked twice), or, for text shorter than a word, its bytes padded with `A`s, which
-    /// need no escape (a byte at a time, they cost as much as the rest).
-    static func anyNeedsEscape(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
-        let raw = UnsafeRawPointer(text.baseAddress!)
-        guard text.count >= 8 else {
-            var word: UInt64 = 0x4141_4141_4141_4141
-            withUnsafeMutableBytes(of: &word) { $0.baseAddress!.copyMemory(from: raw, byteCount: text.count) }
-            return anyNeedsEscape(UInt64(littleEndian: word))
-        }
-        var offset = 0
-        while offset + 8 <= text.count {
-            if anyNeedsEscape(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self))) { return true }
-            offset += 8
-        }
-        guard offset < text.count else { return false }
-        return anyNeedsEscape(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: text.count - 8, as: UInt64.self)))
-    }
-
-    @inline(__always)
-    private static func anyNeedsEscape(_ word: UInt64) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs = ones &<< 7
-        // Zero bytes of a word leave their high bit set here (not only they, above a zero byte;
-        // but only when there is one).
-        @inline(__always) func zeros(_ word: UInt64) -> UInt64 { (word &- ones) & ~word }
-        let below = (word &- ones &* 0x20) & ~word
-        return (below | zeros(word ^ (ones &* 0x22)) | zeros(word ^ (ones &* 0x5C)) | zeros(word ^ (ones &* 0x7F))) & highs != 0
-    }
-
-    /// Whether a byte must be escaped in a JSON string, as `JSONWriter.writeString` decides (the
-    /// tests check `anyNeedsEscape` against it).
-    @inline(__always)
-    static func needsEscape(_ byte: UInt8) -> Bool {
-        byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == 0x7F
+        count += text.count
     }
 
     /// `text` percent-encoded as `OriginData` encodes a value (room reserved).

@@ -151,32 +151,6 @@ private func strings(in value: JSONValue, at path: String = "") -> [(String, Str
         }
     }
 
-    /// The word-wise check says what a byte-by-byte check says, for text of every length up to
-    /// five words, with a byte to escape (or none) at every place, the tail word overlapping or
-    /// padded included.
-    @Test func anyNeedsEscapeAgreesWithEveryByte() {
-        var random = SplitMix64(seed: 0xE5CA_9E)
-        let plain: [UInt8] = Array("Az09 -_/&=%+?#{}~".utf8) + [0x80, 0xC3, 0xA9, 0xF0, 0x9F, 0xFF]
-        let escaped: [UInt8] = [0x00, 0x01, 0x09, 0x0A, 0x1F, UInt8(ascii: "\""), UInt8(ascii: "\\"), 0x7F]
-        for length in 0...40 {
-            for place in -1..<length {
-                for round in 0..<4 {
-                    var text = (0..<length).map { _ in plain[Int(random.next() % UInt64(plain.count))] }
-                    if place >= 0 { text[place] = escaped[Int(random.next() % UInt64(escaped.count))] }
-                    // Sometimes a second one later, or only bytes next to the escaped ones.
-                    if round == 3, length > 0 { text[Int(random.next() % UInt64(length))] = 0x20 }
-                    let expected = text.contains(where: ProcoreLineItemBytes.needsEscape)
-                    // A buffer with bytes around it that would need escaping, never read.
-                    var framed = [0x22] + text + [0x00]
-                    let found = framed.withUnsafeMutableBufferPointer { buffer in
-                        ProcoreLineItemBytes.anyNeedsEscape(UnsafeBufferPointer(rebasing: buffer[1..<(1 + length)]))
-                    }
-                    #expect(found == expected, "\(text)")
-                }
-            }
-        }
-    }
-
     @Test func amountsAreSpelledAsMoneyDescriptionSpellsThem() {
         for units: Int64 in [0, 7, -7, 10, 99, -100, 101, 1_000_000, -1_234_567_890_123, Int64.max, Int64.min] {
             for currency in [Currency.usd, Currency(code: "JPY", minorDigits: 0), Currency(code: "XBH", minorDigits: 6)] {
