@@ -77,6 +77,26 @@ struct LedgerTests {
         #expect(none.first == [.null, .null])
     }
 
+    /// Statements are found again by where their SQL lies; text made anew for each call, of the
+    /// same length (which may come to lie where freed text lay), short text, literals and static
+    /// text each run their own statement.
+    @Test func eachSQLTextRunsItsOwnStatement() throws {
+        let folder = TemporaryFolder()
+        let connection = try SQLiteConnection(path: folder.file("statements.sqlite"), readOnly: false, busyTimeoutMilliseconds: 1000)
+        for round in 0..<3 {
+            for value in 100..<400 {
+                // Made at each call: freed after it, the same length every time.
+                let sql = "SELECT \(value) AS value, ? AS bound -- padding to be long"
+                #expect(try connection.query(sql, [.integer(Int64(round))]).first == [.integer(Int64(value)), .integer(Int64(round))])
+                #expect(try connection.query("SELECT 1 AS literal_value_long_enough", []).first == [.integer(1)])
+                #expect(try connection.query("SELECT 2", []).first == [.integer(2)])
+                #expect(try connection.query(Self.staticSQL, [.text("t\(value)")]).first == [.text("t\(value)")])
+            }
+        }
+    }
+
+    static let staticSQL = "SELECT ? AS " + String(repeating: "x", count: 20)
+
     /// Time stamps are written digit by digit for years 0 to 9999, as the padded interpolation
     /// (kept for other years) writes them.
     @Test func timeStampsAreThePaddedOnes() {
