@@ -37,6 +37,8 @@ public struct ProjectMap: Sendable {
     /// job cost an allocation each (1,600 instructions a row for the bench's map).
     private let firstRowOfJob: [String: Int]
     private let nextRowOfJob: [Int]
+    /// Whether any job has more than one row (only then can two rows map the same contract).
+    public let hasRepeatedJobs: Bool
 
     public init(file: String = "<project map>", mappings: [ProjectMapping]) {
         self.file = file
@@ -45,11 +47,16 @@ public struct ProjectMap: Sendable {
         first.reserveCapacity(mappings.count)
         var next = [Int](repeating: -1, count: mappings.count)
         // From the last row up, each row goes before the rows of its job already linked.
+        var repeated = false
         for index in mappings.indices.reversed() {
-            if let later = first.updateValue(index, forKey: mappings[index].job) { next[index] = later }
+            if let later = first.updateValue(index, forKey: mappings[index].job) {
+                next[index] = later
+                repeated = true
+            }
         }
         firstRowOfJob = first
         nextRowOfJob = next
+        hasRepeatedJobs = repeated
     }
 
     public static let requiredColumns = ["job", "project_id"]
