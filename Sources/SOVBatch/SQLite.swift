@@ -69,8 +69,13 @@ final class SQLiteConnection: LedgerConnection {
     /// stays near 1 MB), beyond that spilled to the file as before. Process-wide, and taken only
     /// before SQLite's first use (later the call is refused, harmlessly). Only undo within an
     /// open transaction reads this journal; a crash rolls back through the WAL, as before.
+    ///
+    /// Memory statistics are off too: SQLite then allocates without taking a mutex and counting
+    /// each allocation and free (a tenth of its instructions on a batch's main thread), for the
+    /// counts of `sqlite3_memory_used` and a soft heap limit, which the ledger never asks for.
     private static let statementJournalInMemory: Void = {
         _ = sov_sqlite_config_statement_journal_spill(8 << 20)
+        _ = sov_sqlite_config_memory_statistics(0)
     }()
 
     /// Opens `name` (a path, or a URI with SQLITE_OPEN_URI); errors name `path`.

@@ -1,3 +1,4 @@
+import CSQLite
 import Foundation
 import SOVTestSupport
 @testable import SOVBatch
@@ -75,6 +76,16 @@ struct LedgerTests {
         #expect(one.first == [.text("again"), .null])
         let none = try connection.query("SELECT ?, ?")
         #expect(none.first == [.null, .null])
+    }
+
+    /// The ledger's SQLite keeps no memory statistics (its allocations take no mutex): what it
+    /// has in use reads 0 while a ledger is open and has run statements.
+    @Test func sqliteKeepsNoMemoryStatistics() throws {
+        let folder = TemporaryFolder()
+        try ledgerWithOneContract(at: folder.file("l.sqlite"))
+        let ledger = try Ledger(path: folder.file("l.sqlite"))
+        #expect(try ledger.entries().count == 1)
+        #expect(sqlite3_memory_used() == 0)
     }
 
     /// Statements are found again by where their SQL lies; text made anew for each call, of the
