@@ -36,12 +36,23 @@ public struct ProcoreImportDraft: Sendable {
             encodeOpening(into: &output)
             Self.encodeContractRequest(contract, key: key, status: status, projectId: projectId, into: &output)
         }
-        var lineItems = ProcoreLineItemBytes(path: Self.contractLinePath, projectId: projectId, contractOriginId: key.originId, lines: contract.lines.count)
-        lineItems.append(contract.lines)
-        // The closing brackets and the caller's newline.
-        lineItems.copy(to: &buffer, extra: 3)
-        buffer.append(UInt8(ascii: "]"))
-        buffer.append(UInt8(ascii: "}"))
+        var lineItems = ProcoreLineItemBytes(path: Self.contractLinePath, projectId: projectId, contractOriginId: key.originId)
+        // The line items go straight into a new array holding what `buffer` holds, sized for
+        // them, the closing brackets and the caller's newline: an array has no room to write
+        // into past its end, and copying them in from a buffer of their own cost more than
+        // moving the few hundred bytes before them.
+        let before = buffer
+        buffer = [UInt8](unsafeUninitializedCapacity: before.count + lineItems.room(for: contract.lines) + 3) { out, count in
+            let start = out.baseAddress!
+            before.withUnsafeBufferPointer { before in
+                if let base = before.baseAddress { start.initialize(from: base, count: before.count) }
+            }
+            var end = before.count
+            end += lineItems.write(contract.lines, to: start + end)
+            out[end] = UInt8(ascii: "]")
+            out[end + 1] = UInt8(ascii: "}")
+            count = end + 2
+        }
     }
 
     public var json: JSONValue { JSONTreeOutput.build { encode(into: &$0) } }

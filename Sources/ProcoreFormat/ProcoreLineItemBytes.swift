@@ -5,23 +5,24 @@ import SOVCore
 /// rendering (5,800 instructions a line through `JSONByteOutput`, with a String built per line
 /// for the origin id and one for the origin data). What every request of a contract shares
 /// (method, path, query, project id, up to the amount) is made once; per line only the amount,
-/// the description, the origin id and the origin data are written, by pointer into a buffer kept
-/// from line to line (an `Array.append` per piece cost 100 to 170 instructions).
+/// the description, the origin id and the origin data are written, by pointer into the room the
+/// caller made for all of them (`room(for:)`): into the import's own array, so that its 30 KB
+/// are not written to a buffer of their own first and copied (an `Array.append` per piece cost
+/// 100 to 170 instructions).
 ///
 /// The bytes are those `ProcoreImportDraft.encodeRequests` describes, as `JSONByteOutput` writes
 /// them (ProcoreImportWriterTests compares the two, for text that needs escaping too).
-struct ProcoreLineItemBytes: ~Copyable {
+struct ProcoreLineItemBytes {
     /// `,{"method":"POST","path":...,"query":{},"body":{"project_id":N,"line_item":{"amount":"`
     private let opening: [UInt8]
     /// The line's origin id up to its billing item code: the contract's, escaped, and `:`.
     private let originIdPrefix: [UInt8]
+    /// Where `write` writes; set by it.
     private var storage: UnsafeMutablePointer<UInt8>
-    private var capacity: Int
-    /// Bytes written in `storage`.
+    /// Bytes written at `storage`.
     private var count = 0
 
-    /// - Parameter lines: how many lines are to come, to size the buffer once.
-    init(path: String, projectId: String, contractOriginId: String, lines: Int) {
+    init(path: String, projectId: String, contractOriginId: String) {
         var opening: [UInt8] = []
         opening.append(contentsOf: #",{"method":"POST","path":"#.utf8)
         JSONWriter.writeString(path, into: &opening)
@@ -32,33 +33,42 @@ struct ProcoreLineItemBytes: ~Copyable {
         var quoted: [UInt8] = []
         JSONWriter.writeString(contractOriginId + ":", into: &quoted)
         originIdPrefix = Array(quoted.dropFirst().dropLast())
-        capacity = max(1 << 10, lines * (opening.count + originIdPrefix.count + 160))
-        storage = .allocate(capacity: capacity)
+        // None until `write` is given one.
+        storage = UnsafeMutablePointer(bitPattern: 1)!
     }
 
-    deinit { storage.deallocate() }
-
-    /// Appends what was written to `bytes`, and `extra` more bytes to come.
-    func copy(to bytes: inout [UInt8], extra: Int) {
-        bytes.reserveCapacity(bytes.count + count + extra)
-        bytes.append(contentsOf: UnsafeBufferPointer(start: storage, count: count))
+    /// At most how many bytes the requests of `lines` take. Escaped text takes at most 6 bytes a
+    /// byte (`\u0001`); percent-encoded, 3. The code is in the origin id and in the origin data;
+    /// the description is the first description, else the second, and the second goes in the
+    /// origin data too. Fixed text and the amount take less than 160 bytes.
+    func room(for lines: [SOVLine]) -> Int {
+        var room = 0
+        for index in lines.indices {
+            room += opening.count + 160 + originIdPrefix.count + 9 * lines[index].code.utf8.count
+                + 6 * ((lines[index].description?.utf8.count ?? 0) + (lines[index].additionalDescription?.utf8.count ?? 0))
+                + 3 * (lines[index].group?.utf8.count ?? 0)
+        }
+        return room
     }
 
-    /// Room for `more` bytes after those written.
-    private mutating func reserve(_ more: Int) {
-        guard count + more > capacity else { return }
-        let larger = max(capacity * 2, count + more)
-        let moved = UnsafeMutablePointer<UInt8>.allocate(capacity: larger)
-        moved.update(from: storage, count: count)
-        storage.deallocate()
-        storage = moved
-        capacity = larger
+    /// Writes the requests of `lines` (each after a comma, as the requests before them are) at
+    /// `start`, which has `room(for: lines)` bytes; returns how many it wrote.
+    mutating func write(_ lines: [SOVLine], to start: UnsafeMutablePointer<UInt8>) -> Int {
+        storage = start
+        count = 0
+        // Fields read in place: a copy of each line retained and released all its strings.
+        for index in lines.indices {
+            let description = lines[index].description ?? lines[index].additionalDescription
+            let additional = lines[index].description == nil ? nil : lines[index].additionalDescription
+            append(amount: lines[index].amount, description: description, code: lines[index].code, additional: additional, group: lines[index].group)
+        }
+        return count
     }
 
-    /// Writes `text` (room reserved).
+    /// Writes `text` (room reserved), by `JSONByteOutput`'s word moves.
     @inline(__always)
     private mutating func put(_ text: StaticString) {
-        (storage + count).update(from: text.utf8Start, count: text.utf8CodeUnitCount)
+        JSONByteOutput.copy(text.utf8Start, count: text.utf8CodeUnitCount, to: storage + count)
         count += text.utf8CodeUnitCount
     }
 
@@ -69,25 +79,11 @@ struct ProcoreLineItemBytes: ~Copyable {
 
     @inline(__always)
     private mutating func put(_ bytes: UnsafeBufferPointer<UInt8>) {
-        if let base = bytes.baseAddress { (storage + count).update(from: base, count: bytes.count) }
+        if let base = bytes.baseAddress { JSONByteOutput.copy(base, count: bytes.count, to: storage + count) }
         count += bytes.count
     }
 
-    /// The requests of `lines`, after the requests before them (so each after a comma).
-    mutating func append(_ lines: [SOVLine]) {
-        // Fields read in place: a copy of each line retained and released all its strings.
-        for index in lines.indices {
-            let description = lines[index].description ?? lines[index].additionalDescription
-            let additional = lines[index].description == nil ? nil : lines[index].additionalDescription
-            append(amount: lines[index].amount, description: description, code: lines[index].code, additional: additional, group: lines[index].group)
-        }
-    }
-
     private mutating func append(amount: Money, description: String?, code: String, additional: String?, group: String?) {
-        // Escaped text takes at most 6 bytes a byte (`\u0001`); percent-encoded, 3. The code is
-        // in the origin id and in the origin data.
-        reserve(opening.count + 160 + originIdPrefix.count + 9 * code.utf8.count + 6 * (description?.utf8.count ?? 0)
-            + 3 * (additional?.utf8.count ?? 0) + 3 * (group?.utf8.count ?? 0))
         put(opening)
         count += Self.amount(amount, into: storage + count)
         put(#"""#)
@@ -134,50 +130,14 @@ struct ProcoreLineItemBytes: ~Copyable {
     }
 
     /// What `text` is inside a JSON string, escaped as `JSONWriter.writeString` escapes it
-    /// (room reserved). Copied and checked in one pass; escaped again only when it needs it.
+    /// (room reserved): copied and checked in one pass by `JSONByteOutput` (eight bytes at a
+    /// time), escaped by it only when it needs it.
     private mutating func putContents(_ text: UnsafeBufferPointer<UInt8>) {
-        guard let base = text.baseAddress else { return }
-        (storage + count).update(from: base, count: text.count)
-        guard Self.anyNeedsEscape(text) else {
-            count += text.count
+        guard JSONByteOutput.copyUnlessEscaped(text, to: storage + count) else {
+            count += JSONByteOutput.escape(text, into: storage + count)
             return
         }
-        var escaped: [UInt8] = []
-        JSONWriter.writeString(String(decoding: text, as: UTF8.self), into: &escaped)
-        escaped.withUnsafeBufferPointer { put(UnsafeBufferPointer(rebasing: $0.dropFirst().dropLast())) }
-    }
-
-    /// Whether any byte of `text` needs escaping: eight bytes at a time, with the bit tricks of
-    /// `JSONByteOutput` (a byte below 0x20, or '"', '\\' or DEL, leaves a high bit set).
-    static func anyNeedsEscape(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
-        let raw = UnsafeRawPointer(text.baseAddress!)
-        var offset = 0
-        while offset + 8 <= text.count {
-            if anyNeedsEscape(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self))) { return true }
-            offset += 8
-        }
-        while offset < text.count {
-            if needsEscape(text[offset]) { return true }
-            offset += 1
-        }
-        return false
-    }
-
-    @inline(__always)
-    private static func anyNeedsEscape(_ word: UInt64) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs = ones &<< 7
-        // Zero bytes of a word leave their high bit set here (not only they, above a zero byte;
-        // but only when there is one).
-        @inline(__always) func zeros(_ word: UInt64) -> UInt64 { (word &- ones) & ~word }
-        let below = (word &- ones &* 0x20) & ~word
-        return (below | zeros(word ^ (ones &* 0x22)) | zeros(word ^ (ones &* 0x5C)) | zeros(word ^ (ones &* 0x7F))) & highs != 0
-    }
-
-    /// Whether a byte must be escaped in a JSON string, as `JSONWriter.writeString` decides.
-    @inline(__always)
-    private static func needsEscape(_ byte: UInt8) -> Bool {
-        byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == 0x7F
+        count += text.count
     }
 
     /// `text` percent-encoded as `OriginData` encodes a value (room reserved).
@@ -198,32 +158,9 @@ struct ProcoreLineItemBytes: ~Copyable {
     }
 
     /// The amount as `Money.description` spells it (`-1250.05`), without quotes, at `out` (room
-    /// for 22 bytes); returns its length.
+    /// for 24 bytes); returns its length. `JSONByteOutput`'s digits, two at a time, where one at
+    /// a time cost twice as many instructions.
     static func amount(_ amount: Money, into out: UnsafeMutablePointer<UInt8>) -> Int {
-        let minorDigits = amount.currency.minorDigits
-        // A sign, 20 digits and a point at most, written from the end.
-        var scratch: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        return withUnsafeMutableBytes(of: &scratch) { scratch in
-            let end = scratch.count
-            var start = end
-            var rest = amount.minorUnits.magnitude
-            @inline(__always) func digit() {
-                start -= 1
-                scratch[start] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
-                rest /= 10
-            }
-            for _ in 0..<minorDigits { digit() }
-            if minorDigits > 0 {
-                start -= 1
-                scratch[start] = UInt8(ascii: ".")
-            }
-            repeat { digit() } while rest > 0
-            if amount.minorUnits < 0 {
-                start -= 1
-                scratch[start] = UInt8(ascii: "-")
-            }
-            out.update(from: scratch.baseAddress!.assumingMemoryBound(to: UInt8.self) + start, count: end - start)
-            return end - start
-        }
+        JSONByteOutput.amount(amount, into: out)
     }
 }

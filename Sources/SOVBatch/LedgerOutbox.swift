@@ -263,24 +263,35 @@ extension Ledger {
         let document: SQLiteValue = !packs ? .text(new.document) : inBackground ? .blob([]) : .blob(packer.pack(document: new.document, body: new.body))
         let body: SQLiteValue = .blob(packs ? [] : new.body)
         return try transaction {
-            let seq = try connection.insert(
-                """
-                INSERT INTO units (origin_id, target, kind, action, version, state, file_name, content_hash, base_seq,
-                    contract_origin_id, run_id, created_at, state_at, document, body, folder, meta, company_id, stored_as)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-                [.text(new.originId), .text(new.target.rawValue), .text(new.kind), .text(new.action.rawValue), .integer(Int64(new.version)),
-                 .text(new.state.rawValue), .text("#unnamed-" + new.contentHash + "-" + time), .text(new.contentHash),
-                 new.baseSeq.map(SQLiteValue.integer) ?? .null, .optional(new.contractOriginId), .integer(runId), .text(time), .text(time),
-                 document, body, .optional(new.folder), .optional(new.meta), .optional(new.companyId), packs ? .text(ZstdPacker.storedAs) : .null],
-                returning: "seq")
+            // The columns after the sequence and the file name.
+            let values: [SQLiteValue] = [
+                .text(new.contentHash), new.baseSeq.map(SQLiteValue.integer) ?? .null, .optional(new.contractOriginId), .integer(runId),
+                .text(time), .text(time), document, body, .optional(new.folder), .optional(new.meta), .optional(new.companyId),
+                packs ? .text(ZstdPacker.storedAs) : .null,
+            ]
+            let unit: [SQLiteValue] = [.text(new.originId), .text(new.target.rawValue), .text(new.kind), .text(new.action.rawValue), .integer(Int64(new.version)), .text(new.state.rawValue)]
+            let seq: Int64
+            let fileName: String
+            if packs {
+                // SQLite gives an AUTOINCREMENT row one more than the larger of the table's
+                // largest sequence and the largest it ever gave (sqlite_sequence); asked first,
+                // in this write transaction, the row goes in with that sequence and its name,
+                // where a placeholder name and an UPDATE of the row and its file name index took
+                // 24,000 instructions a unit.
+                seq = try connection.query(Ledger.nextUnitSeqSQL).first?.first?.integer ?? 1
+                fileName = name(seq)
+                try connection.query(Ledger.insertUnitSQL, [.integer(seq)] + unit + [.text(fileName)] + values)
+            } else {
+                // PostgreSQL: the sequence is the server's, known only once the row is in.
+                seq = try connection.insert(Ledger.insertUnitWithoutSeqSQL, unit + [.text("#unnamed-" + new.contentHash + "-" + time)] + values, returning: "seq")
+                fileName = name(seq)
+                try connection.query("UPDATE units SET file_name = ? WHERE seq = ?", [.text(fileName), .integer(seq)])
+            }
             if inBackground, let unitPacker {
                 unwrittenPacks.insert(seq)
                 packsToWrite += unitPacker.add(seq: seq, document: new.document, body: new.body)
                 try writeTakenPacks()
             }
-            let fileName = name(seq)
-            try connection.query("UPDATE units SET file_name = ? WHERE seq = ?", [.text(fileName), .integer(seq)])
             return OutboxUnit(
                 seq: seq, originId: new.originId, target: new.target, kind: new.kind, action: new.action, version: new.version,
                 state: new.state, fileName: fileName, contentHash: new.contentHash, baseSeq: new.baseSeq,
@@ -289,14 +300,29 @@ extension Ledger {
         }
     }
 
+    private static let insertUnitWithoutSeqSQL = """
+        INSERT INTO units (origin_id, target, kind, action, version, state, file_name, content_hash, base_seq,
+            contract_origin_id, run_id, created_at, state_at, document, body, folder, meta, company_id, stored_as)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
+    private static let insertUnitSQL = """
+        INSERT INTO units (seq, origin_id, target, kind, action, version, state, file_name, content_hash, base_seq,
+            contract_origin_id, run_id, created_at, state_at, document, body, folder, meta, company_id, stored_as)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
+    /// The sequence SQLite gives the next row of `units` (AUTOINCREMENT).
+    private static let nextUnitSeqSQL = """
+        SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'units'), 0), COALESCE((SELECT MAX(seq) FROM units), 0)) + 1
+        """
+
     /// The newest unit of a document that a newer version has not replaced.
     public func latestUnit(originId: String, target: ExportTarget) throws -> OutboxUnit? {
         guard try hasOutbox() else { return nil }
-        return try connection.query(
-            "SELECT \(Ledger.unitColumns) FROM units WHERE origin_id = ? AND target = ? AND state <> 'superseded' ORDER BY seq DESC LIMIT 1",
-            [.text(originId), .text(target.rawValue)]
-        ).first.map(unit)
+        return try connection.query(Ledger.latestUnitSQL, [.text(originId), .text(target.rawValue)]).first.map(unit)
     }
+
+    /// Asked for every document of a batch: the text made once, not at each call.
+    private static let latestUnitSQL = "SELECT \(Ledger.unitColumns) FROM units WHERE origin_id = ? AND target = ? AND state <> 'superseded' ORDER BY seq DESC LIMIT 1"
 
     public func unit(seq: Int64) throws -> OutboxUnit? {
         guard try hasOutbox() else { return nil }

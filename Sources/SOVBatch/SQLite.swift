@@ -69,8 +69,13 @@ final class SQLiteConnection: LedgerConnection {
     /// stays near 1 MB), beyond that spilled to the file as before. Process-wide, and taken only
     /// before SQLite's first use (later the call is refused, harmlessly). Only undo within an
     /// open transaction reads this journal; a crash rolls back through the WAL, as before.
+    ///
+    /// Memory statistics are off too: SQLite then allocates without taking a mutex and counting
+    /// each allocation and free (a tenth of its instructions on a batch's main thread), for the
+    /// counts of `sqlite3_memory_used` and a soft heap limit, which the ledger never asks for.
     private static let statementJournalInMemory: Void = {
         _ = sov_sqlite_config_statement_journal_spill(8 << 20)
+        _ = sov_sqlite_config_memory_statistics(0)
     }()
 
     /// Opens `name` (a path, or a URI with SQLITE_OPEN_URI); errors name `path`.
@@ -140,6 +145,7 @@ final class SQLiteConnection: LedgerConnection {
     }
 
     deinit {
+        recent.removeAll()
         statements.removeAll()
         sqlite3_close_v2(handle)
         if claimsDescriptor >= 0 { Glibc.close(claimsDescriptor) }
@@ -220,13 +226,22 @@ final class SQLiteConnection: LedgerConnection {
     @discardableResult
     func query(_ sql: String, _ values: [SQLiteValue] = []) throws(LedgerError) -> [[SQLiteValue]] {
         let statement: SQLiteStatement
-        if let cached = statements[sql] {
+        if let known = recentStatement(sql) {
+            statement = known
+        } else if let cached = statements[sql] {
             statement = cached
+            remember(sql, cached)
         } else {
             statement = try prepare(sql)
-            if statements.count < 64 { statements[sql] = statement }
+            if statements.count < 64 {
+                statements[sql] = statement
+                remember(sql, statement)
+            }
         }
         defer { statement.reset() }
+        // Parameters this call leaves out are NULL, as they were when every run ended by clearing
+        // them all (1,200 instructions a call, when nearly every call binds every parameter).
+        if values.count < statement.parameterCount { statement.clearBindings() }
         for (index, value) in values.enumerated() { try statement.bind(Int32(index + 1), value) }
         var rows: [[SQLiteValue]] = []
         while let row = try statement.step() { rows.append(row) }
@@ -234,6 +249,37 @@ final class SQLiteConnection: LedgerConnection {
     }
 
     var lastInsertedRowId: Int64 { sqlite3_last_insert_rowid(handle) }
+
+    /// The statements last found, by where their SQL's bytes lie: the hot statements' text is
+    /// a literal or a static string, the same storage at every call, and finding it here costs
+    /// a few comparisons where hashing hundreds of bytes for `statements` cost 1,200
+    /// instructions a call. Each entry keeps its SQL, so no other text can come to lie there
+    /// while it is listed: the same place and length is the same text.
+    private var recent: [(sql: String, start: UnsafeRawPointer, count: Int, statement: SQLiteStatement)] = []
+    private var nextToReplace = 0
+
+    private static func place(of sql: String) -> (start: UnsafeRawPointer, count: Int)? {
+        // A short String keeps its bytes inline: they have no place of their own.
+        guard sql.utf8.count > 15 else { return nil }
+        return sql.utf8.withContiguousStorageIfAvailable { bytes in bytes.baseAddress.map { (UnsafeRawPointer($0), bytes.count) } } ?? nil
+    }
+
+    private func recentStatement(_ sql: String) -> SQLiteStatement? {
+        guard let place = SQLiteConnection.place(of: sql) else { return nil }
+        for entry in recent where entry.start == place.start && entry.count == place.count { return entry.statement }
+        return nil
+    }
+
+    private func remember(_ sql: String, _ statement: SQLiteStatement) {
+        guard let place = SQLiteConnection.place(of: sql) else { return }
+        let entry = (sql: sql, start: place.start, count: place.count, statement: statement)
+        if recent.count < 16 {
+            recent.append(entry)
+        } else {
+            recent[nextToReplace] = entry
+            nextToReplace = (nextToReplace + 1) % 16
+        }
+    }
 }
 
 enum SQLiteValue: Sendable, Hashable {
@@ -268,18 +314,27 @@ final class SQLiteStatement {
     // Unowned: the connection keeps its statements, and must still be freed (and close the file).
     private unowned let connection: SQLiteConnection
 
+    /// How many `?` the statement has.
+    let parameterCount: Int
+
     init(_ statement: OpaquePointer, connection: SQLiteConnection) {
         self.statement = statement
         self.connection = connection
+        parameterCount = Int(sqlite3_bind_parameter_count(statement))
     }
 
     deinit {
         sqlite3_finalize(statement)
     }
 
-    /// Ready to run again: stepped back to the start, values unbound.
+    /// Ready to run again: stepped back to the start. Its values stay bound until bound again
+    /// (or cleared).
     func reset() {
         sqlite3_reset(statement)
+    }
+
+    /// Every parameter back to NULL.
+    func clearBindings() {
         sqlite3_clear_bindings(statement)
     }
 
@@ -291,7 +346,7 @@ final class SQLiteStatement {
         switch value {
         case .null: result = sqlite3_bind_null(statement, index)
         case .integer(let number): result = sqlite3_bind_int64(statement, index, number)
-        case .text(let text): result = sqlite3_bind_text(statement, index, text, -1, SQLiteStatement.transient)
+        case .text(let text): result = SQLiteStatement.bindText(text, to: statement, at: index)
         case .blob(let bytes):
             // A zero-length blob still needs a non-null pointer to be a blob rather than NULL.
             result = bytes.isEmpty
@@ -299,6 +354,22 @@ final class SQLiteStatement {
                 : bytes.withUnsafeBytes { sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count), SQLiteStatement.transient) }
         }
         if result != SQLITE_OK { throw connection.failure(result, "cannot bind") }
+    }
+
+    /// Binds `text` from the String's own bytes, not a C string made of it (an allocation and a
+    /// copy per value). Bound as before: up to its first NUL, as SQLite reads a length of -1;
+    /// empty text is text, not NULL (which a null pointer would bind).
+    private static func bindText(_ text: String, to statement: OpaquePointer, at index: Int32) -> Int32 {
+        var text = text
+        return text.withUTF8 { bytes in
+            guard let base = bytes.baseAddress, !bytes.isEmpty, bytes.count < Int(Int32.max) else {
+                return bytes.isEmpty ? sqlite3_bind_text(statement, index, "", 0, transient) : sqlite3_bind_text(statement, index, String(decoding: bytes, as: UTF8.self), -1, transient)
+            }
+            let length = memchr(base, 0, bytes.count).map { UnsafeRawPointer($0) - UnsafeRawPointer(base) } ?? bytes.count
+            return UnsafeRawPointer(base).withMemoryRebound(to: CChar.self, capacity: bytes.count) { characters in
+                sqlite3_bind_text(statement, index, characters, Int32(length), transient)
+            }
+        }
     }
 
     /// The next row, or nil when done.

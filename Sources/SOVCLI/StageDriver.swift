@@ -116,4 +116,20 @@ extension ParsableCommand {
     public func exit(with status: ExitStatus) throws -> Never {
         throw ExitCode(status.rawValue)
     }
+
+    /// `main()`, ending at an `ExitCode` (how every run ends, `exit(with:)`) as `main()` does,
+    /// by `exit` with its code and nothing printed, but without first rendering the usage text
+    /// `exit(withError:)` makes for any error and prints for none of these: 5 M instructions.
+    /// Every other error goes to `exit(withError:)` as before.
+    public static func mainExitingWithItsCode() -> Never {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let code as ExitCode {
+            Glibc.exit(code.rawValue)
+        } catch {
+            exit(withError: error)
+        }
+        exit(withError: nil)
+    }
 }

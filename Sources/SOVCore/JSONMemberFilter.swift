@@ -12,12 +12,16 @@ public struct JSONMemberFilter: Sendable {
     /// Whether a lump-sum SOV line below the outermost object keeps every member but perhaps
     /// its source (which `leavesOut` then says): `FilteringJSONOutput` may have it written whole.
     let keepsSOVLineMembers: Bool
+    /// Whether a line's source goes, below the outermost object (`leavesOut(source, depth: 2...)`):
+    /// asked for every SOV line, so known once.
+    let leavesOutNestedSources: Bool
 
     public init(topLevel: [String], everywhere: [String]) {
         self.topLevel = topLevel
         self.everywhere = everywhere
         lengths = (topLevel + everywhere).reduce(0) { $0 | JSONMemberFilter.lengthBit($1) }
         keepsSOVLineMembers = ![JSONKey.code, .description, .additionalDescription, .amount, .costCode, .group].contains { everywhere.contains($0.name) }
+        leavesOutNestedSources = everywhere.contains(JSONKey.source.name)
     }
 
     @inline(__always)
@@ -132,7 +136,8 @@ struct FilteringJSONOutput<Base: JSONOutput>: JSONOutput {
     /// goes to the base writer whole (without its source when that is left out).
     mutating func sovLine(_ line: UnsafePointer<SOVLine>, withSource: Bool) -> Bool {
         guard droppedDepth == 0, !dropsNext, depth >= 1, filter.keepsSOVLineMembers else { return false }
-        return base.sovLine(line, withSource: withSource && !filter.leavesOut(JSONKey.source.name, depth: depth + 1))
+        // The line's members are at depth + 1, 2 or more: only `everywhere` can leave them out.
+        return base.sovLine(line, withSource: withSource && !filter.leavesOutNestedSources)
     }
 
     mutating func string(_ text: String) {

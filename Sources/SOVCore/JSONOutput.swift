@@ -363,8 +363,8 @@ public struct JSONByteOutput: JSONOutput {
     /// Whether any byte of `word` needs escaping: one below 0x20, or equal to '"', '\\' or DEL,
     /// exactly when these bit tricks leave a high bit set (each is exact as a yes or no; bytes of
     /// 0x80 and above set none of them).
-    @inline(__always)
-    static func anyNeedsEscape<Word: FixedWidthInteger & UnsignedInteger>(_ word: Word) -> Bool {
+    @inlinable @inline(__always)
+    public static func anyNeedsEscape<Word: FixedWidthInteger & UnsignedInteger>(_ word: Word) -> Bool {
         let ones = Word.max / 0xFF
         let highs = ones &<< 7
         // Zero bytes of a word leave their high bit set here (not only they, above a zero byte;
@@ -380,8 +380,8 @@ public struct JSONByteOutput: JSONOutput {
     /// one before (its bytes checked and stored twice, harmlessly), so that a short string is
     /// a few loads and stores with no call and no byte loop; four at a time the same way below
     /// eight bytes. Nothing is read or written outside `bytes` and its copy.
-    @inline(__always)
-    static func copyUnlessEscaped(_ bytes: UnsafeBufferPointer<UInt8>, to out: UnsafeMutablePointer<UInt8>) -> Bool {
+    @inlinable @inline(__always)
+    public static func copyUnlessEscaped(_ bytes: UnsafeBufferPointer<UInt8>, to out: UnsafeMutablePointer<UInt8>) -> Bool {
         let count = bytes.count
         guard let base = bytes.baseAddress else { return true }
         let source = UnsafeRawPointer(base)
@@ -410,8 +410,8 @@ public struct JSONByteOutput: JSONOutput {
     /// Copies `count` bytes from `source` to `target` (not overlapping): a short run (a key,
     /// the text before a line number, an amount) by overlapping word moves, which costs less
     /// than the call to `memmove` alone; a long one by `memmove`.
-    @inline(__always)
-    static func copy(_ source: UnsafePointer<UInt8>, count: Int, to target: UnsafeMutablePointer<UInt8>) {
+    @inlinable @inline(__always)
+    public static func copy(_ source: UnsafePointer<UInt8>, count: Int, to target: UnsafeMutablePointer<UInt8>) {
         guard count >= 8, count <= 64 else {
             if count >= 8 {
                 target.update(from: source, count: count)
@@ -430,15 +430,15 @@ public struct JSONByteOutput: JSONOutput {
         to.storeBytes(of: from.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self), toByteOffset: count - 8, as: UInt64.self)
     }
 
-    @inline(__always)
-    static func needsEscape(_ byte: UInt8) -> Bool {
+    @inlinable @inline(__always)
+    public static func needsEscape(_ byte: UInt8) -> Bool {
         byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == 0x7F
     }
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// Writes `bytes` escaped at `out` (room for six bytes each); returns how many were written.
-    static func escape(_ bytes: UnsafeBufferPointer<UInt8>, into out: UnsafeMutablePointer<UInt8>) -> Int {
+    public static func escape(_ bytes: UnsafeBufferPointer<UInt8>, into out: UnsafeMutablePointer<UInt8>) -> Int {
         var index = 0
         for byte in bytes {
             guard needsEscape(byte) else {
@@ -548,7 +548,7 @@ public struct JSONByteOutput: JSONOutput {
 
     /// Writes `value` as `Money.description` spells it ("-1250.05"); returns the length.
     @inline(__always)
-    static func amount(_ value: Money, into out: UnsafeMutablePointer<UInt8>) -> Int {
+    public static func amount(_ value: Money, into out: UnsafeMutablePointer<UInt8>) -> Int {
         digits(value.minorUnits.magnitude, negative: value.minorUnits < 0, fractionDigits: value.currency.minorDigits, into: out)
     }
 

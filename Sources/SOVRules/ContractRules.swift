@@ -72,7 +72,9 @@ public struct BillingItemCodes: ValidationRule {
         let lines = contract.lines
         // Spectrum lists an SOV by billing item: codes that ascend cannot repeat, and the
         // dictionary of first lines (a hash and an insert per line) is made only otherwise.
-        let mayRepeat = !Self.ascendStrictly(lines, skippingBlanks: true)
+        // Codes that ascend with their blanks ascend without them: what the validator found
+        // for the contract it is judging serves (when it says no, the dictionary finds no more).
+        let mayRepeat = !(context.sovCodesAscend(lines) ?? Self.ascendStrictly(lines, skippingBlanks: true))
         var firstLine: [String: Int] = [:]
         if mayRepeat { firstLine.reserveCapacity(lines.count) }
         // Fields read in place: a copy of each line retained and released all its strings.

@@ -45,9 +45,11 @@ public struct KnownBillingItems: Sendable, Hashable {
     }
 
     /// The codes of an SOV's lines, blank ones too.
-    init(lines: [SOVLine], seenIn: String) {
+    /// - Parameter ascend: `BillingItemCodes.ascendStrictly` of these lines, blanks included,
+    ///   when the caller knows it already.
+    init(lines: [SOVLine], seenIn: String, ascend: Bool? = nil) {
         let listed = lines.map(\.code)
-        codes = BillingItemCodes.ascendStrictly(listed, skippingBlanks: false) ? .ascending(listed) : .set(Set(listed))
+        codes = ascend ?? BillingItemCodes.ascendStrictly(listed, skippingBlanks: false) ? .ascending(listed) : .set(Set(listed))
         self.seenIn = seenIn
     }
 
@@ -136,9 +138,23 @@ public struct ValidationContext {
     /// Billing items of every Spectrum prime contract of this input, first one per key.
     public internal(set) var contractItems: [ContractKey: KnownBillingItems] = [:]
 
+    /// The SOV of the prime contract `Validator.validate` is judging (its lines' storage and
+    /// count) and whether its codes, blanks included, ascend strictly: worked out once there,
+    /// for BillingItemCodes and for the contract's KnownBillingItems, where each went over the
+    /// codes again. Set only while that contract is judged.
+    var judgedSOV: (lines: UnsafeRawPointer?, count: Int, ascend: Bool)?
+
     public init(projectMap: ProjectMap? = nil, knownContracts: (any KnownContracts)? = nil) {
         self.projectMap = projectMap
         self.knownContracts = knownContracts
+    }
+
+    /// Whether the codes of `lines`, blanks included, ascend strictly, when these are the lines
+    /// of the contract being judged; nil otherwise.
+    func sovCodesAscend(_ lines: [SOVLine]) -> Bool? {
+        guard let judgedSOV else { return nil }
+        let same = lines.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) == judgedSOV.lines && $0.count == judgedSOV.count }
+        return same ? judgedSOV.ascend : nil
     }
 
     /// The Spectrum key of a Spectrum document: a change order's `contract`, else its origin.
@@ -196,11 +212,11 @@ public struct ValidationContext {
     /// the first for its Procore project, its claim on the project (PC001). A contract rejected for
     /// another reason still claims its project, so that which contract wins never depends on the
     /// data quality of the other one.
-    mutating func record(_ contract: PrimeContract, target: ProcoreTarget) {
+    mutating func record(_ contract: PrimeContract, target: ProcoreTarget, codesAscend: Bool? = nil) {
         guard contract.origin.system == .spectrum else { return }
         let document = CanonicalDocument.primeContract(contract)
         if let key = contract.origin.contractKey, contractItems[key] == nil {
-            contractItems[key] = KnownBillingItems(lines: contract.lines, seenIn: contract.source.shortText)
+            contractItems[key] = KnownBillingItems(lines: contract.lines, seenIn: contract.source.shortText, ascend: codesAscend)
         }
         if let projectId = target.link?.projectId, claims[projectId] == nil {
             claims[projectId] = ProjectClaim(originId: document.originId, displayName: document.displayName, source: contract.source)

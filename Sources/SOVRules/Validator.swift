@@ -32,8 +32,16 @@ public struct Validator {
     public mutating func validate(_ document: CanonicalDocument) -> Verdict {
         switch document {
         case .primeContract(let contract):
+            // Whether the SOV's codes ascend, asked once for BillingItemCodes and the record.
+            var ascend: Bool?
+            if contract.origin.system == .spectrum {
+                let codesAscend = BillingItemCodes.ascendStrictly(contract.lines, skippingBlanks: false)
+                ascend = codesAscend
+                context.judgedSOV = contract.lines.withUnsafeBufferPointer { (UnsafeRawPointer($0.baseAddress), $0.count, codesAscend) }
+            }
             let result = judge(document)
-            context.record(contract, target: context.procoreTarget(for: document))
+            context.judgedSOV = nil
+            context.record(contract, target: context.procoreTarget(for: document), codesAscend: ascend)
             return result
         case .changeOrder(let order):
             if let key = context.contractKey(of: order), context.contractItems[key] == nil {

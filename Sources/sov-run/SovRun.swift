@@ -4,6 +4,6 @@ import SOVPushCLI
 @main
 enum SovRun {
     static func main() {
-        RunCommand.main()
+        RunCommand.mainExitingWithItsCode()
     }
 }

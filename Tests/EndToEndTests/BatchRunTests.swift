@@ -49,6 +49,30 @@ struct BatchRunTests {
         return values
     }
 
+    /// sov-run ends through `mainExitingWithItsCode`: each way out keeps its status and says
+    /// what it said through ArgumentParser's `main()`: nothing more at an exit code of the run
+    /// (0, 1 for rejects, 66 for a missing input), the usage after an unknown option (64), the
+    /// help on standard output.
+    @Test func everyWayOutKeepsItsStatusAndItsWords() throws {
+        let folder = TemporaryFolder()
+        let missing = try Tool.run("sov-run", ["--ledger", folder.file("l.sqlite"), "--out", folder.file("out"), folder.file("nothing-here.csv")])
+        #expect(missing.status == 66)
+        #expect(missing.stdout.isEmpty)
+        #expect(!missing.stderr.contains("Usage:"))
+        let rejected = try Tool.run("sov-run", ["--config", "samples/sovbridge.toml", "--ledger", folder.file("l.sqlite"), "--out", folder.file("out")])
+        #expect(rejected.status == 1)
+        #expect(!rejected.stderr.contains("Usage:"))
+        let again = try Tool.run("sov-run", ["--config", "samples/sovbridge.toml", "--ledger", folder.file("l.sqlite"), "--out", folder.file("out")])
+        #expect(again.status == 1, "the rejected documents are rejected again")
+        let unknown = try Tool.run("sov-run", ["--no-such-option"])
+        #expect(unknown.status == 64)
+        #expect(unknown.stderr.contains("Error: Unknown option '--no-such-option'\nUsage: sov-run"))
+        let help = try Tool.run("sov-run", ["--help"])
+        #expect(help.status == 0)
+        #expect(String(decoding: help.stdout, as: UTF8.self).contains("USAGE: sov-run"))
+        #expect(help.stderr.isEmpty)
+    }
+
     @Test func reRunsExportOnlyWhatChangedAndADryRunWritesNothing() throws {
         let folder = TemporaryFolder()
         func run(_ inputs: [String], out: String, rejects: String, report: String? = nil, dryRun: Bool = false) throws -> ProcessOutcome {

@@ -136,8 +136,19 @@ private func strings(in value: JSONValue, at path: String = "") -> [(String, Str
         draft.writeJSON(into: &bytes)
         var treeBytes: [UInt8] = [UInt8(ascii: "x")]
         JSONWriter.write(draft.json, into: &treeBytes)
-        #expect(String(decoding: bytes, as: UTF8.self) == String(decoding: treeBytes, as: UTF8.self))
+        #expect(bytes == treeBytes)
         #expect(draft.json["requests"]?.arrayValue?.count == lines.count + 1)
+
+        // Written into an array that holds more before it, or nothing; with one line, or none.
+        for (prefix, someLines) in [(Array("{\"earlier\":1}\n".utf8), Array(lines.prefix(1))), ([], []), (Array(repeating: UInt8(ascii: " "), count: 5_000), lines)] {
+            contract.lines = someLines
+            guard case .ready(let draft) = ProcoreImportWriter.draft(for: .primeContract(contract), projectLookup: lookup) else { continue }
+            var bytes = prefix
+            draft.writeJSON(into: &bytes)
+            var treeBytes = prefix
+            JSONWriter.write(draft.json, into: &treeBytes)
+            #expect(bytes == treeBytes, "\(prefix.count) bytes before, \(someLines.count) lines")
+        }
     }
 
     @Test func amountsAreSpelledAsMoneyDescriptionSpellsThem() {

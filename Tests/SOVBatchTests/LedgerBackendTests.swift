@@ -158,6 +158,47 @@ final class LedgerPlace {
         #expect(try ledger.units().count == 1)
     }
 
+    /// A unit is recorded with its name made from its sequence; the sequences are the ones the
+    /// database gives (SQLite's AUTOINCREMENT: never one it gave before, though its unit was
+    /// forgotten; one rolled back is given again), and names are never placeholders.
+    @Test(arguments: LedgerBackend.all)
+    func unitSequencesAndNamesAreTheDatabases(_ backend: LedgerBackend) throws {
+        struct Stop: Error {}
+        let place = try LedgerPlace(backend)
+        let ledger = try place.ledger()
+        let run = try ledger.startRun(mode: "run", inputs: [])
+        func add(_ origin: String) throws -> OutboxUnit {
+            try ledger.addUnit(newUnit(origin), runId: run, name: { String(format: "%08d-", $0) + origin + ".json" })
+        }
+        let first = try add("a")
+        let second = try add("b")
+        let third = try add("c")
+        #expect([second.seq, third.seq] == [first.seq + 1, first.seq + 2])
+        try ledger.forget(originId: "c")
+        let fourth = try add("d")
+        #expect(fourth.seq == third.seq + 1, "a sequence is not given twice, though its unit is gone")
+        #expect(throws: Stop.self) {
+            try ledger.transaction {
+                _ = try add("e")
+                throw Stop()
+            }
+        }
+        // As a batch undoes an input that fails: back to its savepoint, in the batch's transaction.
+        let fifth = try ledger.transaction {
+            let point = try ledger.savepoint()
+            _ = try add("f")
+            try ledger.rollback(to: point)
+            return try add("g")
+        }
+        if backend == .sqlite { #expect(fifth.seq == fourth.seq + 1, "what was rolled back is given again") }
+        let units = try ledger.units()
+        #expect(units.map(\.originId) == ["a", "b", "d", "g"])
+        #expect(units.map(\.fileName) == units.map { String(format: "%08d-", $0.seq) + $0.originId + ".json" })
+        #expect(units.map(\.seq) == [first.seq, second.seq, fourth.seq, fifth.seq])
+        for unit in units { #expect(try ledger.unit(fileName: unit.fileName)?.seq == unit.seq) }
+        #expect(try ledger.integrityCheck() == "ok")
+    }
+
     @Test(arguments: LedgerBackend.all)
     func keepsTheOutbox(_ backend: LedgerBackend) throws {
         let place = try LedgerPlace(backend)

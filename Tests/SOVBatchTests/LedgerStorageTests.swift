@@ -403,6 +403,40 @@ import Testing
         #expect(Ledger.billingItemsText([]) == nil)
     }
 
+    /// The byte-wise writer of plain ascending codes gives the bytes of the general way (sorted
+    /// and deduplicated as Strings, written through a tree), and declines whatever it cannot
+    /// write as it stands: codes out of order or repeated, non-ASCII, or needing an escape.
+    @Test func plainBillingItemsTextIsTheGeneralTextByteForByte() {
+        var random = SplitMix64(seed: 0xB111_17E5)
+        var lists: [[String]] = [
+            [""], ["", "a"], ["a", ""], ["01-000"], ["01-000", "01-000"], ["00-000", "01-007", "02-014"], ["02-014", "01-007", "00-000"],
+            ["a", "b", "b", "c"], ["A", "a", "B"], ["a", "aa", "ab", "b"], ["ab", "a"], ["1", "10", "2"], ["z", "é"], ["é", "e\u{301}", "z"],
+            ["e\u{301}", "é"], ["0100", "0200", "a\"b\n"], ["a\\b", "c"], ["a\u{7F}", "b"], ["a\u{1F}", "b"], ["~", "\u{7F}"],
+            [" 01", "01", "01 "], ["漢字", "🚧"], ["01-000", "01-001", "01-000"],
+        ]
+        let alphabet: [String] = ["0", "1", "9", "-", " ", "A", "Z", "a", "z", "~", "é", "e\u{301}", "\u{301}", "\"", "\\", "\t", "\u{7F}", "漢"]
+        for round in 0..<400 {
+            let plainOnly = round % 2 == 0
+            let codes = (0..<Int(random.next() % 12 + 1)).map { _ in
+                (0..<Int(random.next() % 5)).map { _ in alphabet[Int(random.next() % UInt64(plainOnly ? 10 : alphabet.count))] }.joined()
+            }
+            lists.append(codes)
+            // The usual case, strictly ascending: taken by the byte writer when plain.
+            lists.append(Array(Set(codes)).sorted())
+        }
+        for codes in lists {
+            let general = Ledger.billingItemsTextBySorting(codes).map { Array($0.utf8) }
+            #expect(Ledger.billingItemsText(codes).map { Array($0.utf8) } == general, "\(codes)")
+            if let plain = Ledger.plainBillingItemsText(codes) {
+                #expect(Array(plain.utf8) == general, "\(codes)")
+            }
+            let isPlain = codes.allSatisfy { $0.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") } }
+            let ascendingBytes = zip(codes, codes.dropFirst()).allSatisfy { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+            #expect((Ledger.plainBillingItemsText(codes) != nil) == (isPlain && ascendingBytes), "\(codes)")
+        }
+        #expect(Ledger.billingItemsText([]) == nil)
+    }
+
     /// A prime contract's billing items are one JSON array in exports.billing_items (schema 3);
     /// an export recorded before keeps its contract_items rows until it is recorded again, and
     /// the validator's questions get the same answers from both forms.

@@ -1,3 +1,4 @@
+import CSQLite
 import Foundation
 import SOVTestSupport
 @testable import SOVBatch
@@ -50,6 +51,78 @@ struct LedgerTests {
         #expect(try ledger.integrityCheck() == "ok")
         let reread = try SQLiteConnection(path: folder.file("old.sqlite"), readOnly: true, busyTimeoutMilliseconds: 1000)
         #expect(try reread.query("PRAGMA page_size").first?.first?.integer == 4096)
+    }
+
+    /// Text is bound from the String's own bytes; what SQLite stores is what it stored when it
+    /// was handed a C string: the text up to its first NUL, empty text as text (not NULL), any
+    /// length. A parameter a call leaves out is NULL, whatever the call before bound.
+    @Test func textIsBoundAsACStringWasAndLeftOutParametersAreNull() throws {
+        let folder = TemporaryFolder()
+        let connection = try SQLiteConnection(path: folder.file("bind.sqlite"), readOnly: false, busyTimeoutMilliseconds: 1000)
+        var texts = ["", "a", "ab\u{0}cd", "\u{0}", "\u{0}tail", "é漢🚧", "e\u{301}", "fifteen bytes!!", "sixteen bytes!!!", "'; DROP TABLE x; --"]
+        texts.append(String(repeating: "0123456789", count: 10_000))
+        texts.append(String(repeating: "é", count: 5_000) + "\u{0}" + "after")
+        texts.append(String("  padded field  ".dropFirst(2).dropLast(2)))
+        for text in texts {
+            let row = try #require(try connection.query("SELECT ?, typeof(?2), hex(CAST(?2 AS BLOB))", [.text(text), .text(text)]).first)
+            let expected = String(decoding: text.utf8.prefix { $0 != 0 }, as: UTF8.self)
+            #expect(row[0] == .text(expected), "\(text.prefix(20))")
+            #expect(row[1] == .text("text"))
+            #expect(row[2] == .text(expected.utf8.map { String(format: "%02X", $0) }.joined()))
+        }
+        let both = try connection.query("SELECT ?, ?", [.text("first"), .integer(2)])
+        #expect(both.first == [.text("first"), .integer(2)])
+        let one = try connection.query("SELECT ?, ?", [.text("again")])
+        #expect(one.first == [.text("again"), .null])
+        let none = try connection.query("SELECT ?, ?")
+        #expect(none.first == [.null, .null])
+    }
+
+    /// The ledger's SQLite keeps no memory statistics (its allocations take no mutex): what it
+    /// has in use reads 0 while a ledger is open and has run statements.
+    @Test func sqliteKeepsNoMemoryStatistics() throws {
+        let folder = TemporaryFolder()
+        try ledgerWithOneContract(at: folder.file("l.sqlite"))
+        let ledger = try Ledger(path: folder.file("l.sqlite"))
+        #expect(try ledger.entries().count == 1)
+        #expect(sqlite3_memory_used() == 0)
+    }
+
+    /// Statements are found again by where their SQL lies; text made anew for each call, of the
+    /// same length (which may come to lie where freed text lay), short text, literals and static
+    /// text each run their own statement.
+    @Test func eachSQLTextRunsItsOwnStatement() throws {
+        let folder = TemporaryFolder()
+        let connection = try SQLiteConnection(path: folder.file("statements.sqlite"), readOnly: false, busyTimeoutMilliseconds: 1000)
+        for round in 0..<3 {
+            for value in 100..<400 {
+                // Made at each call: freed after it, the same length every time.
+                let sql = "SELECT \(value) AS value, ? AS bound -- padding to be long"
+                #expect(try connection.query(sql, [.integer(Int64(round))]).first == [.integer(Int64(value)), .integer(Int64(round))])
+                #expect(try connection.query("SELECT 1 AS literal_value_long_enough", []).first == [.integer(1)])
+                #expect(try connection.query("SELECT 2", []).first == [.integer(2)])
+                #expect(try connection.query(Self.staticSQL, [.text("t\(value)")]).first == [.text("t\(value)")])
+            }
+        }
+    }
+
+    static let staticSQL = "SELECT ? AS " + String(repeating: "x", count: 20)
+
+    /// Time stamps are written digit by digit for years 0 to 9999, as the padded interpolation
+    /// (kept for other years) writes them.
+    @Test func timeStampsAreThePaddedOnes() {
+        var random = SplitMix64(seed: 0x7173_7A3D)
+        var seconds: [Int] = [0, 1, 59, 60, 3599, 86_399, 86_400, -1, -86_400, 951_782_400, 1_741_944_413, 4_102_444_799, 4_102_444_800,
+                              253_402_300_799, 253_402_300_800, -62_135_596_800, -62_167_219_200, -62_167_219_201, -62_198_755_201]
+        for _ in 0..<3_000 { seconds.append(Int(Int64(bitPattern: random.next()) % 400_000_000_000)) }
+        for second in seconds {
+            var time = time_t(second)
+            var parts = tm()
+            gmtime_r(&time, &parts)
+            let stamp = Timestamp.format(seconds: second)
+            #expect(Array(stamp.utf8) == Array(Timestamp.paddedFormat(parts).utf8), "\(second)")
+        }
+        #expect(Timestamp.format(seconds: 1_741_944_413) == "2025-03-14T09:26:53Z")
     }
 
     @Test func recordsExportsUpdatesAndRuns() throws {
