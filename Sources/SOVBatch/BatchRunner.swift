@@ -340,6 +340,8 @@ public final class BatchRunner {
             defer { state.context.stager = nil }
             try ledger!.transaction(exportAll)
             try checkpoint?(.committed)
+            // The log's copy into the database file goes on beside the renames below.
+            if !state.progress.staged.isEmpty { ledger!.checkpointInBackground() }
         }
         // Committed: the outcomes stand, and the units go where consumers see them. Listed in
         // order through their positions, not a sorted copy of them all.

@@ -118,6 +118,8 @@ public final class Ledger {
     /// Packs taken back from `unitPacker`, in order, not yet written.
     var packsToWrite: [UnitPacker.Packed] = []
     private var inTransaction = false
+    /// The thread of `checkpointInBackground`, joined before the ledger closes.
+    private var checkpointThread: pthread_t?
     /// Set once the schema is the current one: a ledger never goes back to an older schema, so
     /// the many `userVersion` checks need not ask the database each time.
     private var current = false
@@ -158,6 +160,31 @@ public final class Ledger {
         }
         try migrate()
         current = try userVersion() == Ledger.schemaVersion
+    }
+
+    deinit {
+        joinCheckpoint()
+    }
+
+    /// SQLite: starts copying what the write-ahead log holds into the database file, on a thread
+    /// and a connection of their own: what closing the ledger does last, done while the caller
+    /// goes on (a batch renames its units into the outbox meanwhile). A passive checkpoint: it
+    /// never blocks a writer, and one that finds the log busy copies less; whatever is left,
+    /// closing the ledger copies as before. Nothing durable depends on it: a commit is durable
+    /// in the log. Joined when the ledger goes; a failure is left to that close.
+    public func checkpointInBackground() {
+        guard case .sqlite(let file) = location, !readOnly, !inTransaction else { return }
+        joinCheckpoint()
+        checkpointThread = BackgroundThread.start {
+            guard let other = try? SQLiteConnection(path: file, readOnly: false, busyTimeoutMilliseconds: 0) else { return }
+            _ = try? other.query("PRAGMA wal_checkpoint(PASSIVE)")
+        }
+    }
+
+    private func joinCheckpoint() {
+        guard let thread = checkpointThread else { return }
+        pthread_join(thread, nil)
+        checkpointThread = nil
     }
 
     /// Whether a ledger is there to open: a file that exists, or any server URL (the server

@@ -2,6 +2,7 @@ import Foundation
 import SOVTestSupport
 @testable import SOVBatch
 import SOVCore
+import SOVFrontEnd
 import Testing
 
 /// Ledger schema 3: on SQLite a unit's document and body are stored as one zstd frame
@@ -356,6 +357,42 @@ import Testing
     /// A batch of many units in one transaction, committed: every one reads back intact, from
     /// another connection too, and every stored value is one zlib stream that zlib's inflate
     /// (`ZlibPacker.unpackUnit`, which reads every ledger) takes whole.
+    /// The log is copied into the database file beside the caller, who may write meanwhile;
+    /// nothing is lost either way, and the file holds the batch once the ledger is gone.
+    @Test func aCheckpointInTheBackgroundLosesNothingAndLeavesTheBatchInTheFile() throws {
+        let folder = TemporaryFolder()
+        let path = folder.file("l.sqlite")
+        var seqs: [Int64] = []
+        let units = variedUnits(120, seed: 53)
+        let fileBefore: Int
+        do {
+            let ledger = try Ledger(path: path)
+            let run = try ledger.startRun(mode: "run", inputs: [])
+            seqs = try ledger.transaction {
+                try units.enumerated().map { index, unit in
+                    try ledger.addUnit(self.unit("o\(index)", body: unit.body, document: unit.document), runId: run, name: { "u\($0).json" }).seq
+                }
+            }
+            fileBefore = FileSystem.info(path)?.size ?? 0
+            ledger.checkpointInBackground()
+            // Written while the copy may be going on, and a second copy asked for over the first.
+            try ledger.finishRun(run, counts: RunCounts(), status: .ok)
+            ledger.checkpointInBackground()
+            let late = try ledger.addUnit(unit("late", body: Array("late body".utf8), document: "{\"late\":true}"), runId: run, name: { "u\($0).json" })
+            seqs.append(late.seq)
+        }
+        #expect((FileSystem.info(path)?.size ?? 0) > fileBefore + 100_000)
+        #expect(!FileSystem.exists(path + "-wal"))
+        let reader = try Ledger(path: path, readOnly: true)
+        for (seq, unit) in zip(seqs, units) {
+            #expect(try reader.unitDocument(seq: seq) == unit.document)
+            #expect(try reader.unitBody(seq: seq) == unit.body)
+        }
+        #expect(try reader.unitBody(seq: seqs.last!) == Array("late body".utf8))
+        #expect(try reader.runs().first?.exitStatus == 0)
+        #expect(try reader.integrityCheck() == "ok")
+    }
+
     @Test func manyUnitsInOneTransactionAreAllStoredIntact() throws {
         let folder = TemporaryFolder()
         let path = folder.file("l.sqlite")
