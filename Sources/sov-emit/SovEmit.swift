@@ -4,6 +4,6 @@ import SOVCLI
 @main
 enum SovEmit {
     static func main() {
-        EmitCommand.main()
+        EmitCommand.mainExitingWithItsCode()
     }
 }

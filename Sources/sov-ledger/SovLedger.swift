@@ -4,6 +4,6 @@ import SOVLedgerCLI
 @main
 enum SovLedger {
     static func main() {
-        LedgerCommand.main()
+        LedgerCommand.mainExitingWithItsCode()
     }
 }

@@ -4,6 +4,6 @@ import SOVCLI
 @main
 enum SovMarkup {
     static func main() {
-        MarkupCommand.main()
+        MarkupCommand.mainExitingWithItsCode()
     }
 }

@@ -4,6 +4,6 @@ import SOVCLI
 @main
 enum SovParse {
     static func main() {
-        ParseCommand.main()
+        ParseCommand.mainExitingWithItsCode()
     }
 }

@@ -4,6 +4,6 @@ import SOVPushCLI
 @main
 enum SovPush {
     static func main() {
-        PushCommand.main()
+        PushCommand.mainExitingWithItsCode()
     }
 }

@@ -4,6 +4,6 @@ import SOVLedgerCLI
 @main
 enum SovValidate {
     static func main() {
-        ValidateCommand.main()
+        ValidateCommand.mainExitingWithItsCode()
     }
 }

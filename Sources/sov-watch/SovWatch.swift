@@ -4,6 +4,6 @@ import SOVPushCLI
 @main
 enum SovWatch {
     static func main() {
-        WatchCommand.main()
+        WatchCommand.mainExitingWithItsCode()
     }
 }
