@@ -45,7 +45,7 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
-        // zstd: the form the SQLite ledger writes them in now, in half libdeflate's time at level 1
+        // zstd: the form the SQLite ledger writes them in now, a third cheaper than libdeflate at level 1
         // (zlib reads the rows written before; docs/ARCHITECTURE.md, "Ledger backends").
         .systemLibrary(
             name: "CZstd",

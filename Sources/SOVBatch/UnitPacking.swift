@@ -6,9 +6,9 @@ import SOVCore
 
 /// zstd frames (RFC 8878), in which the SQLite ledger stores each unit's document and body as
 /// one (`stored_as = 'zstd2'`; docs/ARCHITECTURE.md, "Ledger backends"). Level 1, with the
-/// frame's checksum of its content, so that damage is found and never read back as data. On a
-/// batch's 87 MB of documents and bodies it takes about half the time of libdeflate's level 1
-/// (what wrote `zlib2`) for a smaller result. One context is kept: making one costs more than
+/// frame's checksum of its content, so that damage is found and never read back as data. It
+/// takes a third fewer instructions than libdeflate's level 1, which wrote `zlib2` (20,000 rows:
+/// 173 M -> 111 M), for a result a quarter smaller. One context is kept: making one costs more than
 /// packing a unit.
 final class ZstdPacker {
     static let storedAs = "zstd2"
