@@ -208,14 +208,11 @@ extension Ledger {
                 throw LedgerError(path: path, message: "a unit's stored copy is damaged: it is no intact zlib stream")
             }
             return bytes
-        case .text("zlib2"):
-            guard case .blob(let packed) = value, let unit = ZlibPacker.unpackUnit(packed) else {
-                throw LedgerError(path: path, message: "a unit's stored copy is damaged: it is no intact zlib stream of a document and a body")
-            }
-            return Array(part == .document ? unit.document : unit.body)
-        case .text(ZstdPacker.storedAs):
-            guard case .blob(let packed) = value, let unit = ZstdPacker.unpackUnit(packed) else {
-                throw LedgerError(path: path, message: "a unit's stored copy is damaged: it is no intact zstd frame of a document and a body")
+        case .text(ZstdPacker.storedAs), .text("zlib2"):
+            // One value of both (`UnitLayout`): a zstd frame, or a zlib stream from earlier builds.
+            let zstd = storedAs == .text(ZstdPacker.storedAs)
+            guard case .blob(let packed) = value, let unit = zstd ? ZstdPacker.unpackUnit(packed) : ZlibPacker.unpackUnit(packed) else {
+                throw LedgerError(path: path, message: "a unit's stored copy is damaged: it is no intact \(zstd ? "zstd frame" : "zlib stream") of a document and a body")
             }
             return Array(part == .document ? unit.document : unit.body)
         default:
