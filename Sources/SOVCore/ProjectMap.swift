@@ -116,8 +116,7 @@ public struct ProjectMap: Sendable {
                         let text = record.fields[index].trimmingSpaces
                         return text.isEmpty ? nil : text
                     }
-                    // Nothing but spaces and tabs: bytes tell (see trimmingSpaces), without a trimmed copy.
-                    if record.fields.allSatisfy({ $0.utf8.allSatisfy { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") } }) { continue }
+                    if record.fields.allSatisfy({ $0.trimmingSpaces.isEmpty }) { continue }
                     let location = SourceLocation(file: path, line: record.line)
                     guard let job = value(jobColumn) else {
                         throw Diagnostic.error(.FMT004, "project map row without a job", at: location.with(field: "job"))
