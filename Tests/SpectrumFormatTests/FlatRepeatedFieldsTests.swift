@@ -26,12 +26,6 @@ struct FlatRepeatedFieldsTests {
         }
     }
 
-    private static func describe(_ event: ReadEvent) -> String {
-        var text = ""
-        dump(event, to: &text)
-        return text
-    }
-
     @Test("verdicts and every diagnostic are those of the String comparison", arguments: 0..<6)
     func againstStrings(_ seed: Int) throws {
         var random = SplitMix64(seed: UInt64(seed) &* 7_777 &+ 1)
@@ -58,8 +52,8 @@ struct FlatRepeatedFieldsTests {
             var actual: [String] = []
             let assembler = SpectrumAssembler(profile: profile)
             do {
-                for record in records { try assembler.add(record) { actual.append(Self.describe($0)) } }
-                try assembler.endFile { actual.append(Self.describe($0)) }
+                for record in records { try assembler.add(record) { actual.append(dumped($0)) } }
+                try assembler.endFile { actual.append(dumped($0)) }
             } catch {
                 actual.append("failure \(error)")
             }
@@ -79,7 +73,7 @@ struct FlatRepeatedFieldsTests {
                 if let last = groups.last, last.key == key(record) {
                     groups[groups.count - 1].rows.append(staged)
                 } else if groups.contains(where: { $0.key == key(record) }) {
-                    for group in groups { expected.append(Self.describe(.read(SpectrumDocuments.contract(header: group.rows[0], lines: group.rows, flat: true, profile: profile)))) }
+                    for group in groups { expected.append(dumped(ReadEvent.read(SpectrumDocuments.contract(header: group.rows[0], lines: group.rows, flat: true, profile: profile)))) }
                     expected.removeAll()
                     failed = true
                     break
@@ -93,7 +87,7 @@ struct FlatRepeatedFieldsTests {
                 continue
             }
             for group in groups {
-                expected.append(Self.describe(.read(SpectrumDocuments.contract(header: group.rows[0], lines: group.rows, flat: true, profile: profile))))
+                expected.append(dumped(ReadEvent.read(SpectrumDocuments.contract(header: group.rows[0], lines: group.rows, flat: true, profile: profile))))
             }
             #expect(actual == expected, "seed \(seed) round \(round)")
             disagreements += actual.filter { $0.contains("differs between rows") }.count

@@ -25,12 +25,6 @@ struct SOVLineReadAheadTests {
     private static let codes = ["00-000", " 01 ", "", "1234567890", "12345678901", String(repeating: "\u{E9}", count: 10)]
     private static let quantities = ["", "0", "0.00", "1.5", "-0", "+2", "12", "abc", "1.2.3"]
 
-    private static func describe(_ verdict: Verdict) -> String {
-        var text = ""
-        dump(verdict, to: &text)
-        return text
-    }
-
     @Test("contracts and every diagnostic are those of the full reading", arguments: 0..<4)
     func againstFullReading(_ seed: Int) throws {
         var random = SplitMix64(seed: UInt64(seed) &* 9_173 &+ 5)
@@ -66,8 +60,8 @@ struct SOVLineReadAheadTests {
                 readAhead.append(StagedRecord(record: prepared, binding: binding))
                 inFull.append(StagedRecord(record: row, binding: binding))
             }
-            let actual = Self.describe(SpectrumDocuments.contract(header: readAhead[0], lines: readAhead, flat: true, profile: profile))
-            let expected = Self.describe(SpectrumDocuments.contract(header: inFull[0], lines: inFull, flat: true, profile: profile))
+            let actual = dumped(SpectrumDocuments.contract(header: readAhead[0], lines: readAhead, flat: true, profile: profile))
+            let expected = dumped(SpectrumDocuments.contract(header: inFull[0], lines: inFull, flat: true, profile: profile))
             #expect(actual == expected, "seed \(seed) round \(round)")
             if actual.contains("accepted") { accepted += 1 } else { rejected += 1 }
         }
