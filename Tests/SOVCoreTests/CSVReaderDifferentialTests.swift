@@ -12,6 +12,23 @@ private struct Setup: CustomStringConvertible {
     var chunkSize = 1 << 20
 
     var description: String { "delimiter \(delimiter), \(encoding), counts \(checksFieldCount), limits \(recordLimit)/\(fieldLimit), chunk \(chunkSize)" }
+
+    /// A chunk size of `chunkSizes`, either delimiter (when `anyDelimiter`), either encoding,
+    /// field counts checked or not, and one time in four limits from the ranges.
+    static func random(
+        using random: inout SplitMix64, chunkSizes: [Int], anyDelimiter: Bool, recordLimits: ClosedRange<Int>, fieldLimits: ClosedRange<Int>
+    ) -> Setup {
+        var setup = Setup()
+        setup.chunkSize = chunkSizes[Int.random(in: 0..<chunkSizes.count, using: &random)]
+        if anyDelimiter { setup.delimiter = Bool.random(using: &random) ? UInt8(ascii: ",") : UInt8(ascii: ";") }
+        setup.encoding = Bool.random(using: &random) ? .utf8 : .windows1252
+        setup.checksFieldCount = Bool.random(using: &random)
+        if Int.random(in: 0..<4, using: &random) == 0 {
+            setup.recordLimit = Int.random(in: recordLimits, using: &random)
+            setup.fieldLimit = Int.random(in: fieldLimits, using: &random)
+        }
+        return setup
+    }
 }
 
 /// One item as text, so that both readers' items compare whole (records and every field of a
@@ -98,6 +115,13 @@ private let pieces: [[UInt8]] = [
 
 @Suite("CSVReader against the reader it replaced")
 struct CSVReaderDifferentialTests {
+    /// The reader and its byte form read `bytes` as the reader it replaced did, item for item.
+    private func expectSameItems(_ bytes: [UInt8], _ setup: Setup, _ label: String) throws {
+        let expected = try items(legacy: bytes, setup)
+        #expect(try items(new: bytes, setup) == expected, "\(label), \(setup), input \(bytes)")
+        #expect(try items(raw: bytes, setup) == expected, "bytes: \(label), \(setup), input \(bytes)")
+    }
+
     @Test("random inputs read the same with every chunk size, delimiter, encoding and limit", arguments: 0..<8)
     func randomInputs(_ batch: Int) throws {
         var random = SplitMix64(seed: UInt64(batch) &* 7919 &+ 17)
@@ -106,19 +130,8 @@ struct CSVReaderDifferentialTests {
             for _ in 0..<Int.random(in: 0...120, using: &random) {
                 bytes += pieces[Int.random(in: 0..<pieces.count, using: &random)]
             }
-            var setup = Setup()
-            setup.chunkSize = [1, 2, 3, 5, 16, 64, 1 << 20][Int.random(in: 0..<7, using: &random)]
-            setup.delimiter = Bool.random(using: &random) ? UInt8(ascii: ",") : UInt8(ascii: ";")
-            setup.encoding = Bool.random(using: &random) ? .utf8 : .windows1252
-            setup.checksFieldCount = Bool.random(using: &random)
-            if Int.random(in: 0..<4, using: &random) == 0 {
-                setup.recordLimit = Int.random(in: 1...40, using: &random)
-                setup.fieldLimit = Int.random(in: 1...6, using: &random)
-            }
-            let expected = try items(legacy: bytes, setup)
-            let actual = try items(new: bytes, setup)
-            #expect(actual == expected, "seed batch \(batch) round \(round), \(setup), input \(bytes)")
-            #expect(try items(raw: bytes, setup) == expected, "bytes: seed batch \(batch) round \(round), \(setup), input \(bytes)")
+            let setup = Setup.random(using: &random, chunkSizes: [1, 2, 3, 5, 16, 64, 1 << 20], anyDelimiter: true, recordLimits: 1...40, fieldLimits: 1...6)
+            try expectSameItems(bytes, setup, "seed batch \(batch) round \(round)")
         }
     }
 
@@ -171,17 +184,8 @@ struct CSVReaderDifferentialTests {
                 bytes += Int.random(in: 0..<3, using: &random) == 0 ? Array("\r\n".utf8) : [0x0A]
             }
             if Bool.random(using: &random), !bytes.isEmpty { bytes.removeLast() }
-            var setup = Setup()
-            setup.chunkSize = [7, 64, 100, 1 << 20][Int.random(in: 0..<4, using: &random)]
-            setup.encoding = Bool.random(using: &random) ? .utf8 : .windows1252
-            setup.checksFieldCount = Bool.random(using: &random)
-            if Int.random(in: 0..<4, using: &random) == 0 {
-                setup.recordLimit = Int.random(in: 1...200, using: &random)
-                setup.fieldLimit = Int.random(in: 1...16, using: &random)
-            }
-            let expected = try items(legacy: bytes, setup)
-            #expect(try items(new: bytes, setup) == expected, "seed batch \(batch) round \(round), \(setup), input \(bytes)")
-            #expect(try items(raw: bytes, setup) == expected, "bytes: seed batch \(batch) round \(round), \(setup), input \(bytes)")
+            let setup = Setup.random(using: &random, chunkSizes: [7, 64, 100, 1 << 20], anyDelimiter: false, recordLimits: 1...200, fieldLimits: 1...16)
+            try expectSameItems(bytes, setup, "seed batch \(batch) round \(round)")
         }
     }
 }
