@@ -34,39 +34,7 @@ public enum ExportTarget: String, Sendable, Hashable, CaseIterable {
     /// `spectrum_1_24-1017_OWN100.json`: one file per document, named by its stable origin id so
     /// that an update replaces the earlier export instead of sitting beside it.
     public func fileName(for document: CanonicalDocument) -> String {
-        ExportTarget.safeFileName(document.originId, fileExtension: fileExtension)
-    }
-
-    /// `AtomicFile.safeFileName(id) + "." + fileExtension`, made from the UTF-8 bytes in one
-    /// pass: every scalar outside `a-z A-Z 0-9 - .` becomes one `_` (one for its leading byte,
-    /// none for the bytes that continue it). Mapping Characters scalar by scalar cost 16,000
-    /// instructions a document.
-    static func safeFileName(_ id: String, fileExtension: String) -> String {
-        var id = id
-        return id.withUTF8 { bytes in
-            String(unsafeUninitializedCapacity: bytes.count + 1 + fileExtension.utf8.count) { out in
-                var count = 0
-                for byte in bytes {
-                    switch byte {
-                    case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                        UInt8(ascii: "-"), UInt8(ascii: "."):
-                        out[count] = byte
-                    case 0x80..<0xC0:
-                        continue
-                    default:
-                        out[count] = UInt8(ascii: "_")
-                    }
-                    count += 1
-                }
-                out[count] = UInt8(ascii: ".")
-                count += 1
-                for byte in fileExtension.utf8 {
-                    out[count] = byte
-                    count += 1
-                }
-                return count
-            }
-        }
+        AtomicFile.safeFileName(document.originId) + "." + fileExtension
     }
 }
 
