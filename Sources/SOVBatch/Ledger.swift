@@ -596,9 +596,7 @@ public final class Ledger {
             var previous = 0..<0
             for (index, code) in codes.enumerated() {
                 let written: Bool? = code.utf8.withContiguousStorageIfAvailable { bytes in
-                    for byte in bytes where byte < 0x20 || byte >= 0x7F || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-                        return false
-                    }
+                    for byte in bytes where byte >= 0x80 || JSONByteOutput.needsEscape(byte) { return false }
                     if index > 0 {
                         let common = min(previous.count, bytes.count)
                         let order = common == 0 ? 0 : memcmp(out.baseAddress! + previous.lowerBound, bytes.baseAddress!, common)
